@@ -1,0 +1,79 @@
+// swift-tools-version: 6.1
+// KernelCheck: proves neural-network kernels compute the right numbers.
+import PackageDescription
+import Foundation
+
+// The tiled kernels need CPU-specific code generation: without it `SIMD16.addingProduct`
+// lowers to sixteen `fmaf` calls (≈1.6 GFLOP/s instead of ≈240). We compile them for the
+// host CPU by default (`-target-cpu native`), which is what `swift run -c release
+// kernelcheck bench` wants on the machine that runs it. Set KERNELCHECK_PORTABLE=1 to build
+// binaries that run on any x86-64 / arm64 CPU (correct, but the SIMD paths are slow).
+let portable = ProcessInfo.processInfo.environment["KERNELCHECK_PORTABLE"] == "1"
+let cpuFlags: [String] = portable ? [] : ["-target-cpu", "native"]
+
+/// Kernels are array-heavy loops whose bounds checks block vectorization; the tiled module
+/// validates every descriptor before entering its loops, so release builds drop the checks.
+let kernelSettings: [SwiftSetting] = [
+    .unsafeFlags(cpuFlags),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "KernelCheck",
+    products: [
+        .library(name: "KernelCheck", targets: [
+            "KernelCheckCore", "KernelCheckProblems", "KernelCheckReference", "KernelCheckTiled",
+            "KernelCheckHDF5", "KernelCheckFixtures", "KernelCheckVerification", "KernelCheckReports",
+        ]),
+        .executable(name: "kernelcheck", targets: ["kernelcheck"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+        .target(name: "KernelCheckCore"),
+        .target(name: "KernelCheckProblems", dependencies: ["KernelCheckCore"]),
+        .target(name: "KernelCheckReference", dependencies: ["KernelCheckCore", "KernelCheckProblems"]),
+        .target(
+            name: "KernelCheckTiled",
+            dependencies: ["KernelCheckCore", "KernelCheckProblems"],
+            swiftSettings: kernelSettings
+        ),
+        .target(name: "KernelCheckHDF5", dependencies: ["CHDF5", "KernelCheckCore"]),
+        .target(
+            name: "KernelCheckFixtures",
+            dependencies: ["KernelCheckCore", "KernelCheckProblems", "KernelCheckHDF5"]
+        ),
+        .target(
+            name: "KernelCheckVerification",
+            dependencies: [
+                "KernelCheckCore", "KernelCheckProblems", "KernelCheckReference", "KernelCheckTiled",
+                "KernelCheckFixtures",
+            ]
+        ),
+        .target(name: "KernelCheckReports", dependencies: ["KernelCheckCore", "KernelCheckVerification"]),
+        .executableTarget(
+            name: "kernelcheck",
+            dependencies: [
+                "KernelCheckCore", "KernelCheckProblems", "KernelCheckReference", "KernelCheckTiled",
+                "KernelCheckHDF5", "KernelCheckFixtures", "KernelCheckVerification", "KernelCheckReports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "KernelCheckCoreTests", dependencies: ["KernelCheckCore"]),
+        .testTarget(name: "KernelCheckProblemsTests", dependencies: ["KernelCheckProblems"]),
+        .testTarget(name: "KernelCheckReferenceTests", dependencies: ["KernelCheckReference"]),
+        .testTarget(name: "KernelCheckTiledTests", dependencies: ["KernelCheckTiled"]),
+        .testTarget(name: "KernelCheckHDF5Tests", dependencies: ["KernelCheckHDF5"]),
+        .testTarget(name: "KernelCheckFixturesTests", dependencies: ["KernelCheckFixtures", "KernelCheckReference"]),
+        .testTarget(name: "KernelCheckVerificationTests", dependencies: ["KernelCheckVerification"]),
+        .testTarget(name: "KernelCheckReportsTests", dependencies: ["KernelCheckReports"]),
+        .testTarget(name: "kernelcheckTests", dependencies: ["KernelCheckCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// KernelCheckFixtures: see README.md for what this module holds.

@@ -1,0 +1,1 @@
+// KernelCheckHDF5: see README.md for what this module holds.

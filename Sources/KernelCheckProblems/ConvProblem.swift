@@ -1,0 +1,177 @@
+import KernelCheckCore
+
+/// A convolution (1-D, 2-D or 3-D) in PyTorch's NC… layout.
+///
+/// Shapes: `x = N × C_in × in…`, `w = C_out × C_in/g × k…`, `b = C_out`,
+/// `y = N × C_out × out…` with, per spatial dimension,
+/// `out = ⌊(in + pb + pe − d·(k−1) − 1) / s⌋ + 1`.
+/// Forward: `y[n, co, o…] = b[co] + Σ_{ci ∈ group(co)} Σ_{k…} w[co, ci, k…] · x[n, ci, o·s − pb + k·d]`
+/// (terms whose input index falls in the padding are zero).
+///
+/// Canonical text: `conv2d n=2 ic=3 oc=8 g=1 in=5x5 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=1`.
+public struct ConvProblem: ProblemDescriptor {
+    public var batch: Int
+    public var inChannels: Int
+    public var outChannels: Int
+    public var groups: Int
+    public var inputSize: [Int]
+    public var kernel: [Int]
+    public var stride: [Int]
+    public var dilation: [Int]
+    public var padding: Padding
+    public var hasBias: Bool
+
+    public init(
+        batch: Int, inChannels: Int, outChannels: Int, groups: Int = 1,
+        inputSize: [Int], kernel: [Int], stride: [Int]? = nil, dilation: [Int]? = nil,
+        padding: Padding = .valid, hasBias: Bool = true
+    ) {
+        self.batch = batch
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.groups = groups
+        self.inputSize = inputSize
+        self.kernel = kernel
+        self.stride = stride ?? Array(repeating: 1, count: inputSize.count)
+        self.dilation = dilation ?? Array(repeating: 1, count: inputSize.count)
+        self.padding = padding
+        self.hasBias = hasBias
+    }
+
+    public static let family = OpFamily.conv
+    public static let opNames = ["conv1d", "conv2d", "conv3d"]
+    public var spatialRank: Int { inputSize.count }
+    public var opName: String { "conv\(spatialRank)d" }
+
+    /// Padding resolved to explicit numbers. `same` = SAME_UPPER:
+    /// `total = max((⌈in/s⌉ − 1)·s + d·(k−1) + 1 − in, 0)`, begin = ⌊total/2⌋.
+    public var padBegin: [Int] { resolvedPadding.begin }
+    public var padEnd: [Int] { resolvedPadding.end }
+
+    public var resolvedPadding: (begin: [Int], end: [Int]) {
+        switch padding {
+        case .explicit(let b, let e): return (b, e)
+        case .valid: return (Array(repeating: 0, count: spatialRank), Array(repeating: 0, count: spatialRank))
+        case .same, .sameLower:
+            var b: [Int] = [], e: [Int] = []
+            for i in 0..<spatialRank {
+                let s = max(stride[i], 1), n = inputSize[i]
+                let outSize = (n + s - 1) / s
+                let total = max((outSize - 1) * s + dilation[i] * (kernel[i] - 1) + 1 - n, 0)
+                let (pb, pe) = Padding.split(total: total, lowerFirst: padding == .sameLower)
+                b.append(pb); e.append(pe)
+            }
+            return (b, e)
+        }
+    }
+
+    public var outputSize: [Int] {
+        let (pb, pe) = resolvedPadding
+        return (0..<spatialRank).map { i in
+            let span = inputSize[i] + pb[i] + pe[i] - dilation[i] * (kernel[i] - 1) - 1
+            return span < 0 ? 0 : span / stride[i] + 1
+        }
+    }
+
+    public var xShape: [Int] { [batch, inChannels] + inputSize }
+    public var wShape: [Int] { [outChannels, groups > 0 ? inChannels / groups : 0] + kernel }
+    public var bShape: [Int] { [outChannels] }
+    public var yShape: [Int] { [batch, outChannels] + outputSize }
+    /// Parameter count: weights plus bias (VGG's first layer: 64·3·3·3 + 64 = 1,792).
+    public var parameterCount: Int { outChannels * wShape[1] * kernel.reduce(1, *) + (hasBias ? outChannels : 0) }
+
+    public func validate() throws(ProblemError) {
+        let op = opName
+        try check((1...3).contains(spatialRank), op, "in", "spatial rank must be 1, 2 or 3, got \(spatialRank)")
+        for (name, list) in [("k", kernel), ("s", stride), ("d", dilation)] {
+            try check(list.count == spatialRank, op, name, "needs \(spatialRank) entries, got \(list.count)")
+        }
+        try check(batch >= 0, op, "n", "batch must be ≥ 0, got \(batch)")
+        try check(inChannels >= 0, op, "ic", "must be ≥ 0, got \(inChannels)")
+        try check(outChannels >= 0, op, "oc", "must be ≥ 0, got \(outChannels)")
+        try check(groups >= 1, op, "g", "groups must be ≥ 1, got \(groups)")
+        try check(inChannels % groups == 0, op, "g", "groups \(groups) do not divide ic=\(inChannels)")
+        try check(outChannels % groups == 0, op, "g", "groups \(groups) do not divide oc=\(outChannels)")
+        try check(inputSize.allSatisfy { $0 >= 0 }, op, "in", "spatial sizes must be ≥ 0, got \(Shape.format(inputSize))")
+        try check(kernel.allSatisfy { $0 >= 1 }, op, "k", "kernel sizes must be ≥ 1, got \(Shape.format(kernel))")
+        try check(stride.allSatisfy { $0 >= 1 }, op, "s", "strides must be ≥ 1, got \(Shape.format(stride))")
+        try check(dilation.allSatisfy { $0 >= 1 }, op, "d", "dilations must be ≥ 1, got \(Shape.format(dilation))")
+        if case .explicit(let b, let e) = padding {
+            try check(b.count == spatialRank && e.count == spatialRank, op, "p", "needs \(spatialRank) begin and end entries")
+            try check((b + e).allSatisfy { $0 >= 0 }, op, "p", "padding must be ≥ 0, got \(padding)")
+        }
+        let (pb, pe) = resolvedPadding
+        for i in 0..<spatialRank {
+            let effective = dilation[i] * (kernel[i] - 1) + 1
+            let padded = inputSize[i] + pb[i] + pe[i]
+            try check(effective <= padded, op, "k",
+                      "dilated kernel \(effective) is larger than the padded input \(padded) in dimension \(i)")
+        }
+        try checkMemoryBudget()
+    }
+
+    public var directions: [Direction] {
+        hasBias ? [.fwd, .bwdData, .bwdWeights, .bwdBias] : [.fwd, .bwdData, .bwdWeights]
+    }
+
+    public func inputs(for direction: Direction) -> [TensorSpec] {
+        switch direction {
+        case .fwd: return [TensorSpec("x", xShape), TensorSpec("w", wShape)] + (hasBias ? [TensorSpec("b", bShape)] : [])
+        case .bwdData: return [TensorSpec("dy", yShape), TensorSpec("w", wShape)]
+        case .bwdWeights: return [TensorSpec("x", xShape), TensorSpec("dy", yShape)]
+        default: return [TensorSpec("dy", yShape)]
+        }
+    }
+
+    public func output(for direction: Direction) -> TensorSpec {
+        switch direction {
+        case .fwd: return TensorSpec("y", yShape)
+        case .bwdData: return TensorSpec("dx", xShape)
+        case .bwdWeights: return TensorSpec("dw", wShape)
+        default: return TensorSpec("db", bShape)
+        }
+    }
+
+    /// Multiply-adds of the forward pass: `N · C_out · ∏out · (C_in/g) · ∏k`; the two
+    /// backward passes over data and weights perform the same number.
+    public var macs: Double {
+        Double(batch) * Double(outChannels) * Double(outputSize.reduce(1, *)) * Double(wShape[1]) * Double(kernel.reduce(1, *))
+    }
+
+    public func flops(for direction: Direction) -> Double {
+        switch direction {
+        case .fwd, .bwdData, .bwdWeights: return 2 * macs
+        default: return Double(batch * outChannels * outputSize.reduce(1, *))
+        }
+    }
+
+    public func accumulationLength(for direction: Direction) -> Int {
+        let taps = kernel.reduce(1, *)
+        switch direction {
+        case .fwd: return wShape[1] * taps + (hasBias ? 1 : 0)
+        case .bwdData: return (groups > 0 ? outChannels / groups : 0) * taps
+        default: return batch * outputSize.reduce(1, *)
+        }
+    }
+
+    public var description: String {
+        "\(opName) n=\(batch) ic=\(inChannels) oc=\(outChannels) g=\(groups) in=\(Shape.format(inputSize)) "
+            + "k=\(Shape.format(kernel)) s=\(Shape.format(stride)) d=\(Shape.format(dilation)) p=\(padding) bias=\(hasBias ? 1 : 0)"
+    }
+
+    public init(fields: ProblemFields) throws(ProblemError) {
+        var f = fields
+        guard let rank = Self.opNames.firstIndex(of: f.op).map({ $0 + 1 }) else {
+            throw .malformed(text: f.text, reason: "op '\(f.op)' is not conv1d, conv2d or conv3d")
+        }
+        let ones = Array(repeating: 1, count: rank)
+        let g = try f.int("g", default: 1)
+        self.init(
+            batch: try f.int("n"), inChannels: try f.int("ic"), outChannels: try f.int("oc"), groups: g,
+            inputSize: try f.dims("in", rank: rank), kernel: try f.dims("k", rank: rank),
+            stride: try f.dims("s", rank: rank, default: ones), dilation: try f.dims("d", rank: rank, default: ones),
+            padding: try Padding.parse(f.raw("p") ?? "valid", rank: rank, problemText: f.text),
+            hasBias: try f.bool("bias", default: false))
+        try f.finish()
+    }
+}

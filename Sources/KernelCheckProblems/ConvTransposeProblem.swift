@@ -1,0 +1,195 @@
+import KernelCheckCore
+
+/// A transposed convolution (the adjoint of `ConvProblem`'s map x ↦ y w.r.t. x).
+///
+/// Shapes: `x = N × C_in × in…`, `w = C_in × C_out/g × k…`, `b = C_out`, `y = N × C_out × out…`
+/// with `out = (in−1)·s − pb − pe + d·(k−1) + output_padding + 1` and
+/// `0 ≤ output_padding < max(s, d)`. Forward (scatter form):
+/// `y[n, co, i·s − pb + k·d] += x[n, ci, i] · w[ci, co − g·C_out/G, k]` for `co` in `ci`'s group.
+/// `same` (Keras/ONNX SAME_UPPER) gives `out = in·s`: total crop `d·(k−1) + 1 + op − s`,
+/// begin = ⌊total/2⌋ (k4 s2 → crop 1 and 1: the GAN generator's 16 → 32).
+///
+/// Canonical text: `convt2d n=1 ic=4 oc=2 g=1 in=3x3 k=4x4 s=2x2 d=1x1 p=1x1:1x1 op=0x0 bias=1`.
+public struct ConvTransposeProblem: ProblemDescriptor {
+    public var batch: Int
+    public var inChannels: Int
+    public var outChannels: Int
+    public var groups: Int
+    public var inputSize: [Int]
+    public var kernel: [Int]
+    public var stride: [Int]
+    public var dilation: [Int]
+    public var padding: Padding
+    public var outputPadding: [Int]
+    public var hasBias: Bool
+
+    public init(
+        batch: Int, inChannels: Int, outChannels: Int, groups: Int = 1,
+        inputSize: [Int], kernel: [Int], stride: [Int]? = nil, dilation: [Int]? = nil,
+        padding: Padding = .valid, outputPadding: [Int]? = nil, hasBias: Bool = true
+    ) {
+        let r = inputSize.count
+        self.batch = batch
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.groups = groups
+        self.inputSize = inputSize
+        self.kernel = kernel
+        self.stride = stride ?? Array(repeating: 1, count: r)
+        self.dilation = dilation ?? Array(repeating: 1, count: r)
+        self.padding = padding
+        self.outputPadding = outputPadding ?? Array(repeating: 0, count: r)
+        self.hasBias = hasBias
+    }
+
+    public static let family = OpFamily.convTranspose
+    public static let opNames = ["convt1d", "convt2d", "convt3d"]
+    public var spatialRank: Int { inputSize.count }
+    public var opName: String { "convt\(spatialRank)d" }
+
+    /// Crop at each end of the full ("valid") transposed output, resolved from the mode.
+    public var resolvedPadding: (begin: [Int], end: [Int]) {
+        switch padding {
+        case .explicit(let b, let e): return (b, e)
+        case .valid: return (Array(repeating: 0, count: spatialRank), Array(repeating: 0, count: spatialRank))
+        case .same, .sameLower:
+            var b: [Int] = [], e: [Int] = []
+            for i in 0..<spatialRank {
+                let total = dilation[i] * (kernel[i] - 1) + 1 + outputPadding[i] - stride[i]
+                let (pb, pe) = Padding.split(total: total, lowerFirst: padding == .sameLower)
+                b.append(pb); e.append(pe)
+            }
+            return (b, e)
+        }
+    }
+    public var padBegin: [Int] { resolvedPadding.begin }
+    public var padEnd: [Int] { resolvedPadding.end }
+
+    public var outputSize: [Int] {
+        let (pb, pe) = resolvedPadding
+        return (0..<spatialRank).map { i in
+            max((inputSize[i] - 1) * stride[i] - pb[i] - pe[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1, 0)
+        }
+    }
+
+    public var xShape: [Int] { [batch, inChannels] + inputSize }
+    public var wShape: [Int] { [inChannels, groups > 0 ? outChannels / groups : 0] + kernel }
+    public var bShape: [Int] { [outChannels] }
+    public var yShape: [Int] { [batch, outChannels] + outputSize }
+
+    /// The convolution whose backward-data this op computes: same geometry with the roles of
+    /// input and output swapped (`conv(y-shaped input) → x-shaped output`). benchdnn's
+    /// deconv reference is exactly this; here it is used only in tests, as an identity.
+    /// Its output size equals `in` when `output_padding < s` (always so unless `d > s`).
+    public var adjointConvolution: ConvProblem {
+        ConvProblem(batch: batch, inChannels: outChannels, outChannels: inChannels, groups: groups,
+                    inputSize: outputSize, kernel: kernel, stride: stride, dilation: dilation,
+                    padding: .explicit(begin: padBegin, end: padEnd), hasBias: false)
+    }
+
+    public func validate() throws(ProblemError) {
+        let op = opName
+        try check((1...3).contains(spatialRank), op, "in", "spatial rank must be 1, 2 or 3, got \(spatialRank)")
+        for (name, list) in [("k", kernel), ("s", stride), ("d", dilation), ("op", outputPadding)] {
+            try check(list.count == spatialRank, op, name, "needs \(spatialRank) entries, got \(list.count)")
+        }
+        try check(batch >= 0, op, "n", "batch must be ≥ 0, got \(batch)")
+        try check(inChannels >= 0, op, "ic", "must be ≥ 0, got \(inChannels)")
+        try check(outChannels >= 0, op, "oc", "must be ≥ 0, got \(outChannels)")
+        try check(groups >= 1, op, "g", "groups must be ≥ 1, got \(groups)")
+        try check(inChannels % groups == 0, op, "g", "groups \(groups) do not divide ic=\(inChannels)")
+        try check(outChannels % groups == 0, op, "g", "groups \(groups) do not divide oc=\(outChannels)")
+        try check(inputSize.allSatisfy { $0 >= 1 }, op, "in", "spatial sizes must be ≥ 1, got \(Shape.format(inputSize))")
+        try check(kernel.allSatisfy { $0 >= 1 }, op, "k", "kernel sizes must be ≥ 1, got \(Shape.format(kernel))")
+        try check(stride.allSatisfy { $0 >= 1 }, op, "s", "strides must be ≥ 1, got \(Shape.format(stride))")
+        try check(dilation.allSatisfy { $0 >= 1 }, op, "d", "dilations must be ≥ 1, got \(Shape.format(dilation))")
+        for i in 0..<spatialRank {
+            try check(outputPadding[i] >= 0 && outputPadding[i] < max(stride[i], dilation[i]), op, "op",
+                      "output_padding \(outputPadding[i]) must be in [0, max(s, d)) = [0, \(max(stride[i], dilation[i])))")
+        }
+        if case .explicit(let b, let e) = padding {
+            try check(b.count == spatialRank && e.count == spatialRank, op, "p", "needs \(spatialRank) begin and end entries")
+            try check((b + e).allSatisfy { $0 >= 0 }, op, "p", "padding must be ≥ 0, got \(padding)")
+        } else if padding != .valid {
+            for i in 0..<spatialRank {
+                let total = dilation[i] * (kernel[i] - 1) + 1 + outputPadding[i] - stride[i]
+                try check(total >= 0, op, "p",
+                          "same needs d·(k−1)+1+op ≥ s, got \(dilation[i] * (kernel[i] - 1) + 1 + outputPadding[i]) < \(stride[i]) in dimension \(i)")
+            }
+        }
+        let (pb, pe) = resolvedPadding
+        for i in 0..<spatialRank {
+            let full = (inputSize[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1
+            try check(pb[i] + pe[i] < full, op, "p",
+                      "cropping \(pb[i] + pe[i]) removes the whole output of size \(full) in dimension \(i)")
+        }
+        try checkMemoryBudget()
+    }
+
+    public var directions: [Direction] {
+        hasBias ? [.fwd, .bwdData, .bwdWeights, .bwdBias] : [.fwd, .bwdData, .bwdWeights]
+    }
+
+    public func inputs(for direction: Direction) -> [TensorSpec] {
+        switch direction {
+        case .fwd: return [TensorSpec("x", xShape), TensorSpec("w", wShape)] + (hasBias ? [TensorSpec("b", bShape)] : [])
+        case .bwdData: return [TensorSpec("dy", yShape), TensorSpec("w", wShape)]
+        case .bwdWeights: return [TensorSpec("x", xShape), TensorSpec("dy", yShape)]
+        default: return [TensorSpec("dy", yShape)]
+        }
+    }
+
+    public func output(for direction: Direction) -> TensorSpec {
+        switch direction {
+        case .fwd: return TensorSpec("y", yShape)
+        case .bwdData: return TensorSpec("dx", xShape)
+        case .bwdWeights: return TensorSpec("dw", wShape)
+        default: return TensorSpec("db", bShape)
+        }
+    }
+
+    /// Multiply-adds of the scatter form (including products that land in the crop):
+    /// `N · C_in · ∏in · (C_out/g) · ∏k`.
+    public var macs: Double {
+        Double(batch) * Double(inChannels) * Double(inputSize.reduce(1, *)) * Double(wShape[1]) * Double(kernel.reduce(1, *))
+    }
+
+    public func flops(for direction: Direction) -> Double {
+        switch direction {
+        case .fwd, .bwdData, .bwdWeights: return 2 * macs
+        default: return Double(batch * outChannels * outputSize.reduce(1, *))
+        }
+    }
+
+    public func accumulationLength(for direction: Direction) -> Int {
+        let taps = kernel.reduce(1, *)
+        switch direction {
+        case .fwd: return (groups > 0 ? inChannels / groups : 0) * taps + (hasBias ? 1 : 0)
+        case .bwdData: return wShape[1] * taps
+        case .bwdWeights: return batch * inputSize.reduce(1, *)
+        default: return batch * outputSize.reduce(1, *)
+        }
+    }
+
+    public var description: String {
+        "\(opName) n=\(batch) ic=\(inChannels) oc=\(outChannels) g=\(groups) in=\(Shape.format(inputSize)) "
+            + "k=\(Shape.format(kernel)) s=\(Shape.format(stride)) d=\(Shape.format(dilation)) p=\(padding) "
+            + "op=\(Shape.format(outputPadding)) bias=\(hasBias ? 1 : 0)"
+    }
+
+    public init(fields: ProblemFields) throws(ProblemError) {
+        var f = fields
+        guard let rank = Self.opNames.firstIndex(of: f.op).map({ $0 + 1 }) else {
+            throw .malformed(text: f.text, reason: "op '\(f.op)' is not convt1d, convt2d or convt3d")
+        }
+        let ones = Array(repeating: 1, count: rank), zeros = Array(repeating: 0, count: rank)
+        self.init(
+            batch: try f.int("n"), inChannels: try f.int("ic"), outChannels: try f.int("oc"), groups: try f.int("g", default: 1),
+            inputSize: try f.dims("in", rank: rank), kernel: try f.dims("k", rank: rank),
+            stride: try f.dims("s", rank: rank, default: ones), dilation: try f.dims("d", rank: rank, default: ones),
+            padding: try Padding.parse(f.raw("p") ?? "valid", rank: rank, problemText: f.text),
+            outputPadding: try f.dims("op", rank: rank, default: zeros),
+            hasBias: try f.bool("bias", default: false))
+        try f.finish()
+    }
+}

@@ -1,0 +1,178 @@
+import KernelCheckCore
+
+/// Batched matrix product `C = op(A)·op(B)`, op ∈ {identity, transpose of the last two dims},
+/// batch dimensions broadcast like `torch.matmul` (right-aligned; equal, or one of them 1).
+///
+/// `A` is stored as `batchA… × M × K` (`× K × M` when `ta`), `B` as `batchB… × K × N`
+/// (`× N × K` when `tb`); `C = broadcast(batchA, batchB) × M × N` and
+/// `C[β, i, j] = Σ_k op(A)[β, i, k] · op(B)[β, k, j]`.
+/// Gradients: `dA = dC·op(B)ᵀ` (summed over broadcast batch dims, transposed back when `ta`),
+/// `dB = op(A)ᵀ·dC` likewise. Roles: `a`, `b` → `y`; `bwd_data` gives `da`, `bwd_weights` `db`.
+///
+/// Canonical text: `matmul a=2x3x4 b=4x5 ta=0 tb=0`.
+public struct MatmulProblem: ProblemDescriptor {
+    public var aShape: [Int]
+    public var bShape: [Int]
+    public var transposeA: Bool
+    public var transposeB: Bool
+
+    public init(aShape: [Int], bShape: [Int], transposeA: Bool = false, transposeB: Bool = false) {
+        self.aShape = aShape
+        self.bShape = bShape
+        self.transposeA = transposeA
+        self.transposeB = transposeB
+    }
+
+    /// Plain `M×K · K×N`.
+    public init(m: Int, n: Int, k: Int) { self.init(aShape: [m, k], bShape: [k, n]) }
+
+    public static let family = OpFamily.matmul
+    public static let opNames = ["matmul"]
+    public var opName: String { "matmul" }
+
+    public var m: Int { aShape.count >= 2 ? aShape[aShape.count - (transposeA ? 1 : 2)] : 0 }
+    public var k: Int { aShape.count >= 2 ? aShape[aShape.count - (transposeA ? 2 : 1)] : 0 }
+    public var n: Int { bShape.count >= 2 ? bShape[bShape.count - (transposeB ? 2 : 1)] : 0 }
+    var kOfB: Int { bShape.count >= 2 ? bShape[bShape.count - (transposeB ? 1 : 2)] : 0 }
+    public var batchA: [Int] { Array(aShape.dropLast(2)) }
+    public var batchB: [Int] { Array(bShape.dropLast(2)) }
+
+    /// The broadcast batch shape, or `nil` when the batch dims are incompatible.
+    public var batchShape: [Int]? {
+        let r = max(batchA.count, batchB.count)
+        let a = Array(repeating: 1, count: r - batchA.count) + batchA
+        let b = Array(repeating: 1, count: r - batchB.count) + batchB
+        var out: [Int] = []
+        for (x, y) in zip(a, b) {
+            if x == y || y == 1 { out.append(x) } else if x == 1 { out.append(y) } else { return nil }
+        }
+        return out
+    }
+    public var yShape: [Int] { (batchShape ?? []) + [m, n] }
+    public var batchCount: Int { (batchShape ?? []).reduce(1, *) }
+
+    public func validate() throws(ProblemError) {
+        try check(aShape.count >= 2, opName, "a", "needs rank ≥ 2, got \(Shape.format(aShape))")
+        try check(bShape.count >= 2, opName, "b", "needs rank ≥ 2, got \(Shape.format(bShape))")
+        try check(aShape.allSatisfy { $0 >= 0 }, opName, "a", "dimensions must be ≥ 0")
+        try check(bShape.allSatisfy { $0 >= 0 }, opName, "b", "dimensions must be ≥ 0")
+        try check(k == kOfB, opName, "b", "inner dimensions differ: op(A) is \(m)×\(k), op(B) is \(kOfB)×\(n)")
+        try check(batchShape != nil, opName, "b",
+                  "batch dims \(Shape.format(batchA)) and \(Shape.format(batchB)) do not broadcast")
+        try checkMemoryBudget()
+    }
+
+    public var directions: [Direction] { [.fwd, .bwdData, .bwdWeights] }
+    public func inputs(for direction: Direction) -> [TensorSpec] {
+        switch direction {
+        case .fwd: return [TensorSpec("a", aShape), TensorSpec("b", bShape)]
+        case .bwdData: return [TensorSpec("dy", yShape), TensorSpec("b", bShape)]
+        default: return [TensorSpec("a", aShape), TensorSpec("dy", yShape)]
+        }
+    }
+    public func output(for direction: Direction) -> TensorSpec {
+        switch direction {
+        case .fwd: return TensorSpec("y", yShape)
+        case .bwdData: return TensorSpec("da", aShape)
+        default: return TensorSpec("db", bShape)
+        }
+    }
+    public func flops(for direction: Direction) -> Double { 2 * Double(batchCount) * Double(m) * Double(n) * Double(k) }
+
+    public func accumulationLength(for direction: Direction) -> Int {
+        let r = yShape.count - 2
+        let aPad = Array(repeating: 1, count: r - batchA.count) + batchA
+        let bPad = Array(repeating: 1, count: r - batchB.count) + batchB
+        let full = batchShape ?? []
+        // Broadcast dims of an operand are reduced over in its gradient.
+        let reducedA = zip(aPad, full).map { $0 == 1 ? $1 : 1 }.reduce(1, *)
+        let reducedB = zip(bPad, full).map { $0 == 1 ? $1 : 1 }.reduce(1, *)
+        switch direction {
+        case .fwd: return k
+        case .bwdData: return n * reducedA
+        default: return m * reducedB
+        }
+    }
+
+    public var description: String {
+        "matmul a=\(Shape.format(aShape)) b=\(Shape.format(bShape)) ta=\(transposeA ? 1 : 0) tb=\(transposeB ? 1 : 0)"
+    }
+
+    public init(fields: ProblemFields) throws(ProblemError) {
+        var f = fields
+        self.init(aShape: try f.dims("a"), bShape: try f.dims("b"),
+                  transposeA: try f.bool("ta", default: false), transposeB: try f.bool("tb", default: false))
+        try f.finish()
+    }
+}
+
+/// A fully connected layer `y = x·Wᵀ + b` (PyTorch's `nn.Linear`).
+///
+/// `x = lead… × in`, `W = out × in`, `b = out`, `y = lead… × out`;
+/// `dx = dy·W`, `dW = Σ_lead dyᵀ·x`, `db = Σ_lead dy`.
+///
+/// Canonical text: `linear x=4x5 out=3 bias=1`.
+public struct LinearProblem: ProblemDescriptor {
+    public var xShape: [Int]
+    public var outFeatures: Int
+    public var hasBias: Bool
+
+    public init(xShape: [Int], outFeatures: Int, hasBias: Bool = true) {
+        self.xShape = xShape
+        self.outFeatures = outFeatures
+        self.hasBias = hasBias
+    }
+
+    public static let family = OpFamily.linear
+    public static let opNames = ["linear"]
+    public var opName: String { "linear" }
+    public var inFeatures: Int { xShape.last ?? 0 }
+    public var rows: Int { xShape.dropLast().reduce(1, *) }
+    public var wShape: [Int] { [outFeatures, inFeatures] }
+    public var bShape: [Int] { [outFeatures] }
+    public var yShape: [Int] { xShape.dropLast() + [outFeatures] }
+    public var parameterCount: Int { outFeatures * inFeatures + (hasBias ? outFeatures : 0) }
+
+    public func validate() throws(ProblemError) {
+        try check(xShape.count >= 1, opName, "x", "needs rank ≥ 1")
+        try check(xShape.allSatisfy { $0 >= 0 }, opName, "x", "dimensions must be ≥ 0, got \(Shape.format(xShape))")
+        try check(outFeatures >= 0, opName, "out", "must be ≥ 0, got \(outFeatures)")
+        try checkMemoryBudget()
+    }
+
+    public var directions: [Direction] { hasBias ? [.fwd, .bwdData, .bwdWeights, .bwdBias] : [.fwd, .bwdData, .bwdWeights] }
+    public func inputs(for direction: Direction) -> [TensorSpec] {
+        switch direction {
+        case .fwd: return [TensorSpec("x", xShape), TensorSpec("w", wShape)] + (hasBias ? [TensorSpec("b", bShape)] : [])
+        case .bwdData: return [TensorSpec("dy", yShape), TensorSpec("w", wShape)]
+        case .bwdWeights: return [TensorSpec("x", xShape), TensorSpec("dy", yShape)]
+        default: return [TensorSpec("dy", yShape)]
+        }
+    }
+    public func output(for direction: Direction) -> TensorSpec {
+        switch direction {
+        case .fwd: return TensorSpec("y", yShape)
+        case .bwdData: return TensorSpec("dx", xShape)
+        case .bwdWeights: return TensorSpec("dw", wShape)
+        default: return TensorSpec("db", bShape)
+        }
+    }
+    public func flops(for direction: Direction) -> Double {
+        direction == .bwdBias ? Double(rows * outFeatures) : 2 * Double(rows) * Double(inFeatures) * Double(outFeatures)
+    }
+    public func accumulationLength(for direction: Direction) -> Int {
+        switch direction {
+        case .fwd: return inFeatures + (hasBias ? 1 : 0)
+        case .bwdData: return outFeatures
+        default: return rows
+        }
+    }
+
+    public var description: String { "linear x=\(Shape.format(xShape)) out=\(outFeatures) bias=\(hasBias ? 1 : 0)" }
+
+    public init(fields: ProblemFields) throws(ProblemError) {
+        var f = fields
+        self.init(xShape: try f.dims("x"), outFeatures: try f.int("out"), hasBias: try f.bool("bias", default: false))
+        try f.finish()
+    }
+}

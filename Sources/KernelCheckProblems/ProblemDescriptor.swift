@@ -1,0 +1,67 @@
+import KernelCheckCore
+
+/// What every op's descriptor offers: validation, shapes per direction, FLOPs, the
+/// accumulation length that the error bound needs, and a canonical one-line string that
+/// parses back to the same value (`LosslessStringConvertible`, benchdnn-style repro line).
+public protocol ProblemDescriptor: Hashable, Sendable, LosslessStringConvertible {
+    static var family: OpFamily { get }
+    /// Op names accepted as the first token of the problem string.
+    static var opNames: [String] { get }
+    /// The first token printed for this value (e.g. `conv2d`).
+    var opName: String { get }
+    /// Throws `ProblemError` naming the first bad field. Also checks the memory budget.
+    func validate() throws(ProblemError)
+    /// Directions this problem supports (e.g. no `bwd_bias` without a bias).
+    var directions: [Direction] { get }
+    /// Input tensors a direction reads, in a fixed order.
+    func inputs(for direction: Direction) -> [TensorSpec]
+    /// The tensor a direction produces.
+    func output(for direction: Direction) -> TensorSpec
+    /// Floating-point operations of one direction (a multiply-add counts 2).
+    func flops(for direction: Direction) -> Double
+    /// Largest number of products summed into one output element of a direction
+    /// (the K of the forward error bound γ_K·(|A|·|B|)).
+    func accumulationLength(for direction: Direction) -> Int
+    /// Parses a tokenized problem string; `init?(_:)` and `Problem.parse` build on it.
+    init(fields: ProblemFields) throws(ProblemError)
+}
+
+extension ProblemDescriptor {
+    public var family: OpFamily { Self.family }
+
+    public init?(_ description: String) {
+        guard let fields = try? ProblemFields(parsing: description),
+              Self.opNames.contains(fields.op),
+              let value = try? Self(fields: fields) else { return nil }
+        self = value
+    }
+
+    /// Every tensor of every direction, each role once (for the memory budget and fixtures).
+    public var allTensors: [TensorSpec] {
+        var seen = Set<String>()
+        var out: [TensorSpec] = []
+        for d in directions {
+            for t in inputs(for: d) + [output(for: d)] where seen.insert(t.role).inserted {
+                out.append(t)
+            }
+        }
+        return out
+    }
+
+    /// Checks that all tensors of the problem, stored as Double, fit the memory budget.
+    public func checkMemoryBudget() throws(ProblemError) {
+        var total = 0
+        for t in allTensors {
+            guard let n = Shape.elementCount(t.shape) else {
+                throw .exceedsMemoryBudget(op: opName, bytes: Int.max, budget: MemoryBudget.bytes)
+            }
+            let (bytes, o1) = n.multipliedReportingOverflow(by: 8)
+            let (sum, o2) = total.addingReportingOverflow(bytes)
+            if o1 || o2 { throw .exceedsMemoryBudget(op: opName, bytes: Int.max, budget: MemoryBudget.bytes) }
+            total = sum
+        }
+        if total > MemoryBudget.bytes {
+            throw .exceedsMemoryBudget(op: opName, bytes: total, budget: MemoryBudget.bytes)
+        }
+    }
+}

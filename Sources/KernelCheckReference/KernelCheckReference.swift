@@ -1,0 +1,1 @@
+// KernelCheckReference: see README.md for what this module holds.

@@ -1,0 +1,1 @@
+// KernelCheckReports: see README.md for what this module holds.

@@ -1,0 +1,1 @@
+// KernelCheckTiled: see README.md for what this module holds.

@@ -1,0 +1,1 @@
+// KernelCheckVerification: see README.md for what this module holds.
