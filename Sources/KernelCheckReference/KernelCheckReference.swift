@@ -1,1 +1,0 @@
-// KernelCheckReference: see README.md for what this module holds.

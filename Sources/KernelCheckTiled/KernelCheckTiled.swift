@@ -1,1 +1,0 @@
-// KernelCheckTiled: see README.md for what this module holds.
