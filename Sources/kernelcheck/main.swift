@@ -1,1 +1,27 @@
-print("kernelcheck")
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// ArgumentParser exits 64 on usage errors; KernelCheck promises 2 for any bad input or usage
+// and 1 only for a verification that ran and failed, so errors are mapped here.
+do {
+    var command = try KernelCheckCommand.parseAsRoot()
+    try command.run()
+} catch let failure as VerificationFailed {
+    FileHandleOutput.standardError("kernelcheck: \(failure)")
+    exit(1)
+} catch let bad as BadInput {
+    FileHandleOutput.standardError("kernelcheck: error: \(bad)")
+    exit(2)
+} catch {
+    let code = KernelCheckCommand.exitCode(for: error)
+    if code == .success {
+        // --help, --version: ArgumentParser prints them through `fullMessage`.
+        print(KernelCheckCommand.fullMessage(for: error))
+        exit(0)
+    }
+    let message = KernelCheckCommand.fullMessage(for: error)
+    FileHandleOutput.standardError(message.isEmpty ? "kernelcheck: \(error)" : message)
+    exit(2)
+}

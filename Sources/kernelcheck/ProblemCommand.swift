@@ -1,0 +1,34 @@
+import ArgumentParser
+import KernelCheckCore
+import KernelCheckProblems
+
+/// `kernelcheck problem '<string>'`: validates a problem string and prints its canonical
+/// form, tensor shapes per direction, FLOPs and accumulation lengths.
+struct ProblemCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "problem",
+        abstract: "Validate a problem string and print its canonical form, shapes and FLOPs.",
+        discussion: "Known ops: \(Problem.opNames.joined(separator: ", ")).")
+
+    @Argument(help: "The problem string, quoted, e.g. 'conv2d n=1 ic=3 oc=8 in=5x5 k=3x3 p=same'.")
+    var problem: String
+
+    func run() throws {
+        let p = try parseProblem(problem)
+        let d = p.descriptor
+        print(p.description)
+        for direction in p.directions {
+            let inputs = d.inputs(for: direction).map(\.description).joined(separator: " ")
+            print("  \(direction.rawValue): \(inputs) -> \(d.output(for: direction))  flops=\(Int(d.flops(for: direction))) K=\(d.accumulationLength(for: direction))")
+        }
+    }
+}
+
+/// Parses a problem string; a `ProblemError` becomes `BadInput` (one line, exit 2).
+func parseProblem(_ text: String) throws -> Problem {
+    do {
+        return try Problem.parse(text)
+    } catch {
+        throw BadInput(error.description)
+    }
+}
