@@ -1,0 +1,86 @@
+import KernelCheckCore
+import KernelCheckProblems
+
+/// An implementation under test: the reference, the tiled kernels, or your own kernel (a C
+/// function, an accelerator kernel called from Swift). Every implementation is checked the
+/// same way: it receives Float inputs by role (`x`, `w`, `dy`, …, see each descriptor's
+/// `inputs(for:)`) and writes the direction's output into `output`, a buffer of exactly
+/// `output(for:).shape` elements surrounded by sentinel guards.
+///
+/// `threads` is a request: 1 means single-threaded, 0 means all cores. The determinism check
+/// runs with 1 and with all threads and requires identical bits.
+public protocol KernelImplementation: Sendable {
+    var name: String { get }
+    func supports(_ problem: Problem, _ direction: Direction) -> Bool
+    func run(
+        _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
+        output: UnsafeMutableBufferPointer<Float>, threads: Int
+    ) throws(ImplementationError)
+}
+
+/// Why an implementation could not run a case (not a numerical mismatch: that is a result).
+public enum ImplementationError: Error, Equatable, CustomStringConvertible, Sendable {
+    case unsupported(implementation: String, problem: String, direction: Direction)
+    case missingInput(problem: String, direction: Direction, role: String)
+    case shapeMismatch(problem: String, role: String, expected: [Int], found: [Int])
+    case outputSizeMismatch(problem: String, direction: Direction, expected: Int, found: Int)
+    case failed(implementation: String, problem: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unsupported(let i, let p, let d): return "\(i) does not implement \(d.rawValue) of '\(p)'"
+        case .missingInput(let p, let d, let r): return "'\(p)' \(d.rawValue): input '\(r)' is missing"
+        case .shapeMismatch(let p, let r, let e, let f):
+            return "'\(p)': input '\(r)' has shape \(Shape.format(f)), expected \(Shape.format(e))"
+        case .outputSizeMismatch(let p, let d, let e, let f):
+            return "'\(p)' \(d.rawValue): output buffer holds \(f) elements, expected \(e)"
+        case .failed(let i, let p, let r): return "\(i) failed on '\(p)': \(r)"
+        }
+    }
+}
+
+/// Checked, pointer-stable copies of a case's inputs for kernels that take raw pointers.
+///
+/// Validates every role against the descriptor before any kernel runs (so a kernel never sees
+/// a wrongly sized buffer), copies each input into its own allocation (stable for the call,
+/// freed on deinit) and exposes them by role.
+public final class KernelIO {
+    private var buffers: [String: UnsafeMutableBufferPointer<Float>] = [:]
+    public let output: UnsafeMutablePointer<Float>
+
+    public init(
+        _ problem: Problem, _ direction: Direction, _ inputs: [String: Tensor<Float>],
+        _ output: UnsafeMutableBufferPointer<Float>
+    ) throws(ImplementationError) {
+        let d = problem.descriptor
+        let expected = d.output(for: direction)
+        let n = Shape.elementCount(expected.shape) ?? -1
+        guard output.count == n else {
+            throw .outputSizeMismatch(problem: problem.description, direction: direction, expected: n, found: output.count)
+        }
+        // A zero-element output still needs a valid (never dereferenced) pointer.
+        self.output = output.baseAddress ?? KernelIO.emptyOutput
+        for spec in d.inputs(for: direction) {
+            guard let t = inputs[spec.role] else {
+                throw .missingInput(problem: problem.description, direction: direction, role: spec.role)
+            }
+            guard t.shape == spec.shape else {
+                throw .shapeMismatch(problem: problem.description, role: spec.role, expected: spec.shape, found: t.shape)
+            }
+            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(t.count, 1))
+            _ = buffer.initialize(from: t.storage)
+            buffers[spec.role] = buffer
+        }
+    }
+
+    /// Stand-in address for a zero-element output; kernels never dereference it.
+    nonisolated(unsafe) private static let emptyOutput = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+
+    deinit { for b in buffers.values { b.deallocate() } }
+
+    /// The input of a role the descriptor declared (validated in `init`).
+    public subscript(_ role: String) -> UnsafePointer<Float> { UnsafePointer(buffers[role]!.baseAddress!) }
+
+    /// An input that may be absent (the bias of a problem without one).
+    public func optional(_ role: String) -> UnsafePointer<Float>? { buffers[role].map { UnsafePointer($0.baseAddress!) } }
+}
