@@ -8,7 +8,7 @@ import KernelCheckProblems
 //   dw[co, ci', k] = Σ_n Σ_o x[n, ci, o·s − pb + k·d] · dy[n, co, o]
 //   db[co]        = Σ_n Σ_o dy[n, co, o]
 //
-// where `ci' = ci − group·(C_in/g)` is the input channel's index inside its group, and the
+// where `ci' = ci − group·(C_in/g)` (`ciInGroup` below) is the input channel's index inside its group, and the
 // terms whose input index `o·s − pb + k·d` falls in the padding are zero (they are simply
 // not enumerated). Every direction walks the same list of taps (`KernelTaps`, with the output
 // on the strided side and the input on the dense side), so the padding, stride and dilation
@@ -35,10 +35,10 @@ extension Reference {
             for co in 0..<p.outChannels {
                 let yPlane = (n * p.outChannels + co) * taps.stridedCount
                 if let b { for o in 0..<taps.stridedCount { y.storage[yPlane + o] = Double(b.storage[co]) } }
-                for local in 0..<c.inPerGroup {
-                    let ci = c.group(ofOutput: co) * c.inPerGroup + local
+                for ciInGroup in 0..<c.inPerGroup {
+                    let ci = c.group(ofOutput: co) * c.inPerGroup + ciInGroup
                     let xPlane = (n * p.inChannels + ci) * taps.denseCount
-                    let wPlane = (co * c.inPerGroup + local) * taps.kernelCount
+                    let wPlane = (co * c.inPerGroup + ciInGroup) * taps.kernelCount
                     for t in taps.list {
                         y.storage[yPlane + t.strided] += ws[wPlane + t.kernel] * xs[xPlane + t.dense]
                     }
@@ -61,10 +61,10 @@ extension Reference {
         for n in 0..<p.batch {
             for co in 0..<p.outChannels {
                 let dyPlane = (n * p.outChannels + co) * taps.stridedCount
-                for local in 0..<c.inPerGroup {
-                    let ci = c.group(ofOutput: co) * c.inPerGroup + local
+                for ciInGroup in 0..<c.inPerGroup {
+                    let ci = c.group(ofOutput: co) * c.inPerGroup + ciInGroup
                     let dxPlane = (n * p.inChannels + ci) * taps.denseCount
-                    let wPlane = (co * c.inPerGroup + local) * taps.kernelCount
+                    let wPlane = (co * c.inPerGroup + ciInGroup) * taps.kernelCount
                     for t in taps.list {
                         dx.storage[dxPlane + t.dense] += ws[wPlane + t.kernel] * dys[dyPlane + t.strided]
                     }
@@ -87,10 +87,10 @@ extension Reference {
         for n in 0..<p.batch {
             for co in 0..<p.outChannels {
                 let dyPlane = (n * p.outChannels + co) * taps.stridedCount
-                for local in 0..<c.inPerGroup {
-                    let ci = c.group(ofOutput: co) * c.inPerGroup + local
+                for ciInGroup in 0..<c.inPerGroup {
+                    let ci = c.group(ofOutput: co) * c.inPerGroup + ciInGroup
                     let xPlane = (n * p.inChannels + ci) * taps.denseCount
-                    let wPlane = (co * c.inPerGroup + local) * taps.kernelCount
+                    let wPlane = (co * c.inPerGroup + ciInGroup) * taps.kernelCount
                     for t in taps.list {
                         dw.storage[wPlane + t.kernel] += xs[xPlane + t.dense] * dys[dyPlane + t.strided]
                     }

@@ -8,7 +8,7 @@ import KernelCheckProblems
 //   dw[ci, co', k] = Σ_n Σ_i x[n, ci, i] · dy[n, co, i·s − pb + k·d]
 //   db[co]        = Σ_n Σ_o dy[n, co, o]
 //
-// where `co' = co − group·(C_out/g)` is the output channel's index inside its group, and
+// where `co' = co − group·(C_out/g)` (`coInGroup` below) is the output channel's index inside its group, and
 // products that land in the crop (`pb` at the start, `pe` at the end) or past the end are
 // dropped; output positions that no product reaches (e.g. the `output_padding` tail) hold
 // only the bias. The forward pass is written as its own scatter loop, not as a call to
@@ -35,10 +35,10 @@ extension Reference {
             // Every input pixel scatters its value, times the kernel, into the output.
             for ci in 0..<p.inChannels {
                 let xPlane = (n * p.inChannels + ci) * taps.stridedCount
-                for local in 0..<c.outPerGroup {
-                    let co = c.group(ofInput: ci) * c.outPerGroup + local
+                for coInGroup in 0..<c.outPerGroup {
+                    let co = c.group(ofInput: ci) * c.outPerGroup + coInGroup
                     let yPlane = (n * p.outChannels + co) * taps.denseCount
-                    let wPlane = (ci * c.outPerGroup + local) * taps.kernelCount
+                    let wPlane = (ci * c.outPerGroup + coInGroup) * taps.kernelCount
                     for t in taps.list {
                         y.storage[yPlane + t.dense] += xs[xPlane + t.strided] * ws[wPlane + t.kernel]
                     }
@@ -69,10 +69,10 @@ extension Reference {
         for n in 0..<p.batch {
             for ci in 0..<p.inChannels {
                 let dxPlane = (n * p.inChannels + ci) * taps.stridedCount
-                for local in 0..<c.outPerGroup {
-                    let co = c.group(ofInput: ci) * c.outPerGroup + local
+                for coInGroup in 0..<c.outPerGroup {
+                    let co = c.group(ofInput: ci) * c.outPerGroup + coInGroup
                     let dyPlane = (n * p.outChannels + co) * taps.denseCount
-                    let wPlane = (ci * c.outPerGroup + local) * taps.kernelCount
+                    let wPlane = (ci * c.outPerGroup + coInGroup) * taps.kernelCount
                     for t in taps.list {
                         dx.storage[dxPlane + t.strided] += ws[wPlane + t.kernel] * dys[dyPlane + t.dense]
                     }
@@ -96,10 +96,10 @@ extension Reference {
         for n in 0..<p.batch {
             for ci in 0..<p.inChannels {
                 let xPlane = (n * p.inChannels + ci) * taps.stridedCount
-                for local in 0..<c.outPerGroup {
-                    let co = c.group(ofInput: ci) * c.outPerGroup + local
+                for coInGroup in 0..<c.outPerGroup {
+                    let co = c.group(ofInput: ci) * c.outPerGroup + coInGroup
                     let dyPlane = (n * p.outChannels + co) * taps.denseCount
-                    let wPlane = (ci * c.outPerGroup + local) * taps.kernelCount
+                    let wPlane = (ci * c.outPerGroup + coInGroup) * taps.kernelCount
                     for t in taps.list {
                         dw.storage[wPlane + t.kernel] += xs[xPlane + t.strided] * dys[dyPlane + t.dense]
                     }
