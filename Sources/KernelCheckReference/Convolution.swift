@@ -8,9 +8,9 @@ import KernelCheckProblems
 //   dw[co, ci', k] = Σ_n Σ_o x[n, ci, o·s − pb + k·d] · dy[n, co, o]
 //   db[co]        = Σ_n Σ_o dy[n, co, o]
 //
-// where `ci' = ci − group·(C_in/g)` (`ciInGroup` below) is the input channel's index inside its group, and the
-// terms whose input index `o·s − pb + k·d` falls in the padding are zero (they are simply
-// not enumerated). Every direction walks the same list of taps (`KernelTaps`, with the output
+// where `group = ⌊co/(C_out/g)⌋`, `ci' = ci − group·(C_in/g)` (`ciInGroup` below) is the
+// input channel's index inside its group, and the terms whose input index `o·s − pb + k·d`
+// falls in the padding are zero (they are simply not enumerated). Every direction walks the same list of taps (`KernelTaps`, with the output
 // on the strided side and the input on the dense side), so the padding, stride and dilation
 // arithmetic is written once, and 1-D and 2-D problems are 3-D problems with leading unit
 // dimensions (kernel 1, stride 1, dilation 1, padding 0).
