@@ -10,10 +10,11 @@ import KernelCheckProblems
 //
 // where `group = ⌊co/(C_out/g)⌋`, `ci' = ci − group·(C_in/g)` (`ciInGroup` below) is the
 // input channel's index inside its group, and the terms whose input index `o·s − pb + k·d`
-// falls in the padding are zero (they are simply not enumerated). Every direction walks the same list of taps (`KernelTaps`, with the output
-// on the strided side and the input on the dense side), so the padding, stride and dilation
-// arithmetic is written once, and 1-D and 2-D problems are 3-D problems with leading unit
-// dimensions (kernel 1, stride 1, dilation 1, padding 0).
+// falls in the padding are zero (they are simply not enumerated). Every direction walks the
+// same list of taps (`KernelTaps`, with the output on the strided side and the input on the
+// dense side), so the padding, stride and dilation arithmetic is written once, and 1-D and
+// 2-D problems are 3-D problems with leading unit dimensions (kernel 1, stride 1, dilation 1,
+// padding 0).
 
 extension Reference {
     /// Forward convolution `y = conv(x; w) + b`, `y` of shape `p.yShape`.

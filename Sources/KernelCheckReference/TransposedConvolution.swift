@@ -9,12 +9,12 @@ import KernelCheckProblems
 //   db[co]        = Σ_n Σ_o dy[n, co, o]
 //
 // where `group = ⌊ci/(C_in/g)⌋`, `co' = co − group·(C_out/g)` (`coInGroup` below) is the
-// output channel's index inside its group, and products that land in the crop (`pb` at the start, `pe` at the end) or past the end are
-// dropped; output positions that no product reaches (e.g. the `output_padding` tail) hold
-// only the bias. The forward pass is written as its own scatter loop, not as a call to
-// `convBackwardData`: the equality of the two is a test, not an assumption.
-// The positions come from `KernelTaps` with the input on the strided side and the output on
-// the dense side.
+// output channel's index inside its group, and products that land in the crop (`pb` at the
+// start, `pe` at the end) or past the end are dropped; output positions that no product
+// reaches (e.g. the `output_padding` tail) hold only the bias. The forward pass is written as
+// its own scatter loop, not as a call to `convBackwardData`: the equality of the two is a
+// test, not an assumption. The positions come from `KernelTaps` with the input on the strided
+// side and the output on the dense side.
 
 extension Reference {
     /// Forward transposed convolution `y = convᵀ(x; w) + b`, `y` of shape `p.yShape`.
