@@ -27,9 +27,21 @@ extension Reference {
         func t(_ role: String) -> Tensor<Double> { inputs[role]! }
 
         switch problem {
-        case .conv, .convTranspose:
-            // conv dispatch lands with Convolution.swift
-            throw .unsupportedDirection(problem: problem.description, direction: direction, supported: [])
+        case .conv(let p):
+            switch direction {
+            case .fwd: return convForward(p, x: t("x"), w: t("w"), b: p.hasBias ? t("b") : nil)
+            case .bwdData: return convBackwardData(p, dy: t("dy"), w: t("w"))
+            case .bwdWeights: return convBackwardWeights(p, x: t("x"), dy: t("dy"))
+            default: return convBackwardBias(p, dy: t("dy"))
+            }
+
+        case .convTranspose(let p):
+            switch direction {
+            case .fwd: return convTransposeForward(p, x: t("x"), w: t("w"), b: p.hasBias ? t("b") : nil)
+            case .bwdData: return convTransposeBackwardData(p, dy: t("dy"), w: t("w"))
+            case .bwdWeights: return convTransposeBackwardWeights(p, x: t("x"), dy: t("dy"))
+            default: return convTransposeBackwardBias(p, dy: t("dy"))
+            }
 
         case .padProjectionA(let p):
             switch direction {

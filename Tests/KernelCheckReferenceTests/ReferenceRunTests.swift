@@ -61,9 +61,11 @@ import KernelCheckReference
         "leaky_relu shape=3x4 slope=0.2",
         "tanh shape=3x4",
         "sumsq shape=3x4",
+        "conv2d n=2 ic=4 oc=6 g=2 in=5x4 k=3x2 s=2x1 d=1x2 p=1x0:0x1 bias=1",
+        "convt1d n=2 ic=3 oc=6 g=3 in=4 k=3 s=2 d=1 p=1:0 op=1 bias=1",
     ]
 
-    /// Every direction of every non-conv family, through the dispatcher with distinct seeded
+    /// Every direction of every family, through the dispatcher with distinct seeded
     /// tensors per role, equals the direct call: catches a role wired to the wrong argument.
     @Test(arguments: problems) func dispatchMatchesDirectCalls(_ text: String) throws {
         let problem = try Problem.parse(text)
@@ -83,6 +85,14 @@ import KernelCheckReference
     /// The expected call per direction, spelled out independently of the dispatcher's switch.
     func directCall(_ problem: Problem, _ direction: Direction, _ t: [String: Tensor<Double>]) -> Tensor<Double>? {
         switch (problem, direction) {
+        case (.conv(let p), .fwd): return Reference.convForward(p, x: t["x"]!, w: t["w"]!, b: t["b"])
+        case (.conv(let p), .bwdData): return Reference.convBackwardData(p, dy: t["dy"]!, w: t["w"]!)
+        case (.conv(let p), .bwdWeights): return Reference.convBackwardWeights(p, x: t["x"]!, dy: t["dy"]!)
+        case (.conv(let p), .bwdBias): return Reference.convBackwardBias(p, dy: t["dy"]!)
+        case (.convTranspose(let p), .fwd): return Reference.convTransposeForward(p, x: t["x"]!, w: t["w"]!, b: t["b"])
+        case (.convTranspose(let p), .bwdData): return Reference.convTransposeBackwardData(p, dy: t["dy"]!, w: t["w"]!)
+        case (.convTranspose(let p), .bwdWeights): return Reference.convTransposeBackwardWeights(p, x: t["x"]!, dy: t["dy"]!)
+        case (.convTranspose(let p), .bwdBias): return Reference.convTransposeBackwardBias(p, dy: t["dy"]!)
         case (.padProjectionA(let p), .fwd): return Reference.padProjectionAForward(p, x: t["x"]!)
         case (.padProjectionA(let p), .bwdData): return Reference.padProjectionABackwardData(p, dy: t["dy"]!)
         case (.padProjectionB(let p), .fwd):
