@@ -56,6 +56,9 @@ def write_sample(path):
               [[[0.0, 0.5, 1.0], [1.5, 2.0, 2.5]]]]], dtype=np.float32))  # shape 1x2x1x2x3
         case.create_dataset("note", data="hello")                      # string dataset
         f.create_group("empty_group")
+        # Declares 2^20 x 2^20 x 2^10 float32 (4 PiB) but stores nothing (chunks are allocated
+        # on first write): reading it must be refused before any allocation.
+        f.create_dataset("huge", shape=(1 << 20, 1 << 20, 1 << 10), dtype="<f4", chunks=(1, 1, 1 << 10))
     print(f"wrote {path}")
 
 

@@ -35,6 +35,9 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
     /// A write was given a shape whose element count differs from the number of values, or a
     /// shape with a negative dimension.
     case invalidShape(file: String, object: String, shape: [Int], valueCount: Int)
+    /// Reading the object would allocate more than `MemoryBudget.bytes` (a corrupt or
+    /// hostile file can declare any extent; this stops it before the allocation).
+    case exceedsMemoryBudget(file: String, object: String, shape: [Int], bytes: Int, budget: Int)
     /// HDF5 reported a failure while reading.
     case readFailed(file: String, object: String, reason: String)
     /// HDF5 reported a failure while writing (or creating the object).
@@ -48,7 +51,7 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
              .notAGroup(let f, _), .notADataset(let f, _), .missingAttribute(let f, _, _),
              .unsupportedType(let f, _, _, _), .unsupportedAttributeType(let f, _, _, _, _),
              .shapeMismatch(let f, _, _, _), .invalidShape(let f, _, _, _),
-             .readFailed(let f, _, _), .writeFailed(let f, _, _):
+             .exceedsMemoryBudget(let f, _, _, _, _), .readFailed(let f, _, _), .writeFailed(let f, _, _):
             return f
         }
     }
@@ -61,7 +64,7 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingObject(_, let o), .alreadyExists(_, let o), .notAGroup(_, let o),
              .notADataset(_, let o), .missingAttribute(_, let o, _), .unsupportedType(_, let o, _, _),
              .unsupportedAttributeType(_, let o, _, _, _), .shapeMismatch(_, let o, _, _),
-             .invalidShape(_, let o, _, _), .readFailed(_, let o, _), .writeFailed(_, let o, _):
+             .invalidShape(_, let o, _, _), .exceedsMemoryBudget(_, let o, _, _, _), .readFailed(_, let o, _), .writeFailed(_, let o, _):
             return o
         }
     }
@@ -98,6 +101,9 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidShape(let f, let o, let s, let n):
             return "\(f): cannot write \(n) values to \(o) with shape \(Shape.format(s))"
                 + " (\(Shape.elementCount(s).map { "\($0) elements" } ?? "invalid shape"))"
+        case .exceedsMemoryBudget(let f, let o, let s, let bytes, let budget):
+            return "\(f): \(o) has shape \(Shape.format(s)) needing \(bytes) bytes, over the memory budget of"
+                + " \(budget) bytes (KERNELCHECK_MEMORY_BUDGET)"
         case .readFailed(let f, let o, let r):
             return "\(f): reading \(o) failed: \(r)"
         case .writeFailed(let f, let o, let r):

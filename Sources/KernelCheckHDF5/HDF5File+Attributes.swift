@@ -247,12 +247,13 @@ extension HDF5File {
             throw .unsupportedAttributeType(file: self.path, object: objectPath, attribute: name,
                                             requested: "a value", found: "\(dataType) with a null dataspace (no value)")
         }
-        let count = shape.reduce(1, *)
+        // Up to 8 bytes per element (numbers, string pointers); fixed strings are checked again below.
+        let count = try checkedByteCount(shape, bytesPerElement: 8, object: objectPath) / 8
         let isScalar = shape.isEmpty
 
         switch dataType {
         case .string:
-            let strings = try readStrings(attribute, fileType: fileType, count: count, failed: failed)
+            let strings = try readStrings(attribute, fileType: fileType, count: count, objectPath: objectPath, failed: failed)
             return isScalar ? .string(strings[0]) : .stringArray(strings)
         case .integer(let bits, let signed) where signed ? bits <= 64 : bits < 64:
             let values: [Int64] = try readNumbers(attribute, count: count, memoryType: kc_h5t_native_int64(), failed: failed)
@@ -281,7 +282,7 @@ extension HDF5File {
 
     /// Reads `count` strings, variable-length (HDF5 allocates each; freed here) or
     /// fixed-length (cut at the first NUL; trailing spaces trimmed for space-padded types).
-    private func readStrings(_ attribute: hid_t, fileType: hid_t, count: Int,
+    private func readStrings(_ attribute: hid_t, fileType: hid_t, count: Int, objectPath: String,
                              failed: (String) -> HDF5Error) throws(HDF5Error) -> [String] {
         guard count > 0 else { return [] }
         let isVariable = H5Tis_variable_str(fileType)
@@ -300,6 +301,7 @@ extension HDF5File {
         }
         let size = Int(H5Tget_size(fileType))
         guard size > 0 else { throw failed("reading its string size") }
+        _ = try checkedByteCount([count], bytesPerElement: size, object: objectPath)
         let memoryType = H5Tcopy(fileType)
         defer { H5Tclose(memoryType) }
         var bytes = [UInt8](repeating: 0, count: size * count)

@@ -1,4 +1,5 @@
 import CHDF5
+import KernelCheckCore
 
 /// The stored element type and shape of a dataset.
 public struct HDF5DatasetInfo: Sendable, Equatable {
@@ -160,7 +161,14 @@ extension HDF5File {
             guard H5Sget_simple_extent_dims(space, &dims, nil) >= 0 else {
                 throw .readFailed(file: path, object: object, reason: HDF5Library.errorStackText())
             }
-            return dims.map { Int($0) }
+            var shape: [Int] = []
+            for extent in dims {
+                guard let dimension = Int(exactly: extent) else {
+                    throw .readFailed(file: path, object: object, reason: "extent \(extent) in \(dims) does not fit in Int")
+                }
+                shape.append(dimension)
+            }
+            return shape
         case H5S_NULL:
             return nil
         default:
@@ -192,12 +200,36 @@ extension HDF5File {
             throw .unsupportedType(file: self.path, object: path, requested: "an array",
                                    found: "\(dataType) with a null dataspace (no values)")
         }
+        // The product is checked here so `HDF5DatasetInfo.elementCount` cannot overflow; the
+        // memory budget applies only when values are read.
+        _ = try checkedByteCount(shape, bytesPerElement: 1, object: path, enforceBudget: false)
         return try body(dataset, fileType, HDF5DatasetInfo(path: path, dataType: dataType, shape: shape))
+    }
+
+    /// `∏ shape · bytesPerElement`, or `exceedsMemoryBudget` when it overflows `Int` or (with
+    /// `enforceBudget`) exceeds `MemoryBudget.bytes`. Called before every allocation sized by
+    /// the file's contents.
+    func checkedByteCount(_ shape: [Int], bytesPerElement: Int, object: String,
+                          enforceBudget: Bool = true) throws(HDF5Error) -> Int {
+        var bytes = bytesPerElement
+        for dimension in shape {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: dimension)
+            guard !overflow else {
+                throw .exceedsMemoryBudget(file: path, object: object, shape: shape, bytes: .max, budget: MemoryBudget.bytes)
+            }
+            bytes = product
+        }
+        guard !enforceBudget || bytes <= MemoryBudget.bytes else {
+            throw .exceedsMemoryBudget(file: path, object: object, shape: shape, bytes: bytes, budget: MemoryBudget.bytes)
+        }
+        return bytes
     }
 
     /// Reads all elements of an open dataset as `T`, applying the conversion rules of `read`.
     private func readValues<T: HDF5Scalar>(_ dataset: hid_t, _ info: HDF5DatasetInfo, as type: T.Type) throws(HDF5Error) -> [T] {
         let object = info.path
+        // Largest buffer used: 8 bytes per element (Float reads of non-float32 go through Double).
+        _ = try checkedByteCount(info.shape, bytesPerElement: 8, object: object)
         func unsupported() -> HDF5Error {
             .unsupportedType(file: path, object: object, requested: "\(T.hdf5DataType)", found: "\(info.dataType)")
         }

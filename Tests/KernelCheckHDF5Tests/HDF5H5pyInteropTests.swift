@@ -1,4 +1,5 @@
 import Foundation
+import KernelCheckCore
 import KernelCheckHDF5
 import Testing
 
@@ -9,7 +10,7 @@ struct HDF5H5pyInteropTests {
     /// Checks every object of the sample written by `h5py_roundtrip.py write`.
     static func verifySample(at path: String) throws {
         let file = try HDF5File.open(path)
-        #expect(try file.memberNames() == ["case", "empty_group"])
+        #expect(try file.memberNames() == ["case", "empty_group", "huge"])
         #expect(try file.memberNames(ofGroup: "/case") == ["conv"])
         #expect(try file.memberNames(ofGroup: "/case/conv")
                 == ["counts_i32", "idx", "note", "rank5", "scalar", "x", "y"])
@@ -66,6 +67,17 @@ struct HDF5H5pyInteropTests {
         #expect(throws: HDF5Error.unsupportedType(file: path, object: "/case/conv/note",
                                                  requested: "float64", found: "string")) {
             try file.readDoubles("/case/conv/note")
+        }
+
+        // "/huge" declares 2²⁰·2²⁰·2¹⁰ = 2⁵⁰ float32 elements without storing any: its shape is
+        // reported, but reading (8 bytes per element in the Double buffer: 2⁵³ bytes) is
+        // refused before allocating, under any budget below 8 PiB.
+        let huge = try file.datasetInfo("/huge")
+        #expect(huge.dataType == .float32 && huge.shape == [1_048_576, 1_048_576, 1024])
+        #expect(huge.elementCount == 1_125_899_906_842_624)
+        #expect(throws: HDF5Error.exceedsMemoryBudget(file: path, object: "/huge", shape: [1_048_576, 1_048_576, 1024],
+                                                     bytes: 9_007_199_254_740_992, budget: MemoryBudget.bytes)) {
+            try file.readDoubles("/huge")
         }
     }
 
