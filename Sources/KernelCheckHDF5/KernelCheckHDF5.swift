@@ -1,1 +1,0 @@
-// KernelCheckHDF5: see README.md for what this module holds.
