@@ -1,1 +1,0 @@
-// KernelCheckFixtures: see README.md for what this module holds.
