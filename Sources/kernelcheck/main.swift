@@ -11,6 +11,8 @@ do {
 } catch let failure as VerificationFailed {
     FileHandleOutput.standardError("kernelcheck: \(failure)")
     exit(1)
+} catch let code as ExitCode {
+    exit(code.rawValue)
 } catch let bad as BadInput {
     FileHandleOutput.standardError("kernelcheck: error: \(bad)")
     exit(2)
