@@ -171,6 +171,15 @@ public enum Comparison {
                 accumulationLength: accumulationLength, mode: mode)
     }
 
+    /// Compares the payload of a guarded output buffer (its guards are the caller's to check).
+    public static func compare(
+        actual: GuardedBuffer, expected: Tensor<Double>, magnitude: Tensor<Double>? = nil,
+        accumulationLength: Int, mode: ComparisonMode
+    ) -> ComparisonResult {
+        compare(actual: UnsafeBufferPointer(actual.payload), expected: expected, magnitude: magnitude,
+                accumulationLength: accumulationLength, mode: mode)
+    }
+
     /// Number of representable Floats between `a` and `b` (0 when equal; −0 and +0 are the
     /// same point; the smallest positive and negative subnormals are 2 apart). Maps each
     /// Float to a signed integer that is monotone in the value (sign-magnitude → two's

@@ -16,8 +16,9 @@ public enum Shrinker {
     /// The complexity that shrinking decreases: the sum of the descriptor's integer fields
     /// (batch, channels, groups, every spatial size, kernel, stride, dilation, output
     /// padding, matrix and batch dims, before/after), plus one per spatial or tensor
-    /// dimension (rank), one per flag that is on (bias, transposes), and twice the explicit
-    /// padding (`valid` = 0, `same` = twice its resolved padding + 1, `same_lower` + 2).
+    /// dimension (rank), one per flag that is on (bias, transposes), and the padding:
+    /// `valid` 0, explicit `2·Σ(begin + end) + 1`, `same` twice its resolved padding + 2,
+    /// `same_lower` + 3 (so explicit zeros → `valid` and `same` → its explicit form shrink).
     ///
     /// Why fields and not tensor sizes: moving a stride toward 1 or removing padding
     /// simplifies a problem but can *grow* its output tensor, so element counts do not
@@ -269,9 +270,9 @@ public enum Shrinker {
         let total = 2 * (sum(resolved.begin) + sum(resolved.end))
         switch p {
         case .valid: return 0
-        case .explicit: return total
-        case .same: return total + 1
-        case .sameLower: return total + 2
+        case .explicit: return total + 1
+        case .same: return total + 2
+        case .sameLower: return total + 3
         }
     }
 
