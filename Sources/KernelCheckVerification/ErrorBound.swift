@@ -1,0 +1,63 @@
+import KernelCheckCore
+
+/// The forward error bound of DESIGN.md's tolerance model (no hand-tuned epsilons).
+///
+/// A sum of K products computed in floating point with unit roundoff u, in **any** order and
+/// with or without FMA, satisfies (Higham, *Accuracy and Stability of Numerical Algorithms*,
+/// §3.1, eq. 3.5)
+///
+///     |ŷ − y| ≤ γ_K · Σ|aᵢ·bᵢ|,   γ_K = K·u / (1 − K·u),
+///
+/// where `Σ|aᵢ·bᵢ|` is the reference applied to the absolute values of the inputs (the
+/// caller computes it in Float64 and passes it as `magnitude`). The per-element bound used by
+/// `Comparison` is
+///
+///     bound = c · γ_K · magnitude + r · u · |y| + η   (η only where magnitude or y ≠ 0)
+///
+/// with these constants:
+/// - `c = accumulationFactor = 2`: Higham's bound is tight only up to constants of order 1;
+///   the factor 2 covers a bias term added after the sum, the second rounding of a product
+///   that is not fused, and ops whose formula applies a few more operations to the sum
+///   (BatchNorm's scale and shift) when the caller counts them in K.
+/// - `r = outputRoundingFactor = 4`: the final rounding of the result to Float32 costs
+///   u/2·|y|; elementwise transcendental ops (sigmoid, tanh and their derivatives), for
+///   which the caller passes K = 1, also carry libm's own error: glibc's `expf`/`tanhf` are
+///   within 1–2 ulp (≤ 2u relative each), and a sigmoid composes `expf`, an addition and a
+///   division. 4u·|y| covers those few ulp; a larger error is a real defect (e.g. tanh by
+///   `(e^{2x}−1)/(e^{2x}+1)` near 0, which cancels catastrophically).
+/// - `η = Float.leastNonzeroMagnitude` (2^−149): rounding in the subnormal range is
+///   absolute, not relative, so relative terms alone cannot cover a result near 0 that
+///   underflowed. It is not added where both magnitude and y are 0: an output that must be
+///   exactly 0 (all-zero inputs, or only padding) must be computed as exactly 0.
+///
+/// For an elementwise formula whose last step subtracts nearly equal numbers (the sigmoid
+/// derivative `σ(1−σ)` for large x), the caller's `magnitude` should be the formula applied
+/// to absolute values (`|dy|·σ·(1+σ)`), which is exactly "the reference on |inputs|".
+public enum ErrorBound {
+    /// Unit roundoff of IEEE binary32: 2^−24.
+    public static let float32UnitRoundoff: Double = 0x1p-24
+    /// `c`: the factor on γ_K·magnitude (see the type's documentation).
+    public static let accumulationFactor: Double = 2
+    /// `r`: the multiple of u·|y| that covers the output's rounding and libm's error.
+    public static let outputRoundingFactor: Double = 4
+    /// `η`: the absolute floor for results in the subnormal range.
+    public static let underflowFloor: Double = Double(Float.leastNonzeroMagnitude)
+
+    /// `γ_K = K·u / (1 − K·u)`, or `+∞` when `K·u ≥ 1` (the bound says nothing). `γ_0 = 0`.
+    public static func gamma(k: Int, unitRoundoff u: Double = float32UnitRoundoff) -> Double {
+        let ku = Double(max(k, 0)) * u
+        return ku >= 1 ? .infinity : ku / (1 - ku)
+    }
+
+    /// The bound on `|ŷ − y|` for one output element with exact value `expected`, magnitude
+    /// `magnitude` (the reference on absolute inputs) and accumulation length `k`.
+    public static func element(
+        expected: Double, magnitude: Double, accumulationLength k: Int, unitRoundoff u: Double = float32UnitRoundoff
+    ) -> Double {
+        let m = Swift.abs(magnitude), y = Swift.abs(expected)
+        // 0·∞ would be NaN: an element with zero magnitude has no accumulation error.
+        let accumulation = m == 0 ? 0 : accumulationFactor * gamma(k: k, unitRoundoff: u) * m
+        let floor = (m == 0 && y == 0) ? 0 : underflowFloor
+        return accumulation + outputRoundingFactor * u * y + floor
+    }
+}

@@ -1,1 +1,0 @@
-// KernelCheckVerification: see README.md for what this module holds.
