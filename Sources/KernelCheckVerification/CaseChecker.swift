@@ -1,0 +1,138 @@
+import Foundation
+import KernelCheckCore
+import KernelCheckProblems
+
+/// The verdict on one (problem, direction, implementation) case: the numerical comparison
+/// plus the guards (out-of-bounds writes, unwritten outputs, nondeterminism, errors).
+public struct CaseOutcome: Codable, Sendable {
+    public var problem: String
+    public var direction: Direction
+    public var implementation: String
+    public var mode: ComparisonMode
+    public var seed: UInt64
+    public var status: ComparisonStatus
+    public var comparison: ComparisonResult?
+    /// Problems found by the guards or the implementation, each one line.
+    public var findings: [String]
+    public var seconds: Double
+
+    /// One line: status, metrics and findings.
+    public var summary: String {
+        var parts = [status.rawValue]
+        if let c = comparison {
+            parts.append(String(format: "util=%.3g maxabs=%.3g maxulp=%d nmse=%.3g", c.boundUtilization, c.maxAbsError, c.maxULPDistance, c.nmse))
+            if let w = c.worstCoordinates, c.status == .failed { parts.append("worst=\(w)") }
+            if let r = c.reason, c.status != .passed { parts.append(r) }
+        }
+        parts.append(contentsOf: findings)
+        return parts.joined(separator: "  ")
+    }
+
+    /// The one-line command that replays this case.
+    public var replayCommand: String {
+        "kernelcheck check --problem '\(problem)' --direction \(direction.rawValue) --seed \(seed) --mode \(mode.rawValue) --impl \(implementation)"
+    }
+}
+
+extension ComparisonMode {
+    /// The mode a problem is actually judged in: `exact` only where integer inputs make every
+    /// result exact in fp32 (linear accumulations, relu, sums of squares); elsewhere (sigmoid,
+    /// tanh, BatchNorm's division, MSE's mean, leaky ReLU's slope) bound mode on the same inputs.
+    public func effective(for problem: Problem) -> ComparisonMode {
+        guard self == .exact else { return .bound }
+        switch problem {
+        case .conv, .convTranspose, .padProjectionA, .matmul, .linear: return .exact
+        case .activation(let p): return p.kind == .relu ? .exact : .bound
+        case .loss(let p): return p.kind == .sumOfSquares ? .exact : .bound
+        case .padProjectionB: return .bound
+        }
+    }
+}
+
+/// Checks one implementation on one case at a time: seeded inputs, the reference's expected
+/// values and magnitude, a guarded output buffer, the comparison, and (optionally) the
+/// determinism check — the run repeated, and repeated on one thread, must give the same bits.
+public struct CaseChecker: Sendable {
+    public var implementation: any KernelImplementation
+    public var guards: Bool
+    public var determinism: Bool
+    /// Threads for the main run (0 = all cores); the determinism check adds a 1-thread run.
+    public var threads: Int
+
+    public init(implementation: any KernelImplementation, guards: Bool = true, determinism: Bool = true, threads: Int = 0) {
+        self.implementation = implementation
+        self.guards = guards
+        self.determinism = determinism
+        self.threads = threads
+    }
+
+    /// Draws the inputs from `seed` (integer fills in exact mode) and checks the case.
+    public func check(_ problem: Problem, _ direction: Direction, seed: UInt64, mode: ComparisonMode) -> CaseOutcome {
+        let inputs = CaseInputs.make(problem, seed: seed, mode: mode)
+        let expected: ExpectedValues
+        do {
+            expected = try ExpectedValues.compute(problem, direction, inputs: inputs)
+        } catch {
+            return CaseOutcome(problem: problem.description, direction: direction, implementation: implementation.name,
+                               mode: mode, seed: seed, status: .skipped, comparison: nil,
+                               findings: ["reference cannot run: \(error)"], seconds: 0)
+        }
+        return check(problem, direction, inputs: inputs, expected: expected.values, magnitude: expected.magnitude,
+                     seed: seed, mode: mode.effective(for: problem))
+    }
+
+    /// Checks the case on given inputs against given expected values (a fixture's, or the
+    /// reference's) with `magnitude` scaling the error bound.
+    public func check(
+        _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>], expected: Tensor<Double>,
+        magnitude: Tensor<Double>, seed: UInt64, mode: ComparisonMode
+    ) -> CaseOutcome {
+        var outcome = CaseOutcome(problem: problem.description, direction: direction, implementation: implementation.name,
+                                  mode: mode, seed: seed, status: .failed, comparison: nil, findings: [], seconds: 0)
+        guard implementation.supports(problem, direction) else {
+            outcome.status = .skipped
+            outcome.findings = ["\(implementation.name) does not implement \(direction.rawValue) of this op"]
+            return outcome
+        }
+        let k = problem.descriptor.accumulationLength(for: direction)
+        let start = Date()
+        let buffer = GuardedBuffer(count: expected.count, guardCount: guards ? GuardedBuffer.defaultGuardCount : 0)
+        do {
+            try implementation.run(problem, direction, inputs: inputs, output: buffer.payload, threads: threads)
+        } catch {
+            outcome.findings.append("error: \(error)")
+            outcome.seconds = Date().timeIntervalSince(start)
+            return outcome
+        }
+        outcome.seconds = Date().timeIntervalSince(start)
+        if guards, let violation = buffer.checkGuards() { outcome.findings.append("out-of-bounds write: \(violation)") }
+        if buffer.unwrittenCount > 0, let first = buffer.firstUnwrittenIndex {
+            outcome.findings.append("\(buffer.unwrittenCount) output element(s) never written, first at flat index \(first)")
+        }
+        let comparison = Comparison.compare(actual: UnsafeBufferPointer(buffer.payload), expected: expected, magnitude: magnitude,
+                                            accumulationLength: k, mode: mode)
+        outcome.comparison = comparison
+        if determinism, let finding = checkDeterminism(problem, direction, inputs: inputs, first: buffer) {
+            outcome.findings.append(finding)
+        }
+        outcome.status = outcome.findings.isEmpty ? comparison.status : .failed
+        return outcome
+    }
+
+    /// Runs the implementation again with the same thread count, then with one thread, and
+    /// reports the first element whose bits differ from the first run.
+    func checkDeterminism(_ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>], first: GuardedBuffer) -> String? {
+        for (label, t) in [("a second run", threads), ("a 1-thread run", 1)] {
+            let again = GuardedBuffer(count: first.count, guardCount: 0)
+            do {
+                try implementation.run(problem, direction, inputs: inputs, output: again.payload, threads: t)
+            } catch {
+                return "nondeterministic: \(label) failed: \(error)"
+            }
+            for i in 0..<first.count where first.payload[i].bitPattern != again.payload[i].bitPattern {
+                return "nondeterministic: \(label) differs at flat index \(i): \(first.payload[i]) vs \(again.payload[i])"
+            }
+        }
+        return nil
+    }
+}

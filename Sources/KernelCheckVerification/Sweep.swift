@@ -1,0 +1,135 @@
+import Foundation
+import KernelCheckCore
+import KernelCheckProblems
+
+/// A randomized sweep: random valid problems of the chosen families, every chosen direction,
+/// one implementation, each failure shrunk to a minimal problem with a replay command.
+public struct Sweep: Sendable {
+    public var families: [OpFamily]
+    /// Directions to check (all a problem offers when nil).
+    public var directions: Set<Direction>?
+    /// Number of random problems (each checked in every selected direction).
+    public var cases: Int
+    public var seed: UInt64
+    public var mode: ComparisonMode
+    public var size: GeneratorSize
+    public var checker: CaseChecker
+    /// Shrink failures to minimal problems (costs extra runs).
+    public var shrink: Bool
+    /// Stop drawing new problems after this many seconds.
+    public var timeBudget: Double?
+    /// Checks only the problems with index ≡ shard (mod shardCount): n shards with the same
+    /// seed run exactly the problems of the unsharded sweep.
+    public var shard: Int
+    public var shardCount: Int
+
+    public init(families: [OpFamily] = OpFamily.allCases, directions: Set<Direction>? = nil, cases: Int, seed: UInt64,
+                mode: ComparisonMode, size: GeneratorSize = .small, checker: CaseChecker, shrink: Bool = true,
+                timeBudget: Double? = nil, shard: Int = 0, shardCount: Int = 1) {
+        self.families = families
+        self.directions = directions
+        self.cases = cases
+        self.seed = seed
+        self.mode = mode
+        self.size = size
+        self.checker = checker
+        self.shrink = shrink
+        self.timeBudget = timeBudget
+        self.shard = shard
+        self.shardCount = shardCount
+    }
+
+    /// A failure, before and after shrinking.
+    public struct Failure: Codable, Sendable {
+        public var original: CaseOutcome
+        public var shrunk: CaseOutcome
+        public var shrinkSteps: Int
+        public var replay: String { shrunk.replayCommand }
+    }
+
+    /// Counts per family and direction.
+    public struct Tally: Codable, Sendable {
+        public var passed = 0, failed = 0, mistrusted = 0, skipped = 0
+        public var worstUtilization = 0.0
+        public var maxULP = 0
+        public var nmse: [Double] = []
+        public var seconds = 0.0
+        public var total: Int { passed + failed + mistrusted + skipped }
+
+        mutating func add(_ o: CaseOutcome) {
+            switch o.status {
+            case .passed: passed += 1
+            case .failed: failed += 1
+            case .mistrusted: mistrusted += 1
+            case .skipped: skipped += 1
+            }
+            if let c = o.comparison {
+                if c.boundUtilization.isFinite { worstUtilization = max(worstUtilization, c.boundUtilization) }
+                if c.maxULPDistance != Int.max { maxULP = max(maxULP, c.maxULPDistance) }
+                if c.nmse.isFinite { nmse.append(c.nmse) }
+            }
+            seconds += o.seconds
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        public var seed: UInt64
+        public var mode: ComparisonMode
+        public var implementation: String
+        public var problemsChecked: Int
+        public var tallies: [String: Tally]          // key "family/direction"
+        public var failures: [Failure]
+        public var seconds: Double
+        public var passed: Int { tallies.values.map(\.passed).reduce(0, +) }
+        public var failed: Int { tallies.values.map(\.failed).reduce(0, +) }
+        public var mistrusted: Int { tallies.values.map(\.mistrusted).reduce(0, +) }
+        public var skipped: Int { tallies.values.map(\.skipped).reduce(0, +) }
+    }
+
+    /// The seed of problem `index`: SplitMix-style mixing so neighbouring indices differ widely.
+    public static func caseSeed(_ seed: UInt64, _ index: Int) -> UInt64 {
+        var rng = SeededRNG(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1))
+        return rng.next() >> 1   // keep it positive as Int64 for JSON and HDF5
+    }
+
+    /// The problem of index `index` (family round-robin, drawn from the case seed).
+    public func problem(at index: Int) -> (Problem, UInt64) {
+        let s = Self.caseSeed(seed, index)
+        var rng = SeededRNG(seed: s, stream: "problem")
+        return (ProblemGenerator.random(families[index % families.count], rng: &rng, size: size), s)
+    }
+
+    public func run(progress: (_ done: Int, _ total: Int, _ failures: Int) -> Void = { _, _, _ in }) -> Result {
+        let start = Date()
+        var result = Result(seed: seed, mode: mode, implementation: checker.implementation.name, problemsChecked: 0,
+                            tallies: [:], failures: [], seconds: 0)
+        for index in 0..<cases where index % shardCount == shard {
+            if let budget = timeBudget, Date().timeIntervalSince(start) > budget { break }
+            let (problem, caseSeed) = problem(at: index)
+            for direction in problem.directions where directions?.contains(direction) ?? true {
+                let outcome = checker.check(problem, direction, seed: caseSeed, mode: mode)
+                result.tallies["\(problem.family.rawValue)/\(direction.rawValue)", default: Tally()].add(outcome)
+                if outcome.status == .failed {
+                    result.failures.append(shrinkFailure(outcome, problem, direction, caseSeed))
+                }
+            }
+            result.problemsChecked += 1
+            progress(index + 1, cases, result.failures.count)
+        }
+        result.seconds = Date().timeIntervalSince(start)
+        return result
+    }
+
+    /// Greedily shrinks a failing problem while the same direction, seed and mode still fail.
+    public func shrinkFailure(_ outcome: CaseOutcome, _ problem: Problem, _ direction: Direction, _ caseSeed: UInt64) -> Failure {
+        guard shrink else { return Failure(original: outcome, shrunk: outcome, shrinkSteps: 0) }
+        var last = outcome
+        let (_, steps) = Shrinker.shrink(problem) { candidate in
+            guard candidate.directions.contains(direction) else { return false }
+            let o = checker.check(candidate, direction, seed: caseSeed, mode: mode)
+            if o.status == .failed { last = o; return true }
+            return false
+        }
+        return Failure(original: outcome, shrunk: last, shrinkSteps: steps)
+    }
+}
