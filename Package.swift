@@ -70,10 +70,10 @@ let package = Package(
         .testTarget(name: "KernelCheckReferenceTests", dependencies: ["KernelCheckReference"]),
         .testTarget(name: "KernelCheckTiledTests", dependencies: ["KernelCheckTiled"]),
         .testTarget(name: "KernelCheckHDF5Tests", dependencies: ["KernelCheckHDF5"]),
-        .testTarget(name: "KernelCheckFixturesTests", dependencies: ["KernelCheckFixtures", "KernelCheckReference"]),
+        .testTarget(name: "KernelCheckFixturesTests", dependencies: ["KernelCheckFixtures", "KernelCheckVerification"]),
         .testTarget(name: "KernelCheckVerificationTests", dependencies: ["KernelCheckVerification"]),
         .testTarget(name: "KernelCheckReportsTests", dependencies: ["KernelCheckReports"]),
-        .testTarget(name: "kernelcheckTests", dependencies: ["KernelCheckCore"]),
+        .testTarget(name: "kernelcheckTests", dependencies: ["kernelcheck", "KernelCheckFixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
