@@ -524,6 +524,16 @@ def test_fill_is_idempotent_and_keeps_fixed_length_string_attributes(tmp_path):
         np.testing.assert_array_equal(f["tanh shape=3/dx"][()], first)
 
 
+def test_schema_example_is_make_example_case():
+    # fixtures/SCHEMA.md shows tools/make_example_case.py verbatim (minus its docstring).
+    import re
+
+    doc = (ROOT / "fixtures" / "SCHEMA.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    script = (TOOLS / "make_example_case.py").read_text(encoding="utf-8").split('"""', 2)[2].lstrip("\n")
+    assert block == script
+
+
 def test_example_case_matches_the_oracle(tmp_path):
     # tools/make_example_case.py computes its conv2d with numpy; the oracle must agree.
     example = tmp_path / "my_case.h5"
