@@ -294,14 +294,8 @@ def test_mlp_2_7_2_linear_layers_against_numpy(tmp_path):
 # naive loops from DESIGN.md's formulas (independent of torch's padding conventions)
 # --------------------------------------------------------------------------------------------
 
-def naive_conv2d(x, w, b, s, d, pb, groups):
-    """y[n,co,o] = b[co] + Σ_{ci∈group, k} w[co,ci,k]·x[n, ci, o·s − pb + k·d], zero outside."""
-    n, ic, H, W = x.shape
-    oc, icg, KH, KW = w.shape
-    return lambda OH, OW: _naive(x, w, b, s, d, pb, groups, OH, OW)
-
-
 def _naive(x, w, b, s, d, pb, groups, OH, OW):
+    """y[n,co,o] = b[co] + Σ_{ci∈group(co), k} w[co,ci,k]·x[n, ci, o·s − pb + k·d], zero outside x."""
     n, ic, H, W = x.shape
     oc, icg, KH, KW = w.shape
     ocg = oc // groups
@@ -394,8 +388,6 @@ def test_gradients_match_finite_differences(problem):
     # L(inputs) = ⟨y(inputs), dy⟩; its gradient w.r.t. each differentiable input is the oracle's
     # output for that role. Check the directional derivative along a random direction.
     grad_role = {"x": "dx", "w": "dw", "b": "db", "a": "da", "gamma": "dgamma", "beta": "dbeta"}
-    if p.family == "matmul":
-        grad_role["b"] = "db"
     if p.family == "activation" or p.family == "loss":
         grad_role = {"x": "dx"}
     h = 1e-6
