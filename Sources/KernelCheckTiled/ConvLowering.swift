@@ -6,15 +6,15 @@ import KernelCheckProblems
 /// `threads`). The defaults suit the benchmark shapes; tests shrink them so tiny problems
 /// exercise column blocks, partial output lines, weight slabs and split reductions.
 struct ConvLoweringTuning: Sendable {
-    /// Floats in one thread's column buffer (rows × block columns): 1 Mi floats = 4 MiB.
-    var columnBudget = 1 << 20
-    /// Fewest columns per block, so GEMM's `n` stays wide even when K is huge.
+    /// Floats in one thread's column buffer (slab rows × block columns): 128 Ki floats =
+    /// 512 KiB, so im2col writes and GEMM reads stay in a Zen 5 core's 1 MiB L2.
+    var columnBudget = 1 << 17
+    /// Fewest columns per block, so GEMM's `n` (or `k` for backward-weights) stays wide
+    /// even when K is huge.
     var minimumColumnBlock = 256
-    /// Backward-weights keeps all K rows of col(X) in one slab up to this many rows…
-    var unsplitRowLimit = 1024
-    /// …and otherwise splits them into slabs of this many rows (independent GEMMs on
-    /// disjoint columns of dW, so no reduction is split).
-    var weightSlabRows = 256
+    /// Fewest rows per slab of col (GEMM's `k` in forward, `m` in backward-data, `n` in
+    /// backward-weights).
+    var minimumSlabRows = 64
     /// Backward-weights wants this many independent (group, slab) items; with fewer it
     /// splits the images into chunks whose partial dW are summed in chunk order.
     var reductionItemsTarget = 8
@@ -122,12 +122,15 @@ struct ConvLowering {
                   kernel: p.kernel, stride: p.stride, dilation: p.dilation, padBegin: p.padBegin, tuning: tuning)
     }
 
-    /// Columns per block for a column buffer of `rows` rows: the whole `P` when it fits the
-    /// budget, else as many as fit, but at least `minimumColumnBlock`.
-    func columnBlock(rows: Int) -> Int {
-        let p = outSpatial
-        let fit = tuning.columnBudget / max(rows, 1)
-        return max(1, min(p, max(fit, tuning.minimumColumnBlock)))
+    /// How col (K × P) is cut into tiles that fit the column budget: blocks of `block`
+    /// columns (the whole P when all K rows fit, never fewer than `minimumColumnBlock`),
+    /// each cut into slabs of `slabRows` rows. Depends only on the shape and the tuning.
+    var tiles: (slabRows: Int, block: Int) {
+        let p = outSpatial, k = max(columnRows, 1)
+        if isPointwise { return (k, max(p, 1)) }
+        let block = max(1, min(p, max(tuning.columnBudget / k, tuning.minimumColumnBlock)))
+        let slab = max(1, min(k, max(tuning.columnBudget / block, tuning.minimumSlabRows)))
+        return (slab, block)
     }
 
     // MARK: - The three lowered products
@@ -147,21 +150,25 @@ struct ConvLowering {
             if bias == nil { y.update(repeating: 0, count: batch * channelsOut * p) }
             return
         }
-        let block = isPointwise ? p : columnBlock(rows: k)
-        let blocks = (p + block - 1) / block
+        let (slabRows, block) = tiles
+        let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
         let groups = groups, pointwise = isPointwise
-        runItems(batch * groups * blocks, threads: threads, workspace: pointwise ? 0 : k * block) { item, ws, inner in
+        runItems(batch * groups * blocks, threads: threads, workspace: pointwise ? 0 : slabRows * block) { item, ws, inner in
             let imageGroup = item / blocks, g = imageGroup % groups  // imageGroup = n·G + g
             let p0 = (item % blocks) * block, p1 = min(p, p0 + block)
-            let src = x + imageGroup * ci * inS
-            var b = src + p0, ldb = p
-            if !pointwise {
-                im2col(src, rows: 0..<k, columns: p0..<p1, into: ws, threads: inner)
-                b = UnsafePointer(ws); ldb = p1 - p0
+            let src = x + imageGroup * ci * inS, out = y + imageGroup * co * p + p0
+            if pointwise {
+                Tiled.sgemm(transA: false, transB: false, m: co, n: p1 - p0, k: k, a: w + g * co * k, lda: k,
+                            b: src + p0, ldb: p, c: out, ldc: p, accumulate: bias != nil, threads: inner)
+                return
             }
-            Tiled.sgemm(transA: false, transB: false, m: co, n: p1 - p0, k: k, a: w + g * co * k, lda: k,
-                        b: b, ldb: ldb, c: y + imageGroup * co * p + p0, ldc: p,
-                        accumulate: bias != nil, threads: inner)
+            // Slabs of K are summed into the output in slab order.
+            for slab in 0..<slabs {
+                let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
+                im2col(src, rows: r0..<r1, columns: p0..<p1, into: ws, threads: inner)
+                Tiled.sgemm(transA: false, transB: false, m: co, n: p1 - p0, k: r1 - r0, a: w + g * co * k + r0, lda: k,
+                            b: ws, ldb: p1 - p0, c: out, ldc: p, accumulate: bias != nil || slab > 0, threads: inner)
+            }
         }
     }
 
@@ -174,10 +181,10 @@ struct ConvLowering {
         let inCount = batch * groups * ci * inS
         guard inCount > 0 else { return }
         guard co > 0, p > 0 else { dx.update(repeating: 0, count: inCount); return }
-        let block = isPointwise ? p : columnBlock(rows: k)
-        let blocks = (p + block - 1) / block
+        let (slabRows, block) = tiles
+        let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
         let groups = groups, pointwise = isPointwise
-        runItems(batch * groups, threads: threads, workspace: pointwise ? 0 : k * block) { imageGroup, ws, inner in
+        runItems(batch * groups, threads: threads, workspace: pointwise ? 0 : slabRows * block) { imageGroup, ws, inner in
             let g = imageGroup % groups
             let dst = dx + imageGroup * ci * inS, a = w + g * co * k, dOut = dy + imageGroup * co * p
             if pointwise {
@@ -188,9 +195,12 @@ struct ConvLowering {
             dst.update(repeating: 0, count: ci * inS)
             for blk in 0..<blocks {
                 let p0 = blk * block, p1 = min(p, p0 + block)
-                Tiled.sgemm(transA: true, transB: false, m: k, n: p1 - p0, k: co, a: a, lda: k, b: dOut + p0, ldb: p,
-                            c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
-                col2im(ws, columns: p0..<p1, into: dst, threads: inner)
+                for slab in 0..<slabs {
+                    let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
+                    Tiled.sgemm(transA: true, transB: false, m: r1 - r0, n: p1 - p0, k: co, a: a + r0, lda: k,
+                                b: dOut + p0, ldb: p, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
+                    col2im(ws, rows: r0..<r1, columns: p0..<p1, into: dst, threads: inner)
+                }
             }
         }
     }
@@ -206,10 +216,8 @@ struct ConvLowering {
         let total = groups * co * k
         guard total > 0 else { return }
         guard batch > 0, p > 0 else { dw.update(repeating: 0, count: total); return }
-        let slabRows = k <= tuning.unsplitRowLimit ? k : max(1, tuning.weightSlabRows)
-        let slabs = (k + slabRows - 1) / slabRows
-        let block = isPointwise ? p : columnBlock(rows: slabRows)
-        let blocks = (p + block - 1) / block
+        let (slabRows, block) = tiles
+        let slabs = (k + slabRows - 1) / slabRows, blocks = (p + block - 1) / block
         let perChunk = groups * slabs
         let wantedChunks = perChunk >= tuning.reductionItemsTarget
             ? 1 : min(batch, (tuning.reductionItemsTarget + perChunk - 1) / perChunk)
@@ -291,16 +299,19 @@ struct ConvLowering {
         }
     }
 
-    /// Adds the columns `columns` of a full-height column block (K rows, row stride
-    /// `columns.count`) into the input they came from. Threads split the input channels:
-    /// each channel's rows are scattered by one thread, in row order.
-    func col2im(_ col: UnsafePointer<Float>, columns: Range<Int>, into dst: UnsafeMutablePointer<Float>, threads: Int) {
-        let width = columns.count, taps = taps, channels = inChannels
+    /// Adds rows `rows`, columns `columns` of col (stored with row stride `columns.count`)
+    /// into the input they came from. Threads split the input channels: each channel's
+    /// rows are scattered by one thread, in row order.
+    func col2im(_ col: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+                into dst: UnsafeMutablePointer<Float>, threads: Int) {
+        guard !rows.isEmpty else { return }
+        let width = columns.count, taps = taps
+        let firstChannel = rows.lowerBound / taps, channels = (rows.upperBound - 1) / taps + 1 - firstChannel
         let pieces = threads > 1 ? min(channels, threads * 4) : 1
         ConvParallel.forEach(pieces, threads: threads) { piece, _ in
-            for c in (channels * piece / pieces)..<(channels * (piece + 1) / pieces) {
-                for r in (c * taps)..<((c + 1) * taps) {
-                    col2imRow(col + r * width, row: r, columns: columns, into: dst)
+            for c in (firstChannel + channels * piece / pieces)..<(firstChannel + channels * (piece + 1) / pieces) {
+                for r in max(rows.lowerBound, c * taps)..<min(rows.upperBound, (c + 1) * taps) {
+                    col2imRow(col + (r - rows.lowerBound) * width, row: r, columns: columns, into: dst)
                 }
             }
         }

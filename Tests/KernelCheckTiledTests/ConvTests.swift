@@ -80,9 +80,10 @@ let exactFill = Fill.integers(k: 3, density: 0.7)
 let realFill = Fill.uniform(low: -1, high: 1)
 
 /// Tuning that makes tiny problems take every path of the lowering: several column blocks
-/// cutting output lines, K split into slabs, image chunks with partial dW.
-let tinyTuning = ConvLoweringTuning(columnBudget: 12, minimumColumnBlock: 3, unsplitRowLimit: 4,
-                                    weightSlabRows: 3, reductionItemsTarget: 8, itemsPerThread: 2)
+/// cutting output lines, K split into slabs (a split forward reduction, backward-data row
+/// slabs, backward-weights column slabs), image chunks with partial dW.
+let tinyTuning = ConvLoweringTuning(columnBudget: 12, minimumColumnBlock: 3, minimumSlabRows: 2,
+                                    reductionItemsTarget: 8, itemsPerThread: 2)
 
 /// The (tuning, threads) combinations every exact test runs.
 let loweringVariants: [(ConvLoweringTuning, Int)] = [(.standard, 1), (tinyTuning, 2), (tinyTuning, 3)]
