@@ -21,6 +21,13 @@ struct ConvLoweringTuning: Sendable {
     /// Items run in parallel (single-threaded GEMM each) once there are this many per
     /// thread; with fewer they run one after another, each using every thread.
     var itemsPerThread = 2
+    /// Which lowering to use (see `ConvLowering`): `automatic` takes the dual one when its
+    /// buffer is at least `dualAdvantage` times smaller than col and at most `dualBudget` floats.
+    var lowering = LoweringChoice.automatic
+    var dualAdvantage = 4
+    var dualBudget = 1 << 21
+
+    enum LoweringChoice: Sendable { case automatic, im2col, dual }
 
     static let standard = ConvLoweringTuning()
 }
@@ -38,6 +45,18 @@ struct ConvLoweringTuning: Sendable {
 /// The transposed convolution is the adjoint of a convolution, so it reuses this type on the
 /// swapped descriptor (`init(adjointOf:)`): its forward is `backwardData`, its backward-data
 /// is `forward`, its backward-weights is `backwardWeights` with `x` and `dy` exchanged.
+///
+/// **Dual lowering** (few output channels, e.g. a 256 → 3 RGB head): col has `Ci·∏k` rows of
+/// `P` columns, but the same products can go through a buffer with `Co·∏k` rows over the
+/// *input* positions, with `Wd[g][(co, k…), ci] = W[g·Co + co, ci, k…]`:
+///
+/// - forward: `Z = Wd[g] · X[n,g]`, then `Y[co, o] = b + Σ_k Z[(co, k), o·s − pb + k·d]`
+///   (`gatherAdd`, the taps summed in order);
+/// - backward-data: `D[(co, k), i] = dY[co, o]` where `i = o·s − pb + k·d`, zero elsewhere
+///   (`scatter`), then `dX[n,g] = Wd[g]ᵀ · D` (written directly, no col2im);
+/// - backward-weights: `dWd[g] = Σ_n D_n · X[n,g]ᵀ`, reordered into `dW`.
+///
+/// It is chosen (`usesDual`) when `Co·∏k·∏in` is several times smaller than `Ci·∏k·P`.
 ///
 /// Spatial geometry is padded to 3-D with leading unit dimensions, so 1-D, 2-D and 3-D share
 /// one code path. `col` is built in column blocks of bounded size (never the whole batch),
@@ -69,6 +88,20 @@ struct ConvLowering {
 
     /// K: rows of the column matrix.
     var columnRows: Int { inChannels * taps }
+    /// Rows of the dual lowering's buffer: (output channel, tap).
+    var dualRows: Int { outChannels * taps }
+
+    /// Whether the dual lowering is used; depends only on the shape and the tuning.
+    var usesDual: Bool {
+        if isPointwise { return false }
+        switch tuning.lowering {
+        case .im2col: return false
+        case .dual: return true
+        case .automatic:
+            let dual = dualRows * inSpatial
+            return dual <= tuning.dualBudget && dual * tuning.dualAdvantage <= columnRows * outSpatial
+        }
+    }
 
     init(batch: Int, groups: Int, inChannelsPerGroup: Int, outChannelsPerGroup: Int,
          inputSize: [Int], outputSize: [Int], kernel: [Int], stride: [Int], dilation: [Int], padBegin: [Int],
@@ -141,6 +174,10 @@ struct ConvLowering {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let channelsOut = groups * co
         guard batch > 0, channelsOut > 0, p > 0 else { return }
+        if usesDual && k > 0 {
+            forwardDual(input: x, weights: w, bias: bias, output: y, threads: threads)
+            return
+        }
         if let bias {
             ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
@@ -181,6 +218,10 @@ struct ConvLowering {
         let inCount = batch * groups * ci * inS
         guard inCount > 0 else { return }
         guard co > 0, p > 0 else { dx.update(repeating: 0, count: inCount); return }
+        if usesDual {
+            backwardDataDual(output: dy, weights: w, input: dx, threads: threads)
+            return
+        }
         let (slabRows, block) = tiles
         let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
         let groups = groups, pointwise = isPointwise
@@ -215,14 +256,15 @@ struct ConvLowering {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let total = groups * co * k
         guard total > 0 else { return }
-        guard batch > 0, p > 0 else { dw.update(repeating: 0, count: total); return }
+        guard batch > 0, p > 0, inS > 0 else { dw.update(repeating: 0, count: total); return }
+        if usesDual {
+            backwardWeightsDual(input: x, output: dy, weights: dw, threads: threads)
+            return
+        }
         let (slabRows, block) = tiles
         let slabs = (k + slabRows - 1) / slabRows, blocks = (p + block - 1) / block
         let perChunk = groups * slabs
-        let wantedChunks = perChunk >= tuning.reductionItemsTarget
-            ? 1 : min(batch, (tuning.reductionItemsTarget + perChunk - 1) / perChunk)
-        let imagesPerChunk = (batch + wantedChunks - 1) / wantedChunks
-        let chunks = (batch + imagesPerChunk - 1) / imagesPerChunk
+        let (chunks, imagesPerChunk) = reductionChunks(itemsPerChunk: perChunk)
         let partials: UnsafeMutablePointer<Float>? = chunks > 1 ? .allocate(capacity: chunks * total) : nil
         defer { partials?.deallocate() }
         let groups = groups, batch = batch, pointwise = isPointwise
@@ -247,17 +289,117 @@ struct ConvLowering {
                 }
             }
         }
-        if let partials {
-            let span = 4096
-            ConvParallel.forEach((total + span - 1) / span, threads: threads) { piece, _ in
-                let lo = piece * span, n = min(total, lo + span) - lo
-                let out = dw + lo
-                out.update(from: partials + lo, count: n)
-                for chunk in 1..<chunks {
-                    let src = partials + chunk * total + lo
-                    for i in 0..<n { out[i] += src[i] }
+        if let partials { sumPartials(partials, chunks: chunks, count: total, into: dw, threads: threads) }
+    }
+
+    /// Splits the images into chunks for a reduction over them: one chunk when there are
+    /// `reductionItemsTarget` independent items anyway, else enough chunks to reach it.
+    /// Depends only on the shape and the tuning, never on the thread count.
+    func reductionChunks(itemsPerChunk: Int) -> (chunks: Int, imagesPerChunk: Int) {
+        let wanted = itemsPerChunk >= tuning.reductionItemsTarget
+            ? 1 : min(batch, (tuning.reductionItemsTarget + itemsPerChunk - 1) / itemsPerChunk)
+        let imagesPerChunk = (batch + wanted - 1) / wanted
+        return ((batch + imagesPerChunk - 1) / imagesPerChunk, imagesPerChunk)
+    }
+
+    /// `out[i] = partials[0][i] + partials[1][i] + …` in chunk order (threads split `i`).
+    func sumPartials(_ partials: UnsafePointer<Float>, chunks: Int, count: Int,
+                     into out: UnsafeMutablePointer<Float>, threads: Int) {
+        let span = 4096
+        ConvParallel.forEach((count + span - 1) / span, threads: threads) { piece, _ in
+            let lo = piece * span, n = min(count, lo + span) - lo
+            let dst = out + lo
+            dst.update(from: partials + lo, count: n)
+            for chunk in 1..<chunks {
+                let src = partials + chunk * count + lo
+                for i in 0..<n { dst[i] += src[i] }
+            }
+        }
+    }
+
+    // MARK: - The dual lowering
+
+    /// `out[g][(co, t), ci] = w[g·Co + co, ci, t]`, or the inverse permutation.
+    func permuteWeights(_ w: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, toDual: Bool) {
+        let co = outChannels, ci = inChannels, taps = taps
+        for g in 0..<groups {
+            for c in 0..<co {
+                for i in 0..<ci {
+                    for t in 0..<taps {
+                        let standard = ((g * co + c) * ci + i) * taps + t
+                        let dual = ((g * co + c) * taps + t) * ci + i
+                        if toDual { out[dual] = w[standard] } else { out[standard] = w[dual] }
+                    }
                 }
             }
+        }
+    }
+
+    /// Forward through `Z = Wd · X`, `Y = b + gatherAdd(Z)`.
+    private func forwardDual(input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                             output y: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
+        let channelsOut = groups * co
+        ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
+            (y + row * p).update(repeating: bias?[row % channelsOut] ?? 0, count: p)
+        }
+        guard inS > 0 else { return }
+        let wd = UnsafeMutablePointer<Float>.allocate(capacity: groups * rows * ci)
+        defer { wd.deallocate() }
+        permuteWeights(w, into: wd, toDual: true)
+        let groups = groups
+        runItems(batch * groups, threads: threads, workspace: rows * inS) { imageGroup, z, inner in
+            let g = imageGroup % groups
+            Tiled.sgemm(transA: false, transB: false, m: rows, n: inS, k: ci, a: wd + g * rows * ci, lda: ci,
+                        b: x + imageGroup * ci * inS, ldb: inS, c: z, ldc: inS, accumulate: false, threads: inner)
+            gatherAdd(z, into: y + imageGroup * co * p, threads: inner)
+        }
+    }
+
+    /// Backward-data through `D = scatter(dY)`, `dX = Wdᵀ · D`.
+    private func backwardDataDual(output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+                                  input dx: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
+        let wd = UnsafeMutablePointer<Float>.allocate(capacity: groups * rows * ci)
+        defer { wd.deallocate() }
+        permuteWeights(w, into: wd, toDual: true)
+        let groups = groups
+        runItems(batch * groups, threads: threads, workspace: rows * inS) { imageGroup, d, inner in
+            let g = imageGroup % groups
+            scatter(dy + imageGroup * co * p, into: d, threads: inner)
+            Tiled.sgemm(transA: true, transB: false, m: ci, n: inS, k: rows, a: wd + g * rows * ci, lda: ci,
+                        b: d, ldb: inS, c: dx + imageGroup * ci * inS, ldc: inS, accumulate: false, threads: inner)
+        }
+    }
+
+    /// Backward-weights through `dWd = Σ_n scatter(dY_n) · X_nᵀ`, then the permutation back.
+    private func backwardWeightsDual(input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+                                     weights dw: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
+        let total = groups * rows * ci
+        let (chunks, imagesPerChunk) = reductionChunks(itemsPerChunk: groups)
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks * total)
+        defer { partials.deallocate() }
+        let groups = groups, batch = batch
+        runItems(chunks * groups, threads: threads, workspace: rows * inS) { item, d, inner in
+            let g = item % groups, chunk = item / groups
+            let target = partials + chunk * total + g * rows * ci
+            var first = true
+            for n in (chunk * imagesPerChunk)..<min(batch, (chunk + 1) * imagesPerChunk) {
+                let imageGroup = n * groups + g
+                scatter(dy + imageGroup * co * p, into: d, threads: inner)
+                Tiled.sgemm(transA: false, transB: true, m: rows, n: ci, k: inS, a: d, lda: inS,
+                            b: x + imageGroup * ci * inS, ldb: inS, c: target, ldc: ci, accumulate: !first, threads: inner)
+                first = false
+            }
+        }
+        if chunks > 1 {
+            let summed = UnsafeMutablePointer<Float>.allocate(capacity: total)
+            defer { summed.deallocate() }
+            sumPartials(partials, chunks: chunks, count: total, into: summed, threads: threads)
+            permuteWeights(summed, into: dw, toDual: false)
+        } else {
+            permuteWeights(partials, into: dw, toDual: false)
         }
     }
 
@@ -280,122 +422,6 @@ struct ConvLowering {
         } else {
             for item in 0..<count { body(item, buffer, threads) }
         }
-    }
-
-    // MARK: - im2col / col2im
-
-    /// Writes rows `rows` and columns `columns` of col(src) into `dst` (row stride =
-    /// `columns.count`). `src` points at channel 0 of one image's group.
-    func im2col(_ src: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
-                into dst: UnsafeMutablePointer<Float>, threads: Int) {
-        let width = columns.count
-        let pieces = threads > 1 ? min(rows.count, threads * 4) : 1
-        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
-            let lo = rows.lowerBound + rows.count * piece / pieces
-            let hi = rows.lowerBound + rows.count * (piece + 1) / pieces
-            for r in lo..<hi {
-                im2colRow(src, row: r, columns: columns, into: dst + (r - rows.lowerBound) * width)
-            }
-        }
-    }
-
-    /// Adds rows `rows`, columns `columns` of col (stored with row stride `columns.count`)
-    /// into the input they came from. Threads split the input channels: each channel's
-    /// rows are scattered by one thread, in row order.
-    func col2im(_ col: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
-                into dst: UnsafeMutablePointer<Float>, threads: Int) {
-        guard !rows.isEmpty else { return }
-        let width = columns.count, taps = taps
-        let firstChannel = rows.lowerBound / taps, channels = (rows.upperBound - 1) / taps + 1 - firstChannel
-        let pieces = threads > 1 ? min(channels, threads * 4) : 1
-        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
-            for c in (firstChannel + channels * piece / pieces)..<(firstChannel + channels * (piece + 1) / pieces) {
-                for r in max(rows.lowerBound, c * taps)..<min(rows.upperBound, (c + 1) * taps) {
-                    col2imRow(col + (r - rows.lowerBound) * width, row: r, columns: columns, into: dst)
-                }
-            }
-        }
-    }
-
-    /// The row `r = (c, kd, kh, kw)` of col(src), columns `columns`, walked one output line
-    /// (fixed od, oh) at a time: zeros, a contiguous or strided copy, zeros.
-    @inline(__always)
-    private func im2colRow(_ src: UnsafePointer<Float>, row r: Int, columns: Range<Int>,
-                           into out: UnsafeMutablePointer<Float>) {
-        let (kd, kh, kw, channel) = tapOf(row: r)
-        let vd = validOutputs[0][kd], vh = validOutputs[1][kh], vw = validOutputs[2][kw]
-        let offD = kd * dilation[0] - padBegin[0], offH = kh * dilation[1] - padBegin[1]
-        let offW = kw * dilation[2] - padBegin[2]
-        let sd = stride[0], sh = stride[1], sw = stride[2]
-        let inH = inSize[1], inW = inSize[2], outH = outSize[1], outW = outSize[2]
-        let plane = src + channel * inSpatial
-        let line = columns.lowerBound / outW
-        var ow = columns.lowerBound - line * outW
-        var oh = line % outH, od = line / outH
-        var o = out
-        var remaining = columns.count
-        while remaining > 0 {
-            let owEnd = min(outW, ow + remaining), count = owEnd - ow
-            if od >= vd.lo && od < vd.hi && oh >= vh.lo && oh < vh.hi {
-                let lo = min(max(vw.lo, ow), owEnd), hi = max(min(vw.hi, owEnd), lo)
-                let base = plane + ((od * sd + offD) * inH + (oh * sh + offH)) * inW + offW
-                o.update(repeating: 0, count: lo - ow)
-                if sw == 1 {
-                    (o + (lo - ow)).update(from: base + lo, count: hi - lo)
-                } else {
-                    let shifted = o - ow
-                    for j in lo..<hi { shifted[j] = base[j * sw] }
-                }
-                (o + (hi - ow)).update(repeating: 0, count: owEnd - hi)
-            } else {
-                o.update(repeating: 0, count: count)
-            }
-            o += count; remaining -= count
-            ow = 0; oh += 1
-            if oh == outH { oh = 0; od += 1 }
-        }
-    }
-
-    /// The adjoint of `im2colRow`: adds the row into the input positions it was read from.
-    @inline(__always)
-    private func col2imRow(_ colRow: UnsafePointer<Float>, row r: Int, columns: Range<Int>,
-                           into dst: UnsafeMutablePointer<Float>) {
-        let (kd, kh, kw, channel) = tapOf(row: r)
-        let vd = validOutputs[0][kd], vh = validOutputs[1][kh], vw = validOutputs[2][kw]
-        let offD = kd * dilation[0] - padBegin[0], offH = kh * dilation[1] - padBegin[1]
-        let offW = kw * dilation[2] - padBegin[2]
-        let sd = stride[0], sh = stride[1], sw = stride[2]
-        let inH = inSize[1], inW = inSize[2], outH = outSize[1], outW = outSize[2]
-        let plane = dst + channel * inSpatial
-        let line = columns.lowerBound / outW
-        var ow = columns.lowerBound - line * outW
-        var oh = line % outH, od = line / outH
-        var c = colRow
-        var remaining = columns.count
-        while remaining > 0 {
-            let owEnd = min(outW, ow + remaining), count = owEnd - ow
-            if od >= vd.lo && od < vd.hi && oh >= vh.lo && oh < vh.hi {
-                let lo = min(max(vw.lo, ow), owEnd), hi = max(min(vw.hi, owEnd), lo)
-                let base = plane + ((od * sd + offD) * inH + (oh * sh + offH)) * inW + offW
-                let shifted = c - ow
-                if sw == 1 {
-                    for j in lo..<hi { base[j] += shifted[j] }
-                } else {
-                    for j in lo..<hi { base[j * sw] += shifted[j] }
-                }
-            }
-            c += count; remaining -= count
-            ow = 0; oh += 1
-            if oh == outH { oh = 0; od += 1 }
-        }
-    }
-
-    /// Row `r` of the column matrix ↔ (kernel tap kd, kh, kw; channel within the group).
-    @inline(__always)
-    private func tapOf(row r: Int) -> (Int, Int, Int, Int) {
-        let channel = r / taps, t = r - channel * taps
-        let kw = t % kernel[2], khd = t / kernel[2]
-        return (khd / kernel[1], khd % kernel[1], kw, channel)
     }
 }
 

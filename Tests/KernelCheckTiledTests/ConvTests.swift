@@ -85,8 +85,24 @@ let realFill = Fill.uniform(low: -1, high: 1)
 let tinyTuning = ConvLoweringTuning(columnBudget: 12, minimumColumnBlock: 3, minimumSlabRows: 2,
                                     reductionItemsTarget: 8, itemsPerThread: 2)
 
+/// The dual lowering (buffer over input positions, for few output channels), forced.
+let dualTuning: ConvLoweringTuning = {
+    var t = tinyTuning
+    t.lowering = .dual
+    return t
+}()
+
+/// The im2col lowering, forced (the default picks the dual one for some shapes).
+let im2colTuning: ConvLoweringTuning = {
+    var t = ConvLoweringTuning.standard
+    t.lowering = .im2col
+    return t
+}()
+
 /// The (tuning, threads) combinations every exact test runs.
-let loweringVariants: [(ConvLoweringTuning, Int)] = [(.standard, 1), (tinyTuning, 2), (tinyTuning, 3)]
+let loweringVariants: [(ConvLoweringTuning, Int)] = [
+    (.standard, 1), (im2colTuning, 2), (tinyTuning, 2), (tinyTuning, 3), (dualTuning, 1), (dualTuning, 3),
+]
 
 /// Runs `body` on an output buffer pre-filled with a sentinel, with guard elements after it,
 /// and checks the guard is intact (no out-of-bounds write). Returns the output.
@@ -211,7 +227,7 @@ struct ConvRun {
     let p: ConvProblem
     var tuning = ConvLoweringTuning.standard
     var threads = 1
-    var context: String { "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget)" }
+    var context: String { "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering)" }
 
     func forward(x: [Float], w: [Float], b: [Float]?) -> [Float] {
         withGuardedOutput(p.yShape.reduce(1, *), context) { y in
@@ -335,7 +351,7 @@ struct ConvDeterminismTests {
         let w = filled(p.wShape.reduce(1, *), realFill, seed: seed, role: "w")
         let b = filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = filled(p.yShape.reduce(1, *), realFill, seed: seed, role: "dy")
-        for tuning in [ConvLoweringTuning.standard, tinyTuning] {
+        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning] {
             let one = ConvRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)
