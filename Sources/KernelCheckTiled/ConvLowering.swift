@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import KernelCheckProblems
 
 /// Knobs of the GEMM lowering. They change speed and workspace size, never which products
@@ -157,12 +158,17 @@ struct ConvLowering {
 
     /// How col (K × P) is cut into tiles that fit the column budget: blocks of `block`
     /// columns (the whole P when all K rows fit, never fewer than `minimumColumnBlock`),
-    /// each cut into slabs of `slabRows` rows. Depends only on the shape and the tuning.
+    /// each cut into slabs of `slabRows` rows; blocks and slabs are cut evenly so parallel
+    /// items cost the same. Depends only on the shape and the tuning.
     var tiles: (slabRows: Int, block: Int) {
         let p = outSpatial, k = max(columnRows, 1)
         if isPointwise { return (k, max(p, 1)) }
-        let block = max(1, min(p, max(tuning.columnBudget / k, tuning.minimumColumnBlock)))
-        let slab = max(1, min(k, max(tuning.columnBudget / block, tuning.minimumSlabRows)))
+        func even(_ total: Int, _ most: Int) -> Int {
+            let pieces = (total + most - 1) / most
+            return (total + pieces - 1) / pieces
+        }
+        let block = even(max(p, 1), max(1, min(p, max(tuning.columnBudget / k, tuning.minimumColumnBlock))))
+        let slab = even(k, max(1, min(k, max(tuning.columnBudget / block, tuning.minimumSlabRows))))
         return (slab, block)
     }
 
@@ -456,25 +462,43 @@ func convRowSum(_ p: UnsafePointer<Float>, count: Int) -> Float {
     return sum
 }
 
-/// Static round-robin parallel loops on Dispatch's thread pool.
+/// Parallel loops on Dispatch's thread pool.
 enum ConvParallel {
     /// `threads: 0` means every core.
     static func resolve(_ threads: Int) -> Int { threads > 0 ? threads : Tiled.defaultThreads }
 
-    /// Calls `body(item, worker)` for every item in `0..<count`; worker `w` of
-    /// `min(threads, count)` takes items `w, w + W, w + 2W, …`. Items must be independent.
+    /// Calls `body(item, worker)` for every item in `0..<count` on `min(threads, count)`
+    /// workers, each taking the next unclaimed item (so uneven items balance). `worker` names
+    /// the calling worker (for per-worker workspace). Items must be independent: which worker
+    /// runs an item never changes what it computes.
     static func forEach(_ count: Int, threads: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
         let workers = min(resolve(threads), count)
         if workers <= 1 {
             for item in 0..<count { body(item, 0) }
             return
         }
+        let counter = ItemCounter()
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendableBox(body)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var item = worker
-                while item < count { shared.value(item, worker); item += workers }
+                while true {
+                    let item = counter.next()
+                    if item >= count { break }
+                    shared.value(item, worker)
+                }
             }
+        }
+    }
+
+    /// Hands out 0, 1, 2, … to concurrent callers.
+    private final class ItemCounter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value - 1
         }
     }
 }
