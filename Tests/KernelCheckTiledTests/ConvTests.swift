@@ -99,9 +99,17 @@ let im2colTuning: ConvLoweringTuning = {
     return t
 }()
 
+/// Backward-weights computing dWᵀ = col · dYᵀ, forced, on tiny tiles.
+let transposedTuning: ConvLoweringTuning = {
+    var t = tinyTuning
+    t.weightGradientOrientation = .transposed
+    return t
+}()
+
 /// The (tuning, threads) combinations every exact test runs.
 let loweringVariants: [(ConvLoweringTuning, Int)] = [
     (.standard, 1), (im2colTuning, 2), (tinyTuning, 2), (tinyTuning, 3), (dualTuning, 1), (dualTuning, 3),
+    (transposedTuning, 2),
 ]
 
 /// Runs `body` on an output buffer pre-filled with a sentinel, with guard elements after it,
@@ -227,7 +235,7 @@ struct ConvRun {
     let p: ConvProblem
     var tuning = ConvLoweringTuning.standard
     var threads = 1
-    var context: String { "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering)" }
+    var context: String { "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering) dW=\(tuning.weightGradientOrientation)" }
 
     func forward(x: [Float], w: [Float], b: [Float]?) -> [Float] {
         withGuardedOutput(p.yShape.reduce(1, *), context) { y in
@@ -351,7 +359,7 @@ struct ConvDeterminismTests {
         let w = filled(p.wShape.reduce(1, *), realFill, seed: seed, role: "w")
         let b = filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = filled(p.yShape.reduce(1, *), realFill, seed: seed, role: "dy")
-        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning] {
+        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning] {
             let one = ConvRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)

@@ -76,7 +76,7 @@ struct ConvTransposeRun {
     let p: ConvTransposeProblem
     var tuning = ConvLoweringTuning.standard
     var threads = 1
-    var context: String { "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering)" }
+    var context: String { "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering) dW=\(tuning.weightGradientOrientation)" }
 
     func forward(x: [Float], w: [Float], b: [Float]?) -> [Float] {
         withGuardedOutput(p.yShape.reduce(1, *), context) { y in
@@ -193,7 +193,7 @@ struct ConvTransposeDeterminismTests {
         let w = filled(p.wShape.reduce(1, *), realFill, seed: seed, role: "w")
         let b = filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = filled(p.yShape.reduce(1, *), realFill, seed: seed, role: "dy")
-        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning] {
+        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning] {
             let one = ConvTransposeRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)
