@@ -1,0 +1,187 @@
+/// im2col / col2im for `ConvLowering`, and the dual lowering's gather and scatter.
+///
+/// Every loop walks one output line (fixed od, oh) at a time over the output range that
+/// `validOutputs` precomputed per tap, so no index is tested per element: im2col is
+/// zeros, a contiguous (stride 1) or strided copy, zeros.
+extension ConvLowering {
+
+    /// Writes rows `rows` and columns `columns` of col(src) into `dst` (row stride =
+    /// `columns.count`). `src` points at channel 0 of one image's group.
+    func im2col(_ src: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+                into dst: UnsafeMutablePointer<Float>, threads: Int) {
+        let width = columns.count
+        let pieces = threads > 1 ? min(rows.count, threads * 4) : 1
+        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+            let lo = rows.lowerBound + rows.count * piece / pieces
+            let hi = rows.lowerBound + rows.count * (piece + 1) / pieces
+            for r in lo..<hi {
+                im2colRow(src, row: r, columns: columns, into: dst + (r - rows.lowerBound) * width)
+            }
+        }
+    }
+
+    /// Adds rows `rows`, columns `columns` of col (stored with row stride `columns.count`)
+    /// into the input they came from. Threads split the input channels: each channel's
+    /// rows are scattered by one thread, in row order.
+    func col2im(_ col: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+                into dst: UnsafeMutablePointer<Float>, threads: Int) {
+        guard !rows.isEmpty else { return }
+        let width = columns.count, taps = taps
+        let firstChannel = rows.lowerBound / taps, channels = (rows.upperBound - 1) / taps + 1 - firstChannel
+        let pieces = threads > 1 ? min(channels, threads * 4) : 1
+        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+            for c in (firstChannel + channels * piece / pieces)..<(firstChannel + channels * (piece + 1) / pieces) {
+                for r in max(rows.lowerBound, c * taps)..<min(rows.upperBound, (c + 1) * taps) {
+                    col2imRow(col + (r - rows.lowerBound) * width, row: r, columns: columns, into: dst)
+                }
+            }
+        }
+    }
+
+    /// The row `r = (c, kd, kh, kw)` of col(src), columns `columns`, walked one output line
+    /// (fixed od, oh) at a time: zeros, a contiguous or strided copy, zeros.
+    @inline(__always)
+    private func im2colRow(_ src: UnsafePointer<Float>, row r: Int, columns: Range<Int>,
+                           into out: UnsafeMutablePointer<Float>) {
+        let (kd, kh, kw, channel) = tapOf(row: r)
+        let vd = validOutputs[0][kd], vh = validOutputs[1][kh], vw = validOutputs[2][kw]
+        let offD = kd * dilation[0] - padBegin[0], offH = kh * dilation[1] - padBegin[1]
+        let offW = kw * dilation[2] - padBegin[2]
+        let sd = stride[0], sh = stride[1], sw = stride[2]
+        let inH = inSize[1], inW = inSize[2], outH = outSize[1], outW = outSize[2]
+        let plane = src + channel * inSpatial
+        let line = columns.lowerBound / outW
+        var ow = columns.lowerBound - line * outW
+        var oh = line % outH, od = line / outH
+        var o = out
+        var remaining = columns.count
+        while remaining > 0 {
+            let owEnd = min(outW, ow + remaining), count = owEnd - ow
+            if od >= vd.lo && od < vd.hi && oh >= vh.lo && oh < vh.hi {
+                let lo = min(max(vw.lo, ow), owEnd), hi = max(min(vw.hi, owEnd), lo)
+                let base = plane + ((od * sd + offD) * inH + (oh * sh + offH)) * inW + offW
+                o.update(repeating: 0, count: lo - ow)
+                if sw == 1 {
+                    (o + (lo - ow)).update(from: base + lo, count: hi - lo)
+                } else {
+                    let shifted = o - ow
+                    for j in lo..<hi { shifted[j] = base[j * sw] }
+                }
+                (o + (hi - ow)).update(repeating: 0, count: owEnd - hi)
+            } else {
+                o.update(repeating: 0, count: count)
+            }
+            o += count; remaining -= count
+            ow = 0; oh += 1
+            if oh == outH { oh = 0; od += 1 }
+        }
+    }
+
+    /// The adjoint of `im2colRow`: adds the row into the input positions it was read from.
+    @inline(__always)
+    private func col2imRow(_ colRow: UnsafePointer<Float>, row r: Int, columns: Range<Int>,
+                           into dst: UnsafeMutablePointer<Float>) {
+        let (kd, kh, kw, channel) = tapOf(row: r)
+        let vd = validOutputs[0][kd], vh = validOutputs[1][kh], vw = validOutputs[2][kw]
+        let offD = kd * dilation[0] - padBegin[0], offH = kh * dilation[1] - padBegin[1]
+        let offW = kw * dilation[2] - padBegin[2]
+        let sd = stride[0], sh = stride[1], sw = stride[2]
+        let inH = inSize[1], inW = inSize[2], outH = outSize[1], outW = outSize[2]
+        let plane = dst + channel * inSpatial
+        let line = columns.lowerBound / outW
+        var ow = columns.lowerBound - line * outW
+        var oh = line % outH, od = line / outH
+        var c = colRow
+        var remaining = columns.count
+        while remaining > 0 {
+            let owEnd = min(outW, ow + remaining), count = owEnd - ow
+            if od >= vd.lo && od < vd.hi && oh >= vh.lo && oh < vh.hi {
+                let lo = min(max(vw.lo, ow), owEnd), hi = max(min(vw.hi, owEnd), lo)
+                let base = plane + ((od * sd + offD) * inH + (oh * sh + offH)) * inW + offW
+                let shifted = c - ow
+                if sw == 1 {
+                    for j in lo..<hi { base[j] += shifted[j] }
+                } else {
+                    for j in lo..<hi { base[j * sw] += shifted[j] }
+                }
+            }
+            c += count; remaining -= count
+            ow = 0; oh += 1
+            if oh == outH { oh = 0; od += 1 }
+        }
+    }
+
+    /// Row `r` of the column matrix ↔ (kernel tap kd, kh, kw; channel within the group).
+    @inline(__always)
+    private func tapOf(row r: Int) -> (Int, Int, Int, Int) {
+        let channel = r / taps, t = r - channel * taps
+        let kw = t % kernel[2], khd = t / kernel[2]
+        return (khd / kernel[1], khd % kernel[1], kw, channel)
+    }
+
+    // MARK: - Dual lowering: gather and scatter over whole output rows
+
+    /// `y[co, o] += Σ_t z[(co, t), o·s − pb + t·d]` over valid positions, taps in order.
+    /// `z` has `dualRows` rows of `inSpatial`; `y` points at channel 0 of one image's group.
+    /// Threads split the output channels.
+    func gatherAdd(_ z: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, threads: Int) {
+        let taps = taps, inS = inSpatial, p = outSpatial, channels = outChannels, sw = stride[2]
+        let pieces = threads > 1 ? min(channels, threads * 4) : 1
+        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+            for c in (channels * piece / pieces)..<(channels * (piece + 1) / pieces) {
+                let yRow = y + c * p
+                for t in 0..<taps {
+                    let zRow = z + (c * taps + t) * inS
+                    forEachValidLine(tap: t) { small, big, lo, hi in
+                        let out = yRow + small, src = zRow + big
+                        if sw == 1 {
+                            for j in lo..<hi { out[j] += src[j] }
+                        } else {
+                            for j in lo..<hi { out[j] += src[j * sw] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `d[(co, t), o·s − pb + t·d] = dy[co, o]` over valid positions, zero elsewhere (the
+    /// adjoint of `gatherAdd`). `dy` points at channel 0 of one image's group.
+    func scatter(_ dy: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, threads: Int) {
+        let taps = taps, inS = inSpatial, p = outSpatial, rows = dualRows, sw = stride[2]
+        let pieces = threads > 1 ? min(rows, threads * 4) : 1
+        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+            for r in (rows * piece / pieces)..<(rows * (piece + 1) / pieces) {
+                let c = r / taps, t = r - c * taps
+                let dRow = d + r * inS, dyRow = dy + c * p
+                dRow.update(repeating: 0, count: inS)
+                forEachValidLine(tap: t) { small, big, lo, hi in
+                    let src = dyRow + small, out = dRow + big
+                    if sw == 1 {
+                        for j in lo..<hi { out[j] = src[j] }
+                    } else {
+                        for j in lo..<hi { out[j * sw] = src[j] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `body(small, big, lo, hi)` for each output line (od, oh) whose input line exists
+    /// for tap `t`: output `o = small + ow` reads input `big + ow·s_w` for `ow` in `lo..<hi`.
+    @inline(__always)
+    private func forEachValidLine(tap t: Int, _ body: (_ small: Int, _ big: Int, _ lo: Int, _ hi: Int) -> Void) {
+        let (kd, kh, kw, _) = tapOf(row: t)
+        let vd = validOutputs[0][kd], vh = validOutputs[1][kh], vw = validOutputs[2][kw]
+        guard vw.lo < vw.hi else { return }
+        let offD = kd * dilation[0] - padBegin[0], offH = kh * dilation[1] - padBegin[1]
+        let offW = kw * dilation[2] - padBegin[2]
+        let inH = inSize[1], inW = inSize[2], outH = outSize[1], outW = outSize[2]
+        for od in vd.lo..<vd.hi {
+            for oh in vh.lo..<vh.hi {
+                body((od * outH + oh) * outW,
+                     ((od * stride[0] + offD) * inH + (oh * stride[1] + offH)) * inW + offW, vw.lo, vw.hi)
+            }
+        }
+    }
+}

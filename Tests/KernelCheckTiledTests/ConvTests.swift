@@ -1,0 +1,398 @@
+import KernelCheckCore
+import KernelCheckProblems
+import Testing
+@testable import KernelCheckTiled
+
+// Tiled convolution vs. naive Float64 loops written here from ConvProblem's formula, with
+// integer fills so fp32 accumulation is exact and results must be equal (==), not close.
+
+/// Every product `w[wOff] · small[smallOff] · big[bigOff]` of a convolution-shaped op, by
+/// direct nested loops over the formula `big index = o·s − pb + k·d` per dimension.
+///
+/// For a convolution the "small" side is `y` (positions `o`) and the "big" side is `x`; for a
+/// transposed convolution the small side is `x` and the big side is `y`. In both, the
+/// weight's first dimension is the small side's channel and its second the big side's
+/// channel within the group: `w[smallChannel, bigLocal, k…]`.
+struct NaiveConvGeometry {
+    var batch: Int
+    var groups: Int
+    var smallChannels: Int     // all groups
+    var bigChannels: Int       // all groups
+    var smallSize: [Int]
+    var bigSize: [Int]
+    var kernel: [Int]
+    var stride: [Int]
+    var dilation: [Int]
+    var padBegin: [Int]
+
+    init(_ p: ConvProblem) {
+        batch = p.batch; groups = p.groups; smallChannels = p.outChannels; bigChannels = p.inChannels
+        smallSize = p.outputSize; bigSize = p.inputSize
+        kernel = p.kernel; stride = p.stride; dilation = p.dilation; padBegin = p.padBegin
+    }
+
+    init(_ p: ConvTransposeProblem) {
+        batch = p.batch; groups = p.groups; smallChannels = p.inChannels; bigChannels = p.outChannels
+        smallSize = p.inputSize; bigSize = p.outputSize
+        kernel = p.kernel; stride = p.stride; dilation = p.dilation; padBegin = p.padBegin
+    }
+
+    /// Calls `body(smallOffset, bigOffset, weightOffset)` once per product.
+    func forEachProduct(_ body: (Int, Int, Int) -> Void) {
+        let smallCount = smallSize.reduce(1, *), bigCount = bigSize.reduce(1, *), taps = kernel.reduce(1, *)
+        let bigPerGroup = bigChannels / groups, smallPerGroup = smallChannels / groups
+        for n in 0..<batch {
+            for sc in 0..<smallChannels {
+                let g = sc / smallPerGroup
+                for bl in 0..<bigPerGroup {
+                    let bc = g * bigPerGroup + bl
+                    for o in 0..<smallCount {
+                        for t in 0..<taps {
+                            // Decompose o and t into multi-indices (last dimension fastest).
+                            var oRest = o, tRest = t, bigFlat = 0, bigStride = 1, inside = true
+                            for dim in stride.indices.reversed() {
+                                let oi = oRest % smallSize[dim], ki = tRest % kernel[dim]
+                                oRest /= smallSize[dim]; tRest /= kernel[dim]
+                                let i = oi * stride[dim] - padBegin[dim] + ki * dilation[dim]
+                                if i < 0 || i >= bigSize[dim] { inside = false }
+                                bigFlat += i * bigStride
+                                bigStride *= bigSize[dim]
+                            }
+                            if inside {
+                                body((n * smallChannels + sc) * smallCount + o,
+                                     (n * bigChannels + bc) * bigCount + bigFlat,
+                                     (sc * bigPerGroup + bl) * taps + t)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Integer or real fills of one role, as Float.
+func filled(_ count: Int, _ fill: Fill, seed: UInt64, role: String) -> [Float] {
+    fill.tensor([count], seed: seed, role: role, as: Float.self).storage
+}
+
+let exactFill = Fill.integers(k: 3, density: 0.7)
+let realFill = Fill.uniform(low: -1, high: 1)
+
+/// Tuning that makes tiny problems take every path of the lowering: several column blocks
+/// cutting output lines, K split into slabs (a split forward reduction, backward-data row
+/// slabs, backward-weights column slabs), image chunks with partial dW.
+let tinyTuning = ConvLoweringTuning(columnBudget: 12, minimumColumnBlock: 3, minimumSlabRows: 2,
+                                    reductionItemsTarget: 8, itemsPerThread: 2)
+
+/// The dual lowering (buffer over input positions, for few output channels), forced.
+let dualTuning: ConvLoweringTuning = {
+    var t = tinyTuning
+    t.lowering = .dual
+    return t
+}()
+
+/// The im2col lowering, forced (the default picks the dual one for some shapes).
+let im2colTuning: ConvLoweringTuning = {
+    var t = ConvLoweringTuning.standard
+    t.lowering = .im2col
+    return t
+}()
+
+/// Backward-weights computing dWᵀ = col · dYᵀ, forced, on tiny tiles.
+let transposedTuning: ConvLoweringTuning = {
+    var t = tinyTuning
+    t.weightGradientOrientation = .transposed
+    return t
+}()
+
+/// The (tuning, threads) combinations every exact test runs.
+let loweringVariants: [(ConvLoweringTuning, Int)] = [
+    (.standard, 1), (im2colTuning, 2), (tinyTuning, 2), (tinyTuning, 3), (dualTuning, 1), (dualTuning, 3),
+    (transposedTuning, 2),
+]
+
+/// Runs `body` on an output buffer pre-filled with a sentinel, with guard elements after it,
+/// and checks the guard is intact (no out-of-bounds write). Returns the output.
+func withGuardedOutput(_ count: Int, _ context: String,
+                       _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+    let guardCount = 17, sentinel: Float = -7777
+    var buffer = [Float](repeating: sentinel, count: count + guardCount)
+    buffer.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    #expect(buffer[count...].allSatisfy { $0 == sentinel }, "out-of-bounds write: \(context)")
+    return Array(buffer[..<count])
+}
+
+/// A valid pointer to the array's elements, also for an empty array (a kernel given an empty
+/// tensor must not read it, but the API takes non-optional pointers).
+func withPointer<R>(_ a: [Float], _ body: (UnsafePointer<Float>) -> R) -> R {
+    let storage = a.isEmpty ? [Float.nan] : a
+    return storage.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Exact comparison with the first mismatch named.
+func expectEqual(_ got: [Float], _ want: [Double], _ context: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(got.count == want.count, "\(context): \(got.count) elements, expected \(want.count)",
+            sourceLocation: sourceLocation)
+    let mismatches = zip(got, want).enumerated().filter { Double($0.element.0) != $0.element.1 }
+    if let first = mismatches.first {
+        let message = "\(context): \(mismatches.count)/\(got.count) mismatched, first at \(first.offset): "
+            + "got \(first.element.0), expected \(first.element.1)"
+        Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
+    }
+}
+
+/// Bit-for-bit comparison of two runs.
+func expectIdentical(_ a: [Float], _ b: [Float], _ context: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(context): runs differ", sourceLocation: sourceLocation)
+}
+
+// MARK: - Random problems
+
+/// A tiny random valid convolution of rank 1–3: groups (incl. depthwise), dilation, strides
+/// larger than the kernel, asymmetric padding, batch 1–3, 1×1 kernels.
+func randomConvProblem(seed: UInt64) -> ConvProblem {
+    var rng = SeededRNG(seed: seed, stream: "conv-problem")
+    while true {
+        let rank = rng.nextInt(in: 1...3)
+        let maxSize = [12, 7, 4][rank - 1]
+        let groups = [1, 1, 2, 3][rng.nextInt(in: 0...3)]
+        let depthwise = rng.nextInt(in: 0...4) == 0
+        let cinPer = depthwise ? 1 : rng.nextInt(in: 1...3)
+        let coutPer = rng.nextInt(in: 1...3)
+        let g = depthwise ? rng.nextInt(in: 2...4) : groups
+        let pointwise = rng.nextInt(in: 0...5) == 0
+        var size: [Int] = [], k: [Int] = [], s: [Int] = [], d: [Int] = [], pb: [Int] = [], pe: [Int] = []
+        for _ in 0..<rank {
+            size.append(rng.nextInt(in: 1...maxSize))
+            k.append(pointwise ? 1 : rng.nextInt(in: 1...3))
+            s.append(pointwise ? 1 : rng.nextInt(in: 1...4))
+            d.append(pointwise ? 1 : rng.nextInt(in: 1...2))
+            pb.append(pointwise ? 0 : rng.nextInt(in: 0...2))
+            pe.append(pointwise ? 0 : rng.nextInt(in: 0...2))
+        }
+        let p = ConvProblem(batch: rng.nextInt(in: 1...3), inChannels: g * cinPer, outChannels: g * coutPer,
+                            groups: g, inputSize: size, kernel: k, stride: s, dilation: d,
+                            padding: .explicit(begin: pb, end: pe), hasBias: rng.nextInt(in: 0...1) == 1)
+        if (try? p.validate()) != nil { return p }
+    }
+}
+
+/// Named problems for the corners the random sweep may miss.
+let namedConvProblems: [ConvProblem] = [
+    // 1×1 stride 1 unpadded: col(X) = X, no im2col.
+    ConvProblem(batch: 2, inChannels: 3, outChannels: 4, inputSize: [3, 5], kernel: [1, 1]),
+    // 1×1 stride 2 (ResNet projection): strided gather.
+    ConvProblem(batch: 2, inChannels: 3, outChannels: 2, inputSize: [5, 4], kernel: [1, 1], stride: [2, 2]),
+    // stride > kernel: input positions skipped entirely.
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 2, inputSize: [9], kernel: [2], stride: [4]),
+    // dilation with stride and asymmetric padding, 3-D.
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 3, inputSize: [4, 5, 3], kernel: [2, 3, 1], stride: [2, 1, 2],
+                dilation: [2, 2, 1], padding: .explicit(begin: [1, 0, 2], end: [0, 2, 1])),
+    // depthwise 2-D.
+    ConvProblem(batch: 2, inChannels: 4, outChannels: 4, groups: 4, inputSize: [5, 5], kernel: [3, 3],
+                padding: .explicit(begin: [1, 1], end: [1, 1])),
+    // depthwise with channel multiplier 2.
+    ConvProblem(batch: 1, inChannels: 3, outChannels: 6, groups: 3, inputSize: [6], kernel: [3], dilation: [2],
+                padding: .same),
+    // Padding wider than the kernel reach: some outputs see only padding (= bias).
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 2, inputSize: [3, 2], kernel: [2, 2],
+                padding: .explicit(begin: [3, 2], end: [3, 2])),
+]
+
+// MARK: - Naive expectations
+
+func naiveConvForward(_ p: ConvProblem, x: [Float], w: [Float], b: [Float]?) -> [Double] {
+    let spatial = p.outputSize.reduce(1, *)
+    var y = [Double](repeating: 0, count: p.batch * p.outChannels * spatial)
+    if let b { for i in y.indices { y[i] = Double(b[(i / spatial) % p.outChannels]) } }
+    NaiveConvGeometry(p).forEachProduct { yi, xi, wi in y[yi] += Double(w[wi]) * Double(x[xi]) }
+    return y
+}
+
+func naiveConvBackwardData(_ p: ConvProblem, dy: [Float], w: [Float]) -> [Double] {
+    var dx = [Double](repeating: 0, count: p.xShape.reduce(1, *))
+    NaiveConvGeometry(p).forEachProduct { yi, xi, wi in dx[xi] += Double(w[wi]) * Double(dy[yi]) }
+    return dx
+}
+
+func naiveConvBackwardWeights(_ p: ConvProblem, x: [Float], dy: [Float]) -> [Double] {
+    var dw = [Double](repeating: 0, count: p.wShape.reduce(1, *))
+    NaiveConvGeometry(p).forEachProduct { yi, xi, wi in dw[wi] += Double(dy[yi]) * Double(x[xi]) }
+    return dw
+}
+
+func naiveChannelSums(_ t: [Float], batch: Int, channels: Int, spatial: Int) -> [Double] {
+    var s = [Double](repeating: 0, count: channels)
+    for (i, v) in t.enumerated() { s[(i / spatial) % channels] += Double(v) }
+    return s
+}
+
+// MARK: - Running the tiled kernels on arrays
+
+struct ConvRun {
+    let p: ConvProblem
+    var tuning = ConvLoweringTuning.standard
+    var threads = 1
+    var context: String { "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering) dW=\(tuning.weightGradientOrientation)" }
+
+    func forward(x: [Float], w: [Float], b: [Float]?) -> [Float] {
+        withGuardedOutput(p.yShape.reduce(1, *), context) { y in
+            withPointer(x) { x in withPointer(w) { w in
+                if let b {
+                    withPointer(b) { b in
+                        Tiled.convForward(p, x: x, w: w, b: b, y: y,
+                                          threads: threads, tuning: tuning)
+                    }
+                } else {
+                    Tiled.convForward(p, x: x, w: w, b: nil, y: y, threads: threads, tuning: tuning)
+                }
+            } }
+        }
+    }
+
+    func backwardData(dy: [Float], w: [Float]) -> [Float] {
+        withGuardedOutput(p.xShape.reduce(1, *), context) { dx in
+            withPointer(dy) { dy in withPointer(w) { w in
+                Tiled.convBackwardData(p, dy: dy, w: w, dx: dx, threads: threads, tuning: tuning)
+            } }
+        }
+    }
+
+    func backwardWeights(x: [Float], dy: [Float]) -> [Float] {
+        withGuardedOutput(p.wShape.reduce(1, *), context) { dw in
+            withPointer(x) { x in withPointer(dy) { dy in
+                Tiled.convBackwardWeights(p, x: x, dy: dy, dw: dw, threads: threads, tuning: tuning)
+            } }
+        }
+    }
+
+    func backwardBias(dy: [Float]) -> [Float] {
+        withGuardedOutput(p.outChannels, context) { db in
+            withPointer(dy) { dy in Tiled.convBackwardBias(p, dy: dy, db: db, threads: threads) }
+        }
+    }
+}
+
+/// Every direction of `p` with integer fills, against the naive loops, for every lowering variant.
+func checkConvExactly(_ p: ConvProblem, seed: UInt64) {
+    let x = filled(p.xShape.reduce(1, *), exactFill, seed: seed, role: "x")
+    let w = filled(p.wShape.reduce(1, *), exactFill, seed: seed, role: "w")
+    let b = p.hasBias ? filled(p.outChannels, exactFill, seed: seed, role: "b") : nil
+    let dy = filled(p.yShape.reduce(1, *), exactFill, seed: seed, role: "dy")
+    let y = naiveConvForward(p, x: x, w: w, b: b)
+    let dx = naiveConvBackwardData(p, dy: dy, w: w)
+    let dw = naiveConvBackwardWeights(p, x: x, dy: dy)
+    for (tuning, threads) in loweringVariants {
+        let run = ConvRun(p: p, tuning: tuning, threads: threads)
+        expectEqual(run.forward(x: x, w: w, b: b), y, "fwd \(run.context)")
+        expectEqual(run.backwardData(dy: dy, w: w), dx, "bwd_data \(run.context)")
+        expectEqual(run.backwardWeights(x: x, dy: dy), dw, "bwd_weights \(run.context)")
+    }
+    if p.hasBias {
+        let db = naiveChannelSums(dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *))
+        expectEqual(ConvRun(p: p, threads: 2).backwardBias(dy: dy), db, "bwd_bias \(p)")
+    }
+}
+
+// MARK: - Tests
+
+@Suite("Tiled convolution: every direction equals naive loops exactly (integer fills)")
+struct ConvExactTests {
+    @Test("random tiny problems (1-D/2-D/3-D, groups, depthwise, dilation, stride, asymmetric padding)",
+          arguments: 0..<32)
+    func randomProblem(seed: Int) {
+        checkConvExactly(randomConvProblem(seed: UInt64(seed)), seed: UInt64(seed))
+    }
+
+    @Test("named corner problems", arguments: namedConvProblems.indices)
+    func namedProblem(index: Int) {
+        checkConvExactly(namedConvProblems[index], seed: 1000 + UInt64(index))
+    }
+
+    @Test("the sweep covers the corners it claims")
+    func sweepCoverage() {
+        let problems = (0..<32).map { randomConvProblem(seed: UInt64($0)) }
+        #expect(Set(problems.map(\.spatialRank)) == [1, 2, 3])
+        #expect(problems.contains { $0.groups > 1 && $0.groups == $0.inChannels })  // depthwise
+        #expect(problems.contains { $0.groups > 1 && $0.groups < $0.inChannels })
+        #expect(problems.contains { $0.dilation.contains { $0 > 1 } && $0.stride.contains { $0 > 1 } })
+        #expect(problems.contains { zip($0.stride, $0.kernel).contains { $0 > $1 } })
+        #expect(problems.contains { $0.padBegin != $0.padEnd })
+        #expect(problems.contains { $0.batch == 1 })
+        #expect(problems.contains { $0.kernel.allSatisfy { $0 == 1 } })
+    }
+
+    /// Hand-derived: x = [1 2 3 4], w = [1 −1], b = 10, stride 1, no padding:
+    /// y[o] = 10 + x[o] − x[o+1] = [9, 9, 9]; dy = [1 2 3] → dx = [1, 1, 1, −3]
+    /// (dx[i] = dy[i]·1 + dy[i−1]·(−1)); dw = [Σ dy·x[o], Σ dy·x[o+1]] = [14, 20]; db = 6.
+    @Test("hand-derived 1-D example")
+    func handDerived() {
+        let p = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [4], kernel: [2])
+        let run = ConvRun(p: p, threads: 2)
+        #expect(run.forward(x: [1, 2, 3, 4], w: [1, -1], b: [10]) == [9, 9, 9])
+        #expect(run.backwardData(dy: [1, 2, 3], w: [1, -1]) == [1, 1, 1, -3])
+        #expect(run.backwardWeights(x: [1, 2, 3, 4], dy: [1, 2, 3]) == [14, 20])
+        #expect(run.backwardBias(dy: [1, 2, 3]) == [6])
+    }
+}
+
+@Suite("Tiled convolution: bit-identical for any thread count (real fills)")
+struct ConvDeterminismTests {
+    static let problems: [ConvProblem] = [
+        // Several images → items run in parallel at 2 threads, one after another at 3.
+        ConvProblem(batch: 4, inChannels: 3, outChannels: 5, inputSize: [7, 6], kernel: [3, 3],
+                    padding: .explicit(begin: [1, 0], end: [2, 1]), hasBias: true),
+        ConvProblem(batch: 5, inChannels: 4, outChannels: 6, groups: 2, inputSize: [9], kernel: [3], stride: [2],
+                    dilation: [2], padding: .same, hasBias: true),
+        ConvProblem(batch: 1, inChannels: 2, outChannels: 3, inputSize: [3, 4, 5], kernel: [2, 2, 2],
+                    padding: .explicit(begin: [1, 1, 1], end: [0, 0, 0]), hasBias: true),
+        ConvProblem(batch: 3, inChannels: 6, outChannels: 4, inputSize: [5, 5], kernel: [1, 1], hasBias: true),
+    ]
+
+    @Test("1, 2 and 3 threads give the same bits in every direction", arguments: problems.indices)
+    func threadsAgree(index: Int) {
+        let p = Self.problems[index]
+        let seed = UInt64(77 + index)
+        let x = filled(p.xShape.reduce(1, *), realFill, seed: seed, role: "x")
+        let w = filled(p.wShape.reduce(1, *), realFill, seed: seed, role: "w")
+        let b = filled(p.outChannels, realFill, seed: seed, role: "b")
+        let dy = filled(p.yShape.reduce(1, *), realFill, seed: seed, role: "dy")
+        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning] {
+            let one = ConvRun(p: p, tuning: tuning, threads: 1)
+            let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
+            let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)
+            for threads in [2, 3] {
+                let run = ConvRun(p: p, tuning: tuning, threads: threads)
+                expectIdentical(run.forward(x: x, w: w, b: b), y, "fwd \(run.context)")
+                expectIdentical(run.backwardData(dy: dy, w: w), dx, "bwd_data \(run.context)")
+                expectIdentical(run.backwardWeights(x: x, dy: dy), dw, "bwd_weights \(run.context)")
+                expectIdentical(run.backwardBias(dy: dy), db, "bwd_bias \(run.context)")
+            }
+        }
+    }
+}
+
+@Suite("Tiled convolution: zero-size problems")
+struct ConvZeroSizeTests {
+    @Test("empty batch, channels or output run without touching memory they do not own")
+    func emptyShapes() throws {
+        let problems = [
+            ConvProblem(batch: 0, inChannels: 2, outChannels: 3, inputSize: [4, 4], kernel: [3, 3], hasBias: true),
+            ConvProblem(batch: 2, inChannels: 2, outChannels: 0, inputSize: [4], kernel: [3], hasBias: true),
+            ConvProblem(batch: 2, inChannels: 0, outChannels: 3, inputSize: [4], kernel: [3], hasBias: true),
+            // Input of size 0: every output sees only padding.
+            ConvProblem(batch: 2, inChannels: 2, outChannels: 3, inputSize: [0, 2], kernel: [1, 1],
+                        padding: .explicit(begin: [1, 0], end: [1, 0]), hasBias: true),
+        ]
+        for p in problems {
+            try p.validate()
+            checkConvExactly(p, seed: 5)
+        }
+        // With no input channels the output is the bias, and dW/dX are empty.
+        let p = problems[2]
+        let y = ConvRun(p: p, threads: 2).forward(x: [], w: [], b: [1, 2, 3])
+        #expect(y == [1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3])
+    }
+}
