@@ -65,6 +65,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer target over the problem-string and fixture-file parsers (tools/fuzz.sh);
+        // a plain build makes it a replayer of saved inputs.
+        .executableTarget(name: "kernelcheck-fuzz", dependencies: ["KernelCheckProblems", "KernelCheckFixtures", "KernelCheckHDF5"]),
         .testTarget(name: "KernelCheckCoreTests", dependencies: ["KernelCheckCore"]),
         .testTarget(name: "KernelCheckProblemsTests", dependencies: ["KernelCheckProblems"]),
         .testTarget(name: "KernelCheckReferenceTests", dependencies: ["KernelCheckReference"]),

@@ -102,7 +102,7 @@ public struct LossProblem: ProblemDescriptor {
 
     public func validate() throws(ProblemError) {
         try check(shape.allSatisfy { $0 >= 0 }, opName, "shape", "dimensions must be ≥ 0, got \(Shape.format(shape))")
-        try check(kind != .mse || shape.reduce(1, *) > 0, opName, "shape", "the mean of zero elements is undefined")
+        try check(kind != .mse || Shape.elementCount(shape) != 0, opName, "shape", "the mean of zero elements is undefined")
         try checkMemoryBudget()
     }
 

@@ -48,8 +48,26 @@ extension ProblemDescriptor {
         return out
     }
 
-    /// Checks that all tensors of the problem, stored as Double, fit the memory budget.
+    /// The most elements a tensor may have with its zero-sized dimensions taken as 1 (2³²).
+    /// A tensor with a zero dimension needs no memory, but FLOP counts and accumulation
+    /// lengths multiply its other dimensions (and, once, a channel count up to 2³⁰): this
+    /// bound keeps those products inside `Int`.
+    public static var maxNominalElements: Int { 1 << 32 }
+
+    /// Checks that all tensors of the problem, stored as Double, fit the memory budget, and
+    /// that no tensor is absurdly large even where a zero dimension makes it empty.
     public func checkMemoryBudget() throws(ProblemError) {
+        for t in allTensors {
+            var nominal = 1
+            for d in t.shape where d > 0 {
+                let (p, overflow) = nominal.multipliedReportingOverflow(by: d)
+                guard !overflow, p <= Self.maxNominalElements else {
+                    throw .invalidField(op: opName, field: t.role,
+                                        reason: "shape \(Shape.format(t.shape)) is too large: its non-zero dimensions multiply to more than \(Self.maxNominalElements)")
+                }
+                nominal = p
+            }
+        }
         var total = 0
         for t in allTensors {
             guard let n = Shape.elementCount(t.shape) else {

@@ -31,6 +31,19 @@ public struct ProblemFields: Sendable {
 
     public func has(_ key: String) -> Bool { values[key] != nil }
 
+    /// The largest magnitude an integer field may have (2³⁰). Descriptors multiply two fields
+    /// and add a few such products (`(in−1)·s + d·(k−1) + op + 1`); with every field at most
+    /// 2³⁰ that arithmetic stays far below `Int.max`, so an absurd string is a typed error
+    /// instead of an overflow trap. (A single dimension of 2³⁰ float32 is already 4 GiB.)
+    public static let maxMagnitude = 1 << 30
+
+    /// Throws `invalidField` naming `key` when `value` is out of ±`maxMagnitude`.
+    private func checkRange(_ key: String, _ value: Int) throws(ProblemError) {
+        guard value.magnitude <= UInt(Self.maxMagnitude) else {
+            throw .invalidField(op: op, field: key, reason: "\(value) is out of range (at most \(Self.maxMagnitude) in magnitude)")
+        }
+    }
+
     /// The raw text of a key, or `nil` when absent. Marks it as consumed.
     public mutating func raw(_ key: String) -> String? {
         consumed.insert(key)
@@ -43,6 +56,7 @@ public struct ProblemFields: Sendable {
             throw .malformed(text: text, reason: "missing key '\(key)'")
         }
         guard let i = Int(v) else { throw .malformed(text: text, reason: "\(key)='\(v)' is not an integer") }
+        try checkRange(key, i)
         return i
     }
 
@@ -75,6 +89,7 @@ public struct ProblemFields: Sendable {
             throw .malformed(text: text, reason: "missing key '\(key)'")
         }
         guard var d = Shape.parse(v) else { throw .malformed(text: text, reason: "\(key)='\(v)' is not a list like 3x3") }
+        for x in d { try checkRange(key, x) }
         if let rank {
             if d.count == 1 && rank > 1 { d = Array(repeating: d[0], count: rank) }
             guard d.count == rank else {
