@@ -1,0 +1,204 @@
+import Foundation
+
+/// The register tile and cache blocking of `Tiled.sgemm` (BLIS-style loop nest).
+///
+/// Sized for AMD Zen 5 (48 KiB L1d and 1 MiB L2 per core, 32 zmm registers):
+/// - `mr × nr = 12 × 32`: 24 `SIMD16<Float>` accumulators + 2 B vectors + 1 broadcast fit the
+///   32 zmm registers; each k step issues 24 FMAs for 2 vector loads and 12 broadcasts.
+/// - `kc = 256`: one packed B micro-panel (`kc × nr` floats = 32 KiB) stays in L1 while the
+///   A micro-panels stream through it.
+/// - `mc = 240`: the packed A block (`mc × kc` floats = 240 KiB) stays in L2.
+/// - `nc = 3072`: the packed B block (`kc × nc` floats = 3 MiB) stays in L3.
+///
+/// Only `kc` affects the numbers: an element of C is summed in increasing k inside each
+/// `kc` block, and the block sums are added to C in increasing block order. `mc`, `nc` and
+/// the thread split change which core computes an element, never how.
+public enum GEMMBlocking {
+    public static let mr = 12
+    public static let nr = 32
+    public static let kc = 256
+    public static let mc = 240
+    public static let nc = 3072
+}
+
+extension Tiled {
+    /// Number of worker threads used when a caller passes `threads: 0` (= all cores).
+    public static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Problems below this many multiply-adds run on one thread: waking a second thread costs
+    /// more than it saves (and the thread count never changes the result).
+    static let sgemmParallelThreshold = 1 << 18
+
+    /// Single-precision matrix product, row-major with leading dimensions:
+    /// `C[m×n] = (accumulate ? C : 0) + op(A)[m×k] · op(B)[k×n]`.
+    ///
+    /// `op(A) = A` (A stored `m×k`, `lda ≥ k`) or `Aᵀ` when `transA` (A stored `k×m`, `lda ≥ m`);
+    /// likewise `op(B) = B` (`k×n`, `ldb ≥ n`) or `Bᵀ` when `transB` (`n×k`, `ldb ≥ k`).
+    /// `C` is `m×n` with `ldc ≥ n`. When `k = 0` C becomes zero (or is left unchanged when
+    /// `accumulate`); when `m` or `n` is 0 nothing is read or written.
+    ///
+    /// `threads`: 1 runs on the calling thread, 0 uses `defaultThreads`, otherwise at most that
+    /// many threads. The result is bit-identical for every thread count and every run: threads
+    /// split C into blocks of rows/columns (never K), and every element is summed in the same
+    /// order (see `GEMMBlocking`). With integer inputs whose partial sums stay below 2²⁴ the
+    /// result equals any other summation order exactly.
+    ///
+    /// Preconditions (caller bugs, like any pointer API): non-negative sizes, leading dimensions
+    /// at least the stored row widths, buffers that hold the rows they address, C not
+    /// overlapping A or B.
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, threads: Int) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
+        precondition(lda >= max(1, transA ? m : k), "sgemm: lda=\(lda) is smaller than the row width of A")
+        precondition(ldb >= max(1, transB ? k : n), "sgemm: ldb=\(ldb) is smaller than the row width of B")
+        precondition(ldc >= max(1, n), "sgemm: ldc=\(ldc) < n=\(n)")
+        guard m > 0 && n > 0 else { return }
+        if k == 0 {
+            if !accumulate {
+                for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+            }
+            return
+        }
+        let opA = Operand(base: a, ld: lda, transposed: transA)
+        let opB = Operand(base: b, ld: ldb, transposed: transB)
+
+        let requested = resolveThreads(threads)
+        let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k)
+        let small = !work.overflow && work.partialValue < sgemmParallelThreshold
+        let split = GEMMSplit(m: m, n: n, threads: small ? 1 : requested)
+
+        parallelFor(split.count) { part in
+            let rows = split.rows(part), cols = split.columns(part)
+            guard !rows.isEmpty && !cols.isEmpty else { return }
+            sgemmSerial(m: rows.count, n: cols.count, k: k,
+                        a: opA.offset(row: rows.lowerBound, column: 0),
+                        b: opB.offset(row: 0, column: cols.lowerBound),
+                        c: c + rows.lowerBound * ldc + cols.lowerBound, ldc: ldc, accumulate: accumulate)
+        }
+    }
+
+    /// One thread's share of C: the BLIS loop nest over packed blocks.
+    ///
+    /// jc (nc columns) → pc (kc steps: pack B̃) → ic (mc rows: pack Ã) → jr (nr) → ir (mr) →
+    /// micro-kernel. Edge tiles run the same micro-kernel on zero-padded panels into a
+    /// scratch tile, then copy (or add) its valid part, so they sum exactly like full tiles.
+    static func sgemmSerial(m: Int, n: Int, k: Int, a: Operand, b: Operand,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let kcMax = min(GEMMBlocking.kc, k)
+        let mcMax = roundUp(min(GEMMBlocking.mc, m), mr)
+        let ncMax = roundUp(min(GEMMBlocking.nc, n), nr)
+        // Packing buffers come from a pool (no allocation or page faults in steady state).
+        let aCount = mcMax * kcMax, bCount = kcMax * ncMax, tileCount = mr * nr
+        ScratchPool.shared.withFloats(aCount + bCount + tileCount) { packedA in
+            let packedB = packedA + aCount
+            let tile = packedB + bCount
+            sgemmBlocked(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate,
+                         packedA: packedA, packedB: packedB, tile: tile)
+        }
+    }
+
+    static func sgemmBlocked(m: Int, n: Int, k: Int, a: Operand, b: Operand,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                             packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
+                             tile: UnsafeMutablePointer<Float>) {
+        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        for jc in stride(from: 0, to: n, by: GEMMBlocking.nc) {
+            let ncb = min(GEMMBlocking.nc, n - jc)
+            for pc in stride(from: 0, to: k, by: GEMMBlocking.kc) {
+                let kcb = min(GEMMBlocking.kc, k - pc)
+                packB(b, rows: pc, count: kcb, columns: jc, count: ncb, into: packedB)
+                let loadC = accumulate || pc > 0
+                for ic in stride(from: 0, to: m, by: GEMMBlocking.mc) {
+                    let mcb = min(GEMMBlocking.mc, m - ic)
+                    packA(a, rows: ic, count: mcb, columns: pc, count: kcb, into: packedA)
+                    for jr in stride(from: 0, to: ncb, by: nr) {
+                        let width = min(nr, ncb - jr)
+                        let bPanel = UnsafePointer(packedB + jr * kcb)
+                        for ir in stride(from: 0, to: mcb, by: mr) {
+                            let height = min(mr, mcb - ir)
+                            let aPanel = UnsafePointer(packedA + ir * kcb)
+                            let cTile = c + (ic + ir) * ldc + jc + jr
+                            if height == mr && width == nr {
+                                microKernel(kc: kcb, a: aPanel, b: bPanel, c: cTile, ldc: ldc, loadC: loadC)
+                            } else {
+                                microKernel(kc: kcb, a: aPanel, b: bPanel, c: tile, ldc: nr, loadC: false)
+                                for r in 0..<height {
+                                    let dst = cTile + r * ldc, src = tile + r * nr
+                                    if loadC {
+                                        for j in 0..<width { dst[j] = dst[j] + src[j] }
+                                    } else {
+                                        dst.update(from: src, count: width)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
+}
+
+/// A matrix operand `op(X)` of the SGEMM: its storage and whether it is read transposed.
+struct Operand: @unchecked Sendable {
+    let base: UnsafePointer<Float>
+    let ld: Int
+    let transposed: Bool
+
+    /// The operand starting at `op(X)[row, column]`.
+    @inline(__always)
+    func offset(row: Int, column: Int) -> Operand {
+        Operand(base: base + (transposed ? column * ld + row : row * ld + column), ld: ld, transposed: transposed)
+    }
+}
+
+/// How C is cut into `rowParts × columnParts` blocks for threads, in whole register tiles.
+///
+/// Picks, over thread counts up to `threads` and their factorizations, the split with the
+/// smallest largest block (in tiles). Blocks only decide which thread computes an element.
+struct GEMMSplit: Sendable {
+    let m: Int, n: Int
+    let rowParts: Int, columnParts: Int
+    let rowTiles: Int, columnTiles: Int
+
+    init(m: Int, n: Int, threads: Int) {
+        self.m = m
+        self.n = n
+        rowTiles = (m + GEMMBlocking.mr - 1) / GEMMBlocking.mr
+        columnTiles = (n + GEMMBlocking.nr - 1) / GEMMBlocking.nr
+        let t = max(1, min(threads, rowTiles * columnTiles))
+        // Smallest largest block; ties go to fewer threads, then to more column parts.
+        var best = (rows: 1, columns: 1, cost: rowTiles * columnTiles)
+        for used in 2...max(2, t) where used <= t {
+            for columns in stride(from: used, through: 1, by: -1) where used % columns == 0 {
+                let rows = used / columns
+                guard rows <= rowTiles && columns <= columnTiles else { continue }
+                let cost = ((rowTiles + rows - 1) / rows) * ((columnTiles + columns - 1) / columns)
+                if cost < best.cost { best = (rows, columns, cost) }
+            }
+        }
+        rowParts = best.rows
+        columnParts = best.columns
+    }
+
+    var count: Int { rowParts * columnParts }
+
+    func rows(_ part: Int) -> Range<Int> {
+        let p = part / columnParts
+        let lo = p * rowTiles / rowParts * GEMMBlocking.mr
+        let hi = min(m, (p + 1) * rowTiles / rowParts * GEMMBlocking.mr)
+        return lo..<max(lo, hi)
+    }
+
+    func columns(_ part: Int) -> Range<Int> {
+        let p = part % columnParts
+        let lo = p * columnTiles / columnParts * GEMMBlocking.nr
+        let hi = min(n, (p + 1) * columnTiles / columnParts * GEMMBlocking.nr)
+        return lo..<max(lo, hi)
+    }
+}
