@@ -68,13 +68,17 @@ func gemmInputs(_ g: GEMMCase, seed: UInt64, integer: Bool) -> (a: [Float], b: [
     return (a, b, c)
 }
 
-/// Register-tile-relative shapes: equal, one less, one more, multiples of 12 × 32, K across
-/// the 256-step K block, M across the 240-row block, N across the 3072-column block.
-let tileShapes: [(m: Int, n: Int, k: Int)] = [
-    (12, 32, 8), (11, 31, 5), (13, 33, 9), (24, 64, 3), (25, 65, 2), (36, 96, 1),
-    (1, 1, 1), (1, 32, 4), (12, 1, 4), (2, 17, 3), (5, 7, 256), (5, 7, 257), (13, 33, 520),
-    (241, 33, 3), (2, 3073, 2),
-]
+/// Register-tile-relative shapes: equal, one less, one more, multiples of the `mr × nr` tile;
+/// K at, one past and across two K blocks; M past the row block; N past the column block.
+let tileShapes: [(m: Int, n: Int, k: Int)] = {
+    let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr, kc = GEMMBlocking.kc
+    return [
+        (mr, nr, 8), (mr - 1, nr - 1, 5), (mr + 1, nr + 1, 9), (2 * mr, 2 * nr, 3), (2 * mr + 1, 2 * nr + 1, 2),
+        (3 * mr, 3 * nr, 1), (1, 1, 1), (1, nr, 4), (mr, 1, 4), (2, 17, 3),
+        (5, 7, kc), (5, 7, kc + 1), (mr + 1, nr + 1, 2 * kc + 6),
+        (GEMMBlocking.mc + 1, nr + 1, 3), (2, GEMMBlocking.nc + 1, 2),
+    ]
+}()
 
 @Suite("SGEMM")
 struct SGEMMTests {
@@ -101,7 +105,7 @@ struct SGEMMTests {
         var rng = SeededRNG(seed: 2024, stream: "sgemm-sweep")
         for trial in 0..<48 {
             let g = GEMMCase(transA: rng.nextInt(in: 0...1) == 1, transB: rng.nextInt(in: 0...1) == 1,
-                             m: rng.nextInt(in: 1...40), n: rng.nextInt(in: 1...80), k: rng.nextInt(in: 0...300),
+                             m: rng.nextInt(in: 1...40), n: rng.nextInt(in: 1...80), k: rng.nextInt(in: 0...(GEMMBlocking.kc + 100)),
                              padA: rng.nextInt(in: 0...3), padB: rng.nextInt(in: 0...3), padC: rng.nextInt(in: 0...3),
                              accumulate: rng.nextInt(in: 0...1) == 1)
             let seed = UInt64(5000 + trial)
@@ -161,10 +165,10 @@ struct SGEMMTests {
 
     @Test("real-valued inputs: bit-identical for 1, 2, 3 and all threads, and across runs")
     func deterministicAcrossThreadCounts() {
-        // 70 × 150 × 300 ≈ 3.2M multiply-adds: above the parallel threshold, several tiles in
-        // each direction, two K blocks, edge tiles in both M and N.
+        // 70 × 150 × (kc + 44): above the parallel threshold, several tiles in each
+        // direction, two K blocks, edge tiles in both M and N.
         for (transA, transB) in [(false, false), (true, true)] {
-            let g = GEMMCase(transA: transA, transB: transB, m: 70, n: 150, k: 300, padA: 1, padB: 2, padC: 3,
+            let g = GEMMCase(transA: transA, transB: transB, m: 70, n: 150, k: GEMMBlocking.kc + 44, padA: 1, padB: 2, padC: 3,
                              accumulate: true)
             let (a, b, c0) = gemmInputs(g, seed: 77, integer: false)
             var reference = c0
