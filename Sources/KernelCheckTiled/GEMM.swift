@@ -149,7 +149,7 @@ extension Tiled {
 }
 
 /// A matrix operand `op(X)` of the SGEMM: its storage and whether it is read transposed.
-struct Operand: @unchecked Sendable {
+struct Operand {
     let base: UnsafePointer<Float>
     let ld: Int
     let transposed: Bool

@@ -1,19 +1,14 @@
-import Dispatch
 import Foundation
 
 extension Tiled {
-    /// Runs `body(0)`, …, `body(count − 1)`, concurrently when `count > 1`, and returns when
-    /// all have finished. Each index is one independent block of work (a block of C, a range
-    /// of elements); callers make the result independent of which thread runs which index.
+    /// Runs `body(0)`, …, `body(count − 1)` on up to `count` threads (the caller and pool
+    /// workers) and returns when all have finished. Each index is one independent block of
+    /// work (a block of C, a range of elements); callers make the result independent of
+    /// which thread runs which index.
     static func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         if count <= 0 { return }
         if count == 1 { body(0); return }
-        // The body writes through raw pointers to disjoint blocks, which Swift cannot prove
-        // safe; the box vouches for it (each index touches only its own block).
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
-        }
+        WorkerPool.shared.run(count: count, threads: count, body)
     }
 
     /// The thread count a caller asked for: 0 means `defaultThreads`; never below 1.
@@ -33,12 +28,6 @@ extension Tiled {
             if lo < hi { body(lo..<hi) }
         }
     }
-}
-
-/// Carries a value that the caller guarantees is used race-free across threads.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
 
 /// Reusable 64-byte-aligned scratch buffers (GEMM packing blocks), so that repeated calls do
