@@ -5,15 +5,16 @@ extension Tiled {
     /// The 12×32 register tile: `C[0..<12, 0..<32] = (loadC ? C : 0) + Σ_p Ã[·, p]·B̃[p, ·]`
     /// over `kc` steps p.
     ///
-    /// `a` is a packed A micro-panel (`kc` steps of 12 row values), `b` a packed B micro-panel
-    /// (`kc` steps of 32 column values). The 24 accumulators are `SIMD16<Float>` values
+    /// `a` is a packed A micro-panel (`kc` steps of 12 row values), `b` a B micro-panel of
+    /// `kc` rows of 32 contiguous column values, `bStride` floats apart (32 when packed, the
+    /// row stride of B when read in place). The 24 accumulators are `SIMD16<Float>` values
     /// (one zmm register each); every step loads 2 vectors of B, broadcasts 12 values of
     /// A and issues 24 fused multiply-adds. Each accumulator starts at zero and sums its
     /// products in increasing p, so an element of C depends only on the KC blocking, never
     /// on how the caller split M and N over threads.
     @inline(never)
     static func microKernel(
-        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
     ) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
@@ -30,6 +31,7 @@ extension Tiled {
         var c11_0 = SIMD16<Float>(); var c11_1 = SIMD16<Float>()
         var ap = a
         var bp = UnsafeRawPointer(b)
+        let bStrideBytes = bStride &* 4
         for _ in 0..<kc {
             let b0 = bp.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
             let b1 = bp.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
@@ -58,7 +60,7 @@ extension Tiled {
             let a11 = ap[11]
             c11_0 = c11_0.addingProduct(a11, b0); c11_1 = c11_1.addingProduct(a11, b1)
             ap += 12
-            bp += 128
+            bp += bStrideBytes
         }
         var row = c
         store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc

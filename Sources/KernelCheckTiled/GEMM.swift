@@ -64,31 +64,51 @@ extension Tiled {
             }
             return
         }
-        let opA = Operand(base: a, ld: lda, transposed: transA)
-        let opB = Operand(base: b, ld: ldb, transposed: transB)
+        var opA = Operand(base: a, ld: lda, transposed: transA)
+        var opB = Operand(base: b, ld: ldb, transposed: transB)
+        var out = Output(base: c, ld: ldc, transposed: false)
+        var (rows, columns) = (m, n)
+        // A narrow C (n well under one register tile wide) wastes most of each 12×32 tile;
+        // computing Cᵀ = op(B)ᵀ·op(A)ᵀ puts the short side on the 12-row dimension instead.
+        // Every element is still the same FMA chain (products commute exactly), so the
+        // choice — which depends on the shape only — changes speed, never bits.
+        if prefersTransposedProblem(m: m, n: n) {
+            (opA, opB) = (opB.transposedView, opA.transposedView)
+            out = Output(base: c, ld: ldc, transposed: true)
+            (rows, columns) = (n, m)
+        }
 
         let requested = resolveThreads(threads)
         let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k)
         let small = !work.overflow && work.partialValue < sgemmParallelThreshold
-        let split = GEMMSplit(m: m, n: n, threads: small ? 1 : requested)
+        let split = GEMMSplit(m: rows, n: columns, threads: small ? 1 : requested)
 
         parallelFor(split.count) { part in
-            let rows = split.rows(part), cols = split.columns(part)
-            guard !rows.isEmpty && !cols.isEmpty else { return }
-            sgemmSerial(m: rows.count, n: cols.count, k: k,
-                        a: opA.offset(row: rows.lowerBound, column: 0),
-                        b: opB.offset(row: 0, column: cols.lowerBound),
-                        c: c + rows.lowerBound * ldc + cols.lowerBound, ldc: ldc, accumulate: accumulate)
+            let r = split.rows(part), cs = split.columns(part)
+            guard !r.isEmpty && !cs.isEmpty else { return }
+            sgemmSerial(m: r.count, n: cs.count, k: k,
+                        a: opA.offset(row: r.lowerBound, column: 0),
+                        b: opB.offset(row: 0, column: cs.lowerBound),
+                        c: out.offset(row: r.lowerBound, column: cs.lowerBound), accumulate: accumulate)
         }
+    }
+
+    /// Whether `Cᵀ = op(B)ᵀ·op(A)ᵀ` pads clearly less than `C = op(A)·op(B)` to whole tiles.
+    static func prefersTransposedProblem(m: Int, n: Int) -> Bool {
+        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        guard n < nr else { return false }
+        let direct = roundUp(m, mr) * roundUp(n, nr)
+        let swapped = roundUp(n, mr) * roundUp(m, nr)
+        return 4 * swapped < 3 * direct
     }
 
     /// One thread's share of C: the BLIS loop nest over packed blocks.
     ///
     /// jc (nc columns) → pc (kc steps: pack B̃) → ic (mc rows: pack Ã) → jr (nr) → ir (mr) →
-    /// micro-kernel. Edge tiles run the same micro-kernel on zero-padded panels into a
-    /// scratch tile, then copy (or add) its valid part, so they sum exactly like full tiles.
-    static func sgemmSerial(m: Int, n: Int, k: Int, a: Operand, b: Operand,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    /// micro-kernel. Edge tiles (and every tile of a transposed C) run the same micro-kernel
+    /// on zero-padded panels into a scratch tile, then copy (or add) its valid part, so they
+    /// sum exactly like full tiles.
+    static func sgemmSerial(m: Int, n: Int, k: Int, a: Operand, b: Operand, c: Output, accumulate: Bool) {
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         let kcMax = min(GEMMBlocking.kc, k)
         let mcMax = roundUp(min(GEMMBlocking.mc, m), mr)
@@ -98,44 +118,53 @@ extension Tiled {
         ScratchPool.shared.withFloats(aCount + bCount + tileCount) { packedA in
             let packedB = packedA + aCount
             let tile = packedB + bCount
-            sgemmBlocked(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate,
+            sgemmBlocked(m: m, n: n, k: k, a: a, b: b, c: c, accumulate: accumulate,
                          packedA: packedA, packedB: packedB, tile: tile)
         }
     }
 
-    static func sgemmBlocked(m: Int, n: Int, k: Int, a: Operand, b: Operand,
-                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+    /// Row counts up to which B is read in place instead of packed (when stored untransposed):
+    /// packing costs a pass over B that at most `mc/mr = 8` A panels would reuse. Measured on
+    /// Zen 5: 96×3136×576 (a ResNet 3×3 conv as GEMM) 207 → 241 GFLOP/s in place; very long
+    /// K with few rows (48×4096×3200) loses ≈ 8 %.
+    static let directBMaxRows = GEMMBlocking.mc
+
+    static func sgemmBlocked(m: Int, n: Int, k: Int, a: Operand, b: Operand, c: Output, accumulate: Bool,
                              packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
                              tile: UnsafeMutablePointer<Float>) {
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let directB = !b.transposed && m <= directBMaxRows
         for jc in stride(from: 0, to: n, by: GEMMBlocking.nc) {
             let ncb = min(GEMMBlocking.nc, n - jc)
+            // In-place B: only a partial last panel needs packing (zero padding).
+            let inPlaceWidth = directB ? ncb / nr * nr : 0
             for pc in stride(from: 0, to: k, by: GEMMBlocking.kc) {
                 let kcb = min(GEMMBlocking.kc, k - pc)
-                packB(b, rows: pc, count: kcb, columns: jc, count: ncb, into: packedB)
+                if inPlaceWidth < ncb {
+                    packB(b, rows: pc, count: kcb, columns: jc + inPlaceWidth, count: ncb - inPlaceWidth,
+                          into: packedB + inPlaceWidth * kcb)
+                }
                 let loadC = accumulate || pc > 0
                 for ic in stride(from: 0, to: m, by: GEMMBlocking.mc) {
                     let mcb = min(GEMMBlocking.mc, m - ic)
                     packA(a, rows: ic, count: mcb, columns: pc, count: kcb, into: packedA)
                     for jr in stride(from: 0, to: ncb, by: nr) {
                         let width = min(nr, ncb - jr)
-                        let bPanel = UnsafePointer(packedB + jr * kcb)
+                        let inPlace = jr < inPlaceWidth
+                        let bPanel = inPlace ? b.base + (pc * b.ld + jc + jr) : UnsafePointer(packedB + jr * kcb)
+                        let bStride = inPlace ? b.ld : nr
                         for ir in stride(from: 0, to: mcb, by: mr) {
                             let height = min(mr, mcb - ir)
                             let aPanel = UnsafePointer(packedA + ir * kcb)
-                            let cTile = c + (ic + ir) * ldc + jc + jr
-                            if height == mr && width == nr {
-                                microKernel(kc: kcb, a: aPanel, b: bPanel, c: cTile, ldc: ldc, loadC: loadC)
+                            let row = ic + ir, column = jc + jr
+                            if height == mr && width == nr && !c.transposed {
+                                microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                                            c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
                             } else {
-                                microKernel(kc: kcb, a: aPanel, b: bPanel, c: tile, ldc: nr, loadC: false)
-                                for r in 0..<height {
-                                    let dst = cTile + r * ldc, src = tile + r * nr
-                                    if loadC {
-                                        for j in 0..<width { dst[j] = dst[j] + src[j] }
-                                    } else {
-                                        dst.update(from: src, count: width)
-                                    }
-                                }
+                                microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                                            c: tile, ldc: nr, loadC: false)
+                                c.merge(tile: tile, stride: nr, row: row, column: column,
+                                        height: height, width: width, adding: loadC)
                             }
                         }
                     }
@@ -158,6 +187,46 @@ struct Operand {
     @inline(__always)
     func offset(row: Int, column: Int) -> Operand {
         Operand(base: base + (transposed ? column * ld + row : row * ld + column), ld: ld, transposed: transposed)
+    }
+
+    /// `op(X)ᵀ` over the same storage.
+    var transposedView: Operand { Operand(base: base, ld: ld, transposed: !transposed) }
+}
+
+/// Where the SGEMM writes `C[i, j]`: `base[i·ld + j]`, or `base[j·ld + i]` when the
+/// problem was transposed (computing Cᵀ into C's storage).
+struct Output {
+    let base: UnsafeMutablePointer<Float>
+    let ld: Int
+    let transposed: Bool
+
+    @inline(__always)
+    func offset(row: Int, column: Int) -> Output {
+        Output(base: base + (transposed ? column * ld + row : row * ld + column), ld: ld, transposed: transposed)
+    }
+
+    /// `C[row + r, column + j] = (adding ? C : 0) + tile[r·stride + j]` for the valid part.
+    @inline(__always)
+    func merge(tile: UnsafeMutablePointer<Float>, stride: Int, row: Int, column: Int,
+               height: Int, width: Int, adding: Bool) {
+        if transposed {
+            for j in 0..<width {
+                let dst = base + (column + j) * ld + row
+                for r in 0..<height {
+                    let v = tile[r * stride + j]
+                    dst[r] = adding ? dst[r] + v : v
+                }
+            }
+        } else {
+            for r in 0..<height {
+                let dst = base + (row + r) * ld + column, src = tile + r * stride
+                if adding {
+                    for j in 0..<width { dst[j] = dst[j] + src[j] }
+                } else {
+                    dst.update(from: src, count: width)
+                }
+            }
+        }
     }
 }
 

@@ -82,7 +82,7 @@ extension Tiled {
                     benchmark(name: "microkernel \(mr)x\(nr) kc=\(kc) x\(calls)", threads: 1,
                               flops: 2 * Double(mr * nr * kc) * Double(calls), runs: runs) {
                         for _ in 0..<calls {
-                            microKernel(kc: kc, a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, ldc: nr, loadC: true)
+                            microKernel(kc: kc, a: a.baseAddress!, b: b.baseAddress!, bStride: nr, c: c.baseAddress!, ldc: nr, loadC: true)
                         }
                     }
                 }

@@ -69,7 +69,8 @@ func gemmInputs(_ g: GEMMCase, seed: UInt64, integer: Bool) -> (a: [Float], b: [
 }
 
 /// Register-tile-relative shapes: equal, one less, one more, multiples of the `mr × nr` tile;
-/// K at, one past and across two K blocks; M past the row block; N past the column block.
+/// K at, one past and across two K blocks; M past the row block; N past the column block;
+/// narrow C (computed as Cᵀ = op(B)ᵀ·op(A)ᵀ) and short C (B read in place).
 let tileShapes: [(m: Int, n: Int, k: Int)] = {
     let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr, kc = GEMMBlocking.kc
     return [
@@ -77,6 +78,7 @@ let tileShapes: [(m: Int, n: Int, k: Int)] = {
         (3 * mr, 3 * nr, 1), (1, 1, 1), (1, nr, 4), (mr, 1, 4), (2, 17, 3),
         (5, 7, kc), (5, 7, kc + 1), (mr + 1, nr + 1, 2 * kc + 6),
         (GEMMBlocking.mc + 1, nr + 1, 3), (2, GEMMBlocking.nc + 1, 2),
+        (100, 3, 20), (70, 1, kc + 1), (50, 13, 9), (3, 3 * nr + 5, kc + 3), (2 * mr, 2 * nr, 7),
     ]
 }()
 
@@ -166,9 +168,10 @@ struct SGEMMTests {
     @Test("real-valued inputs: bit-identical for 1, 2, 3 and all threads, and across runs")
     func deterministicAcrossThreadCounts() {
         // 70 × 150 × (kc + 44): above the parallel threshold, several tiles in each
-        // direction, two K blocks, edge tiles in both M and N.
-        for (transA, transB) in [(false, false), (true, true)] {
-            let g = GEMMCase(transA: transA, transB: transB, m: 70, n: 150, k: GEMMBlocking.kc + 44, padA: 1, padB: 2, padC: 3,
+        // direction, two K blocks, edge tiles in both M and N; then a narrow C (computed
+        // transposed) and a short C (B read in place).
+        for (transA, transB, m, n) in [(false, false, 70, 150), (true, true, 70, 150), (false, true, 300, 7), (true, false, 9, 400)] {
+            let g = GEMMCase(transA: transA, transB: transB, m: m, n: n, k: GEMMBlocking.kc + 44, padA: 1, padB: 2, padC: 3,
                              accumulate: true)
             let (a, b, c0) = gemmInputs(g, seed: 77, integer: false)
             var reference = c0
@@ -203,6 +206,15 @@ struct SGEMMTests {
         }
         #expect(worst <= 1, "bound utilization \(worst)")
         #expect(worst > 0, "a real-valued product should show some rounding")
+    }
+
+    @Test("narrow C is computed as Cᵀ = op(B)ᵀ·op(A)ᵀ; wide or square C is not")
+    func transposedFormulationChoice() {
+        #expect(Tiled.prefersTransposedProblem(m: 4096, n: 3))
+        #expect(Tiled.prefersTransposedProblem(m: 100, n: 3))
+        #expect(!Tiled.prefersTransposedProblem(m: 3, n: 4096))
+        #expect(!Tiled.prefersTransposedProblem(m: 12, n: 1))
+        #expect(!Tiled.prefersTransposedProblem(m: 256, n: 256))
     }
 
     @Test("thread split covers C exactly once, in whole register tiles",
