@@ -217,6 +217,31 @@ struct SGEMMTests {
         #expect(!Tiled.prefersTransposedProblem(m: 256, n: 256))
     }
 
+    @Test("every code path sums an element the same way: C, (Bᵀ·Aᵀ)ᵀ, in-place and packed B agree bit for bit")
+    func pathsAgreeBitwise() {
+        // Real-valued data, so any difference in summation order would show.
+        // 100 × 3 is computed as its transpose; 3 × 100 with B untransposed reads B in place;
+        // with B stored transposed it packs B. All must give identical bits.
+        let (m, n, k) = (100, 3, GEMMBlocking.kc + 37)
+        let a = TestData.uniform(m * k, seed: 21, stream: "a"), b = TestData.uniform(k * n, seed: 21, stream: "b")
+        func transpose(_ x: [Float], rows: Int, columns: Int) -> [Float] {
+            var t = [Float](repeating: 0, count: x.count)
+            for i in 0..<rows { for j in 0..<columns { t[j * rows + i] = x[i * columns + j] } }
+            return t
+        }
+        var c = [Float](repeating: 0, count: m * n)
+        GEMMCase(transA: false, transB: false, m: m, n: n, k: k).tiled(a: a, b: b, c: &c, threads: 1)
+        // Cᵀ = Bᵀ·Aᵀ with both operands read transposed from their stored forms (B packed).
+        var ct = [Float](repeating: 0, count: n * m)
+        GEMMCase(transA: true, transB: true, m: n, n: m, k: k).tiled(a: b, b: a, c: &ct, threads: 1)
+        #expect(mismatch(transpose(ct, rows: n, columns: m), c, bitwise: true) == nil, "C vs (BᵀAᵀ)ᵀ")
+        // Cᵀ = Bᵀ·Aᵀ with Aᵀ materialized: B operand untransposed and short C → read in place.
+        var ctInPlace = [Float](repeating: 0, count: n * m)
+        GEMMCase(transA: true, transB: false, m: n, n: m, k: k)
+            .tiled(a: b, b: transpose(a, rows: m, columns: k), c: &ctInPlace, threads: 1)
+        #expect(mismatch(ctInPlace, ct, bitwise: true) == nil, "in-place B vs packed B")
+    }
+
     @Test("thread split covers C exactly once, in whole register tiles",
           arguments: [1, 2, 3, 4, 7])
     func splitCoversOutput(threads: Int) {
