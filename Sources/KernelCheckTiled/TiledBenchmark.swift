@@ -48,25 +48,21 @@ extension Tiled {
 
     /// Benchmarks `sgemm` on `m×k · k×n` with seeded uniform(−1, 1) inputs (`C` overwritten).
     /// `threads` is passed through (0 = `defaultThreads`; the result reports the count used).
+    /// Matrices are 64-byte aligned, as numpy's and PyTorch's large buffers are.
     public static func benchmarkGEMM(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false,
                                      threads: Int, runs: Int = 5, warmup: Int = 1, seed: UInt64 = 1) -> BenchmarkTiming {
         var rng = SeededRNG(seed: seed, stream: "bench-sgemm")
-        let a = (0..<(m * k)).map { _ in Float(rng.nextUnitDouble() * 2 - 1) }
-        let b = (0..<(k * n)).map { _ in Float(rng.nextUnitDouble() * 2 - 1) }
-        var c = [Float](repeating: 0, count: m * n)
+        let a = AlignedFloats(count: m * k), b = AlignedFloats(count: k * n), c = AlignedFloats(count: m * n)
+        defer { a.free(); b.free(); c.free() }
+        for i in 0..<(m * k) { a.pointer[i] = Float(rng.nextUnitDouble() * 2 - 1) }
+        for i in 0..<(k * n) { b.pointer[i] = Float(rng.nextUnitDouble() * 2 - 1) }
         let name = "sgemm \(m)x\(n)x\(k) \(transA ? "t" : "n")\(transB ? "t" : "n")"
         let used = resolveThreads(threads)
-        return a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    benchmark(name: name, threads: used, flops: 2 * Double(m) * Double(n) * Double(k),
-                              runs: runs, warmup: warmup) {
-                        sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                              a: a.baseAddress!, lda: transA ? m : k, b: b.baseAddress!, ldb: transB ? k : n,
-                              c: c.baseAddress!, ldc: n, accumulate: false, threads: used)
-                    }
-                }
-            }
+        return benchmark(name: name, threads: used, flops: 2 * Double(m) * Double(n) * Double(k),
+                         runs: runs, warmup: warmup) {
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                  a: a.pointer, lda: max(1, transA ? m : k), b: b.pointer, ldb: max(1, transB ? k : n),
+                  c: c.pointer, ldc: max(1, n), accumulate: false, threads: used)
         }
     }
 
@@ -92,4 +88,16 @@ extension Tiled {
 
     /// The square SGEMM sizes of the project's benchmark list.
     public static let benchmarkGEMMSizes = [256, 1024, 2048]
+}
+
+/// A 64-byte-aligned Float buffer for benchmarks (freed explicitly).
+struct AlignedFloats {
+    let pointer: UnsafeMutablePointer<Float>
+
+    init(count: Int) {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
+        pointer = raw.initializeMemory(as: Float.self, repeating: 0, count: max(1, count))
+    }
+
+    func free() { UnsafeMutableRawPointer(pointer).deallocate() }
 }
