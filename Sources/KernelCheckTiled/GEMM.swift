@@ -54,9 +54,9 @@ extension Tiled {
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, threads: Int) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
-        precondition(lda >= max(1, transA ? m : k), "sgemm: lda=\(lda) is smaller than the row width of A")
-        precondition(ldb >= max(1, transB ? k : n), "sgemm: ldb=\(ldb) is smaller than the row width of B")
-        precondition(ldc >= max(1, n), "sgemm: ldc=\(ldc) < n=\(n)")
+        precondition(lda >= (transA ? m : k), "sgemm: lda=\(lda) is smaller than the row width of A")
+        precondition(ldb >= (transB ? k : n), "sgemm: ldb=\(ldb) is smaller than the row width of B")
+        precondition(ldc >= n, "sgemm: ldc=\(ldc) < n=\(n)")
         guard m > 0 && n > 0 else { return }
         if k == 0 {
             if !accumulate {

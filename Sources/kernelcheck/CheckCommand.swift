@@ -96,9 +96,9 @@ struct CheckCommand: ParsableCommand {
         } else {
             for key in result.tallies.keys.sorted() {
                 let t = result.tallies[key]!
-                let rate = t.seconds > 0 ? Double(t.total) / t.seconds : 0
-                print(String(format: "%-28@ %5d passed %4d failed %4d mistrusted %4d skipped  worst util %.3g  max ulp %d  %.0f cases/s",
-                             key as NSString, t.passed, t.failed, t.mistrusted, t.skipped, t.worstUtilization, t.maxULP, rate))
+                print(key.padding(toLength: 26, withPad: " ", startingAt: 0)
+                      + String(format: " %5d passed %4d failed %4d mistrusted %4d skipped  worst util %.3g  max ulp %d  %.0f cases/s",
+                               t.passed, t.failed, t.mistrusted, t.skipped, t.worstUtilization, t.maxULP, t.casesPerSecond))
             }
             for f in result.failures {
                 print("FAILED \(f.original.problem) [\(f.original.direction.rawValue)]: \(f.original.summary)")
