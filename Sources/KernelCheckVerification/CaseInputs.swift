@@ -13,7 +13,9 @@ public enum CaseInputs {
         case .exact:
             let d = problem.descriptor
             let k = d.directions.map { d.accumulationLength(for: $0) }.max() ?? 1
-            return Fill.exact(accumulationLength: k)
+            // Density 1: exactness comes from K·k² + k < 2²⁴, not from sparsity, and dense
+            // inputs keep outputs from being mostly zero (which would only be mistrusted).
+            return Fill.exact(accumulationLength: k, density: 1)
         }
     }
 

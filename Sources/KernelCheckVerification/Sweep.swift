@@ -53,10 +53,12 @@ public struct Sweep: Sendable {
         public var worstUtilization = 0.0
         public var maxULP = 0
         public var nmse: [Double] = []
+        /// Wall time of the whole checks (inputs, reference, implementation, guards).
         public var seconds = 0.0
         public var total: Int { passed + failed + mistrusted + skipped }
+        public var casesPerSecond: Double { seconds > 0 ? Double(total) / seconds : 0 }
 
-        mutating func add(_ o: CaseOutcome) {
+        mutating func add(_ o: CaseOutcome, wallSeconds: Double) {
             switch o.status {
             case .passed: passed += 1
             case .failed: failed += 1
@@ -68,7 +70,7 @@ public struct Sweep: Sendable {
                 if c.maxULPDistance != Int.max { maxULP = max(maxULP, c.maxULPDistance) }
                 if c.nmse.isFinite { nmse.append(c.nmse) }
             }
-            seconds += o.seconds
+            seconds += wallSeconds
         }
     }
 
@@ -107,8 +109,10 @@ public struct Sweep: Sendable {
             if let budget = timeBudget, Date().timeIntervalSince(start) > budget { break }
             let (problem, caseSeed) = problem(at: index)
             for direction in problem.directions where directions?.contains(direction) ?? true {
+                let caseStart = Date()
                 let outcome = checker.check(problem, direction, seed: caseSeed, mode: mode)
-                result.tallies["\(problem.family.rawValue)/\(direction.rawValue)", default: Tally()].add(outcome)
+                result.tallies["\(problem.family.rawValue)/\(direction.rawValue)", default: Tally()]
+                    .add(outcome, wallSeconds: Date().timeIntervalSince(caseStart))
                 if outcome.status == .failed {
                     result.failures.append(shrinkFailure(outcome, problem, direction, caseSeed))
                 }

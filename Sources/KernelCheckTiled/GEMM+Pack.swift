@@ -1,0 +1,123 @@
+// Packing copies a block of op(A) or op(B) into the order the micro-kernel reads it, so
+// that the hot loop walks memory contiguously (and edge panels are zero-padded to full
+// tiles: padded products are 0·x, added to accumulators whose values are then discarded).
+
+extension Tiled {
+    /// Packs `op(A)[rows0 ..< rows0+rowCount, cols0 ..< cols0+colCount]` into micro-panels of
+    /// `mr` rows: panel `q` holds, for each k step `p`, the `mr` values
+    /// `op(A)[rows0 + q·mr + r, cols0 + p]` (r = 0..<mr, zero past the last row).
+    static func packA(_ a: Operand, rows rows0: Int, count rowCount: Int,
+                      columns cols0: Int, count colCount: Int, into dst: UnsafeMutablePointer<Float>) {
+        let mr = GEMMBlocking.mr
+        let kc = colCount
+        for ir in stride(from: 0, to: rowCount, by: mr) {
+            let height = min(mr, rowCount - ir)
+            let panel = dst + ir * kc
+            if a.transposed {
+                // op(A)[i, p] = A[p, i]: each k step is a contiguous run of `height` values.
+                var src = a.base + (cols0 * a.ld + rows0 + ir)
+                for p in 0..<kc {
+                    let out = panel + p * mr
+                    out.update(from: src, count: height)
+                    if height < mr { (out + height).update(repeating: 0, count: mr - height) }
+                    src += a.ld
+                }
+            } else {
+                // op(A)[i, p] = A[i, p]: read rows contiguously, write with stride mr.
+                transposeRows(a.base + ((rows0 + ir) * a.ld + cols0), ld: a.ld, rows: height,
+                              length: kc, into: panel, stride: mr)
+                if height < mr {
+                    for p in 0..<kc { (panel + p * mr + height).update(repeating: 0, count: mr - height) }
+                }
+            }
+        }
+    }
+
+    /// Packs `op(B)[rows0 ..< rows0+rowCount, cols0 ..< cols0+colCount]` into micro-panels of
+    /// `nr` columns: panel `q` holds, for each k step `p`, the `nr` values
+    /// `op(B)[rows0 + p, cols0 + q·nr + j]` (j = 0..<nr, zero past the last column).
+    static func packB(_ b: Operand, rows rows0: Int, count rowCount: Int,
+                      columns cols0: Int, count colCount: Int, into dst: UnsafeMutablePointer<Float>) {
+        let nr = GEMMBlocking.nr
+        let kc = rowCount
+        for jr in stride(from: 0, to: colCount, by: nr) {
+            let width = min(nr, colCount - jr)
+            let panel = dst + jr * kc
+            if b.transposed {
+                // op(B)[p, j] = B[j, p]: read stored rows contiguously, write with stride nr.
+                transposeRows(b.base + ((cols0 + jr) * b.ld + rows0), ld: b.ld, rows: width,
+                              length: kc, into: panel, stride: nr)
+                if width < nr {
+                    for p in 0..<kc { (panel + p * nr + width).update(repeating: 0, count: nr - width) }
+                }
+            } else {
+                // op(B)[p, j] = B[p, j]: each k step is a contiguous run of `width` values.
+                var src = b.base + (rows0 * b.ld + cols0 + jr)
+                if width == nr {
+                    for p in 0..<kc {
+                        copy32(from: src, to: panel + p * nr)
+                        src += b.ld
+                    }
+                } else {
+                    for p in 0..<kc {
+                        let out = panel + p * nr
+                        out.update(from: src, count: width)
+                        (out + width).update(repeating: 0, count: nr - width)
+                        src += b.ld
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dst[p·stride + r] = src[r·ld + p]` for `r < rows`, `p < length`; the lanes
+    /// `rows ..< roundUp(rows, 4)` are written with junk that the caller then zeroes.
+    ///
+    /// Four source rows at a time through 4×4 register transposes: the auto-vectorized form
+    /// of this loop is a scatter, which is several times slower on x86.
+    @inline(__always)
+    static func transposeRows(_ src: UnsafePointer<Float>, ld: Int, rows: Int, length: Int,
+                              into dst: UnsafeMutablePointer<Float>, stride: Int) {
+        let length4 = length & ~3
+        for r in Swift.stride(from: 0, to: rows, by: 4) {
+            // A group past the last row repeats the last row (its lanes are zeroed later).
+            let last = rows - 1
+            let s0 = src + r * ld
+            let s1 = src + min(r + 1, last) * ld
+            let s2 = src + min(r + 2, last) * ld
+            let s3 = src + min(r + 3, last) * ld
+            let out = dst + r
+            var p = 0
+            while p < length4 {
+                let v0 = load4(s0 + p), v1 = load4(s1 + p), v2 = load4(s2 + p), v3 = load4(s3 + p)
+                store4(SIMD4(v0[0], v1[0], v2[0], v3[0]), out + p * stride)
+                store4(SIMD4(v0[1], v1[1], v2[1], v3[1]), out + (p + 1) * stride)
+                store4(SIMD4(v0[2], v1[2], v2[2], v3[2]), out + (p + 2) * stride)
+                store4(SIMD4(v0[3], v1[3], v2[3], v3[3]), out + (p + 3) * stride)
+                p += 4
+            }
+            while p < length {
+                store4(SIMD4(s0[p], s1[p], s2[p], s3[p]), out + p * stride)
+                p += 1
+            }
+        }
+    }
+
+    @inline(__always)
+    static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    static func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+
+    /// Copies 32 floats with two 64-byte vector moves.
+    @inline(__always)
+    static func copy32(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>) {
+        let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+        d.storeBytes(of: s.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self), toByteOffset: 64, as: SIMD16<Float>.self)
+    }
+}

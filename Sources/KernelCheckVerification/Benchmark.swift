@@ -1,0 +1,108 @@
+import Foundation
+import KernelCheckCore
+import KernelCheckProblems
+import KernelCheckReference
+
+/// One timed measurement: median seconds of several runs of one direction of one problem.
+public struct BenchmarkRecord: Codable, Sendable {
+    public var label: String
+    public var problem: String
+    public var direction: Direction
+    public var implementation: String
+    public var threads: Int
+    public var runs: Int
+    public var medianSeconds: Double
+    public var gflops: Double
+    /// Fraction of this machine's fp32 FMA peak for `threads` cores (DESIGN.md).
+    public var peakFraction: Double
+    /// Set when the measured problem differs from `problem` (the reference runs a smaller
+    /// batch of the same layer: naive loops would take minutes on the full one).
+    public var measuredProblem: String?
+}
+
+/// `kernelcheck bench`: GFLOP/s of the tiled kernels (and of the reference, for scale) on the
+/// layers of the issue list, median of several runs, 1 thread and all threads.
+public enum Benchmark {
+    /// fp32 FMA peak of one core of this machine: ≈ 4.1 GHz × 2 FMA units × 16 lanes × 2 flops.
+    public static let peakGFLOPSPerCore = 262.0
+
+    /// A named layer.
+    public struct Case: Sendable {
+        public var label: String
+        public var problem: Problem
+        public var directions: [Direction]
+    }
+
+    /// The benchmark list: matmul 256³/1024³/2048³, the GAN generator layers (batch 16), the
+    /// ResNet layers (batch 8) and the 3→32 k5 conv of the user question (batch 16).
+    public static var standardCases: [Case] {
+        let gemmDirections: [Direction] = [.fwd, .bwdData, .bwdWeights]
+        func p(_ s: String) -> Problem { try! Problem.parse(s) }
+        return [
+            Case(label: "matmul 256³", problem: p("matmul a=256x256 b=256x256"), directions: gemmDirections),
+            Case(label: "matmul 1024³", problem: p("matmul a=1024x1024 b=1024x1024"), directions: gemmDirections),
+            Case(label: "matmul 2048³", problem: p("matmul a=2048x2048 b=2048x2048"), directions: gemmDirections),
+            Case(label: "GAN conv 128→256 k5 16²", problem: p("conv2d n=16 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2"), directions: gemmDirections),
+            Case(label: "GAN convT 256→256 k4 s2 16→32", problem: p("convt2d n=16 ic=256 oc=256 in=16x16 k=4x4 s=2x2 p=1x1:1x1"), directions: gemmDirections),
+            Case(label: "GAN conv 256→256 k5 32²", problem: p("conv2d n=16 ic=256 oc=256 in=32x32 k=5x5 p=2x2:2x2"), directions: gemmDirections),
+            Case(label: "GAN conv 256→3 k7 32²", problem: p("conv2d n=16 ic=256 oc=3 in=32x32 k=7x7 p=3x3:3x3"), directions: gemmDirections),
+            Case(label: "ResNet conv 64→64 k3 56²", problem: p("conv2d n=8 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1"), directions: gemmDirections),
+            Case(label: "ResNet 1×1 s2 256→512 56²", problem: p("conv2d n=8 ic=256 oc=512 in=56x56 k=1x1 s=2x2"), directions: gemmDirections),
+            Case(label: "conv 3→32 k5 256²", problem: p("conv2d n=16 ic=3 oc=32 in=256x256 k=5x5 p=2x2:2x2"), directions: gemmDirections),
+        ]
+    }
+
+    /// Median of `runs` timings of `body` after one warm-up call.
+    public static func medianSeconds(runs: Int, _ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        for _ in 0..<max(runs, 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// Times an implementation through `KernelIO` buffers prepared once (no copies in the
+    /// timed region). `prepare` returns the timed call.
+    public static func measure(
+        label: String, problem: Problem, direction: Direction, implementation: String, threads: Int, runs: Int,
+        measuredProblem: Problem? = nil, _ timed: () -> Void
+    ) -> BenchmarkRecord {
+        let seconds = medianSeconds(runs: runs, timed)
+        let measured = measuredProblem ?? problem
+        let gflops = measured.descriptor.flops(for: direction) / seconds / 1e9
+        let cores = threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads
+        return BenchmarkRecord(label: label, problem: problem.description, direction: direction, implementation: implementation,
+                               threads: cores, runs: runs, medianSeconds: seconds, gflops: gflops,
+                               peakFraction: gflops / (peakGFLOPSPerCore * Double(cores)),
+                               measuredProblem: measuredProblem?.description)
+    }
+
+    /// The same layer with a smaller batch (or smaller M for matmul) so the naive reference
+    /// finishes in about a second; its GFLOP/s rate is what the table reports.
+    public static func referenceScaled(_ problem: Problem) -> Problem {
+        switch problem {
+        case .conv(var p): p.batch = 1; if p.macs > 3e8 { p.outChannels = max(1, p.outChannels / 8) }; return .conv(p)
+        case .convTranspose(var p): p.batch = 1; if p.macs > 3e8 { p.outChannels = max(1, p.outChannels / 8) }; return .convTranspose(p)
+        case .matmul(let p): return .matmul(MatmulProblem(m: 64, n: min(p.n, 256), k: min(p.k, 256)))
+        default: return problem
+        }
+    }
+
+    /// Times the reference (Float64 accumulation, naive loops) on `referenceScaled(problem)`.
+    public static func measureReference(label: String, problem: Problem, direction: Direction, runs: Int) -> BenchmarkRecord {
+        let scaled = referenceScaled(problem)
+        let d = scaled.descriptor
+        var inputs: [String: Tensor<Double>] = [:]
+        for spec in d.inputs(for: direction) {
+            inputs[spec.role] = Fill.uniform(low: -1, high: 1).tensor(spec.shape, seed: 1, role: spec.role)
+        }
+        return measure(label: label, problem: problem, direction: direction, implementation: "reference", threads: 1, runs: runs,
+                       measuredProblem: scaled) {
+            _ = try! Reference.run(scaled, direction, inputs: inputs)
+        }
+    }
+}

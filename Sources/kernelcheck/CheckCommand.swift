@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import KernelCheckProblems
+import KernelCheckVerification
+
+/// `kernelcheck check`: a randomized property sweep (or one replayed problem) of an
+/// implementation against the reference.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check an implementation against the reference on random valid problems, shrinking failures.",
+        discussion: """
+        Each failure is shrunk to a minimal problem and printed with the one-line command that replays it:
+          kernelcheck check --problem '<problem>' --direction <d> --seed <n> --mode <m> --impl <name>
+        Exact mode uses small-integer fills (fp32 sums are then exact: the implementation must equal the
+        reference bit for bit); bound mode uses real fills and DESIGN.md's error bound γ_K·(|A|·|B|).
+        """)
+
+    @Option(help: "Op families to sweep (repeatable; default all): \(OpFamily.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var op: [String] = []
+
+    @Option(help: "Directions to check (repeatable; default all): \(Direction.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var direction: [String] = []
+
+    @Option(help: "Number of random problems.")
+    var cases: Int = 500
+
+    @Option(help: "Sweep seed (printed when not given). With --problem: the seed of the case's inputs.")
+    var seed: UInt64?
+
+    @Option(help: "exact or bound.")
+    var mode: String = "exact"
+
+    @Option(help: "Implementation under test: tiled or reference.")
+    var impl: String = "tiled"
+
+    @Option(help: "Check this one problem string instead of random ones (replay).")
+    var problem: String?
+
+    @Option(help: "Problem sizes: small (debug-friendly) or medium.")
+    var size: String = "small"
+
+    @Option(help: "Stop drawing new problems after this many seconds.")
+    var budget: Double?
+
+    @Option(help: "Worker threads for the implementation (0 = all cores).")
+    var threads: Int = 0
+
+    @Flag(help: "Do not shrink failures.")
+    var noShrink = false
+
+    @Flag(help: "Skip the determinism check (second run, 1-thread run).")
+    var noDeterminism = false
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        let implementation = try Implementations.named(impl)
+        guard let mode = ComparisonMode(rawValue: mode) else { throw BadInput("--mode must be exact or bound, got '\(mode)'") }
+        guard let size = GeneratorSize(rawValue: size) else { throw BadInput("--size must be small or medium, got '\(size)'") }
+        let directions = try parseDirections(direction)
+        let checker = CaseChecker(implementation: implementation, determinism: !noDeterminism, threads: threads)
+        let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000_007
+
+        if let text = problem {
+            let p = try parseProblem(text)
+            var failed = 0, passed = 0, skipped = 0
+            var outcomes: [CaseOutcome] = []
+            for d in p.directions where directions?.contains(d) ?? true {
+                let o = checker.check(p, d, seed: seed, mode: mode)
+                outcomes.append(o)
+                if format == .text { print("\(o.direction.rawValue): \(o.summary)") }
+                switch o.status { case .failed: failed += 1; case .skipped: skipped += 1; default: passed += 1 }
+            }
+            if outcomes.isEmpty { throw BadInput("'\(p)' offers none of the requested directions") }
+            if format == .json { print(try jsonString(outcomes)) } else {
+                if failed > 0 { print("replay: \(outcomes.first { $0.status == .failed }!.replayCommand)") }
+                print("\(passed) passed, \(failed) failed, \(skipped) skipped")
+            }
+            if failed > 0 { throw VerificationFailed(failures: failed) }
+            return
+        }
+
+        let families = try parseFamilies(op)
+        if format == .text {
+            print("check: \(cases) problems of \(families.map(\.rawValue).joined(separator: ", ")), mode \(mode.rawValue), impl \(implementation.name), seed \(seed)")
+        }
+        let sweep = Sweep(families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
+                          checker: checker, shrink: !noShrink, timeBudget: budget)
+        let bar = ProgressBar(enabled: format == .text && FileHandleOutput.stdoutIsTerminal)
+        let result = sweep.run { done, total, failures in bar.update(done, total, "failures: \(failures)") }
+        bar.finish()
+        if format == .json {
+            print(try jsonString(result))
+        } else {
+            for key in result.tallies.keys.sorted() {
+                let t = result.tallies[key]!
+                print(key.padding(toLength: 26, withPad: " ", startingAt: 0)
+                      + String(format: " %5d passed %4d failed %4d mistrusted %4d skipped  worst util %.3g  max ulp %d  %.0f cases/s",
+                               t.passed, t.failed, t.mistrusted, t.skipped, t.worstUtilization, t.maxULP, t.casesPerSecond))
+            }
+            for f in result.failures {
+                print("FAILED \(f.original.problem) [\(f.original.direction.rawValue)]: \(f.original.summary)")
+                print("  shrunk in \(f.shrinkSteps) steps to: \(f.shrunk.problem)")
+                print("  \(f.shrunk.summary)")
+                print("  replay: \(f.replay)")
+            }
+            print(String(format: "%d problems in %.1f s, seed %llu, %d mistrusted", result.problemsChecked, result.seconds, seed, result.mistrusted))
+            print("\(result.passed) passed, \(result.failed) failed, \(result.skipped) skipped")
+        }
+        if result.failed > 0 { throw VerificationFailed(failures: result.failed) }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument { case text, json }
+
+/// The implementations the CLI can check.
+enum Implementations {
+    static let all: [any KernelImplementation] = [ReferenceImplementation(), TiledImplementation()]
+
+    static func named(_ name: String) throws -> any KernelImplementation {
+        guard let i = all.first(where: { $0.name == name }) else {
+            throw BadInput("unknown implementation '\(name)'; known: \(all.map(\.name).joined(separator: ", "))")
+        }
+        return i
+    }
+}
+
+func parseFamilies(_ names: [String]) throws -> [OpFamily] {
+    if names.isEmpty { return OpFamily.allCases }
+    return try names.map { name in
+        guard let f = OpFamily(rawValue: name) else {
+            throw BadInput("unknown op family '\(name)'; known: \(OpFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return f
+    }
+}
+
+func parseDirections(_ names: [String]) throws -> Set<Direction>? {
+    if names.isEmpty { return nil }
+    return Set(try names.map { name in
+        guard let d = Direction(rawValue: name) else {
+            throw BadInput("unknown direction '\(name)'; known: \(Direction.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return d
+    })
+}
+
+func jsonString<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// A one-line progress bar on a terminal; silent otherwise (CI logs get the summary only).
+final class ProgressBar {
+    let enabled: Bool
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ done: Int, _ total: Int, _ note: String) {
+        guard enabled, total > 0 else { return }
+        let width = 30, filled = width * done / total
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        print("\r[\(bar)] \(done)/\(total) \(note)", terminator: "")
+        fflush(nil)
+    }
+
+    func finish() { if enabled { print("") } }
+}

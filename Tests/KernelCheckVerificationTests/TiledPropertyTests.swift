@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import KernelCheckCore
+import KernelCheckProblems
+@testable import KernelCheckVerification
+
+/// The property suite: the tiled kernels against the reference on random valid problems of
+/// every op, in every direction — exact mode (integer fills: bit-for-bit equality) and bound
+/// mode (real fills: within γ_K·(|A|·|B|)) — with sentinel guards and the determinism check.
+///
+/// CI uses the fixed seed below; set KERNELCHECK_SEED=<n> (or `random`) for a fresh sweep.
+/// Every failure prints the seed, the shrunk problem and the one-line replay command.
+@Suite struct TiledPropertyTests {
+    static let seed: UInt64 = {
+        switch ProcessInfo.processInfo.environment["KERNELCHECK_SEED"] {
+        case .some("random"): return UInt64(Date().timeIntervalSince1970 * 1e3) % 1_000_000_007
+        case .some(let text): return UInt64(text) ?? 20_261_127
+        case .none: return 20_261_127
+        }
+    }()
+
+    /// Problems are drawn until every direction of the family has at least `perDirection`
+    /// checks (bias directions exist only on problems with a bias).
+    static func sweep(_ family: OpFamily, mode: ComparisonMode, perDirection: Int) -> Sweep.Result {
+        // About half the conv / linear problems have a bias: draw enough for bwd_bias up front.
+        let optionalBias: Set<OpFamily> = [.conv, .convTranspose, .linear]
+        var cases = optionalBias.contains(family) ? perDirection * 5 / 2 : perDirection
+        while true {
+            let sweep = Sweep(families: [family], cases: cases, seed: seed, mode: mode,
+                              checker: CaseChecker(implementation: TiledImplementation()))
+            let result = sweep.run()
+            if result.tallies.values.allSatisfy({ $0.total >= perDirection }) || result.failed > 0 || cases > 8 * perDirection {
+                return result
+            }
+            cases += cases / 2
+        }
+    }
+
+    static func report(_ result: Sweep.Result, _ family: OpFamily) {
+        for f in result.failures {
+            Issue.record("""
+                \(family.rawValue) [seed \(seed), mode \(result.mode.rawValue)]: \(f.original.problem) \(f.original.direction.rawValue) failed
+                  shrunk to: \(f.shrunk.problem)
+                  \(f.shrunk.summary)
+                  replay: \(f.replay)
+                """)
+        }
+    }
+
+    @Test(arguments: OpFamily.allCases)
+    func exactModeMatchesTheReferenceBitForBit(_ family: OpFamily) {
+        let result = Self.sweep(family, mode: .exact, perDirection: 200)
+        Self.report(result, family)
+        for (key, t) in result.tallies {
+            #expect(t.total >= 200, "\(key): only \(t.total) checks")
+            // Mistrusted checks (mostly-zero outputs) must stay a minority or the suite proves little.
+            #expect(t.mistrusted * 4 < t.total, "\(key): \(t.mistrusted) of \(t.total) mistrusted")
+        }
+        print("exact \(family.rawValue) seed \(Self.seed): \(result.passed) passed, \(result.failed) failed, \(result.mistrusted) mistrusted")
+    }
+
+    @Test(arguments: OpFamily.allCases)
+    func boundModeStaysWithinTheErrorBound(_ family: OpFamily) {
+        let result = Self.sweep(family, mode: .bound, perDirection: 200)
+        Self.report(result, family)
+        let worst = result.tallies.values.map(\.worstUtilization).max() ?? 0
+        #expect(worst <= 1)
+        print("bound \(family.rawValue) seed \(Self.seed): \(result.passed) passed, \(result.failed) failed, worst utilization \(worst)")
+    }
+}

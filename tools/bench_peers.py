@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Peer baselines for `kernelcheck bench`: numpy (OpenBLAS) matmul and PyTorch (CPU) matmul
+and convolutions, timed with an explicit thread count.
+
+Prints one JSON object per line on stdout (progress goes to stderr):
+
+    {"framework": "numpy", "version": "2.4.6", "op": "matmul", "direction": "fwd",
+     "problem": "matmul a=1024x1024 b=1024x1024 ta=0 tb=0", "threads": 1, "runs": 5,
+     "median_s": 0.0089, "min_s": 0.0088, "flops": 2147483648.0, "gflops": 241.3}
+
+`problem` is the KernelCheck canonical problem string, so rows join with the Swift
+benchmark's output. FLOPs follow the descriptors: a multiply-add counts 2; a transposed
+convolution counts its scatter form `N·C_in·∏in·C_out·∏k` multiply-adds.
+
+Thread counts are fixed per process before numpy/torch load: each requested count runs in
+a child process whose environment sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS /
+MKL_NUM_THREADS and *unsets* OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine sets
+them for old OpenBLAS builds; they make the bundled OpenBLAS pick a slower kernel). The
+caller's environment is left alone. Torch additionally gets torch.set_num_threads(t).
+Each framework runs in its own child, so idle BLAS workers of one never disturb the other.
+
+Usage:
+    python3 tools/bench_peers.py --threads 1 --runs 5 [--only matmul]
+    python3 tools/bench_peers.py --threads 1,2 --only conv2d,convt2d --frameworks torch
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+MATMUL_SIZES = [256, 1024, 2048]
+
+# (batch, in_channels, out_channels, spatial, kernel, stride, padding), NCHW, no bias.
+CONV2D_CASES = [
+    (16, 128, 256, 16, 5, 1, 2),   # DCGAN-style discriminator layer
+    (16, 256, 256, 32, 5, 1, 2),
+    (16, 256, 3, 32, 7, 1, 3),     # to-RGB head
+    (8, 64, 64, 56, 3, 1, 1),      # ResNet basic block
+    (8, 256, 512, 56, 1, 2, 0),    # ResNet option-B shortcut: 1×1 stride 2
+    (16, 3, 32, 256, 5, 1, 2),     # first layer on 256×256×3 images
+]
+
+# (batch, in_channels, out_channels, spatial, kernel, stride, padding): GAN generator
+# upsampling 16×16 → 32×32.
+CONVT2D_CASES = [
+    (16, 256, 256, 16, 4, 2, 1),
+]
+
+DIRECTIONS = ["fwd", "bwd_data", "bwd_weights"]
+FAMILIES = ["matmul", "conv2d", "convt2d"]
+FRAMEWORKS = ["numpy", "torch"]
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def time_runs(fn, runs, warmup):
+    for _ in range(warmup):
+        fn()
+    seconds = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def emit(framework, version, op, direction, problem, threads, seconds, flops):
+    median = statistics.median(seconds)
+    record = {
+        "framework": framework, "version": version, "op": op, "direction": direction,
+        "problem": problem, "threads": threads, "runs": len(seconds),
+        "median_s": median, "min_s": min(seconds), "flops": flops,
+        "gflops": flops / median / 1e9,
+    }
+    print(json.dumps(record), flush=True)
+    log(f"{framework:6} {problem} {direction:11} threads={threads}: {record['gflops']:.1f} GFLOP/s")
+
+
+def matmul_problem(n):
+    return f"matmul a={n}x{n} b={n}x{n} ta=0 tb=0"
+
+
+def conv_out(size, kernel, stride, padding):
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def conv_problem(n, ic, oc, size, k, s, p):
+    return (f"conv2d n={n} ic={ic} oc={oc} g=1 in={size}x{size} k={k}x{k} s={s}x{s} d=1x1 "
+            f"p={p}x{p}:{p}x{p} bias=0")
+
+
+def convt_problem(n, ic, oc, size, k, s, p):
+    return (f"convt2d n={n} ic={ic} oc={oc} g=1 in={size}x{size} k={k}x{k} s={s}x{s} d=1x1 "
+            f"p={p}x{p}:{p}x{p} op=0x0 bias=0")
+
+
+def bench_numpy(args, threads):
+    import numpy as np
+    if "matmul" not in args.only:
+        return
+    rng = np.random.default_rng(0)
+    for n in args.matmul_sizes:
+        a = rng.uniform(-1, 1, (n, n)).astype(np.float32)
+        b = rng.uniform(-1, 1, (n, n)).astype(np.float32)
+        c = np.empty((n, n), dtype=np.float32)
+        seconds = time_runs(lambda: np.matmul(a, b, out=c), args.runs, args.warmup)
+        emit("numpy", np.__version__, "matmul", "fwd", matmul_problem(n), threads, seconds, 2.0 * n ** 3)
+
+
+def bench_torch(args, threads):
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(threads)
+    version = torch.__version__
+    gen = torch.Generator().manual_seed(0)
+
+    def uniform(*shape):
+        return torch.rand(*shape, generator=gen, dtype=torch.float32) * 2 - 1
+
+    with torch.no_grad():
+        if "matmul" in args.only:
+            for n in args.matmul_sizes:
+                a, b = uniform(n, n), uniform(n, n)
+                c = torch.empty(n, n)
+                seconds = time_runs(lambda: torch.matmul(a, b, out=c), args.runs, args.warmup)
+                emit("torch", version, "matmul", "fwd", matmul_problem(n), threads, seconds, 2.0 * n ** 3)
+
+        # aten.convolution_backward computes one gradient at a time through output_mask,
+        # which is what the direction-specific timings need (no autograd graph involved).
+        backward = torch.ops.aten.convolution_backward.default
+
+        if "conv2d" in args.only:
+            for (n, ic, oc, size, k, s, p) in CONV2D_CASES:
+                out = conv_out(size, k, s, p)
+                x, w, dy = uniform(n, ic, size, size), uniform(oc, ic, k, k), uniform(n, oc, out, out)
+                flops = 2.0 * n * oc * out * out * ic * k * k
+                problem = conv_problem(n, ic, oc, size, k, s, p)
+                calls = {
+                    "fwd": lambda: F.conv2d(x, w, stride=s, padding=p),
+                    "bwd_data": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], False, [0, 0], 1,
+                                                 [True, False, False]),
+                    "bwd_weights": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], False, [0, 0], 1,
+                                                    [False, True, False]),
+                }
+                for direction in args.directions:
+                    seconds = time_runs(calls[direction], args.runs, args.warmup)
+                    emit("torch", version, "conv2d", direction, problem, threads, seconds, flops)
+
+        if "convt2d" in args.only:
+            for (n, ic, oc, size, k, s, p) in CONVT2D_CASES:
+                out = (size - 1) * s - 2 * p + k
+                # Transposed-conv weights are C_in × C_out × k × k.
+                x, w, dy = uniform(n, ic, size, size), uniform(ic, oc, k, k), uniform(n, oc, out, out)
+                flops = 2.0 * n * ic * size * size * oc * k * k
+                problem = convt_problem(n, ic, oc, size, k, s, p)
+                calls = {
+                    "fwd": lambda: F.conv_transpose2d(x, w, stride=s, padding=p),
+                    "bwd_data": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], True, [0, 0], 1,
+                                                 [True, False, False]),
+                    "bwd_weights": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], True, [0, 0], 1,
+                                                    [False, True, False]),
+                }
+                for direction in args.directions:
+                    seconds = time_runs(calls[direction], args.runs, args.warmup)
+                    emit("torch", version, "convt2d", direction, problem, threads, seconds, flops)
+
+
+def child_environment(threads):
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = str(threads)
+    return env
+
+
+def csv(kind, allowed=None):
+    def parse(text):
+        values = [kind(v) for v in text.split(",") if v]
+        if allowed is not None:
+            bad = [v for v in values if v not in allowed]
+            if bad:
+                raise argparse.ArgumentTypeError(f"unknown {bad}; choose from {','.join(map(str, allowed))}")
+        return values
+    return parse
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=csv(int), default=[1], help="thread counts, e.g. 1 or 1,2")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per case (median reported; ≥ 5 advised)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs before timing")
+    parser.add_argument("--only", type=csv(str, FAMILIES), default=FAMILIES, help="op families: matmul,conv2d,convt2d")
+    parser.add_argument("--frameworks", type=csv(str, FRAMEWORKS), default=FRAMEWORKS, help="numpy,torch")
+    parser.add_argument("--directions", type=csv(str, DIRECTIONS), default=DIRECTIONS,
+                        help="convolution directions: fwd,bwd_data,bwd_weights")
+    parser.add_argument("--matmul-sizes", type=csv(int), default=MATMUL_SIZES, help="square matmul sizes")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.runs < 1 or any(t < 1 for t in args.threads):
+        parser.error("--runs and --threads must be ≥ 1")
+
+    if args.child:
+        threads = args.threads[0]
+        if "numpy" in args.frameworks:
+            bench_numpy(args, threads)
+        if "torch" in args.frameworks:
+            bench_torch(args, threads)
+        return
+
+    # One process per (thread count, framework): the thread count must be in the
+    # environment before the BLAS loads, and one library's idle spinning workers must not
+    # steal cycles from the other's timed runs.
+    for threads in args.threads:
+        for framework in args.frameworks:
+            command = [sys.executable, os.path.abspath(__file__), "--child", "--threads", str(threads),
+                       "--runs", str(args.runs), "--warmup", str(args.warmup),
+                       "--only", ",".join(args.only), "--frameworks", framework,
+                       "--directions", ",".join(args.directions),
+                       "--matmul-sizes", ",".join(map(str, args.matmul_sizes))]
+            result = subprocess.run(command, env=child_environment(threads))
+            if result.returncode != 0:
+                sys.exit(result.returncode)
+
+
+if __name__ == "__main__":
+    main()
