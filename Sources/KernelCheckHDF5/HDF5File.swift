@@ -57,8 +57,8 @@ public final class HDF5File: @unchecked Sendable {
         guard !isDirectory.boolValue else {
             throw .cannotOpen(file: path, reason: "it is a directory")
         }
-        // A FIFO or device would block libhdf5's signature probe (found by the hardening
-        // tests: `verify` on a named pipe never returned).
+        // libhdf5's signature probe (H5Fis_hdf5) blocks forever reading a named pipe with no
+        // writer; only regular files (or links to them) are HDF5 files here.
         var status = stat()
         guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
             throw .cannotOpen(file: path, reason: "not a regular file")

@@ -1,7 +1,11 @@
 import ArgumentParser
+import KernelCheckHDF5
 #if canImport(Glibc)
 import Glibc
 #endif
+
+// A corrupt file that crashes libhdf5 itself becomes one line and exit 2, like any bad input.
+HDF5CrashGuard.install()
 
 // ArgumentParser exits 64 on usage errors; KernelCheck promises 2 for any bad input or usage
 // and 1 only for a verification that ran and failed, so errors are mapped here.
