@@ -38,8 +38,13 @@ public enum HDF5CrashGuard {
     /// Path of the file whose libhdf5 call is running; length 0 when none.
     nonisolated(unsafe) static var currentFile: UnsafeMutablePointer<UInt8>? = nil
     nonisolated(unsafe) static var currentFileLength = 0
-    /// The dispositions replaced by `install`, restored for signals that are not ours.
+    /// The dispositions replaced by `install` (same order as `signals`), restored for
+    /// signals that are not ours.
     nonisolated(unsafe) static var previous: UnsafeMutablePointer<sigaction>? = nil
+    nonisolated(unsafe) static var signals: UnsafeMutablePointer<Int32>? = nil
+    nonisolated(unsafe) static var signalCount = 0
+    /// Room for the signal number's digits.
+    nonisolated(unsafe) static var digits: UnsafeMutablePointer<UInt8>? = nil
 
     /// Installs the handler (idempotent). Call before the first HDF5 call.
     public static func install(prefix text: String = "kernelcheck: error: ", exitCode: Int32 = 2) {
@@ -57,6 +62,10 @@ public enum HDF5CrashGuard {
             exitStatus = exitCode
             currentFile = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
             currentFileLength = 0
+            digits = UnsafeMutablePointer<UInt8>.allocate(capacity: 2)
+            signals = UnsafeMutablePointer<Int32>.allocate(capacity: fatalSignals.count)
+            signals!.initialize(from: fatalSignals, count: fatalSignals.count)
+            signalCount = fatalSignals.count
             let saved = UnsafeMutablePointer<sigaction>.allocate(capacity: fatalSignals.count)
             for (i, signal) in fatalSignals.enumerated() {
                 var action = sigaction()
@@ -88,25 +97,37 @@ public enum HDF5CrashGuard {
     }
 }
 
-/// The signal handler (a plain C function pointer: no captures, no allocation).
+/// The signal handler: a plain C function pointer (no captures) that touches only buffers
+/// allocated by `install` — no allocation, no generic code, no Swift runtime calls (the first
+/// version formatted the signal number through a tuple and deadlocked on the runtime's
+/// metadata lock when libhdf5 had corrupted the heap inside malloc).
 private func crashHandler(_ number: Int32) {
     let state = HDF5CrashGuard.self
     if state.currentFileLength > 0, let file = state.currentFile, let prefix = state.prefix,
-       let middle = state.middle, let suffix = state.suffix {
+       let middle = state.middle, let suffix = state.suffix, let digits = state.digits {
         _ = write(2, prefix, state.prefixLength)
         _ = write(2, file, state.currentFileLength)
         _ = write(2, middle, state.middleLength)
         // Fatal signal numbers have one or two digits.
-        var digits: (UInt8, UInt8) = number >= 10 ? (UInt8(48 + number / 10), UInt8(48 + number % 10)) : (UInt8(48 + number), 0)
-        _ = withUnsafeBytes(of: &digits) { write(2, $0.baseAddress, number >= 10 ? 2 : 1) }
+        if number >= 10 {
+            digits[0] = UInt8(truncatingIfNeeded: 48 + number / 10)
+            digits[1] = UInt8(truncatingIfNeeded: 48 + number % 10)
+            _ = write(2, digits, 2)
+        } else {
+            digits[0] = UInt8(truncatingIfNeeded: 48 + number)
+            _ = write(2, digits, 1)
+        }
         _ = write(2, suffix, state.suffixLength)
         _exit(state.exitStatus)
     }
     // Not inside libhdf5: put back the previous disposition; returning re-runs the faulting
     // instruction (or abort() re-raises), which then reaches that handler.
-    if let saved = state.previous, let i = state.fatalSignals.firstIndex(of: number) {
-        sigaction(number, saved + i, nil)
-    } else {
-        signal(number, SIG_DFL)
+    if let saved = state.previous, let signals = state.signals {
+        var i = 0
+        while i < state.signalCount {
+            if signals[i] == number { sigaction(number, saved + i, nil); return }
+            i += 1
+        }
     }
+    signal(number, SIG_DFL)
 }

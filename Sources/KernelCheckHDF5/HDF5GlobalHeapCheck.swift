@@ -55,13 +55,17 @@ enum HDF5GlobalHeapCheck {
             if p + headerSize > end { break }   // a tail too small for an object header is free space
             let index = le(bytes, p, as: UInt16.self)
             let objectSize = le(bytes, p + 8, as: UInt64.self)
-            // Objects other than the free space add their header and pad data to 8 bytes.
-            let (padded, overflow) = objectSize.addingReportingOverflow(7)
-            let need: UInt64 = index == 0 ? objectSize : UInt64(headerSize) + (overflow ? .max - 15 : padded & ~7)
+            let room = UInt64(end - p)
+            guard objectSize <= room else {
+                return "\(here): object \(index) at byte \(p) has size \(objectSize), past the collection's end at byte \(end)"
+            }
+            // Objects other than the free space add their header and pad data to 8 bytes
+            // (no overflow: objectSize ≤ room, a byte count of the file).
+            let need = index == 0 ? objectSize : UInt64(headerSize) + (objectSize + 7) & ~7
             guard need >= UInt64(headerSize) else {
                 return "\(here): free-space object of size \(objectSize) at byte \(p) (less than its own header)"
             }
-            guard need <= UInt64(end - p) else {
+            guard need <= room else {
                 return "\(here): object \(index) at byte \(p) has size \(objectSize), past the collection's end at byte \(end)"
             }
             p += Int(need)

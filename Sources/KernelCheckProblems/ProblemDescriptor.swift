@@ -57,17 +57,6 @@ extension ProblemDescriptor {
     /// Checks that all tensors of the problem, stored as Double, fit the memory budget, and
     /// that no tensor is absurdly large even where a zero dimension makes it empty.
     public func checkMemoryBudget() throws(ProblemError) {
-        for t in allTensors {
-            var nominal = 1
-            for d in t.shape where d > 0 {
-                let (p, overflow) = nominal.multipliedReportingOverflow(by: d)
-                guard !overflow, p <= Self.maxNominalElements else {
-                    throw .invalidField(op: opName, field: t.role,
-                                        reason: "shape \(Shape.format(t.shape)) is too large: its non-zero dimensions multiply to more than \(Self.maxNominalElements)")
-                }
-                nominal = p
-            }
-        }
         var total = 0
         for t in allTensors {
             guard let n = Shape.elementCount(t.shape) else {
@@ -80,6 +69,18 @@ extension ProblemDescriptor {
         }
         if total > MemoryBudget.bytes {
             throw .exceedsMemoryBudget(op: opName, bytes: total, budget: MemoryBudget.bytes)
+        }
+        // Within the budget, a tensor can still be absurd where a zero dimension empties it.
+        for t in allTensors {
+            var nominal = 1
+            for d in t.shape where d > 0 {
+                let (p, overflow) = nominal.multipliedReportingOverflow(by: d)
+                guard !overflow, p <= Self.maxNominalElements else {
+                    throw .invalidField(op: opName, field: t.role,
+                                        reason: "shape \(Shape.format(t.shape)) is too large: its non-zero dimensions multiply to more than \(Self.maxNominalElements)")
+                }
+                nominal = p
+            }
         }
     }
 }

@@ -1,0 +1,189 @@
+import Foundation
+import Testing
+import KernelCheckCore
+@testable import KernelCheckFixtures
+
+/// Mutation fuzzing of the fixture reader inside `swift test` (tools/fuzz.sh is the
+/// coverage-guided companion): bit flips, byte runs and truncations of real fixture files.
+/// Every input must either read or throw a typed `FixtureError` — no trap, no hang.
+///
+/// The inputs run in a child process, the `kernelcheck-fuzz` replayer (built by `swift test`
+/// with the rest of the package), because a crash inside libhdf5 cannot be caught in-process
+/// and would take the whole test run down with it; the child prints one outcome line per input
+/// (`read N cases` or the error's type and case), so a crash is pinned to its input and the
+/// run resumes after it. The replayer runs with `--guard`: a crash inside libhdf5 then shows
+/// up as one line and exit 2, which this test counts and prints separately from crashes in
+/// KernelCheck (libhdf5 1.10 has crash classes KernelCheck cannot pre-validate; see
+/// tools/fuzz-regressions/README.md).
+@Suite(.serialized) struct FuzzTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// The replayer beside the test bundle, else in the default debug build directory.
+    static var replayer: String? {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("kernelcheck-fuzz").path
+        for candidate in [beside, root + "/.build/debug/kernelcheck-fuzz"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return nil
+    }
+
+    /// What happened to one input.
+    enum Outcome: Equatable {
+        case read(String)            // "read N cases"
+        case typedError(String)      // "FixtureError.…"
+        case guardedLibHDF5Crash     // libhdf5 crashed; the guard printed one line, exit 2
+        case crash(String)           // anything else: a trap or an unguarded signal
+        case hang
+    }
+
+    /// Runs `files` (fuzz inputs: mode byte + bytes) through the replayer, restarting after
+    /// each input that crashes; `timeout` bounds the silence before an input counts as a hang.
+    static func replay(_ files: [String], timeout: Double = 30) throws -> [String: Outcome] {
+        guard let binary = replayer else { throw ReplayerMissing() }
+        var outcomes: [String: Outcome] = [:]
+        var pending = files[...]
+        while !pending.isEmpty {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["--guard"] + pending
+            process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            nonisolated(unsafe) var stderr = Data()
+            let group = DispatchGroup()
+            DispatchQueue.global().async(group: group) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
+            // A watchdog: each batch gets `timeout` seconds per 100 inputs.
+            let deadline = DispatchTime.now() + timeout * Double(max(pending.count, 100)) / 100
+            nonisolated(unsafe) var killed = false
+            DispatchQueue.global().asyncAfter(deadline: deadline) {
+                if process.isRunning { killed = true; process.terminate() }
+            }
+            let stdout = out.fileHandleForReading.readDataToEndOfFile()
+            group.wait()
+            process.waitUntilExit()
+            var done = 0
+            for line in String(decoding: stdout, as: UTF8.self).split(separator: "\n") {
+                let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                outcomes[parts[1]] = parts[0].hasPrefix("read ") ? .read(parts[0]) : .typedError(parts[0])
+                done += 1
+            }
+            pending = pending.dropFirst(done)
+            guard let culprit = pending.first else { break }
+            let message = String(decoding: stderr, as: UTF8.self)
+            if killed {
+                outcomes[culprit] = .hang
+            } else if process.terminationReason == .exit, process.terminationStatus == 2, message.contains("crashed inside libhdf5") {
+                outcomes[culprit] = .guardedLibHDF5Crash
+            } else {
+                outcomes[culprit] = .crash("status \(process.terminationStatus) (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit")): \(message.suffix(600))")
+            }
+            pending = pending.dropFirst()
+        }
+        return outcomes
+    }
+    struct ReplayerMissing: Error, CustomStringConvertible {
+        var description: String { "kernelcheck-fuzz not built: run `swift build --product kernelcheck-fuzz` (swift test builds it)" }
+    }
+
+    /// Mutants of `original`: bit flips and byte runs (half of them inside the first 8 KiB or
+    /// the global heap, where HDF5 keeps its metadata — flips in float data only change
+    /// values) and truncations.
+    static func mutants(of original: [UInt8], count: Int, rng: inout SeededRNG) -> [(kind: String, bytes: [UInt8])] {
+        let heap = original.indices.dropLast(4).first { original[$0] == 0x47 && Array(original[$0..<$0 + 4]) == Array("GCOL".utf8) }
+        func position() -> Int {
+            switch rng.nextInt(in: 0...3) {
+            case 0: return rng.nextInt(in: 0...min(8191, original.count - 1))
+            case 1: if let heap { return min(heap + rng.nextInt(in: 0...4095), original.count - 1) } else { fallthrough }
+            default: return rng.nextInt(in: 0...(original.count - 1))
+            }
+        }
+        var out: [(String, [UInt8])] = []
+        for _ in 0..<count {
+            var b = original
+            switch rng.nextInt(in: 0...9) {
+            case 0...5:
+                for _ in 0..<rng.nextInt(in: 1...8) { b[position()] ^= UInt8(1) << UInt8(rng.nextInt(in: 0...7)) }
+                out.append(("bit flips", b))
+            case 6, 7:
+                let at = position(), length = rng.nextInt(in: 1...16), value: UInt8 = rng.nextInt(in: 0...1) == 0 ? 0 : 0xFF
+                for i in at..<min(at + length, b.count) { b[i] = value }
+                out.append(("byte run", b))
+            default:
+                out.append(("truncation", Array(b.prefix(rng.nextInt(in: 0...(b.count - 1))))))
+            }
+        }
+        return out
+    }
+
+    /// (file, mutants, whether intact mutants read: the h5py sample is HDF5 but no fixture).
+    @Test(arguments: [
+        ("fixtures/loss.h5", 600, true),
+        ("fixtures/activation.h5", 400, true),
+        ("fixtures/testdata/h5py_sample.h5", 400, false),
+    ])
+    func mutatedFixtureFilesReadOrThrowTypedErrors(_ file: String, _ count: Int, _ isFixture: Bool) throws {
+        let seed = SeededRNG.fnv1a(file)
+        var rng = SeededRNG(seed: seed)
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.root + "/" + file)))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kc-fuzz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        var tally: [String: Int] = [:]
+        var kinds: [String: String] = [:]
+        var failures: [String] = []
+        var guarded: [String] = []
+        // Batches keep the scratch directory small.
+        var produced = 0
+        /// Copies a failing input out of the scratch directory (replay: kernelcheck-fuzz FILE).
+        func keep(_ path: String, _ label: String) -> String {
+            let kept = directory.deletingLastPathComponent().appendingPathComponent("kc-fuzz-\(label)-\(seed)-\(URL(fileURLWithPath: path).lastPathComponent)").path
+            try? FileManager.default.removeItem(atPath: kept)
+            try? FileManager.default.copyItem(atPath: path, toPath: kept)
+            return kept
+        }
+        while produced < count {
+            let batch = Self.mutants(of: original, count: min(250, count - produced), rng: &rng)
+            var paths: [String] = []
+            for (i, m) in batch.enumerated() {
+                let path = directory.appendingPathComponent("input-\(produced + i)").path
+                #expect(FileManager.default.createFile(atPath: path, contents: Data([1] + m.bytes)))
+                paths.append(path)
+                kinds[path] = m.kind
+            }
+            let outcomes = try Self.replay(paths)
+            for path in paths {
+                switch outcomes[path] {
+                case .read: tally["read", default: 0] += 1
+                case .typedError(let name): tally[name, default: 0] += 1
+                case .guardedLibHDF5Crash:
+                    tally["libhdf5 crash (guarded)", default: 0] += 1
+                    guarded.append(keep(path, "libhdf5"))
+                case .crash(let why): failures.append("\(kinds[path]!) \(keep(path, "crash")): \(why)")
+                case .hang: failures.append("\(kinds[path]!) \(keep(path, "hang")): no outcome within the timeout (hang)")
+                case nil: failures.append("\(path): no outcome")
+                }
+            }
+            produced += batch.count
+        }
+        let summary = tally.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("FuzzTests \(file) (seed \(seed)): \(count) mutants → \(summary)")
+        #expect(failures.isEmpty, "seed \(seed): \(failures.count) inputs crashed or hung:\n\(failures.prefix(5).joined(separator: "\n"))")
+        // A crash inside libhdf5 is libhdf5 1.10's bug, not KernelCheck's, and `kernelcheck`
+        // turns it into one line and exit 2; it is reported here, not failed on. Known classes:
+        // tools/fuzz-regressions/README.md (global-heap object index, local-heap lookup).
+        if !guarded.isEmpty {
+            print("FuzzTests \(file): libhdf5 crashed (guarded) on \(guarded.count) inputs, kept for analysis: \(guarded.prefix(5))")
+        }
+        // The mutations must reach typed errors (and reads, for a fixture file), or they are
+        // too wild or too tame to test anything.
+        #expect(tally.keys.contains { $0.hasPrefix("FixtureError") }, "\(summary)")
+        if isFixture { #expect(tally["read", default: 0] > 0, "\(summary)") }
+        #expect(tally.values.reduce(0, +) + failures.count == count)
+    }
+}
