@@ -99,8 +99,8 @@ for mode in problem hdf5; do
     guarded=0; bugs=0; hangs=0
     for a in "$art"/*; do
         [ -e "$a" ] || continue
-        out=$(SWIFT_BACKTRACE=enable=no KERNELCHECK_FUZZ_TMP="$PWD/$work/tmp" timeout 20 .build/debug/kernelcheck-fuzz --guard "$a" 2>&1)
-        code=$?
+        code=0
+        out=$(SWIFT_BACKTRACE=enable=no KERNELCHECK_FUZZ_TMP="$PWD/$work/tmp" timeout 20 .build/debug/kernelcheck-fuzz --guard "$a" 2>&1) || code=$?
         if [ $code -eq 124 ]; then hangs=$((hangs + 1)); echo "  HANG   $a"
         elif [ $code -eq 2 ] && grep -q 'crashed inside libhdf5' <<< "$out"; then guarded=$((guarded + 1)); echo "  libhdf5 crash, guarded: $a"
         elif [ $code -ne 0 ]; then bugs=$((bugs + 1)); echo "  CRASH  $a"; echo "$out" | tail -5

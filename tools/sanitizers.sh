@@ -19,7 +19,7 @@ status=0
 summary=()
 suppressions=$(mktemp)
 trap 'rm -f "$suppressions"' EXIT
-printf 'leak:$s10Foundation7ProcessC3runyyKF\nleak:libXCTest.so\n' > "$suppressions"
+printf 'leak:libFoundation.so\nleak:libXCTest.so\n' > "$suppressions"
 for kind in "${kinds[@]}"; do
     case $kind in
         address) scratch=.build-asan; filter=${ASAN_FILTER:-} ;;

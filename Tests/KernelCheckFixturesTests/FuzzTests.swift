@@ -33,7 +33,8 @@ import KernelCheckCore
     enum Outcome: Equatable {
         case read(String)            // "read N cases"
         case typedError(String)      // "FixtureError.…"
-        case guardedLibHDF5Crash     // libhdf5 crashed; the guard printed one line, exit 2
+        case libHDF5Fault            // libhdf5 crashed (the guard printed one line, exit 2), or a
+                                     // sanitizer stopped it inside libhdf5 (swift test --sanitize)
         case crash(String)           // anything else: a trap or an unguarded signal
         case hang
     }
@@ -48,7 +49,15 @@ import KernelCheckCore
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["--guard"] + pending
-            process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
+            // Under `swift test --sanitize=…` the child is instrumented too: let its allocator
+            // return NULL for libhdf5's absurd allocations, as glibc does (libhdf5 then reports
+            // an error) instead of aborting.
+            var environment = ProcessInfo.processInfo.environment
+            environment["SWIFT_BACKTRACE"] = "enable=no"
+            for key in ["ASAN_OPTIONS", "TSAN_OPTIONS"] {
+                environment[key] = (environment[key].map { $0 + ":" } ?? "") + "allocator_may_return_null=1"
+            }
+            process.environment = environment
             let out = Pipe(), err = Pipe()
             process.standardOutput = out
             process.standardError = err
@@ -78,7 +87,9 @@ import KernelCheckCore
             if killed {
                 outcomes[culprit] = .hang
             } else if process.terminationReason == .exit, process.terminationStatus == 2, message.contains("crashed inside libhdf5") {
-                outcomes[culprit] = .guardedLibHDF5Crash
+                outcomes[culprit] = .libHDF5Fault
+            } else if sanitizerReportInsideLibHDF5(message) {
+                outcomes[culprit] = .libHDF5Fault
             } else {
                 outcomes[culprit] = .crash("status \(process.terminationStatus) (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit")): \(message.suffix(600))")
             }
@@ -86,6 +97,15 @@ import KernelCheckCore
         }
         return outcomes
     }
+    /// A sanitizer report (the child is instrumented under `swift test --sanitize`) whose
+    /// first frames are in libhdf5: a memory error of libhdf5, which an uninstrumented
+    /// `kernelcheck` meets as a guarded crash or as garbage libhdf5 itself rejects.
+    static func sanitizerReportInsideLibHDF5(_ message: String) -> Bool {
+        guard message.contains("Sanitizer"), let first = message.range(of: "    #0 ") else { return false }
+        let frames = message[first.lowerBound...].split(separator: "\n").prefix(3)
+        return frames.contains { $0.contains("libhdf5") }
+    }
+
     struct ReplayerMissing: Error, CustomStringConvertible {
         var description: String { "kernelcheck-fuzz not built: run `swift build --product kernelcheck-fuzz` (swift test builds it)" }
     }
@@ -161,7 +181,7 @@ import KernelCheckCore
                 switch outcomes[path] {
                 case .read: tally["read", default: 0] += 1
                 case .typedError(let name): tally[name, default: 0] += 1
-                case .guardedLibHDF5Crash:
+                case .libHDF5Fault:
                     tally["libhdf5 crash (guarded)", default: 0] += 1
                     guarded.append(keep(path, "libhdf5"))
                 case .crash(let why): failures.append("\(kinds[path]!) \(keep(path, "crash")): \(why)")
