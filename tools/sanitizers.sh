@@ -26,7 +26,7 @@ for kind in "${kinds[@]}"; do
         thread) scratch=.build-tsan; filter=${TSAN_FILTER:-} ;;
         *) echo "unknown sanitizer '$kind' (address or thread)"; exit 2 ;;
     esac
-    log=$scratch-test.log
+    log=$scratch/test.log
     mkdir -p "$scratch"
     args=(--sanitize="$kind" --scratch-path "$scratch")
     [ -n "$filter" ] && args+=(--filter "$filter")
