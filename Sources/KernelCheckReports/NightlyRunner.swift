@@ -4,6 +4,24 @@ import KernelCheckFixtures
 import KernelCheckProblems
 import KernelCheckVerification
 
+/// A benchmark layer: a label, a problem and the directions to time.
+public struct NightlyBenchCase: Sendable {
+    public var label: String
+    public var problem: Problem
+    public var directions: [Direction]
+
+    public init(label: String, problem: Problem, directions: [Direction]) {
+        self.label = label
+        self.problem = problem
+        self.directions = directions
+    }
+
+    /// `Benchmark.standardCases`: the layers of `kernelcheck bench`.
+    public static var standard: [NightlyBenchCase] {
+        Benchmark.standardCases.map { NightlyBenchCase(label: $0.label, problem: $0.problem, directions: $0.directions) }
+    }
+}
+
 /// The parts of a nightly run.
 public enum NightlyPhase: String, CaseIterable, Sendable {
     case fixtures, sweep, gradients, bench
@@ -30,7 +48,7 @@ public struct NightlyConfiguration: Sendable {
     public var sweepSize: GeneratorSize = .small
     /// Random problems whose backward passes are checked by finite differences.
     public var gradientCases = 400
-    public var benchCases: [Benchmark.Case] = Benchmark.standardCases
+    public var benchCases: [NightlyBenchCase] = NightlyBenchCase.standard
     public var benchRuns = 3
     /// Thread counts of the benchmarks (0 = all cores).
     public var benchThreads = [1, 0]
