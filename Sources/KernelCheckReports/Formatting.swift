@@ -84,10 +84,11 @@ extension NightlyReport {
         func phase(_ name: String) -> PhaseSummary? { phases.first { $0.name == name } }
         var parts: [String] = []
         if let f = phase("fixtures") { parts.append("\(f.problems) fixture cases (\(f.checks) checks)") }
-        let exact = phase(CaseSource.sweepExact.rawValue), bound = phase(CaseSource.sweepBound.rawValue)
-        if exact != nil || bound != nil {
-            let checks = (exact?.checks ?? 0) + (bound?.checks ?? 0)
-            parts.append("\(randomProblems) random problems (exact \(exact?.problems ?? 0), bound \(bound?.problems ?? 0); \(checks) checks)")
+        let sweeps = phases.filter { $0.name.hasPrefix("sweep_") }
+        if !sweeps.isEmpty {
+            let checks = sweeps.map(\.checks).reduce(0, +)
+            let each = sweeps.map { "\($0.name.dropFirst("sweep_".count).replacingOccurrences(of: "_", with: " ")) \($0.problems)" }
+            parts.append("\(randomProblems) random problems (\(each.joined(separator: ", ")); \(checks) checks)")
         }
         if let g = phase(CaseSource.gradient.rawValue) { parts.append("\(g.problems) gradient problems (\(g.checks) checks)") }
         if let b = phase("bench") { parts.append("\(b.checks) benchmark measurements") }

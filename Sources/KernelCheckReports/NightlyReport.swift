@@ -52,8 +52,7 @@ public struct NightlyReport: Codable, Sendable, Equatable {
 
     /// Random problems drawn by the sweeps (each checked in every direction it offers).
     public var randomProblems: Int {
-        phases.filter { $0.name == CaseSource.sweepExact.rawValue || $0.name == CaseSource.sweepBound.rawValue }
-            .map(\.problems).reduce(0, +)
+        phases.filter { $0.name.hasPrefix("sweep_") }.map(\.problems).reduce(0, +)
     }
 
     /// The best GFLOP/s of each op × direction × implementation × thread count over the
@@ -251,28 +250,35 @@ public struct NightlySettings: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// "date" or "given".
     public var seedSource: String
-    /// Seeds of the sweeps and gradient checks (`seed`, `seed + 1`, `seed + 2`).
+    /// Seeds of the sweeps and gradient checks (`seed`, `seed + 1`, … see `NightlyRunner`).
     public var exactSeed: UInt64
     public var boundSeed: UInt64
     public var gradientSeed: UInt64
+    public var mediumExactSeed: UInt64
+    public var mediumBoundSeed: UInt64
     public var budgetSeconds: Double
-    /// Random problems per sweep mode (before sharding).
+    /// Small random problems per sweep mode (before sharding).
     public var sweepCases: Int
+    /// Medium random problems per sweep mode (before sharding).
+    public var mediumCases: Int
     public var gradientCases: Int
     public var benchRuns: Int
     /// Shards this report covers (`[i]` for `--shard i/n`; every index after a merge).
     public var shards: [Int]
     public var shardCount: Int
 
-    public init(seed: UInt64, seedSource: String, budgetSeconds: Double, sweepCases: Int, gradientCases: Int,
+    public init(seed: UInt64, seedSource: String, budgetSeconds: Double, sweepCases: Int, mediumCases: Int, gradientCases: Int,
                 benchRuns: Int, shard: Int, shardCount: Int) {
         self.seed = seed
         self.seedSource = seedSource
         exactSeed = seed
         boundSeed = seed &+ 1
         gradientSeed = seed &+ 2
+        mediumExactSeed = seed &+ 3
+        mediumBoundSeed = seed &+ 4
         self.budgetSeconds = budgetSeconds
         self.sweepCases = sweepCases
+        self.mediumCases = mediumCases
         self.gradientCases = gradientCases
         self.benchRuns = benchRuns
         shards = [shard]

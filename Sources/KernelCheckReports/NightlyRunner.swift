@@ -43,13 +43,15 @@ public struct NightlyConfiguration: Sendable {
     /// reference runs the random sweeps (the reference against itself proves nothing).
     public var implementations: [any KernelImplementation]
     public var families: [OpFamily] = OpFamily.allCases
-    /// Random problems per sweep mode (exact and bound), before sharding.
-    public var sweepCases = 8000
-    public var sweepSize: GeneratorSize = .small
+    /// Small random problems per sweep mode (exact and bound), before sharding.
+    public var sweepCases = 20_000
+    /// Medium random problems per sweep mode (larger shapes: several cache blocks of the
+    /// tiled kernels), before sharding.
+    public var mediumCases = 3_000
     /// Random problems whose backward passes are checked by finite differences.
-    public var gradientCases = 400
+    public var gradientCases = 2_000
     public var benchCases: [NightlyBenchCase] = NightlyBenchCase.standard
-    public var benchRuns = 3
+    public var benchRuns = 5
     /// Thread counts of the benchmarks (0 = all cores).
     public var benchThreads = [1, 0]
     public var phases = Set(NightlyPhase.allCases)
@@ -94,10 +96,13 @@ public struct NightlyConfiguration: Sendable {
 /// Budget split: fixtures run first (fast, and the most important); whatever is left is
 /// divided so that the benchmarks keep `benchShare` of it (at most `benchReserveCap`
 /// seconds) and the gradient checks `gradientShare` (at most `gradientReserveCap`); the
-/// sweeps get the rest, half for the exact sweep, the remainder (including what the exact
-/// sweep did not use) for the bound sweep. A phase that finishes early leaves its time to
-/// the next. Each phase stops drawing work at its deadline and records in `skipped` what it
-/// did not do.
+/// sweeps get the rest: the small sweeps (exact, then bound) may use up to half of it each,
+/// the medium sweeps share what the small ones left (exact up to half, bound the rest). A
+/// phase that finishes early leaves its time to the next. Each phase stops drawing work at
+/// its deadline and records in `skipped` what it did not do.
+///
+/// Seeds: small exact `seed`, small bound `seed + 1`, gradients `seed + 2`, medium exact
+/// `seed + 3`, medium bound `seed + 4`.
 public struct NightlyRunner {
     public static let benchShare = 0.3
     public static let benchReserveCap = 180.0
@@ -150,9 +155,11 @@ public struct NightlyRunner {
         let gradientReserve = c.phases.contains(.gradients) ? min(Self.gradientReserveCap, Self.gradientShare * remaining) : 0
         let sweepEnd = deadline.addingTimeInterval(-(benchReserve + gradientReserve))
         if c.phases.contains(.sweep) {
-            let exactEnd = Date().addingTimeInterval(max(0, sweepEnd.timeIntervalSinceNow) / 2)
-            runSweep(.exact, seed: c.seed, deadline: exactEnd, into: &out)
-            runSweep(.bound, seed: c.seed &+ 1, deadline: sweepEnd, into: &out)
+            func half() -> Date { Date().addingTimeInterval(max(0, sweepEnd.timeIntervalSinceNow) / 2) }
+            runSweep(.exact, .small, cases: c.sweepCases, seed: c.seed, deadline: half(), into: &out)
+            runSweep(.bound, .small, cases: c.sweepCases, seed: c.seed &+ 1, deadline: half(), into: &out)
+            runSweep(.exact, .medium, cases: c.mediumCases, seed: c.seed &+ 3, deadline: half(), into: &out)
+            runSweep(.bound, .medium, cases: c.mediumCases, seed: c.seed &+ 4, deadline: sweepEnd, into: &out)
         } else {
             out.skipped.append(SkippedWork(phase: "sweep", item: "all", reason: "phase not selected"))
         }
@@ -166,7 +173,7 @@ public struct NightlyRunner {
         }
 
         let settings = NightlySettings(seed: c.seed, seedSource: c.seedSource, budgetSeconds: c.budgetSeconds,
-                                       sweepCases: c.sweepCases, gradientCases: c.gradientCases, benchRuns: c.benchRuns,
+                                       sweepCases: c.sweepCases, mediumCases: c.mediumCases, gradientCases: c.gradientCases, benchRuns: c.benchRuns,
                                        shard: c.shard, shardCount: c.shardCount)
         var report = NightlyReport(createdAt: ISO8601DateFormatter().string(from: start), environment: .current(),
                                    settings: settings, rows: Array(out.rows.values), fixtureCases: out.fixtureCases,
@@ -231,21 +238,22 @@ public struct NightlyRunner {
     /// The random problems of indices ≡ shard (mod shardCount) below `sweepCases`: the same
     /// problems, seeds and sharding rule as `Sweep.run`, checked here one by one so the report
     /// gets every case's utilization and NMSE.
-    func runSweep(_ mode: ComparisonMode, seed: UInt64, deadline: Date, into out: inout Collector) {
+    func runSweep(_ mode: ComparisonMode, _ size: GeneratorSize, cases: Int, seed: UInt64, deadline: Date, into out: inout Collector) {
         let c = configuration
         let source: CaseSource = mode == .exact ? .sweepExact : .sweepBound
+        let phase = source.rawValue + (size == .small ? "" : "_\(size.rawValue)")
         let start = Date()
         let implementations = c.implementations.filter { $0.name != "reference" }
         let sweeps = implementations.map {
-            Sweep(families: c.families, cases: c.sweepCases, seed: seed, mode: mode, size: c.sweepSize,
+            Sweep(families: c.families, cases: cases, seed: seed, mode: mode, size: size,
                   checker: CaseChecker(implementation: $0), shrink: c.shrink, shard: c.shard, shardCount: c.shardCount)
         }
-        let indices = Array(stride(from: c.shard, to: c.sweepCases, by: c.shardCount))
-        log(String(format: "sweep %@: %d problems, seed %llu, %.0f s", mode.rawValue, indices.count, seed, deadline.timeIntervalSinceNow))
+        let indices = Array(stride(from: c.shard, to: cases, by: c.shardCount))
+        log(String(format: "%@: %d problems, seed %llu, %.0f s", phase, indices.count, seed, deadline.timeIntervalSinceNow))
         var problems = 0, checks = 0
         for (n, index) in indices.enumerated() {
             if Date() > deadline {
-                out.skipped.append(SkippedWork(phase: source.rawValue, item: "\(indices.count - n) of \(indices.count) problems",
+                out.skipped.append(SkippedWork(phase: phase, item: "\(indices.count - n) of \(indices.count) problems",
                                                reason: "time budget spent (stopped before problem index \(index))"))
                 break
             }
@@ -269,11 +277,11 @@ public struct NightlyRunner {
             problems += 1
         }
         if implementations.isEmpty {
-            out.skipped.append(SkippedWork(phase: source.rawValue, item: "all", reason: "no implementation other than the reference"))
+            out.skipped.append(SkippedWork(phase: phase, item: "all", reason: "no implementation other than the reference"))
         }
-        out.phases.append(PhaseSummary(name: source.rawValue, seconds: Date().timeIntervalSince(start),
+        out.phases.append(PhaseSummary(name: phase, seconds: Date().timeIntervalSince(start),
                                        budgetSeconds: deadline.timeIntervalSince(start), problems: problems, checks: checks))
-        log(String(format: "sweep %@: %d problems, %d checks in %.1f s", mode.rawValue, problems, checks, Date().timeIntervalSince(start)))
+        log(String(format: "%@: %d problems, %d checks in %.1f s", phase, problems, checks, Date().timeIntervalSince(start)))
     }
 
     func runGradients(deadline: Date, into out: inout Collector) {

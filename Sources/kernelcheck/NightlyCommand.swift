@@ -10,10 +10,10 @@ struct NightlyCommand: ParsableCommand {
         commandName: "nightly",
         abstract: "Run the nightly sweep (fixtures, random problems, gradients, benchmarks) and write diffable reports.",
         discussion: """
-        Phases, in order: every fixture case for every implementation; random problems in exact mode, then bound
-        mode (seed: the UTC date yyyymmdd unless --seed); finite-difference checks of the backward passes; tiled
-        GFLOP/s on the benchmark layers (1 thread and all threads). Fixtures run first; of the rest of the budget
-        the benchmarks keep 30 % (≤ 180 s) and the gradient checks 10 % (≤ 60 s); the sweeps share what is left.
+        Phases, in order: every fixture case for every implementation; small then medium random problems in exact
+        and bound mode (seed: the UTC date yyyymmdd unless --seed); finite-difference checks of the backward passes;
+        tiled GFLOP/s on the benchmark layers (1 thread and all threads). Fixtures run first; of the rest of the
+        budget the benchmarks keep 30 % (≤ 180 s) and the gradient checks 10 % (≤ 60 s); the sweeps share the rest.
         Anything the budget cuts is listed under "skipped" in the reports.
         With --shard i/n only shard i runs: sweep problems, fixture files and benchmark layers with index ≡ i mod n
         (merge the n reports with 'kernelcheck report merge').
@@ -35,14 +35,17 @@ struct NightlyCommand: ParsableCommand {
     @Option(help: "Run shard i of n, written i/n (0 ≤ i < n).")
     var shard: String = "0/1"
 
-    @Option(help: "Random problems per sweep mode (exact and bound), before sharding.")
-    var cases: Int = 8000
+    @Option(help: "Small random problems per sweep mode (exact and bound), before sharding.")
+    var cases: Int = 20_000
+
+    @Option(help: "Medium random problems per sweep mode (several cache blocks), before sharding.")
+    var mediumCases: Int = 3_000
 
     @Option(help: "Random problems whose backward passes get finite-difference checks.")
-    var gradientCases: Int = 400
+    var gradientCases: Int = 2_000
 
     @Option(help: "Timed runs per benchmark (median; after one warm-up).")
-    var benchRuns: Int = 3
+    var benchRuns: Int = 5
 
     @Option(help: "Phases to run (repeatable; default all): fixtures, sweep, gradients, bench.")
     var phase: [String] = []
@@ -55,8 +58,8 @@ struct NightlyCommand: ParsableCommand {
             throw BadInput("--budget must be a duration like 15m, 90s or 1h30m, got '\(budget)'")
         }
         let (index, count) = try Self.parseShard(shard)
-        guard cases >= 0, gradientCases >= 0, benchRuns >= 1 else {
-            throw BadInput("--cases and --gradient-cases must be ≥ 0 and --bench-runs ≥ 1")
+        guard cases >= 0, mediumCases >= 0, gradientCases >= 0, benchRuns >= 1 else {
+            throw BadInput("--cases, --medium-cases and --gradient-cases must be ≥ 0 and --bench-runs ≥ 1")
         }
         var phases = Set<NightlyPhase>()
         for name in phase {
@@ -79,6 +82,7 @@ struct NightlyCommand: ParsableCommand {
         configuration.fixtureFiles = fixtures.isEmpty ? ((try? VerifyCommand.defaultFiles()) ?? []) : fixtures
         configuration.displayRoot = RepositoryPaths.root
         configuration.sweepCases = cases
+        configuration.mediumCases = mediumCases
         configuration.gradientCases = gradientCases
         configuration.benchRuns = benchRuns
         if !phases.isEmpty { configuration.phases = phases }

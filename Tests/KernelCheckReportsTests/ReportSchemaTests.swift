@@ -27,6 +27,7 @@ import KernelCheckVerification
         var c = NightlyConfiguration(seed: 5, seedSource: "given", budgetSeconds: 30, implementations: [TiledImplementation()])
         c.phases = [.sweep]
         c.sweepCases = 8
+        c.mediumCases = 0
         let r = NightlyRunner(configuration: c).run()
         #expect(r.checks > 8)
         #expect(try NightlyReport.decode(r.jsonData()) == r)

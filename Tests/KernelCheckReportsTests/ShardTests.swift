@@ -13,6 +13,7 @@ import KernelCheckVerification
         var c = NightlyConfiguration(seed: 20261127, seedSource: "given", budgetSeconds: 600, implementations: [implementation])
         c.phases = [.sweep, .fixtures]
         c.sweepCases = 20
+        c.mediumCases = 0
         c.fixtureFiles = ["activation.h5", "loss.h5", "padproj_a.h5", "linear.h5"].map(Repository.fixture)
         c.shard = shard
         c.shardCount = count
@@ -87,10 +88,12 @@ import KernelCheckVerification
         var c = NightlyConfiguration(seed: 3, seedSource: "given", budgetSeconds: 0.000_001, implementations: [TiledImplementation()])
         c.phases = [.sweep, .bench]
         c.sweepCases = 50
+        c.mediumCases = 50
         let r = NightlyRunner(configuration: c).run()
         #expect(r.randomProblems == 0)
         #expect(r.skipped.contains { $0.phase == "sweep_exact" && $0.item == "50 of 50 problems" })
         #expect(r.skipped.contains { $0.phase == "sweep_bound" })
+        #expect(r.skipped.contains { $0.phase == "sweep_exact_medium" } && r.skipped.contains { $0.phase == "sweep_bound_medium" })
         #expect(r.skipped.filter { $0.phase == "bench" }.count == NightlyBenchCase.standard.map { $0.directions.count * 2 }.reduce(0, +))
         #expect(r.skipped.contains { $0.phase == "fixtures" && $0.reason == "phase not selected" })
     }

@@ -28,7 +28,7 @@ enum Crafted {
 
     /// A small report with one row per source, a fixture case, a benchmark and no failures.
     static func report(seed: UInt64 = 20261127) -> NightlyReport {
-        let settings = NightlySettings(seed: seed, seedSource: "given", budgetSeconds: 60, sweepCases: 10, gradientCases: 2,
+        let settings = NightlySettings(seed: seed, seedSource: "given", budgetSeconds: 60, sweepCases: 10, mediumCases: 0, gradientCases: 2,
                                        benchRuns: 3, shard: 0, shardCount: 1)
         var r = NightlyReport(createdAt: "2026-11-27T00:00:00Z", environment: environment, settings: settings,
                               rows: [row(.fixture), row(.sweepExact, utilizations: [0, 0]), row(.sweepBound), row(.gradient, direction: "bwd_data")],
