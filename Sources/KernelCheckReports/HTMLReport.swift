@@ -95,7 +95,7 @@ public enum HTMLReport {
         for b in r.benchmarks {
             let base = baseline[b.key]
             let slow = (base?.ratio ?? 0) > ReportDiff.slowdownFactor
-            h.append("<tr><td>\(e(b.label))</td><td>\(e(b.direction))</td><td class=\"n\">\(b.threads)</td><td class=\"n\">\(b.runs)</td>"
+            h.append("<tr><td>\(e(b.label))</td><td>\(e(b.direction))</td><td class=\"n\">\(b.threads)</td><td class=\"n\">\(b.runs)\(b.attempts.map { " (best of \($0))" } ?? "")</td>"
                      + "<td class=\"n\">\(e(Format.seconds(b.medianSeconds)))</td><td class=\"n\">\(String(format: "%.1f", b.gflops))</td>"
                      + "<td class=\"n\">\(String(format: "%.0f", b.peakFraction * 100))</td>"
                      + "<td class=\"n\">\(base.map { String(format: "%.1f", $0.baselineGflops) } ?? "–")</td>"

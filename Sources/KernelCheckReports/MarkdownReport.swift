@@ -127,7 +127,7 @@ public enum MarkdownReport {
         md.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for b in r.benchmarks {
             let base = baseline[b.key]
-            md.append("| \(b.label) | \(b.direction) | \(b.implementation) | \(b.threads) | \(b.runs) | \(Format.seconds(b.medianSeconds)) | "
+            md.append("| \(b.label) | \(b.direction) | \(b.implementation) | \(b.threads) | \(b.runs)\(b.attempts.map { " (best of \($0))" } ?? "") | \(Format.seconds(b.medianSeconds)) | "
                       + "\(String(format: "%.1f", b.gflops)) | \(String(format: "%.0f", b.peakFraction * 100)) | "
                       + "\(base.map { String(format: "%.1f", $0.baselineGflops) } ?? "–") | \(base.map { Format.percent($0.ratio) } ?? "–") |")
         }

@@ -204,6 +204,9 @@ public struct BenchEntry: Codable, Sendable, Equatable {
     public var medianSeconds: Double
     public var gflops: Double
     public var peakFraction: Double
+    /// Measurements taken (nil: one); a suspected slowdown is re-measured and the fastest
+    /// median kept (see `NightlyRunner.confirmSlowdowns`).
+    public var attempts: Int?
 
     public init(label: String, problem: String, op: String, direction: String, implementation: String, threads: Int,
                 runs: Int, medianSeconds: Double, gflops: Double, peakFraction: Double) {
