@@ -37,10 +37,10 @@ flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --
 dom="$("$browser" "${flags[@]}" --dump-dom "file://$html" 2>>"$log" || true)"
 
 status=0
-# Console messages are logged as "...:CONSOLE(line)] message"; failed loads as net::ERR_*.
-if grep -E "CONSOLE\(|Uncaught|net::ERR_|Refused to" "$log" >/dev/null; then
+# Console messages are logged as "...:INFO:CONSOLE:line] message" (older builds: "CONSOLE(line)"); failed loads as net::ERR_*.
+if grep -E ":CONSOLE|CONSOLE\(|Uncaught|net::ERR_|Refused to" "$log" >/dev/null; then
     echo "screenshot_report: console errors:" >&2
-    grep -E "CONSOLE\(|Uncaught|net::ERR_|Refused to" "$log" >&2
+    grep -E ":CONSOLE|CONSOLE\(|Uncaught|net::ERR_|Refused to" "$log" >&2
     status=1
 fi
 if [ ! -s "$png" ]; then echo "screenshot_report: no screenshot written" >&2; status=1; fi

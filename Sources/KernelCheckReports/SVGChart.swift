@@ -42,7 +42,7 @@ enum SVGChart {
         }
         bar(Double(counts.count + 2), h.nonFinite, "bad", "non-finite")
         svg += "<text x=\"\(n(left + (Double(counts.count) + 2.5) * slot))\" y=\"\(n(base + 14))\" class=\"tick\" text-anchor=\"middle\">∞</text>"
-        for decade in lowDecade...highDecade {
+        for decade in lowDecade..<highDecade {   // the last bin (≥ 10^(highDecade − 1/b)) sits before the ∞ bar
             let x = left + Double((decade - lowDecade) * b + 2) * slot
             svg += "<line x1=\"\(n(x))\" y1=\"\(n(base))\" x2=\"\(n(x))\" y2=\"\(n(base + 4))\" class=\"axis\"/>"
             svg += "<text x=\"\(n(x))\" y=\"\(n(base + 14))\" class=\"tick\" text-anchor=\"middle\">1e\(decade)</text>"
