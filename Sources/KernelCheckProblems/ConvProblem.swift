@@ -9,7 +9,7 @@ import KernelCheckCore
 /// (terms whose input index falls in the padding are zero).
 ///
 /// Canonical text: `conv2d n=2 ic=3 oc=8 g=1 in=5x5 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=1`.
-public struct ConvProblem: ProblemDescriptor {
+public struct ConvProblem: ConvolutionGeometry {
     public var batch: Int
     public var inChannels: Int
     public var outChannels: Int
@@ -40,7 +40,6 @@ public struct ConvProblem: ProblemDescriptor {
 
     public static let family = OpFamily.conv
     public static let opNames = ["conv1d", "conv2d", "conv3d"]
-    public var spatialRank: Int { inputSize.count }
     public var opName: String { "conv\(spatialRank)d" }
 
     /// Padding resolved to explicit numbers. `same` = SAME_UPPER:
@@ -81,25 +80,8 @@ public struct ConvProblem: ProblemDescriptor {
     public var parameterCount: Int { outChannels * wShape[1] * kernel.reduce(1, *) + (hasBias ? outChannels : 0) }
 
     public func validate() throws(ProblemError) {
+        try validateGeometry(minimumInputSize: 0)
         let op = opName
-        try check((1...3).contains(spatialRank), op, "in", "spatial rank must be 1, 2 or 3, got \(spatialRank)")
-        for (name, list) in [("k", kernel), ("s", stride), ("d", dilation)] {
-            try check(list.count == spatialRank, op, name, "needs \(spatialRank) entries, got \(list.count)")
-        }
-        try check(batch >= 0, op, "n", "batch must be ≥ 0, got \(batch)")
-        try check(inChannels >= 0, op, "ic", "must be ≥ 0, got \(inChannels)")
-        try check(outChannels >= 0, op, "oc", "must be ≥ 0, got \(outChannels)")
-        try check(groups >= 1, op, "g", "groups must be ≥ 1, got \(groups)")
-        try check(inChannels % groups == 0, op, "g", "groups \(groups) do not divide ic=\(inChannels)")
-        try check(outChannels % groups == 0, op, "g", "groups \(groups) do not divide oc=\(outChannels)")
-        try check(inputSize.allSatisfy { $0 >= 0 }, op, "in", "spatial sizes must be ≥ 0, got \(Shape.format(inputSize))")
-        try check(kernel.allSatisfy { $0 >= 1 }, op, "k", "kernel sizes must be ≥ 1, got \(Shape.format(kernel))")
-        try check(stride.allSatisfy { $0 >= 1 }, op, "s", "strides must be ≥ 1, got \(Shape.format(stride))")
-        try check(dilation.allSatisfy { $0 >= 1 }, op, "d", "dilations must be ≥ 1, got \(Shape.format(dilation))")
-        if case .explicit(let b, let e) = padding {
-            try check(b.count == spatialRank && e.count == spatialRank, op, "p", "needs \(spatialRank) begin and end entries")
-            try check((b + e).allSatisfy { $0 >= 0 }, op, "p", "padding must be ≥ 0, got \(padding)")
-        }
         let (pb, pe) = resolvedPadding
         for i in 0..<spatialRank {
             let effective = dilation[i] * (kernel[i] - 1) + 1
@@ -108,28 +90,6 @@ public struct ConvProblem: ProblemDescriptor {
                       "dilated kernel \(effective) is larger than the padded input \(padded) in dimension \(i)")
         }
         try checkMemoryBudget()
-    }
-
-    public var directions: [Direction] {
-        hasBias ? [.fwd, .bwdData, .bwdWeights, .bwdBias] : [.fwd, .bwdData, .bwdWeights]
-    }
-
-    public func inputs(for direction: Direction) -> [TensorSpec] {
-        switch direction {
-        case .fwd: return [TensorSpec("x", xShape), TensorSpec("w", wShape)] + (hasBias ? [TensorSpec("b", bShape)] : [])
-        case .bwdData: return [TensorSpec("dy", yShape), TensorSpec("w", wShape)]
-        case .bwdWeights: return [TensorSpec("x", xShape), TensorSpec("dy", yShape)]
-        default: return [TensorSpec("dy", yShape)]
-        }
-    }
-
-    public func output(for direction: Direction) -> TensorSpec {
-        switch direction {
-        case .fwd: return TensorSpec("y", yShape)
-        case .bwdData: return TensorSpec("dx", xShape)
-        case .bwdWeights: return TensorSpec("dw", wShape)
-        default: return TensorSpec("db", bShape)
-        }
     }
 
     /// Multiply-adds of the forward pass: `N · C_out · ∏out · (C_in/g) · ∏k`; the two

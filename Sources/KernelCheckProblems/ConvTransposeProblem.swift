@@ -10,7 +10,7 @@ import KernelCheckCore
 /// begin = ⌊total/2⌋ (k4 s2 → crop 1 and 1: the GAN generator's 16 → 32).
 ///
 /// Canonical text: `convt2d n=1 ic=4 oc=2 g=1 in=3x3 k=4x4 s=2x2 d=1x1 p=1x1:1x1 op=0x0 bias=1`.
-public struct ConvTransposeProblem: ProblemDescriptor {
+public struct ConvTransposeProblem: ConvolutionGeometry {
     public var batch: Int
     public var inChannels: Int
     public var outChannels: Int
@@ -44,7 +44,6 @@ public struct ConvTransposeProblem: ProblemDescriptor {
 
     public static let family = OpFamily.convTranspose
     public static let opNames = ["convt1d", "convt2d", "convt3d"]
-    public var spatialRank: Int { inputSize.count }
     public var opName: String { "convt\(spatialRank)d" }
 
     /// Crop at each end of the full ("valid") transposed output, resolved from the mode.
@@ -88,29 +87,14 @@ public struct ConvTransposeProblem: ProblemDescriptor {
     }
 
     public func validate() throws(ProblemError) {
+        try validateGeometry(minimumInputSize: 1)
         let op = opName
-        try check((1...3).contains(spatialRank), op, "in", "spatial rank must be 1, 2 or 3, got \(spatialRank)")
-        for (name, list) in [("k", kernel), ("s", stride), ("d", dilation), ("op", outputPadding)] {
-            try check(list.count == spatialRank, op, name, "needs \(spatialRank) entries, got \(list.count)")
-        }
-        try check(batch >= 0, op, "n", "batch must be ≥ 0, got \(batch)")
-        try check(inChannels >= 0, op, "ic", "must be ≥ 0, got \(inChannels)")
-        try check(outChannels >= 0, op, "oc", "must be ≥ 0, got \(outChannels)")
-        try check(groups >= 1, op, "g", "groups must be ≥ 1, got \(groups)")
-        try check(inChannels % groups == 0, op, "g", "groups \(groups) do not divide ic=\(inChannels)")
-        try check(outChannels % groups == 0, op, "g", "groups \(groups) do not divide oc=\(outChannels)")
-        try check(inputSize.allSatisfy { $0 >= 1 }, op, "in", "spatial sizes must be ≥ 1, got \(Shape.format(inputSize))")
-        try check(kernel.allSatisfy { $0 >= 1 }, op, "k", "kernel sizes must be ≥ 1, got \(Shape.format(kernel))")
-        try check(stride.allSatisfy { $0 >= 1 }, op, "s", "strides must be ≥ 1, got \(Shape.format(stride))")
-        try check(dilation.allSatisfy { $0 >= 1 }, op, "d", "dilations must be ≥ 1, got \(Shape.format(dilation))")
+        try check(outputPadding.count == spatialRank, op, "op", "needs \(spatialRank) entries, got \(outputPadding.count)")
         for i in 0..<spatialRank {
             try check(outputPadding[i] >= 0 && outputPadding[i] < max(stride[i], dilation[i]), op, "op",
                       "output_padding \(outputPadding[i]) must be in [0, max(s, d)) = [0, \(max(stride[i], dilation[i])))")
         }
-        if case .explicit(let b, let e) = padding {
-            try check(b.count == spatialRank && e.count == spatialRank, op, "p", "needs \(spatialRank) begin and end entries")
-            try check((b + e).allSatisfy { $0 >= 0 }, op, "p", "padding must be ≥ 0, got \(padding)")
-        } else if padding != .valid {
+        if padding == .same || padding == .sameLower {
             for i in 0..<spatialRank {
                 let total = dilation[i] * (kernel[i] - 1) + 1 + outputPadding[i] - stride[i]
                 try check(total >= 0, op, "p",
@@ -124,28 +108,6 @@ public struct ConvTransposeProblem: ProblemDescriptor {
                       "cropping \(pb[i] + pe[i]) removes the whole output of size \(full) in dimension \(i)")
         }
         try checkMemoryBudget()
-    }
-
-    public var directions: [Direction] {
-        hasBias ? [.fwd, .bwdData, .bwdWeights, .bwdBias] : [.fwd, .bwdData, .bwdWeights]
-    }
-
-    public func inputs(for direction: Direction) -> [TensorSpec] {
-        switch direction {
-        case .fwd: return [TensorSpec("x", xShape), TensorSpec("w", wShape)] + (hasBias ? [TensorSpec("b", bShape)] : [])
-        case .bwdData: return [TensorSpec("dy", yShape), TensorSpec("w", wShape)]
-        case .bwdWeights: return [TensorSpec("x", xShape), TensorSpec("dy", yShape)]
-        default: return [TensorSpec("dy", yShape)]
-        }
-    }
-
-    public func output(for direction: Direction) -> TensorSpec {
-        switch direction {
-        case .fwd: return TensorSpec("y", yShape)
-        case .bwdData: return TensorSpec("dx", xShape)
-        case .bwdWeights: return TensorSpec("dw", wShape)
-        default: return TensorSpec("db", bShape)
-        }
     }
 
     /// Multiply-adds of the scatter form (including products that land in the crop):

@@ -112,7 +112,7 @@ public struct MatmulProblem: ProblemDescriptor {
 /// `dx = dy·W`, `dW = Σ_lead dyᵀ·x`, `db = Σ_lead dy`.
 ///
 /// Canonical text: `linear x=4x5 out=3 bias=1`.
-public struct LinearProblem: ProblemDescriptor {
+public struct LinearProblem: WeightedLayerProblem {
     public var xShape: [Int]
     public var outFeatures: Int
     public var hasBias: Bool
@@ -140,23 +140,6 @@ public struct LinearProblem: ProblemDescriptor {
         try checkMemoryBudget()
     }
 
-    public var directions: [Direction] { hasBias ? [.fwd, .bwdData, .bwdWeights, .bwdBias] : [.fwd, .bwdData, .bwdWeights] }
-    public func inputs(for direction: Direction) -> [TensorSpec] {
-        switch direction {
-        case .fwd: return [TensorSpec("x", xShape), TensorSpec("w", wShape)] + (hasBias ? [TensorSpec("b", bShape)] : [])
-        case .bwdData: return [TensorSpec("dy", yShape), TensorSpec("w", wShape)]
-        case .bwdWeights: return [TensorSpec("x", xShape), TensorSpec("dy", yShape)]
-        default: return [TensorSpec("dy", yShape)]
-        }
-    }
-    public func output(for direction: Direction) -> TensorSpec {
-        switch direction {
-        case .fwd: return TensorSpec("y", yShape)
-        case .bwdData: return TensorSpec("dx", xShape)
-        case .bwdWeights: return TensorSpec("dw", wShape)
-        default: return TensorSpec("db", bShape)
-        }
-    }
     public func flops(for direction: Direction) -> Double {
         direction == .bwdBias ? Double(rows * outFeatures) : 2 * Double(rows) * Double(inFeatures) * Double(outFeatures)
     }

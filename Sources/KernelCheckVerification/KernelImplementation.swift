@@ -18,6 +18,13 @@ public protocol KernelImplementation: Sendable {
     ) throws(ImplementationError)
 }
 
+extension KernelImplementation {
+    /// By default an implementation offers every direction of every problem.
+    public func supports(_ problem: Problem, _ direction: Direction) -> Bool {
+        problem.directions.contains(direction)
+    }
+}
+
 /// Why an implementation could not run a case (not a numerical mismatch: that is a result).
 public enum ImplementationError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupported(implementation: String, problem: String, direction: Direction)

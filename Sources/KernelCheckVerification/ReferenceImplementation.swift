@@ -8,10 +8,6 @@ public struct ReferenceImplementation: KernelImplementation {
     public init() {}
     public var name: String { "reference" }
 
-    public func supports(_ problem: Problem, _ direction: Direction) -> Bool {
-        problem.directions.contains(direction)
-    }
-
     public func run(
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
         output: UnsafeMutableBufferPointer<Float>, threads: Int

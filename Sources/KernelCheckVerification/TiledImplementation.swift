@@ -7,10 +7,6 @@ public struct TiledImplementation: KernelImplementation {
     public init() {}
     public var name: String { "tiled" }
 
-    public func supports(_ problem: Problem, _ direction: Direction) -> Bool {
-        problem.directions.contains(direction)
-    }
-
     public func run(
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
         output: UnsafeMutableBufferPointer<Float>, threads: Int

@@ -1,0 +1,174 @@
+import ArgumentParser
+import Foundation
+import KernelCheckProblems
+import KernelCheckTiled
+import KernelCheckVerification
+
+/// `kernelcheck bench`: GFLOP/s of the tiled kernels on the standard layer list, with the
+/// reference and the peers (PyTorch, numpy/OpenBLAS via tools/bench_peers.py) measured in the
+/// same run, medians of several runs, 1 thread and all threads.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark the tiled kernels against the reference and PyTorch / numpy (release build).",
+        discussion: """
+        Build in release for meaningful numbers: swift run -c release kernelcheck bench
+        Peers come from python3 tools/bench_peers.py (torch CPU wheel and numpy; OPENBLAS_CORETYPE and
+        OPENBLAS_L2_SIZE are unset for that subprocess only). Peak = 262 GFLOP/s per core (DESIGN.md).
+        The reference (naive loops, Float64 accumulation) runs a smaller batch of each layer.
+        """)
+
+    @Option(help: "Comma-separated thread counts (0 = all cores).")
+    var threads: String = "1,0"
+
+    @Option(help: "Timed runs per measurement (the median is reported).")
+    var runs: Int = 5
+
+    @Option(help: "Only layers whose label or problem contains this text.")
+    var only: String?
+
+    @Option(help: "Only these directions (repeatable).")
+    var direction: [String] = []
+
+    @Flag(help: "Skip the PyTorch / numpy peers.")
+    var noPeers = false
+
+    @Flag(help: "Skip the reference measurements.")
+    var noReference = false
+
+    @Flag(help: "Also time the SGEMM register tile alone (panels in L1): the kernel's ceiling.")
+    var micro = false
+
+    @Option(help: "Output format: text (markdown table) or json.")
+    var format: OutputFormat = .text
+
+    @Option(help: "Also write the JSON records to this file (atomically).")
+    var out: String?
+
+    func run() throws {
+        let threadCounts = try threads.split(separator: ",").map { t -> Int in
+            guard let v = Int(t), v >= 0 else { throw BadInput("--threads must be comma-separated non-negative integers, got '\(threads)'") }
+            return v == 0 ? ProcessInfo.processInfo.activeProcessorCount : v
+        }
+        let directions = try parseDirections(direction)
+        let cases = Benchmark.standardCases.filter { c in only.map { c.label.contains($0) || c.problem.description.contains($0) } ?? true }
+        if cases.isEmpty { throw BadInput("no benchmark layer matches '\(only ?? "")'") }
+        #if DEBUG
+        FileHandleOutput.standardError("kernelcheck bench: this is a debug build; use 'swift run -c release kernelcheck bench' for real numbers")
+        #endif
+        if micro {
+            let t = Tiled.benchmarkMicroKernel(kc: 256, calls: 20_000, runs: runs)
+            print(String(format: "register tile 12×32 alone: %.1f GFLOP/s (%.0f%% of one core's %.0f)", t.gflops,
+                         100 * t.gflops / Benchmark.peakGFLOPSPerCore, Benchmark.peakGFLOPSPerCore))
+        }
+        var records: [BenchmarkRecord] = []
+        for c in cases {
+            for d in c.directions where directions?.contains(d) ?? true {
+                for t in Array(Set(threadCounts)).sorted() {
+                    let r = Benchmark.measureTiled(label: c.label, problem: c.problem, direction: d, threads: t, runs: runs)
+                    FileHandleOutput.standardError(String(format: "%@ %@ threads=%d: %.1f GFLOP/s", c.label, d.rawValue, t, r.gflops))
+                    records.append(r)
+                }
+                if !noReference {
+                    records.append(Benchmark.measureReference(label: c.label, problem: c.problem, direction: d, runs: min(runs, 3)))
+                }
+            }
+        }
+        let peers = noPeers ? [] : PeerBenchmarks.run(cases: cases, threads: Array(Set(threadCounts)).sorted(), runs: runs)
+        let report = BenchReport(records: records, peers: peers)
+        if let out { try writeAtomically(try jsonString(report), to: out) }
+        print(format == .json ? try jsonString(report) : report.markdownTable())
+    }
+}
+
+/// Tiled, reference and peer numbers of one run.
+struct BenchReport: Codable {
+    var records: [BenchmarkRecord]
+    var peers: [PeerRecord]
+
+    func markdownTable() -> String {
+        var lines = [
+            "| layer | direction | threads | tiled GFLOP/s | % peak | reference GFLOP/s | PyTorch GFLOP/s | numpy GFLOP/s | tiled / PyTorch | tiled / numpy | vs fwd |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        let tiled = records.filter { $0.implementation == "tiled" }
+        func fmt(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
+        func ratio(_ a: Double, _ b: Double?) -> String { b.map { String(format: "%.2f×", a / $0) } ?? "–" }
+        for r in tiled {
+            let reference = records.first { $0.implementation == "reference" && $0.label == r.label && $0.direction == r.direction }
+            let torch = peers.first { $0.framework == "torch" && $0.problem == r.problem && $0.direction == r.direction.rawValue && $0.threads == r.threads }
+            // numpy measures the forward GEMM; a matmul backward pass is a GEMM of the same size.
+            let numpy = peers.first { $0.framework == "numpy" && $0.problem == r.problem && $0.threads == r.threads }
+            let forward = tiled.first { $0.label == r.label && $0.direction == .fwd && $0.threads == r.threads }
+            let vsForward = r.direction == .fwd ? "" : ratio(r.gflops, forward?.gflops)
+            lines.append("| \(r.label) | \(r.direction.rawValue) | \(r.threads) | \(fmt(r.gflops)) | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(fmt(torch?.gflops)) | \(fmt(numpy?.gflops)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// One line of tools/bench_peers.py.
+struct PeerRecord: Codable {
+    var framework: String
+    var version: String
+    var op: String
+    var direction: String
+    var problem: String
+    var threads: Int
+    var runs: Int
+    var median_s: Double
+    var gflops: Double
+}
+
+enum PeerBenchmarks {
+    /// Runs tools/bench_peers.py; on any failure prints one line and returns no peers.
+    static func run(cases: [Benchmark.Case], threads: [Int], runs: Int) -> [PeerRecord] {
+        // Only the peer families and matmul sizes of the selected layers.
+        var families = Set<String>(), sizes = Set<Int>()
+        for c in cases {
+            switch c.problem {
+            case .matmul(let p): families.insert("matmul"); sizes.insert(p.m)
+            case .convTranspose: families.insert("convt2d")
+            default: families.insert("conv2d")
+            }
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", RepositoryPaths.root + "/tools/bench_peers.py", "--threads",
+                             threads.map(String.init).joined(separator: ","), "--runs", String(runs),
+                             "--only", families.sorted().joined(separator: ",")]
+            + (sizes.isEmpty ? [] : ["--matmul-sizes", sizes.sorted().map(String.init).joined(separator: ",")])
+        let out = Pipe()
+        process.standardOutput = out
+        do { try process.run() } catch {
+            FileHandleOutput.standardError("kernelcheck bench: peers skipped: cannot run python3 (\(error.localizedDescription))")
+            return []
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            FileHandleOutput.standardError("kernelcheck bench: peers skipped: tools/bench_peers.py exited \(process.terminationStatus)")
+            return []
+        }
+        let decoder = JSONDecoder()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+            try? decoder.decode(PeerRecord.self, from: Data($0.utf8))
+        }
+    }
+}
+
+/// Writes text to a temporary file beside `path`, then renames it over `path`.
+func writeAtomically(_ text: String, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    do {
+        try Data(text.utf8).write(to: temporary)
+        // rename(2) replaces the target atomically within one directory.
+        guard rename(temporary.path, path) == 0 else {
+            throw BadInput("cannot rename \(temporary.path) to \(path): \(String(cString: strerror(errno)))")
+        }
+    } catch {
+        try? FileManager.default.removeItem(at: temporary)
+        throw BadInput("cannot write \(path): \(error.localizedDescription)")
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import KernelCheckCore
+import KernelCheckHDF5
+import KernelCheckProblems
+import KernelCheckVerification
+@testable import KernelCheckFixtures
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// Every committed golden fixture — expected values from PyTorch in float64 — passes for the
+/// reference and for the tiled kernels, one test per op family.
+@Suite struct GoldenFixtureTests {
+    @Test(arguments: OpFamily.allCases)
+    func committedFixturesPass(_ family: OpFamily) throws {
+        let path = "\(repositoryRoot)/fixtures/\(family.rawValue).h5"
+        let cases = try FixtureFile.read(path)
+        let manifest = try Manifest.load("\(repositoryRoot)/fixtures/manifest.txt")
+        // The file holds exactly the manifest's cases of this family.
+        #expect(Set(cases.map(\.problem.description)) == Set(manifest.entries.filter { $0.family == family }.map(\.problem.description)))
+        var worst = 0.0, checks = 0
+        for fixture in cases {
+            #expect(fixture.oracle.hasPrefix("torch "), "\(fixture.group): oracle \(fixture.oracle)")
+            #expect(Set(fixture.directions) == Set(fixture.problem.directions), "\(fixture.group): not every direction has expected values")
+            for o in FixtureVerification.verify(fixture, implementations: [ReferenceImplementation(), TiledImplementation()]) {
+                checks += 1
+                #expect(o.status == .passed, "\(path) [\(fixture.group)] \(o.direction.rawValue) \(o.implementation): \(o.summary)")
+                if o.implementation == "reference", let u = o.comparison?.boundUtilization { worst = max(worst, u) }
+            }
+        }
+        print("\(family.rawValue): \(cases.count) cases, \(checks) checks, worst reference bound utilization \(worst)")
+    }
+
+    /// Inputs are a pure function of the manifest line: writing them twice gives identical
+    /// bytes (the regenerate command relies on this).
+    @Test func inputsAreByteIdenticalAcrossRuns() throws {
+        let manifest = try Manifest.load("\(repositoryRoot)/fixtures/manifest.txt")
+        let entries = Array(manifest.entries.filter { $0.family == .conv }.prefix(5))
+        var snapshots: [[String: [UInt32]]] = []
+        for _ in 0..<2 {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("kc-inputs-\(UUID().uuidString).h5").path
+            defer { unlink(path) }
+            let file = try HDF5File.create(path)
+            try FixtureFile.writeInputs(entries, to: file)
+            try file.close()
+            let reopened = try HDF5File.open(path)
+            var bits: [String: [UInt32]] = [:]
+            for e in entries {
+                for (role, _) in e.makeInputs() {
+                    bits[e.problem.description + "/" + role] = try reopened.readFloats("/" + e.problem.description + "/" + role).values.map(\.bitPattern)
+                }
+            }
+            snapshots.append(bits)
+        }
+        #expect(snapshots[0] == snapshots[1])
+        #expect(snapshots[0].count >= 10)
+    }
+
+    /// The committed files' inputs are exactly what the manifest's seeds produce today: a
+    /// change to the RNG or the fills would silently detach fixtures from their manifest.
+    @Test func committedInputsMatchTheManifestSeeds() throws {
+        let manifest = try Manifest.load("\(repositoryRoot)/fixtures/manifest.txt")
+        for family in OpFamily.allCases {
+            let cases = Dictionary(uniqueKeysWithValues: try FixtureFile.read("\(repositoryRoot)/fixtures/\(family.rawValue).h5").map { ($0.problem.description, $0) })
+            for entry in manifest.entries where entry.family == family {
+                let stored = try #require(cases[entry.problem.description])
+                for (role, tensor) in entry.makeInputs() {
+                    #expect(stored.inputs[role] == tensor, "\(family.rawValue) [\(entry.problem)] \(role)")
+                }
+            }
+        }
+    }
+}
