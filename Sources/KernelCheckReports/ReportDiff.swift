@@ -50,7 +50,10 @@ public struct ReportDiff: Codable, Sendable, Equatable {
     public init() {}
 
     /// True when the current report should fail the nightly.
-    public var hasAlarm: Bool { !newFailures.isEmpty || !drift.isEmpty || !performanceRegressions.isEmpty }
+    /// A new failure or a performance regression fails the nightly (exit 1). Error drift is
+    /// listed but does not: with a new seed every night, the worst utilization of a few
+    /// thousand random cases can double by chance while staying far below the bound.
+    public var hasAlarm: Bool { !newFailures.isEmpty || !performanceRegressions.isEmpty }
 
     /// True when nothing changed beyond the thresholds.
     public var isQuiet: Bool {

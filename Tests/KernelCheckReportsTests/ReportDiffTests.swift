@@ -60,12 +60,13 @@ import Testing
         #expect(d.fixedFailures.isEmpty)
     }
 
-    @Test func errorDriftAboveTwiceIsAnAlarm() {
+    /// Drift is listed (and shown) but does not fail the nightly on its own: see `hasAlarm`.
+    @Test func errorDriftAboveTwiceIsListed() {
         let d = diff({ setWorst(&$0, 0.25) }, baseline: { setWorst(&$0, 0.1) })
         #expect(d.drift.count == 1)
         #expect(d.drift.first?.key == "sweep_bound/conv/fwd/tiled")
         #expect(d.drift.first?.current == 0.25 && d.drift.first?.baseline == 0.1)
-        #expect(d.hasAlarm)
+        #expect(!d.hasAlarm && !d.isQuiet)
         // From nothing to something above the floor is drift too.
         #expect(diff({ setWorst(&$0, 0.01) }, baseline: { setWorst(&$0, 0) }).drift.count == 1)
     }
