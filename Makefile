@@ -17,3 +17,6 @@ bench: deps
 
 check: deps
 	swift run -c release kernelcheck check --cases 2000
+
+nightly: deps
+	swift run -c release kernelcheck nightly --out nightly-out --budget 15m

@@ -56,7 +56,10 @@ let package = Package(
                 "KernelCheckFixtures",
             ]
         ),
-        .target(name: "KernelCheckReports", dependencies: ["KernelCheckCore", "KernelCheckVerification"]),
+        .target(
+            name: "KernelCheckReports",
+            dependencies: ["KernelCheckCore", "KernelCheckProblems", "KernelCheckFixtures", "KernelCheckVerification"]
+        ),
         .executableTarget(
             name: "kernelcheck",
             dependencies: [
@@ -75,7 +78,10 @@ let package = Package(
         .testTarget(name: "KernelCheckHDF5Tests", dependencies: ["KernelCheckHDF5"]),
         .testTarget(name: "KernelCheckFixturesTests", dependencies: ["KernelCheckFixtures", "KernelCheckVerification"]),
         .testTarget(name: "KernelCheckVerificationTests", dependencies: ["KernelCheckVerification"]),
-        .testTarget(name: "KernelCheckReportsTests", dependencies: ["KernelCheckReports"]),
+        .testTarget(
+            name: "KernelCheckReportsTests",
+            dependencies: ["KernelCheckReports", "KernelCheckProblems", "KernelCheckVerification"]
+        ),
         .testTarget(name: "kernelcheckTests", dependencies: ["kernelcheck", "KernelCheckFixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import Foundation
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
+import KernelCheckTiled
 
 /// One timed measurement: median seconds of several runs of one direction of one problem.
 public struct BenchmarkRecord: Codable, Sendable {
@@ -52,28 +53,15 @@ public enum Benchmark {
         ]
     }
 
-    /// Median of `runs` timings of `body` after one warm-up call.
-    public static func medianSeconds(runs: Int, _ body: () -> Void) -> Double {
-        body()
-        var times: [Double] = []
-        for _ in 0..<max(runs, 1) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        times.sort()
-        return times[times.count / 2]
-    }
-
-    /// Times an implementation through `KernelIO` buffers prepared once (no copies in the
-    /// timed region). `prepare` returns the timed call.
+    /// Median timing of `timed` (one untimed warm-up call first), as GFLOP/s of `problem`'s
+    /// direction (or of `measuredProblem` when a smaller stand-in was timed).
     public static func measure(
         label: String, problem: Problem, direction: Direction, implementation: String, threads: Int, runs: Int,
         measuredProblem: Problem? = nil, _ timed: () -> Void
     ) -> BenchmarkRecord {
-        let seconds = medianSeconds(runs: runs, timed)
         let measured = measuredProblem ?? problem
-        let gflops = measured.descriptor.flops(for: direction) / seconds / 1e9
+        let timing = Tiled.benchmark(name: label, threads: threads, flops: measured.descriptor.flops(for: direction), runs: runs, timed)
+        let seconds = timing.medianSeconds, gflops = timing.gflops
         let cores = threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads
         return BenchmarkRecord(label: label, problem: problem.description, direction: direction, implementation: implementation,
                                threads: cores, runs: runs, medianSeconds: seconds, gflops: gflops,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KernelCheckProblems
+import KernelCheckTiled
 import KernelCheckVerification
 
 /// `kernelcheck bench`: GFLOP/s of the tiled kernels on the standard layer list, with the
@@ -35,6 +36,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Skip the reference measurements.")
     var noReference = false
 
+    @Flag(help: "Also time the SGEMM register tile alone (panels in L1): the kernel's ceiling.")
+    var micro = false
+
     @Option(help: "Output format: text (markdown table) or json.")
     var format: OutputFormat = .text
 
@@ -52,6 +56,11 @@ struct BenchCommand: ParsableCommand {
         #if DEBUG
         FileHandleOutput.standardError("kernelcheck bench: this is a debug build; use 'swift run -c release kernelcheck bench' for real numbers")
         #endif
+        if micro {
+            let t = Tiled.benchmarkMicroKernel(kc: 256, calls: 20_000, runs: runs)
+            print(String(format: "register tile 12×32 alone: %.1f GFLOP/s (%.0f%% of one core's %.0f)", t.gflops,
+                         100 * t.gflops / Benchmark.peakGFLOPSPerCore, Benchmark.peakGFLOPSPerCore))
+        }
         var records: [BenchmarkRecord] = []
         for c in cases {
             for d in c.directions where directions?.contains(d) ?? true {

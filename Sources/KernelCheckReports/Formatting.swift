@@ -1,0 +1,97 @@
+import Foundation
+
+/// Number formatting shared by the Markdown and HTML renderers.
+enum Format {
+    /// Three significant digits; `inf`, `nan`, and `0` for zero.
+    static func g(_ v: Double) -> String {
+        if v.isNaN { return "nan" }
+        if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+        if v == 0 { return "0" }
+        return String(format: "%.3g", v)
+    }
+
+    static func g(_ v: Double?) -> String { v.map { g($0) } ?? "–" }
+
+    static func seconds(_ v: Double) -> String {
+        v >= 1 ? String(format: "%.2f s", v) : v >= 1e-3 ? String(format: "%.2f ms", v * 1e3) : String(format: "%.1f µs", v * 1e6)
+    }
+
+    static func percent(_ ratio: Double) -> String { String(format: "%+.1f%%", (ratio - 1) * 100) }
+
+    /// `1h 2m 3s` style.
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        if t >= 3600 { return "\(t / 3600)h \(t % 3600 / 60)m" }
+        if t >= 60 { return "\(t / 60)m \(t % 60)s" }
+        return "\(t)s"
+    }
+
+    /// The fixed order of op families then directions used in tables.
+    static let directionOrder = ["fwd", "bwd_data", "bwd_weights", "bwd_bias", "bwd_gamma", "bwd_beta", "read"]
+}
+
+/// Rows of a report grouped for the per-op × direction tables.
+struct OpDirectionGroup {
+    var op: String
+    var direction: String
+    var rows: [ResultRow]
+
+    func rows(_ source: CaseSource) -> [ResultRow] { rows.filter { $0.source == source } }
+    var failed: Int { rows.map(\.failed).reduce(0, +) }
+    var worstUtilization: Double { rows.map(\.worstUtilization).max() ?? 0 }
+    var maxUlp: Int { rows.map(\.maxUlp).max() ?? 0 }
+    var nmseP99: Double? {
+        let merged = rows.map(\.nmseHistogram).reduce(LogHistogram(binsPerDecade: 10)) { $0.merged(with: $1) }
+        return Percentiles(merged)?.p99
+    }
+
+    /// `passed/cases` of one source (plus mistrusted and skipped when there are any).
+    func cell(_ source: CaseSource) -> String {
+        let r = rows(source)
+        guard !r.isEmpty else { return "–" }
+        let cases = r.map(\.cases).reduce(0, +), passed = r.map(\.passed).reduce(0, +)
+        let failed = r.map(\.failed).reduce(0, +), mistrusted = r.map(\.mistrusted).reduce(0, +)
+        let skipped = r.map(\.skipped).reduce(0, +)
+        var s = "\(passed)/\(cases)"
+        if failed > 0 { s += " ✗\(failed)" }
+        if mistrusted > 0 { s += " m\(mistrusted)" }
+        if skipped > 0 { s += " s\(skipped)" }
+        return s
+    }
+
+    static func groups(_ report: NightlyReport) -> [OpDirectionGroup] {
+        let opOrder = ["conv", "conv_transpose", "padproj_a", "padproj_b", "matmul", "linear", "activation", "loss"]
+        func rank(_ list: [String], _ v: String) -> Int { list.firstIndex(of: v) ?? list.count }
+        var byKey: [String: OpDirectionGroup] = [:]
+        for row in report.rows {
+            byKey["\(row.op)/\(row.direction)", default: OpDirectionGroup(op: row.op, direction: row.direction, rows: [])].rows.append(row)
+        }
+        return byKey.values.sorted {
+            (rank(opOrder, $0.op), $0.op, rank(Format.directionOrder, $0.direction), $0.direction)
+                < (rank(opOrder, $1.op), $1.op, rank(Format.directionOrder, $1.direction), $1.direction)
+        }
+    }
+}
+
+extension NightlyReport {
+    /// `N passed, N failed, N mistrusted, N skipped`.
+    public var totalsLine: String {
+        "\(passed) passed, \(failed) failed, \(mistrusted) mistrusted, \(skippedCases) skipped"
+    }
+
+    /// Problems and checks per phase, one line.
+    public var coverageLine: String {
+        func phase(_ name: String) -> PhaseSummary? { phases.first { $0.name == name } }
+        var parts: [String] = []
+        if let f = phase("fixtures") { parts.append("\(f.problems) fixture cases (\(f.checks) checks)") }
+        let sweeps = phases.filter { $0.name.hasPrefix("sweep_") }
+        if !sweeps.isEmpty {
+            let checks = sweeps.map(\.checks).reduce(0, +)
+            let each = sweeps.map { "\($0.name.dropFirst("sweep_".count).replacingOccurrences(of: "_", with: " ")) \($0.problems)" }
+            parts.append("\(randomProblems) random problems (\(each.joined(separator: ", ")); \(checks) checks)")
+        }
+        if let g = phase(CaseSource.gradient.rawValue) { parts.append("\(g.problems) gradient problems (\(g.checks) checks)") }
+        if let b = phase("bench") { parts.append("\(b.checks) benchmark measurements") }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,1 +1,0 @@
-// KernelCheckReports: see README.md for what this module holds.

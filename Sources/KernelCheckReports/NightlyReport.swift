@@ -1,0 +1,305 @@
+import Foundation
+
+/// What `kernelcheck nightly` writes to `report.json`, and what `report merge` and
+/// `report diff` read back.
+///
+/// JSON conventions: snake_case keys (`schema_version`, `worst_utilization`, …); non-finite
+/// numbers as the strings `"inf"`, `"-inf"`, `"nan"`. A reader checks `schema_version` first:
+/// a report of another version is refused with `ReportError.unsupportedSchemaVersion` (there
+/// is only version 1 so far, so nothing to migrate; a future version 2 reader would migrate
+/// version 1 here).
+public struct NightlyReport: Codable, Sendable, Equatable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    /// ISO 8601, UTC.
+    public var createdAt: String
+    public var environment: ReportEnvironment
+    public var settings: NightlySettings
+    /// One row per source × op × direction × implementation, sorted by `key`.
+    public var rows: [ResultRow]
+    /// Every fixture case that ran: `file.h5:group` (sorted).
+    public var fixtureCases: [String]
+    public var failures: [FailureRecord]
+    public var benchmarks: [BenchEntry]
+    /// Work the budget or the build did not allow: never dropped silently.
+    public var skipped: [SkippedWork]
+    public var phases: [PhaseSummary]
+    /// The comparison with the baseline report, when one was given.
+    public var baseline: BaselineInfo?
+    public var diff: ReportDiff?
+
+    public init(createdAt: String, environment: ReportEnvironment, settings: NightlySettings, rows: [ResultRow] = [],
+                fixtureCases: [String] = [], failures: [FailureRecord] = [], benchmarks: [BenchEntry] = [],
+                skipped: [SkippedWork] = [], phases: [PhaseSummary] = []) {
+        schemaVersion = Self.currentSchemaVersion
+        self.createdAt = createdAt
+        self.environment = environment
+        self.settings = settings
+        self.rows = rows
+        self.fixtureCases = fixtureCases
+        self.failures = failures
+        self.benchmarks = benchmarks
+        self.skipped = skipped
+        self.phases = phases
+    }
+
+    public var passed: Int { rows.map(\.passed).reduce(0, +) }
+    public var failed: Int { rows.map(\.failed).reduce(0, +) }
+    public var mistrusted: Int { rows.map(\.mistrusted).reduce(0, +) }
+    public var skippedCases: Int { rows.map(\.skipped).reduce(0, +) }
+    public var checks: Int { rows.map(\.cases).reduce(0, +) }
+
+    /// Random problems drawn by the sweeps (each checked in every direction it offers).
+    public var randomProblems: Int {
+        phases.filter { $0.name.hasPrefix("sweep_") }.map(\.problems).reduce(0, +)
+    }
+
+    /// The best GFLOP/s of each op × direction × implementation × thread count over the
+    /// benchmark layers.
+    public var bestGFLOPS: [(op: String, direction: String, implementation: String, threads: Int, gflops: Double)] {
+        var best: [String: (String, String, String, Int, Double)] = [:]
+        for b in benchmarks {
+            let k = "\(b.op)/\(b.direction)/\(b.implementation)/\(b.threads)"
+            if (best[k]?.4 ?? -1) < b.gflops { best[k] = (b.op, b.direction, b.implementation, b.threads, b.gflops) }
+        }
+        return best.keys.sorted().map { best[$0]! }.map { (op: $0.0, direction: $0.1, implementation: $0.2, threads: $0.3, gflops: $0.4) }
+    }
+
+    /// Sorts rows, failures, fixture cases and benchmarks into their canonical order.
+    public mutating func normalize() {
+        rows.sort { $0.key < $1.key }
+        fixtureCases = Array(Set(fixtureCases)).sorted()
+        failures.sort { ($0.identity, $0.seed) < ($1.identity, $1.seed) }
+        benchmarks.sort { $0.key < $1.key }
+    }
+}
+
+/// Where a row's cases come from.
+public enum CaseSource: String, Codable, Sendable, CaseIterable, Comparable {
+    /// Golden fixture cases (expected values from PyTorch float64).
+    case fixture
+    /// Random problems, integer fills: bit-for-bit against the reference.
+    case sweepExact = "sweep_exact"
+    /// Random problems, real fills: within the error bound of the reference.
+    case sweepBound = "sweep_bound"
+    /// Backward passes against central finite differences of the reference forward.
+    case gradient
+
+    public static func < (a: CaseSource, b: CaseSource) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// The counts and error metrics of one source × op × direction × implementation.
+public struct ResultRow: Codable, Sendable, Equatable {
+    public var source: CaseSource
+    public var op: String
+    public var direction: String
+    public var implementation: String
+    public var cases = 0
+    public var passed = 0
+    public var failed = 0
+    public var mistrusted = 0
+    public var skipped = 0
+    /// Largest error / bound over the cases (≤ 1 passes); for gradient rows, error / tolerance.
+    public var worstUtilization = 0.0
+    public var maxUlp = 0
+    /// NMSE percentiles (bin upper edges, see `LogHistogram`); nil without comparisons.
+    public var nmse: Percentiles?
+    public var nmseHistogram = LogHistogram(binsPerDecade: 10)
+    /// Per-case bound utilization (4 bins per decade: the HTML histogram).
+    public var utilizationHistogram = LogHistogram(binsPerDecade: 4)
+    /// Wall time of the row's checks.
+    public var seconds = 0.0
+
+    public init(source: CaseSource, op: String, direction: String, implementation: String) {
+        self.source = source
+        self.op = op
+        self.direction = direction
+        self.implementation = implementation
+    }
+
+    /// `source/op/direction/implementation`: how diffs match rows across reports.
+    public var key: String { "\(source.rawValue)/\(op)/\(direction)/\(implementation)" }
+
+    public mutating func add(status: String, utilization: Double?, ulp: Int?, nmse nmseValue: Double?, seconds: Double) {
+        cases += 1
+        switch status {
+        case "passed": passed += 1
+        case "mistrusted": mistrusted += 1
+        case "skipped": skipped += 1
+        default: failed += 1
+        }
+        if let u = utilization {
+            utilizationHistogram.add(u)
+            worstUtilization = Swift.max(worstUtilization, u.isNaN ? .infinity : u)
+        }
+        if let ulp, ulp != Int.max { maxUlp = Swift.max(maxUlp, ulp) }
+        if let v = nmseValue { nmseHistogram.add(v); nmse = Percentiles(nmseHistogram) }
+        self.seconds += seconds
+    }
+
+    /// Sums counts, takes maxima, adds histograms.
+    public mutating func merge(_ other: ResultRow) {
+        cases += other.cases
+        passed += other.passed
+        failed += other.failed
+        mistrusted += other.mistrusted
+        skipped += other.skipped
+        worstUtilization = Swift.max(worstUtilization, other.worstUtilization)
+        maxUlp = Swift.max(maxUlp, other.maxUlp)
+        nmseHistogram = nmseHistogram.merged(with: other.nmseHistogram)
+        utilizationHistogram = utilizationHistogram.merged(with: other.utilizationHistogram)
+        nmse = Percentiles(nmseHistogram)
+        seconds += other.seconds
+    }
+}
+
+/// One failing case, with what reproduces it.
+public struct FailureRecord: Codable, Sendable, Equatable {
+    public var source: CaseSource
+    public var op: String
+    public var direction: String
+    public var implementation: String
+    public var mode: String
+    public var seed: UInt64
+    /// The problem as drawn (or the fixture's).
+    public var problem: String
+    /// The minimal problem that still fails (the same as `problem` when not shrunk).
+    public var shrunkProblem: String
+    public var shrinkSteps: Int
+    /// One line: status, metrics, findings.
+    public var summary: String
+    /// The command (or, for gradient checks, the Swift call) that replays the shrunk case.
+    public var replay: String
+    /// `file.h5:group` for fixture failures.
+    public var fixtureCase: String?
+
+    public init(source: CaseSource, op: String, direction: String, implementation: String, mode: String, seed: UInt64,
+                problem: String, shrunkProblem: String, shrinkSteps: Int, summary: String, replay: String,
+                fixtureCase: String? = nil) {
+        self.source = source; self.op = op; self.direction = direction; self.implementation = implementation
+        self.mode = mode; self.seed = seed; self.problem = problem; self.shrunkProblem = shrunkProblem
+        self.shrinkSteps = shrinkSteps; self.summary = summary; self.replay = replay; self.fixtureCase = fixtureCase
+    }
+
+    /// How a failure is recognised across nights: source, implementation, direction and the
+    /// shrunk problem (random failures of one bug shrink to the same minimal problem), or the
+    /// fixture case.
+    public var identity: String {
+        "\(source.rawValue)|\(implementation)|\(direction)|\(fixtureCase ?? shrunkProblem)"
+    }
+}
+
+/// One benchmark measurement (median of `runs` timed runs after a warm-up).
+public struct BenchEntry: Codable, Sendable, Equatable {
+    public var label: String
+    public var problem: String
+    public var op: String
+    public var direction: String
+    public var implementation: String
+    public var threads: Int
+    public var runs: Int
+    public var medianSeconds: Double
+    public var gflops: Double
+    public var peakFraction: Double
+    /// Measurements taken (nil: one); a suspected slowdown is re-measured and the fastest
+    /// median kept (see `NightlyRunner.confirmSlowdowns`).
+    public var attempts: Int?
+
+    public init(label: String, problem: String, op: String, direction: String, implementation: String, threads: Int,
+                runs: Int, medianSeconds: Double, gflops: Double, peakFraction: Double) {
+        self.label = label; self.problem = problem; self.op = op; self.direction = direction
+        self.implementation = implementation; self.threads = threads; self.runs = runs
+        self.medianSeconds = medianSeconds; self.gflops = gflops; self.peakFraction = peakFraction
+    }
+
+    /// `label/direction/implementation/threads`.
+    public var key: String { "\(label)/\(direction)/\(implementation)/\(threads)t" }
+}
+
+/// Work that did not run, and why.
+public struct SkippedWork: Codable, Sendable, Equatable {
+    public var phase: String
+    public var item: String
+    public var reason: String
+
+    public init(phase: String, item: String, reason: String) {
+        self.phase = phase; self.item = item; self.reason = reason
+    }
+}
+
+/// What one phase did.
+public struct PhaseSummary: Codable, Sendable, Equatable {
+    public var name: String
+    public var seconds: Double
+    /// Seconds the phase was allowed (nil: until the overall deadline).
+    public var budgetSeconds: Double?
+    /// Problems drawn (sweeps, gradients), fixture cases, or benchmark layers.
+    public var problems: Int
+    /// Individual checks or measurements (a problem is checked in several directions).
+    public var checks: Int
+
+    public init(name: String, seconds: Double, budgetSeconds: Double?, problems: Int, checks: Int) {
+        self.name = name; self.seconds = seconds; self.budgetSeconds = budgetSeconds
+        self.problems = problems; self.checks = checks
+    }
+}
+
+/// How the nightly was asked to run.
+public struct NightlySettings: Codable, Sendable, Equatable {
+    /// The seed everything derives from (UTC date `yyyymmdd` unless given).
+    public var seed: UInt64
+    /// "date" or "given".
+    public var seedSource: String
+    /// Seeds of the sweeps and gradient checks (`seed`, `seed + 1`, … see `NightlyRunner`).
+    public var exactSeed: UInt64
+    public var boundSeed: UInt64
+    public var gradientSeed: UInt64
+    public var mediumExactSeed: UInt64
+    public var mediumBoundSeed: UInt64
+    public var budgetSeconds: Double
+    /// Small random problems per sweep mode (before sharding).
+    public var sweepCases: Int
+    /// Medium random problems per sweep mode (before sharding).
+    public var mediumCases: Int
+    public var gradientCases: Int
+    public var benchRuns: Int
+    /// Shards this report covers (`[i]` for `--shard i/n`; every index after a merge).
+    public var shards: [Int]
+    public var shardCount: Int
+
+    public init(seed: UInt64, seedSource: String, budgetSeconds: Double, sweepCases: Int, mediumCases: Int, gradientCases: Int,
+                benchRuns: Int, shard: Int, shardCount: Int) {
+        self.seed = seed
+        self.seedSource = seedSource
+        exactSeed = seed
+        boundSeed = seed &+ 1
+        gradientSeed = seed &+ 2
+        mediumExactSeed = seed &+ 3
+        mediumBoundSeed = seed &+ 4
+        self.budgetSeconds = budgetSeconds
+        self.sweepCases = sweepCases
+        self.mediumCases = mediumCases
+        self.gradientCases = gradientCases
+        self.benchRuns = benchRuns
+        shards = [shard]
+        self.shardCount = shardCount
+    }
+}
+
+/// The baseline a diff was computed against.
+public struct BaselineInfo: Codable, Sendable, Equatable {
+    public var path: String
+    public var createdAt: String
+    public var gitCommit: String?
+    public var seed: UInt64
+
+    public init(path: String, report: NightlyReport) {
+        self.path = path
+        createdAt = report.createdAt
+        gitCommit = report.environment.gitCommit
+        seed = report.settings.seed
+    }
+}

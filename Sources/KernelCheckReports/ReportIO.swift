@@ -1,0 +1,108 @@
+import Foundation
+
+extension NightlyReport {
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+
+    static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }
+
+    /// The report as pretty-printed JSON with sorted keys.
+    public func jsonData() throws -> Data { try Self.encoder().encode(self) }
+
+    /// Decodes a report, checking `schema_version` before anything else.
+    public static func decode(_ data: Data, path: String = "<data>") throws(ReportError) -> NightlyReport {
+        struct Probe: Decodable { var schemaVersion: Int? }
+        let probe: Probe
+        do { probe = try decoder().decode(Probe.self, from: data) } catch {
+            throw .notAReport(path: path, reason: "not a JSON object (\(error.localizedDescription))")
+        }
+        guard let version = probe.schemaVersion else { throw .missingSchemaVersion(path: path) }
+        guard version == currentSchemaVersion else {
+            throw .unsupportedSchemaVersion(path: path, found: version, supported: currentSchemaVersion)
+        }
+        do { return try decoder().decode(NightlyReport.self, from: data) } catch {
+            throw .notAReport(path: path, reason: describe(error))
+        }
+    }
+
+    public static func read(_ path: String) throws(ReportError) -> NightlyReport {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .unreadable(path: path, reason: error.localizedDescription)
+        }
+        return try decode(data, path: path)
+    }
+
+    /// Names the missing or mistyped field of a decoding error.
+    static func describe(_ error: Error) -> String {
+        func path(_ c: [CodingKey]) -> String { c.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined() }
+        switch error as? DecodingError {
+        case .keyNotFound(let k, let ctx): return "missing field \(path(ctx.codingPath + [k]))"
+        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx):
+            return "bad value at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+        default: return "\(error)"
+        }
+    }
+}
+
+/// Writes files so that a reader (or a killed run) sees the old file or the new one, never
+/// half of one: the bytes go to a temporary file in the same directory, which is then
+/// renamed over the target (rename(2) is atomic within a file system).
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String) throws(ReportError) {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent()
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try data.write(to: temporary)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw .cannotWrite(path: path, reason: error.localizedDescription)
+        }
+        if rename(temporary.path, url.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw .cannotWrite(path: path, reason: reason)
+        }
+    }
+
+    public static func write(_ text: String, to path: String) throws(ReportError) {
+        try write(Data(text.utf8), to: path)
+    }
+}
+
+extension NightlyReport {
+    /// Writes `report.json`, `report.md` and `report.html` into `directory` (created if
+    /// needed), each atomically; returns their paths.
+    @discardableResult
+    public func write(to directory: String) throws(ReportError) -> [String] {
+        let json: Data
+        do { json = try jsonData() } catch { throw .cannotWrite(path: directory + "/report.json", reason: "\(error)") }
+        let files = [("report.md", Data(MarkdownReport.render(self).utf8)), ("report.html", Data(HTMLReport.render(self).utf8)),
+                     ("report.json", json)]
+        var paths: [String] = []
+        for (name, data) in files {
+            let path = directory + "/" + name
+            try AtomicFile.write(data, to: path)
+            paths.append(path)
+        }
+        return paths
+    }
+
+    /// Attaches the diff against `baseline` (read from `path`).
+    public mutating func compare(with baseline: NightlyReport, path: String) {
+        self.baseline = BaselineInfo(path: path, report: baseline)
+        diff = ReportDiff(baseline: baseline, current: self)
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import KernelCheckReports
+import KernelCheckVerification
+
+/// `kernelcheck nightly`: fixtures, random sweeps, gradient checks and benchmarks within a
+/// time budget, written as report.json / report.md / report.html, diffed against a baseline.
+struct NightlyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nightly",
+        abstract: "Run the nightly sweep (fixtures, random problems, gradients, benchmarks) and write diffable reports.",
+        discussion: """
+        Phases, in order: every fixture case for every implementation; small then medium random problems in exact
+        and bound mode (seed: the UTC date yyyymmdd unless --seed); finite-difference checks of the backward passes;
+        tiled GFLOP/s on the benchmark layers (1 thread and all threads). Fixtures run first; of the rest of the
+        budget the benchmarks keep 30 % (≤ 180 s) and the gradient checks 10 % (≤ 60 s); the sweeps share the rest.
+        Anything the budget cuts is listed under "skipped" in the reports.
+        With --shard i/n only shard i runs: sweep problems, fixture files and benchmark layers with index ≡ i mod n
+        (merge the n reports with 'kernelcheck report merge').
+        Exit 1 on a new failure (any failure without --baseline), error drift or a performance regression (a
+        benchmark more than 10 % slower is re-measured up to twice within the budget; the fastest median counts).
+        """)
+
+    @Option(help: "Directory for report.json, report.md and report.html.")
+    var out: String
+
+    @Option(help: "A previous report.json to diff against.")
+    var baseline: String?
+
+    @Option(help: "Seed of the random phases (default: today's UTC date as yyyymmdd).")
+    var seed: UInt64?
+
+    @Option(help: "Time budget, e.g. 15m, 90s, 1h (default 15m).")
+    var budget: String = "15m"
+
+    @Option(help: "Run shard i of n, written i/n (0 ≤ i < n).")
+    var shard: String = "0/1"
+
+    @Option(help: "Small random problems per sweep mode (exact and bound), before sharding.")
+    var cases: Int = 20_000
+
+    @Option(help: "Medium random problems per sweep mode (several cache blocks), before sharding.")
+    var mediumCases: Int = 3_000
+
+    @Option(help: "Random problems whose backward passes get finite-difference checks.")
+    var gradientCases: Int = 2_000
+
+    @Option(help: "Timed runs per benchmark (median; after one warm-up).")
+    var benchRuns: Int = 5
+
+    @Option(help: "Phases to run (repeatable; default all): fixtures, sweep, gradients, bench.")
+    var phase: [String] = []
+
+    @Option(help: "Fixture files (default: every .h5 in fixtures/).")
+    var fixtures: [String] = []
+
+    func run() throws {
+        guard let budgetSeconds = NightlyConfiguration.parseDuration(budget), budgetSeconds > 0 else {
+            throw BadInput("--budget must be a duration like 15m, 90s or 1h30m, got '\(budget)'")
+        }
+        let (index, count) = try Self.parseShard(shard)
+        guard cases >= 0, mediumCases >= 0, gradientCases >= 0, benchRuns >= 1 else {
+            throw BadInput("--cases, --medium-cases and --gradient-cases must be ≥ 0 and --bench-runs ≥ 1")
+        }
+        var phases = Set<NightlyPhase>()
+        for name in phase {
+            guard let p = NightlyPhase(rawValue: name) else {
+                throw BadInput("unknown phase '\(name)'; known: \(NightlyPhase.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            phases.insert(p)
+        }
+        // Read the baseline first: a bad path should fail before a 15-minute run, not after.
+        let previous: NightlyReport?
+        do { previous = try baseline.map { path throws(ReportError) in try NightlyReport.read(path) } } catch {
+            throw BadInput(error.description)
+        }
+
+        var configuration = NightlyConfiguration(seed: seed ?? NightlyConfiguration.dateSeed(),
+                                                 seedSource: seed == nil ? "date" : "given",
+                                                 budgetSeconds: budgetSeconds, implementations: Implementations.all)
+        configuration.shard = index
+        configuration.shardCount = count
+        configuration.fixtureFiles = fixtures.isEmpty ? ((try? VerifyCommand.defaultFiles()) ?? []) : fixtures
+        configuration.displayRoot = RepositoryPaths.root
+        configuration.sweepCases = cases
+        configuration.mediumCases = mediumCases
+        configuration.gradientCases = gradientCases
+        configuration.benchRuns = benchRuns
+        if !phases.isEmpty { configuration.phases = phases }
+
+        let runner = NightlyRunner(configuration: configuration) { FileHandleOutput.standardError("nightly: " + $0) }
+        let start = Date()
+        var report = runner.run()
+        if configuration.phases.contains(.fixtures) && configuration.fixtureFiles.isEmpty {
+            report.skipped.append(SkippedWork(phase: "fixtures", item: "all", reason: "no fixture files in \(RepositoryPaths.fixtures)"))
+        }
+        if let previous, let path = baseline {
+            report.compare(with: previous, path: path)
+            runner.confirmSlowdowns(&report, baseline: previous, path: path, deadline: start.addingTimeInterval(budgetSeconds))
+        }
+        do { try report.write(to: out) } catch { throw BadInput(error.description) }
+
+        print(MarkdownReport.render(report))
+        print("wrote \(out)/report.json, report.md, report.html")
+        try Self.exitStatus(report)
+    }
+
+    /// Exit 1 when the diff raises an alarm, or (without a baseline) on any failure.
+    static func exitStatus(_ report: NightlyReport) throws {
+        if let diff = report.diff {
+            if diff.hasAlarm { throw VerificationFailed(failures: diff.newFailures.count + diff.drift.count + diff.performanceRegressions.count) }
+        } else if report.failures.count > 0 {
+            throw VerificationFailed(failures: report.failures.count)
+        }
+    }
+
+    static func parseShard(_ text: String) throws -> (Int, Int) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
+            throw BadInput("--shard must be i/n with 0 ≤ i < n, got '\(text)'")
+        }
+        return (i, n)
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import KernelCheckReports
+
+/// `kernelcheck report merge|diff`: combine shard reports, compare two reports.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Merge nightly shard reports or diff two reports.",
+        subcommands: [Merge.self, Diff.self])
+
+    static func read(_ paths: [String]) throws -> [NightlyReport] {
+        do {
+            return try paths.map { path throws(ReportError) in try NightlyReport.read(path) }
+        } catch {
+            throw BadInput(error.description)
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Combine the report.json files of the shards of one nightly into one report (json, md, html).",
+            discussion: "Counts are summed, worst values maximized, histograms added, failures concatenated, benchmarks united. "
+                + "With --baseline the merged report is diffed (exit 1 on an alarm, like 'nightly').")
+
+        @Argument(help: "Shard report.json files.")
+        var reports: [String]
+
+        @Option(help: "Directory for the merged report.json, report.md and report.html.")
+        var out: String
+
+        @Option(help: "A previous report.json to diff the merged report against.")
+        var baseline: String?
+
+        func run() throws {
+            guard !reports.isEmpty else { throw BadInput("give at least one report.json") }
+            var merged: NightlyReport
+            do { merged = try NightlyReport.merge(try ReportCommand.read(reports)) } catch let e as ReportError {
+                throw BadInput(e.description)
+            }
+            if let path = baseline { merged.compare(with: try ReportCommand.read([path])[0], path: path) }
+            do { try merged.write(to: out) } catch { throw BadInput(error.description) }
+            print(MarkdownReport.render(merged))
+            print("merged \(reports.count) report(s) into \(out)/report.json, report.md, report.html")
+            try NightlyCommand.exitStatus(merged)
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print what changed from BASELINE to CURRENT in Markdown; exit 1 on a new failure, drift or slowdown.")
+
+        @Argument(help: "The baseline report.json.")
+        var baselineReport: String
+
+        @Argument(help: "The current report.json.")
+        var currentReport: String
+
+        func run() throws {
+            let r = try ReportCommand.read([baselineReport, currentReport])
+            let diff = ReportDiff(baseline: r[0], current: r[1])
+            print("# Changes from \(baselineReport) to \(currentReport)\n")
+            print(MarkdownReport.render(diff).joined(separator: "\n"))
+            if diff.hasAlarm {
+                throw VerificationFailed(failures: diff.newFailures.count + diff.drift.count + diff.performanceRegressions.count)
+            }
+        }
+    }
+}
