@@ -90,8 +90,10 @@ def conv_out(size, kernel, stride, padding):
 
 
 def conv_problem(n, ic, oc, size, k, s, p):
+    # Unpadded layers are written `p=valid`, as the Swift benchmark list writes them.
+    padding = "valid" if p == 0 else f"{p}x{p}:{p}x{p}"
     return (f"conv2d n={n} ic={ic} oc={oc} g=1 in={size}x{size} k={k}x{k} s={s}x{s} d=1x1 "
-            f"p={p}x{p}:{p}x{p} bias=0")
+            f"p={padding} bias=0")
 
 
 def convt_problem(n, ic, oc, size, k, s, p):
