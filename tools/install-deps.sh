@@ -10,7 +10,7 @@ if ! pkg-config --exists hdf5 2>/dev/null; then
     apt-get update -qq
     apt-get install -y -qq libhdf5-dev pkg-config >/dev/null
 fi
-if ! python3 -c "import h5py, numpy, torch" 2>/dev/null; then
+if ! python3 -c "import h5py, numpy, torch, pytest" 2>/dev/null; then
     echo "install-deps: installing the Python oracle's requirements"
     python3 -m pip install -q -r "$here/requirements-oracle.txt"
 fi
