@@ -116,13 +116,6 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
         Double(batch) * Double(inChannels) * Double(inputSize.reduce(1, *)) * Double(wShape[1]) * Double(kernel.reduce(1, *))
     }
 
-    public func flops(for direction: Direction) -> Double {
-        switch direction {
-        case .fwd, .bwdData, .bwdWeights: return 2 * macs
-        default: return Double(batch * outChannels * outputSize.reduce(1, *))
-        }
-    }
-
     public func accumulationLength(for direction: Direction) -> Int {
         let taps = kernel.reduce(1, *)
         switch direction {

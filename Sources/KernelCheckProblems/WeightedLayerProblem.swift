@@ -47,10 +47,22 @@ public protocol ConvolutionGeometry: WeightedLayerProblem {
     var stride: [Int] { get }
     var dilation: [Int] { get }
     var padding: Padding { get }
+    var outputSize: [Int] { get }
+    /// Multiply-adds of the forward pass (each backward pass over data or weights does as many).
+    var macs: Double { get }
 }
 
 extension ConvolutionGeometry {
     public var spatialRank: Int { inputSize.count }
+
+    /// `2·macs` for the forward and the data / weight gradients; one add per output element
+    /// for the bias gradient.
+    public func flops(for direction: Direction) -> Double {
+        switch direction {
+        case .fwd, .bwdData, .bwdWeights: return 2 * macs
+        default: return Double(batch * outChannels * outputSize.reduce(1, *))
+        }
+    }
 
     /// The checks both convolutions need: rank 1–3 with matching list lengths, non-negative
     /// sizes, groups dividing both channel counts, kernel / stride / dilation ≥ 1, explicit
