@@ -55,3 +55,48 @@ extension ConvLowering {
         }
     }
 }
+
+extension ConvLowering {
+    /// Whether `backwardData` runs through `backwardDataPacked`: its products have
+    /// `K = Co` steps, which must fit one SGEMM K block.
+    var backwardDataUsesPacked: Bool { !isPointwise && outChannels <= GEMMBlocking.kc }
+
+    /// `backwardData` for a non-pointwise convolution with `Co ≤ kc`: `W[g]ᵀ`'s slabs are
+    /// packed into A panels once per call, each column block of `dY[n,g]` into B panels once
+    /// (not once per slab), and each slab's product (one K block of `Co` steps, as in
+    /// `sgemm`) goes to col and is scattered in slab order by col2im.
+    func backwardDataPacked(output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+                            input dx: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
+        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let (slabRows, block) = tiles
+        let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
+        let groups = groups
+        let aStride = Tiled.roundUp(slabRows, mr) * co
+        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * slabs * aStride)
+        defer { packedW.deallocate() }
+        ConvParallel.forEach(groups * slabs, threads: threads) { item, _ in
+            let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
+            Tiled.packA(Operand(base: w + g * co * k, ld: k, transposed: true), rows: r0, count: r1 - r0,
+                        columns: 0, count: co, into: packedW + item * aStride)
+        }
+        let colCount = slabRows * block
+        runItems(batch * groups, threads: threads, workspace: colCount + Tiled.roundUp(block, nr) * co) { imageGroup, ws, inner in
+            let g = imageGroup % groups
+            let dst = dx + imageGroup * ci * inS, dOut = dy + imageGroup * co * p
+            let packedDY = ws + colCount
+            dst.update(repeating: 0, count: ci * inS)
+            for blk in 0..<blocks {
+                let p0 = blk * block, p1 = min(p, p0 + block)
+                Tiled.packB(Operand(base: dOut, ld: p, transposed: false), rows: 0, count: co,
+                            columns: p0, count: p1 - p0, into: packedDY)
+                for slab in 0..<slabs {
+                    let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
+                    Tiled.sgemmPrepacked(m: r1 - r0, n: p1 - p0, kc: co, packedA: packedW + (g * slabs + slab) * aStride,
+                                         packedB: packedDY, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
+                    col2im(ws, rows: r0..<r1, columns: p0..<p1, into: dst, threads: inner)
+                }
+            }
+        }
+    }
+}

@@ -238,6 +238,10 @@ struct ConvLowering {
             backwardDataDual(output: dy, weights: w, input: dx, threads: threads)
             return
         }
+        if backwardDataUsesPacked {
+            backwardDataPacked(output: dy, weights: w, input: dx, threads: threads)
+            return
+        }
         let (slabRows, block) = tiles
         let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
         let groups = groups, pointwise = isPointwise
