@@ -199,6 +199,10 @@ struct ConvLowering {
             if bias == nil { y.update(repeating: 0, count: batch * channelsOut * p) }
             return
         }
+        if !isPointwise {
+            forwardPacked(input: x, weights: w, hasBias: bias != nil, output: y, threads: threads)
+            return
+        }
         let (slabRows, block) = tiles
         let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
         let groups = groups, pointwise = isPointwise
@@ -232,6 +236,10 @@ struct ConvLowering {
         guard co > 0, p > 0 else { dx.update(repeating: 0, count: inCount); return }
         if usesDual {
             backwardDataDual(output: dy, weights: w, input: dx, threads: threads)
+            return
+        }
+        if backwardDataUsesPacked {
+            backwardDataPacked(output: dy, weights: w, input: dx, threads: threads)
             return
         }
         let (slabRows, block) = tiles
@@ -449,7 +457,7 @@ struct ConvLowering {
     /// run in parallel, each single-threaded with its own workspace; otherwise one after
     /// another, each using every thread inside (im2col, col2im and GEMM). Both give the same
     /// bits, because GEMM's result does not depend on its thread count.
-    private func runItems(_ count: Int, threads: Int, workspace: Int,
+    func runItems(_ count: Int, threads: Int, workspace: Int,
                           _ body: (_ item: Int, _ workspace: UnsafeMutablePointer<Float>, _ innerThreads: Int) -> Void) {
         guard count > 0 else { return }
         let threads = ConvParallel.resolve(threads)

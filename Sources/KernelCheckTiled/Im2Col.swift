@@ -20,6 +20,49 @@ extension ConvLowering {
         }
     }
 
+    /// Writes rows `rows` and columns `columns` of col(src) in SGEMM's packed B layout
+    /// (`Tiled.packB`): panel `q` holds, for each row `r`, the `nr` values of columns
+    /// `columns.lowerBound + q·nr ..< +nr`, at `dst + q·nr·rows.count + (r − rows.lowerBound)·nr`,
+    /// zero past the last column. Each row is built in `rowBuffer` (`columns.count` floats,
+    /// L1-resident) and dealt out to the panels, which replaces a separate packing pass over
+    /// a col buffer in L2.
+    func im2colPacked(_ src: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+                      into dst: UnsafeMutablePointer<Float>, rowBuffer: UnsafeMutablePointer<Float>, threads: Int) {
+        let pieces = threads > 1 ? min(rows.count, threads * 4) : 1
+        if pieces == 1 {
+            im2colPackedRows(src, rows: rows, of: rows, columns: columns, into: dst, rowBuffer: rowBuffer)
+            return
+        }
+        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+            let lo = rows.lowerBound + rows.count * piece / pieces
+            let hi = rows.lowerBound + rows.count * (piece + 1) / pieces
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: columns.count)
+            defer { buffer.deallocate() }
+            im2colPackedRows(src, rows: lo..<hi, of: rows, columns: columns, into: dst, rowBuffer: buffer)
+        }
+    }
+
+    private func im2colPackedRows(_ src: UnsafePointer<Float>, rows part: Range<Int>, of rows: Range<Int>,
+                                  columns: Range<Int>, into dst: UnsafeMutablePointer<Float>,
+                                  rowBuffer: UnsafeMutablePointer<Float>) {
+        let nr = GEMMBlocking.nr, height = rows.count, width = columns.count
+        let full = width / nr, tail = width - full * nr
+        for r in part {
+            im2colRow(src, row: r, columns: columns, into: rowBuffer)
+            var panel = dst + (r - rows.lowerBound) * nr
+            var q = 0
+            while q < full {
+                Tiled.copy32(from: rowBuffer + q * nr, to: panel)
+                panel += nr * height
+                q += 1
+            }
+            if tail > 0 {
+                panel.update(from: rowBuffer + full * nr, count: tail)
+                (panel + tail).update(repeating: 0, count: nr - tail)
+            }
+        }
+    }
+
     /// Adds rows `rows`, columns `columns` of col (stored with row stride `columns.count`)
     /// into the input they came from. Threads split the input channels: each channel's
     /// rows are scattered by one thread, in row order.

@@ -1,0 +1,102 @@
+// The forward convolution as SGEMM on operands packed by the lowering itself:
+// `Y[n,g] = W[g] · col(X[n,g])` with W[g]'s slabs packed into A panels once per call
+// (shared by every image) and col written by `im2colPacked` directly as B panels, so
+// neither operand is copied again per product.
+
+extension ConvLowering {
+    /// How col (K × P) is cut for the packed forward: slabs of at most `GEMMBlocking.kc`
+    /// rows (each slab is exactly one SGEMM K block), cut evenly, and column blocks that fill
+    /// the column budget, cut evenly and rounded up to whole `nr`-wide panels when at least
+    /// one panel wide (a partial panel costs a whole register tile). Depends only on the
+    /// shape and the tuning, never on the thread count.
+    var packedTiles: (slabRows: Int, block: Int) {
+        let p = max(outSpatial, 1), k = max(columnRows, 1), nr = GEMMBlocking.nr
+        func even(_ total: Int, _ most: Int) -> Int {
+            let pieces = (total + most - 1) / most
+            return (total + pieces - 1) / pieces
+        }
+        let slabMost = min(GEMMBlocking.kc,
+                           max(tuning.minimumSlabRows, tuning.columnBudget / max(1, min(p, tuning.minimumColumnBlock))))
+        let slab = even(k, max(1, min(k, slabMost)))
+        var block = even(p, max(1, min(p, max(tuning.minimumColumnBlock, tuning.columnBudget / slab))))
+        if block >= nr { block = min(p, Tiled.roundUp(block, nr)) }
+        return (slab, block)
+    }
+
+    /// `forward` for a non-pointwise convolution through the packed operands; the K slabs
+    /// are added into the output in slab order (the first one over the bias, or over zero).
+    func forwardPacked(input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, hasBias: Bool,
+                       output y: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
+        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let (slabRows, block) = packedTiles
+        let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
+        let groups = groups
+        // Ã for slab s of group g at (g·slabs + s)·aStride: ⌈Co/mr⌉ panels of that slab's rows.
+        let aStride = Tiled.roundUp(co, mr) * slabRows
+        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * slabs * aStride)
+        defer { packedW.deallocate() }
+        ConvParallel.forEach(groups * slabs, threads: threads) { item, _ in
+            let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
+            Tiled.packA(Operand(base: w + g * co * k, ld: k, transposed: false), rows: 0, count: co,
+                        columns: r0, count: r1 - r0, into: packedW + item * aStride)
+        }
+        runItems(batch * groups * blocks, threads: threads, workspace: Tiled.roundUp(block, nr) * slabRows + block) { item, ws, inner in
+            let imageGroup = item / blocks, g = imageGroup % groups  // imageGroup = n·G + g
+            let p0 = (item % blocks) * block, p1 = min(p, p0 + block)
+            let src = x + imageGroup * ci * inS, out = y + imageGroup * co * p + p0
+            for slab in 0..<slabs {
+                let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
+                im2colPacked(src, rows: r0..<r1, columns: p0..<p1, into: ws, rowBuffer: ws + Tiled.roundUp(block, nr) * slabRows,
+                             threads: inner)
+                Tiled.sgemmPrepacked(m: co, n: p1 - p0, kc: r1 - r0, packedA: packedW + (g * slabs + slab) * aStride,
+                                     packedB: ws, c: out, ldc: p, accumulate: hasBias || slab > 0, threads: inner)
+            }
+        }
+    }
+}
+
+extension ConvLowering {
+    /// Whether `backwardData` runs through `backwardDataPacked`: its products have
+    /// `K = Co` steps, which must fit one SGEMM K block.
+    var backwardDataUsesPacked: Bool { !isPointwise && outChannels <= GEMMBlocking.kc }
+
+    /// `backwardData` for a non-pointwise convolution with `Co ≤ kc`: `W[g]ᵀ`'s slabs are
+    /// packed into A panels once per call, each column block of `dY[n,g]` into B panels once
+    /// (not once per slab), and each slab's product (one K block of `Co` steps, as in
+    /// `sgemm`) goes to col and is scattered in slab order by col2im.
+    func backwardDataPacked(output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+                            input dx: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
+        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let (slabRows, block) = tiles
+        let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
+        let groups = groups
+        let aStride = Tiled.roundUp(slabRows, mr) * co
+        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * slabs * aStride)
+        defer { packedW.deallocate() }
+        ConvParallel.forEach(groups * slabs, threads: threads) { item, _ in
+            let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
+            Tiled.packA(Operand(base: w + g * co * k, ld: k, transposed: true), rows: r0, count: r1 - r0,
+                        columns: 0, count: co, into: packedW + item * aStride)
+        }
+        let colCount = slabRows * block
+        runItems(batch * groups, threads: threads, workspace: colCount + Tiled.roundUp(block, nr) * co) { imageGroup, ws, inner in
+            let g = imageGroup % groups
+            let dst = dx + imageGroup * ci * inS, dOut = dy + imageGroup * co * p
+            let packedDY = ws + colCount
+            dst.update(repeating: 0, count: ci * inS)
+            for blk in 0..<blocks {
+                let p0 = blk * block, p1 = min(p, p0 + block)
+                Tiled.packB(Operand(base: dOut, ld: p, transposed: false), rows: 0, count: co,
+                            columns: p0, count: p1 - p0, into: packedDY)
+                for slab in 0..<slabs {
+                    let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
+                    Tiled.sgemmPrepacked(m: r1 - r0, n: p1 - p0, kc: co, packedA: packedW + (g * slabs + slab) * aStride,
+                                         packedB: packedDY, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
+                    col2im(ws, rows: r0..<r1, columns: p0..<p1, into: dst, threads: inner)
+                }
+            }
+        }
+    }
+}
