@@ -26,6 +26,8 @@ struct VerifyCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
+        // Case files may be corrupted: bound what libhdf5 may allocate while reading them.
+        AddressSpaceLimit.install()
         let implementations = impl == "all" ? Implementations.all : [try Implementations.named(impl)]
         let paths = try files.isEmpty ? Self.defaultFiles() : files
         var outcomes: [CaseOutcome] = []
