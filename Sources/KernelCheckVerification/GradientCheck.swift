@@ -9,7 +9,8 @@ import KernelCheckReference
 /// in Float64 give `∂L/∂rᵢ ≈ (L(r + h·eᵢ) − L(r − h·eᵢ)) / 2h` on a seeded sample of
 /// coordinates, and the implementation's output there must agree within the element's error
 /// bound (`ErrorBound.element` on the reference's `|A|·|B|`) plus the finite difference's own
-/// error (`1e-6` relative: truncation O(h²) for the smooth ops, rounding `u₆₄·|L|/h`).
+/// error: `1e-6` relative for the truncation O(h²) of the smooth ops, and `16·u₆₄·‖L‖/h` for
+/// the rounding of L's two evaluations, where `‖L‖ = ⟨|forward|(|inputs|), |dy|⟩`.
 /// Coordinates within `2h` of a ReLU kink are skipped and counted.
 public enum GradientCheck {
     public struct Result: Codable, Sendable {
@@ -92,6 +93,10 @@ public enum GradientCheck {
             case .sigmoid, .tanh: return false
             }
         }()
+        // Rounding in L itself: every evaluation of L = Σ yᵢ·dyᵢ errs by about u₆₄ times its
+        // magnitude ⟨|forward|(|inputs|), |dy|⟩, and the difference quotient divides that by h.
+        let lossMagnitude = (try? ExpectedValues.compute(problem, .fwd, inputs: inputs).magnitude.dot(dy.magnitude)) ?? 0
+        let quotientRounding = 16 * 0x1p-53 * lossMagnitude / h
         let target = base[role]!
         var rng = SeededRNG(seed: seed, stream: "gradient-check")
         let k = d.accumulationLength(for: direction)
@@ -100,7 +105,7 @@ public enum GradientCheck {
             let fd = FiniteDifference.central(at: target, index: i, step: h, loss)
             let actual = Double(buffer.payload[i])
             let tolerance = ErrorBound.element(expected: fd, magnitude: magnitude.storage[i], accumulationLength: k)
-                + 1e-6 * (magnitude.storage[i] + Swift.abs(fd))
+                + 1e-6 * (magnitude.storage[i] + Swift.abs(fd)) + quotientRounding
             let error = Swift.abs(actual - fd)
             result.sampled += 1
             result.maxAbsError = max(result.maxAbsError, error)
