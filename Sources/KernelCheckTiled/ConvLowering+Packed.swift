@@ -69,7 +69,10 @@ extension ConvLowering {
                             input dx: UnsafeMutablePointer<Float>, threads: Int) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
-        let (slabRows, block) = tiles
+        let (slabRows, evenBlock) = tiles
+        // Whole nr-wide panels per block (a partial panel costs a whole register tile):
+        // 3136 positions go as 12 × 256 + 64 instead of 13 × 242 (7 panels + 18 columns).
+        let block = evenBlock >= nr ? min(p, Tiled.roundUp(evenBlock, nr)) : evenBlock
         let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
         let groups = groups
         let aStride = Tiled.roundUp(slabRows, mr) * co

@@ -33,8 +33,15 @@ extension Tiled {
                             if height == mr && width == nr {
                                 microKernel(kc: kc, a: aPanel, b: bPanel, bStride: nr,
                                             c: c + ir * ldc + jr, ldc: ldc, loadC: accumulate)
+                            } else if (height == 4 || height == 8) && width == nr {
+                                microKernelRows(height, kc: kc, a: aPanel, b: bPanel, bStride: nr,
+                                                c: c + ir * ldc + jr, ldc: ldc, loadC: accumulate)
                             } else {
-                                microKernel(kc: kc, a: aPanel, b: bPanel, bStride: nr, c: tile, ldc: nr, loadC: false)
+                                if hasNarrowKernel(height: height) {
+                                    microKernelRows(height, kc: kc, a: aPanel, b: bPanel, bStride: nr, c: tile, ldc: nr, loadC: false)
+                                } else {
+                                    microKernel(kc: kc, a: aPanel, b: bPanel, bStride: nr, c: tile, ldc: nr, loadC: false)
+                                }
                                 out.merge(tile: tile, stride: nr, row: ir, column: jr,
                                           height: height, width: width, adding: accumulate)
                             }

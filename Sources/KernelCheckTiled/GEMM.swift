@@ -160,6 +160,14 @@ extension Tiled {
                             if height == mr && width == nr && !c.transposed {
                                 microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
                                             c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
+                            } else if (height == 4 || height == 8) && width == nr && !c.transposed {
+                                microKernelRows(height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                                                c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
+                            } else if hasNarrowKernel(height: height) {
+                                microKernelRows(height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                                                c: tile, ldc: nr, loadC: false)
+                                c.merge(tile: tile, stride: nr, row: row, column: column,
+                                        height: height, width: width, adding: loadC)
                             } else {
                                 microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
                                             c: tile, ldc: nr, loadC: false)

@@ -79,6 +79,8 @@ let tileShapes: [(m: Int, n: Int, k: Int)] = {
         (5, 7, kc), (5, 7, kc + 1), (mr + 1, nr + 1, 2 * kc + 6),
         (GEMMBlocking.mc + 1, nr + 1, 3), (2, GEMMBlocking.nc + 1, 2),
         (100, 3, 20), (70, 1, kc + 1), (50, 13, 9), (3, 3 * nr + 5, kc + 3), (2 * mr, 2 * nr, 7),
+        // Last row panel of 4 or 8 rows (the narrow kernels, straight into C or via the tile).
+        (5 * mr + 4, 2 * nr, 9), (2 * mr + 8, nr + 3, kc + 2), (4, 2 * nr, 6), (8, nr, 3), (mr + 6, nr, 5),
     ]
 }()
 
