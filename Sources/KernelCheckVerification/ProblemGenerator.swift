@@ -1,5 +1,6 @@
 import KernelCheckCore
 import KernelCheckProblems
+import KernelCheckTiled
 
 /// How large the problems drawn by `ProblemGenerator` may be.
 ///
@@ -16,12 +17,19 @@ public enum GeneratorSize: String, CaseIterable, Sendable, Codable {
     public var maxMACs: Double { self == .small ? 20_000 : 2_000_000 }
     public var maxTensorElements: Int { self == .small ? 4_096 : 262_144 }
 
-    /// Sizes around typical tile sizes: 1 and small primes (remainder loops), multiples of 8
-    /// and 16 (SIMD widths) with one less and one more, and around the 6/12/32/48/64 register
-    /// tiles of packed GEMM micro-kernels (XNNPACK's "equal, less, greater, multiple" rule).
+    /// Sizes around tile sizes (XNNPACK's "equal, less, greater, multiple" rule): 1 and small
+    /// primes (remainder loops), multiples of 8 and 16 (SIMD widths) with one less and one more,
+    /// and the tiled SGEMM's own register tile `GEMMBlocking.mr × nr` (12 × 32) and its 4- and
+    /// 8-row edge kernels: mr, 2·mr, nr ± 1, and, for medium problems, the mc row block ± 1.
     public var tileEdgeSizes: [Int] {
-        let small = [1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65]
-        return self == .small ? small : small + [95, 96, 97, 127, 128, 129]
+        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        var sizes: Set<Int> = [1, 2, 3, 5, 7, 8, 15, 16, 17, 47, 48, 63, 64, 65, 4, 9]
+        for t in [mr, 2 * mr, nr] { sizes.formUnion([t - 1, t, t + 1]) }
+        if self == .medium {
+            let mc = GEMMBlocking.mc
+            sizes.formUnion([mc - 1, mc, mc + 1, 127, 128, 129])
+        }
+        return sizes.sorted()
     }
 
     /// Largest spatial size drawn for a given spatial rank (1, 2 or 3).
