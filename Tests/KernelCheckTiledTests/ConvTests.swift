@@ -231,11 +231,10 @@ func naiveChannelSums(_ t: [Float], batch: Int, channels: Int, spatial: Int) -> 
 
 // MARK: - Running the tiled kernels on arrays
 
-struct ConvRun {
+struct ConvRun: TiledLayerRun {
     let p: ConvProblem
     var tuning = ConvLoweringTuning.standard
     var threads = 1
-    var context: String { "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering) dW=\(tuning.weightGradientOrientation)" }
 
     func forward(x: [Float], w: [Float], b: [Float]?) -> [Float] {
         withGuardedOutput(p.yShape.reduce(1, *), context) { y in
@@ -277,22 +276,54 @@ struct ConvRun {
 
 /// Every direction of `p` with integer fills, against the naive loops, for every lowering variant.
 func checkConvExactly(_ p: ConvProblem, seed: UInt64) {
+    checkLayerExactly(p, seed: seed, ConvRun.self, forward: naiveConvForward(_:x:w:b:),
+                      backwardData: naiveConvBackwardData(_:dy:w:), backwardWeights: naiveConvBackwardWeights(_:x:dy:))
+}
+
+/// A tiled weighted layer (convolution or transposed convolution) under one lowering tuning
+/// and thread count, run on plain arrays with guarded outputs.
+protocol TiledLayerRun {
+    associatedtype Layer: ConvolutionGeometry
+    var p: Layer { get }
+    var tuning: ConvLoweringTuning { get }
+    var threads: Int { get }
+    init(p: Layer, tuning: ConvLoweringTuning, threads: Int)
+    func forward(x: [Float], w: [Float], b: [Float]?) -> [Float]
+    func backwardData(dy: [Float], w: [Float]) -> [Float]
+    func backwardWeights(x: [Float], dy: [Float]) -> [Float]
+    func backwardBias(dy: [Float]) -> [Float]
+}
+
+extension TiledLayerRun {
+    var context: String {
+        "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering) dW=\(tuning.weightGradientOrientation)"
+    }
+}
+
+/// The exact check both layers share: integer fills, every direction against its naive loop,
+/// every (tuning, threads) variant; the bias gradient against plain channel sums.
+func checkLayerExactly<R: TiledLayerRun>(
+    _ p: R.Layer, seed: UInt64, _ run: R.Type,
+    forward: (R.Layer, [Float], [Float], [Float]?) -> [Double],
+    backwardData: (R.Layer, [Float], [Float]) -> [Double],
+    backwardWeights: (R.Layer, [Float], [Float]) -> [Double]
+) {
     let x = filled(p.xShape.reduce(1, *), exactFill, seed: seed, role: "x")
     let w = filled(p.wShape.reduce(1, *), exactFill, seed: seed, role: "w")
     let b = p.hasBias ? filled(p.outChannels, exactFill, seed: seed, role: "b") : nil
     let dy = filled(p.yShape.reduce(1, *), exactFill, seed: seed, role: "dy")
-    let y = naiveConvForward(p, x: x, w: w, b: b)
-    let dx = naiveConvBackwardData(p, dy: dy, w: w)
-    let dw = naiveConvBackwardWeights(p, x: x, dy: dy)
+    let y = forward(p, x, w, b)
+    let dx = backwardData(p, dy, w)
+    let dw = backwardWeights(p, x, dy)
     for (tuning, threads) in loweringVariants {
-        let run = ConvRun(p: p, tuning: tuning, threads: threads)
+        let run = R(p: p, tuning: tuning, threads: threads)
         expectEqual(run.forward(x: x, w: w, b: b), y, "fwd \(run.context)")
         expectEqual(run.backwardData(dy: dy, w: w), dx, "bwd_data \(run.context)")
         expectEqual(run.backwardWeights(x: x, dy: dy), dw, "bwd_weights \(run.context)")
     }
     if p.hasBias {
         let db = naiveChannelSums(dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *))
-        expectEqual(ConvRun(p: p, threads: 2).backwardBias(dy: dy), db, "bwd_bias \(p)")
+        expectEqual(R(p: p, tuning: .standard, threads: 2).backwardBias(dy: dy), db, "bwd_bias \(p)")
     }
 }
 

@@ -72,11 +72,10 @@ func naiveConvTransposeBackwardWeights(_ p: ConvTransposeProblem, x: [Float], dy
     return dw
 }
 
-struct ConvTransposeRun {
+struct ConvTransposeRun: TiledLayerRun {
     let p: ConvTransposeProblem
     var tuning = ConvLoweringTuning.standard
     var threads = 1
-    var context: String { "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering) dW=\(tuning.weightGradientOrientation)" }
 
     func forward(x: [Float], w: [Float], b: [Float]?) -> [Float] {
         withGuardedOutput(p.yShape.reduce(1, *), context) { y in
@@ -116,23 +115,9 @@ struct ConvTransposeRun {
 }
 
 func checkConvTransposeExactly(_ p: ConvTransposeProblem, seed: UInt64) {
-    let x = filled(p.xShape.reduce(1, *), exactFill, seed: seed, role: "x")
-    let w = filled(p.wShape.reduce(1, *), exactFill, seed: seed, role: "w")
-    let b = p.hasBias ? filled(p.outChannels, exactFill, seed: seed, role: "b") : nil
-    let dy = filled(p.yShape.reduce(1, *), exactFill, seed: seed, role: "dy")
-    let y = naiveConvTransposeForward(p, x: x, w: w, b: b)
-    let dx = naiveConvTransposeBackwardData(p, dy: dy, w: w)
-    let dw = naiveConvTransposeBackwardWeights(p, x: x, dy: dy)
-    for (tuning, threads) in loweringVariants {
-        let run = ConvTransposeRun(p: p, tuning: tuning, threads: threads)
-        expectEqual(run.forward(x: x, w: w, b: b), y, "fwd \(run.context)")
-        expectEqual(run.backwardData(dy: dy, w: w), dx, "bwd_data \(run.context)")
-        expectEqual(run.backwardWeights(x: x, dy: dy), dw, "bwd_weights \(run.context)")
-    }
-    if p.hasBias {
-        let db = naiveChannelSums(dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *))
-        expectEqual(ConvTransposeRun(p: p, threads: 2).backwardBias(dy: dy), db, "bwd_bias \(p)")
-    }
+    checkLayerExactly(p, seed: seed, ConvTransposeRun.self, forward: naiveConvTransposeForward(_:x:w:b:),
+                      backwardData: naiveConvTransposeBackwardData(_:dy:w:),
+                      backwardWeights: naiveConvTransposeBackwardWeights(_:x:dy:))
 }
 
 @Suite("Tiled transposed convolution: every direction equals naive loops exactly (integer fills)")
