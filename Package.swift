@@ -36,6 +36,9 @@ let package = Package(
             pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]
         ),
+        // Reads an untrusted HDF5 file in a forked child first, so a file that crashes or
+        // hangs libhdf5 takes down the child, not the caller (HDF5ReadProbe.swift).
+        .target(name: "CHDF5Probe", dependencies: ["CHDF5"]),
         .target(name: "KernelCheckCore"),
         .target(name: "KernelCheckProblems", dependencies: ["KernelCheckCore"]),
         .target(name: "KernelCheckReference", dependencies: ["KernelCheckCore", "KernelCheckProblems"]),
@@ -44,7 +47,7 @@ let package = Package(
             dependencies: ["KernelCheckCore", "KernelCheckProblems"],
             swiftSettings: kernelSettings
         ),
-        .target(name: "KernelCheckHDF5", dependencies: ["CHDF5", "KernelCheckCore"]),
+        .target(name: "KernelCheckHDF5", dependencies: ["CHDF5", "CHDF5Probe", "KernelCheckCore"]),
         .target(
             name: "KernelCheckFixtures",
             dependencies: ["KernelCheckCore", "KernelCheckProblems", "KernelCheckHDF5"]

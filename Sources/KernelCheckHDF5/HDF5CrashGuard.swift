@@ -11,7 +11,9 @@ import Darwin
 /// inputs that make it read out of bounds (a global-heap object index stored in an attribute's
 /// data that is past the collection's object table, a SIGSEGV in `H5HG_read`). The structural
 /// problems KernelCheck can see from outside are rejected before libhdf5 opens a file
-/// (`HDF5GlobalHeapCheck`); for the rest, a tool calls `install()` once at start-up: a fatal
+/// (`HDF5GlobalHeapCheck`), and every file is read once in a child process first
+/// (`HDF5ReadProbe`), which takes such crashes in this process's stead. This guard is the last
+/// line behind both, for a crash the probe did not reproduce: a tool calls `install()` once at start-up: a fatal
 /// signal raised while a libhdf5 call runs then prints
 /// `<prefix><file>: libhdf5 crashed reading this file (signal 11); the file is corrupt`
 /// and exits with `exitCode`. A fatal signal anywhere else is left to the handler installed

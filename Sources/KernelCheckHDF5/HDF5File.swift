@@ -71,6 +71,7 @@ public final class HDF5File: @unchecked Sendable {
                     throw .cannotOpen(file: path, reason: HDF5Library.errorStackText(fallback: "file cannot be read"))
                 }
                 try checkGlobalHeap(path)
+                try HDF5ReadProbe.check(path)
                 let fapl = fileAccessProperties()
                 defer { H5Pclose(fapl) }
                 let flags = mode == .readOnly ? kc_h5f_acc_rdonly() : kc_h5f_acc_rdwr()

@@ -10,7 +10,8 @@ import KernelCheckProblems
 //                     as `String(decoding:)` does for any text read from a file);
 //   odd first byte  → the bytes are written to a scratch file and read with `FixtureFile.read`.
 // Every input must either succeed or throw the module's typed error; anything else (a trap,
-// an overflow, a crash inside libhdf5) is what libFuzzer reports. Parsed problems must also
+// an overflow, a crash inside libhdf5 that the read probe let through) is what libFuzzer
+// reports. Parsed problems must also
 // round-trip (`parse(p.description) == p`) and answer every question the CLI asks of them.
 //
 // Build and run: tools/fuzz.sh. A plain build makes the target a replayer (FuzzMain.swift).
@@ -79,8 +80,20 @@ func fixtureFileOutcome(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         return "read \(cases.count) cases"
     } catch {
         guard !error.description.isEmpty else { fatalError("empty error message") }
-        return errorClass(error)
+        return errorClass(error) + (corruptionCheck(error.description).map { " [\($0)]" } ?? "")
     }
+}
+
+/// Which safety net refused a corrupt file (`HDF5GlobalHeapCheck` or `HDF5ReadProbe`), so
+/// fuzz tallies show what each one catches; `nil` for every other error.
+func corruptionCheck(_ message: String) -> String? {
+    guard let range = message.range(of: "corrupt file: ") else { return nil }
+    let reason = message[range.upperBound...]
+    if reason.hasPrefix("global heap") { return "global-heap check" }
+    if reason.contains("libhdf5 crashed") { return "probe: libhdf5 crashed" }
+    if reason.contains("did not finish") { return "probe: libhdf5 hung" }
+    if reason.contains("more memory") { return "probe: out of memory" }
+    return "probe: " + reason.prefix(40)
 }
 
 /// `FixtureError.hdf5(HDF5Error.cannotOpen)`: the error's type and case, one level of nesting.

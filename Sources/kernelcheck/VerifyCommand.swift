@@ -60,7 +60,9 @@ struct VerifyCommand: ParsableCommand {
         } else {
             let worst = outcomes.compactMap { $0.comparison?.boundUtilization }.filter(\.isFinite).max() ?? 0
             print(String(format: "%d files, %d checks, worst bound utilization %.3g, %d mistrusted", paths.count, outcomes.count, worst, mistrusted))
-            print("\(passed) passed, \(failed) failed, \(skipped) skipped")
+            // An unreadable file is never summarized as a clean run.
+            print("\(passed) passed, \(failed) failed, \(skipped) skipped"
+                  + (problems.isEmpty ? "" : ", \(problems.count) unreadable file\(problems.count == 1 ? "" : "s") (exit 2)"))
         }
         if !problems.isEmpty {
             for p in problems { FileHandleOutput.standardError("kernelcheck: error: \(p)") }

@@ -57,6 +57,24 @@ import KernelCheckProblems
         #expect(error?.description.contains(path) == true, "\(String(describing: error))")
     }
 
+    /// Files that crashed libhdf5 (SIGSEGV) or made it allocate ≈ 10 GB when fuzzing found
+    /// them, read here in this process: each is a typed error (the read probe met the crash in
+    /// a child process), and the test run survives.
+    @Test(arguments: ["hdf5-local-heap-symbol-table-segv", "hdf5-vlen-heap-index-segv", "hdf5-vlen-length-memory-blowup"])
+    func filesThatCrashedLibHDF5AreTypedErrorsInProcess(_ name: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let input = try Data(contentsOf: root.appendingPathComponent("tools/fuzz-regressions/" + name))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(name)-\(UUID().uuidString).h5").path
+        #expect(FileManager.default.createFile(atPath: path, contents: input.dropFirst()))   // byte 0: fuzz mode
+        defer { unlink(path) }
+        let error = #expect(throws: FixtureError.self) { try FixtureFile.read(path) }
+        guard case .hdf5(.cannotOpen(let file, let reason))? = error else {
+            Issue.record("\(String(describing: error))")
+            return
+        }
+        #expect(file == path && reason.hasPrefix("corrupt file: "), "\(reason)")
+    }
+
     @Test func unknownSchemaVersionNamesTheGroup() throws {
         let path = try Self.makeFile { try $0.setAttribute("schema_version", .int(7), on: "/" + Self.group) }
         defer { unlink(path) }
