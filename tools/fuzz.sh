@@ -83,8 +83,11 @@ for mode in problem hdf5; do
     set +e
     # SWIFT_BACKTRACE=enable=no: Swift's backtracer would catch the trap before libFuzzer
     # writes the crash input.
-    # The probe's own timeout (5 s) stays under libFuzzer's per-input -timeout (10 s).
-    SWIFT_BACKTRACE=enable=no KERNELCHECK_HDF5_PROBE_TIMEOUT=5 KERNELCHECK_FUZZ_TMP="$PWD/$work/tmp" "$binary" "$work/corpus-$mode" "$work/seeds-$mode" \
+    # The probe's own timeout (5 s) stays under libFuzzer's per-input -timeout (10 s), and the
+    # memory budget (1 GiB: what a corrupt file may make the reader allocate) under its
+    # -rss_limit_mb (4 GiB); with the default 4 GiB budget, a file whose corrupt string length
+    # claims 4 GB is within budget, gets read, and trips libFuzzer's RSS limit.
+    SWIFT_BACKTRACE=enable=no KERNELCHECK_HDF5_PROBE_TIMEOUT=5 KERNELCHECK_MEMORY_BUDGET=1G KERNELCHECK_FUZZ_TMP="$PWD/$work/tmp" "$binary" "$work/corpus-$mode" "$work/seeds-$mode" \
         "${flags[@]}" > "$log" 2>&1
     rc=$?
     set -e
@@ -95,7 +98,7 @@ for mode in problem hdf5; do
     for a in "$art"/*; do
         [ -e "$a" ] || continue
         code=0
-        out=$(SWIFT_BACKTRACE=enable=no KERNELCHECK_FUZZ_TMP="$PWD/$work/tmp" timeout 20 .build/debug/kernelcheck-fuzz "$a" 2>&1) || code=$?
+        out=$(SWIFT_BACKTRACE=enable=no KERNELCHECK_MEMORY_BUDGET=1G KERNELCHECK_FUZZ_TMP="$PWD/$work/tmp" timeout 20 .build/debug/kernelcheck-fuzz "$a" 2>&1) || code=$?
         if [ $code -eq 124 ]; then hangs=$((hangs + 1)); echo "  HANG   $a"
         elif [ $code -ne 0 ]; then bugs=$((bugs + 1)); echo "  CRASH (replay exit $code)  $a"; echo "$out" | tail -5
         else bugs=$((bugs + 1)); echo "  ARTIFACT that replays cleanly (a libFuzzer timeout or OOM?)  $a"
@@ -104,7 +107,7 @@ for mode in problem hdf5; do
     echo "mode=$mode libfuzzer_exit=$rc wall=$((end - start))s executions=${execs:-?} corpus=$(ls "$work/corpus-$mode" | wc -l) artifacts=$artifacts hangs=$hangs crashes=$bugs"
     # What the HDF5 inputs came to: the replayer's outcome classes over the final corpus.
     if [ "$mode" = hdf5 ]; then
-        find "$work/corpus-hdf5" -type f | head -2000 | xargs -r env KERNELCHECK_FUZZ_TMP="$PWD/$work/tmp" .build/debug/kernelcheck-fuzz 2>/dev/null |
+        find "$work/corpus-hdf5" -type f | head -2000 | xargs -r env KERNELCHECK_MEMORY_BUDGET=1G KERNELCHECK_FUZZ_TMP="$PWD/$work/tmp" .build/debug/kernelcheck-fuzz 2>/dev/null |
             cut -f1 | sed 's/^read [0-9]* cases/read/' | sort | uniq -c | sort -rn | head -20
     fi
     [ "$rc" -eq 0 ] && [ "$artifacts" -eq 0 ] || status=1

@@ -37,6 +37,7 @@ public enum HDF5ReadProbe {
         /// libhdf5 reported an error the caller will meet (and report) itself.
         case libraryError(String)
         case outOfMemory(String)
+        /// The child died from `signal`, or (0) a sanitizer stopped it at a memory error.
         case crashed(signal: Int32)
         case timedOut(seconds: Double)
         case unexpectedExit(status: Int32, message: String)
@@ -51,6 +52,8 @@ public enum HDF5ReadProbe {
             case .outOfMemory(let message):
                 return "reading it needs more memory than the budget allows (a corrupt length?)"
                     + (message.isEmpty ? "" : ": \(message)")
+            case .crashed(let signal) where signal == 0:
+                return "libhdf5 crashed reading it (a memory error, stopped by the sanitizer) in a probe process"
             case .crashed(let signal):
                 return "libhdf5 crashed reading it (signal \(signal), \(signalName(signal))) in a probe process"
             case .timedOut(let seconds):

@@ -88,8 +88,8 @@ import KernelCheckHDF5
     @Test(arguments: [
         ("hdf5-global-heap-object-overrun-segv", "global heap collection"),
         ("hdf5-global-heap-zero-free-space-hang", "free-space object"),
-        ("hdf5-vlen-heap-index-segv", "libhdf5 crashed reading it (signal"),
-        ("hdf5-local-heap-symbol-table-segv", "libhdf5 crashed reading it (signal"),
+        ("hdf5-vlen-heap-index-segv", "libhdf5 crashed reading it ("),
+        ("hdf5-local-heap-symbol-table-segv", "libhdf5 crashed reading it ("),
         // A huge stored string length: unchecked, libhdf5 allocates and clears ≈ 10 GB (about
         // 15 s) and then reads garbage; under the probe's address-space cap malloc fails at once.
         ("hdf5-vlen-length-memory-blowup", "memory allocation failed"),

@@ -12,7 +12,8 @@ typedef enum {
     /// libhdf5 failed to allocate memory under the child's address-space cap: a corrupt
     /// length (a variable-length string claiming gigabytes).
     KC_PROBE_OUT_OF_MEMORY = 2,
-    /// The child died from a signal (`detail`: its number) — libhdf5 crashed.
+    /// The child died from a signal (`detail`: its number) — libhdf5 crashed — or, under a
+    /// sanitizer, the sanitizer stopped it at a memory error (`detail` 0).
     KC_PROBE_CRASHED = 3,
     /// The child did not finish within the timeout and was killed — libhdf5 looped.
     KC_PROBE_TIMED_OUT = 4,
