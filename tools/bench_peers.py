@@ -109,9 +109,18 @@ def bench_numpy(args, threads):
     for n in args.matmul_sizes:
         a = rng.uniform(-1, 1, (n, n)).astype(np.float32)
         b = rng.uniform(-1, 1, (n, n)).astype(np.float32)
-        c = np.empty((n, n), dtype=np.float32)
-        seconds = time_runs(lambda: np.matmul(a, b, out=c), args.runs, args.warmup)
-        emit("numpy", np.__version__, "matmul", "fwd", matmul_problem(n), threads, seconds, 2.0 * n ** 3)
+        dc = rng.uniform(-1, 1, (n, n)).astype(np.float32)
+        out = np.empty((n, n), dtype=np.float32)
+        # The transposed operands are views (b.T, a.T): numpy hands OpenBLAS the transpose
+        # flag, no copy, so each direction is the one sgemm call a backward pass makes.
+        calls = {
+            "fwd": lambda: np.matmul(a, b, out=out),
+            "bwd_data": lambda: np.matmul(dc, b.T, out=out),     # dA = dC · Bᵀ
+            "bwd_weights": lambda: np.matmul(a.T, dc, out=out),  # dB = Aᵀ · dC
+        }
+        for direction in args.directions:
+            seconds = time_runs(calls[direction], args.runs, args.warmup)
+            emit("numpy", np.__version__, "matmul", direction, matmul_problem(n), threads, seconds, 2.0 * n ** 3)
 
 
 def bench_torch(args, threads):
@@ -127,10 +136,17 @@ def bench_torch(args, threads):
     with torch.no_grad():
         if "matmul" in args.only:
             for n in args.matmul_sizes:
-                a, b = uniform(n, n), uniform(n, n)
+                a, b, dc = uniform(n, n), uniform(n, n), uniform(n, n)
                 c = torch.empty(n, n)
-                seconds = time_runs(lambda: torch.matmul(a, b, out=c), args.runs, args.warmup)
-                emit("torch", version, "matmul", "fwd", matmul_problem(n), threads, seconds, 2.0 * n ** 3)
+                # What autograd's mm backward calls: dA = dC · Bᵀ, dB = Aᵀ · dC (strided views).
+                calls = {
+                    "fwd": lambda: torch.matmul(a, b, out=c),
+                    "bwd_data": lambda: torch.matmul(dc, b.t(), out=c),
+                    "bwd_weights": lambda: torch.matmul(a.t(), dc, out=c),
+                }
+                for direction in args.directions:
+                    seconds = time_runs(calls[direction], args.runs, args.warmup)
+                    emit("torch", version, "matmul", direction, matmul_problem(n), threads, seconds, 2.0 * n ** 3)
 
         # aten.convolution_backward computes one gradient at a time through output_mask,
         # which is what the direction-specific timings need (no autograd graph involved).
@@ -200,7 +216,7 @@ def main():
     parser.add_argument("--only", type=csv(str, FAMILIES), default=FAMILIES, help="op families: matmul,conv2d,convt2d")
     parser.add_argument("--frameworks", type=csv(str, FRAMEWORKS), default=FRAMEWORKS, help="numpy,torch")
     parser.add_argument("--directions", type=csv(str, DIRECTIONS), default=DIRECTIONS,
-                        help="convolution directions: fwd,bwd_data,bwd_weights")
+                        help="directions: fwd,bwd_data,bwd_weights (matmul: bwd_data = dC·Bᵀ, bwd_weights = Aᵀ·dC)")
     parser.add_argument("--matmul-sizes", type=csv(int), default=MATMUL_SIZES, help="square matmul sizes")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

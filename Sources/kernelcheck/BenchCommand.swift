@@ -98,7 +98,7 @@ struct BenchReport: Codable {
             let reference = records.first { $0.implementation == "reference" && $0.label == r.label && $0.direction == r.direction }
             let torch = peers.first { $0.framework == "torch" && $0.problem == r.problem && $0.direction == r.direction.rawValue && $0.threads == r.threads }
             // numpy measures the forward GEMM; a matmul backward pass is a GEMM of the same size.
-            let numpy = peers.first { $0.framework == "numpy" && $0.problem == r.problem && $0.threads == r.threads }
+            let numpy = peers.first { $0.framework == "numpy" && $0.problem == r.problem && $0.direction == r.direction.rawValue && $0.threads == r.threads }
             let forward = tiled.first { $0.label == r.label && $0.direction == .fwd && $0.threads == r.threads }
             let vsForward = r.direction == .fwd ? "" : ratio(r.gflops, forward?.gflops)
             lines.append("| \(r.label) | \(r.direction.rawValue) | \(r.threads) | \(fmt(r.gflops)) | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(fmt(torch?.gflops)) | \(fmt(numpy?.gflops)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) |")
