@@ -3,7 +3,8 @@
 # checks that every fixture file is still either byte-identical to the original or a complete
 # new version (reads, verifies against the reference, holds every manifest case of its
 # family), and that the temporary files an interrupted run leaves behind are ignored by
-# `verify` and by the next `regenerate`.
+# `verify` and by the next `regenerate`. Then kills `kernelcheck nightly` near the end of its
+# run, where it writes its reports: each report file must be the previous one or complete.
 #
 #   tools/kill_during_write_test.sh [ROUNDS] [SEED]     (defaults 6, 1)
 #
@@ -76,4 +77,44 @@ leftovers=$(ls -A "$root/fixtures" | grep -c -E '^\..*\.h5\.tmp-')
 "$kc" verify --impl reference > "$root/verify.log" 2>&1; verify_rc=$?
 echo "final regenerate after $rounds kills: exit $final_rc; then verify of the directory: exit $verify_rc; leftover temp files still present: $leftovers"
 [ $final_rc -eq 0 ] && [ $verify_rc -eq 0 ] || failures=$((failures + 1))
-if [ $failures -eq 0 ]; then echo "PASS: no file lost or half-written in $rounds kills"; else echo "FAIL: $failures round(s) failed"; exit 1; fi
+
+# Part 2: the nightly run. A first run writes report.json/.md/.html into one directory; each
+# round starts another run into the same directory and kills it near its end, where it writes
+# (the kills are spread over 80–105 % of an uninterrupted run). Every report file must then be
+# the previous run's bytes or a complete new file, and report.json must still be readable.
+night=$root/night
+nightly() { "$kc" nightly --out "$night" --phase fixtures --phase sweep --cases 400 --medium-cases 0 --budget 120s --seed "$1"; }
+start=$(date +%s%N)
+nightly 1 > "$root/night.log" 2>&1; rc=$?
+night_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ $rc -le 1 ] && [ -s "$night/report.json" ] || { echo "FAIL: an uninterrupted nightly run failed (exit $rc):"; tail -5 "$root/night.log"; exit 1; }
+echo "one uninterrupted nightly run: ${night_ms} ms"
+complete() {   # complete FILE: a whole report file of its kind
+    case $1 in
+        *.json) python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if "schemaVersion" in d or "schema_version" in d else 1)' "$1" ;;
+        *.html) [ "$(tail -c 8 "$1")" = "</html>" ] || [ "$(tail -c 9 "$1" | tr -d '\n')" = "</html>" ] ;;
+        *.md) [ -s "$1" ] && [ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ] ;;
+    esac
+}
+for round in $(seq 1 "$rounds"); do
+    for f in "$night"/report.*; do cp "$f" "$root/before.$(basename "$f")"; done
+    delay_ms=$(( night_ms * 80 / 100 + RANDOM % (night_ms * 25 / 100 + 1) ))
+    nightly $((round + 1)) > "$root/night-round.log" 2>&1 &
+    pid=$!
+    sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+    kill -KILL "$pid" 2>/dev/null && killed=killed || killed="finished before the kill"
+    wait "$pid" 2>/dev/null
+    states=""; bad=0
+    for f in "$night"/report.json "$night"/report.md "$night"/report.html; do
+        name=$(basename "$f")
+        if cmp -s "$f" "$root/before.$name"; then states="$states $name=previous"
+        elif complete "$f"; then states="$states $name=new"
+        else states="$states $name=BROKEN"; bad=$((bad + 1)); fi
+    done
+    "$kc" report diff "$night/report.json" "$night/report.json" > /dev/null 2>&1; diff_rc=$?
+    leftovers=$(ls -A "$night" | grep -c -E '\.tmp-')
+    echo "nightly round $round: $killed after ${delay_ms} ms;$states; report.json readable: $([ $diff_rc -le 1 ] && echo yes || echo "NO (exit $diff_rc)"); leftover temp files: $leftovers"
+    [ $bad -eq 0 ] && [ $diff_rc -le 1 ] || failures=$((failures + 1))
+done
+
+if [ $failures -eq 0 ]; then echo "PASS: no file lost or half-written in $rounds + $rounds kills"; else echo "FAIL: $failures round(s) failed"; exit 1; fi

@@ -70,6 +70,16 @@ public enum AtomicFile {
             try? FileManager.default.removeItem(at: temporary)
             throw .cannotWrite(path: path, reason: error.localizedDescription)
         }
+        // On disk before the rename publishes it, so a crash of the machine (not only of the
+        // process) cannot leave an empty file under the report's name.
+        let descriptor = open(temporary.path, O_RDONLY)
+        guard descriptor >= 0, fsync(descriptor) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if descriptor >= 0 { close(descriptor) }
+            try? FileManager.default.removeItem(at: temporary)
+            throw .cannotWrite(path: path, reason: "fsync of \(temporary.path): \(reason)")
+        }
+        close(descriptor)
         if rename(temporary.path, url.path) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temporary)
