@@ -2,8 +2,6 @@
 // that the hot loop walks memory contiguously (and edge panels are zero-padded to full
 // tiles: padded products are 0·x, added to accumulators whose values are then discarded).
 
-import CKernelSupport
-
 extension Tiled {
     /// Packs `op(A)[rows0 ..< rows0+rowCount, cols0 ..< cols0+colCount]` into micro-panels of
     /// `mr` rows: panel `q` holds, for each k step `p`, the `mr` values
@@ -18,15 +16,7 @@ extension Tiled {
             // stream, not 512 rows of 48 bytes per panel) and deal it out 12 values per panel.
             let fullPanels = rowCount / mr, tail = rowCount - fullPanels * mr
             var src = a.base + (cols0 * a.ld + rows0)
-            let ahead = 4 * a.ld
             for p in 0..<kc {
-                // Stored rows are `lda` apart: fetch the row 4 steps ahead.
-                var line = 0
-                while line < rowCount {
-                    kc_prefetch_read(src + (ahead + line))
-                    line += 16
-                }
-                kc_prefetch_read(src + (ahead + rowCount - 1))
                 var out = dst + p * mr
                 var s = src
                 for _ in 0..<fullPanels {
@@ -97,11 +87,7 @@ extension Tiled {
                 // op(B)[p, j] = B[p, j]: each k step is a contiguous run of `width` values.
                 var src = b.base + (rows0 * b.ld + cols0 + jr)
                 if width == nr {
-                    // Rows are `ldb` apart (a new page each on wide B): fetch 8 rows ahead.
-                    let ahead = 8 * b.ld
                     for p in 0..<kc {
-                        kc_prefetch_read(src + ahead)
-                        kc_prefetch_read(src + (ahead + nr - 1))
                         copy32(from: src, to: panel + p * nr)
                         src += b.ld
                     }
