@@ -40,11 +40,13 @@ let package = Package(
         // hangs libhdf5 takes down the child, not the caller (HDF5ReadProbe.swift).
         .target(name: "CHDF5Probe", dependencies: ["CHDF5"]),
         .target(name: "KernelCheckCore"),
+        // Prefetch hints for the tiled GEMM (static inline C, inlined into Swift callers).
+        .target(name: "CKernelSupport"),
         .target(name: "KernelCheckProblems", dependencies: ["KernelCheckCore"]),
         .target(name: "KernelCheckReference", dependencies: ["KernelCheckCore", "KernelCheckProblems"]),
         .target(
             name: "KernelCheckTiled",
-            dependencies: ["KernelCheckCore", "KernelCheckProblems"],
+            dependencies: ["KernelCheckCore", "KernelCheckProblems", "CKernelSupport"],
             swiftSettings: kernelSettings
         ),
         .target(name: "KernelCheckHDF5", dependencies: ["CHDF5", "CHDF5Probe", "KernelCheckCore"]),

@@ -1,6 +1,8 @@
 // The register tile of the tiled SGEMM, written out by hand: no arrays or loops over
 // accumulators, so that the compiler keeps all of them in zmm registers.
 
+import CKernelSupport
+
 extension Tiled {
     /// The 12×32 register tile: `C[0..<12, 0..<32] = (loadC ? C : 0) + Σ_p Ã[·, p]·B̃[p, ·]`
     /// over `kc` steps p.
@@ -29,10 +31,19 @@ extension Tiled {
         var c9_0 = SIMD16<Float>(); var c9_1 = SIMD16<Float>()
         var c10_0 = SIMD16<Float>(); var c10_1 = SIMD16<Float>()
         var c11_0 = SIMD16<Float>(); var c11_1 = SIMD16<Float>()
+        // The C tile is read and written after the k loop; on large problems its lines are
+        // out of cache. Ask for them now so the misses overlap the FMAs. A 128-byte row
+        // touches 3 cache lines when C is not 64-byte aligned (Swift arrays are 16-aligned).
+        // The k loop streams more than L1 holds, so the lines are asked for again 64 steps
+        // before the end (a hit in L2 then, moved back to L1 in time for the stores).
+        prefetchTile(c, ldc: ldc)
         var ap = a
         var bp = UnsafeRawPointer(b)
         let bStrideBytes = bStride &* 4
-        for _ in 0..<kc {
+        let late = 64
+        for phase in 0..<2 {
+          if phase == 1 { prefetchTile(c, ldc: ldc) }
+          for _ in 0..<(phase == 0 ? max(0, kc &- late) : min(kc, late)) {
             let b0 = bp.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
             let b1 = bp.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
             let a0 = ap[0]
@@ -61,6 +72,7 @@ extension Tiled {
             c11_0 = c11_0.addingProduct(a11, b0); c11_1 = c11_1.addingProduct(a11, b1)
             ap += 12
             bp += bStrideBytes
+          }
         }
         var row = c
         store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
@@ -75,6 +87,19 @@ extension Tiled {
         store(c9_0, row + 0, adding: loadC); store(c9_1, row + 16, adding: loadC); row += ldc
         store(c10_0, row + 0, adding: loadC); store(c10_1, row + 16, adding: loadC); row += ldc
         store(c11_0, row + 0, adding: loadC); store(c11_1, row + 16, adding: loadC)
+    }
+
+    /// Prefetches (for writing) the 12 rows of 32 floats of a C tile: 3 lines per row,
+    /// since a row that is not 64-byte aligned touches three.
+    @inline(__always)
+    static func prefetchTile(_ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        var pf = UnsafeRawPointer(c)
+        for _ in 0..<12 {
+            kc_prefetch_write(pf)
+            kc_prefetch_write(pf + 64)
+            kc_prefetch_write(pf + 127)
+            pf += ldc &* 4
+        }
     }
 
     /// `*p = v` or `*p += v` for 16 consecutive floats (unaligned).

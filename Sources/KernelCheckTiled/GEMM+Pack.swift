@@ -10,25 +10,46 @@ extension Tiled {
                       columns cols0: Int, count colCount: Int, into dst: UnsafeMutablePointer<Float>) {
         let mr = GEMMBlocking.mr
         let kc = colCount
+        if a.transposed {
+            // op(A)[i, p] = A[p, i]: stored row p holds the `rowCount` values of k step p for
+            // every panel. Read it contiguously once (hardware prefetchers follow one long
+            // stream, not 512 rows of 48 bytes per panel) and deal it out 12 values per panel.
+            let fullPanels = rowCount / mr, tail = rowCount - fullPanels * mr
+            var src = a.base + (cols0 * a.ld + rows0)
+            for p in 0..<kc {
+                var out = dst + p * mr
+                var s = src
+                for _ in 0..<fullPanels {
+                    copy12(from: s, to: out)
+                    s += mr
+                    out += mr * kc
+                }
+                if tail > 0 {
+                    for r in 0..<tail { out[r] = s[r] }
+                    for r in tail..<mr { out[r] = 0 }
+                }
+                src += a.ld
+            }
+            return
+        }
         for ir in stride(from: 0, to: rowCount, by: mr) {
             let height = min(mr, rowCount - ir)
             let panel = dst + ir * kc
-            if a.transposed {
-                // op(A)[i, p] = A[p, i]: each k step is a contiguous run of `height` values.
-                var src = a.base + (cols0 * a.ld + rows0 + ir)
-                for p in 0..<kc {
-                    let out = panel + p * mr
-                    out.update(from: src, count: height)
-                    if height < mr { (out + height).update(repeating: 0, count: mr - height) }
-                    src += a.ld
+            // op(A)[i, p] = A[i, p]: read rows contiguously, write with stride mr.
+            var done = 0
+            if height == mr {
+                // 16 k steps at a time through one 16×16 register transpose.
+                let src = a.base + ((rows0 + ir) * a.ld + cols0)
+                while done + 16 <= kc {
+                    transpose12Rows(src + done, ld: a.ld, into: panel + done * mr)
+                    done += 16
                 }
-            } else {
-                // op(A)[i, p] = A[i, p]: read rows contiguously, write with stride mr.
-                transposeRows(a.base + ((rows0 + ir) * a.ld + cols0), ld: a.ld, rows: height,
-                              length: kc, into: panel, stride: mr)
-                if height < mr {
-                    for p in 0..<kc { (panel + p * mr + height).update(repeating: 0, count: mr - height) }
-                }
+                if done == kc { continue }
+            }
+            transposeRows(a.base + ((rows0 + ir) * a.ld + cols0 + done), ld: a.ld, rows: height,
+                          length: kc - done, into: panel + done * mr, stride: mr)
+            if height < mr {
+                for p in 0..<kc { (panel + p * mr + height).update(repeating: 0, count: mr - height) }
             }
         }
     }
@@ -45,8 +66,20 @@ extension Tiled {
             let panel = dst + jr * kc
             if b.transposed {
                 // op(B)[p, j] = B[j, p]: read stored rows contiguously, write with stride nr.
-                transposeRows(b.base + ((cols0 + jr) * b.ld + rows0), ld: b.ld, rows: width,
-                              length: kc, into: panel, stride: nr)
+                let src = b.base + ((cols0 + jr) * b.ld + rows0)
+                var done = 0
+                if width == nr {
+                    // 16 k steps × 16 columns at a time through 16×16 register transposes.
+                    while done + 16 <= kc {
+                        transpose16Rows(src + done, ld: b.ld, into: panel + done * nr, stride: nr)
+                        transpose16Rows(src + (16 * b.ld + done), ld: b.ld, into: panel + (done * nr + 16), stride: nr)
+                        done += 16
+                    }
+                }
+                if done < kc {
+                    transposeRows(src + done, ld: b.ld, rows: width,
+                                  length: kc - done, into: panel + done * nr, stride: nr)
+                }
                 if width < nr {
                     for p in 0..<kc { (panel + p * nr + width).update(repeating: 0, count: nr - width) }
                 }
@@ -111,6 +144,14 @@ extension Tiled {
     @inline(__always)
     static func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+
+    /// Copies 12 floats with an 8- and a 4-wide vector move (never reads past the 12).
+    @inline(__always)
+    static func copy12(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>) {
+        let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+        d.storeBytes(of: s.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self), toByteOffset: 32, as: SIMD4<Float>.self)
     }
 
     /// Copies 32 floats with two 64-byte vector moves.

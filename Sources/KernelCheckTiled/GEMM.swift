@@ -81,6 +81,11 @@ extension Tiled {
         let requested = resolveThreads(threads)
         let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k)
         let small = !work.overflow && work.partialValue < sgemmParallelThreshold
+        if !small && prefersSharedB(rows: rows, columns: columns, threads: requested) {
+            sgemmSharedB(m: rows, n: columns, k: k, a: opA, b: opB, c: out, accumulate: accumulate,
+                         threads: requested)
+            return
+        }
         let split = GEMMSplit(m: rows, n: columns, threads: small ? 1 : requested)
 
         parallelFor(split.count) { part in

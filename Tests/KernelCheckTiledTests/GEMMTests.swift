@@ -186,6 +186,33 @@ struct SGEMMTests {
         }
     }
 
+    @Test("large C (threads share one packed B block): bit-identical for any thread count, exact on integers",
+          arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func sharedPackedB(transA: Bool, transB: Bool) {
+        // Rows and columns large enough for the shared-B path, with edge tiles in both,
+        // more than one nc block of columns and two K blocks.
+        let big = GEMMCase(transA: transA, transB: transB, m: 4 * GEMMBlocking.mc + 13,
+                           n: GEMMBlocking.nc + 45, k: GEMMBlocking.kc + 44, padA: 1, padB: 2, padC: 3,
+                           accumulate: true)
+        #expect(Tiled.prefersSharedB(rows: big.m, columns: big.n, threads: 2))
+        let (a, b, c0) = gemmInputs(big, seed: 91, integer: false)
+        var reference = c0
+        big.tiled(a: a, b: b, c: &reference, threads: 1)
+        for threads in [2, 3] {
+            var c = c0
+            big.tiled(a: a, b: b, c: &c, threads: threads)
+            #expect(mismatch(c, reference, bitwise: true) == nil, "\(big) threads=\(threads)")
+        }
+        let small = GEMMCase(transA: transA, transB: transB, m: 4 * GEMMBlocking.mc + 1,
+                             n: 16 * GEMMBlocking.nr + 1, k: 45, padA: 2, padB: 1, padC: 1)
+        #expect(Tiled.prefersSharedB(rows: small.m, columns: small.n, threads: 2))
+        let (ia, ib, ic) = gemmInputs(small, seed: 92, integer: true)
+        var expected = ic, actual = ic
+        small.naive(a: ia, b: ib, c: &expected)
+        small.tiled(a: ia, b: ib, c: &actual, threads: 2)
+        #expect(mismatch(actual, expected) == nil, "\(small)")
+    }
+
     @Test("real-valued inputs: error within the forward bound γ_K·(|A|·|B|) of a Float64 product")
     func realValuedWithinForwardBound() {
         let g = GEMMCase(transA: false, transB: true, m: 29, n: 45, k: 600)
