@@ -1,14 +1,25 @@
 import KernelCheckCore
 
-/// Timing of one benchmarked kernel: median over `runs` timed calls after `warmup` untimed ones.
+/// Timing of one benchmarked kernel: the median over `runs` timed samples (each the mean of
+/// `callsPerRun` back-to-back calls) after an untimed warm-up.
 public struct BenchmarkTiming: Sendable, CustomStringConvertible {
     /// What was timed, e.g. `sgemm 1024x1024x1024 nn`.
     public var name: String
     public var threads: Int
-    /// Every timed run, in seconds, in the order they ran.
+    /// Seconds per call of every timed sample, in the order they ran.
     public var seconds: [Double]
+    /// Calls per timed sample (enough for a sample to last ≥ 20 ms).
+    public var callsPerRun: Int = 1
     /// Floating-point operations of one call (a multiply-add counts 2).
     public var flops: Double
+
+    public init(name: String, threads: Int, seconds: [Double], flops: Double, callsPerRun: Int = 1) {
+        self.name = name
+        self.threads = threads
+        self.seconds = seconds
+        self.flops = flops
+        self.callsPerRun = callsPerRun
+    }
 
     public var medianSeconds: Double {
         let s = seconds.sorted()
@@ -21,7 +32,7 @@ public struct BenchmarkTiming: Sendable, CustomStringConvertible {
 
     public var description: String {
         let ms = medianSeconds * 1e3
-        return "\(name) threads=\(threads): median \(ms.formatted3) ms, \(gflops.formatted3) GFLOP/s (\(seconds.count) runs)"
+        return "\(name) threads=\(threads): median \(ms.formatted3) ms, \(gflops.formatted3) GFLOP/s (\(seconds.count) runs × \(callsPerRun) calls)"
     }
 }
 
@@ -33,17 +44,36 @@ extension Double {
 }
 
 extension Tiled {
-    /// Times `body`: `warmup` untimed calls, then `runs` timed ones (monotonic clock).
+    /// Times `body` (monotonic clock): untimed warm-up calls — at least `warmup` of them and
+    /// at least 0.1 s — then `runs` timed samples, each of as many back-to-back calls as make it
+    /// last at least `minimumSampleSeconds`; a sample's time is divided by its call count.
+    ///
+    /// Why repeat calls: a 256³ GEMM takes ≈ 80 µs at two threads, about a thread wake-up or
+    /// a scheduler tick; timed alone, such a call measures whether the pool's worker happened
+    /// to be awake (samples swung 0.55–1.25× between runs). Long samples time the kernel.
+    /// `tools/bench_peers.py` times the peers by the same rule.
     public static func benchmark(name: String, threads: Int, flops: Double, runs: Int = 5, warmup: Int = 1,
-                                 _ body: () -> Void) -> BenchmarkTiming {
-        for _ in 0..<max(0, warmup) { body() }
+                                 minimumSampleSeconds: Double = 0.02, _ body: () -> Void) -> BenchmarkTiming {
         let clock = ContinuousClock()
-        var seconds: [Double] = []
-        for _ in 0..<max(1, runs) {
-            let elapsed = clock.measure(body)
-            seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        func seconds(_ d: Duration) -> Double {
+            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
-        return BenchmarkTiming(name: name, threads: threads, seconds: seconds, flops: flops)
+        var warmCalls = 0
+        let warmStart = clock.now
+        var warmSeconds = 0.0
+        repeat {
+            body()
+            warmCalls += 1
+            warmSeconds = seconds(clock.now - warmStart)
+        } while warmCalls < max(1, warmup) || warmSeconds < 0.1
+        let perCall = warmSeconds / Double(warmCalls)
+        let repetitions = perCall > 0 ? max(1, Int((minimumSampleSeconds / perCall).rounded(.up))) : 1
+        var samples: [Double] = []
+        for _ in 0..<max(1, runs) {
+            let elapsed = clock.measure { for _ in 0..<repetitions { body() } }
+            samples.append(seconds(elapsed) / Double(repetitions))
+        }
+        return BenchmarkTiming(name: name, threads: threads, seconds: samples, flops: flops, callsPerRun: repetitions)
     }
 
     /// Benchmarks `sgemm` on `m×k · k×n` with seeded uniform(−1, 1) inputs (`C` overwritten).

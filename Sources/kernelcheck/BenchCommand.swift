@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Comma-separated thread counts (0 = all cores).")
     var threads: String = "1,0"
 
-    @Option(help: "Timed runs per measurement (the median is reported).")
+    @Option(help: "Timed samples per measurement, each ≥ 20 ms of back-to-back calls after a ≥ 0.1 s warm-up (the median is reported).")
     var runs: Int = 5
 
     @Option(help: "Only layers whose label or problem contains this text.")
