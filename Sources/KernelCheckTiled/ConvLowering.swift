@@ -31,6 +31,12 @@ struct ConvLoweringTuning: Sendable {
     /// `dW[g] = dY · colᵀ`: `automatic` picks the orientation whose GEMM output fills
     /// SGEMM's 12 × 32 register tile better (32 output channels × 75 rows: 69 % vs 89 %).
     var weightGradientOrientation = Orientation.automatic
+    /// The direct forward (`ConvLowering+Direct.swift`, no im2col) where it applies and at
+    /// least `directMinimumEfficiency` of its register-tile lanes are real output pixels;
+    /// `directWeightBudget` floats of packed weights are reused across a pass over the pixels.
+    var direct = true
+    var directMinimumEfficiency = 0.8
+    var directWeightBudget = 1 << 16
 
     enum Orientation: Sendable { case automatic, direct, transposed }
 
@@ -188,6 +194,10 @@ struct ConvLowering {
         guard batch > 0, channelsOut > 0, p > 0 else { return }
         if usesDual && k > 0 {
             forwardDual(input: x, weights: w, bias: bias, output: y, threads: threads)
+            return
+        }
+        if k > 0, let plan = directPlan {
+            forwardDirect(plan, input: x, weights: w, bias: bias, output: y, threads: threads)
             return
         }
         if let bias {

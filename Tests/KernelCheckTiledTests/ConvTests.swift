@@ -83,7 +83,16 @@ let realFill = Fill.uniform(low: -1, high: 1)
 /// cutting output lines, K split into slabs (a split forward reduction, backward-data row
 /// slabs, backward-weights column slabs), image chunks with partial dW.
 let tinyTuning = ConvLoweringTuning(columnBudget: 12, minimumColumnBlock: 3, minimumSlabRows: 2,
-                                    reductionItemsTarget: 8, itemsPerThread: 2)
+                                    reductionItemsTarget: 8, itemsPerThread: 2, direct: false)
+
+/// The direct forward (no im2col) on every shape it can take, however few of its lanes are
+/// useful, with one 12-row weight panel per pass over the pixels.
+let directTuning: ConvLoweringTuning = {
+    var t = ConvLoweringTuning.standard
+    t.directMinimumEfficiency = 0
+    t.directWeightBudget = 1
+    return t
+}()
 
 /// The dual lowering (buffer over input positions, for few output channels), forced.
 let dualTuning: ConvLoweringTuning = {
@@ -96,6 +105,7 @@ let dualTuning: ConvLoweringTuning = {
 let im2colTuning: ConvLoweringTuning = {
     var t = ConvLoweringTuning.standard
     t.lowering = .im2col
+    t.direct = false
     return t
 }()
 
@@ -109,7 +119,7 @@ let transposedTuning: ConvLoweringTuning = {
 /// The (tuning, threads) combinations every exact test runs.
 let loweringVariants: [(ConvLoweringTuning, Int)] = [
     (.standard, 1), (im2colTuning, 2), (tinyTuning, 2), (tinyTuning, 3), (dualTuning, 1), (dualTuning, 3),
-    (transposedTuning, 2),
+    (transposedTuning, 2), (directTuning, 1), (directTuning, 3),
 ]
 
 /// Runs `body` on an output buffer pre-filled with a sentinel, with guard elements after it,
@@ -199,6 +209,15 @@ let namedConvProblems: [ConvProblem] = [
     // Padding wider than the kernel reach: some outputs see only padding (= bias).
     ConvProblem(batch: 1, inChannels: 2, outChannels: 2, inputSize: [3, 2], kernel: [2, 2],
                 padding: .explicit(begin: [3, 2], end: [3, 2])),
+    // Direct forward, tiles written into y (width 16, even vector count), 12 + 1 channels.
+    ConvProblem(batch: 2, inChannels: 3, outChannels: 13, inputSize: [4, 16], kernel: [3, 3],
+                padding: .explicit(begin: [1, 2], end: [1, 0]), hasBias: true),
+    // Direct forward, flattened pixels (width 7 + 2 padding), 12 + 8 channels, dilation.
+    ConvProblem(batch: 3, inChannels: 2, outChannels: 20, inputSize: [7, 7], kernel: [3, 3], dilation: [1, 2],
+                padding: .explicit(begin: [1, 2], end: [1, 2]), hasBias: true),
+    // Direct forward, rows of 32 with an odd vector count and height stride 2, 12 + 4 channels.
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 16, inputSize: [5, 32], kernel: [2, 3], stride: [2, 1],
+                padding: .explicit(begin: [0, 1], end: [0, 1]), hasBias: true),
 ]
 
 // MARK: - Naive expectations
@@ -296,7 +315,7 @@ protocol TiledLayerRun {
 
 extension TiledLayerRun {
     var context: String {
-        "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering) dW=\(tuning.weightGradientOrientation)"
+        "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering) direct=\(tuning.direct ? tuning.directMinimumEfficiency : -1) dW=\(tuning.weightGradientOrientation)"
     }
 }
 
@@ -390,7 +409,7 @@ struct ConvDeterminismTests {
         let w = filled(p.wShape.reduce(1, *), realFill, seed: seed, role: "w")
         let b = filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = filled(p.yShape.reduce(1, *), realFill, seed: seed, role: "dy")
-        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning] {
+        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning] {
             let one = ConvRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)
