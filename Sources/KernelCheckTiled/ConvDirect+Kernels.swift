@@ -4,7 +4,7 @@
 // arrays or loops over accumulators) so that every accumulator stays in a zmm register.
 
 extension Tiled {
-    /// Rows 0..<12 of a packed 12-row A panel against two 16-pixel B vectors read in place
+    /// A packed 12-row weight panel (12 values per step) against two 16-pixel B vectors read in place
     /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets): one chain per element, zero,
     /// then one fused multiply-add per step in increasing p, then the optional add of C.
     @inline(never)
@@ -53,7 +53,7 @@ extension Tiled {
             c10_0 = c10_0.addingProduct(a10, v0); c10_1 = c10_1.addingProduct(a10, v1)
             let a11 = ap[11]
             c11_0 = c11_0.addingProduct(a11, v0); c11_1 = c11_1.addingProduct(a11, v1)
-            ap += GEMMBlocking.mr
+            ap += 12
         }
         var row = c
         store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
@@ -70,7 +70,7 @@ extension Tiled {
         store(c11_0, row + 0, adding: loadC); store(c11_1, row + 16, adding: loadC)
     }
 
-    /// Rows 0..<8 of a packed 12-row A panel against two 16-pixel B vectors read in place
+    /// A packed 8-row weight panel (8 values per step) against two 16-pixel B vectors read in place
     /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets): one chain per element, zero,
     /// then one fused multiply-add per step in increasing p, then the optional add of C.
     @inline(never)
@@ -107,7 +107,7 @@ extension Tiled {
             c6_0 = c6_0.addingProduct(a6, v0); c6_1 = c6_1.addingProduct(a6, v1)
             let a7 = ap[7]
             c7_0 = c7_0.addingProduct(a7, v0); c7_1 = c7_1.addingProduct(a7, v1)
-            ap += GEMMBlocking.mr
+            ap += 8
         }
         var row = c
         store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
@@ -120,7 +120,7 @@ extension Tiled {
         store(c7_0, row + 0, adding: loadC); store(c7_1, row + 16, adding: loadC)
     }
 
-    /// Rows 0..<4 of a packed 12-row A panel against two 16-pixel B vectors read in place
+    /// A packed 4-row weight panel (4 values per step) against two 16-pixel B vectors read in place
     /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets): one chain per element, zero,
     /// then one fused multiply-add per step in increasing p, then the optional add of C.
     @inline(never)
@@ -145,7 +145,7 @@ extension Tiled {
             c2_0 = c2_0.addingProduct(a2, v0); c2_1 = c2_1.addingProduct(a2, v1)
             let a3 = ap[3]
             c3_0 = c3_0.addingProduct(a3, v0); c3_1 = c3_1.addingProduct(a3, v1)
-            ap += GEMMBlocking.mr
+            ap += 4
         }
         var row = c
         store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc

@@ -16,8 +16,8 @@
 // - flattened mode (`s_h = 1` only): `V = Wp`, the padded width, so the whole image is one
 //   contiguous run and vector `t` starts at `16·t` (56 × 56 with 3 × 3 taps: 96 % of the
 //   lanes useful instead of 87.5 %).
-// When `V = Wo` the tiles are written straight into `y`; otherwise into a per-worker
-// virtual output, copied out afterwards.
+// When `V = Wo` the tiles are written straight into `y`; otherwise each tile goes to an
+// L1 scratch tile whose valid columns are then dealt out to their output rows.
 
 extension ConvLowering {
     /// The geometry of the direct forward for this shape, or nil when it does not apply.
@@ -30,8 +30,6 @@ extension ConvLowering {
         var virtualWidth: Int, vectorsPerRow: Int, vectors: Int, tiles: Int
         /// Whether tiles are written straight into the output (`V = Wo`, whole tiles).
         var writesOutput: Bool
-        /// Output channels per pass over the tiles (whole 12-row panels).
-        var channelBlock: Int
 
         /// Offset in `Xp` of the first pixel of vector `t` (`t = vectors` is the junk
         /// vector of an odd count: any in-bounds start).
@@ -68,26 +66,67 @@ extension ConvLowering {
         let inputCount = max(inChannels * plane, lastStart + 16 + maxTap)
         // Byte offsets are Int32.
         guard inputCount < (1 << 29) else { return nil }
-        let k = columnRows, mr = GEMMBlocking.mr
-        let block = max(mr, tuning.directWeightBudget / max(1, k) / mr * mr)
         return DirectPlan(width: width, rows: rows, plane: plane, inputCount: inputCount, flattened: flattened,
                           virtualWidth: flattened ? width : rowWidth, vectorsPerRow: rowWidth / 16, vectors: vectors,
-                          tiles: count(vectors), writesOutput: !flattened && rowWidth == wo && vectors % 2 == 0,
-                          channelBlock: block)
+                          tiles: count(vectors), writesOutput: !flattened && rowWidth == wo && vectors % 2 == 0)
+    }
+
+    /// Weight panels of the direct kernels covering `count` output channels: 12-row panels,
+    /// the remainder as one 8- or 12-row panel, or (remainder ≤ 4) the last 12 + remainder
+    /// rows as two 8-row panels, so no 4-row tile (a third of the FMA rate per row) runs on a
+    /// big layer: 64 = 4 × 12 + 2 × 8, 256 = 20 × 12 + 2 × 8. `rows` is the kernel's height,
+    /// `valid` how many of them are real channels.
+    static func directPanels(_ count: Int) -> [(first: Int, rows: Int, valid: Int)] {
+        var heights = Array(repeating: 12, count: count / 12)
+        let rest = count % 12
+        if rest > 0 {
+            if rest <= 4 && !heights.isEmpty {
+                heights.removeLast()
+                heights += [8, 8]
+            } else {
+                heights.append(rest <= 4 ? 4 : rest <= 8 ? 8 : 12)
+            }
+        }
+        var panels: [(first: Int, rows: Int, valid: Int)] = []
+        var first = 0
+        for h in heights {
+            panels.append((first, h, min(h, count - first)))
+            first += h
+        }
+        return panels
     }
 
     /// `forward` through the direct kernels (see the top of this file).
     func forwardDirect(_ plan: DirectPlan, input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
                        bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, threads: Int) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
-        let mr = GEMMBlocking.mr
         let groups = groups, channelsOut = groups * co
-        let aStride = Tiled.roundUp(co, mr) * k
+        let panels = Self.directPanels(co)
+        let panelRows = panels.reduce(0) { $0 + $1.rows }
+        // Passes over the pixels: runs of panels holding at most `directWeightBudget` floats.
+        var passes: [Range<Int>] = []
+        var passStart = 0, passRows = 0
+        for (i, panel) in panels.enumerated() {
+            if i > passStart && (passRows + panel.rows) * k > tuning.directWeightBudget {
+                passes.append(passStart..<i)
+                passStart = i; passRows = 0
+            }
+            passRows += panel.rows
+        }
+        passes.append(passStart..<panels.count)
+        // Panel i of group g at (g·panelRows + first_i)·k: `rows` values per K step, zero
+        // past the valid rows.
+        let aStride = panelRows * k
         let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * aStride)
         defer { packedW.deallocate() }
-        ConvParallel.forEach(groups, threads: threads) { g, _ in
-            Tiled.packA(Operand(base: w + g * co * k, ld: k, transposed: false), rows: 0, count: co,
-                        columns: 0, count: k, into: packedW + g * aStride)
+        ConvParallel.forEach(groups * panels.count, threads: threads) { item, _ in
+            let g = item / panels.count, panel = panels[item % panels.count]
+            let dst = packedW + g * aStride + panel.first * k
+            Tiled.transposeRows(w + (g * co + panel.first) * k, ld: k, rows: panel.valid, length: k,
+                                into: dst, stride: panel.rows)
+            if panel.valid < panel.rows {
+                for step in 0..<k { (dst + step * panel.rows + panel.valid).update(repeating: 0, count: panel.rows - panel.valid) }
+            }
         }
         // Byte offsets of the taps in weight order k = (ci, kh, kw).
         let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: k)
@@ -105,65 +144,64 @@ extension ConvLowering {
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
             }
         }
-        let ldv = plan.tiles * 32
-        let virtualCount = plan.writesOutput ? 0 : co * ldv
         let sh = stride[1], ho = outSize[1], wo = outSize[2], vw = plan.virtualWidth
         let loadC = plan.writesOutput && bias != nil
-        runItems(batch * groups, threads: threads, workspace: plan.inputCount + virtualCount) { imageGroup, ws, inner in
+        runItems(batch * groups, threads: threads, workspace: plan.inputCount) { imageGroup, padded, inner in
             let g = imageGroup % groups
-            let padded = ws, virtual = ws + plan.inputCount
             fillPadded(x + imageGroup * ci * inS, plan, into: padded)
-            let target = plan.writesOutput ? y + imageGroup * co * p : virtual
-            let ldc = plan.writesOutput ? p : ldv
+            let out = y + imageGroup * co * p
             let aBase = UnsafePointer(packedW + g * aStride)
             let pieces = inner > 1 ? min(plan.tiles, inner) : 1
             ConvParallel.forEach(pieces, threads: inner) { piece, _ in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * 32) { scratch in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 12 * 32) { scratch in
                     let tile = scratch.baseAddress!
-                    let first = plan.tiles * piece / pieces, last = plan.tiles * (piece + 1) / pieces
-                    for c0 in Swift.stride(from: 0, to: co, by: plan.channelBlock) {
-                        let c1 = min(co, c0 + plan.channelBlock)
-                        for t in first..<last {
+                    let firstTile = plan.tiles * piece / pieces, lastTile = plan.tiles * (piece + 1) / pieces
+                    for pass in passes {
+                        for t in firstTile..<lastTile {
                             let b0 = UnsafeRawPointer(padded + plan.start(2 * t, heightStride: sh))
                             let b1 = UnsafeRawPointer(padded + plan.start(2 * t + 1, heightStride: sh))
-                            for ir in Swift.stride(from: c0, to: c1, by: mr) {
-                                let height = min(mr, co - ir)
-                                let a = aBase + ir * k, c = target + ir * ldc + 32 * t
-                                switch height {
+                            for panel in panels[pass] {
+                                let a = aBase + panel.first * k
+                                let inPlace = plan.writesOutput && panel.valid == panel.rows
+                                let c = inPlace ? out + panel.first * p + 32 * t : tile
+                                let ld = inPlace ? p : 32, add = inPlace && loadC
+                                switch panel.rows {
                                 case 12:
-                                    Tiled.directKernel12(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ldc, loadC: loadC)
+                                    Tiled.directKernel12(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
                                 case 8:
-                                    Tiled.directKernel8(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ldc, loadC: loadC)
-                                case 4:
-                                    Tiled.directKernel4(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ldc, loadC: loadC)
+                                    Tiled.directKernel8(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
                                 default:
-                                    if height < 4 {
-                                        Tiled.directKernel4(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: tile, ldc: 32, loadC: false)
-                                    } else if height < 8 {
-                                        Tiled.directKernel8(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: tile, ldc: 32, loadC: false)
-                                    } else {
-                                        Tiled.directKernel12(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: tile, ldc: 32, loadC: false)
+                                    Tiled.directKernel4(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
+                                }
+                                if inPlace { continue }
+                                if plan.writesOutput {
+                                    Output(base: out + panel.first * p + 32 * t, ld: p, transposed: false)
+                                        .merge(tile: tile, stride: 32, row: 0, column: 0, height: panel.valid, width: 32,
+                                               adding: loadC)
+                                    continue
+                                }
+                                // Deal the tile's 32 virtual pixels out to their output rows,
+                                // dropping the junk columns; y = bias + chain, as `store` adds C.
+                                var j = 0
+                                while j < 32 {
+                                    let v = 32 * t + j, oh = v / vw, ow = v - oh * vw
+                                    let run = min(32 - j, vw - ow)
+                                    if oh < ho && ow < wo {
+                                        let n = min(run, wo - ow)
+                                        for r in 0..<panel.valid {
+                                            let src = tile + r * 32 + j
+                                            let dst = out + (panel.first + r) * p + oh * wo + ow
+                                            if let bias {
+                                                let b = bias[g * co + panel.first + r]
+                                                for i in 0..<n { dst[i] = b + src[i] }
+                                            } else {
+                                                dst.update(from: src, count: n)
+                                            }
+                                        }
                                     }
-                                    Output(base: c, ld: ldc, transposed: false)
-                                        .merge(tile: tile, stride: 32, row: 0, column: 0, height: height, width: 32, adding: loadC)
+                                    j += run
                                 }
                             }
-                        }
-                    }
-                }
-            }
-            guard !plan.writesOutput else { return }
-            // Copy the valid lanes out (plus the bias: bias + chain, as `store` adds C).
-            let out = y + imageGroup * co * p
-            ConvParallel.forEach(pieces, threads: inner) { piece, _ in
-                for c in (co * piece / pieces)..<(co * (piece + 1) / pieces) {
-                    let b = bias?[g * co + c]
-                    for oh in 0..<ho {
-                        let src = virtual + c * ldv + oh * vw, dst = out + c * p + oh * wo
-                        if let b {
-                            for j in 0..<wo { dst[j] = b + src[j] }
-                        } else {
-                            dst.update(from: src, count: wo)
                         }
                     }
                 }

@@ -37,6 +37,8 @@ struct ConvLoweringTuning: Sendable {
     var direct = true
     var directMinimumEfficiency = 0.8
     var directWeightBudget = 1 << 16
+    /// Output pixels per band of the direct backward-weights (`ConvLowering+DirectWeights.swift`).
+    var directBandPixels = 1024
 
     enum Orientation: Sendable { case automatic, direct, transposed }
 
@@ -289,6 +291,10 @@ struct ConvLowering {
         guard batch > 0, p > 0, inS > 0 else { dw.update(repeating: 0, count: total); return }
         if usesDual {
             backwardWeightsDual(input: x, output: dy, weights: dw, threads: threads)
+            return
+        }
+        if let plan = directPlan, !plan.flattened, plan.virtualWidth == outSize[2] {
+            backwardWeightsDirect(plan, input: x, output: dy, weights: dw, threads: threads)
             return
         }
         let (slabRows, block) = tiles

@@ -91,6 +91,7 @@ let directTuning: ConvLoweringTuning = {
     var t = ConvLoweringTuning.standard
     t.directMinimumEfficiency = 0
     t.directWeightBudget = 1
+    t.directBandPixels = 32
     return t
 }()
 
@@ -218,6 +219,12 @@ let namedConvProblems: [ConvProblem] = [
     // Direct forward, rows of 32 with an odd vector count and height stride 2, 12 + 4 channels.
     ConvProblem(batch: 1, inChannels: 2, outChannels: 16, inputSize: [5, 32], kernel: [2, 3], stride: [2, 1],
                 padding: .explicit(begin: [0, 1], end: [0, 1]), hasBias: true),
+    // Direct backward-weights: 2 groups, 3 channels per group (a partial 4-channel block),
+    // 2 × 3 × 2 = 12 taps, output rows in bands of 2 (a short last band), height dilation.
+    ConvProblem(batch: 2, inChannels: 4, outChannels: 6, groups: 2, inputSize: [9, 16], kernel: [3, 2],
+                dilation: [2, 1], padding: .explicit(begin: [1, 1], end: [2, 0])),
+    // Direct backward-weights: 5 taps (a partial 6-tap tile), 1-D.
+    ConvProblem(batch: 3, inChannels: 1, outChannels: 5, inputSize: [49], kernel: [5], padding: .explicit(begin: [1], end: [2])),
 ]
 
 // MARK: - Naive expectations
