@@ -44,7 +44,7 @@ extension ConvLowering {
 
     var directPlan: DirectPlan? {
         guard tuning.direct, !isPointwise, !usesDual, batch > 0, groups > 0, columnRows > 0, outChannels > 0,
-              outSpatial > 0 else { return nil }
+              outChannels >= tuning.directMinimumChannels, outSpatial > 0 else { return nil }
         // Depth must be trivial (1-D and 2-D problems), the width stride 1.
         guard inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0, stride[2] == 1 else { return nil }
         let ho = outSize[1], wo = outSize[2], sh = stride[1]
@@ -231,5 +231,43 @@ extension ConvLowering {
         }
         let filled = inChannels * plan.plane
         (xp + filled).update(repeating: 0, count: plan.inputCount - filled)
+    }
+}
+
+extension ConvLowering {
+    /// Backward-data of a stride-1 convolution is itself a stride-1 convolution: of `dY`
+    /// (`Co` channels per group) with the weights transposed per group and their taps reversed,
+    /// `W'[g][ci][co][t'] = W[g][co][ci][taps − 1 − t']`, padded by `(k − 1)·d − pb` at the
+    /// start (the end padding follows from the sizes, and may be negative), giving `dX`
+    /// (`Ci` channels of the input size). This is that convolution, when it exists (begin
+    /// padding at most the kernel's reach) and the direct forward takes it.
+    var directAdjoint: (lowering: ConvLowering, plan: DirectPlan)? {
+        guard tuning.direct, !usesDual, !isPointwise, stride.allSatisfy({ $0 == 1 }),
+              inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0 else { return nil }
+        let reach = (0..<3).map { (kernel[$0] - 1) * dilation[$0] }
+        guard (1..<3).allSatisfy({ padBegin[$0] <= reach[$0] }) else { return nil }
+        let adjoint = ConvLowering(batch: batch, groups: groups, inChannelsPerGroup: outChannels,
+                                   outChannelsPerGroup: inChannels, inputSize: outSize, outputSize: inSize,
+                                   kernel: kernel, stride: stride, dilation: dilation,
+                                   padBegin: (0..<3).map { reach[$0] - padBegin[$0] }, tuning: tuning)
+        guard let plan = adjoint.directPlan else { return nil }
+        return (adjoint, plan)
+    }
+
+    /// `backwardData` as the direct forward of `directAdjoint`.
+    func backwardDataDirect(_ adjoint: (lowering: ConvLowering, plan: DirectPlan), output dy: UnsafePointer<Float>,
+                            weights w: UnsafePointer<Float>, input dx: UnsafeMutablePointer<Float>, threads: Int) {
+        let co = outChannels, ci = inChannels, taps = taps, groups = groups
+        let flipped = UnsafeMutablePointer<Float>.allocate(capacity: groups * co * ci * taps)
+        defer { flipped.deallocate() }
+        ConvParallel.forEach(groups * ci, threads: threads) { row, _ in
+            let g = row / ci, c = row % ci
+            let dst = flipped + row * co * taps
+            for o in 0..<co {
+                let src = w + ((g * co + o) * ci + c) * taps, out = dst + o * taps
+                for t in 0..<taps { out[t] = src[taps - 1 - t] }
+            }
+        }
+        adjoint.lowering.forwardDirect(adjoint.plan, input: dy, weights: flipped, bias: nil, output: dx, threads: threads)
     }
 }

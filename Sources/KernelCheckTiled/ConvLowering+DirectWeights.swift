@@ -12,6 +12,14 @@
 // order depends only on the shape and the tuning, and threads only split the channel blocks.
 
 extension ConvLowering {
+    /// Whether backward-weights takes the direct path: tiles written in place by the direct
+    /// forward (no junk lanes, which would add to the sums) and accumulators that fit L2.
+    func usesDirectWeights(_ plan: DirectPlan) -> Bool {
+        guard !plan.flattened, plan.virtualWidth == outSize[2] else { return false }
+        let floats = groups * Tiled.roundUp(outChannels, 4) * Tiled.roundUp(columnRows, 6) * 16
+        return floats <= tuning.directAccumulatorBudget
+    }
+
     /// Output rows per band of the direct backward-weights.
     func directWeightsBandRows(_ plan: DirectPlan) -> Int {
         max(1, min(outSize[1], tuning.directBandPixels / max(1, outSize[2])))

@@ -36,9 +36,17 @@ struct ConvLoweringTuning: Sendable {
     /// `directWeightBudget` floats of packed weights are reused across a pass over the pixels.
     var direct = true
     var directMinimumEfficiency = 0.8
+    /// Fewest output channels (per group) for the direct forward: with fewer, its 4-row
+    /// tiles run at a third of the FMA rate (3 → 32 k5 backward-data as a direct forward of
+    /// 3 channels: 116 GFLOP/s against 143 through im2col).
+    var directMinimumChannels = 8
     var directWeightBudget = 1 << 16
     /// Output pixels per band of the direct backward-weights (`ConvLowering+DirectWeights.swift`).
     var directBandPixels = 1024
+    /// Most floats of 16-lane accumulators (groups × Co × K × 16) for which backward-weights
+    /// goes direct: they are reloaded for every band, so they must stay in L2 (3 → 32 k5:
+    /// 40 Ki floats; a 128 → 256 k5 layer would need 13 Mi and runs 4× slower than im2col).
+    var directAccumulatorBudget = 1 << 16
 
     enum Orientation: Sendable { case automatic, direct, transposed }
 
@@ -250,6 +258,10 @@ struct ConvLowering {
             backwardDataDual(output: dy, weights: w, input: dx, threads: threads)
             return
         }
+        if let adjoint = directAdjoint {
+            backwardDataDirect(adjoint, output: dy, weights: w, input: dx, threads: threads)
+            return
+        }
         if backwardDataUsesPacked {
             backwardDataPacked(output: dy, weights: w, input: dx, threads: threads)
             return
@@ -293,7 +305,7 @@ struct ConvLowering {
             backwardWeightsDual(input: x, output: dy, weights: dw, threads: threads)
             return
         }
-        if let plan = directPlan, !plan.flattened, plan.virtualWidth == outSize[2] {
+        if let plan = directPlan, usesDirectWeights(plan) {
             backwardWeightsDirect(plan, input: x, output: dy, weights: dw, threads: threads)
             return
         }

@@ -85,11 +85,13 @@ let realFill = Fill.uniform(low: -1, high: 1)
 let tinyTuning = ConvLoweringTuning(columnBudget: 12, minimumColumnBlock: 3, minimumSlabRows: 2,
                                     reductionItemsTarget: 8, itemsPerThread: 2, direct: false)
 
-/// The direct forward (no im2col) on every shape it can take, however few of its lanes are
-/// useful, with one 12-row weight panel per pass over the pixels.
+/// The direct paths (no im2col: forward, backward-data as the adjoint's forward,
+/// backward-weights) on every shape they can take, however few of their lanes or channels are
+/// useful, with one weight panel per pass over the pixels and bands of 2 rows of 16.
 let directTuning: ConvLoweringTuning = {
     var t = ConvLoweringTuning.standard
     t.directMinimumEfficiency = 0
+    t.directMinimumChannels = 1
     t.directWeightBudget = 1
     t.directBandPixels = 32
     return t
