@@ -211,12 +211,20 @@ extension ConvLowering {
 
     /// `Xp[ci][r][c] = x[ci][r − pb_h][c − pb_w]` (zero outside the input), then zeros to
     /// `inputCount`. `src` points at channel 0 of one image's group.
-    private func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, into xp: UnsafeMutablePointer<Float>) {
+    func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, into xp: UnsafeMutablePointer<Float>) {
+        fillPadded(src, plan, channels: 0..<inChannels, into: xp)
+        let filled = inChannels * plan.plane
+        (xp + filled).update(repeating: 0, count: plan.inputCount - filled)
+    }
+
+    /// The planes `channels` of `fillPadded` (not the slack after the last plane).
+    func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, channels: Range<Int>,
+                    into xp: UnsafeMutablePointer<Float>) {
         let inH = inSize[1], inW = inSize[2], pbh = padBegin[1], pbw = padBegin[2]
         let width = plan.width
         // Columns c of a padded row that hold input columns c − pbw.
         let lo = min(pbw, width), hi = max(lo, min(width, pbw + inW))
-        for c in 0..<inChannels {
+        for c in channels {
             let plane = src + c * inSpatial, dst = xp + c * plan.plane
             for r in 0..<plan.rows {
                 let row = dst + r * width, i = r - pbh
@@ -229,8 +237,6 @@ extension ConvLowering {
                 }
             }
         }
-        let filled = inChannels * plan.plane
-        (xp + filled).update(repeating: 0, count: plan.inputCount - filled)
     }
 }
 

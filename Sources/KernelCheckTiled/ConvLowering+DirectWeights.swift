@@ -12,10 +12,9 @@
 // order depends only on the shape and the tuning, and threads only split the channel blocks.
 
 extension ConvLowering {
-    /// Whether backward-weights takes the direct path: tiles written in place by the direct
-    /// forward (no junk lanes, which would add to the sums) and accumulators that fit L2.
+    /// Whether backward-weights takes the direct path: while its lane accumulators, reloaded
+    /// for every band, stay in cache.
     func usesDirectWeights(_ plan: DirectPlan) -> Bool {
-        guard !plan.flattened, plan.virtualWidth == outSize[2] else { return false }
         let floats = groups * Tiled.roundUp(outChannels, 4) * Tiled.roundUp(columnRows, 6) * 16
         return floats <= tuning.directAccumulatorBudget
     }
@@ -27,6 +26,10 @@ extension ConvLowering {
 
     func backwardWeightsDirect(_ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
                                weights dw: UnsafeMutablePointer<Float>, threads: Int) {
+        guard !plan.flattened, plan.virtualWidth == outSize[2] else {
+            backwardWeightsVirtual(plan, input: x, output: dy, weights: dw, threads: threads)
+            return
+        }
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let ho = outSize[1], wo = outSize[2], sh = stride[1]
         let kh = kernel[1], kw = kernel[2], dh = dilation[1], dwid = dilation[2]
@@ -101,7 +104,14 @@ extension ConvLowering {
                 }
             }
         }
-        // dW[g][c][t] = lanes of acc[g][c / 4][t / 6][(c % 4)·6 + t % 6] folded.
+        foldLanes(acc, perGroup: perGroup, tapTiles: tapTiles, into: dw, threads: threads)
+    }
+
+    /// `dW[g][c][t]` = the 16 lanes of its accumulator (`acc[g][c / 4][t / 6][(c % 4)·6 + t % 6]`)
+    /// folded by `sum()`.
+    func foldLanes(_ acc: UnsafePointer<Float>, perGroup: Int, tapTiles: Int, into dw: UnsafeMutablePointer<Float>,
+                   threads: Int) {
+        let co = outChannels, k = columnRows, tileFloats = 24 * 16
         ConvParallel.forEach(groups * co, threads: threads) { row, _ in
             let g = row / co, c = row % co
             let base = acc + g * perGroup + (c / 4) * tapTiles * tileFloats + (c % 4) * 6 * 16
@@ -111,6 +121,89 @@ extension ConvLowering {
                 out[t] = v.sum()
             }
         }
+    }
+}
+
+extension ConvLowering {
+    /// The direct backward-weights on the direct forward's virtual pixel grid (flattened, or
+    /// rows wider than the output): per image and group, the padded input `Xp` and a copy of
+    /// dY on the grid with zeros in the junk lanes (so they add nothing), then bands of
+    /// `directBandPixels` grid pixels (whole grid rows in row mode) as in the in-place form.
+    func backwardWeightsVirtual(_ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+                                weights dw: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
+        let ho = outSize[1], wo = outSize[2], sh = stride[1], vw = plan.virtualWidth
+        let kh = kernel[1], kw = kernel[2], dh = dilation[1], dwid = dilation[2]
+        let gridCount = plan.vectors * 16
+        let coBlocks = (co + 3) / 4, tapTiles = (k + 5) / 6
+        let tileFloats = 24 * 16
+        let perGroup = coBlocks * tapTiles * tileFloats
+        let groups = groups, batch = batch
+        let acc = UnsafeMutablePointer<Float>.allocate(capacity: groups * perGroup)
+        defer { acc.deallocate() }
+        acc.update(repeating: 0, count: groups * perGroup)
+        let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: tapTiles * 6)
+        defer { offsets.deallocate() }
+        for t in 0..<(tapTiles * 6) {
+            let tap = t < k ? t : 0
+            let c = tap / (kh * kw), i = (tap / kw) % kh, j = tap % kw
+            offsets[t] = Int32(4 * (c * plan.plane + i * dh * plan.width + j * dwid))
+        }
+        // Bands: (first vector, rows, vectors per row); X of a band starts at `start(first)`.
+        var bands: [(first: Int, rows: Int, perRow: Int)] = []
+        if plan.flattened {
+            let step = max(1, tuning.directBandPixels / 16)
+            for v in Swift.stride(from: 0, to: plan.vectors, by: step) { bands.append((v, 1, min(step, plan.vectors - v))) }
+        } else {
+            let rows = max(1, min(ho, tuning.directBandPixels / vw))
+            for r in Swift.stride(from: 0, to: ho, by: rows) {
+                bands.append((r * plan.vectorsPerRow, min(rows, ho - r), plan.vectorsPerRow))
+            }
+        }
+        let items = groups * coBlocks
+        let pieces = min(items, ConvParallel.resolve(threads))
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: plan.inputCount + co * gridCount)
+        defer { padded.deallocate() }
+        let grid = padded + plan.inputCount
+        let xRowBytes = 4 * sh * plan.width
+        for imageGroup in 0..<(batch * groups) {
+            let g = imageGroup % groups
+            // Xp and dY on the grid, channels split over the workers.
+            let src = x + imageGroup * ci * inS, dOut = dy + imageGroup * co * p
+            ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
+                fillPadded(src, plan, channels: (ci * piece / pieces)..<(ci * (piece + 1) / pieces), into: padded)
+                if piece == 0 {
+                    let filled = ci * plan.plane
+                    (padded + filled).update(repeating: 0, count: plan.inputCount - filled)
+                }
+                for c in (co * piece / pieces)..<(co * (piece + 1) / pieces) {
+                    let row = grid + c * gridCount
+                    row.update(repeating: 0, count: gridCount)
+                    for oh in 0..<ho {
+                        (row + oh * vw).update(from: dOut + c * p + oh * wo, count: wo)
+                    }
+                }
+            }
+            ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
+                let first = items * piece / pieces, last = items * (piece + 1) / pieces
+                for band in bands {
+                    let xBand = UnsafeRawPointer(padded + plan.start(band.first, heightStride: sh))
+                    for item in first..<last where item / coBlocks == g {
+                        let block = item % coBlocks, c0 = block * 4
+                        let d = grid + 16 * band.first
+                        let tiles = acc + g * perGroup + block * tapTiles * tileFloats
+                        for tile in 0..<tapTiles {
+                            Tiled.weightKernel4x6(rows: band.rows, vectorsPerRow: band.perRow,
+                                                  d0: d + c0 * gridCount, d1: d + min(c0 + 1, co - 1) * gridCount,
+                                                  d2: d + min(c0 + 2, co - 1) * gridCount, d3: d + min(c0 + 3, co - 1) * gridCount,
+                                                  x: xBand, xRowBytes: xRowBytes,
+                                                  taps: offsets + tile * 6, acc: tiles + tile * tileFloats)
+                        }
+                    }
+                }
+            }
+        }
+        foldLanes(acc, perGroup: perGroup, tapTiles: tapTiles, into: dw, threads: threads)
     }
 }
 

@@ -44,9 +44,10 @@ struct ConvLoweringTuning: Sendable {
     /// Output pixels per band of the direct backward-weights (`ConvLowering+DirectWeights.swift`).
     var directBandPixels = 1024
     /// Most floats of 16-lane accumulators (groups × Co × K × 16) for which backward-weights
-    /// goes direct: they are reloaded for every band, so they must stay in L2 (3 → 32 k5:
-    /// 40 Ki floats; a 128 → 256 k5 layer would need 13 Mi and runs 4× slower than im2col).
-    var directAccumulatorBudget = 1 << 16
+    /// goes direct: they are reloaded for every band, so they must stay in cache (3 → 32 k5:
+    /// 40 Ki floats, ResNet 64 → 64 k3: 576 Ki; a 128 → 256 k5 layer would need 13 Mi and
+    /// runs 4× slower than im2col).
+    var directAccumulatorBudget = 1 << 20
 
     enum Orientation: Sendable { case automatic, direct, transposed }
 
