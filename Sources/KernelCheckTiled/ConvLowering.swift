@@ -48,6 +48,13 @@ struct ConvLoweringTuning: Sendable {
     /// 40 Ki floats, ResNet 64 → 64 k3: 576 Ki; a 128 → 256 k5 layer would need 13 Mi and
     /// runs 4× slower than im2col).
     var directAccumulatorBudget = 1 << 20
+    /// Backward-weights through packed panels straight from dY and the padded input
+    /// (`ConvLowering+PanelWeights.swift`) for width-stride-1 convs with at least
+    /// `panelWeightsMinimum` output channels and taps, when the lane accumulators do not fit.
+    var panelWeights = true
+    var panelWeightsMinimum = 128
+    /// Pixels per packed block of that path (one SGEMM K block, so at most `GEMMBlocking.kc`).
+    var panelWeightsBlock = GEMMBlocking.kc
 
     enum Orientation: Sendable { case automatic, direct, transposed }
 
@@ -308,6 +315,10 @@ struct ConvLowering {
         }
         if let plan = directPlan, usesDirectWeights(plan) {
             backwardWeightsDirect(plan, input: x, output: dy, weights: dw, threads: threads)
+            return
+        }
+        if let plan = directPlan, usesPanelWeights(plan) {
+            backwardWeightsPanels(plan, input: x, output: dy, weights: dw, threads: threads)
             return
         }
         let (slabRows, block) = tiles

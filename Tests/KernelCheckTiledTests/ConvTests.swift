@@ -104,6 +104,16 @@ let dualTuning: ConvLoweringTuning = {
     return t
 }()
 
+/// Backward-weights through dY and colᵀ panels packed from the padded input, on every shape
+/// the direct geometry takes (the lane accumulators ruled out).
+let panelTuning: ConvLoweringTuning = {
+    var t = directTuning
+    t.directAccumulatorBudget = 0
+    t.panelWeightsMinimum = 1
+    t.panelWeightsBlock = 5
+    return t
+}()
+
 /// The im2col lowering, forced (the default picks the dual one for some shapes).
 let im2colTuning: ConvLoweringTuning = {
     var t = ConvLoweringTuning.standard
@@ -123,6 +133,7 @@ let transposedTuning: ConvLoweringTuning = {
 let loweringVariants: [(ConvLoweringTuning, Int)] = [
     (.standard, 1), (im2colTuning, 2), (tinyTuning, 2), (tinyTuning, 3), (dualTuning, 1), (dualTuning, 3),
     (transposedTuning, 2), (directTuning, 1), (directTuning, 3),
+    (panelTuning, 1), (panelTuning, 3),
 ]
 
 /// Runs `body` on an output buffer pre-filled with a sentinel, with guard elements after it,
@@ -418,7 +429,7 @@ struct ConvDeterminismTests {
         let w = filled(p.wShape.reduce(1, *), realFill, seed: seed, role: "w")
         let b = filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = filled(p.yShape.reduce(1, *), realFill, seed: seed, role: "dy")
-        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning] {
+        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning, panelTuning] {
             let one = ConvRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)
