@@ -30,6 +30,9 @@ extension ConvLowering {
         var virtualWidth: Int, vectorsPerRow: Int, vectors: Int, tiles: Int
         /// Whether tiles are written straight into the output (`V = Wo`, whole tiles).
         var writesOutput: Bool
+        /// With at most 4 output channels: `wideRows` (2, 3 or 4) channels × `wideVectors`
+        /// consecutive vectors per tile (`Tiled.directWideKernel…`), else 0.
+        var wideRows = 0, wideVectors = 0
 
         /// Offset in `Xp` of the first pixel of vector `t` (`t = vectors` is the junk
         /// vector of an odd count: any in-bounds start).
@@ -44,7 +47,7 @@ extension ConvLowering {
 
     var directPlan: DirectPlan? {
         guard tuning.direct, !isPointwise, !usesDual, batch > 0, groups > 0, columnRows > 0, outChannels > 0,
-              outChannels >= tuning.directMinimumChannels, outSpatial > 0 else { return nil }
+              outChannels >= tuning.directMinimumChannels || outChannels <= 4, outSpatial > 0 else { return nil }
         // Depth must be trivial (1-D and 2-D problems), the width stride 1.
         guard inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0, stride[2] == 1 else { return nil }
         let ho = outSize[1], wo = outSize[2], sh = stride[1]
@@ -62,13 +65,21 @@ extension ConvLowering {
         let flattened = flatEfficiency > rowEfficiency
         guard max(rowEfficiency, flatEfficiency) >= tuning.directMinimumEfficiency else { return nil }
         let vectors = flattened ? flatVectors : rowVectors
-        let lastStart = flattened ? 16 * (vectors - 1) : (ho - 1) * sh * width + (rowWidth - 16)
+        // Few channels: wide tiles of whole runs of consecutive vectors (within a row in row
+        // mode), or no direct path at all below `directMinimumChannels`.
+        let wideRows = outChannels <= 4 ? max(2, outChannels) : 0
+        let wideVectors = wideRows > 0 ? 24 / wideRows : 0
+        let wide = wideRows > 0 && (flattened || (rowWidth / 16) % wideVectors == 0)
+        guard wide || outChannels >= tuning.directMinimumChannels else { return nil }
+        var lastStart = flattened ? 16 * (vectors - 1) : (ho - 1) * sh * width + (rowWidth - 16)
+        if wide && flattened { lastStart = 16 * (Tiled.roundUp(vectors, wideVectors) - 1) }
         let inputCount = max(inChannels * plane, lastStart + 16 + maxTap)
         // Byte offsets are Int32.
         guard inputCount < (1 << 29) else { return nil }
         return DirectPlan(width: width, rows: rows, plane: plane, inputCount: inputCount, flattened: flattened,
                           virtualWidth: flattened ? width : rowWidth, vectorsPerRow: rowWidth / 16, vectors: vectors,
-                          tiles: count(vectors), writesOutput: !flattened && rowWidth == wo && vectors % 2 == 0)
+                          tiles: count(vectors), writesOutput: !flattened && rowWidth == wo && vectors % 2 == 0,
+                          wideRows: wide ? wideRows : 0, wideVectors: wide ? wideVectors : 0)
     }
 
     /// Weight panels of the direct kernels covering `count` output channels: 12-row panels,
@@ -99,6 +110,10 @@ extension ConvLowering {
     /// `forward` through the direct kernels (see the top of this file).
     func forwardDirect(_ plan: DirectPlan, input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
                        bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, threads: Int) {
+        if plan.wideRows > 0 {
+            forwardDirectWide(plan, input: x, weights: w, bias: bias, output: y, threads: threads)
+            return
+        }
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let groups = groups, channelsOut = groups * co
         let panels = Self.directPanels(co)
@@ -275,5 +290,89 @@ extension ConvLowering {
             }
         }
         adjoint.lowering.forwardDirect(adjoint.plan, input: dy, weights: flipped, bias: nil, output: dx, threads: threads)
+    }
+}
+
+extension ConvLowering {
+    /// The direct forward with at most 4 output channels: tiles of `wideRows` channels ×
+    /// `wideVectors` consecutive vectors (`Tiled.directWideKernel…`), same sums as the
+    /// 12 × 32 tiles (one chain over K per element, then the bias).
+    func forwardDirectWide(_ plan: DirectPlan, input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+                           bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
+        let groups = groups, channelsOut = groups * co
+        let rowsR = plan.wideRows, perTile = plan.wideVectors, tileWidth = 16 * perTile
+        let tiles = (plan.vectors + perTile - 1) / perTile
+        // Weights of group g at g·R·k: R values per K step, zero past the real channels.
+        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * rowsR * k)
+        defer { packedW.deallocate() }
+        for g in 0..<groups {
+            let dst = packedW + g * rowsR * k
+            for step in 0..<k {
+                for r in 0..<rowsR { dst[step * rowsR + r] = r < co ? w[(g * co + r) * k + step] : 0 }
+            }
+        }
+        let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: k)
+        defer { offsets.deallocate() }
+        let kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
+        for c in 0..<ci {
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    offsets[(c * kh + i) * kw + j] = Int32(4 * (c * plan.plane + i * dh * plan.width + j * dw))
+                }
+            }
+        }
+        let ho = outSize[1], wo = outSize[2], sh = stride[1], vw = plan.virtualWidth
+        // Row mode over whole output rows: every tile pixel is real and lands in place.
+        let inPlace = !plan.flattened && vw == wo && co == rowsR
+        if inPlace, let bias {
+            ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
+                (y + row * p).update(repeating: bias[row % channelsOut], count: p)
+            }
+        }
+        runItems(batch * groups, threads: threads, workspace: plan.inputCount) { imageGroup, padded, inner in
+            let g = imageGroup % groups
+            fillPadded(x + imageGroup * ci * inS, plan, into: padded)
+            let out = y + imageGroup * co * p
+            let a = UnsafePointer(packedW + g * rowsR * k)
+            let pieces = inner > 1 ? min(tiles, inner) : 1
+            ConvParallel.forEach(pieces, threads: inner) { piece, _ in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 24 * 16) { scratch in
+                    let tile = scratch.baseAddress!
+                    for t in (tiles * piece / pieces)..<(tiles * (piece + 1) / pieces) {
+                        let v0 = t * perTile
+                        let b = UnsafeRawPointer(padded + plan.start(v0, heightStride: sh))
+                        let c = inPlace ? out + 16 * v0 : tile
+                        let ld = inPlace ? p : tileWidth, add = inPlace && bias != nil
+                        switch rowsR {
+                        case 2: Tiled.directWideKernel2x12(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
+                        case 3: Tiled.directWideKernel3x8(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
+                        default: Tiled.directWideKernel4x6(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
+                        }
+                        if inPlace { continue }
+                        // Deal the tile's virtual pixels out to their output rows (junk
+                        // columns dropped); y = bias + chain.
+                        var j = 0
+                        while j < tileWidth {
+                            let v = 16 * v0 + j, oh = v / vw, ow = v - oh * vw
+                            let run = min(tileWidth - j, vw - ow)
+                            if oh < ho && ow < wo {
+                                let n = min(run, wo - ow)
+                                for r in 0..<co {
+                                    let src = tile + r * tileWidth + j, dst = out + r * p + oh * wo + ow
+                                    if let bias {
+                                        let bv = bias[g * co + r]
+                                        for i in 0..<n { dst[i] = bv + src[i] }
+                                    } else {
+                                        dst.update(from: src, count: n)
+                                    }
+                                }
+                            }
+                            j += run
+                        }
+                    }
+                }
+            }
+        }
     }
 }

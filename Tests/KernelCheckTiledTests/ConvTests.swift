@@ -238,6 +238,12 @@ let namedConvProblems: [ConvProblem] = [
                 dilation: [2, 1], padding: .explicit(begin: [1, 1], end: [2, 0])),
     // Direct backward-weights: 5 taps (a partial 6-tap tile), 1-D.
     ConvProblem(batch: 3, inChannels: 1, outChannels: 5, inputSize: [49], kernel: [5], padding: .explicit(begin: [1], end: [2])),
+    // Direct forward with 4, 3 and 2 output channels: wide tiles of 6, 8 and 12 vectors
+    // written in place (rows of 96, 128 and 192).
+    ConvProblem(batch: 2, inChannels: 2, outChannels: 4, inputSize: [98], kernel: [3], hasBias: true),
+    ConvProblem(batch: 1, inChannels: 3, outChannels: 3, inputSize: [2, 128], kernel: [2, 3], dilation: [1, 2],
+                padding: .explicit(begin: [1, 2], end: [0, 2]), hasBias: true),
+    ConvProblem(batch: 2, inChannels: 2, outChannels: 2, inputSize: [194], kernel: [3], hasBias: true),
 ]
 
 // MARK: - Naive expectations
