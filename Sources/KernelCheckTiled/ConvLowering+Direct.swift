@@ -143,6 +143,7 @@ extension ConvLowering {
                 for step in 0..<k { (dst + step * panel.rows + panel.valid).update(repeating: 0, count: panel.rows - panel.valid) }
             }
         }
+        let bands = directBands(plan, unit: 2)
         // Byte offsets of the taps in weight order k = (ci, kh, kw).
         let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: k)
         defer { offsets.deallocate() }
@@ -150,7 +151,7 @@ extension ConvLowering {
         for c in 0..<ci {
             for i in 0..<kh {
                 for j in 0..<kw {
-                    offsets[(c * kh + i) * kw + j] = Int32(4 * (c * plan.plane + i * dh * plan.width + j * dw))
+                    offsets[(c * kh + i) * kw + j] = Int32(4 * (c * bands.plane + i * dh * plan.width + j * dw))
                 }
             }
         }
@@ -161,20 +162,23 @@ extension ConvLowering {
         }
         let sh = stride[1], ho = outSize[1], wo = outSize[2], vw = plan.virtualWidth
         let loadC = plan.writesOutput && bias != nil
-        runItems(batch * groups, threads: threads, workspace: plan.inputCount) { imageGroup, padded, inner in
-            let g = imageGroup % groups
-            fillPadded(x + imageGroup * ci * inS, plan, into: padded)
-            let out = y + imageGroup * co * p
-            let aBase = UnsafePointer(packedW + g * aStride)
-            let pieces = inner > 1 ? min(plan.tiles, inner) : 1
+        runItems(batch * groups, threads: threads, workspace: bands.count) { imageGroup, padded, inner in
+          let g = imageGroup % groups
+          let out = y + imageGroup * co * p
+          let aBase = UnsafePointer(packedW + g * aStride)
+          for band in bands.ranges {
+            fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
+            let bandTiles = (band.v1 + 1) / 2 - band.v0 / 2
+            let pieces = inner > 1 ? min(bandTiles, inner) : 1
             ConvParallel.forEach(pieces, threads: inner) { piece, _ in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 12 * 32) { scratch in
                     let tile = scratch.baseAddress!
-                    let firstTile = plan.tiles * piece / pieces, lastTile = plan.tiles * (piece + 1) / pieces
+                    let firstTile = band.v0 / 2 + bandTiles * piece / pieces
+                    let lastTile = band.v0 / 2 + bandTiles * (piece + 1) / pieces
                     for pass in passes {
                         for t in firstTile..<lastTile {
-                            let b0 = UnsafeRawPointer(padded + plan.start(2 * t, heightStride: sh))
-                            let b1 = UnsafeRawPointer(padded + plan.start(2 * t + 1, heightStride: sh))
+                            let b0 = UnsafeRawPointer(padded + bands.start(2 * t, band, plan, heightStride: sh))
+                            let b1 = UnsafeRawPointer(padded + bands.start(2 * t + 1, band, plan, heightStride: sh))
                             for panel in panels[pass] {
                                 let a = aBase + panel.first * k
                                 let inPlace = plan.writesOutput && panel.valid == panel.rows
@@ -221,6 +225,7 @@ extension ConvLowering {
                     }
                 }
             }
+          }
         }
     }
 
@@ -312,13 +317,14 @@ extension ConvLowering {
                 for r in 0..<rowsR { dst[step * rowsR + r] = r < co ? w[(g * co + r) * k + step] : 0 }
             }
         }
+        let bands = directBands(plan, unit: perTile)
         let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: k)
         defer { offsets.deallocate() }
         let kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
         for c in 0..<ci {
             for i in 0..<kh {
                 for j in 0..<kw {
-                    offsets[(c * kh + i) * kw + j] = Int32(4 * (c * plan.plane + i * dh * plan.width + j * dw))
+                    offsets[(c * kh + i) * kw + j] = Int32(4 * (c * bands.plane + i * dh * plan.width + j * dw))
                 }
             }
         }
@@ -330,18 +336,20 @@ extension ConvLowering {
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
             }
         }
-        runItems(batch * groups, threads: threads, workspace: plan.inputCount) { imageGroup, padded, inner in
-            let g = imageGroup % groups
-            fillPadded(x + imageGroup * ci * inS, plan, into: padded)
-            let out = y + imageGroup * co * p
-            let a = UnsafePointer(packedW + g * rowsR * k)
-            let pieces = inner > 1 ? min(tiles, inner) : 1
+        runItems(batch * groups, threads: threads, workspace: bands.count) { imageGroup, padded, inner in
+          let g = imageGroup % groups
+          let out = y + imageGroup * co * p
+          let a = UnsafePointer(packedW + g * rowsR * k)
+          for band in bands.ranges {
+            fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
+            let firstTile = band.v0 / perTile, bandTiles = (band.v1 + perTile - 1) / perTile - firstTile
+            let pieces = inner > 1 ? min(bandTiles, inner) : 1
             ConvParallel.forEach(pieces, threads: inner) { piece, _ in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 24 * 16) { scratch in
                     let tile = scratch.baseAddress!
-                    for t in (tiles * piece / pieces)..<(tiles * (piece + 1) / pieces) {
+                    for t in (firstTile + bandTiles * piece / pieces)..<(firstTile + bandTiles * (piece + 1) / pieces) {
                         let v0 = t * perTile
-                        let b = UnsafeRawPointer(padded + plan.start(v0, heightStride: sh))
+                        let b = UnsafeRawPointer(padded + bands.start(v0, band, plan, heightStride: sh))
                         let c = inPlace ? out + 16 * v0 : tile
                         let ld = inPlace ? p : tileWidth, add = inPlace && bias != nil
                         switch rowsR {
@@ -373,6 +381,87 @@ extension ConvLowering {
                     }
                 }
             }
+          }
         }
+    }
+}
+
+extension ConvLowering {
+    /// The direct forward's input in bands: per image, a few padded rows of every channel at
+    /// a time (`directBandFloats`), so the rows being read stay in L2 however large the
+    /// image. A band is a range of vectors (whole tiles of `unit` vectors) and the padded
+    /// rows `r0 ..< r0 + rows` they read; the tap offsets are relative to a band plane.
+    struct DirectBands {
+        var ranges: [(v0: Int, v1: Int, r0: Int)]
+        /// Padded rows per channel in a band buffer, floats per channel, floats in all.
+        var rows: Int, plane: Int, count: Int
+
+        /// Offset in the band buffer of vector `v` of band `band` (`v ≥ vectors`: a junk
+        /// vector, any in-bounds start).
+        @inline(__always)
+        func start(_ v: Int, _ band: (v0: Int, v1: Int, r0: Int), _ plan: DirectPlan, heightStride: Int) -> Int {
+            if v >= plan.vectors { return 0 }
+            if plan.flattened { return 16 * v - band.r0 * plan.width }
+            let oh = v / plan.vectorsPerRow
+            return (oh * heightStride - band.r0) * plan.width + (v - oh * plan.vectorsPerRow) * 16
+        }
+    }
+
+    func directBands(_ plan: DirectPlan, unit: Int) -> DirectBands {
+        let ho = outSize[1], sh = stride[1], width = plan.width, ci = inChannels
+        let halo = (kernel[1] - 1) * dilation[1], reach = (kernel[2] - 1) * dilation[2]
+        let budgetRows = max(1, tuning.directBandFloats / max(1, ci * width))
+        var ranges: [(v0: Int, v1: Int, r0: Int)] = []
+        var rows = 1
+        // Start of the last vector of a band, relative to its buffer.
+        var lastStart = 0
+        if plan.flattened {
+            let total = Tiled.roundUp(plan.vectors, unit)
+            let perBand = max(unit, max(0, budgetRows - halo - 1) * width / 16 / unit * unit)
+            for v0 in Swift.stride(from: 0, to: total, by: perBand) {
+                let v1 = min(total, v0 + perBand), r0 = 16 * v0 / width
+                let lastRead = 16 * v1 - 1 + halo * width + reach
+                rows = max(rows, lastRead / width - r0 + 1)
+                lastStart = max(lastStart, 16 * (v1 - 1) - r0 * width)
+                ranges.append((v0, min(v1, plan.vectors), r0))
+            }
+        } else {
+            let vpr = plan.vectorsPerRow
+            var perBand = max(1, (budgetRows - halo - 1) / sh + 1)
+            while (perBand * vpr) % unit != 0 { perBand += 1 }
+            for oh0 in Swift.stride(from: 0, to: ho, by: perBand) {
+                let oh1 = min(ho, oh0 + perBand)
+                ranges.append((oh0 * vpr, oh1 * vpr, oh0 * sh))
+                rows = max(rows, (oh1 - 1 - oh0) * sh + halo + 1)
+                lastStart = max(lastStart, (oh1 - 1 - oh0) * sh * width + (vpr - 1) * 16)
+            }
+        }
+        let plane = rows * width
+        let count = max(ci * plane, lastStart + 16 + (ci - 1) * plane + halo * width + reach)
+        return DirectBands(ranges: ranges, rows: rows, plane: plane, count: count)
+    }
+
+    /// Fills a band buffer: padded rows `r0 ..< r0 + bands.rows` of every channel (zero
+    /// outside the input), then zeros to `bands.count`.
+    func fillBand(_ src: UnsafePointer<Float>, _ plan: DirectPlan, _ bands: DirectBands, firstRow r0: Int,
+                  into xp: UnsafeMutablePointer<Float>) {
+        let inH = inSize[1], inW = inSize[2], pbh = padBegin[1], pbw = padBegin[2]
+        let width = plan.width
+        let lo = min(pbw, width), hi = max(lo, min(width, pbw + inW))
+        for c in 0..<inChannels {
+            let plane = src + c * inSpatial, dst = xp + c * bands.plane
+            for r in 0..<bands.rows {
+                let row = dst + r * width, i = r0 + r - pbh
+                if i < 0 || i >= inH || hi == lo {
+                    row.update(repeating: 0, count: width)
+                } else {
+                    row.update(repeating: 0, count: lo)
+                    (row + lo).update(from: plane + i * inW + (lo - pbw), count: hi - lo)
+                    (row + hi).update(repeating: 0, count: width - hi)
+                }
+            }
+        }
+        let filled = inChannels * bands.plane
+        (xp + filled).update(repeating: 0, count: bands.count - filled)
     }
 }

@@ -94,6 +94,7 @@ let directTuning: ConvLoweringTuning = {
     t.directMinimumChannels = 1
     t.directWeightBudget = 1
     t.directBandPixels = 32
+    t.directBandFloats = 1
     return t
 }()
 
