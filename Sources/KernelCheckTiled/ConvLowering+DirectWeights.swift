@@ -129,6 +129,7 @@ extension ConvLowering {
     /// rows wider than the output): per image and group, the padded input `Xp` and a copy of
     /// dY on the grid with zeros in the junk lanes (so they add nothing), then bands of
     /// `directBandPixels` grid pixels (whole grid rows in row mode) as in the in-place form.
+    /// Workers own runs of channel blocks and run through the images independently.
     func backwardWeightsVirtual(_ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
                                 weights dw: UnsafeMutablePointer<Float>, threads: Int) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
@@ -162,33 +163,31 @@ extension ConvLowering {
         }
         let items = groups * coBlocks
         let pieces = min(items, ConvParallel.resolve(threads))
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: plan.inputCount + co * gridCount)
-        defer { padded.deallocate() }
-        let grid = padded + plan.inputCount
+        // Each worker keeps its own padded image and grid (no barrier per image; two workers
+        // may be on different groups) and fills only its own channels' rows of the grid.
+        let workspace = plan.inputCount + co * gridCount
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: pieces * workspace)
+        defer { buffer.deallocate() }
         let xRowBytes = 4 * sh * plan.width
-        for imageGroup in 0..<(batch * groups) {
-            let g = imageGroup % groups
-            // Xp and dY on the grid, channels split over the workers.
-            let src = x + imageGroup * ci * inS, dOut = dy + imageGroup * co * p
-            ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
-                fillPadded(src, plan, channels: (ci * piece / pieces)..<(ci * (piece + 1) / pieces), into: padded)
-                if piece == 0 {
-                    let filled = ci * plan.plane
-                    (padded + filled).update(repeating: 0, count: plan.inputCount - filled)
-                }
-                for c in (co * piece / pieces)..<(co * (piece + 1) / pieces) {
+        ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
+            let padded = buffer + piece * workspace, grid = padded + plan.inputCount
+            let first = items * piece / pieces, last = items * (piece + 1) / pieces
+            for imageGroup in 0..<(batch * groups) {
+                let g = imageGroup % groups
+                let lo = max(first, g * coBlocks), hi = min(last, (g + 1) * coBlocks)
+                guard lo < hi else { continue }
+                let src = x + imageGroup * ci * inS, dOut = dy + imageGroup * co * p
+                fillPadded(src, plan, into: padded)
+                for c in ((lo - g * coBlocks) * 4)..<min(co, (hi - g * coBlocks) * 4) {
                     let row = grid + c * gridCount
                     row.update(repeating: 0, count: gridCount)
                     for oh in 0..<ho {
                         (row + oh * vw).update(from: dOut + c * p + oh * wo, count: wo)
                     }
                 }
-            }
-            ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
-                let first = items * piece / pieces, last = items * (piece + 1) / pieces
                 for band in bands {
                     let xBand = UnsafeRawPointer(padded + plan.start(band.first, heightStride: sh))
-                    for item in first..<last where item / coBlocks == g {
+                    for item in lo..<hi {
                         let block = item % coBlocks, c0 = block * 4
                         let d = grid + 16 * band.first
                         let tiles = acc + g * perGroup + block * tapTiles * tileFloats

@@ -426,6 +426,9 @@ struct ConvDeterminismTests {
         ConvProblem(batch: 1, inChannels: 2, outChannels: 3, inputSize: [3, 4, 5], kernel: [2, 2, 2],
                     padding: .explicit(begin: [1, 1, 1], end: [0, 0, 0]), hasBias: true),
         ConvProblem(batch: 3, inChannels: 6, outChannels: 4, inputSize: [5, 5], kernel: [1, 1], hasBias: true),
+        // Depthwise, many groups: direct backward-weights workers on different groups at once.
+        ConvProblem(batch: 3, inChannels: 24, outChannels: 24, groups: 24, inputSize: [13, 11], kernel: [2, 2],
+                    padding: .sameLower, hasBias: true),
     ]
 
     @Test("1, 2 and 3 threads give the same bits in every direction", arguments: problems.indices)
