@@ -31,6 +31,35 @@ struct ConvLoweringTuning: Sendable {
     /// `dW[g] = dY · colᵀ`: `automatic` picks the orientation whose GEMM output fills
     /// SGEMM's 12 × 32 register tile better (32 output channels × 75 rows: 69 % vs 89 %).
     var weightGradientOrientation = Orientation.automatic
+    /// The direct forward (`ConvLowering+Direct.swift`, no im2col) where it applies and at
+    /// least `directMinimumEfficiency` of its register-tile lanes are real output pixels;
+    /// `directWeightBudget` floats of packed weights are reused across a pass over the pixels.
+    var direct = true
+    var directMinimumEfficiency = 0.8
+    /// Fewest output channels (per group) for the direct forward: with fewer, its 4-row
+    /// tiles run at a third of the FMA rate (3 → 32 k5 backward-data as a direct forward of
+    /// 3 channels: 116 GFLOP/s against 143 through im2col).
+    var directMinimumChannels = 8
+    /// Floats of padded input per band of the direct forward (1 MiB, the L2): a 3 → 32
+    /// layer's backward-data pads 32 × 260 × 260 floats of dY per image, 8.6 MB, when whole
+    /// (2 threads: 180–200 → 295–300 GFLOP/s in bands when memory is contended); the GAN and
+    /// ResNet layers fit one band.
+    var directBandFloats = 1 << 18
+    var directWeightBudget = 1 << 16
+    /// Output pixels per band of the direct backward-weights (`ConvLowering+DirectWeights.swift`).
+    var directBandPixels = 1024
+    /// Most floats of 16-lane accumulators (groups × Co × K × 16) for which backward-weights
+    /// goes direct: they are reloaded for every band, so they must stay in cache (3 → 32 k5:
+    /// 40 Ki floats, ResNet 64 → 64 k3: 576 Ki; a 128 → 256 k5 layer would need 13 Mi and
+    /// runs 4× slower than im2col).
+    var directAccumulatorBudget = 1 << 20
+    /// Backward-weights through packed panels straight from dY and the padded input
+    /// (`ConvLowering+PanelWeights.swift`) for width-stride-1 convs with at least
+    /// `panelWeightsMinimum` output channels and taps, when the lane accumulators do not fit.
+    var panelWeights = true
+    var panelWeightsMinimum = 128
+    /// Pixels per packed block of that path (one SGEMM K block, so at most `GEMMBlocking.kc`).
+    var panelWeightsBlock = GEMMBlocking.kc
 
     enum Orientation: Sendable { case automatic, direct, transposed }
 
@@ -190,6 +219,10 @@ struct ConvLowering {
             forwardDual(input: x, weights: w, bias: bias, output: y, threads: threads)
             return
         }
+        if k > 0, let plan = directPlan {
+            forwardDirect(plan, input: x, weights: w, bias: bias, output: y, threads: threads)
+            return
+        }
         if let bias {
             ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
@@ -238,6 +271,10 @@ struct ConvLowering {
             backwardDataDual(output: dy, weights: w, input: dx, threads: threads)
             return
         }
+        if let adjoint = directAdjoint {
+            backwardDataDirect(adjoint, output: dy, weights: w, input: dx, threads: threads)
+            return
+        }
         if backwardDataUsesPacked {
             backwardDataPacked(output: dy, weights: w, input: dx, threads: threads)
             return
@@ -279,6 +316,14 @@ struct ConvLowering {
         guard batch > 0, p > 0, inS > 0 else { dw.update(repeating: 0, count: total); return }
         if usesDual {
             backwardWeightsDual(input: x, output: dy, weights: dw, threads: threads)
+            return
+        }
+        if let plan = directPlan, usesDirectWeights(plan) {
+            backwardWeightsDirect(plan, input: x, output: dy, weights: dw, threads: threads)
+            return
+        }
+        if let plan = directPlan, usesPanelWeights(plan) {
+            backwardWeightsPanels(plan, input: x, output: dy, weights: dw, threads: threads)
             return
         }
         let (slabRows, block) = tiles

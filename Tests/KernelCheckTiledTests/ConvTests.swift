@@ -83,7 +83,20 @@ let realFill = Fill.uniform(low: -1, high: 1)
 /// cutting output lines, K split into slabs (a split forward reduction, backward-data row
 /// slabs, backward-weights column slabs), image chunks with partial dW.
 let tinyTuning = ConvLoweringTuning(columnBudget: 12, minimumColumnBlock: 3, minimumSlabRows: 2,
-                                    reductionItemsTarget: 8, itemsPerThread: 2)
+                                    reductionItemsTarget: 8, itemsPerThread: 2, direct: false)
+
+/// The direct paths (no im2col: forward, backward-data as the adjoint's forward,
+/// backward-weights) on every shape they can take, however few of their lanes or channels are
+/// useful, with one weight panel per pass over the pixels and bands of 2 rows of 16.
+let directTuning: ConvLoweringTuning = {
+    var t = ConvLoweringTuning.standard
+    t.directMinimumEfficiency = 0
+    t.directMinimumChannels = 1
+    t.directWeightBudget = 1
+    t.directBandPixels = 32
+    t.directBandFloats = 1
+    return t
+}()
 
 /// The dual lowering (buffer over input positions, for few output channels), forced.
 let dualTuning: ConvLoweringTuning = {
@@ -92,10 +105,21 @@ let dualTuning: ConvLoweringTuning = {
     return t
 }()
 
+/// Backward-weights through dY and colᵀ panels packed from the padded input, on every shape
+/// the direct geometry takes (the lane accumulators ruled out).
+let panelTuning: ConvLoweringTuning = {
+    var t = directTuning
+    t.directAccumulatorBudget = 0
+    t.panelWeightsMinimum = 1
+    t.panelWeightsBlock = 5
+    return t
+}()
+
 /// The im2col lowering, forced (the default picks the dual one for some shapes).
 let im2colTuning: ConvLoweringTuning = {
     var t = ConvLoweringTuning.standard
     t.lowering = .im2col
+    t.direct = false
     return t
 }()
 
@@ -109,7 +133,8 @@ let transposedTuning: ConvLoweringTuning = {
 /// The (tuning, threads) combinations every exact test runs.
 let loweringVariants: [(ConvLoweringTuning, Int)] = [
     (.standard, 1), (im2colTuning, 2), (tinyTuning, 2), (tinyTuning, 3), (dualTuning, 1), (dualTuning, 3),
-    (transposedTuning, 2),
+    (transposedTuning, 2), (directTuning, 1), (directTuning, 3),
+    (panelTuning, 1), (panelTuning, 3),
 ]
 
 /// Runs `body` on an output buffer pre-filled with a sentinel, with guard elements after it,
@@ -199,6 +224,27 @@ let namedConvProblems: [ConvProblem] = [
     // Padding wider than the kernel reach: some outputs see only padding (= bias).
     ConvProblem(batch: 1, inChannels: 2, outChannels: 2, inputSize: [3, 2], kernel: [2, 2],
                 padding: .explicit(begin: [3, 2], end: [3, 2])),
+    // Direct forward, tiles written into y (width 16, even vector count), 12 + 1 channels.
+    ConvProblem(batch: 2, inChannels: 3, outChannels: 13, inputSize: [4, 16], kernel: [3, 3],
+                padding: .explicit(begin: [1, 2], end: [1, 0]), hasBias: true),
+    // Direct forward, flattened pixels (width 7 + 2 padding), 12 + 8 channels, dilation.
+    ConvProblem(batch: 3, inChannels: 2, outChannels: 20, inputSize: [7, 7], kernel: [3, 3], dilation: [1, 2],
+                padding: .explicit(begin: [1, 2], end: [1, 2]), hasBias: true),
+    // Direct forward, rows of 32 with an odd vector count and height stride 2, 12 + 4 channels.
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 16, inputSize: [5, 32], kernel: [2, 3], stride: [2, 1],
+                padding: .explicit(begin: [0, 1], end: [0, 1]), hasBias: true),
+    // Direct backward-weights: 2 groups, 3 channels per group (a partial 4-channel block),
+    // 2 × 3 × 2 = 12 taps, output rows in bands of 2 (a short last band), height dilation.
+    ConvProblem(batch: 2, inChannels: 4, outChannels: 6, groups: 2, inputSize: [9, 16], kernel: [3, 2],
+                dilation: [2, 1], padding: .explicit(begin: [1, 1], end: [2, 0])),
+    // Direct backward-weights: 5 taps (a partial 6-tap tile), 1-D.
+    ConvProblem(batch: 3, inChannels: 1, outChannels: 5, inputSize: [49], kernel: [5], padding: .explicit(begin: [1], end: [2])),
+    // Direct forward with 4, 3 and 2 output channels: wide tiles of 6, 8 and 12 vectors
+    // written in place (rows of 96, 128 and 192).
+    ConvProblem(batch: 2, inChannels: 2, outChannels: 4, inputSize: [98], kernel: [3], hasBias: true),
+    ConvProblem(batch: 1, inChannels: 3, outChannels: 3, inputSize: [2, 128], kernel: [2, 3], dilation: [1, 2],
+                padding: .explicit(begin: [1, 2], end: [0, 2]), hasBias: true),
+    ConvProblem(batch: 2, inChannels: 2, outChannels: 2, inputSize: [194], kernel: [3], hasBias: true),
 ]
 
 // MARK: - Naive expectations
@@ -296,7 +342,7 @@ protocol TiledLayerRun {
 
 extension TiledLayerRun {
     var context: String {
-        "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering) dW=\(tuning.weightGradientOrientation)"
+        "\(p) threads=\(threads) columnBudget=\(tuning.columnBudget) lowering=\(tuning.lowering) direct=\(tuning.direct ? tuning.directMinimumEfficiency : -1) dW=\(tuning.weightGradientOrientation)"
     }
 }
 
@@ -380,6 +426,9 @@ struct ConvDeterminismTests {
         ConvProblem(batch: 1, inChannels: 2, outChannels: 3, inputSize: [3, 4, 5], kernel: [2, 2, 2],
                     padding: .explicit(begin: [1, 1, 1], end: [0, 0, 0]), hasBias: true),
         ConvProblem(batch: 3, inChannels: 6, outChannels: 4, inputSize: [5, 5], kernel: [1, 1], hasBias: true),
+        // Depthwise, many groups: direct backward-weights workers on different groups at once.
+        ConvProblem(batch: 3, inChannels: 24, outChannels: 24, groups: 24, inputSize: [13, 11], kernel: [2, 2],
+                    padding: .sameLower, hasBias: true),
     ]
 
     @Test("1, 2 and 3 threads give the same bits in every direction", arguments: problems.indices)
@@ -390,7 +439,7 @@ struct ConvDeterminismTests {
         let w = filled(p.wShape.reduce(1, *), realFill, seed: seed, role: "w")
         let b = filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = filled(p.yShape.reduce(1, *), realFill, seed: seed, role: "dy")
-        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning] {
+        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning, panelTuning] {
             let one = ConvRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)

@@ -178,7 +178,7 @@ struct ConvTransposeDeterminismTests {
         let w = filled(p.wShape.reduce(1, *), realFill, seed: seed, role: "w")
         let b = filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = filled(p.yShape.reduce(1, *), realFill, seed: seed, role: "dy")
-        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning] {
+        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning, panelTuning] {
             let one = ConvTransposeRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)

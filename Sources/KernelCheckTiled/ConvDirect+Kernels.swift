@@ -1,0 +1,156 @@
+// Register tiles of the direct convolution (`ConvLowering+Direct.swift`): the 12×32 tile of
+// `microKernel` (and its 8- and 4-row forms) with B read in place from a padded input
+// through a per-step offset table instead of from packed panels. Written out by hand (no
+// arrays or loops over accumulators) so that every accumulator stays in a zmm register.
+
+extension Tiled {
+    /// A packed 12-row weight panel (12 values per step) against two 16-pixel B vectors read in place
+    /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets): one chain per element, zero,
+    /// then one fused multiply-add per step in increasing p, then the optional add of C.
+    @inline(never)
+    static func directKernel12(
+        k: Int, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
+        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
+    ) {
+        var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
+        var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
+        var c2_0 = SIMD16<Float>(); var c2_1 = SIMD16<Float>()
+        var c3_0 = SIMD16<Float>(); var c3_1 = SIMD16<Float>()
+        var c4_0 = SIMD16<Float>(); var c4_1 = SIMD16<Float>()
+        var c5_0 = SIMD16<Float>(); var c5_1 = SIMD16<Float>()
+        var c6_0 = SIMD16<Float>(); var c6_1 = SIMD16<Float>()
+        var c7_0 = SIMD16<Float>(); var c7_1 = SIMD16<Float>()
+        var c8_0 = SIMD16<Float>(); var c8_1 = SIMD16<Float>()
+        var c9_0 = SIMD16<Float>(); var c9_1 = SIMD16<Float>()
+        var c10_0 = SIMD16<Float>(); var c10_1 = SIMD16<Float>()
+        var c11_0 = SIMD16<Float>(); var c11_1 = SIMD16<Float>()
+        var ap = a
+        for p in 0..<k {
+            let off = Int(offsets[p])
+            let v0 = b0.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
+            let v1 = b1.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
+            let a0 = ap[0]
+            c0_0 = c0_0.addingProduct(a0, v0); c0_1 = c0_1.addingProduct(a0, v1)
+            let a1 = ap[1]
+            c1_0 = c1_0.addingProduct(a1, v0); c1_1 = c1_1.addingProduct(a1, v1)
+            let a2 = ap[2]
+            c2_0 = c2_0.addingProduct(a2, v0); c2_1 = c2_1.addingProduct(a2, v1)
+            let a3 = ap[3]
+            c3_0 = c3_0.addingProduct(a3, v0); c3_1 = c3_1.addingProduct(a3, v1)
+            let a4 = ap[4]
+            c4_0 = c4_0.addingProduct(a4, v0); c4_1 = c4_1.addingProduct(a4, v1)
+            let a5 = ap[5]
+            c5_0 = c5_0.addingProduct(a5, v0); c5_1 = c5_1.addingProduct(a5, v1)
+            let a6 = ap[6]
+            c6_0 = c6_0.addingProduct(a6, v0); c6_1 = c6_1.addingProduct(a6, v1)
+            let a7 = ap[7]
+            c7_0 = c7_0.addingProduct(a7, v0); c7_1 = c7_1.addingProduct(a7, v1)
+            let a8 = ap[8]
+            c8_0 = c8_0.addingProduct(a8, v0); c8_1 = c8_1.addingProduct(a8, v1)
+            let a9 = ap[9]
+            c9_0 = c9_0.addingProduct(a9, v0); c9_1 = c9_1.addingProduct(a9, v1)
+            let a10 = ap[10]
+            c10_0 = c10_0.addingProduct(a10, v0); c10_1 = c10_1.addingProduct(a10, v1)
+            let a11 = ap[11]
+            c11_0 = c11_0.addingProduct(a11, v0); c11_1 = c11_1.addingProduct(a11, v1)
+            ap += 12
+        }
+        var row = c
+        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
+        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); row += ldc
+        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); row += ldc
+        store(c3_0, row + 0, adding: loadC); store(c3_1, row + 16, adding: loadC); row += ldc
+        store(c4_0, row + 0, adding: loadC); store(c4_1, row + 16, adding: loadC); row += ldc
+        store(c5_0, row + 0, adding: loadC); store(c5_1, row + 16, adding: loadC); row += ldc
+        store(c6_0, row + 0, adding: loadC); store(c6_1, row + 16, adding: loadC); row += ldc
+        store(c7_0, row + 0, adding: loadC); store(c7_1, row + 16, adding: loadC); row += ldc
+        store(c8_0, row + 0, adding: loadC); store(c8_1, row + 16, adding: loadC); row += ldc
+        store(c9_0, row + 0, adding: loadC); store(c9_1, row + 16, adding: loadC); row += ldc
+        store(c10_0, row + 0, adding: loadC); store(c10_1, row + 16, adding: loadC); row += ldc
+        store(c11_0, row + 0, adding: loadC); store(c11_1, row + 16, adding: loadC)
+    }
+
+    /// A packed 8-row weight panel (8 values per step) against two 16-pixel B vectors read in place
+    /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets): one chain per element, zero,
+    /// then one fused multiply-add per step in increasing p, then the optional add of C.
+    @inline(never)
+    static func directKernel8(
+        k: Int, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
+        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
+    ) {
+        var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
+        var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
+        var c2_0 = SIMD16<Float>(); var c2_1 = SIMD16<Float>()
+        var c3_0 = SIMD16<Float>(); var c3_1 = SIMD16<Float>()
+        var c4_0 = SIMD16<Float>(); var c4_1 = SIMD16<Float>()
+        var c5_0 = SIMD16<Float>(); var c5_1 = SIMD16<Float>()
+        var c6_0 = SIMD16<Float>(); var c6_1 = SIMD16<Float>()
+        var c7_0 = SIMD16<Float>(); var c7_1 = SIMD16<Float>()
+        var ap = a
+        for p in 0..<k {
+            let off = Int(offsets[p])
+            let v0 = b0.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
+            let v1 = b1.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
+            let a0 = ap[0]
+            c0_0 = c0_0.addingProduct(a0, v0); c0_1 = c0_1.addingProduct(a0, v1)
+            let a1 = ap[1]
+            c1_0 = c1_0.addingProduct(a1, v0); c1_1 = c1_1.addingProduct(a1, v1)
+            let a2 = ap[2]
+            c2_0 = c2_0.addingProduct(a2, v0); c2_1 = c2_1.addingProduct(a2, v1)
+            let a3 = ap[3]
+            c3_0 = c3_0.addingProduct(a3, v0); c3_1 = c3_1.addingProduct(a3, v1)
+            let a4 = ap[4]
+            c4_0 = c4_0.addingProduct(a4, v0); c4_1 = c4_1.addingProduct(a4, v1)
+            let a5 = ap[5]
+            c5_0 = c5_0.addingProduct(a5, v0); c5_1 = c5_1.addingProduct(a5, v1)
+            let a6 = ap[6]
+            c6_0 = c6_0.addingProduct(a6, v0); c6_1 = c6_1.addingProduct(a6, v1)
+            let a7 = ap[7]
+            c7_0 = c7_0.addingProduct(a7, v0); c7_1 = c7_1.addingProduct(a7, v1)
+            ap += 8
+        }
+        var row = c
+        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
+        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); row += ldc
+        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); row += ldc
+        store(c3_0, row + 0, adding: loadC); store(c3_1, row + 16, adding: loadC); row += ldc
+        store(c4_0, row + 0, adding: loadC); store(c4_1, row + 16, adding: loadC); row += ldc
+        store(c5_0, row + 0, adding: loadC); store(c5_1, row + 16, adding: loadC); row += ldc
+        store(c6_0, row + 0, adding: loadC); store(c6_1, row + 16, adding: loadC); row += ldc
+        store(c7_0, row + 0, adding: loadC); store(c7_1, row + 16, adding: loadC)
+    }
+
+    /// A packed 4-row weight panel (4 values per step) against two 16-pixel B vectors read in place
+    /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets): one chain per element, zero,
+    /// then one fused multiply-add per step in increasing p, then the optional add of C.
+    @inline(never)
+    static func directKernel4(
+        k: Int, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
+        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
+    ) {
+        var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
+        var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
+        var c2_0 = SIMD16<Float>(); var c2_1 = SIMD16<Float>()
+        var c3_0 = SIMD16<Float>(); var c3_1 = SIMD16<Float>()
+        var ap = a
+        for p in 0..<k {
+            let off = Int(offsets[p])
+            let v0 = b0.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
+            let v1 = b1.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
+            let a0 = ap[0]
+            c0_0 = c0_0.addingProduct(a0, v0); c0_1 = c0_1.addingProduct(a0, v1)
+            let a1 = ap[1]
+            c1_0 = c1_0.addingProduct(a1, v0); c1_1 = c1_1.addingProduct(a1, v1)
+            let a2 = ap[2]
+            c2_0 = c2_0.addingProduct(a2, v0); c2_1 = c2_1.addingProduct(a2, v1)
+            let a3 = ap[3]
+            c3_0 = c3_0.addingProduct(a3, v0); c3_1 = c3_1.addingProduct(a3, v1)
+            ap += 4
+        }
+        var row = c
+        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
+        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); row += ldc
+        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); row += ldc
+        store(c3_0, row + 0, adding: loadC); store(c3_1, row + 16, adding: loadC)
+    }
+}

@@ -1,0 +1,467 @@
+// The forward convolution without im2col, for convolutions with stride 1 along the width
+// (any kernel, dilation, padding, height stride; 1-D and 2-D): "direct" or implicit GEMM.
+//
+// Per image and group, the input is copied once into a zero-padded buffer `Xp[ci][r][c]`
+// (`r = oh·s_h + kh·d_h`, `c = ow + kw·d_w` address the padded image), so for a fixed tap
+// `(ci, kh, kw)` sixteen output pixels of one output row read sixteen consecutive floats.
+// The register tile is `microKernel`'s 12 × 32 — 12 output channels (packed weight panels,
+// shared by every image) × two vectors of 16 output pixels — with B loaded straight from
+// `Xp` at `vector start + offsets[k]`, where `offsets` lists the tap offsets in weight order
+// (`k = (ci, kh, kw)`). Every output element is one chain over all K steps in increasing k
+// (no K blocks, no reloads of C), then the bias: the order depends only on the shape.
+//
+// Pixels are laid out on a virtual grid of `Ho` rows of `V` columns, the columns past `Wo`
+// being junk lanes (finite reads from the padded buffer, results discarded):
+// - row mode: `V = roundUp(Wo, 16)`, a vector never crosses an output row;
+// - flattened mode (`s_h = 1` only): `V = Wp`, the padded width, so the whole image is one
+//   contiguous run and vector `t` starts at `16·t` (56 × 56 with 3 × 3 taps: 96 % of the
+//   lanes useful instead of 87.5 %).
+// When `V = Wo` the tiles are written straight into `y`; otherwise each tile goes to an
+// L1 scratch tile whose valid columns are then dealt out to their output rows.
+
+extension ConvLowering {
+    /// The geometry of the direct forward for this shape, or nil when it does not apply.
+    struct DirectPlan {
+        /// Padded buffer: `rows × width` per channel (`plane` floats), `inputCount` floats
+        /// in all (the slack past the last plane covers the junk lanes' reads).
+        var width: Int, rows: Int, plane: Int, inputCount: Int
+        var flattened: Bool
+        /// Virtual columns per output row, vectors per output row (row mode), vectors, tiles.
+        var virtualWidth: Int, vectorsPerRow: Int, vectors: Int, tiles: Int
+        /// Whether tiles are written straight into the output (`V = Wo`, whole tiles).
+        var writesOutput: Bool
+        /// With at most 4 output channels: `wideRows` (2, 3 or 4) channels × `wideVectors`
+        /// consecutive vectors per tile (`Tiled.directWideKernel…`), else 0.
+        var wideRows = 0, wideVectors = 0
+
+        /// Offset in `Xp` of the first pixel of vector `t` (`t = vectors` is the junk
+        /// vector of an odd count: any in-bounds start).
+        @inline(__always)
+        func start(_ t: Int, heightStride: Int) -> Int {
+            if t >= vectors { return 0 }
+            if flattened { return 16 * t }
+            let oh = t / vectorsPerRow
+            return oh * heightStride * width + (t - oh * vectorsPerRow) * 16
+        }
+    }
+
+    var directPlan: DirectPlan? {
+        guard tuning.direct, !isPointwise, !usesDual, batch > 0, groups > 0, columnRows > 0, outChannels > 0,
+              outChannels >= tuning.directMinimumChannels || outChannels <= 4, outSpatial > 0 else { return nil }
+        // Depth must be trivial (1-D and 2-D problems), the width stride 1.
+        guard inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0, stride[2] == 1 else { return nil }
+        let ho = outSize[1], wo = outSize[2], sh = stride[1]
+        let kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
+        let width = wo + (kw - 1) * dw, rows = (ho - 1) * sh + (kh - 1) * dh + 1
+        let plane = rows * width
+        let maxTap = (inChannels - 1) * plane + (kh - 1) * dh * width + (kw - 1) * dw
+        func count(_ vectors: Int) -> Int { (vectors + 1) / 2 }
+        let rowWidth = Tiled.roundUp(wo, 16)
+        let rowVectors = ho * (rowWidth / 16)
+        let useful = Double(ho * wo)
+        let rowEfficiency = useful / Double(count(rowVectors) * 32)
+        let flatVectors = (ho * width + 15) / 16
+        let flatEfficiency = sh == 1 ? useful / Double(count(flatVectors) * 32) : 0
+        let flattened = flatEfficiency > rowEfficiency
+        guard max(rowEfficiency, flatEfficiency) >= tuning.directMinimumEfficiency else { return nil }
+        let vectors = flattened ? flatVectors : rowVectors
+        // Few channels: wide tiles of whole runs of consecutive vectors (within a row in row
+        // mode), or no direct path at all below `directMinimumChannels`.
+        let wideRows = outChannels <= 4 ? max(2, outChannels) : 0
+        let wideVectors = wideRows > 0 ? 24 / wideRows : 0
+        let wide = wideRows > 0 && (flattened || (rowWidth / 16) % wideVectors == 0)
+        guard wide || outChannels >= tuning.directMinimumChannels else { return nil }
+        var lastStart = flattened ? 16 * (vectors - 1) : (ho - 1) * sh * width + (rowWidth - 16)
+        if wide && flattened { lastStart = 16 * (Tiled.roundUp(vectors, wideVectors) - 1) }
+        let inputCount = max(inChannels * plane, lastStart + 16 + maxTap)
+        // Byte offsets are Int32.
+        guard inputCount < (1 << 29) else { return nil }
+        return DirectPlan(width: width, rows: rows, plane: plane, inputCount: inputCount, flattened: flattened,
+                          virtualWidth: flattened ? width : rowWidth, vectorsPerRow: rowWidth / 16, vectors: vectors,
+                          tiles: count(vectors), writesOutput: !flattened && rowWidth == wo && vectors % 2 == 0,
+                          wideRows: wide ? wideRows : 0, wideVectors: wide ? wideVectors : 0)
+    }
+
+    /// Weight panels of the direct kernels covering `count` output channels: 12-row panels,
+    /// the remainder as one 8- or 12-row panel, or (remainder ≤ 4) the last 12 + remainder
+    /// rows as two 8-row panels, so no 4-row tile (a third of the FMA rate per row) runs on a
+    /// big layer: 64 = 4 × 12 + 2 × 8, 256 = 20 × 12 + 2 × 8. `rows` is the kernel's height,
+    /// `valid` how many of them are real channels.
+    static func directPanels(_ count: Int) -> [(first: Int, rows: Int, valid: Int)] {
+        var heights = Array(repeating: 12, count: count / 12)
+        let rest = count % 12
+        if rest > 0 {
+            if rest <= 4 && !heights.isEmpty {
+                heights.removeLast()
+                heights += [8, 8]
+            } else {
+                heights.append(rest <= 4 ? 4 : rest <= 8 ? 8 : 12)
+            }
+        }
+        var panels: [(first: Int, rows: Int, valid: Int)] = []
+        var first = 0
+        for h in heights {
+            panels.append((first, h, min(h, count - first)))
+            first += h
+        }
+        return panels
+    }
+
+    /// `forward` through the direct kernels (see the top of this file).
+    func forwardDirect(_ plan: DirectPlan, input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+                       bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, threads: Int) {
+        if plan.wideRows > 0 {
+            forwardDirectWide(plan, input: x, weights: w, bias: bias, output: y, threads: threads)
+            return
+        }
+        let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
+        let groups = groups, channelsOut = groups * co
+        let panels = Self.directPanels(co)
+        let panelRows = panels.reduce(0) { $0 + $1.rows }
+        // Passes over the pixels: runs of panels holding at most `directWeightBudget` floats.
+        var passes: [Range<Int>] = []
+        var passStart = 0, passRows = 0
+        for (i, panel) in panels.enumerated() {
+            if i > passStart && (passRows + panel.rows) * k > tuning.directWeightBudget {
+                passes.append(passStart..<i)
+                passStart = i; passRows = 0
+            }
+            passRows += panel.rows
+        }
+        passes.append(passStart..<panels.count)
+        // Panel i of group g at (g·panelRows + first_i)·k: `rows` values per K step, zero
+        // past the valid rows.
+        let aStride = panelRows * k
+        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * aStride)
+        defer { packedW.deallocate() }
+        ConvParallel.forEach(groups * panels.count, threads: threads) { item, _ in
+            let g = item / panels.count, panel = panels[item % panels.count]
+            let dst = packedW + g * aStride + panel.first * k
+            Tiled.transposeRows(w + (g * co + panel.first) * k, ld: k, rows: panel.valid, length: k,
+                                into: dst, stride: panel.rows)
+            if panel.valid < panel.rows {
+                for step in 0..<k { (dst + step * panel.rows + panel.valid).update(repeating: 0, count: panel.rows - panel.valid) }
+            }
+        }
+        let bands = directBands(plan, unit: 2)
+        // Byte offsets of the taps in weight order k = (ci, kh, kw).
+        let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: k)
+        defer { offsets.deallocate() }
+        let kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
+        for c in 0..<ci {
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    offsets[(c * kh + i) * kw + j] = Int32(4 * (c * bands.plane + i * dh * plan.width + j * dw))
+                }
+            }
+        }
+        if plan.writesOutput, let bias {
+            ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
+                (y + row * p).update(repeating: bias[row % channelsOut], count: p)
+            }
+        }
+        let sh = stride[1], ho = outSize[1], wo = outSize[2], vw = plan.virtualWidth
+        let loadC = plan.writesOutput && bias != nil
+        runItems(batch * groups, threads: threads, workspace: bands.count) { imageGroup, padded, inner in
+          let g = imageGroup % groups
+          let out = y + imageGroup * co * p
+          let aBase = UnsafePointer(packedW + g * aStride)
+          for band in bands.ranges {
+            fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
+            let bandTiles = (band.v1 + 1) / 2 - band.v0 / 2
+            let pieces = inner > 1 ? min(bandTiles, inner) : 1
+            ConvParallel.forEach(pieces, threads: inner) { piece, _ in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 12 * 32) { scratch in
+                    let tile = scratch.baseAddress!
+                    let firstTile = band.v0 / 2 + bandTiles * piece / pieces
+                    let lastTile = band.v0 / 2 + bandTiles * (piece + 1) / pieces
+                    for pass in passes {
+                        for t in firstTile..<lastTile {
+                            let b0 = UnsafeRawPointer(padded + bands.start(2 * t, band, plan, heightStride: sh))
+                            let b1 = UnsafeRawPointer(padded + bands.start(2 * t + 1, band, plan, heightStride: sh))
+                            for panel in panels[pass] {
+                                let a = aBase + panel.first * k
+                                let inPlace = plan.writesOutput && panel.valid == panel.rows
+                                let c = inPlace ? out + panel.first * p + 32 * t : tile
+                                let ld = inPlace ? p : 32, add = inPlace && loadC
+                                switch panel.rows {
+                                case 12:
+                                    Tiled.directKernel12(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
+                                case 8:
+                                    Tiled.directKernel8(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
+                                default:
+                                    Tiled.directKernel4(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
+                                }
+                                if inPlace { continue }
+                                if plan.writesOutput {
+                                    Output(base: out + panel.first * p + 32 * t, ld: p, transposed: false)
+                                        .merge(tile: tile, stride: 32, row: 0, column: 0, height: panel.valid, width: 32,
+                                               adding: loadC)
+                                    continue
+                                }
+                                // Deal the tile's 32 virtual pixels out to their output rows,
+                                // dropping the junk columns; y = bias + chain, as `store` adds C.
+                                var j = 0
+                                while j < 32 {
+                                    let v = 32 * t + j, oh = v / vw, ow = v - oh * vw
+                                    let run = min(32 - j, vw - ow)
+                                    if oh < ho && ow < wo {
+                                        let n = min(run, wo - ow)
+                                        for r in 0..<panel.valid {
+                                            let src = tile + r * 32 + j
+                                            let dst = out + (panel.first + r) * p + oh * wo + ow
+                                            if let bias {
+                                                let b = bias[g * co + panel.first + r]
+                                                for i in 0..<n { dst[i] = b + src[i] }
+                                            } else {
+                                                dst.update(from: src, count: n)
+                                            }
+                                        }
+                                    }
+                                    j += run
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+          }
+        }
+    }
+
+    /// `Xp[ci][r][c] = x[ci][r − pb_h][c − pb_w]` (zero outside the input), then zeros to
+    /// `inputCount`. `src` points at channel 0 of one image's group.
+    func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, into xp: UnsafeMutablePointer<Float>) {
+        fillPadded(src, plan, channels: 0..<inChannels, into: xp)
+        let filled = inChannels * plan.plane
+        (xp + filled).update(repeating: 0, count: plan.inputCount - filled)
+    }
+
+    /// The planes `channels` of `fillPadded` (not the slack after the last plane).
+    func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, channels: Range<Int>,
+                    into xp: UnsafeMutablePointer<Float>) {
+        let inH = inSize[1], inW = inSize[2], pbh = padBegin[1], pbw = padBegin[2]
+        let width = plan.width
+        // Columns c of a padded row that hold input columns c − pbw.
+        let lo = min(pbw, width), hi = max(lo, min(width, pbw + inW))
+        for c in channels {
+            let plane = src + c * inSpatial, dst = xp + c * plan.plane
+            for r in 0..<plan.rows {
+                let row = dst + r * width, i = r - pbh
+                if i < 0 || i >= inH || hi == lo {
+                    row.update(repeating: 0, count: width)
+                } else {
+                    row.update(repeating: 0, count: lo)
+                    (row + lo).update(from: plane + i * inW + (lo - pbw), count: hi - lo)
+                    (row + hi).update(repeating: 0, count: width - hi)
+                }
+            }
+        }
+    }
+}
+
+extension ConvLowering {
+    /// Backward-data of a stride-1 convolution is itself a stride-1 convolution: of `dY`
+    /// (`Co` channels per group) with the weights transposed per group and their taps reversed,
+    /// `W'[g][ci][co][t'] = W[g][co][ci][taps − 1 − t']`, padded by `(k − 1)·d − pb` at the
+    /// start (the end padding follows from the sizes, and may be negative), giving `dX`
+    /// (`Ci` channels of the input size). This is that convolution, when it exists (begin
+    /// padding at most the kernel's reach) and the direct forward takes it.
+    var directAdjoint: (lowering: ConvLowering, plan: DirectPlan)? {
+        guard tuning.direct, !usesDual, !isPointwise, stride.allSatisfy({ $0 == 1 }),
+              inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0 else { return nil }
+        let reach = (0..<3).map { (kernel[$0] - 1) * dilation[$0] }
+        guard (1..<3).allSatisfy({ padBegin[$0] <= reach[$0] }) else { return nil }
+        let adjoint = ConvLowering(batch: batch, groups: groups, inChannelsPerGroup: outChannels,
+                                   outChannelsPerGroup: inChannels, inputSize: outSize, outputSize: inSize,
+                                   kernel: kernel, stride: stride, dilation: dilation,
+                                   padBegin: (0..<3).map { reach[$0] - padBegin[$0] }, tuning: tuning)
+        guard let plan = adjoint.directPlan else { return nil }
+        return (adjoint, plan)
+    }
+
+    /// `backwardData` as the direct forward of `directAdjoint`.
+    func backwardDataDirect(_ adjoint: (lowering: ConvLowering, plan: DirectPlan), output dy: UnsafePointer<Float>,
+                            weights w: UnsafePointer<Float>, input dx: UnsafeMutablePointer<Float>, threads: Int) {
+        let co = outChannels, ci = inChannels, taps = taps, groups = groups
+        let flipped = UnsafeMutablePointer<Float>.allocate(capacity: groups * co * ci * taps)
+        defer { flipped.deallocate() }
+        ConvParallel.forEach(groups * ci, threads: threads) { row, _ in
+            let g = row / ci, c = row % ci
+            let dst = flipped + row * co * taps
+            for o in 0..<co {
+                let src = w + ((g * co + o) * ci + c) * taps, out = dst + o * taps
+                for t in 0..<taps { out[t] = src[taps - 1 - t] }
+            }
+        }
+        adjoint.lowering.forwardDirect(adjoint.plan, input: dy, weights: flipped, bias: nil, output: dx, threads: threads)
+    }
+}
+
+extension ConvLowering {
+    /// The direct forward with at most 4 output channels: tiles of `wideRows` channels ×
+    /// `wideVectors` consecutive vectors (`Tiled.directWideKernel…`), same sums as the
+    /// 12 × 32 tiles (one chain over K per element, then the bias).
+    func forwardDirectWide(_ plan: DirectPlan, input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+                           bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
+        let groups = groups, channelsOut = groups * co
+        let rowsR = plan.wideRows, perTile = plan.wideVectors, tileWidth = 16 * perTile
+        let tiles = (plan.vectors + perTile - 1) / perTile
+        // Weights of group g at g·R·k: R values per K step, zero past the real channels.
+        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * rowsR * k)
+        defer { packedW.deallocate() }
+        for g in 0..<groups {
+            let dst = packedW + g * rowsR * k
+            for step in 0..<k {
+                for r in 0..<rowsR { dst[step * rowsR + r] = r < co ? w[(g * co + r) * k + step] : 0 }
+            }
+        }
+        let bands = directBands(plan, unit: perTile)
+        let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: k)
+        defer { offsets.deallocate() }
+        let kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
+        for c in 0..<ci {
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    offsets[(c * kh + i) * kw + j] = Int32(4 * (c * bands.plane + i * dh * plan.width + j * dw))
+                }
+            }
+        }
+        let ho = outSize[1], wo = outSize[2], sh = stride[1], vw = plan.virtualWidth
+        // Row mode over whole output rows: every tile pixel is real and lands in place.
+        let inPlace = !plan.flattened && vw == wo && co == rowsR
+        if inPlace, let bias {
+            ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
+                (y + row * p).update(repeating: bias[row % channelsOut], count: p)
+            }
+        }
+        runItems(batch * groups, threads: threads, workspace: bands.count) { imageGroup, padded, inner in
+          let g = imageGroup % groups
+          let out = y + imageGroup * co * p
+          let a = UnsafePointer(packedW + g * rowsR * k)
+          for band in bands.ranges {
+            fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
+            let firstTile = band.v0 / perTile, bandTiles = (band.v1 + perTile - 1) / perTile - firstTile
+            let pieces = inner > 1 ? min(bandTiles, inner) : 1
+            ConvParallel.forEach(pieces, threads: inner) { piece, _ in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 24 * 16) { scratch in
+                    let tile = scratch.baseAddress!
+                    for t in (firstTile + bandTiles * piece / pieces)..<(firstTile + bandTiles * (piece + 1) / pieces) {
+                        let v0 = t * perTile
+                        let b = UnsafeRawPointer(padded + bands.start(v0, band, plan, heightStride: sh))
+                        let c = inPlace ? out + 16 * v0 : tile
+                        let ld = inPlace ? p : tileWidth, add = inPlace && bias != nil
+                        switch rowsR {
+                        case 2: Tiled.directWideKernel2x12(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
+                        case 3: Tiled.directWideKernel3x8(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
+                        default: Tiled.directWideKernel4x6(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
+                        }
+                        if inPlace { continue }
+                        // Deal the tile's virtual pixels out to their output rows (junk
+                        // columns dropped); y = bias + chain.
+                        var j = 0
+                        while j < tileWidth {
+                            let v = 16 * v0 + j, oh = v / vw, ow = v - oh * vw
+                            let run = min(tileWidth - j, vw - ow)
+                            if oh < ho && ow < wo {
+                                let n = min(run, wo - ow)
+                                for r in 0..<co {
+                                    let src = tile + r * tileWidth + j, dst = out + r * p + oh * wo + ow
+                                    if let bias {
+                                        let bv = bias[g * co + r]
+                                        for i in 0..<n { dst[i] = bv + src[i] }
+                                    } else {
+                                        dst.update(from: src, count: n)
+                                    }
+                                }
+                            }
+                            j += run
+                        }
+                    }
+                }
+            }
+          }
+        }
+    }
+}
+
+extension ConvLowering {
+    /// The direct forward's input in bands: per image, a few padded rows of every channel at
+    /// a time (`directBandFloats`), so the rows being read stay in L2 however large the
+    /// image. A band is a range of vectors (whole tiles of `unit` vectors) and the padded
+    /// rows `r0 ..< r0 + rows` they read; the tap offsets are relative to a band plane.
+    struct DirectBands {
+        var ranges: [(v0: Int, v1: Int, r0: Int)]
+        /// Padded rows per channel in a band buffer, floats per channel, floats in all.
+        var rows: Int, plane: Int, count: Int
+
+        /// Offset in the band buffer of vector `v` of band `band` (`v ≥ vectors`: a junk
+        /// vector, any in-bounds start).
+        @inline(__always)
+        func start(_ v: Int, _ band: (v0: Int, v1: Int, r0: Int), _ plan: DirectPlan, heightStride: Int) -> Int {
+            if v >= plan.vectors { return 0 }
+            if plan.flattened { return 16 * v - band.r0 * plan.width }
+            let oh = v / plan.vectorsPerRow
+            return (oh * heightStride - band.r0) * plan.width + (v - oh * plan.vectorsPerRow) * 16
+        }
+    }
+
+    func directBands(_ plan: DirectPlan, unit: Int) -> DirectBands {
+        let ho = outSize[1], sh = stride[1], width = plan.width, ci = inChannels
+        let halo = (kernel[1] - 1) * dilation[1], reach = (kernel[2] - 1) * dilation[2]
+        let budgetRows = max(1, tuning.directBandFloats / max(1, ci * width))
+        var ranges: [(v0: Int, v1: Int, r0: Int)] = []
+        var rows = 1
+        // Start of the last vector of a band, relative to its buffer.
+        var lastStart = 0
+        if plan.flattened {
+            let total = Tiled.roundUp(plan.vectors, unit)
+            let perBand = max(unit, max(0, budgetRows - halo - 1) * width / 16 / unit * unit)
+            for v0 in Swift.stride(from: 0, to: total, by: perBand) {
+                let v1 = min(total, v0 + perBand), r0 = 16 * v0 / width
+                let lastRead = 16 * v1 - 1 + halo * width + reach
+                rows = max(rows, lastRead / width - r0 + 1)
+                lastStart = max(lastStart, 16 * (v1 - 1) - r0 * width)
+                ranges.append((v0, min(v1, plan.vectors), r0))
+            }
+        } else {
+            let vpr = plan.vectorsPerRow
+            var perBand = max(1, (budgetRows - halo - 1) / sh + 1)
+            while (perBand * vpr) % unit != 0 { perBand += 1 }
+            for oh0 in Swift.stride(from: 0, to: ho, by: perBand) {
+                let oh1 = min(ho, oh0 + perBand)
+                ranges.append((oh0 * vpr, oh1 * vpr, oh0 * sh))
+                rows = max(rows, (oh1 - 1 - oh0) * sh + halo + 1)
+                lastStart = max(lastStart, (oh1 - 1 - oh0) * sh * width + (vpr - 1) * 16)
+            }
+        }
+        let plane = rows * width
+        let count = max(ci * plane, lastStart + 16 + (ci - 1) * plane + halo * width + reach)
+        return DirectBands(ranges: ranges, rows: rows, plane: plane, count: count)
+    }
+
+    /// Fills a band buffer: padded rows `r0 ..< r0 + bands.rows` of every channel (zero
+    /// outside the input), then zeros to `bands.count`.
+    func fillBand(_ src: UnsafePointer<Float>, _ plan: DirectPlan, _ bands: DirectBands, firstRow r0: Int,
+                  into xp: UnsafeMutablePointer<Float>) {
+        let inH = inSize[1], inW = inSize[2], pbh = padBegin[1], pbw = padBegin[2]
+        let width = plan.width
+        let lo = min(pbw, width), hi = max(lo, min(width, pbw + inW))
+        for c in 0..<inChannels {
+            let plane = src + c * inSpatial, dst = xp + c * bands.plane
+            for r in 0..<bands.rows {
+                let row = dst + r * width, i = r0 + r - pbh
+                if i < 0 || i >= inH || hi == lo {
+                    row.update(repeating: 0, count: width)
+                } else {
+                    row.update(repeating: 0, count: lo)
+                    (row + lo).update(from: plane + i * inW + (lo - pbw), count: hi - lo)
+                    (row + hi).update(repeating: 0, count: width - hi)
+                }
+            }
+        }
+        let filled = inChannels * bands.plane
+        (xp + filled).update(repeating: 0, count: bands.count - filled)
+    }
+}
