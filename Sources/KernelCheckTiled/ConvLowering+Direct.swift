@@ -307,7 +307,6 @@ extension ConvLowering {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let groups = groups, channelsOut = groups * co
         let rowsR = plan.wideRows, perTile = plan.wideVectors, tileWidth = 16 * perTile
-        let tiles = (plan.vectors + perTile - 1) / perTile
         // Weights of group g at g·R·k: R values per K step, zero past the real channels.
         let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * rowsR * k)
         defer { packedW.deallocate() }

@@ -34,29 +34,6 @@ extension Tiled {
         unshuffle(unshuffle(unshuffle(unshuffle(v))))
     }
 
-    /// `dst[p·stride + r] = src[r·ld + p]` for 16 rows r and 16 steps p.
-    @inline(__always)
-    static func transpose16Rows(_ src: UnsafePointer<Float>, ld: Int,
-                                into dst: UnsafeMutablePointer<Float>, stride: Int) {
-        let t = transpose16((load16(src), load16(src + 1 * ld), load16(src + 2 * ld), load16(src + 3 * ld), load16(src + 4 * ld), load16(src + 5 * ld), load16(src + 6 * ld), load16(src + 7 * ld), load16(src + 8 * ld), load16(src + 9 * ld), load16(src + 10 * ld), load16(src + 11 * ld), load16(src + 12 * ld), load16(src + 13 * ld), load16(src + 14 * ld), load16(src + 15 * ld)))
-        store16(t.0, dst + 0 * stride)
-        store16(t.1, dst + 1 * stride)
-        store16(t.2, dst + 2 * stride)
-        store16(t.3, dst + 3 * stride)
-        store16(t.4, dst + 4 * stride)
-        store16(t.5, dst + 5 * stride)
-        store16(t.6, dst + 6 * stride)
-        store16(t.7, dst + 7 * stride)
-        store16(t.8, dst + 8 * stride)
-        store16(t.9, dst + 9 * stride)
-        store16(t.10, dst + 10 * stride)
-        store16(t.11, dst + 11 * stride)
-        store16(t.12, dst + 12 * stride)
-        store16(t.13, dst + 13 * stride)
-        store16(t.14, dst + 14 * stride)
-        store16(t.15, dst + 15 * stride)
-    }
-
     /// `dst[p·12 + r] = src[r·ld + p]` for 12 rows r and 16 steps p (192 contiguous floats:
     /// one packed A panel's worth of 16 k steps).
     @inline(__always)
