@@ -145,16 +145,8 @@ extension ConvLowering {
         }
         let bands = directBands(plan, unit: 2)
         // Byte offsets of the taps in weight order k = (ci, kh, kw).
-        let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: k)
+        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: k, plane: bands.plane, width: plan.width, scale: 4)
         defer { offsets.deallocate() }
-        let kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
-        for c in 0..<ci {
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    offsets[(c * kh + i) * kw + j] = Int32(4 * (c * bands.plane + i * dh * plan.width + j * dw))
-                }
-            }
-        }
         if plan.writesOutput, let bias {
             ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
@@ -317,16 +309,8 @@ extension ConvLowering {
             }
         }
         let bands = directBands(plan, unit: perTile)
-        let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: k)
+        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: k, plane: bands.plane, width: plan.width, scale: 4)
         defer { offsets.deallocate() }
-        let kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
-        for c in 0..<ci {
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    offsets[(c * kh + i) * kw + j] = Int32(4 * (c * bands.plane + i * dh * plan.width + j * dw))
-                }
-            }
-        }
         let ho = outSize[1], wo = outSize[2], sh = stride[1], vw = plan.virtualWidth
         // Row mode over whole output rows: every tile pixel is real and lands in place.
         let inPlace = !plan.flattened && vw == wo && co == rowsR
@@ -462,5 +446,22 @@ extension ConvLowering {
         }
         let filled = inChannels * bands.plane
         (xp + filled).update(repeating: 0, count: bands.count - filled)
+    }
+}
+
+extension ConvLowering {
+    /// Offsets of the taps `t = (ci, kh, kw)` in weight order inside a zero-padded input of
+    /// `plane` floats per channel and `width` floats per row (`ci·plane + kh·d_h·width +
+    /// kw·d_w`), times `scale` (4 for byte offsets), for `count ≥ K` entries: the ones past
+    /// the real taps (padding to whole tiles) repeat tap 0. The caller deallocates.
+    func tapOffsets<T: FixedWidthInteger>(count: Int, plane: Int, width: Int, scale: Int = 1) -> UnsafeMutablePointer<T> {
+        let k = columnRows, kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
+        let offsets = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
+        for t in 0..<count {
+            let tap = t < k ? t : 0
+            let c = tap / (kh * kw), i = (tap / kw) % kh, j = tap % kw
+            offsets[t] = T(scale * (c * plane + i * dh * width + j * dw))
+        }
+        return offsets
     }
 }

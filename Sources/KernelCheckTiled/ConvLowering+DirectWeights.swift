@@ -32,7 +32,7 @@ extension ConvLowering {
         }
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let ho = outSize[1], wo = outSize[2], sh = stride[1]
-        let kh = kernel[1], kw = kernel[2], dh = dilation[1], dwid = dilation[2]
+        let kh = kernel[1], dh = dilation[1]
         let width = plan.width, inH = inSize[1], inW = inSize[2], pbh = padBegin[1], pbw = padBegin[2]
         let bandRows = directWeightsBandRows(plan)
         let bandPaddedRows = (bandRows - 1) * sh + (kh - 1) * dh + 1
@@ -47,13 +47,8 @@ extension ConvLowering {
         defer { acc.deallocate() }
         acc.update(repeating: 0, count: groups * perGroup)
         // Byte offsets of the taps in the band buffer, padded to whole 6-tap tiles with tap 0.
-        let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: tapTiles * 6)
+        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: bandPlane, width: width, scale: 4)
         defer { offsets.deallocate() }
-        for t in 0..<(tapTiles * 6) {
-            let tap = t < k ? t : 0
-            let c = tap / (kh * kw), i = (tap / kw) % kh, j = tap % kw
-            offsets[t] = Int32(4 * (c * bandPlane + i * dh * width + j * dwid))
-        }
         let items = groups * coBlocks
         let pieces = min(items, ConvParallel.resolve(threads))
         let buffers = UnsafeMutablePointer<Float>.allocate(capacity: pieces * bandCount)
@@ -134,7 +129,6 @@ extension ConvLowering {
                                 weights dw: UnsafeMutablePointer<Float>, threads: Int) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let ho = outSize[1], wo = outSize[2], sh = stride[1], vw = plan.virtualWidth
-        let kh = kernel[1], kw = kernel[2], dh = dilation[1], dwid = dilation[2]
         let gridCount = plan.vectors * 16
         let coBlocks = (co + 3) / 4, tapTiles = (k + 5) / 6
         let tileFloats = 24 * 16
@@ -143,13 +137,8 @@ extension ConvLowering {
         let acc = UnsafeMutablePointer<Float>.allocate(capacity: groups * perGroup)
         defer { acc.deallocate() }
         acc.update(repeating: 0, count: groups * perGroup)
-        let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: tapTiles * 6)
+        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: plan.plane, width: plan.width, scale: 4)
         defer { offsets.deallocate() }
-        for t in 0..<(tapTiles * 6) {
-            let tap = t < k ? t : 0
-            let c = tap / (kh * kw), i = (tap / kw) % kh, j = tap % kw
-            offsets[t] = Int32(4 * (c * plan.plane + i * dh * plan.width + j * dwid))
-        }
         // Bands: (first vector, rows, vectors per row); X of a band starts at `start(first)`.
         var bands: [(first: Int, rows: Int, perRow: Int)] = []
         if plan.flattened {

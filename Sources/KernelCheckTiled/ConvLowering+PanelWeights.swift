@@ -23,19 +23,13 @@ extension ConvLowering {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         let wo = outSize[2], sh = stride[1]
-        let kh = kernel[1], kw = kernel[2], dh = dilation[1], dwid = dilation[2]
         // Pixel blocks of one image, cut evenly, at most `panelWeightsBlock` (≤ kc) each.
         let most = max(1, min(GEMMBlocking.kc, tuning.panelWeightsBlock))
         let blocks = (p + most - 1) / most
         let block = (p + blocks - 1) / blocks
         let panels = (k + nr - 1) / nr
-        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: panels * nr)
+        let offsets: UnsafeMutablePointer<Int> = tapOffsets(count: panels * nr, plane: plan.plane, width: plan.width)
         defer { offsets.deallocate() }
-        for t in 0..<(panels * nr) {
-            let tap = t < k ? t : 0
-            let c = tap / (kh * kw), i = (tap / kw) % kh, j = tap % kw
-            offsets[t] = c * plan.plane + i * dh * plan.width + j * dwid
-        }
         let groups = groups, batch = batch
         let pieces = min(groups * panels, ConvParallel.resolve(threads))
         let aCount = Tiled.roundUp(co, mr) * block, bCount = block * nr

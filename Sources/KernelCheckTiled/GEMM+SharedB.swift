@@ -56,43 +56,4 @@ extension Tiled {
             }
         }
     }
-
-    /// The ic → jr → ir loops of one (jc, pc) block over C rows `rows` against a packed B
-    /// block of `ncb` columns (`kcb` steps): packs A per mc rows, then runs the register
-    /// tiles exactly as `sgemmBlocked` does.
-    static func macroBlock(rows: Range<Int>, columns jc: Int, count ncb: Int, depth pc: Int, count kcb: Int,
-                           a: Operand, packedB: UnsafeMutablePointer<Float>, c: Output, loadC: Bool,
-                           packedA: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>) {
-        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
-        for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: GEMMBlocking.mc) {
-            let mcb = min(GEMMBlocking.mc, rows.upperBound - ic)
-            packA(a, rows: ic, count: mcb, columns: pc, count: kcb, into: packedA)
-            for jr in stride(from: 0, to: ncb, by: nr) {
-                let width = min(nr, ncb - jr)
-                let bPanel = UnsafePointer(packedB + jr * kcb)
-                for ir in stride(from: 0, to: mcb, by: mr) {
-                    let height = min(mr, mcb - ir)
-                    let aPanel = UnsafePointer(packedA + ir * kcb)
-                    let row = ic + ir, column = jc + jr
-                    if height == mr && width == nr && !c.transposed {
-                        microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: nr,
-                                    c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
-                    } else if (height == 4 || height == 8) && width == nr && !c.transposed {
-                        microKernelRows(height, kc: kcb, a: aPanel, b: bPanel, bStride: nr,
-                                        c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
-                    } else if hasNarrowKernel(height: height) {
-                        microKernelRows(height, kc: kcb, a: aPanel, b: bPanel, bStride: nr,
-                                        c: tile, ldc: nr, loadC: false)
-                        c.merge(tile: tile, stride: nr, row: row, column: column,
-                                height: height, width: width, adding: loadC)
-                    } else {
-                        microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: nr,
-                                    c: tile, ldc: nr, loadC: false)
-                        c.merge(tile: tile, stride: nr, row: row, column: column,
-                                height: height, width: width, adding: loadC)
-                    }
-                }
-            }
-        }
-    }
 }

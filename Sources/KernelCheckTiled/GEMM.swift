@@ -137,7 +137,7 @@ extension Tiled {
     static func sgemmBlocked(m: Int, n: Int, k: Int, a: Operand, b: Operand, c: Output, accumulate: Bool,
                              packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
                              tile: UnsafeMutablePointer<Float>) {
-        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let nr = GEMMBlocking.nr
         let directB = !b.transposed && m <= directBMaxRows
         for jc in stride(from: 0, to: n, by: GEMMBlocking.nc) {
             let ncb = min(GEMMBlocking.nc, n - jc)
@@ -150,36 +150,51 @@ extension Tiled {
                           into: packedB + inPlaceWidth * kcb)
                 }
                 let loadC = accumulate || pc > 0
-                for ic in stride(from: 0, to: m, by: GEMMBlocking.mc) {
-                    let mcb = min(GEMMBlocking.mc, m - ic)
-                    packA(a, rows: ic, count: mcb, columns: pc, count: kcb, into: packedA)
-                    for jr in stride(from: 0, to: ncb, by: nr) {
-                        let width = min(nr, ncb - jr)
-                        let inPlace = jr < inPlaceWidth
-                        let bPanel = inPlace ? b.base + (pc * b.ld + jc + jr) : UnsafePointer(packedB + jr * kcb)
-                        let bStride = inPlace ? b.ld : nr
-                        for ir in stride(from: 0, to: mcb, by: mr) {
-                            let height = min(mr, mcb - ir)
-                            let aPanel = UnsafePointer(packedA + ir * kcb)
-                            let row = ic + ir, column = jc + jr
-                            if height == mr && width == nr && !c.transposed {
-                                microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
-                                            c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
-                            } else if (height == 4 || height == 8) && width == nr && !c.transposed {
-                                microKernelRows(height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
-                                                c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
-                            } else if hasNarrowKernel(height: height) {
-                                microKernelRows(height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
-                                                c: tile, ldc: nr, loadC: false)
-                                c.merge(tile: tile, stride: nr, row: row, column: column,
-                                        height: height, width: width, adding: loadC)
-                            } else {
-                                microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
-                                            c: tile, ldc: nr, loadC: false)
-                                c.merge(tile: tile, stride: nr, row: row, column: column,
-                                        height: height, width: width, adding: loadC)
-                            }
-                        }
+                macroBlock(rows: 0..<m, columns: jc, count: ncb, depth: pc, count: kcb, a: a,
+                           inPlace: b, width: inPlaceWidth, packedB: packedB, c: c, loadC: loadC,
+                           packedA: packedA, tile: tile)
+            }
+        }
+    }
+
+    /// The ic → jr → ir loops of one (jc, pc) block over C rows `rows`: packs A per mc rows,
+    /// then runs the register tiles against B's panels — the first `width` columns read in
+    /// place from `inPlace` (untransposed B, stride `ld`), the rest from the packed block
+    /// (`kcb` steps per 32-column panel). Full 12- (or 8-/4-) row tiles go straight to C; edge
+    /// tiles go through `tile` and are merged.
+    static func macroBlock(rows: Range<Int>, columns jc: Int, count ncb: Int, depth pc: Int, count kcb: Int,
+                           a: Operand, inPlace b: Operand? = nil, width inPlaceWidth: Int = 0,
+                           packedB: UnsafeMutablePointer<Float>, c: Output, loadC: Bool,
+                           packedA: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>) {
+        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: GEMMBlocking.mc) {
+            let mcb = min(GEMMBlocking.mc, rows.upperBound - ic)
+            packA(a, rows: ic, count: mcb, columns: pc, count: kcb, into: packedA)
+            for jr in stride(from: 0, to: ncb, by: nr) {
+                let width = min(nr, ncb - jr)
+                let inPlaceB = jr < inPlaceWidth ? b : nil
+                let bPanel = inPlaceB.map { $0.base + (pc * $0.ld + jc + jr) } ?? UnsafePointer(packedB + jr * kcb)
+                let bStride = inPlaceB?.ld ?? nr
+                for ir in stride(from: 0, to: mcb, by: mr) {
+                    let height = min(mr, mcb - ir)
+                    let aPanel = UnsafePointer(packedA + ir * kcb)
+                    let row = ic + ir, column = jc + jr
+                    if height == mr && width == nr && !c.transposed {
+                        microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                                    c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
+                    } else if (height == 4 || height == 8) && width == nr && !c.transposed {
+                        microKernelRows(height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                                        c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
+                    } else if hasNarrowKernel(height: height) {
+                        microKernelRows(height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                                        c: tile, ldc: nr, loadC: false)
+                        c.merge(tile: tile, stride: nr, row: row, column: column,
+                                height: height, width: width, adding: loadC)
+                    } else {
+                        microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                                    c: tile, ldc: nr, loadC: false)
+                        c.merge(tile: tile, stride: nr, row: row, column: column,
+                                height: height, width: width, adding: loadC)
                     }
                 }
             }
