@@ -155,6 +155,12 @@ func withPointer<R>(_ a: [Float], _ body: (UnsafePointer<Float>) -> R) -> R {
     return storage.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
+/// `withPointer` for an optional array (a layer's bias): `nil` stays `nil`.
+func withOptionalPointer<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let a else { return body(nil) }
+    return withPointer(a) { body($0) }
+}
+
 /// Exact comparison with the first mismatch named.
 func expectEqual(_ got: [Float], _ want: [Double], _ context: String,
                  sourceLocation: SourceLocation = #_sourceLocation) {

@@ -79,15 +79,9 @@ struct ConvTransposeRun: TiledLayerRun {
 
     func forward(x: [Float], w: [Float], b: [Float]?) -> [Float] {
         withGuardedOutput(p.yShape.reduce(1, *), context) { y in
-            withPointer(x) { x in withPointer(w) { w in
-                if let b {
-                    withPointer(b) { b in
-                        Tiled.convTransposeForward(p, x: x, w: w, b: b, y: y, threads: threads, tuning: tuning)
-                    }
-                } else {
-                    Tiled.convTransposeForward(p, x: x, w: w, b: nil, y: y, threads: threads, tuning: tuning)
-                }
-            } }
+            withPointer(x) { x in withPointer(w) { w in withOptionalPointer(b) { b in
+                Tiled.convTransposeForward(p, x: x, w: w, b: b, y: y, threads: threads, tuning: tuning)
+            } } }
         }
     }
 
