@@ -107,13 +107,17 @@ extension ConvLowering {
         return panels
     }
 
-    /// `forward` through the direct kernels (see the top of this file).
+    /// `forward` through the direct kernels (see the top of this file), written through
+    /// `layout` (nil: the plain contiguous output; otherwise every tile is dealt out).
     func forwardDirect(_ plan: DirectPlan, input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
-                       bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, threads: Int) {
+                       bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+                       layout: DirectOutputLayout? = nil, threads: Int) {
+        let layout = layout ?? contiguousOutput
         if plan.wideRows > 0 {
-            forwardDirectWide(plan, input: x, weights: w, bias: bias, output: y, threads: threads)
+            forwardDirectWide(plan, input: x, weights: w, bias: bias, output: y, layout: layout, threads: threads)
             return
         }
+        let writesOutput = plan.writesOutput && layout == contiguousOutput
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let groups = groups, channelsOut = groups * co
         let panels = Self.directPanels(co)
@@ -147,16 +151,16 @@ extension ConvLowering {
         // Byte offsets of the taps in weight order k = (ci, kh, kw).
         let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: k, plane: bands.plane, width: plan.width, scale: 4)
         defer { offsets.deallocate() }
-        if plan.writesOutput, let bias {
+        if writesOutput, let bias {
             ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
             }
         }
-        let sh = stride[1], ho = outSize[1], wo = outSize[2], vw = plan.virtualWidth
-        let loadC = plan.writesOutput && bias != nil
+        let sh = stride[1], vw = plan.virtualWidth
+        let loadC = writesOutput && bias != nil
         runItems(batch * groups, threads: threads, workspace: bands.count) { imageGroup, padded, inner in
           let g = imageGroup % groups
-          let out = y + imageGroup * co * p
+          let out = y + imageGroup * layout.imageGroupStride
           let aBase = UnsafePointer(packedW + g * aStride)
           for band in bands.ranges {
             fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
@@ -173,7 +177,7 @@ extension ConvLowering {
                             let b1 = UnsafeRawPointer(padded + bands.start(2 * t + 1, band, plan, heightStride: sh))
                             for panel in panels[pass] {
                                 let a = aBase + panel.first * k
-                                let inPlace = plan.writesOutput && panel.valid == panel.rows
+                                let inPlace = writesOutput && panel.valid == panel.rows
                                 let c = inPlace ? out + panel.first * p + 32 * t : tile
                                 let ld = inPlace ? p : 32, add = inPlace && loadC
                                 switch panel.rows {
@@ -185,33 +189,15 @@ extension ConvLowering {
                                     Tiled.directKernel4(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
                                 }
                                 if inPlace { continue }
-                                if plan.writesOutput {
+                                if writesOutput {
                                     Output(base: out + panel.first * p + 32 * t, ld: p, transposed: false)
                                         .merge(tile: tile, stride: 32, row: 0, column: 0, height: panel.valid, width: 32,
                                                adding: loadC)
                                     continue
                                 }
-                                // Deal the tile's 32 virtual pixels out to their output rows,
-                                // dropping the junk columns; y = bias + chain, as `store` adds C.
-                                var j = 0
-                                while j < 32 {
-                                    let v = 32 * t + j, oh = v / vw, ow = v - oh * vw
-                                    let run = min(32 - j, vw - ow)
-                                    if oh < ho && ow < wo {
-                                        let n = min(run, wo - ow)
-                                        for r in 0..<panel.valid {
-                                            let src = tile + r * 32 + j
-                                            let dst = out + (panel.first + r) * p + oh * wo + ow
-                                            if let bias {
-                                                let b = bias[g * co + panel.first + r]
-                                                for i in 0..<n { dst[i] = b + src[i] }
-                                            } else {
-                                                dst.update(from: src, count: n)
-                                            }
-                                        }
-                                    }
-                                    j += run
-                                }
+                                dealTile(tile, tileWidth: 32, firstPixel: 32 * t, rows: panel.valid, virtualWidth: vw,
+                                         into: out + panel.first * layout.channelStride, layout: layout,
+                                         bias: bias.map { $0 + g * co + panel.first })
                             }
                         }
                     }
@@ -253,49 +239,12 @@ extension ConvLowering {
 }
 
 extension ConvLowering {
-    /// Backward-data of a stride-1 convolution is itself a stride-1 convolution: of `dY`
-    /// (`Co` channels per group) with the weights transposed per group and their taps reversed,
-    /// `W'[g][ci][co][t'] = W[g][co][ci][taps − 1 − t']`, padded by `(k − 1)·d − pb` at the
-    /// start (the end padding follows from the sizes, and may be negative), giving `dX`
-    /// (`Ci` channels of the input size). This is that convolution, when it exists (begin
-    /// padding at most the kernel's reach) and the direct forward takes it.
-    var directAdjoint: (lowering: ConvLowering, plan: DirectPlan)? {
-        guard tuning.direct, !usesDual, !isPointwise, stride.allSatisfy({ $0 == 1 }),
-              inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0 else { return nil }
-        let reach = (0..<3).map { (kernel[$0] - 1) * dilation[$0] }
-        guard (1..<3).allSatisfy({ padBegin[$0] <= reach[$0] }) else { return nil }
-        let adjoint = ConvLowering(batch: batch, groups: groups, inChannelsPerGroup: outChannels,
-                                   outChannelsPerGroup: inChannels, inputSize: outSize, outputSize: inSize,
-                                   kernel: kernel, stride: stride, dilation: dilation,
-                                   padBegin: (0..<3).map { reach[$0] - padBegin[$0] }, tuning: tuning)
-        guard let plan = adjoint.directPlan else { return nil }
-        return (adjoint, plan)
-    }
-
-    /// `backwardData` as the direct forward of `directAdjoint`.
-    func backwardDataDirect(_ adjoint: (lowering: ConvLowering, plan: DirectPlan), output dy: UnsafePointer<Float>,
-                            weights w: UnsafePointer<Float>, input dx: UnsafeMutablePointer<Float>, threads: Int) {
-        let co = outChannels, ci = inChannels, taps = taps, groups = groups
-        let flipped = UnsafeMutablePointer<Float>.allocate(capacity: groups * co * ci * taps)
-        defer { flipped.deallocate() }
-        ConvParallel.forEach(groups * ci, threads: threads) { row, _ in
-            let g = row / ci, c = row % ci
-            let dst = flipped + row * co * taps
-            for o in 0..<co {
-                let src = w + ((g * co + o) * ci + c) * taps, out = dst + o * taps
-                for t in 0..<taps { out[t] = src[taps - 1 - t] }
-            }
-        }
-        adjoint.lowering.forwardDirect(adjoint.plan, input: dy, weights: flipped, bias: nil, output: dx, threads: threads)
-    }
-}
-
-extension ConvLowering {
     /// The direct forward with at most 4 output channels: tiles of `wideRows` channels ×
     /// `wideVectors` consecutive vectors (`Tiled.directWideKernel…`), same sums as the
     /// 12 × 32 tiles (one chain over K per element, then the bias).
     func forwardDirectWide(_ plan: DirectPlan, input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
-                           bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, threads: Int) {
+                           bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+                           layout: DirectOutputLayout, threads: Int) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let groups = groups, channelsOut = groups * co
         let rowsR = plan.wideRows, perTile = plan.wideVectors, tileWidth = 16 * perTile
@@ -311,9 +260,9 @@ extension ConvLowering {
         let bands = directBands(plan, unit: perTile)
         let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: k, plane: bands.plane, width: plan.width, scale: 4)
         defer { offsets.deallocate() }
-        let ho = outSize[1], wo = outSize[2], sh = stride[1], vw = plan.virtualWidth
+        let wo = outSize[2], sh = stride[1], vw = plan.virtualWidth
         // Row mode over whole output rows: every tile pixel is real and lands in place.
-        let inPlace = !plan.flattened && vw == wo && co == rowsR
+        let inPlace = !plan.flattened && vw == wo && co == rowsR && layout == contiguousOutput
         if inPlace, let bias {
             ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
@@ -321,7 +270,7 @@ extension ConvLowering {
         }
         runItems(batch * groups, threads: threads, workspace: bands.count) { imageGroup, padded, inner in
           let g = imageGroup % groups
-          let out = y + imageGroup * co * p
+          let out = y + imageGroup * layout.imageGroupStride
           let a = UnsafePointer(packedW + g * rowsR * k)
           for band in bands.ranges {
             fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
@@ -341,26 +290,8 @@ extension ConvLowering {
                         default: Tiled.directWideKernel4x6(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
                         }
                         if inPlace { continue }
-                        // Deal the tile's virtual pixels out to their output rows (junk
-                        // columns dropped); y = bias + chain.
-                        var j = 0
-                        while j < tileWidth {
-                            let v = 16 * v0 + j, oh = v / vw, ow = v - oh * vw
-                            let run = min(tileWidth - j, vw - ow)
-                            if oh < ho && ow < wo {
-                                let n = min(run, wo - ow)
-                                for r in 0..<co {
-                                    let src = tile + r * tileWidth + j, dst = out + r * p + oh * wo + ow
-                                    if let bias {
-                                        let bv = bias[g * co + r]
-                                        for i in 0..<n { dst[i] = bv + src[i] }
-                                    } else {
-                                        dst.update(from: src, count: n)
-                                    }
-                                }
-                            }
-                            j += run
-                        }
+                        dealTile(tile, tileWidth: tileWidth, firstPixel: 16 * v0, rows: co, virtualWidth: vw,
+                                 into: out, layout: layout, bias: bias.map { $0 + g * co })
                     }
                 }
             }

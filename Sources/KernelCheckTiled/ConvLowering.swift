@@ -120,7 +120,9 @@ struct ConvLowering {
     /// `o·s − pb + k·d` lies inside the input: im2col copies that range and zero-fills the rest,
     /// so its loops never test an index per element.
     let validOutputs: [[(lo: Int, hi: Int)]]
-    let isPointwise: Bool
+    /// 1×1, stride 1, unpadded, same size: col(X) = X. A `var` so that a backward-data
+    /// phase (`ConvLowering+DirectPhases.swift`) of one tap can clear it and run direct.
+    var isPointwise: Bool
 
     /// K: rows of the column matrix.
     var columnRows: Int { inChannels * taps }

@@ -251,6 +251,29 @@ let namedConvProblems: [ConvProblem] = [
     ConvProblem(batch: 1, inChannels: 3, outChannels: 3, inputSize: [2, 128], kernel: [2, 3], dilation: [1, 2],
                 padding: .explicit(begin: [1, 2], end: [0, 2]), hasBias: true),
     ConvProblem(batch: 2, inChannels: 2, outChannels: 2, inputSize: [194], kernel: [3], hasBias: true),
+    // Backward-data by output phases (`ConvLowering+DirectPhases.swift`), index 15 on:
+    // stride 2 with k3 (phases of 2 and 1 taps per dimension), 5 channels of dX.
+    ConvProblem(batch: 2, inChannels: 5, outChannels: 3, inputSize: [7, 9], kernel: [3, 3], stride: [2, 2],
+                padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true),
+    // stride 3 with k4 and k6 (k a multiple of s), 9 phases, positive phase paddings.
+    ConvProblem(batch: 1, inChannels: 3, outChannels: 2, inputSize: [8, 10], kernel: [4, 4], stride: [3, 3]),
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 4, inputSize: [9, 11], kernel: [6, 6], stride: [3, 3],
+                padding: .explicit(begin: [1, 1], end: [2, 1])),
+    // dilation 2 with stride 2: the odd phases have no taps, their dX is zero.
+    ConvProblem(batch: 2, inChannels: 2, outChannels: 3, inputSize: [9, 8], kernel: [3, 2], stride: [2, 2],
+                dilation: [2, 2], padding: .explicit(begin: [2, 1], end: [0, 1])),
+    // k4 s3 pb2: phase 1 has one tap (m = 0) but q0 = 1, padding −1: the whole problem
+    // falls back to im2col.
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 3, inputSize: [8, 8], kernel: [4, 4], stride: [3, 3],
+                padding: .explicit(begin: [2, 2], end: [2, 2])),
+    // Groups, k4 s2 p1 (the GAN layer's adjoint, tiny).
+    ConvProblem(batch: 1, inChannels: 4, outChannels: 6, groups: 2, inputSize: [6, 6], kernel: [4, 4],
+                stride: [2, 2], padding: .explicit(begin: [1, 1], end: [1, 1])),
+    // 1-D stride 2 k5, and height stride 2 with width stride 1.
+    ConvProblem(batch: 2, inChannels: 2, outChannels: 3, inputSize: [13], kernel: [5], stride: [2],
+                padding: .explicit(begin: [2], end: [2])),
+    ConvProblem(batch: 1, inChannels: 3, outChannels: 2, inputSize: [6, 5], kernel: [3, 3], stride: [2, 1],
+                padding: .explicit(begin: [1, 1], end: [1, 1])),
 ]
 
 // MARK: - Naive expectations
@@ -418,6 +441,72 @@ struct ConvExactTests {
         #expect(run.backwardData(dy: [1, 2, 3], w: [1, -1]) == [1, 1, 1, -3])
         #expect(run.backwardWeights(x: [1, 2, 3, 4], dy: [1, 2, 3]) == [14, 20])
         #expect(run.backwardBias(dy: [1, 2, 3]) == [6])
+    }
+}
+
+@Suite("Tiled convolution: backward-data by output phases")
+struct ConvPhaseTests {
+    /// Phases (with outputs and taps) that `directAdjoint` plans for named problem `index`
+    /// under `directTuning`, or nil when it falls back.
+    static func phases(_ index: Int) -> (count: Int, zeroFill: Bool)? {
+        ConvLowering(namedConvProblems[index], tuning: directTuning).directAdjoint
+            .map { ($0.phases.count, $0.zeroFill) }
+    }
+
+    @Test("the named stride > 1 problems take the phase path, or fall back, as their comments say")
+    func pathsTaken() throws {
+        #expect(try #require(Self.phases(15)) == (4, false))
+        #expect(try #require(Self.phases(16)) == (9, false))
+        #expect(try #require(Self.phases(17)) == (9, false))
+        // Only phase (0, 0) has taps; the other three are zero-filled.
+        #expect(try #require(Self.phases(18)) == (1, true))
+        #expect(Self.phases(19) == nil)
+        #expect(try #require(Self.phases(20)) == (4, false))
+        #expect(try #require(Self.phases(21)) == (2, false))
+        #expect(try #require(Self.phases(22)) == (2, false))
+    }
+
+    /// The GAN layer (convT 256 → 256 k4 s2 p1, 16 → 32): 4 phases of 2 × 2 taps, K = 256·4,
+    /// 16 × 16 outputs each. Per dimension phase 0 (j = i + 1 even) takes taps {2, 0} and
+    /// writes the odd i from 1 (q0 = 1, padding m_max − q0 = 1 − 1 = 0); phase 1 takes {3, 1}
+    /// and writes the even i from 0 (q0 = 0, padding 1). Origins in the 32-wide dX:
+    /// (r_h, r_w) = (0,0) → 33, (0,1) → 32, (1,0) → 1, (1,1) → 0.
+    @Test("the GAN transposed convolution runs as four direct phases under the standard tuning")
+    func ganLayer() throws {
+        let p = ConvTransposeProblem(batch: 16, inChannels: 256, outChannels: 256, inputSize: [16, 16], kernel: [4, 4],
+                                     stride: [2, 2], padding: .explicit(begin: [1, 1], end: [1, 1]))
+        let adjoint = try #require(ConvLowering(adjointOf: p, tuning: .standard).directAdjoint)
+        #expect(!adjoint.zeroFill)
+        #expect(adjoint.phases.map(\.output.origin) == [33, 32, 1, 0])
+        #expect(adjoint.phases.map(\.heightTaps) == [[2, 0], [2, 0], [3, 1], [3, 1]])
+        #expect(adjoint.phases.map(\.widthTaps) == [[2, 0], [3, 1], [2, 0], [3, 1]])
+        for phase in adjoint.phases {
+            #expect(phase.lowering.columnRows == 1024)
+            #expect(phase.lowering.outSize == [1, 16, 16])
+            #expect(phase.lowering.padBegin[1...] == [phase.heightTaps == [2, 0] ? 0 : 1,
+                                                      phase.widthTaps == [2, 0] ? 0 : 1])
+            #expect(phase.output.rowStride == 64 && phase.output.columnStride == 2)
+        }
+    }
+
+    /// Identity: per dimension the phases' positions `first + s·u` (u < count) cover every
+    /// dX index exactly once, and each phase's taps are exactly those with k·d ≡ r (mod s).
+    @Test("phase positions partition dX and phase taps partition the kernel", arguments: namedConvProblems.indices)
+    func phasesPartition(index: Int) {
+        let lowering = ConvLowering(namedConvProblems[index], tuning: directTuning)
+        for dim in 1..<3 {
+            var hits = [Int](repeating: 0, count: lowering.inSize[dim])
+            var taps: [Int] = []
+            for r in 0..<lowering.stride[dim] {
+                let axis = lowering.phaseAxis(dim, phase: r)
+                #expect((0..<lowering.stride[dim]).contains(axis.first))
+                for u in 0..<axis.count { hits[axis.first + lowering.stride[dim] * u] += 1 }
+                #expect(axis.taps.allSatisfy { ($0 * lowering.dilation[dim]) % lowering.stride[dim] == r })
+                taps += axis.taps
+            }
+            #expect(hits.allSatisfy { $0 == 1 }, "problem \(index) dim \(dim): \(hits)")
+            #expect(taps.sorted() == Array(0..<lowering.kernel[dim]))
+        }
     }
 }
 

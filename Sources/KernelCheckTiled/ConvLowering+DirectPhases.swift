@@ -1,0 +1,181 @@
+// Backward-data as direct forwards: the output-phase (sub-pixel) decomposition.
+//
+// Per spatial dimension (height, width; depth trivial), with stride s, K taps, dilation d,
+// begin padding pb, input size IN (dX) and output size OUT (dY):
+//
+//     dX[i] = Σ_{k, o : o·s + k·d = i + pb} W[k] · dY[o].
+//
+// Write j = i + pb = s·q + r (the phase r = j mod s). The taps reaching phase r are
+// T_r = {k : k·d ≡ r (mod s)}, each with m_k = (k·d − r)/s and o = q − m_k. So on the dX
+// positions i = s·q + r − pb, dX is a stride-1 correlation of dY with the sub-kernel T_r:
+// with g = gcd(d, s) the phases r ≢ 0 (mod g) have no taps (those dX are zero), the others'
+// taps step by s/g in k and d/g in m, so a phase is a stride-1 convolution of n_r = |T_r|
+// taps and dilation d/g. Its outputs are q ∈ [q0, q1), q0 = ⌈(pb − r)/s⌉ ≥ 0,
+// q1 = ⌈(IN + pb − r)/s⌉; in the taps' reversed order (as in any adjoint) its begin padding
+// is M_r − q0, M_r = max m_k: output u = q − q0 reads dY at
+// u − (M_r − q0) + t'·d/g = q − m_{k(t')} for the t'-th tap from the end. Reads past dY's end
+// are zero (the padded buffer), so the end padding may be anything.
+//
+// In 2-D the phases are the pairs (r_h, r_w): s_h·s_w stride-1 convolutions of dY
+// (Co channels per group) to Ci channels, with weights W'[g][ci][co][th][tw] =
+// W[g][co][ci][k_h(th)][k_w(tw)] (taps reversed), each writing the dX rows s_h·u_h + i0_h
+// and columns s_w·u_w + i0_w (i0 = s·q0 + r − pb ∈ [0, s)). Every dX position belongs to
+// exactly one phase and is one chain over that phase's K = Co·n_h·n_w steps in a fixed order,
+// so the result is the same for any thread count. With stride 1 there is one phase: the
+// adjoint convolution itself, written contiguously.
+
+extension ConvLowering {
+    /// Where the direct forward writes output channel `c` (of an image's group), pixel
+    /// `(oh, ow)`: `y + imageGroup·imageGroupStride + c·channelStride + origin + oh·rowStride +
+    /// ow·columnStride`. The plain layout is `(0, Wo, 1, P, Co·P)`.
+    struct DirectOutputLayout: Equatable {
+        var origin: Int, rowStride: Int, columnStride: Int, channelStride: Int, imageGroupStride: Int
+    }
+
+    /// The contiguous `N × G·Co × Ho × Wo` output of this convolution.
+    var contiguousOutput: DirectOutputLayout {
+        DirectOutputLayout(origin: 0, rowStride: outSize[2], columnStride: 1, channelStride: outSpatial,
+                           imageGroupStride: outChannels * outSpatial)
+    }
+
+    /// Deals the `rows × tileWidth` scratch tile of virtual pixels `firstPixel ..<
+    /// firstPixel + tileWidth` (on the plan's grid of `virtualWidth` columns) out to their
+    /// output rows, dropping the junk columns: `y = bias + chain` (as the kernels' `store`
+    /// adds C). `out` is the tile's first channel in the image's group, `bias` its bias.
+    @inline(__always)
+    func dealTile(_ tile: UnsafePointer<Float>, tileWidth: Int, firstPixel: Int, rows: Int, virtualWidth vw: Int,
+                  into out: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, bias: UnsafePointer<Float>?) {
+        let ho = outSize[1], wo = outSize[2], cs = layout.columnStride
+        var j = 0
+        while j < tileWidth {
+            let v = firstPixel + j, oh = v / vw, ow = v - oh * vw
+            let run = min(tileWidth - j, vw - ow)
+            if oh < ho && ow < wo {
+                let n = min(run, wo - ow)
+                let first = out + layout.origin + oh * layout.rowStride + ow * cs
+                for r in 0..<rows {
+                    let src = tile + r * tileWidth + j, dst = first + r * layout.channelStride
+                    if cs == 1 {
+                        if let bias {
+                            let b = bias[r]
+                            for i in 0..<n { dst[i] = b + src[i] }
+                        } else {
+                            dst.update(from: src, count: n)
+                        }
+                    } else if let bias {
+                        let b = bias[r]
+                        for i in 0..<n { dst[i * cs] = b + src[i] }
+                    } else {
+                        for i in 0..<n { dst[i * cs] = src[i] }
+                    }
+                }
+            }
+            j += run
+        }
+    }
+}
+
+extension ConvLowering {
+    /// One dimension of one phase: the original taps it uses in the phase's (reversed)
+    /// order, its dilation and begin padding as a stride-1 convolution of dY, and the dX
+    /// positions it writes, `first + s·u` for `u < count`.
+    struct PhaseAxis {
+        var taps: [Int], dilation: Int, padBegin: Int, first: Int, count: Int
+    }
+
+    /// Phase `r` of dimension `dim` (see the top of this file).
+    func phaseAxis(_ dim: Int, phase r: Int) -> PhaseAxis {
+        let s = stride[dim], d = dilation[dim], pb = padBegin[dim], n = inSize[dim]
+        let taps = (0..<kernel[dim]).filter { ($0 * d) % s == r }
+        // pb ≥ 0 and r < s, so both numerators are ≥ 0 and `/` is the floor.
+        let q0 = (pb - r + s - 1) / s, q1 = (n + pb - r + s - 1) / s
+        let count = max(0, q1 - q0)
+        let m = taps.map { ($0 * d - r) / s }
+        let step = m.count > 1 ? m[1] - m[0] : 1
+        return PhaseAxis(taps: taps.reversed(), dilation: step, padBegin: (m.last ?? 0) - q0,
+                         first: s * q0 + r - pb, count: count)
+    }
+
+    /// One output phase of backward-data: a stride-1 convolution of dY (`lowering`, run by
+    /// the direct forward through `plan`) whose outputs land in dX through `output`; its
+    /// weights take the original taps `heightTaps × widthTaps` (reversed order).
+    struct DirectPhase {
+        var lowering: ConvLowering
+        var plan: DirectPlan
+        var output: DirectOutputLayout
+        var heightTaps: [Int], widthTaps: [Int]
+    }
+
+    /// Backward-data as direct forwards of its output phases, or nil when some phase has no
+    /// direct plan or a negative begin padding. `zeroFill`: some dX positions belong to a
+    /// phase without taps (they receive no products), so dX is cleared first.
+    var directAdjoint: (phases: [DirectPhase], zeroFill: Bool)? {
+        guard tuning.direct, !usesDual, !isPointwise,
+              inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0 else { return nil }
+        var phases: [DirectPhase] = []
+        var zeroFill = false
+        for rh in 0..<stride[1] {
+            let h = phaseAxis(1, phase: rh)
+            if h.count == 0 { continue }
+            for rw in 0..<stride[2] {
+                let w = phaseAxis(2, phase: rw)
+                if w.count == 0 { continue }
+                if h.taps.isEmpty || w.taps.isEmpty {
+                    zeroFill = true
+                    continue
+                }
+                guard h.padBegin >= 0, w.padBegin >= 0 else { return nil }
+                var lowering = ConvLowering(batch: batch, groups: groups, inChannelsPerGroup: outChannels,
+                                            outChannelsPerGroup: inChannels, inputSize: outSize,
+                                            outputSize: [1, h.count, w.count], kernel: [1, h.taps.count, w.taps.count],
+                                            stride: [1, 1, 1], dilation: [1, h.dilation, w.dilation],
+                                            padBegin: [0, h.padBegin, w.padBegin], tuning: tuning)
+                // A phase of one tap with nothing cropped is 1×1 (k2 s2, k3 s2 p1 op1): it
+                // still runs direct, as the strided output needs the tiles dealt out.
+                lowering.isPointwise = false
+                guard let plan = lowering.directPlan else { return nil }
+                let output = DirectOutputLayout(origin: h.first * inSize[2] + w.first, rowStride: stride[1] * inSize[2],
+                                                columnStride: stride[2], channelStride: inSpatial,
+                                                imageGroupStride: inChannels * inSpatial)
+                phases.append(DirectPhase(lowering: lowering, plan: plan, output: output,
+                                          heightTaps: h.taps, widthTaps: w.taps))
+            }
+        }
+        return (phases, zeroFill)
+    }
+
+    /// `backwardData` as the direct forwards of `directAdjoint`'s phases, one after another
+    /// (each uses every thread), each with its weights gathered as
+    /// `W'[g][ci][co][th][tw] = W[g][co][ci][k_h(th)][k_w(tw)]`.
+    func backwardDataDirect(_ adjoint: (phases: [DirectPhase], zeroFill: Bool), output dy: UnsafePointer<Float>,
+                            weights w: UnsafePointer<Float>, input dx: UnsafeMutablePointer<Float>, threads: Int) {
+        let co = outChannels, ci = inChannels, taps = taps, kw = kernel[2], groups = groups
+        if adjoint.zeroFill {
+            let count = batch * groups * ci * inSpatial
+            let span = 1 << 16
+            ConvParallel.forEach((count + span - 1) / span, threads: threads) { piece, _ in
+                let lo = piece * span
+                (dx + lo).update(repeating: 0, count: min(count, lo + span) - lo)
+            }
+        }
+        let most = adjoint.phases.map { $0.heightTaps.count * $0.widthTaps.count }.max() ?? 0
+        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(1, groups * ci * co * most))
+        defer { gathered.deallocate() }
+        for phase in adjoint.phases {
+            let hTaps = phase.heightTaps, wTaps = phase.widthTaps
+            let nw = wTaps.count, phaseTaps = hTaps.count * nw
+            ConvParallel.forEach(groups * ci, threads: threads) { row, _ in
+                let g = row / ci, c = row % ci
+                let dst = gathered + row * co * phaseTaps
+                for o in 0..<co {
+                    let src = w + ((g * co + o) * ci + c) * taps, out = dst + o * phaseTaps
+                    for (th, kh) in hTaps.enumerated() {
+                        for (tw, kwTap) in wTaps.enumerated() { out[th * nw + tw] = src[kh * kw + kwTap] }
+                    }
+                }
+            }
+            phase.lowering.forwardDirect(phase.plan, input: dy, weights: gathered, bias: nil, output: dx,
+                                         layout: phase.output, threads: threads)
+        }
+    }
+}
