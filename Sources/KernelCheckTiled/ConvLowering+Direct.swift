@@ -117,11 +117,42 @@ extension ConvLowering {
             forwardDirectWide(plan, input: x, weights: w, bias: bias, output: y, layout: layout, threads: threads)
             return
         }
+        let panels = Self.directPanels(outChannels)
+        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * Self.panelRows(panels) * columnRows)
+        defer { packedW.deallocate() }
+        packDirectPanels(w, panels, into: packedW, threads: threads)
+        forwardDirect(plan, input: x, panels: panels, packedWeights: packedW, bias: bias, output: y, layout: layout,
+                      threads: threads)
+    }
+
+    /// Rows of all of `panels` (a multiple of 4 at least the channel count).
+    static func panelRows(_ panels: [(first: Int, rows: Int, valid: Int)]) -> Int {
+        panels.reduce(0) { $0 + $1.rows }
+    }
+
+    /// Packs `w` (`G·Co × K`) into `panels`: panel i of group g at `(g·panelRows + first_i)·K`,
+    /// `rows` values per K step, zero past the valid rows.
+    func packDirectPanels(_ w: UnsafePointer<Float>, _ panels: [(first: Int, rows: Int, valid: Int)],
+                          into packedW: UnsafeMutablePointer<Float>, threads: Int) {
+        let k = columnRows, co = outChannels, aStride = Self.panelRows(panels) * k
+        ConvParallel.forEach(groups * panels.count, threads: threads) { item, _ in
+            let g = item / panels.count, panel = panels[item % panels.count]
+            let dst = packedW + g * aStride + panel.first * k
+            Tiled.transposeRows(w + (g * co + panel.first) * k, ld: k, rows: panel.valid, length: k,
+                                into: dst, stride: panel.rows)
+            if panel.valid < panel.rows {
+                for step in 0..<k { (dst + step * panel.rows + panel.valid).update(repeating: 0, count: panel.rows - panel.valid) }
+            }
+        }
+    }
+
+    /// The 12 × 32 direct forward on weights already packed into `panels` (`packDirectPanels`).
+    func forwardDirect(_ plan: DirectPlan, input x: UnsafePointer<Float>, panels: [(first: Int, rows: Int, valid: Int)],
+                       packedWeights packedW: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
+                       output y: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, threads: Int) {
         let writesOutput = plan.writesOutput && layout == contiguousOutput
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let groups = groups, channelsOut = groups * co
-        let panels = Self.directPanels(co)
-        let panelRows = panels.reduce(0) { $0 + $1.rows }
         // Passes over the pixels: runs of panels holding at most `directWeightBudget` floats.
         var passes: [Range<Int>] = []
         var passStart = 0, passRows = 0
@@ -133,20 +164,7 @@ extension ConvLowering {
             passRows += panel.rows
         }
         passes.append(passStart..<panels.count)
-        // Panel i of group g at (g·panelRows + first_i)·k: `rows` values per K step, zero
-        // past the valid rows.
-        let aStride = panelRows * k
-        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * aStride)
-        defer { packedW.deallocate() }
-        ConvParallel.forEach(groups * panels.count, threads: threads) { item, _ in
-            let g = item / panels.count, panel = panels[item % panels.count]
-            let dst = packedW + g * aStride + panel.first * k
-            Tiled.transposeRows(w + (g * co + panel.first) * k, ld: k, rows: panel.valid, length: k,
-                                into: dst, stride: panel.rows)
-            if panel.valid < panel.rows {
-                for step in 0..<k { (dst + step * panel.rows + panel.valid).update(repeating: 0, count: panel.rows - panel.valid) }
-            }
-        }
+        let aStride = Self.panelRows(panels) * k
         let bands = directBands(plan, unit: 2)
         // Byte offsets of the taps in weight order k = (ci, kh, kw).
         let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: k, plane: bands.plane, width: plan.width, scale: 4)

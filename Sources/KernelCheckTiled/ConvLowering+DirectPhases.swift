@@ -146,7 +146,9 @@ extension ConvLowering {
 
     /// `backwardData` as the direct forwards of `directAdjoint`'s phases, one after another
     /// (each uses every thread), each with its weights gathered as
-    /// `W'[g][ci][co][th][tw] = W[g][co][ci][k_h(th)][k_w(tw)]`.
+    /// `W'[g][ci][co][th][tw] = W[g][co][ci][k_h(th)][k_w(tw)]`: straight into the 12 × 32
+    /// path's panels, all phases in one sweep over `W` (a block of `W[g][co]` is read once,
+    /// contiguously), or through `W'` for the few-channel path.
     func backwardDataDirect(_ adjoint: (phases: [DirectPhase], zeroFill: Bool), output dy: UnsafePointer<Float>,
                             weights w: UnsafePointer<Float>, input dx: UnsafeMutablePointer<Float>, threads: Int) {
         let co = outChannels, ci = inChannels, taps = taps, kw = kernel[2], groups = groups
@@ -158,20 +160,53 @@ extension ConvLowering {
                 (dx + lo).update(repeating: 0, count: min(count, lo + span) - lo)
             }
         }
-        let most = adjoint.phases.map { $0.heightTaps.count * $0.widthTaps.count }.max() ?? 0
+        let phases = adjoint.phases
+        // Original tap index of each phase tap (th, tw), phase after phase.
+        var tapStarts = [0], tapIndex: [Int] = []
+        for phase in phases {
+            for kh in phase.heightTaps { for kwTap in phase.widthTaps { tapIndex.append(kh * kw + kwTap) } }
+            tapStarts.append(tapIndex.count)
+        }
+        if phases.allSatisfy({ $0.plan.wideRows == 0 }) {
+            // Every phase has Ci output channels, so the same panels.
+            let panels = Self.directPanels(ci), panelRows = Self.panelRows(panels)
+            let sizes = phases.indices.map { groups * panelRows * co * (tapStarts[$0 + 1] - tapStarts[$0]) }
+            let starts = sizes.indices.map { sizes[..<$0].reduce(0, +) }
+            let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, sizes.reduce(0, +)))
+            defer { packed.deallocate() }
+            // packed_φ[g][panel][(o, t)][r] = W[g][o][first + r][tap_φ(t)], zero past `valid`.
+            ConvParallel.forEach(groups * panels.count, threads: threads) { item, _ in
+                let g = item / panels.count, panel = panels[item % panels.count], rows = panel.rows
+                for o in 0..<co {
+                    let src = w + ((g * co + o) * ci + panel.first) * taps
+                    for (phi, start) in starts.enumerated() {
+                        let t0 = tapStarts[phi], pt = tapStarts[phi + 1] - t0, k = co * pt
+                        let dst = packed + start + (g * panelRows + panel.first) * k + o * pt * rows
+                        for t in 0..<pt {
+                            let tap = tapIndex[t0 + t], out = dst + t * rows
+                            for r in 0..<panel.valid { out[r] = src[r * taps + tap] }
+                            for r in panel.valid..<rows { out[r] = 0 }
+                        }
+                    }
+                }
+            }
+            for (phi, phase) in phases.enumerated() {
+                phase.lowering.forwardDirect(phase.plan, input: dy, panels: panels, packedWeights: packed + starts[phi],
+                                             bias: nil, output: dx, layout: phase.output, threads: threads)
+            }
+            return
+        }
+        let most = phases.indices.map { tapStarts[$0 + 1] - tapStarts[$0] }.max() ?? 0
         let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(1, groups * ci * co * most))
         defer { gathered.deallocate() }
-        for phase in adjoint.phases {
-            let hTaps = phase.heightTaps, wTaps = phase.widthTaps
-            let nw = wTaps.count, phaseTaps = hTaps.count * nw
+        for (phi, phase) in phases.enumerated() {
+            let t0 = tapStarts[phi], pt = tapStarts[phi + 1] - t0
             ConvParallel.forEach(groups * ci, threads: threads) { row, _ in
                 let g = row / ci, c = row % ci
-                let dst = gathered + row * co * phaseTaps
+                let dst = gathered + row * co * pt
                 for o in 0..<co {
-                    let src = w + ((g * co + o) * ci + c) * taps, out = dst + o * phaseTaps
-                    for (th, kh) in hTaps.enumerated() {
-                        for (tw, kwTap) in wTaps.enumerated() { out[th * nw + tw] = src[kh * kw + kwTap] }
-                    }
+                    let src = w + ((g * co + o) * ci + c) * taps, out = dst + o * pt
+                    for t in 0..<pt { out[t] = src[tapIndex[t0 + t]] }
                 }
             }
             phase.lowering.forwardDirect(phase.plan, input: dy, weights: gathered, bias: nil, output: dx,
