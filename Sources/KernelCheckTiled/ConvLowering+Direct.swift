@@ -150,7 +150,8 @@ extension ConvLowering {
     func forwardDirect(_ plan: DirectPlan, input x: UnsafePointer<Float>, panels: [(first: Int, rows: Int, valid: Int)],
                        packedWeights packedW: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
                        output y: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, threads: Int) {
-        let writesOutput = plan.writesOutput && layout == contiguousOutput
+        let strided = layout != contiguousOutput
+        let writesOutput = plan.writesOutput && !strided
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let groups = groups, channelsOut = groups * co
         // Passes over the pixels: runs of panels holding at most `directWeightBudget` floats.
@@ -198,6 +199,10 @@ extension ConvLowering {
                                 let inPlace = writesOutput && panel.valid == panel.rows
                                 let c = inPlace ? out + panel.first * p + 32 * t : tile
                                 let ld = inPlace ? p : 32, add = inPlace && loadC
+                                if strided {
+                                    prefetchDeal(tileWidth: 32, firstPixel: 32 * t, rows: panel.valid, virtualWidth: vw,
+                                                 into: out + panel.first * layout.channelStride, layout: layout)
+                                }
                                 switch panel.rows {
                                 case 12:
                                     Tiled.directKernel12(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)

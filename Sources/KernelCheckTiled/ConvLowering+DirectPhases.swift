@@ -1,3 +1,5 @@
+import CKernelSupport
+
 // Backward-data as direct forwards: the output-phase (sub-pixel) decomposition.
 //
 // Per spatial dimension (height, width; depth trivial), with stride s, K taps, dilation d,
@@ -68,6 +70,32 @@ extension ConvLowering {
                     } else {
                         for i in 0..<n { dst[i * cs] = src[i] }
                     }
+                }
+            }
+            j += run
+        }
+    }
+}
+
+extension ConvLowering {
+    /// Prefetches (for writing) the output lines `dealTile` will write for the same tile, so
+    /// a strided layout's scattered stores do not wait on their lines after the kernel.
+    @inline(__always)
+    func prefetchDeal(tileWidth: Int, firstPixel: Int, rows: Int, virtualWidth vw: Int,
+                      into out: UnsafeMutablePointer<Float>, layout: DirectOutputLayout) {
+        let ho = outSize[1], wo = outSize[2], cs = layout.columnStride
+        var j = 0
+        while j < tileWidth {
+            let v = firstPixel + j, oh = v / vw, ow = v - oh * vw
+            let run = min(tileWidth - j, vw - ow)
+            if oh < ho && ow < wo {
+                let span = (min(run, wo - ow) - 1) * cs
+                let first = out + layout.origin + oh * layout.rowStride + ow * cs
+                for r in 0..<rows {
+                    let dst = first + r * layout.channelStride
+                    var i = 0
+                    while i < span { kc_prefetch_write(dst + i); i += 16 }
+                    kc_prefetch_write(dst + span)
                 }
             }
             j += run
