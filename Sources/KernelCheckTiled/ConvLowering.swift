@@ -54,7 +54,7 @@ struct ConvLoweringTuning: Sendable {
     /// runs 4× slower than im2col).
     var directAccumulatorBudget = 1 << 20
     /// Backward-weights through packed panels straight from dY and the padded input
-    /// (`ConvLowering+PanelWeights.swift`) for width-stride-1 convs with at least
+    /// (`ConvLowering+PanelWeights.swift`) for 1-D and 2-D convs with at least
     /// `panelWeightsMinimum` output channels and taps, when the lane accumulators do not fit.
     var panelWeights = true
     var panelWeightsMinimum = 128

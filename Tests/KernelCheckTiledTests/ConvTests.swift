@@ -251,6 +251,17 @@ let namedConvProblems: [ConvProblem] = [
     ConvProblem(batch: 1, inChannels: 3, outChannels: 3, inputSize: [2, 128], kernel: [2, 3], dilation: [1, 2],
                 padding: .explicit(begin: [1, 2], end: [0, 2]), hasBias: true),
     ConvProblem(batch: 2, inChannels: 2, outChannels: 2, inputSize: [194], kernel: [3], hasBias: true),
+    // Direct paths with width stride > 1 (input rows split into width phases): the GAN
+    // transposed conv's stride-2 k4 p1 adjoint, 16 output columns written in place.
+    ConvProblem(batch: 2, inChannels: 3, outChannels: 13, inputSize: [6, 32], kernel: [4, 4], stride: [2, 2],
+                padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true),
+    // Width stride 3 with dilation 2 (taps in all three phases), 4 channels: wide tiles on
+    // rows of 96 columns, 1-D.
+    ConvProblem(batch: 2, inChannels: 2, outChannels: 4, inputSize: [290], kernel: [3], stride: [3], dilation: [2],
+                padding: .explicit(begin: [1], end: [1]), hasBias: true),
+    // Width stride 2, dilation 3, odd kernel and asymmetric padding: phase offsets 0, 1·seg + 1, 0·seg + 3.
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 9, inputSize: [5, 20], kernel: [2, 3], stride: [1, 2],
+                dilation: [1, 3], padding: .explicit(begin: [0, 2], end: [1, 0]), hasBias: true),
 ]
 
 // MARK: - Naive expectations
