@@ -391,22 +391,29 @@ extension ConvLowering {
           let g = imageGroup % groups
           let out = y + imageGroup * co * p
           let a = UnsafePointer(packedW + g * rowsR * k)
-          for band in bands.ranges {
+          for (bandIndex, band) in bands.ranges.enumerated() {
             fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
             let firstTile = band.v0 / perTile, bandTiles = (band.v1 + perTile - 1) / perTile - firstTile
             let pieces = inner > 1 ? min(bandTiles, inner) : 1
+            let next = bandIndex + 1 < bands.ranges.count
+                ? BandPrefetch(self, x + imageGroup * ci * inS, bands, firstRow: bands.ranges[bandIndex + 1].r0, tiles: bandTiles)
+                : nil
             ConvParallel.forEach(pieces, threads: inner) { piece, _ in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 24 * 16) { scratch in
                     let tile = scratch.baseAddress!
                     for t in (firstTile + bandTiles * piece / pieces)..<(firstTile + bandTiles * (piece + 1) / pieces) {
+                        let (pf, pfLines) = next?.lines(forTile: t - firstTile) ?? (UnsafeRawPointer(a), 0)
                         let v0 = t * perTile
                         let b = UnsafeRawPointer(padded + bands.start(v0, band, plan, heightStride: sh))
                         let c = inPlace ? out + 16 * v0 : tile
                         let ld = inPlace ? p : tileWidth, add = inPlace && bias != nil
                         switch rowsR {
-                        case 2: Tiled.directWideKernel2x12(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
-                        case 3: Tiled.directWideKernel3x8(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
-                        default: Tiled.directWideKernel4x6(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
+                        case 2: Tiled.directWideKernel2x12(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
+                                                                 prefetch: pf, prefetchLines: pfLines)
+                        case 3: Tiled.directWideKernel3x8(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
+                                                                 prefetch: pf, prefetchLines: pfLines)
+                        default: Tiled.directWideKernel4x6(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
+                                                                 prefetch: pf, prefetchLines: pfLines)
                         }
                         if inPlace { continue }
                         // Deal the tile's virtual pixels out to their output rows (junk
@@ -490,6 +497,34 @@ extension ConvLowering {
         let plane = rows * width
         let count = max(ci * plane, lastStart + 16 + (ci - 1) * plane + halo * width + reach)
         return DirectBands(ranges: ranges, rows: rows, plane: plane, count: count)
+    }
+
+    /// The input rows that the band starting at padded row `r0` copies, as cache lines
+    /// shared out among the `tiles` tiles of the band before it: each tile's kernel prefetches
+    /// its share into L2, one line per K step, so that the next fill reads from cache. (A
+    /// 32-channel 256 × 256 dY, a 3 → 32 layer's backward-data, is 8 MB per image and
+    /// otherwise streams from memory between bands, while no tile computes.)
+    struct BandPrefetch {
+        var base: UnsafeRawPointer, channelBytes: Int, linesPerChannel: Int, lines: Int, tiles: Int
+
+        init(_ lowering: ConvLowering, _ src: UnsafePointer<Float>, _ bands: DirectBands, firstRow r0: Int, tiles: Int) {
+            let inW = lowering.inSize[2], pbh = lowering.padBegin[1]
+            let first = max(0, r0 - pbh), last = max(first, min(lowering.inSize[1], r0 + bands.rows - pbh))
+            base = UnsafeRawPointer(src + first * inW)
+            channelBytes = 4 * lowering.inSpatial
+            linesPerChannel = ((last - first) * inW * 4 + 63) / 64
+            lines = lowering.inChannels * linesPerChannel
+            self.tiles = max(1, tiles)
+        }
+
+        /// The first line of tile `t`'s share and how many lines follow it contiguously
+        /// (the share is cut at a channel's end).
+        func lines(forTile t: Int) -> (UnsafeRawPointer, Int) {
+            let start = lines * t / tiles, end = lines * (t + 1) / tiles
+            guard start < end, linesPerChannel > 0 else { return (base, 0) }
+            let channel = start / linesPerChannel, line = start - channel * linesPerChannel
+            return (base + channel * channelBytes + 64 * line, min(end - start, linesPerChannel - line))
+        }
     }
 
     /// Fills a band buffer: padded rows `r0 ..< r0 + bands.rows` of every channel (zero
