@@ -3,6 +3,8 @@
 // still fill 24 accumulators (the 4-row tile of the 12 × 32 family would run a third of
 // them). Written out by hand so that every accumulator stays in a zmm register.
 
+import CKernelSupport
+
 extension Tiled {
     /// 2 output channels (a packed panel of 2 values per step) × 12 consecutive vectors of 16
     /// pixels read in place at `b + offsets[p] + 64·j` bytes: one chain per element, zero, then one
@@ -10,12 +12,13 @@ extension Tiled {
     @inline(never)
     static func directWideKernel2x12(
         k: Int, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b: UnsafeRawPointer,
-        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, prefetch: UnsafeRawPointer, prefetchLines: Int
     ) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>(); var c0_2 = SIMD16<Float>(); var c0_3 = SIMD16<Float>(); var c0_4 = SIMD16<Float>(); var c0_5 = SIMD16<Float>(); var c0_6 = SIMD16<Float>(); var c0_7 = SIMD16<Float>(); var c0_8 = SIMD16<Float>(); var c0_9 = SIMD16<Float>(); var c0_10 = SIMD16<Float>(); var c0_11 = SIMD16<Float>()
         var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>(); var c1_2 = SIMD16<Float>(); var c1_3 = SIMD16<Float>(); var c1_4 = SIMD16<Float>(); var c1_5 = SIMD16<Float>(); var c1_6 = SIMD16<Float>(); var c1_7 = SIMD16<Float>(); var c1_8 = SIMD16<Float>(); var c1_9 = SIMD16<Float>(); var c1_10 = SIMD16<Float>(); var c1_11 = SIMD16<Float>()
         var ap = a
         for p in 0..<k {
+            if p < prefetchLines { kc_prefetch_l2(prefetch + 64 * p) }
             let bp = b + Int(offsets[p])
             let a0 = ap[0]
             let a1 = ap[1]
@@ -56,13 +59,14 @@ extension Tiled {
     @inline(never)
     static func directWideKernel3x8(
         k: Int, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b: UnsafeRawPointer,
-        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, prefetch: UnsafeRawPointer, prefetchLines: Int
     ) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>(); var c0_2 = SIMD16<Float>(); var c0_3 = SIMD16<Float>(); var c0_4 = SIMD16<Float>(); var c0_5 = SIMD16<Float>(); var c0_6 = SIMD16<Float>(); var c0_7 = SIMD16<Float>()
         var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>(); var c1_2 = SIMD16<Float>(); var c1_3 = SIMD16<Float>(); var c1_4 = SIMD16<Float>(); var c1_5 = SIMD16<Float>(); var c1_6 = SIMD16<Float>(); var c1_7 = SIMD16<Float>()
         var c2_0 = SIMD16<Float>(); var c2_1 = SIMD16<Float>(); var c2_2 = SIMD16<Float>(); var c2_3 = SIMD16<Float>(); var c2_4 = SIMD16<Float>(); var c2_5 = SIMD16<Float>(); var c2_6 = SIMD16<Float>(); var c2_7 = SIMD16<Float>()
         var ap = a
         for p in 0..<k {
+            if p < prefetchLines { kc_prefetch_l2(prefetch + 64 * p) }
             let bp = b + Int(offsets[p])
             let a0 = ap[0]
             let a1 = ap[1]
@@ -97,7 +101,7 @@ extension Tiled {
     @inline(never)
     static func directWideKernel4x6(
         k: Int, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b: UnsafeRawPointer,
-        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, prefetch: UnsafeRawPointer, prefetchLines: Int
     ) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>(); var c0_2 = SIMD16<Float>(); var c0_3 = SIMD16<Float>(); var c0_4 = SIMD16<Float>(); var c0_5 = SIMD16<Float>()
         var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>(); var c1_2 = SIMD16<Float>(); var c1_3 = SIMD16<Float>(); var c1_4 = SIMD16<Float>(); var c1_5 = SIMD16<Float>()
@@ -105,6 +109,7 @@ extension Tiled {
         var c3_0 = SIMD16<Float>(); var c3_1 = SIMD16<Float>(); var c3_2 = SIMD16<Float>(); var c3_3 = SIMD16<Float>(); var c3_4 = SIMD16<Float>(); var c3_5 = SIMD16<Float>()
         var ap = a
         for p in 0..<k {
+            if p < prefetchLines { kc_prefetch_l2(prefetch + 64 * p) }
             let bp = b + Int(offsets[p])
             let a0 = ap[0]
             let a1 = ap[1]

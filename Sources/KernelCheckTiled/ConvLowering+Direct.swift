@@ -1,9 +1,14 @@
-// The forward convolution without im2col, for convolutions with stride 1 along the width
-// (any kernel, dilation, padding, height stride; 1-D and 2-D): "direct" or implicit GEMM.
+// The forward convolution without im2col (any kernel, stride, dilation, padding; 1-D and
+// 2-D): "direct" or implicit GEMM.
 //
 // Per image and group, the input is copied once into a zero-padded buffer `Xp[ci][r][c]`
-// (`r = oh·s_h + kh·d_h`, `c = ow + kw·d_w` address the padded image), so for a fixed tap
-// `(ci, kh, kw)` sixteen output pixels of one output row read sixteen consecutive floats.
+// (`r = oh·s_h + kh·d_h`, `c = ow·s_w + kw·d_w` address the padded image), so that for a
+// fixed tap `(ci, kh, kw)` sixteen output pixels of one output row read sixteen consecutive
+// floats. With width stride 1 a buffer row is the padded row; with width stride `s_w > 1`
+// it holds the padded row's `s_w` phases one after another (`phaseWidth` floats each, phase
+// `ρ` = padded columns `ρ, ρ + s_w, ρ + 2·s_w, …`), so padded column `ow·s_w + kw·d_w` of
+// output column `ow` sits at `ow + columnOffset(kw·d_w)`, consecutive in `ow` again. A
+// stride-2 layer (a transposed conv's backward-data) reads its input like a stride-1 one.
 // The register tile is `microKernel`'s 12 × 32 — 12 output channels (packed weight panels,
 // shared by every image) × two vectors of 16 output pixels — with B loaded straight from
 // `Xp` at `vector start + offsets[k]`, where `offsets` lists the tap offsets in weight order
@@ -23,8 +28,11 @@ extension ConvLowering {
     /// The geometry of the direct forward for this shape, or nil when it does not apply.
     struct DirectPlan {
         /// Padded buffer: `rows × width` per channel (`plane` floats), `inputCount` floats
-        /// in all (the slack past the last plane covers the junk lanes' reads).
+        /// in all (the slack past the last plane covers the junk lanes' reads). A row is
+        /// `widthStride` phase segments of `phaseWidth` floats (one segment when the width
+        /// stride is 1); `rowReach` is the largest tap offset within a row.
         var width: Int, rows: Int, plane: Int, inputCount: Int
+        var widthStride: Int, phaseWidth: Int, rowReach: Int
         var flattened: Bool
         /// Virtual columns per output row, vectors per output row (row mode), vectors, tiles.
         var virtualWidth: Int, vectorsPerRow: Int, vectors: Int, tiles: Int
@@ -33,6 +41,13 @@ extension ConvLowering {
         /// With at most 4 output channels: `wideRows` (2, 3 or 4) channels × `wideVectors`
         /// consecutive vectors per tile (`Tiled.directWideKernel…`), else 0.
         var wideRows = 0, wideVectors = 0
+
+        /// Offset within a buffer row of padded column `ow·s_w + column` relative to output
+        /// column `ow`: phase `column mod s_w`, `column div s_w` floats into it.
+        @inline(__always)
+        func columnOffset(_ column: Int) -> Int {
+            (column % widthStride) * phaseWidth + column / widthStride
+        }
 
         /// Offset in `Xp` of the first pixel of vector `t` (`t = vectors` is the junk
         /// vector of an odd count: any in-bounds start).
@@ -48,20 +63,30 @@ extension ConvLowering {
     var directPlan: DirectPlan? {
         guard tuning.direct, !isPointwise, !usesDual, batch > 0, groups > 0, columnRows > 0, outChannels > 0,
               outChannels >= tuning.directMinimumChannels || outChannels <= 4, outSpatial > 0 else { return nil }
-        // Depth must be trivial (1-D and 2-D problems), the width stride 1.
-        guard inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0, stride[2] == 1 else { return nil }
-        let ho = outSize[1], wo = outSize[2], sh = stride[1]
+        // Depth must be trivial (1-D and 2-D problems).
+        guard inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0 else { return nil }
+        let ho = outSize[1], wo = outSize[2], sh = stride[1], sw = stride[2]
         let kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
-        let width = wo + (kw - 1) * dw, rows = (ho - 1) * sh + (kh - 1) * dh + 1
+        // Every width phase must be read: a 1×1 stride-2 projection would copy four times
+        // the input it uses (its strided im2col gather is faster: 124–148 against 91–119
+        // GFLOP/s on one thread).
+        guard Set((0..<kw).map { $0 * dw % sw }).count == sw else { return nil }
+        // Output column ow reads phase segment columns ow + (kw·d_w) div s_w.
+        let phaseWidth = wo + (kw - 1) * dw / sw
+        let width = sw * phaseWidth, rows = (ho - 1) * sh + (kh - 1) * dh + 1
         let plane = rows * width
-        let maxTap = (inChannels - 1) * plane + (kh - 1) * dh * width + (kw - 1) * dw
+        var geometry = DirectPlan(width: width, rows: rows, plane: plane, inputCount: 0, widthStride: sw,
+                                  phaseWidth: phaseWidth, rowReach: 0, flattened: false, virtualWidth: 0,
+                                  vectorsPerRow: 0, vectors: 0, tiles: 0, writesOutput: false)
+        let rowReach = (0..<kw).map { geometry.columnOffset($0 * dw) }.max() ?? 0
+        let maxTap = (inChannels - 1) * plane + (kh - 1) * dh * width + rowReach
         func count(_ vectors: Int) -> Int { (vectors + 1) / 2 }
         let rowWidth = Tiled.roundUp(wo, 16)
         let rowVectors = ho * (rowWidth / 16)
         let useful = Double(ho * wo)
         let rowEfficiency = useful / Double(count(rowVectors) * 32)
         let flatVectors = (ho * width + 15) / 16
-        let flatEfficiency = sh == 1 ? useful / Double(count(flatVectors) * 32) : 0
+        let flatEfficiency = sh == 1 && sw == 1 ? useful / Double(count(flatVectors) * 32) : 0
         let flattened = flatEfficiency > rowEfficiency
         guard max(rowEfficiency, flatEfficiency) >= tuning.directMinimumEfficiency else { return nil }
         let vectors = flattened ? flatVectors : rowVectors
@@ -76,10 +101,17 @@ extension ConvLowering {
         let inputCount = max(inChannels * plane, lastStart + 16 + maxTap)
         // Byte offsets are Int32.
         guard inputCount < (1 << 29) else { return nil }
-        return DirectPlan(width: width, rows: rows, plane: plane, inputCount: inputCount, flattened: flattened,
-                          virtualWidth: flattened ? width : rowWidth, vectorsPerRow: rowWidth / 16, vectors: vectors,
-                          tiles: count(vectors), writesOutput: !flattened && rowWidth == wo && vectors % 2 == 0,
-                          wideRows: wide ? wideRows : 0, wideVectors: wide ? wideVectors : 0)
+        geometry.inputCount = inputCount
+        geometry.rowReach = rowReach
+        geometry.flattened = flattened
+        geometry.virtualWidth = flattened ? width : rowWidth
+        geometry.vectorsPerRow = rowWidth / 16
+        geometry.vectors = vectors
+        geometry.tiles = count(vectors)
+        geometry.writesOutput = !flattened && rowWidth == wo && vectors % 2 == 0
+        geometry.wideRows = wide ? wideRows : 0
+        geometry.wideVectors = wide ? wideVectors : 0
+        return geometry
     }
 
     /// Weight panels of the direct kernels covering `count` output channels: 12-row panels,
@@ -168,7 +200,7 @@ extension ConvLowering {
         let aStride = Self.panelRows(panels) * k
         let bands = directBands(plan, unit: 2)
         // Byte offsets of the taps in weight order k = (ci, kh, kw).
-        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: k, plane: bands.plane, width: plan.width, scale: 4)
+        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: k, plane: bands.plane, plan: plan, scale: 4)
         defer { offsets.deallocate() }
         if writesOutput, let bias {
             ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
@@ -241,22 +273,58 @@ extension ConvLowering {
     /// The planes `channels` of `fillPadded` (not the slack after the last plane).
     func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, channels: Range<Int>,
                     into xp: UnsafeMutablePointer<Float>) {
-        let inH = inSize[1], inW = inSize[2], pbh = padBegin[1], pbw = padBegin[2]
-        let width = plan.width
-        // Columns c of a padded row that hold input columns c − pbw.
-        let lo = min(pbw, width), hi = max(lo, min(width, pbw + inW))
         for c in channels {
-            let plane = src + c * inSpatial, dst = xp + c * plan.plane
             for r in 0..<plan.rows {
-                let row = dst + r * width, i = r - pbh
-                if i < 0 || i >= inH || hi == lo {
-                    row.update(repeating: 0, count: width)
-                } else {
-                    row.update(repeating: 0, count: lo)
-                    (row + lo).update(from: plane + i * inW + (lo - pbw), count: hi - lo)
-                    (row + hi).update(repeating: 0, count: width - hi)
+                fillPaddedRow(src + c * inSpatial, paddedRow: r, plan, into: xp + c * plan.plane + r * plan.width)
+            }
+        }
+    }
+
+    /// Buffer row `r` of one channel (`plane`: that channel of the input): the padded row
+    /// `r` (input row `r − pb_h`), zero outside the input, split into the plan's width
+    /// phases: `row[ρ·phaseWidth + u] = x[r − pb_h][u·s_w + ρ − pb_w]`.
+    func fillPaddedRow(_ plane: UnsafePointer<Float>, paddedRow r: Int, _ plan: DirectPlan,
+                       into row: UnsafeMutablePointer<Float>) {
+        let inH = inSize[1], inW = inSize[2], pbw = padBegin[2], i = r - padBegin[1]
+        let sw = plan.widthStride, segment = plan.phaseWidth
+        guard i >= 0 && i < inH else { row.update(repeating: 0, count: plan.width); return }
+        let source = plane + i * inW
+        if sw == 2 {
+            // The padded row contiguous, then split into its two phases 16 pairs at a time.
+            let padded = plan.width, pbw0 = min(max(pbw, 0), padded), end = min(padded, max(pbw0, pbw + inW))
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: padded + 32) { buffer in
+                let line = buffer.baseAddress!
+                line.update(repeating: 0, count: pbw0)
+                (line + pbw0).update(from: source + (pbw0 - pbw), count: end - pbw0)
+                (line + end).update(repeating: 0, count: padded + 32 - end)
+                let even = row, odd = row + segment
+                var u = 0
+                while u + 16 <= segment {
+                    let pairs = UnsafeRawPointer(line + 2 * u).loadUnaligned(as: SIMD32<Float>.self)
+                    UnsafeMutableRawPointer(even + u).storeBytes(of: pairs.evenHalf, as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(odd + u).storeBytes(of: pairs.oddHalf, as: SIMD16<Float>.self)
+                    u += 16
+                }
+                while u < segment {
+                    even[u] = line[2 * u]; odd[u] = line[2 * u + 1]
+                    u += 1
                 }
             }
+            return
+        }
+        for phase in 0..<sw {
+            // Segment columns u whose input column u·s_w + ρ − pb_w lies in 0 ..< inW.
+            let lo = min(segment, max(0, (pbw - phase + sw - 1) / sw))
+            let hi = max(lo, min(segment, max(0, (pbw + inW - phase + sw - 1) / sw)))
+            let dst = row + phase * segment
+            dst.update(repeating: 0, count: lo)
+            let first = source + (lo * sw + phase - pbw)
+            if sw == 1 {
+                (dst + lo).update(from: first, count: hi - lo)
+            } else {
+                for u in 0..<(hi - lo) { dst[lo + u] = first[u * sw] }
+            }
+            (dst + hi).update(repeating: 0, count: segment - hi)
         }
     }
 }
@@ -281,7 +349,7 @@ extension ConvLowering {
             }
         }
         let bands = directBands(plan, unit: perTile)
-        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: k, plane: bands.plane, width: plan.width, scale: 4)
+        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: k, plane: bands.plane, plan: plan, scale: 4)
         defer { offsets.deallocate() }
         let wo = outSize[2], sh = stride[1], vw = plan.virtualWidth
         // Row mode over whole output rows: every tile pixel is real and lands in place.
@@ -295,22 +363,29 @@ extension ConvLowering {
           let g = imageGroup % groups
           let out = y + imageGroup * layout.imageGroupStride
           let a = UnsafePointer(packedW + g * rowsR * k)
-          for band in bands.ranges {
+          for (bandIndex, band) in bands.ranges.enumerated() {
             fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
             let firstTile = band.v0 / perTile, bandTiles = (band.v1 + perTile - 1) / perTile - firstTile
             let pieces = inner > 1 ? min(bandTiles, inner) : 1
+            let next = bandIndex + 1 < bands.ranges.count
+                ? BandPrefetch(self, x + imageGroup * ci * inS, bands, firstRow: bands.ranges[bandIndex + 1].r0, tiles: bandTiles)
+                : nil
             ConvParallel.forEach(pieces, threads: inner) { piece, _ in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 24 * 16) { scratch in
                     let tile = scratch.baseAddress!
                     for t in (firstTile + bandTiles * piece / pieces)..<(firstTile + bandTiles * (piece + 1) / pieces) {
+                        let (pf, pfLines) = next?.lines(forTile: t - firstTile) ?? (UnsafeRawPointer(a), 0)
                         let v0 = t * perTile
                         let b = UnsafeRawPointer(padded + bands.start(v0, band, plan, heightStride: sh))
                         let c = inPlace ? out + 16 * v0 : tile
                         let ld = inPlace ? p : tileWidth, add = inPlace && bias != nil
                         switch rowsR {
-                        case 2: Tiled.directWideKernel2x12(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
-                        case 3: Tiled.directWideKernel3x8(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
-                        default: Tiled.directWideKernel4x6(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add)
+                        case 2: Tiled.directWideKernel2x12(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
+                                                                 prefetch: pf, prefetchLines: pfLines)
+                        case 3: Tiled.directWideKernel3x8(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
+                                                                 prefetch: pf, prefetchLines: pfLines)
+                        default: Tiled.directWideKernel4x6(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
+                                                                 prefetch: pf, prefetchLines: pfLines)
                         }
                         if inPlace { continue }
                         dealTile(tile, tileWidth: tileWidth, firstPixel: 16 * v0, rows: co, virtualWidth: vw,
@@ -346,7 +421,7 @@ extension ConvLowering {
 
     func directBands(_ plan: DirectPlan, unit: Int) -> DirectBands {
         let ho = outSize[1], sh = stride[1], width = plan.width, ci = inChannels
-        let halo = (kernel[1] - 1) * dilation[1], reach = (kernel[2] - 1) * dilation[2]
+        let halo = (kernel[1] - 1) * dilation[1], reach = plan.rowReach
         let budgetRows = max(1, tuning.directBandFloats / max(1, ci * width))
         var ranges: [(v0: Int, v1: Int, r0: Int)] = []
         var rows = 1
@@ -378,24 +453,41 @@ extension ConvLowering {
         return DirectBands(ranges: ranges, rows: rows, plane: plane, count: count)
     }
 
+    /// The input rows that the band starting at padded row `r0` copies, as cache lines
+    /// shared out among the `tiles` tiles of the band before it: each tile's kernel prefetches
+    /// its share into L2, one line per K step, so that the next fill reads from cache. (A
+    /// 32-channel 256 × 256 dY, a 3 → 32 layer's backward-data, is 8 MB per image and
+    /// otherwise streams from memory between bands, while no tile computes.)
+    struct BandPrefetch {
+        var base: UnsafeRawPointer, channelBytes: Int, linesPerChannel: Int, lines: Int, tiles: Int
+
+        init(_ lowering: ConvLowering, _ src: UnsafePointer<Float>, _ bands: DirectBands, firstRow r0: Int, tiles: Int) {
+            let inW = lowering.inSize[2], pbh = lowering.padBegin[1]
+            let first = max(0, r0 - pbh), last = max(first, min(lowering.inSize[1], r0 + bands.rows - pbh))
+            base = UnsafeRawPointer(src + first * inW)
+            channelBytes = 4 * lowering.inSpatial
+            linesPerChannel = ((last - first) * inW * 4 + 63) / 64
+            lines = lowering.inChannels * linesPerChannel
+            self.tiles = max(1, tiles)
+        }
+
+        /// The first line of tile `t`'s share and how many lines follow it contiguously
+        /// (the share is cut at a channel's end).
+        func lines(forTile t: Int) -> (UnsafeRawPointer, Int) {
+            let start = lines * t / tiles, end = lines * (t + 1) / tiles
+            guard start < end, linesPerChannel > 0 else { return (base, 0) }
+            let channel = start / linesPerChannel, line = start - channel * linesPerChannel
+            return (base + channel * channelBytes + 64 * line, min(end - start, linesPerChannel - line))
+        }
+    }
+
     /// Fills a band buffer: padded rows `r0 ..< r0 + bands.rows` of every channel (zero
     /// outside the input), then zeros to `bands.count`.
     func fillBand(_ src: UnsafePointer<Float>, _ plan: DirectPlan, _ bands: DirectBands, firstRow r0: Int,
                   into xp: UnsafeMutablePointer<Float>) {
-        let inH = inSize[1], inW = inSize[2], pbh = padBegin[1], pbw = padBegin[2]
-        let width = plan.width
-        let lo = min(pbw, width), hi = max(lo, min(width, pbw + inW))
         for c in 0..<inChannels {
-            let plane = src + c * inSpatial, dst = xp + c * bands.plane
             for r in 0..<bands.rows {
-                let row = dst + r * width, i = r0 + r - pbh
-                if i < 0 || i >= inH || hi == lo {
-                    row.update(repeating: 0, count: width)
-                } else {
-                    row.update(repeating: 0, count: lo)
-                    (row + lo).update(from: plane + i * inW + (lo - pbw), count: hi - lo)
-                    (row + hi).update(repeating: 0, count: width - hi)
-                }
+                fillPaddedRow(src + c * inSpatial, paddedRow: r0 + r, plan, into: xp + c * bands.plane + r * plan.width)
             }
         }
         let filled = inChannels * bands.plane
@@ -405,16 +497,17 @@ extension ConvLowering {
 
 extension ConvLowering {
     /// Offsets of the taps `t = (ci, kh, kw)` in weight order inside a zero-padded input of
-    /// `plane` floats per channel and `width` floats per row (`ci·plane + kh·d_h·width +
-    /// kw·d_w`), times `scale` (4 for byte offsets), for `count ≥ K` entries: the ones past
-    /// the real taps (padding to whole tiles) repeat tap 0. The caller deallocates.
-    func tapOffsets<T: FixedWidthInteger>(count: Int, plane: Int, width: Int, scale: Int = 1) -> UnsafeMutablePointer<T> {
+    /// `plane` floats per channel laid out as `plan` says (`ci·plane + kh·d_h·width +
+    /// columnOffset(kw·d_w)`), times `scale` (4 for byte offsets), for `count ≥ K` entries:
+    /// the ones past the real taps (padding to whole tiles) repeat tap 0. The caller
+    /// deallocates.
+    func tapOffsets<T: FixedWidthInteger>(count: Int, plane: Int, plan: DirectPlan, scale: Int = 1) -> UnsafeMutablePointer<T> {
         let k = columnRows, kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
         let offsets = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
         for t in 0..<count {
             let tap = t < k ? t : 0
             let c = tap / (kh * kw), i = (tap / kw) % kh, j = tap % kw
-            offsets[t] = T(scale * (c * plane + i * dh * width + j * dw))
+            offsets[t] = T(scale * (c * plane + i * dh * plan.width + plan.columnOffset(j * dw)))
         }
         return offsets
     }

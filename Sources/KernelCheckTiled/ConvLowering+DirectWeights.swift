@@ -1,5 +1,5 @@
 // Backward-weights without im2col, for the shapes the direct forward writes in place
-// (width stride 1, output width a multiple of 16, 1-D and 2-D):
+// (any stride, output width a multiple of 16, 1-D and 2-D):
 // `dW[g][co, (ci, kh, kw)] = Σ_n Σ_pixels dY[n, g·Co + co, pixel] · Xp[n][ci][pixel + tap]`.
 //
 // The pixels are the reduction: a register tile holds 4 output channels × 6 taps as
@@ -33,7 +33,7 @@ extension ConvLowering {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let ho = outSize[1], wo = outSize[2], sh = stride[1]
         let kh = kernel[1], dh = dilation[1]
-        let width = plan.width, inH = inSize[1], inW = inSize[2], pbh = padBegin[1], pbw = padBegin[2]
+        let width = plan.width
         let bandRows = directWeightsBandRows(plan)
         let bandPaddedRows = (bandRows - 1) * sh + (kh - 1) * dh + 1
         let bandPlane = bandPaddedRows * width
@@ -47,7 +47,7 @@ extension ConvLowering {
         defer { acc.deallocate() }
         acc.update(repeating: 0, count: groups * perGroup)
         // Byte offsets of the taps in the band buffer, padded to whole 6-tap tiles with tap 0.
-        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: bandPlane, width: width, scale: 4)
+        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: bandPlane, plan: plan, scale: 4)
         defer { offsets.deallocate() }
         let items = groups * coBlocks
         let pieces = min(items, ConvParallel.resolve(threads))
@@ -66,17 +66,10 @@ extension ConvLowering {
                         if g != filledGroup {
                             // Padded rows r0·s_h ..< +bandPaddedRows of this image's group.
                             let src = x + imageGroup * ci * inS
-                            let lo = min(pbw, width), hi = max(lo, min(width, pbw + inW))
                             for c in 0..<ci {
                                 for r in 0..<bandPaddedRows {
-                                    let row = band + c * bandPlane + r * width, i = r0 * sh + r - pbh
-                                    if i < 0 || i >= inH || hi == lo {
-                                        row.update(repeating: 0, count: width)
-                                    } else {
-                                        row.update(repeating: 0, count: lo)
-                                        (row + lo).update(from: src + c * inS + i * inW + (lo - pbw), count: hi - lo)
-                                        (row + hi).update(repeating: 0, count: width - hi)
-                                    }
+                                    fillPaddedRow(src + c * inS, paddedRow: r0 * sh + r, plan,
+                                                  into: band + c * bandPlane + r * width)
                                 }
                             }
                             (band + ci * bandPlane).update(repeating: 0, count: 16)
@@ -137,7 +130,7 @@ extension ConvLowering {
         let acc = UnsafeMutablePointer<Float>.allocate(capacity: groups * perGroup)
         defer { acc.deallocate() }
         acc.update(repeating: 0, count: groups * perGroup)
-        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: plan.plane, width: plan.width, scale: 4)
+        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: plan.plane, plan: plan, scale: 4)
         defer { offsets.deallocate() }
         // Bands: (first vector, rows, vectors per row); X of a band starts at `start(first)`.
         var bands: [(first: Int, rows: Int, perRow: Int)] = []

@@ -1,5 +1,5 @@
 // Backward-weights for wide layers (many output channels and taps, e.g. a GAN's 128 → 256
-// k5 conv) with width stride 1, without im2col:
+// k5 conv, or a transposed conv's stride-2 adjoint) without im2col:
 // `dW[g] (Co × K) = Σ_n dY[n,g] (Co × P) · col(X[n,g])ᵀ (P × K)` as SGEMM register tiles on
 // operands packed straight from their sources, per image and block of at most `kc` pixels:
 // dY's rows as A panels (12 channels per step) and `colᵀ` as B panels of 32 taps, gathered
@@ -28,7 +28,7 @@ extension ConvLowering {
         let blocks = (p + most - 1) / most
         let block = (p + blocks - 1) / blocks
         let panels = (k + nr - 1) / nr
-        let offsets: UnsafeMutablePointer<Int> = tapOffsets(count: panels * nr, plane: plan.plane, width: plan.width)
+        let offsets: UnsafeMutablePointer<Int> = tapOffsets(count: panels * nr, plane: plan.plane, plan: plan)
         defer { offsets.deallocate() }
         let groups = groups, batch = batch
         let pieces = min(groups * panels, ConvParallel.resolve(threads))

@@ -47,14 +47,17 @@ struct ConvLoweringTuning: Sendable {
     var directBandFloats = 1 << 18
     var directWeightBudget = 1 << 16
     /// Output pixels per band of the direct backward-weights (`ConvLowering+DirectWeights.swift`).
-    var directBandPixels = 1024
+    /// Every band reloads all the lane accumulators, so bands are long: a whole ResNet 56 × 56
+    /// image (one thread 196 → 206 GFLOP/s against 1024-pixel bands), 64 rows of a 256 × 256
+    /// one (3 → 32 k5: 166–168 → 203–212; whole images: 182–189).
+    var directBandPixels = 16384
     /// Most floats of 16-lane accumulators (groups × Co × K × 16) for which backward-weights
     /// goes direct: they are reloaded for every band, so they must stay in cache (3 → 32 k5:
     /// 40 Ki floats, ResNet 64 → 64 k3: 576 Ki; a 128 → 256 k5 layer would need 13 Mi and
     /// runs 4× slower than im2col).
     var directAccumulatorBudget = 1 << 20
     /// Backward-weights through packed panels straight from dY and the padded input
-    /// (`ConvLowering+PanelWeights.swift`) for width-stride-1 convs with at least
+    /// (`ConvLowering+PanelWeights.swift`) for 1-D and 2-D convs with at least
     /// `panelWeightsMinimum` output channels and taps, when the lane accumulators do not fit.
     var panelWeights = true
     var panelWeightsMinimum = 128

@@ -251,7 +251,18 @@ let namedConvProblems: [ConvProblem] = [
     ConvProblem(batch: 1, inChannels: 3, outChannels: 3, inputSize: [2, 128], kernel: [2, 3], dilation: [1, 2],
                 padding: .explicit(begin: [1, 2], end: [0, 2]), hasBias: true),
     ConvProblem(batch: 2, inChannels: 2, outChannels: 2, inputSize: [194], kernel: [3], hasBias: true),
-    // Backward-data by output phases (`ConvLowering+DirectPhases.swift`), index 15 on:
+    // Direct paths with width stride > 1 (input rows split into width phases): the GAN
+    // transposed conv's stride-2 k4 p1 adjoint, 16 output columns written in place.
+    ConvProblem(batch: 2, inChannels: 3, outChannels: 13, inputSize: [6, 32], kernel: [4, 4], stride: [2, 2],
+                padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true),
+    // Width stride 3 with dilation 2 (taps in all three phases), 4 channels: wide tiles on
+    // rows of 96 columns, 1-D.
+    ConvProblem(batch: 2, inChannels: 2, outChannels: 4, inputSize: [290], kernel: [3], stride: [3], dilation: [2],
+                padding: .explicit(begin: [1], end: [1]), hasBias: true),
+    // Width stride 2, dilation 3, odd kernel and asymmetric padding: phase offsets 0, 1·seg + 1, 0·seg + 3.
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 9, inputSize: [5, 20], kernel: [2, 3], stride: [1, 2],
+                dilation: [1, 3], padding: .explicit(begin: [0, 2], end: [1, 0]), hasBias: true),
+    // Backward-data by output phases (`ConvLowering+DirectPhases.swift`), index 18 on:
     // stride 2 with k3 (phases of 2 and 1 taps per dimension), 5 channels of dX.
     ConvProblem(batch: 2, inChannels: 5, outChannels: 3, inputSize: [7, 9], kernel: [3, 3], stride: [2, 2],
                 padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true),
@@ -457,15 +468,15 @@ struct ConvPhaseTests {
     func pathsTaken() throws {
         // 1×1 stride 2: one tap per phase, left to the packed path.
         #expect(Self.phases(1) == nil)
-        #expect(try #require(Self.phases(15)) == (4, false))
-        #expect(try #require(Self.phases(16)) == (9, false))
-        #expect(try #require(Self.phases(17)) == (9, false))
+        #expect(try #require(Self.phases(18)) == (4, false))
+        #expect(try #require(Self.phases(19)) == (9, false))
+        #expect(try #require(Self.phases(20)) == (9, false))
         // Only phase (0, 0) has taps; the other three are zero-filled.
-        #expect(try #require(Self.phases(18)) == (1, true))
-        #expect(Self.phases(19) == nil)
-        #expect(try #require(Self.phases(20)) == (4, false))
-        #expect(try #require(Self.phases(21)) == (2, false))
-        #expect(try #require(Self.phases(22)) == (2, false))
+        #expect(try #require(Self.phases(21)) == (1, true))
+        #expect(Self.phases(22) == nil)
+        #expect(try #require(Self.phases(23)) == (4, false))
+        #expect(try #require(Self.phases(24)) == (2, false))
+        #expect(try #require(Self.phases(25)) == (2, false))
     }
 
     /// The GAN layer (convT 256 → 256 k4 s2 p1, 16 → 32): 4 phases of 2 × 2 taps, K = 256·4,
