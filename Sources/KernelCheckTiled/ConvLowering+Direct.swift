@@ -322,7 +322,7 @@ extension ConvLowering {
             if sw == 1 {
                 (dst + lo).update(from: first, count: hi - lo)
             } else {
-                for u in 0..<(hi - lo) { dst[lo + u] = first[u * sw] }
+                Self.gather(first, stride: sw, range: 0..<(hi - lo), into: dst + lo)
             }
             (dst + hi).update(repeating: 0, count: segment - hi)
         }

@@ -63,6 +63,58 @@ extension ConvLowering {
         }
     }
 
+    /// `out[j] = base[j·stride]` for `j` in `range`. Stride 2 (a strided layer's im2col, e.g.
+    /// the ResNet 1×1 stride-2 projection) takes the even halves of 32- and 16-float loads that
+    /// end at or before the last element read.
+    @inline(__always)
+    static func gather(_ base: UnsafePointer<Float>, stride: Int, range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        var j = range.lowerBound
+        if stride == 2 {
+            while j + 17 <= range.upperBound {
+                let pairs = UnsafeRawPointer(base + 2 * j).loadUnaligned(as: SIMD32<Float>.self)
+                UnsafeMutableRawPointer(out + j).storeBytes(of: pairs.evenHalf, as: SIMD16<Float>.self)
+                j += 16
+            }
+            while j + 9 <= range.upperBound {
+                let pairs = UnsafeRawPointer(base + 2 * j).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(out + j).storeBytes(of: pairs.evenHalf, as: SIMD8<Float>.self)
+                j += 8
+            }
+        }
+        while j < range.upperBound {
+            out[j] = base[j * stride]
+            j += 1
+        }
+    }
+
+    /// `base[j·stride] += values[j]` for `j` in `range` (the adjoint of `gather`); stride 2
+    /// adds into the even lanes of 32- and 16-float windows (the odd lanes are written back
+    /// unchanged: each input row belongs to one thread).
+    @inline(__always)
+    static func scatterAdd(_ values: UnsafePointer<Float>, range: Range<Int>, into base: UnsafeMutablePointer<Float>,
+                           stride: Int) {
+        var j = range.lowerBound
+        if stride == 1 {
+            while j + 16 <= range.upperBound {
+                let sum = Tiled.load16(base + j) + Tiled.load16(values + j)
+                Tiled.store16(sum, base + j)
+                j += 16
+            }
+        } else if stride == 2 {
+            while j + 17 <= range.upperBound {
+                let window = UnsafeMutableRawPointer(base + 2 * j)
+                var pairs = window.loadUnaligned(as: SIMD32<Float>.self)
+                pairs.evenHalf += UnsafeRawPointer(values + j).loadUnaligned(as: SIMD16<Float>.self)
+                window.storeBytes(of: pairs, as: SIMD32<Float>.self)
+                j += 16
+            }
+        }
+        while j < range.upperBound {
+            base[j * stride] += values[j]
+            j += 1
+        }
+    }
+
     /// Adds rows `rows`, columns `columns` of col (stored with row stride `columns.count`)
     /// into the input they came from. Threads split the input channels: each channel's
     /// rows are scattered by one thread, in row order.
@@ -107,8 +159,7 @@ extension ConvLowering {
                 if sw == 1 {
                     (o + (lo - ow)).update(from: base + lo, count: hi - lo)
                 } else {
-                    let shifted = o - ow
-                    for j in lo..<hi { shifted[j] = base[j * sw] }
+                    Self.gather(base, stride: sw, range: lo..<hi, into: o - ow)
                 }
                 (o + (hi - ow)).update(repeating: 0, count: owEnd - hi)
             } else {
@@ -142,11 +193,7 @@ extension ConvLowering {
                 let lo = min(max(vw.lo, ow), owEnd), hi = max(min(vw.hi, owEnd), lo)
                 let base = plane + ((od * sd + offD) * inH + (oh * sh + offH)) * inW + offW
                 let shifted = c - ow
-                if sw == 1 {
-                    for j in lo..<hi { base[j] += shifted[j] }
-                } else {
-                    for j in lo..<hi { base[j * sw] += shifted[j] }
-                }
+                Self.scatterAdd(shifted, range: lo..<hi, into: base, stride: sw)
             }
             c += count; remaining -= count
             ow = 0; oh += 1

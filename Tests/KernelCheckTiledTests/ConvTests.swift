@@ -259,6 +259,11 @@ let namedConvProblems: [ConvProblem] = [
     // rows of 96 columns, 1-D.
     ConvProblem(batch: 2, inChannels: 2, outChannels: 4, inputSize: [290], kernel: [3], stride: [3], dilation: [2],
                 padding: .explicit(begin: [1], end: [1]), hasBias: true),
+    // Stride-2 rows of 29 and 35 outputs: im2col's stride-2 gather and col2im's scatter-add
+    // take 16- and 8-wide vector steps, then a scalar tail (with padding, from an offset).
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 3, inputSize: [3, 58], kernel: [1, 1], stride: [2, 2], hasBias: true),
+    ConvProblem(batch: 1, inChannels: 1, outChannels: 2, inputSize: [2, 70], kernel: [1, 3], stride: [1, 2],
+                padding: .explicit(begin: [0, 1], end: [0, 0])),
     // Width stride 2, dilation 3, odd kernel and asymmetric padding: phase offsets 0, 1·seg + 1, 0·seg + 3.
     ConvProblem(batch: 1, inChannels: 2, outChannels: 9, inputSize: [5, 20], kernel: [2, 3], stride: [1, 2],
                 dilation: [1, 3], padding: .explicit(begin: [0, 2], end: [1, 0]), hasBias: true),
