@@ -210,6 +210,33 @@ func randomConvProblem(seed: UInt64) -> ConvProblem {
     }
 }
 
+/// Named problems whose backward-data runs by output phases (`ConvLowering+DirectPhases.swift`)
+/// under `directTuning`, or falls back, as `ConvPhaseTests` checks by index here.
+let namedPhaseConvProblems: [ConvProblem] = [
+    // stride 2 with k3 (phases of 2 and 1 taps per dimension), 5 channels of dX.
+    ConvProblem(batch: 2, inChannels: 5, outChannels: 3, inputSize: [7, 9], kernel: [3, 3], stride: [2, 2],
+                padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true),
+    // stride 3 with k4 and k6 (k a multiple of s), 9 phases, positive phase paddings.
+    ConvProblem(batch: 1, inChannels: 3, outChannels: 2, inputSize: [8, 10], kernel: [4, 4], stride: [3, 3]),
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 4, inputSize: [9, 11], kernel: [6, 6], stride: [3, 3],
+                padding: .explicit(begin: [1, 1], end: [2, 1])),
+    // dilation 2 with stride 2: the odd phases have no taps, their dX is zero.
+    ConvProblem(batch: 2, inChannels: 2, outChannels: 3, inputSize: [9, 8], kernel: [3, 2], stride: [2, 2],
+                dilation: [2, 2], padding: .explicit(begin: [2, 1], end: [0, 1])),
+    // k4 s3 pb2: phase 1 has one tap (m = 0) but q0 = 1, padding −1: the whole problem
+    // falls back to im2col.
+    ConvProblem(batch: 1, inChannels: 2, outChannels: 3, inputSize: [8, 8], kernel: [4, 4], stride: [3, 3],
+                padding: .explicit(begin: [2, 2], end: [2, 2])),
+    // Groups, k4 s2 p1 (the GAN layer's adjoint, tiny).
+    ConvProblem(batch: 1, inChannels: 4, outChannels: 6, groups: 2, inputSize: [6, 6], kernel: [4, 4],
+                stride: [2, 2], padding: .explicit(begin: [1, 1], end: [1, 1])),
+    // 1-D stride 2 k5, and height stride 2 with width stride 1.
+    ConvProblem(batch: 2, inChannels: 2, outChannels: 3, inputSize: [13], kernel: [5], stride: [2],
+                padding: .explicit(begin: [2], end: [2])),
+    ConvProblem(batch: 1, inChannels: 3, outChannels: 2, inputSize: [6, 5], kernel: [3, 3], stride: [2, 1],
+                padding: .explicit(begin: [1, 1], end: [1, 1])),
+]
+
 /// Named problems for the corners the random sweep may miss.
 let namedConvProblems: [ConvProblem] = [
     // 1×1 stride 1 unpadded: col(X) = X, no im2col.
@@ -267,30 +294,7 @@ let namedConvProblems: [ConvProblem] = [
     // Width stride 2, dilation 3, odd kernel and asymmetric padding: phase offsets 0, 1·seg + 1, 0·seg + 3.
     ConvProblem(batch: 1, inChannels: 2, outChannels: 9, inputSize: [5, 20], kernel: [2, 3], stride: [1, 2],
                 dilation: [1, 3], padding: .explicit(begin: [0, 2], end: [1, 0]), hasBias: true),
-    // Backward-data by output phases (`ConvLowering+DirectPhases.swift`), index 18 on:
-    // stride 2 with k3 (phases of 2 and 1 taps per dimension), 5 channels of dX.
-    ConvProblem(batch: 2, inChannels: 5, outChannels: 3, inputSize: [7, 9], kernel: [3, 3], stride: [2, 2],
-                padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true),
-    // stride 3 with k4 and k6 (k a multiple of s), 9 phases, positive phase paddings.
-    ConvProblem(batch: 1, inChannels: 3, outChannels: 2, inputSize: [8, 10], kernel: [4, 4], stride: [3, 3]),
-    ConvProblem(batch: 1, inChannels: 2, outChannels: 4, inputSize: [9, 11], kernel: [6, 6], stride: [3, 3],
-                padding: .explicit(begin: [1, 1], end: [2, 1])),
-    // dilation 2 with stride 2: the odd phases have no taps, their dX is zero.
-    ConvProblem(batch: 2, inChannels: 2, outChannels: 3, inputSize: [9, 8], kernel: [3, 2], stride: [2, 2],
-                dilation: [2, 2], padding: .explicit(begin: [2, 1], end: [0, 1])),
-    // k4 s3 pb2: phase 1 has one tap (m = 0) but q0 = 1, padding −1: the whole problem
-    // falls back to im2col.
-    ConvProblem(batch: 1, inChannels: 2, outChannels: 3, inputSize: [8, 8], kernel: [4, 4], stride: [3, 3],
-                padding: .explicit(begin: [2, 2], end: [2, 2])),
-    // Groups, k4 s2 p1 (the GAN layer's adjoint, tiny).
-    ConvProblem(batch: 1, inChannels: 4, outChannels: 6, groups: 2, inputSize: [6, 6], kernel: [4, 4],
-                stride: [2, 2], padding: .explicit(begin: [1, 1], end: [1, 1])),
-    // 1-D stride 2 k5, and height stride 2 with width stride 1.
-    ConvProblem(batch: 2, inChannels: 2, outChannels: 3, inputSize: [13], kernel: [5], stride: [2],
-                padding: .explicit(begin: [2], end: [2])),
-    ConvProblem(batch: 1, inChannels: 3, outChannels: 2, inputSize: [6, 5], kernel: [3, 3], stride: [2, 1],
-                padding: .explicit(begin: [1, 1], end: [1, 1])),
-]
+] + namedPhaseConvProblems
 
 // MARK: - Naive expectations
 
@@ -462,26 +466,29 @@ struct ConvExactTests {
 
 @Suite("Tiled convolution: backward-data by output phases")
 struct ConvPhaseTests {
-    /// Phases (with outputs and taps) that `directAdjoint` plans for named problem `index`
+    /// Phases (with outputs and taps) that `directAdjoint` plans for `namedPhaseConvProblems[index]`
     /// under `directTuning`, or nil when it falls back.
     static func phases(_ index: Int) -> (count: Int, zeroFill: Bool)? {
-        ConvLowering(namedConvProblems[index], tuning: directTuning).directAdjoint
-            .map { ($0.phases.count, $0.zeroFill) }
+        plan(namedPhaseConvProblems[index])
+    }
+
+    static func plan(_ p: ConvProblem) -> (count: Int, zeroFill: Bool)? {
+        ConvLowering(p, tuning: directTuning).directAdjoint.map { ($0.phases.count, $0.zeroFill) }
     }
 
     @Test("the named stride > 1 problems take the phase path, or fall back, as their comments say")
     func pathsTaken() throws {
         // 1×1 stride 2: one tap per phase, left to the packed path.
-        #expect(Self.phases(1) == nil)
-        #expect(try #require(Self.phases(18)) == (4, false))
-        #expect(try #require(Self.phases(19)) == (9, false))
-        #expect(try #require(Self.phases(20)) == (9, false))
+        #expect(Self.plan(namedConvProblems[1]) == nil)
+        #expect(try #require(Self.phases(0)) == (4, false))
+        #expect(try #require(Self.phases(1)) == (9, false))
+        #expect(try #require(Self.phases(2)) == (9, false))
         // Only phase (0, 0) has taps; the other three are zero-filled.
-        #expect(try #require(Self.phases(21)) == (1, true))
-        #expect(Self.phases(22) == nil)
-        #expect(try #require(Self.phases(23)) == (4, false))
-        #expect(try #require(Self.phases(24)) == (2, false))
-        #expect(try #require(Self.phases(25)) == (2, false))
+        #expect(try #require(Self.phases(3)) == (1, true))
+        #expect(Self.phases(4) == nil)
+        #expect(try #require(Self.phases(5)) == (4, false))
+        #expect(try #require(Self.phases(6)) == (2, false))
+        #expect(try #require(Self.phases(7)) == (2, false))
     }
 
     /// The GAN layer (convT 256 → 256 k4 s2 p1, 16 → 32): 4 phases of 2 × 2 taps, K = 256·4,

@@ -33,6 +33,24 @@ func randomConvTransposeProblem(seed: UInt64) -> ConvTransposeProblem {
     }
 }
 
+/// Named problems whose forward runs by output phases (`ConvLowering+DirectPhases.swift`)
+/// under `directTuning` (`phasePaths` checks which).
+let namedPhaseConvTransposeProblems: [ConvTransposeProblem] = [
+    // The GAN layer tiny, 8 → 12 channels k4 s2 p1, 5 → 10 (a 12-row panel per phase).
+    ConvTransposeProblem(batch: 2, inChannels: 8, outChannels: 12, inputSize: [5, 5], kernel: [4, 4], stride: [2, 2],
+                         padding: .explicit(begin: [1, 1], end: [1, 1])),
+    // output_padding 1 with k3 s2 p1: the last row and column belong to the phases.
+    ConvTransposeProblem(batch: 1, inChannels: 2, outChannels: 3, inputSize: [3, 4], kernel: [3, 3], stride: [2, 2],
+                         padding: .explicit(begin: [1, 1], end: [1, 1]), outputPadding: [1, 1]),
+    // stride 3, dilation 2 (gcd 1: every phase has taps, phase 0 two of them at dilation 2),
+    // 1-D with groups.
+    ConvTransposeProblem(batch: 2, inChannels: 4, outChannels: 2, groups: 2, inputSize: [6], kernel: [4], stride: [3],
+                         dilation: [2], padding: .explicit(begin: [1], end: [0]), hasBias: false),
+    // stride 2, dilation 2: three quarters of the output hold only the bias.
+    ConvTransposeProblem(batch: 1, inChannels: 3, outChannels: 2, inputSize: [3, 4], kernel: [2, 3], stride: [2, 2],
+                         dilation: [2, 2], padding: .explicit(begin: [1, 0], end: [0, 1]), outputPadding: [1, 1]),
+]
+
 let namedConvTransposeProblems: [ConvTransposeProblem] = [
     // The GAN generator's upsampling (scaled down): k4 s2 p1, 4 → 8.
     ConvTransposeProblem(batch: 2, inChannels: 3, outChannels: 2, inputSize: [4, 4], kernel: [4, 4], stride: [2, 2],
@@ -50,21 +68,7 @@ let namedConvTransposeProblems: [ConvTransposeProblem] = [
     // Depthwise 3-D with cropping.
     ConvTransposeProblem(batch: 1, inChannels: 3, outChannels: 3, groups: 3, inputSize: [2, 3, 2], kernel: [2, 3, 2],
                          stride: [2, 1, 2], padding: .explicit(begin: [1, 1, 0], end: [0, 1, 1])),
-    // Forward by output phases (`ConvLowering+DirectPhases.swift`): the GAN layer tiny,
-    // 8 → 12 channels k4 s2 p1, 5 → 10 (a 12-row panel per phase).
-    ConvTransposeProblem(batch: 2, inChannels: 8, outChannels: 12, inputSize: [5, 5], kernel: [4, 4], stride: [2, 2],
-                         padding: .explicit(begin: [1, 1], end: [1, 1])),
-    // output_padding 1 with k3 s2 p1: the last row and column belong to the phases.
-    ConvTransposeProblem(batch: 1, inChannels: 2, outChannels: 3, inputSize: [3, 4], kernel: [3, 3], stride: [2, 2],
-                         padding: .explicit(begin: [1, 1], end: [1, 1]), outputPadding: [1, 1]),
-    // stride 3, dilation 2 (gcd 1: every phase has taps, phase 0 two of them at dilation 2),
-    // 1-D with groups.
-    ConvTransposeProblem(batch: 2, inChannels: 4, outChannels: 2, groups: 2, inputSize: [6], kernel: [4], stride: [3],
-                         dilation: [2], padding: .explicit(begin: [1], end: [0]), hasBias: false),
-    // stride 2, dilation 2: three quarters of the output hold only the bias.
-    ConvTransposeProblem(batch: 1, inChannels: 3, outChannels: 2, inputSize: [3, 4], kernel: [2, 3], stride: [2, 2],
-                         dilation: [2, 2], padding: .explicit(begin: [1, 0], end: [0, 1]), outputPadding: [1, 1]),
-]
+] + namedPhaseConvTransposeProblems
 
 func naiveConvTransposeForward(_ p: ConvTransposeProblem, x: [Float], w: [Float], b: [Float]?) -> [Double] {
     let spatial = p.outputSize.reduce(1, *)
@@ -141,13 +145,13 @@ struct ConvTransposeExactTests {
         checkConvTransposeExactly(namedConvTransposeProblems[index], seed: 2000 + UInt64(index))
     }
 
-    /// Named problems 6–9 run their forward as direct output phases under `directTuning`
-    /// (phase (1, 1) of problem 7 is 1 × 1: taps {1} per dimension, padding 0).
+    /// The phase problems run their forward as direct output phases under `directTuning`
+    /// (phase (1, 1) of the second is 1 × 1: taps {1} per dimension, padding 0).
     @Test("the strided named problems take the phase path")
     func phasePaths() throws {
-        let expected: [(index: Int, phases: Int, zeroFill: Bool)] = [(6, 4, false), (7, 4, false), (8, 3, false), (9, 1, true)]
+        let expected: [(index: Int, phases: Int, zeroFill: Bool)] = [(0, 4, false), (1, 4, false), (2, 3, false), (3, 1, true)]
         for e in expected {
-            let lowering = ConvLowering(adjointOf: namedConvTransposeProblems[e.index], tuning: directTuning)
+            let lowering = ConvLowering(adjointOf: namedPhaseConvTransposeProblems[e.index], tuning: directTuning)
             let adjoint = try #require(lowering.directAdjoint, "problem \(e.index)")
             #expect(adjoint.phases.count == e.phases && adjoint.zeroFill == e.zeroFill, "problem \(e.index)")
         }
