@@ -40,39 +40,49 @@ extension ConvLowering {
                            imageGroupStride: outChannels * outSpatial)
     }
 
-    /// Deals the `rows × tileWidth` scratch tile of virtual pixels `firstPixel ..<
-    /// firstPixel + tileWidth` (on the plan's grid of `virtualWidth` columns) out to their
-    /// output rows, dropping the junk columns: `y = bias + chain` (as the kernels' `store`
-    /// adds C). `out` is the tile's first channel in the image's group, `bias` its bias.
+    /// Calls `body(j, first, n)` for each run of a tile's virtual pixels `firstPixel ..<
+    /// firstPixel + tileWidth` (on the plan's grid of `virtualWidth` columns) that lands in
+    /// an output row: tile columns `j ..< j + n` go to `first + i·columnStride` in the tile's
+    /// first channel (`out`); junk columns are skipped.
     @inline(__always)
-    func dealTile(_ tile: UnsafePointer<Float>, tileWidth: Int, firstPixel: Int, rows: Int, virtualWidth vw: Int,
-                  into out: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, bias: UnsafePointer<Float>?) {
-        let ho = outSize[1], wo = outSize[2], cs = layout.columnStride
+    func forEachOutputRun(tileWidth: Int, firstPixel: Int, virtualWidth vw: Int, into out: UnsafeMutablePointer<Float>,
+                          layout: DirectOutputLayout, _ body: (_ j: Int, _ first: UnsafeMutablePointer<Float>, _ n: Int) -> Void) {
+        let ho = outSize[1], wo = outSize[2]
         var j = 0
         while j < tileWidth {
             let v = firstPixel + j, oh = v / vw, ow = v - oh * vw
             let run = min(tileWidth - j, vw - ow)
             if oh < ho && ow < wo {
-                let n = min(run, wo - ow)
-                let first = out + layout.origin + oh * layout.rowStride + ow * cs
-                for r in 0..<rows {
-                    let src = tile + r * tileWidth + j, dst = first + r * layout.channelStride
-                    if cs == 1 {
-                        if let bias {
-                            let b = bias[r]
-                            for i in 0..<n { dst[i] = b + src[i] }
-                        } else {
-                            dst.update(from: src, count: n)
-                        }
-                    } else if let bias {
-                        let b = bias[r]
-                        for i in 0..<n { dst[i * cs] = b + src[i] }
-                    } else {
-                        for i in 0..<n { dst[i * cs] = src[i] }
-                    }
-                }
+                body(j, out + layout.origin + oh * layout.rowStride + ow * layout.columnStride, min(run, wo - ow))
             }
             j += run
+        }
+    }
+
+    /// Deals the `rows × tileWidth` scratch tile out to its output rows (`forEachOutputRun`):
+    /// `y = bias + chain` (as the kernels' `store` adds C). `bias` is the tile's first
+    /// channel's bias.
+    @inline(__always)
+    func dealTile(_ tile: UnsafePointer<Float>, tileWidth: Int, firstPixel: Int, rows: Int, virtualWidth vw: Int,
+                  into out: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, bias: UnsafePointer<Float>?) {
+        let cs = layout.columnStride
+        forEachOutputRun(tileWidth: tileWidth, firstPixel: firstPixel, virtualWidth: vw, into: out, layout: layout) { j, first, n in
+            for r in 0..<rows {
+                let src = tile + r * tileWidth + j, dst = first + r * layout.channelStride
+                if cs == 1 {
+                    if let bias {
+                        let b = bias[r]
+                        for i in 0..<n { dst[i] = b + src[i] }
+                    } else {
+                        dst.update(from: src, count: n)
+                    }
+                } else if let bias {
+                    let b = bias[r]
+                    for i in 0..<n { dst[i * cs] = b + src[i] }
+                } else {
+                    for i in 0..<n { dst[i * cs] = src[i] }
+                }
+            }
         }
     }
 }
@@ -83,22 +93,14 @@ extension ConvLowering {
     @inline(__always)
     func prefetchDeal(tileWidth: Int, firstPixel: Int, rows: Int, virtualWidth vw: Int,
                       into out: UnsafeMutablePointer<Float>, layout: DirectOutputLayout) {
-        let ho = outSize[1], wo = outSize[2], cs = layout.columnStride
-        var j = 0
-        while j < tileWidth {
-            let v = firstPixel + j, oh = v / vw, ow = v - oh * vw
-            let run = min(tileWidth - j, vw - ow)
-            if oh < ho && ow < wo {
-                let span = (min(run, wo - ow) - 1) * cs
-                let first = out + layout.origin + oh * layout.rowStride + ow * cs
-                for r in 0..<rows {
-                    let dst = first + r * layout.channelStride
-                    var i = 0
-                    while i < span { kc_prefetch_write(dst + i); i += 16 }
-                    kc_prefetch_write(dst + span)
-                }
+        forEachOutputRun(tileWidth: tileWidth, firstPixel: firstPixel, virtualWidth: vw, into: out, layout: layout) { _, first, n in
+            let span = (n - 1) * layout.columnStride
+            for r in 0..<rows {
+                let dst = first + r * layout.channelStride
+                var i = 0
+                while i < span { kc_prefetch_write(dst + i); i += 16 }
+                kc_prefetch_write(dst + span)
             }
-            j += run
         }
     }
 }
