@@ -234,6 +234,10 @@ extension ConvLowering {
                                 if strided {
                                     prefetchDeal(tileWidth: 32, firstPixel: 32 * t, rows: panel.valid, virtualWidth: vw,
                                                  into: out + panel.first * layout.channelStride, layout: layout)
+                                } else if inPlace {
+                                    // The output lines are written once, after the K loop:
+                                    // ask for them now so the misses overlap the FMAs.
+                                    Tiled.prefetchTile(c, ldc: ld, rows: panel.rows)
                                 }
                                 switch panel.rows {
                                 case 12:

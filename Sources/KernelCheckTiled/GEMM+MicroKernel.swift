@@ -89,12 +89,12 @@ extension Tiled {
         store(c11_0, row + 0, adding: loadC); store(c11_1, row + 16, adding: loadC)
     }
 
-    /// Prefetches (for writing) the 12 rows of 32 floats of a C tile: 3 lines per row,
+    /// Prefetches (for writing) the `rows` rows of 32 floats of a C tile: 3 lines per row,
     /// since a row that is not 64-byte aligned touches three.
     @inline(__always)
-    static func prefetchTile(_ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func prefetchTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int = 12) {
         var pf = UnsafeRawPointer(c)
-        for _ in 0..<12 {
+        for _ in 0..<rows {
             kc_prefetch_write(pf)
             kc_prefetch_write(pf + 64)
             kc_prefetch_write(pf + 127)
