@@ -46,6 +46,11 @@ extension ConvLowering {
         /// column `ow`: phase `column mod s_w`, `column div s_w` floats into it.
         @inline(__always)
         func columnOffset(_ column: Int) -> Int {
+            Self.columnOffset(column, widthStride: widthStride, phaseWidth: phaseWidth)
+        }
+
+        @inline(__always)
+        static func columnOffset(_ column: Int, widthStride: Int, phaseWidth: Int) -> Int {
             (column % widthStride) * phaseWidth + column / widthStride
         }
 
@@ -75,10 +80,7 @@ extension ConvLowering {
         let phaseWidth = wo + (kw - 1) * dw / sw
         let width = sw * phaseWidth, rows = (ho - 1) * sh + (kh - 1) * dh + 1
         let plane = rows * width
-        var geometry = DirectPlan(width: width, rows: rows, plane: plane, inputCount: 0, widthStride: sw,
-                                  phaseWidth: phaseWidth, rowReach: 0, flattened: false, virtualWidth: 0,
-                                  vectorsPerRow: 0, vectors: 0, tiles: 0, writesOutput: false)
-        let rowReach = (0..<kw).map { geometry.columnOffset($0 * dw) }.max() ?? 0
+        let rowReach = (0..<kw).map { DirectPlan.columnOffset($0 * dw, widthStride: sw, phaseWidth: phaseWidth) }.max() ?? 0
         let maxTap = (inChannels - 1) * plane + (kh - 1) * dh * width + rowReach
         func count(_ vectors: Int) -> Int { (vectors + 1) / 2 }
         let rowWidth = Tiled.roundUp(wo, 16)
@@ -101,17 +103,11 @@ extension ConvLowering {
         let inputCount = max(inChannels * plane, lastStart + 16 + maxTap)
         // Byte offsets are Int32.
         guard inputCount < (1 << 29) else { return nil }
-        geometry.inputCount = inputCount
-        geometry.rowReach = rowReach
-        geometry.flattened = flattened
-        geometry.virtualWidth = flattened ? width : rowWidth
-        geometry.vectorsPerRow = rowWidth / 16
-        geometry.vectors = vectors
-        geometry.tiles = count(vectors)
-        geometry.writesOutput = !flattened && rowWidth == wo && vectors % 2 == 0
-        geometry.wideRows = wide ? wideRows : 0
-        geometry.wideVectors = wide ? wideVectors : 0
-        return geometry
+        return DirectPlan(width: width, rows: rows, plane: plane, inputCount: inputCount, widthStride: sw,
+                          phaseWidth: phaseWidth, rowReach: rowReach, flattened: flattened,
+                          virtualWidth: flattened ? width : rowWidth, vectorsPerRow: rowWidth / 16, vectors: vectors,
+                          tiles: count(vectors), writesOutput: !flattened && rowWidth == wo && vectors % 2 == 0,
+                          wideRows: wide ? wideRows : 0, wideVectors: wide ? wideVectors : 0)
     }
 
     /// Weight panels of the direct kernels covering `count` output channels: 12-row panels,
