@@ -3,13 +3,24 @@
 // through a per-step offset table instead of from packed panels. Written out by hand (no
 // arrays or loops over accumulators) so that every accumulator stays in a zmm register.
 
+/// The K steps a direct tile runs: `segments` runs of `count` consecutive steps whose
+/// starts are `stride` steps apart (for a padded layer, the taps of each input channel whose
+/// kernel rows meet an input row for one of the tile's output rows: the others multiply
+/// zero padding). The weight panel and the offsets start at the first run's first step.
+struct DirectSteps {
+    var segments: Int, count: Int, stride: Int
+
+    /// Every step of a K of `k` steps, as one run.
+    static func all(_ k: Int) -> DirectSteps { DirectSteps(segments: 1, count: k, stride: k) }
+}
+
 extension Tiled {
     /// A packed 12-row weight panel (12 values per step) against two 16-pixel B vectors read in place
-    /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets): one chain per element, zero,
-    /// then one fused multiply-add per step in increasing p, then the optional add of C.
+    /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets) for the K steps `steps` names: one chain
+    /// per element, zero, then one fused multiply-add per step in increasing p, then the optional add of C.
     @inline(never)
     static func directKernel12(
-        k: Int, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
+        steps: DirectSteps, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
     ) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
@@ -24,9 +35,10 @@ extension Tiled {
         var c9_0 = SIMD16<Float>(); var c9_1 = SIMD16<Float>()
         var c10_0 = SIMD16<Float>(); var c10_1 = SIMD16<Float>()
         var c11_0 = SIMD16<Float>(); var c11_1 = SIMD16<Float>()
-        var ap = a
-        for p in 0..<k {
-            let off = Int(offsets[p])
+        var ap = a, taps = offsets
+        for _ in 0..<steps.segments {
+          for p in 0..<steps.count {
+            let off = Int(taps[p])
             let v0 = b0.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
             let v1 = b1.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
             let a0 = ap[0]
@@ -54,6 +66,8 @@ extension Tiled {
             let a11 = ap[11]
             c11_0 = c11_0.addingProduct(a11, v0); c11_1 = c11_1.addingProduct(a11, v1)
             ap += 12
+          }
+          ap += 12 * (steps.stride - steps.count); taps += steps.stride
         }
         var row = c
         store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
@@ -71,11 +85,11 @@ extension Tiled {
     }
 
     /// A packed 8-row weight panel (8 values per step) against two 16-pixel B vectors read in place
-    /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets): one chain per element, zero,
-    /// then one fused multiply-add per step in increasing p, then the optional add of C.
+    /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets) for the K steps `steps` names: one chain
+    /// per element, zero, then one fused multiply-add per step in increasing p, then the optional add of C.
     @inline(never)
     static func directKernel8(
-        k: Int, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
+        steps: DirectSteps, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
     ) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
@@ -86,9 +100,10 @@ extension Tiled {
         var c5_0 = SIMD16<Float>(); var c5_1 = SIMD16<Float>()
         var c6_0 = SIMD16<Float>(); var c6_1 = SIMD16<Float>()
         var c7_0 = SIMD16<Float>(); var c7_1 = SIMD16<Float>()
-        var ap = a
-        for p in 0..<k {
-            let off = Int(offsets[p])
+        var ap = a, taps = offsets
+        for _ in 0..<steps.segments {
+          for p in 0..<steps.count {
+            let off = Int(taps[p])
             let v0 = b0.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
             let v1 = b1.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
             let a0 = ap[0]
@@ -108,6 +123,8 @@ extension Tiled {
             let a7 = ap[7]
             c7_0 = c7_0.addingProduct(a7, v0); c7_1 = c7_1.addingProduct(a7, v1)
             ap += 8
+          }
+          ap += 8 * (steps.stride - steps.count); taps += steps.stride
         }
         var row = c
         store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
@@ -121,20 +138,21 @@ extension Tiled {
     }
 
     /// A packed 4-row weight panel (4 values per step) against two 16-pixel B vectors read in place
-    /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets): one chain per element, zero,
-    /// then one fused multiply-add per step in increasing p, then the optional add of C.
+    /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets) for the K steps `steps` names: one chain
+    /// per element, zero, then one fused multiply-add per step in increasing p, then the optional add of C.
     @inline(never)
     static func directKernel4(
-        k: Int, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
+        steps: DirectSteps, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
     ) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
         var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
         var c2_0 = SIMD16<Float>(); var c2_1 = SIMD16<Float>()
         var c3_0 = SIMD16<Float>(); var c3_1 = SIMD16<Float>()
-        var ap = a
-        for p in 0..<k {
-            let off = Int(offsets[p])
+        var ap = a, taps = offsets
+        for _ in 0..<steps.segments {
+          for p in 0..<steps.count {
+            let off = Int(taps[p])
             let v0 = b0.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
             let v1 = b1.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self)
             let a0 = ap[0]
@@ -146,6 +164,8 @@ extension Tiled {
             let a3 = ap[3]
             c3_0 = c3_0.addingProduct(a3, v0); c3_1 = c3_1.addingProduct(a3, v1)
             ap += 4
+          }
+          ap += 4 * (steps.stride - steps.count); taps += steps.stride
         }
         var row = c
         store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc

@@ -222,8 +222,10 @@ extension ConvLowering {
                         for t in firstTile..<lastTile {
                             let b0 = UnsafeRawPointer(padded + bands.start(2 * t, band, plan, heightStride: sh))
                             let b1 = UnsafeRawPointer(padded + bands.start(2 * t + 1, band, plan, heightStride: sh))
+                            let (steps, firstStep) = tileSteps(plan, tile: t)
+                            let taps = UnsafePointer(offsets + firstStep)
                             for panel in panels[pass] {
-                                let a = aBase + panel.first * k
+                                let a = aBase + panel.first * k + panel.rows * firstStep
                                 let inPlace = writesOutput && panel.valid == panel.rows
                                 let c = inPlace ? out + panel.first * p + 32 * t : tile
                                 let ld = inPlace ? p : 32, add = inPlace && loadC
@@ -237,11 +239,11 @@ extension ConvLowering {
                                 }
                                 switch panel.rows {
                                 case 12:
-                                    Tiled.directKernel12(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
+                                    Tiled.directKernel12(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
                                 case 8:
-                                    Tiled.directKernel8(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
+                                    Tiled.directKernel8(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
                                 default:
-                                    Tiled.directKernel4(k: k, a: a, offsets: offsets, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
+                                    Tiled.directKernel4(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
                                 }
                                 if inPlace { continue }
                                 if writesOutput {
@@ -260,6 +262,48 @@ extension ConvLowering {
             }
           }
         }
+    }
+
+    /// The K steps of the 12 × 32 tile `t` (vectors `2t`, `2t + 1`) and the first of them:
+    /// for each input channel, the kernel rows that meet an input row for one of the tile's
+    /// output rows. The rows skipped read only zero padding (a 16 × 16 image with 5 × 5 taps
+    /// and padding 2: 5 % of the products).
+    @inline(__always)
+    func tileSteps(_ plan: DirectPlan, tile t: Int) -> (steps: DirectSteps, first: Int) {
+        let k = columnRows
+        let last = min(2 * t + 1, plan.vectors - 1)
+        let rows: ClosedRange<Int>
+        if plan.flattened {
+            rows = (32 * t / plan.width)...min(outSize[1] - 1, (16 * last + 15) / plan.width)
+        } else {
+            rows = (2 * t / plan.vectorsPerRow)...(last / plan.vectorsPerRow)
+        }
+        let taps = kernelRows(meeting: rows), kh = kernel[1], kw = kernel[2]
+        if taps.count == kh { return (.all(k), 0) }
+        return (DirectSteps(segments: inChannels, count: taps.count * kw, stride: kh * kw), taps.lowerBound * kw)
+    }
+
+    /// The kernel rows `i` for which input row `oh·s_h + i·d_h − pb_h` lies in the input for
+    /// some output row `oh` in `rows` (empty when none does). Every row between the bounds is
+    /// included: a row's range only moves down as `oh` grows.
+    func kernelRows(meeting rows: ClosedRange<Int>) -> Range<Int> {
+        let kh = kernel[1], dh = dilation[1], sh = stride[1], pbh = padBegin[1], inH = inSize[1]
+        // Below: input row < 0 for i < lo(oh); above: input row ≥ inH for i ≥ hi(oh).
+        func lo(_ oh: Int) -> Int { let need = pbh - oh * sh; return need <= 0 ? 0 : (need + dh - 1) / dh }
+        func hi(_ oh: Int) -> Int { let room = pbh + inH - 1 - oh * sh; return room < 0 ? 0 : min(kh, room / dh + 1) }
+        let l = min(kh, lo(rows.upperBound)), h = hi(rows.lowerBound)
+        return l < h ? l..<h : 0..<0
+    }
+
+    /// The output rows `oh` for which input row `oh·s_h + i·d_h − pb_h` lies in the input for
+    /// some kernel row `i` in `kernelRows` (the converse of `kernelRows(meeting:)`).
+    func outputRows(meeting kernelRows: ClosedRange<Int>) -> Range<Int> {
+        let ho = outSize[1], dh = dilation[1], sh = stride[1], pbh = padBegin[1], inH = inSize[1]
+        // oh·s_h ≥ pb_h − i·d_h (first) and oh·s_h ≤ pb_h + inH − 1 − i·d_h (last).
+        let need = pbh - kernelRows.upperBound * dh, room = pbh + inH - 1 - kernelRows.lowerBound * dh
+        let first = need <= 0 ? 0 : (need + sh - 1) / sh
+        let end = room < 0 ? 0 : min(ho, room / sh + 1)
+        return first < end ? first..<end : 0..<0
     }
 
     /// `Xp[ci][r][c] = x[ci][r − pb_h][c − pb_w]` (zero outside the input), then zeros to
@@ -501,11 +545,12 @@ extension ConvLowering {
     /// columnOffset(kw·d_w)`), times `scale` (4 for byte offsets), for `count ≥ K` entries:
     /// the ones past the real taps (padding to whole tiles) repeat tap 0. The caller
     /// deallocates.
-    func tapOffsets<T: FixedWidthInteger>(count: Int, plane: Int, plan: DirectPlan, scale: Int = 1) -> UnsafeMutablePointer<T> {
+    func tapOffsets<T: FixedWidthInteger>(count: Int, plane: Int, plan: DirectPlan, scale: Int = 1,
+                                          order: [Int]? = nil) -> UnsafeMutablePointer<T> {
         let k = columnRows, kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
         let offsets = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
         for t in 0..<count {
-            let tap = t < k ? t : 0
+            let q = t < k ? t : 0, tap = order?[q] ?? q
             let c = tap / (kh * kw), i = (tap / kw) % kh, j = tap % kw
             offsets[t] = T(scale * (c * plane + i * dh * plan.width + plan.columnOffset(j * dw)))
         }

@@ -28,8 +28,23 @@ extension ConvLowering {
         let blocks = (p + most - 1) / most
         let block = (p + blocks - 1) / blocks
         let panels = (k + nr - 1) / nr
-        let offsets: UnsafeMutablePointer<Int> = tapOffsets(count: panels * nr, plane: plan.plane, plan: plan)
+        // Taps in (kh, ci, kw) order when some kernel rows meet padding for some output
+        // rows: a panel then holds one or two kernel rows and leaves out the pixels whose
+        // products with them are all zero padding; its columns land in `permuted` (`[g][co][q]`
+        // for tap `order[q]`) and are put back in (ci, kh, kw) order at the end.
+        let order = panelTapOrder()
+        let offsets: UnsafeMutablePointer<Int> = tapOffsets(count: panels * nr, plane: plan.plane, plan: plan,
+                                                            order: order)
         defer { offsets.deallocate() }
+        let permuted: UnsafeMutablePointer<Float>? = order.map { _ in .allocate(capacity: self.groups * co * k) }
+        defer { permuted?.deallocate() }
+        let target = permuted ?? dw
+        // Output rows each panel's taps read an input row for (all rows without `order`).
+        let panelRows: [Range<Int>] = (0..<panels).map { panel in
+            guard let order else { return 0..<outSize[1] }
+            let rows = order[(panel * nr)..<min(k, panel * nr + nr)].map { ($0 / kernel[2]) % kernel[1] }
+            return outputRows(meeting: rows.min()!...rows.max()!)
+        }
         let groups = groups, batch = batch
         let pieces = min(groups * panels, ConvParallel.resolve(threads))
         let aCount = Tiled.roundUp(co, mr) * block, bCount = block * nr
@@ -60,14 +75,23 @@ extension ConvLowering {
                                         columns: p0, count: steps, into: packedA)
                             packedGroup = g
                         }
-                        // B̃[s][j] = Xp[offset(tap 32·panel + j) + address(pixel p0 + s)].
+                        // B̃[s − s0][j] = Xp[offset(tap 32·panel + j) + address(pixel p0 + s)] for
+                        // the block's pixels s0 ..< s1 in the panel's output rows.
                         let taps = offsets + panel * nr, valid = min(nr, k - panel * nr)
-                        var s = 0
-                        while s < steps {
+                        let rows = panelRows[panel], accumulate = n > 0 || b > 0
+                        let s0 = min(steps, max(0, rows.lowerBound * wo - p0))
+                        let s1 = max(s0, min(steps, rows.upperBound * wo - p0))
+                        let c = target + g * co * k + panel * nr
+                        guard s0 < s1 else {
+                            if !accumulate { for r in 0..<co { (c + r * k).update(repeating: 0, count: valid) } }
+                            continue
+                        }
+                        var s = s0
+                        while s < s1 {
                             let pixel = p0 + s, oh = pixel / wo, ow = pixel - oh * wo
-                            let run = min(steps - s, wo - ow)
+                            let run = min(s1 - s, wo - ow)
                             let base = UnsafePointer(xp) + oh * sh * plan.width + ow
-                            let out = packedB + s * nr
+                            let out = packedB + (s - s0) * nr
                             for j in Swift.stride(from: 0, to: nr, by: 4) {
                                 let s0 = base + taps[j], s1 = base + taps[j + 1], s2 = base + taps[j + 2], s3 = base + taps[j + 3]
                                 let dst = out + j
@@ -91,11 +115,31 @@ extension ConvLowering {
                             }
                             s += run
                         }
-                        Tiled.sgemmPrepacked(m: co, n: valid, kc: steps, packedA: packedA, packedB: packedB,
-                                             c: dw + g * co * k + panel * nr, ldc: k, accumulate: n > 0 || b > 0, threads: 1)
+                        Tiled.sgemmPrepacked(m: co, n: valid, kc: s1 - s0, packedA: packedA + s0 * mr, aSteps: steps,
+                                             packedB: packedB, c: c, ldc: k, accumulate: accumulate, threads: 1)
                     }
                 }
             }
         }
+        guard let order, let permuted else { return }
+        ConvParallel.forEach(groups * co, threads: threads) { row, _ in
+            let src = permuted + row * k, dst = dw + row * k
+            for q in 0..<k { dst[order[q]] = src[q] }
+        }
+    }
+
+    /// The taps in (kh, ci, kw) order (`order[q]` = the (ci, kh, kw) index of the q-th), or
+    /// nil when every kernel row meets the input for every output row (nothing to leave out).
+    func panelTapOrder() -> [Int]? {
+        let kh = kernel[1], kw = kernel[2], ci = inChannels
+        guard kh > 1, (0..<kh).contains(where: { outputRows(meeting: $0...$0) != 0..<outSize[1] }) else { return nil }
+        var order: [Int] = []
+        order.reserveCapacity(columnRows)
+        for i in 0..<kh {
+            for c in 0..<ci {
+                for j in 0..<kw { order.append((c * kh + i) * kw + j) }
+            }
+        }
+        return order
     }
 }
