@@ -205,6 +205,7 @@ extension ConvLowering {
         }
         let sh = stride[1], vw = plan.virtualWidth
         let loadC = writesOutput && bias != nil
+        let fullTiles = fullDirectTiles(plan)
         runItems(batch * groups, threads: threads, workspace: bands.count) { imageGroup, padded, inner in
           let g = imageGroup % groups
           let out = y + imageGroup * layout.imageGroupStride
@@ -222,7 +223,7 @@ extension ConvLowering {
                         for t in firstTile..<lastTile {
                             let b0 = UnsafeRawPointer(padded + bands.start(2 * t, band, plan, heightStride: sh))
                             let b1 = UnsafeRawPointer(padded + bands.start(2 * t + 1, band, plan, heightStride: sh))
-                            let (steps, firstStep) = tileSteps(plan, tile: t)
+                            let (steps, firstStep) = fullTiles.contains(t) ? (.all(k), 0) : tileSteps(plan, tile: t)
                             let taps = UnsafePointer(offsets + firstStep)
                             for panel in panels[pass] {
                                 let a = aBase + panel.first * k + panel.rows * firstStep
@@ -281,6 +282,17 @@ extension ConvLowering {
         let taps = kernelRows(meeting: rows), kh = kernel[1], kw = kernel[2]
         if taps.count == kh { return (.all(k), 0) }
         return (DirectSteps(segments: inChannels, count: taps.count * kw, stride: kh * kw), taps.lowerBound * kw)
+    }
+
+    /// The tiles that run every K step (`tileSteps` says `.all(K)`): one range, since a
+    /// tile's first and last output rows only grow with `t` (computed from both ends, so
+    /// the hot loop only pays for `tileSteps` at the borders).
+    func fullDirectTiles(_ plan: DirectPlan) -> Range<Int> {
+        func full(_ t: Int) -> Bool { tileSteps(plan, tile: t).steps.count == columnRows }
+        var lo = 0, hi = plan.tiles
+        while lo < hi && !full(lo) { lo += 1 }
+        while hi > lo && !full(hi - 1) { hi -= 1 }
+        return lo..<hi
     }
 
     /// The kernel rows `i` for which input row `oh·s_h + i·d_h − pb_h` lies in the input for
