@@ -17,11 +17,12 @@ struct DirectSteps {
 extension Tiled {
     /// A packed 12-row weight panel (12 values per step) against two 16-pixel B vectors read in place
     /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets) for the K steps `steps` names: one chain
-    /// per element, zero, then one fused multiply-add per step in increasing p, then the optional add of C.
+    /// per element, zero, then one fused multiply-add per step in increasing p, then the optional add of C
+    /// (row r of the tile at `c + r·ldc`, the `b1` half `second` floats after the `b0` half).
     @inline(never)
     static func directKernel12(
         steps: DirectSteps, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
-        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, loadC: Bool
     ) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
         var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
@@ -70,27 +71,28 @@ extension Tiled {
           ap += 12 * (steps.stride - steps.count); taps += steps.stride
         }
         var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); row += ldc
-        store(c3_0, row + 0, adding: loadC); store(c3_1, row + 16, adding: loadC); row += ldc
-        store(c4_0, row + 0, adding: loadC); store(c4_1, row + 16, adding: loadC); row += ldc
-        store(c5_0, row + 0, adding: loadC); store(c5_1, row + 16, adding: loadC); row += ldc
-        store(c6_0, row + 0, adding: loadC); store(c6_1, row + 16, adding: loadC); row += ldc
-        store(c7_0, row + 0, adding: loadC); store(c7_1, row + 16, adding: loadC); row += ldc
-        store(c8_0, row + 0, adding: loadC); store(c8_1, row + 16, adding: loadC); row += ldc
-        store(c9_0, row + 0, adding: loadC); store(c9_1, row + 16, adding: loadC); row += ldc
-        store(c10_0, row + 0, adding: loadC); store(c10_1, row + 16, adding: loadC); row += ldc
-        store(c11_0, row + 0, adding: loadC); store(c11_1, row + 16, adding: loadC)
+        store(c0_0, row + 0, adding: loadC); store(c0_1, row + second, adding: loadC); row += ldc
+        store(c1_0, row + 0, adding: loadC); store(c1_1, row + second, adding: loadC); row += ldc
+        store(c2_0, row + 0, adding: loadC); store(c2_1, row + second, adding: loadC); row += ldc
+        store(c3_0, row + 0, adding: loadC); store(c3_1, row + second, adding: loadC); row += ldc
+        store(c4_0, row + 0, adding: loadC); store(c4_1, row + second, adding: loadC); row += ldc
+        store(c5_0, row + 0, adding: loadC); store(c5_1, row + second, adding: loadC); row += ldc
+        store(c6_0, row + 0, adding: loadC); store(c6_1, row + second, adding: loadC); row += ldc
+        store(c7_0, row + 0, adding: loadC); store(c7_1, row + second, adding: loadC); row += ldc
+        store(c8_0, row + 0, adding: loadC); store(c8_1, row + second, adding: loadC); row += ldc
+        store(c9_0, row + 0, adding: loadC); store(c9_1, row + second, adding: loadC); row += ldc
+        store(c10_0, row + 0, adding: loadC); store(c10_1, row + second, adding: loadC); row += ldc
+        store(c11_0, row + 0, adding: loadC); store(c11_1, row + second, adding: loadC)
     }
 
     /// A packed 8-row weight panel (8 values per step) against two 16-pixel B vectors read in place
     /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets) for the K steps `steps` names: one chain
-    /// per element, zero, then one fused multiply-add per step in increasing p, then the optional add of C.
+    /// per element, zero, then one fused multiply-add per step in increasing p, then the optional add of C
+    /// (row r of the tile at `c + r·ldc`, the `b1` half `second` floats after the `b0` half).
     @inline(never)
     static func directKernel8(
         steps: DirectSteps, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
-        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, loadC: Bool
     ) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
         var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
@@ -127,23 +129,24 @@ extension Tiled {
           ap += 8 * (steps.stride - steps.count); taps += steps.stride
         }
         var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); row += ldc
-        store(c3_0, row + 0, adding: loadC); store(c3_1, row + 16, adding: loadC); row += ldc
-        store(c4_0, row + 0, adding: loadC); store(c4_1, row + 16, adding: loadC); row += ldc
-        store(c5_0, row + 0, adding: loadC); store(c5_1, row + 16, adding: loadC); row += ldc
-        store(c6_0, row + 0, adding: loadC); store(c6_1, row + 16, adding: loadC); row += ldc
-        store(c7_0, row + 0, adding: loadC); store(c7_1, row + 16, adding: loadC)
+        store(c0_0, row + 0, adding: loadC); store(c0_1, row + second, adding: loadC); row += ldc
+        store(c1_0, row + 0, adding: loadC); store(c1_1, row + second, adding: loadC); row += ldc
+        store(c2_0, row + 0, adding: loadC); store(c2_1, row + second, adding: loadC); row += ldc
+        store(c3_0, row + 0, adding: loadC); store(c3_1, row + second, adding: loadC); row += ldc
+        store(c4_0, row + 0, adding: loadC); store(c4_1, row + second, adding: loadC); row += ldc
+        store(c5_0, row + 0, adding: loadC); store(c5_1, row + second, adding: loadC); row += ldc
+        store(c6_0, row + 0, adding: loadC); store(c6_1, row + second, adding: loadC); row += ldc
+        store(c7_0, row + 0, adding: loadC); store(c7_1, row + second, adding: loadC)
     }
 
     /// A packed 4-row weight panel (4 values per step) against two 16-pixel B vectors read in place
     /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets) for the K steps `steps` names: one chain
-    /// per element, zero, then one fused multiply-add per step in increasing p, then the optional add of C.
+    /// per element, zero, then one fused multiply-add per step in increasing p, then the optional add of C
+    /// (row r of the tile at `c + r·ldc`, the `b1` half `second` floats after the `b0` half).
     @inline(never)
     static func directKernel4(
         steps: DirectSteps, a: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, b0: UnsafeRawPointer, b1: UnsafeRawPointer,
-        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, loadC: Bool
     ) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
         var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
@@ -168,9 +171,9 @@ extension Tiled {
           ap += 4 * (steps.stride - steps.count); taps += steps.stride
         }
         var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); row += ldc
-        store(c3_0, row + 0, adding: loadC); store(c3_1, row + 16, adding: loadC)
+        store(c0_0, row + 0, adding: loadC); store(c0_1, row + second, adding: loadC); row += ldc
+        store(c1_0, row + 0, adding: loadC); store(c1_1, row + second, adding: loadC); row += ldc
+        store(c2_0, row + 0, adding: loadC); store(c2_1, row + second, adding: loadC); row += ldc
+        store(c3_0, row + 0, adding: loadC); store(c3_1, row + second, adding: loadC)
     }
 }

@@ -198,59 +198,78 @@ extension ConvLowering {
         // Byte offsets of the taps in weight order k = (ci, kh, kw).
         let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: k, plane: bands.plane, plan: plan, scale: 4)
         defer { offsets.deallocate() }
-        if writesOutput, let bias {
+        let sh = stride[1], vw = plan.virtualWidth
+        // Image pairs: tile t of items with two images is vector t of each (see
+        // `directImagePairs`); every such tile lands in place.
+        let paired = !strided && pairsImages(plan)
+        let loadC = (writesOutput || paired) && bias != nil
+        if loadC, let bias {
             ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
             }
         }
-        let sh = stride[1], vw = plan.virtualWidth
-        let loadC = writesOutput && bias != nil
-        let fullTiles = fullDirectTiles(plan)
-        runItems(batch * groups, threads: threads, workspace: bands.count) { imageGroup, padded, inner in
-          let g = imageGroup % groups
+        let fullTiles = fullDirectTiles(plan, vectorsPerTile: 2)
+        let fullVectors = paired ? fullDirectTiles(plan, vectorsPerTile: 1) : 0..<0
+        let imageSteps = paired ? 2 : 1, nextImage = groups * layout.imageGroupStride
+        runItems((batch + imageSteps - 1) / imageSteps * groups, threads: threads,
+                 workspace: imageSteps * bands.count) { item, padded, inner in
+          let g = item % groups, n = item / groups * imageSteps
+          let imageGroup = n * groups + g, pair = paired && n + 1 < batch
           let out = y + imageGroup * layout.imageGroupStride
           let aBase = UnsafePointer(packedW + g * aStride)
+          // Where each tile's second vector comes from and where its outputs go.
+          let padded1 = pair ? padded + bands.count : padded, second = pair ? nextImage : 16
+          let perTile = pair ? 1 : 2, full = pair ? fullVectors : fullTiles
           for band in bands.ranges {
             fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
-            let bandTiles = (band.v1 + 1) / 2 - band.v0 / 2
+            if pair { fillBand(x + (imageGroup + groups) * ci * inS, plan, bands, firstRow: band.r0, into: padded1) }
+            let bandFirst = band.v0 / perTile, bandTiles = (band.v1 + perTile - 1) / perTile - bandFirst
             let pieces = inner > 1 ? min(bandTiles, inner) : 1
             ConvParallel.forEach(pieces, threads: inner) { piece, _ in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 12 * 32) { scratch in
                     let tile = scratch.baseAddress!
-                    let firstTile = band.v0 / 2 + bandTiles * piece / pieces
-                    let lastTile = band.v0 / 2 + bandTiles * (piece + 1) / pieces
+                    let firstTile = bandFirst + bandTiles * piece / pieces
+                    let lastTile = bandFirst + bandTiles * (piece + 1) / pieces
                     for pass in passes {
                         for t in firstTile..<lastTile {
-                            let b0 = UnsafeRawPointer(padded + bands.start(2 * t, band, plan, heightStride: sh))
-                            let b1 = UnsafeRawPointer(padded + bands.start(2 * t + 1, band, plan, heightStride: sh))
-                            let (steps, firstStep) = fullTiles.contains(t) ? (.all(k), 0) : tileSteps(plan, tile: t)
+                            let v0 = perTile * t, v1 = v0 + perTile - 1
+                            let b0 = UnsafeRawPointer(padded + bands.start(v0, band, plan, heightStride: sh))
+                            let b1 = UnsafeRawPointer(padded1 + bands.start(v1, band, plan, heightStride: sh))
+                            let (steps, firstStep) = full.contains(t) ? (.all(k), 0) : tileSteps(plan, vectors: v0...v1)
                             let taps = UnsafePointer(offsets + firstStep)
                             for panel in panels[pass] {
                                 let a = aBase + panel.first * k + panel.rows * firstStep
-                                let inPlace = writesOutput && panel.valid == panel.rows
-                                let c = inPlace ? out + panel.first * p + 32 * t : tile
-                                let ld = inPlace ? p : 32, add = inPlace && loadC
+                                let inPlace = (writesOutput || pair) && panel.valid == panel.rows
+                                let c = inPlace ? out + panel.first * p + 16 * v0 : tile
+                                let ld = inPlace ? p : 32, add = inPlace && loadC, half = inPlace ? second : 16
                                 if strided {
                                     prefetchDeal(tileWidth: 32, firstPixel: 32 * t, rows: panel.valid, virtualWidth: vw,
                                                  into: out + panel.first * layout.channelStride, layout: layout)
                                 } else if inPlace {
                                     // The output lines are written once, after the K loop:
                                     // ask for them now so the misses overlap the FMAs.
-                                    Tiled.prefetchTile(c, ldc: ld, rows: panel.rows)
+                                    Tiled.prefetchTile(c, ldc: ld, rows: panel.rows, second: half)
                                 }
                                 switch panel.rows {
                                 case 12:
-                                    Tiled.directKernel12(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
+                                    Tiled.directKernel12(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
+                                                         second: half, loadC: add)
                                 case 8:
-                                    Tiled.directKernel8(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
+                                    Tiled.directKernel8(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
+                                                        second: half, loadC: add)
                                 default:
-                                    Tiled.directKernel4(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld, loadC: add)
+                                    Tiled.directKernel4(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
+                                                        second: half, loadC: add)
                                 }
                                 if inPlace { continue }
-                                if writesOutput {
-                                    Output(base: out + panel.first * p + 32 * t, ld: p, transposed: false)
-                                        .merge(tile: tile, stride: 32, row: 0, column: 0, height: panel.valid, width: 32,
-                                               adding: loadC)
+                                if writesOutput || pair {
+                                    // Whole vectors of output rows: the valid channels of each half.
+                                    let c0 = out + panel.first * p + 16 * v0
+                                    for (offset, column, width) in [(0, 0, pair ? 16 : 32)] + (pair ? [(second, 16, 16)] : []) {
+                                        Output(base: c0 + offset, ld: p, transposed: false)
+                                            .merge(tile: tile + column, stride: 32, row: 0, column: 0, height: panel.valid,
+                                                   width: width, adding: loadC)
+                                    }
                                     continue
                                 }
                                 dealTile(tile, tileWidth: 32, firstPixel: 32 * t, rows: panel.valid, virtualWidth: vw,
@@ -265,31 +284,41 @@ extension ConvLowering {
         }
     }
 
-    /// The K steps of the 12 × 32 tile `t` (vectors `2t`, `2t + 1`) and the first of them:
-    /// for each input channel, the kernel rows that meet an input row for one of the tile's
-    /// output rows. The rows skipped read only zero padding (a 16 × 16 image with 5 × 5 taps
-    /// and padding 2: 5 % of the products).
+    /// Whether the direct forward (into the plain output) pairs images (`directImagePairs`):
+    /// rows of an odd number of whole vectors, and two images at least.
+    func pairsImages(_ plan: DirectPlan) -> Bool {
+        tuning.directImagePairs && !plan.flattened && plan.vectorsPerRow % 2 == 1 && plan.virtualWidth == outSize[2]
+            && batch >= 2
+    }
+
+    /// The K steps of a direct tile over vectors `vectors` (`2t … 2t + 1`, or one vector of
+    /// each of two images) and the first of them: for each input channel, the kernel rows that
+    /// meet an input row for one of the tile's output rows. The rows left out read only zero
+    /// padding (a 16 × 16 image with 5 × 5 taps and padding 2: 7.5 % of the products).
     @inline(__always)
-    func tileSteps(_ plan: DirectPlan, tile t: Int) -> (steps: DirectSteps, first: Int) {
+    func tileSteps(_ plan: DirectPlan, vectors: ClosedRange<Int>) -> (steps: DirectSteps, first: Int) {
         let k = columnRows
-        let last = min(2 * t + 1, plan.vectors - 1)
+        let first = vectors.lowerBound, last = min(vectors.upperBound, plan.vectors - 1)
         let rows: ClosedRange<Int>
         if plan.flattened {
-            rows = (32 * t / plan.width)...min(outSize[1] - 1, (16 * last + 15) / plan.width)
+            rows = (16 * first / plan.width)...min(outSize[1] - 1, (16 * last + 15) / plan.width)
         } else {
-            rows = (2 * t / plan.vectorsPerRow)...(last / plan.vectorsPerRow)
+            rows = (first / plan.vectorsPerRow)...(last / plan.vectorsPerRow)
         }
         let taps = kernelRows(meeting: rows), kh = kernel[1], kw = kernel[2]
         if taps.count == kh { return (.all(k), 0) }
         return (DirectSteps(segments: inChannels, count: taps.count * kw, stride: kh * kw), taps.lowerBound * kw)
     }
 
-    /// The tiles that run every K step (`tileSteps` says `.all(K)`): one range, since a
+    /// The tiles of `vectorsPerTile` (2, or 1 for image pairs) consecutive vectors that run
+    /// every K step (`tileSteps` says `.all(K)`): one range, since a
     /// tile's first and last output rows only grow with `t` (computed from both ends, so
     /// the hot loop only pays for `tileSteps` at the borders).
-    func fullDirectTiles(_ plan: DirectPlan) -> Range<Int> {
-        func full(_ t: Int) -> Bool { tileSteps(plan, tile: t).steps.count == columnRows }
-        var lo = 0, hi = plan.tiles
+    func fullDirectTiles(_ plan: DirectPlan, vectorsPerTile: Int) -> Range<Int> {
+        func full(_ t: Int) -> Bool {
+            tileSteps(plan, vectors: (vectorsPerTile * t)...(vectorsPerTile * t + vectorsPerTile - 1)).steps.count == columnRows
+        }
+        var lo = 0, hi = vectorsPerTile == 2 ? plan.tiles : plan.vectors
         while lo < hi && !full(lo) { lo += 1 }
         while hi > lo && !full(hi - 1) { hi -= 1 }
         return lo..<hi

@@ -46,6 +46,11 @@ struct ConvLoweringTuning: Sendable {
     /// ResNet layers fit one band.
     var directBandFloats = 1 << 18
     var directWeightBudget = 1 << 16
+    /// Where an output row is an odd number of whole vectors (16 columns: the GAN's
+    /// 128 → 256 k5 layer), a direct tile is one vector of two images instead of two vectors
+    /// of one, so both share their output row and the kernel rows that read only padding are
+    /// left out exactly (5 → 7.5 % of that layer's products; 1 thread 263 → 272 GFLOP/s).
+    var directImagePairs = true
     /// Output pixels per band of the direct backward-weights (`ConvLowering+DirectWeights.swift`).
     /// Every band reloads all the lane accumulators, so bands are long: a whole ResNet 56 × 56
     /// image (one thread 196 → 206 GFLOP/s against 1024-pixel bands), 64 rows of a 256 × 256

@@ -102,6 +102,21 @@ extension Tiled {
         }
     }
 
+    /// `prefetchTile` for a tile whose second 16 columns are `second` floats after its first
+    /// (the direct forward's image pairs); `second = 16` is `prefetchTile`.
+    @inline(__always)
+    static func prefetchTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, second: Int) {
+        guard second != 16 else { prefetchTile(c, ldc: ldc, rows: rows); return }
+        var pf = UnsafeRawPointer(c)
+        for _ in 0..<rows {
+            kc_prefetch_write(pf)
+            kc_prefetch_write(pf + 63)
+            kc_prefetch_write(pf + 4 &* second)
+            kc_prefetch_write(pf + (4 &* second + 63))
+            pf += ldc &* 4
+        }
+    }
+
     /// `*p = v` or `*p += v` for 16 consecutive floats (unaligned).
     @inline(__always)
     static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, adding: Bool) {

@@ -112,6 +112,8 @@ let panelTuning: ConvLoweringTuning = {
     t.directAccumulatorBudget = 0
     t.panelWeightsMinimum = 1
     t.panelWeightsBlock = 5
+    // Its forward keeps two vectors of one image per tile where `directTuning` pairs images.
+    t.directImagePairs = false
     return t
 }()
 
@@ -294,7 +296,21 @@ let namedConvProblems: [ConvProblem] = [
     // Width stride 2, dilation 3, odd kernel and asymmetric padding: phase offsets 0, 1·seg + 1, 0·seg + 3.
     ConvProblem(batch: 1, inChannels: 2, outChannels: 9, inputSize: [5, 20], kernel: [2, 3], stride: [1, 2],
                 dilation: [1, 3], padding: .explicit(begin: [0, 2], end: [1, 0]), hasBias: true),
-] + namedPhaseConvProblems
+] + namedPairConvProblems + namedPhaseConvProblems
+
+/// Named problems whose direct forward (and backward-data, as the adjoint's forward) pairs
+/// images: one vector of each of two images per tile, kernel rows over padding left out.
+let namedPairConvProblems: [ConvProblem] = [
+    // Rows of 16, k5 p2 (the GAN 128 → 256 layer, tiny): 3 images (a pair, then one alone
+    // on 2-vector tiles with an odd row count, through the scratch tile), 13 channels (two
+    // 8-row panels, the second partial); backward-data pairs the 8 channels of dX.
+    ConvProblem(batch: 3, inChannels: 8, outChannels: 13, inputSize: [5, 16], kernel: [5, 5],
+                padding: .explicit(begin: [2, 2], end: [2, 2]), hasBias: true),
+    // Rows of 48 (3 vectors), height stride 2 and dilation 2, padding past the kernel's
+    // reach at the top (output rows with no kernel row inside the input), 12 channels.
+    ConvProblem(batch: 2, inChannels: 3, outChannels: 12, inputSize: [6, 48], kernel: [3, 3], stride: [2, 1],
+                dilation: [2, 1], padding: .explicit(begin: [5, 1], end: [1, 1])),
+]
 
 // MARK: - Naive expectations
 
@@ -430,6 +446,23 @@ struct ConvExactTests {
           arguments: 0..<32)
     func randomProblem(seed: Int) {
         checkConvExactly(randomConvProblem(seed: UInt64(seed)), seed: UInt64(seed))
+    }
+
+    @Test("the image-pair problems pair images forward (and backward, as one unit-stride phase), not without the flag",
+          arguments: namedPairConvProblems.indices)
+    func pairedPaths(index: Int) throws {
+        let problem = namedPairConvProblems[index]
+        for tuning in [directTuning, .standard] {
+            let lowering = ConvLowering(problem, tuning: tuning)
+            #expect(lowering.pairsImages(try #require(lowering.directPlan)))
+            if problem.stride.allSatisfy({ $0 == 1 }) {
+                let phases = try #require(lowering.directAdjoint).phases
+                #expect(phases.count == 1 && phases[0].output == phases[0].lowering.contiguousOutput)
+                #expect(phases[0].lowering.pairsImages(phases[0].plan))
+            }
+        }
+        let unpaired = ConvLowering(problem, tuning: panelTuning)
+        #expect(!unpaired.pairsImages(try #require(unpaired.directPlan)))
     }
 
     @Test("named corner problems", arguments: namedConvProblems.indices)
