@@ -165,12 +165,19 @@ extension ConvLowering {
         let k = columnRows, co = outChannels, aStride = Self.panelRows(panels) * k
         ConvParallel.forEach(groups * panels.count, threads: threads) { item, _ in
             let g = item / panels.count, panel = panels[item % panels.count]
-            let dst = packedW + g * aStride + panel.first * k
-            Tiled.transposeRows(w + (g * co + panel.first) * k, ld: k, rows: panel.valid, length: k,
-                                into: dst, stride: panel.rows)
-            if panel.valid < panel.rows {
-                for step in 0..<k { (dst + step * panel.rows + panel.valid).update(repeating: 0, count: panel.rows - panel.valid) }
-            }
+            Self.packPanel(w + (g * co + panel.first) * k, ld: k, panel, length: k,
+                           into: packedW + g * aStride + panel.first * k)
+        }
+    }
+
+    /// One panel of `directPanels`: rows `panel.first ..< + panel.valid` of a row-major
+    /// matrix (`src` at the first, `ld` apart), `length` columns, as `panel.rows` values per
+    /// column (zero past the valid rows).
+    static func packPanel(_ src: UnsafePointer<Float>, ld: Int, _ panel: (first: Int, rows: Int, valid: Int), length: Int,
+                          into dst: UnsafeMutablePointer<Float>) {
+        Tiled.transposeRows(src, ld: ld, rows: panel.valid, length: length, into: dst, stride: panel.rows)
+        if panel.valid < panel.rows {
+            for step in 0..<length { (dst + step * panel.rows + panel.valid).update(repeating: 0, count: panel.rows - panel.valid) }
         }
     }
 
@@ -336,14 +343,15 @@ extension ConvLowering {
         return l < h ? l..<h : 0..<0
     }
 
-    /// The output rows `oh` for which input row `oh·s_h + i·d_h − pb_h` lies in the input for
-    /// some kernel row `i` in `kernelRows` (the converse of `kernelRows(meeting:)`).
-    func outputRows(meeting kernelRows: ClosedRange<Int>) -> Range<Int> {
-        let ho = outSize[1], dh = dilation[1], sh = stride[1], pbh = padBegin[1], inH = inSize[1]
-        // oh·s_h ≥ pb_h − i·d_h (first) and oh·s_h ≤ pb_h + inH − 1 − i·d_h (last).
-        let need = pbh - kernelRows.upperBound * dh, room = pbh + inH - 1 - kernelRows.lowerBound * dh
-        let first = need <= 0 ? 0 : (need + sh - 1) / sh
-        let end = room < 0 ? 0 : min(ho, room / sh + 1)
+    /// The outputs `o` along `axis` (1: rows, 2: columns) for which input position
+    /// `o·s + i·d − pb` lies in the input for some tap `i` in `taps` (the converse of
+    /// `kernelRows(meeting:)`; empty when none does).
+    func outputs(along axis: Int, meeting taps: ClosedRange<Int>) -> Range<Int> {
+        let count = outSize[axis], d = dilation[axis], s = stride[axis], pb = padBegin[axis], n = inSize[axis]
+        // o·s ≥ pb − i·d (first) and o·s ≤ pb + n − 1 − i·d (last).
+        let need = pb - taps.upperBound * d, room = pb + n - 1 - taps.lowerBound * d
+        let first = need <= 0 ? 0 : (need + s - 1) / s
+        let end = room < 0 ? 0 : min(count, room / s + 1)
         return first < end ? first..<end : 0..<0
     }
 

@@ -1,14 +1,23 @@
 // Backward-weights for wide layers (many output channels and taps, e.g. a GAN's 128 → 256
 // k5 conv, or a transposed conv's stride-2 adjoint) without im2col:
-// `dW[g] (Co × K) = Σ_n dY[n,g] (Co × P) · col(X[n,g])ᵀ (P × K)` as SGEMM register tiles on
-// operands packed straight from their sources, per image and block of at most `kc` pixels:
-// dY's rows as A panels (12 channels per step) and `colᵀ` as B panels of 32 taps, gathered
-// from a zero-padded copy of the image (a tap's pixels along an output row are consecutive
-// floats there, so four taps at a time go through 4 × 4 register transposes).
+// `dW[g] (Co × K) = Σ_n dY[n,g] (Co × P) · col(X[n,g])ᵀ (P × K)` as 12 × 32 register tiles
+// on operands packed straight from their sources, per image and block of whole output rows
+// (at most `kc` pixels): dY's rows as A panels (`directPanels`: 12 or 8 channels per step)
+// and `colᵀ` as B panels of 32 taps, gathered from a zero-padded copy of the image (a tap's
+// pixels along an output row are consecutive floats there, so four taps at a time go through
+// 4 × 4 register transposes).
 //
-// Every element of dW is summed as SGEMM sums a K block — one chain over the block's
-// pixels, added to dW in (image, block) order — and threads own whole 32-tap column panels,
-// so the result does not depend on the thread count.
+// With padding, the taps go in (kh, kw, ci) order, so that a 32-tap panel has one kernel
+// position (or two) and its products with zero padding form whole rows and columns of
+// pixels: the panel packs and sums only the rectangle of pixels whose taps meet the input
+// (a 16 × 16 image with 5 × 5 taps and padding 2: 85.6 % of them), through the direct
+// forward's kernels (`DirectSteps`: one run of columns per row, B rows read through a table
+// of their offsets). Its columns land in a permuted dW, put back in (ci, kh, kw) order at
+// the end.
+//
+// Every element of dW is one chain over a block's pixels in order, added to dW in (image,
+// block) order, and threads own whole 32-tap column panels, so the result does not depend on
+// the thread count.
 
 extension ConvLowering {
     /// Whether backward-weights takes this path: the direct geometry applies and there are
@@ -21,47 +30,53 @@ extension ConvLowering {
     func backwardWeightsPanels(_ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
                                weights dw: UnsafeMutablePointer<Float>, threads: Int) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
-        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
-        let wo = outSize[2], sh = stride[1]
-        // Pixel blocks of one image, cut evenly, at most `panelWeightsBlock` (≤ kc) each.
+        let nr = GEMMBlocking.nr
+        let ho = outSize[1], wo = outSize[2], sh = stride[1]
+        // Blocks of whole output rows, cut evenly, at most `panelWeightsBlock` (≤ kc) pixels
+        // each; rows longer than that are cut into blocks of pixels, with no rectangles.
         let most = max(1, min(GEMMBlocking.kc, tuning.panelWeightsBlock))
-        let blocks = (p + most - 1) / most
-        let block = (p + blocks - 1) / blocks
-        let panels = (k + nr - 1) / nr
-        // Taps in (kh, ci, kw) order when some kernel rows meet padding for some output
-        // rows: a panel then holds one or two kernel rows and leaves out the pixels whose
-        // products with them are all zero padding; its columns land in `permuted` (`[g][co][q]`
-        // for tap `order[q]`) and are put back in (ci, kh, kw) order at the end.
+        let rowBlocks = wo <= most
+        let blocks = rowBlocks ? (ho + most / wo - 1) / (most / wo) : (p + most - 1) / most
+        let block = rowBlocks ? (ho + blocks - 1) / blocks * wo : (p + blocks - 1) / blocks
         let order = panelTapOrder()
+        let panels = (k + nr - 1) / nr
         let offsets: UnsafeMutablePointer<Int> = tapOffsets(count: panels * nr, plane: plan.plane, plan: plan,
                                                             order: order)
         defer { offsets.deallocate() }
         let permuted: UnsafeMutablePointer<Float>? = order.map { _ in .allocate(capacity: self.groups * co * k) }
         defer { permuted?.deallocate() }
         let target = permuted ?? dw
-        // Output rows each panel's taps read an input row for (all rows without `order`).
-        let panelRows: [Range<Int>] = (0..<panels).map { panel in
-            guard let order else { return 0..<outSize[1] }
-            let rows = order[(panel * nr)..<min(k, panel * nr + nr)].map { ($0 / kernel[2]) % kernel[1] }
-            return outputRows(meeting: rows.min()!...rows.max()!)
+        // The output rows and columns whose pixels each panel's taps read inside the input.
+        let rectangles: [(rows: Range<Int>, columns: Range<Int>)] = (0..<panels).map { panel in
+            let taps = (panel * nr)..<min(k, panel * nr + nr)
+            guard let order, rowBlocks else { return (0..<ho, 0..<wo) }
+            let rows = taps.map { (order[$0] / kernel[2]) % kernel[1] }, columns = taps.map { order[$0] % kernel[2] }
+            return (outputs(along: 1, meeting: rows.min()!...rows.max()!),
+                    outputs(along: 2, meeting: columns.min()!...columns.max()!))
         }
+        // Byte offset of B row s (pixel s of the block): the kernels' tap table.
+        let rowOffsets = UnsafeMutablePointer<Int32>.allocate(capacity: block)
+        defer { rowOffsets.deallocate() }
+        for s in 0..<block { rowOffsets[s] = Int32(4 * nr * s) }
+        let aPanels = Self.directPanels(co), aRows = Self.panelRows(aPanels)
         let groups = groups, batch = batch
         let pieces = min(groups * panels, ConvParallel.resolve(threads))
-        let aCount = Tiled.roundUp(co, mr) * block, bCount = block * nr
-        let workspace = plan.inputCount + aCount + bCount
+        let aCount = aRows * block, bCount = block * nr
+        let workspace = plan.inputCount + aCount + bCount + 12 * nr
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: pieces * workspace)
         defer { buffer.deallocate() }
         // Items (group, 32-tap panel) split in contiguous runs; each worker keeps its own
         // padded image and packed dY (filled again when its group changes).
         ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
             let xp = buffer + piece * workspace, packedA = xp + plan.inputCount, packedB = packedA + aCount
+            let tile = packedB + bCount
             let items = groups * panels
             let first = items * piece / pieces, last = items * (piece + 1) / pieces
             guard first < last else { return }
             for n in 0..<batch {
                 var filled = -1
                 for b in 0..<blocks {
-                    let p0 = b * block, p1 = min(p, p0 + block), steps = p1 - p0
+                    let p0 = b * block, p1 = min(p, p0 + block), blockPixels = p1 - p0
                     var packedGroup = -1
                     for item in first..<last {
                         let g = item / panels, panel = item % panels
@@ -71,52 +86,60 @@ extension ConvLowering {
                             filled = g
                         }
                         if g != packedGroup {
-                            Tiled.packA(Operand(base: dy + imageGroup * co * p, ld: p, transposed: false), rows: 0, count: co,
-                                        columns: p0, count: steps, into: packedA)
+                            for a in aPanels {
+                                Self.packPanel(dy + (imageGroup * co + a.first) * p + p0, ld: p, a, length: blockPixels,
+                                               into: packedA + a.first * blockPixels)
+                            }
                             packedGroup = g
                         }
-                        // B̃[s − s0][j] = Xp[offset(tap 32·panel + j) + address(pixel p0 + s)] for
-                        // the block's pixels s0 ..< s1 in the panel's output rows.
-                        let taps = offsets + panel * nr, valid = min(nr, k - panel * nr)
-                        let rows = panelRows[panel], accumulate = n > 0 || b > 0
-                        let s0 = min(steps, max(0, rows.lowerBound * wo - p0))
-                        let s1 = max(s0, min(steps, rows.upperBound * wo - p0))
+                        // The block's part of the panel's rectangle: `rows` runs of `columns`
+                        // pixels, `wo` apart, from step `s0` (one run of all the block's
+                        // pixels without rectangles).
+                        let taps = offsets + panel * nr, valid = min(nr, k - panel * nr), accumulate = n > 0 || b > 0
                         let c = target + g * co * k + panel * nr
-                        guard s0 < s1 else {
+                        let rectangle = rectangles[panel]
+                        let (runs, runLength, s0): (Int, Int, Int)
+                        if rowBlocks {
+                            let r0 = p0 / wo, first = max(r0, rectangle.rows.lowerBound)
+                            (runs, runLength) = (min(p1 / wo, rectangle.rows.upperBound) - first, rectangle.columns.count)
+                            s0 = (first - r0) * wo + rectangle.columns.lowerBound
+                        } else {
+                            (runs, runLength, s0) = (1, blockPixels, 0)
+                        }
+                        guard runs > 0 && runLength > 0 else {
                             if !accumulate { for r in 0..<co { (c + r * k).update(repeating: 0, count: valid) } }
                             continue
                         }
-                        var s = s0
-                        while s < s1 {
-                            let pixel = p0 + s, oh = pixel / wo, ow = pixel - oh * wo
-                            let run = min(s1 - s, wo - ow)
-                            let base = UnsafePointer(xp) + oh * sh * plan.width + ow
-                            let out = packedB + (s - s0) * nr
-                            for j in Swift.stride(from: 0, to: nr, by: 4) {
-                                let s0 = base + taps[j], s1 = base + taps[j + 1], s2 = base + taps[j + 2], s3 = base + taps[j + 3]
-                                let dst = out + j
-                                var q = 0
-                                while q + 4 <= run {
-                                    let v0 = Tiled.load4(s0 + q), v1 = Tiled.load4(s1 + q)
-                                    let v2 = Tiled.load4(s2 + q), v3 = Tiled.load4(s3 + q)
-                                    Tiled.store4(SIMD4(v0[0], v1[0], v2[0], v3[0]), dst + q * nr)
-                                    Tiled.store4(SIMD4(v0[1], v1[1], v2[1], v3[1]), dst + (q + 1) * nr)
-                                    Tiled.store4(SIMD4(v0[2], v1[2], v2[2], v3[2]), dst + (q + 2) * nr)
-                                    Tiled.store4(SIMD4(v0[3], v1[3], v2[3], v3[3]), dst + (q + 3) * nr)
-                                    q += 4
-                                }
-                                while q < run {
-                                    Tiled.store4(SIMD4(s0[q], s1[q], s2[q], s3[q]), dst + q * nr)
-                                    q += 1
-                                }
-                            }
-                            if valid < nr {
-                                for q in 0..<run { (out + q * nr + valid).update(repeating: 0, count: nr - valid) }
-                            }
-                            s += run
+                        for run in 0..<runs {
+                            let s = s0 + run * wo
+                            gatherTaps(xp, plan, taps: taps, valid: valid, pixels: p0 + s, count: runLength,
+                                       into: packedB + s * nr)
                         }
-                        Tiled.sgemmPrepacked(m: co, n: valid, kc: s1 - s0, packedA: packedA + s0 * mr, aSteps: steps,
-                                             packedB: packedB, c: c, ldc: k, accumulate: accumulate, threads: 1)
+                        let steps = DirectSteps(segments: runs, count: runLength, stride: rowBlocks ? wo : blockPixels)
+                        let b0 = UnsafeRawPointer(packedB), b1 = b0 + 64
+                        for a in aPanels {
+                            let aPanel = UnsafePointer(packedA + a.first * blockPixels + s0 * a.rows)
+                            let inPlace = valid == nr && a.valid == a.rows
+                            let out = inPlace ? c + a.first * k : tile
+                            if inPlace { Tiled.prefetchTile(out, ldc: k, rows: a.rows) }
+                            let ld = inPlace ? k : nr, add = inPlace && accumulate
+                            switch a.rows {
+                            case 12:
+                                Tiled.directKernel12(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                                     c: out, ldc: ld, second: 16, loadC: add)
+                            case 8:
+                                Tiled.directKernel8(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                                    c: out, ldc: ld, second: 16, loadC: add)
+                            default:
+                                Tiled.directKernel4(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                                    c: out, ldc: ld, second: 16, loadC: add)
+                            }
+                            if !inPlace {
+                                Output(base: c, ld: k, transposed: false)
+                                    .merge(tile: tile, stride: nr, row: a.first, column: 0, height: a.valid, width: valid,
+                                           adding: accumulate)
+                            }
+                        }
                     }
                 }
             }
@@ -128,16 +151,55 @@ extension ConvLowering {
         }
     }
 
-    /// The taps in (kh, ci, kw) order (`order[q]` = the (ci, kh, kw) index of the q-th), or
-    /// nil when every kernel row meets the input for every output row (nothing to leave out).
+    /// Packs B rows `0 ..< count` of 32 taps for the pixels `first ..< first + count`:
+    /// `packed[s·32 + j] = Xp[offset(taps[j]) + address(pixel first + s)]`, zero for
+    /// `j ≥ valid`, four taps and four pixels of an output row at a time through 4 × 4
+    /// register transposes.
+    func gatherTaps(_ xp: UnsafePointer<Float>, _ plan: DirectPlan, taps: UnsafePointer<Int>, valid: Int,
+                    pixels first: Int, count: Int, into packed: UnsafeMutablePointer<Float>) {
+        let nr = GEMMBlocking.nr, wo = outSize[2], rowFloats = stride[1] * plan.width
+        var s = 0
+        while s < count {
+            let pixel = first + s, oh = pixel / wo, ow = pixel - oh * wo
+            let run = min(count - s, wo - ow)
+            let base = xp + oh * rowFloats + ow
+            let out = packed + s * nr
+            for j in Swift.stride(from: 0, to: nr, by: 4) {
+                let s0 = base + taps[j], s1 = base + taps[j + 1], s2 = base + taps[j + 2], s3 = base + taps[j + 3]
+                let dst = out + j
+                var q = 0
+                while q + 4 <= run {
+                    let v0 = Tiled.load4(s0 + q), v1 = Tiled.load4(s1 + q)
+                    let v2 = Tiled.load4(s2 + q), v3 = Tiled.load4(s3 + q)
+                    Tiled.store4(SIMD4(v0[0], v1[0], v2[0], v3[0]), dst + q * nr)
+                    Tiled.store4(SIMD4(v0[1], v1[1], v2[1], v3[1]), dst + (q + 1) * nr)
+                    Tiled.store4(SIMD4(v0[2], v1[2], v2[2], v3[2]), dst + (q + 2) * nr)
+                    Tiled.store4(SIMD4(v0[3], v1[3], v2[3], v3[3]), dst + (q + 3) * nr)
+                    q += 4
+                }
+                while q < run {
+                    Tiled.store4(SIMD4(s0[q], s1[q], s2[q], s3[q]), dst + q * nr)
+                    q += 1
+                }
+            }
+            if valid < nr {
+                for q in 0..<run { (out + q * nr + valid).update(repeating: 0, count: nr - valid) }
+            }
+            s += run
+        }
+    }
+
+    /// The taps in (kh, kw, ci) order (`order[q]` = the (ci, kh, kw) index of the q-th), or
+    /// nil when every tap meets the input for every output pixel (nothing to leave out).
     func panelTapOrder() -> [Int]? {
         let kh = kernel[1], kw = kernel[2], ci = inChannels
-        guard kh > 1, (0..<kh).contains(where: { outputRows(meeting: $0...$0) != 0..<outSize[1] }) else { return nil }
+        guard (0..<kh).contains(where: { outputs(along: 1, meeting: $0...$0) != 0..<outSize[1] })
+                || (0..<kw).contains(where: { outputs(along: 2, meeting: $0...$0) != 0..<outSize[2] }) else { return nil }
         var order: [Int] = []
         order.reserveCapacity(columnRows)
         for i in 0..<kh {
-            for c in 0..<ci {
-                for j in 0..<kw { order.append((c * kh + i) * kw + j) }
+            for j in 0..<kw {
+                for c in 0..<ci { order.append((c * kh + i) * kw + j) }
             }
         }
         return order

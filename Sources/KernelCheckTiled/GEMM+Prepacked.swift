@@ -4,17 +4,16 @@
 extension Tiled {
     /// `C[m×n] = (accumulate ? C : 0) + Ã·B̃` for one K block of `kc ≤ GEMMBlocking.kc` steps.
     ///
-    /// `packedA` holds `⌈m/mr⌉` A micro-panels in `packA`'s layout (panel q at `q·mr·aSteps`,
-    /// `aSteps = kc` unless the block is a run of steps inside panels packed longer),
+    /// `packedA` holds `⌈m/mr⌉` A micro-panels in `packA`'s layout (panel q at `q·mr·kc`),
     /// `packedB` holds `⌈n/nr⌉` B micro-panels in `packB`'s layout (panel j at `j·nr·kc`),
     /// both zero-padded to whole panels. Every element of C is one micro-kernel chain over
     /// the block, exactly as `sgemm` sums a K block, and the split of column panels over
     /// `threads` only decides which thread computes an element.
-    static func sgemmPrepacked(m: Int, n: Int, kc: Int, packedA: UnsafePointer<Float>, aSteps: Int? = nil,
+    static func sgemmPrepacked(m: Int, n: Int, kc: Int, packedA: UnsafePointer<Float>,
                                packedB: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, threads: Int) {
         guard m > 0 && n > 0 else { return }
-        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr, aSteps = aSteps ?? kc
+        let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         let panels = (n + nr - 1) / nr
         let pieces = threads > 1 && m * n * kc >= sgemmParallelThreshold ? min(panels, threads) : 1
         ConvParallel.forEach(pieces, threads: threads) { piece, _ in
@@ -30,7 +29,7 @@ extension Tiled {
                         let bPanel = packedB + jr * kc
                         for ir in stride(from: ic, to: rowEnd, by: mr) {
                             let height = min(mr, m - ir)
-                            let aPanel = packedA + ir * aSteps
+                            let aPanel = packedA + ir * kc
                             if height == mr && width == nr {
                                 microKernel(kc: kc, a: aPanel, b: bPanel, bStride: nr,
                                             c: c + ir * ldc + jr, ldc: ldc, loadC: accumulate)

@@ -106,12 +106,13 @@ let dualTuning: ConvLoweringTuning = {
 }()
 
 /// Backward-weights through dY and colᵀ panels packed from the padded input, on every shape
-/// the direct geometry takes (the lane accumulators ruled out).
+/// the direct geometry takes (the lane accumulators ruled out), in blocks of whole rows
+/// (rectangles of pixels) where rows are at most 10 pixels, else in blocks of 10 pixels.
 let panelTuning: ConvLoweringTuning = {
     var t = directTuning
     t.directAccumulatorBudget = 0
     t.panelWeightsMinimum = 1
-    t.panelWeightsBlock = 5
+    t.panelWeightsBlock = 10
     // Its forward keeps two vectors of one image per tile where `directTuning` pairs images.
     t.directImagePairs = false
     return t
