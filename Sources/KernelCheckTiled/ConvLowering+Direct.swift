@@ -209,7 +209,10 @@ extension ConvLowering {
         // Image pairs: tile t of items with two images is vector t of each (see
         // `directImagePairs`); every such tile lands in place.
         let paired = !strided && pairsImages(plan)
-        let loadC = (writesOutput || paired) && bias != nil
+        // Flattened tiles whose two vectors each lie in one output row go straight into y
+        // (about half of a 56 × 56 image's: its grid rows are 58 wide).
+        let flatInPlace = plan.flattened && !strided
+        let loadC = (writesOutput || paired || flatInPlace) && bias != nil
         if loadC, let bias {
             ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
@@ -243,12 +246,21 @@ extension ConvLowering {
                             let b0 = UnsafeRawPointer(padded + bands.start(v0, band, plan, heightStride: sh))
                             let b1 = UnsafeRawPointer(padded1 + bands.start(v1, band, plan, heightStride: sh))
                             let (steps, firstStep) = full.contains(t) ? (.all(k), 0) : tileSteps(plan, vectors: v0...v1)
+                            // Offset in y's channel plane of the tile's first half, and of the second from it.
+                            var place: (first: Int, second: Int)?
+                            if writesOutput || pair {
+                                place = (16 * v0, second)
+                            } else if flatInPlace, let o0 = flatOutput(plan, vector: v0), let o1 = flatOutput(plan, vector: v1) {
+                                place = (o0, o1 - o0)
+                            }
                             let taps = UnsafePointer(offsets + firstStep)
-                            for panel in panels[pass] {
+                            for index in pass {
+                                // (By index: a slice of `panels` would retain it on every tile.)
+                                let panel = panels[index]
                                 let a = aBase + panel.first * k + panel.rows * firstStep
-                                let inPlace = (writesOutput || pair) && panel.valid == panel.rows
-                                let c = inPlace ? out + panel.first * p + 16 * v0 : tile
-                                let ld = inPlace ? p : 32, add = inPlace && loadC, half = inPlace ? second : 16
+                                let inPlace = place != nil && panel.valid == panel.rows
+                                let c = inPlace ? out + panel.first * p + place!.first : tile
+                                let ld = inPlace ? p : 32, add = inPlace && loadC, half = inPlace ? place!.second : 16
                                 if strided {
                                     prefetchDeal(tileWidth: 32, firstPixel: 32 * t, rows: panel.valid, virtualWidth: vw,
                                                  into: out + panel.first * layout.channelStride, layout: layout)
@@ -272,10 +284,13 @@ extension ConvLowering {
                                 if writesOutput || pair {
                                     // Whole vectors of output rows: the valid channels of each half.
                                     let c0 = out + panel.first * p + 16 * v0
-                                    for (offset, column, width) in [(0, 0, pair ? 16 : 32)] + (pair ? [(second, 16, 16)] : []) {
-                                        Output(base: c0 + offset, ld: p, transposed: false)
-                                            .merge(tile: tile + column, stride: 32, row: 0, column: 0, height: panel.valid,
-                                                   width: width, adding: loadC)
+                                    Output(base: c0, ld: p, transposed: false)
+                                        .merge(tile: tile, stride: 32, row: 0, column: 0, height: panel.valid,
+                                               width: pair ? 16 : 32, adding: loadC)
+                                    if pair {
+                                        Output(base: c0 + second, ld: p, transposed: false)
+                                            .merge(tile: tile + 16, stride: 32, row: 0, column: 0, height: panel.valid,
+                                                   width: 16, adding: loadC)
                                     }
                                     continue
                                 }
@@ -289,6 +304,15 @@ extension ConvLowering {
             }
           }
         }
+    }
+
+    /// Where the 16 pixels of flattened vector `v` start in an output channel plane, when
+    /// all of them are real pixels of one output row (nil otherwise).
+    @inline(__always)
+    func flatOutput(_ plan: DirectPlan, vector v: Int) -> Int? {
+        let q = 16 * v, oh = q / plan.width, ow = q - oh * plan.width
+        guard v < plan.vectors, oh < outSize[1], ow + 16 <= outSize[2] else { return nil }
+        return oh * outSize[2] + ow
     }
 
     /// Whether the direct forward (into the plain output) pairs images (`directImagePairs`):

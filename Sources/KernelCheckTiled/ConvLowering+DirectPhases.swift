@@ -70,12 +70,7 @@ extension ConvLowering {
             for r in 0..<rows {
                 let src = tile + r * tileWidth + j, dst = first + r * layout.channelStride
                 if cs == 1 {
-                    if let bias {
-                        let b = bias[r]
-                        for i in 0..<n { dst[i] = b + src[i] }
-                    } else {
-                        dst.update(from: src, count: n)
-                    }
+                    Tiled.copyRun(from: src, to: dst, count: n, adding: bias?[r])
                 } else if let bias {
                     let b = bias[r]
                     for i in 0..<n { dst[i * cs] = b + src[i] }
@@ -83,6 +78,31 @@ extension ConvLowering {
                     for i in 0..<n { dst[i * cs] = src[i] }
                 }
             }
+        }
+    }
+}
+
+extension Tiled {
+    /// `dst[i] = src[i]` (plus `bias` when given) for `i < count`, in 16-float vector moves and
+    /// one overlapping last move (or two of 8 for 8 ≤ count < 16): the runs of a tile's rows
+    /// are short, and a `memmove` call per run cost a ResNet 56 × 56 forward, whose tiles cross
+    /// output rows, ≈ 4 % of its time. The buffers must not overlap.
+    @inline(__always)
+    static func copyRun(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int, adding bias: Float?) {
+        let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+        @inline(__always) func move<V: SIMD>(_: V.Type, _ byteOffset: Int) where V.Scalar == Float {
+            let v = s.loadUnaligned(fromByteOffset: byteOffset, as: V.self)
+            d.storeBytes(of: bias.map { v + $0 } ?? v, toByteOffset: byteOffset, as: V.self)
+        }
+        if count >= 16 {
+            var i = 0
+            while i + 16 <= count { move(SIMD16<Float>.self, 4 * i); i += 16 }
+            if i < count { move(SIMD16<Float>.self, 4 * (count - 16)) }
+        } else if count >= 8 {
+            move(SIMD8<Float>.self, 0)
+            move(SIMD8<Float>.self, 4 * (count - 8))
+        } else {
+            for i in 0..<count { dst[i] = bias.map { $0 + src[i] } ?? src[i] }
         }
     }
 }

@@ -266,6 +266,11 @@ let namedConvProblems: [ConvProblem] = [
     // Direct forward, flattened pixels (width 7 + 2 padding), 12 + 8 channels, dilation.
     ConvProblem(batch: 3, inChannels: 2, outChannels: 20, inputSize: [7, 7], kernel: [3, 3], dilation: [1, 2],
                 padding: .explicit(begin: [1, 2], end: [1, 2]), hasBias: true),
+    // Direct forward, flattened pixels on rows of 40 + 2 padding: tiles whose two vectors lie
+    // in output rows go straight into y (tile 0: columns 0–15 and 16–31 of row 0), the
+    // others through the scratch tile; 12 + 1 channels (a partial panel), bias.
+    ConvProblem(batch: 2, inChannels: 3, outChannels: 13, inputSize: [6, 40], kernel: [3, 3],
+                padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true),
     // Direct forward, rows of 32 with an odd vector count and height stride 2, 12 + 4 channels.
     ConvProblem(batch: 1, inChannels: 2, outChannels: 16, inputSize: [5, 32], kernel: [2, 3], stride: [2, 1],
                 padding: .explicit(begin: [0, 1], end: [0, 1]), hasBias: true),
@@ -464,6 +469,19 @@ struct ConvExactTests {
         }
         let unpaired = ConvLowering(problem, tuning: panelTuning)
         #expect(!unpaired.pairsImages(try #require(unpaired.directPlan)))
+    }
+
+    @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")
+    func flattenedInPlace() throws {
+        let problem = try #require(namedConvProblems.first { $0.inputSize == [6, 40] && $0.outChannels == 13 })
+        let lowering = ConvLowering(problem, tuning: .standard)
+        let plan = try #require(lowering.directPlan)
+        #expect(plan.flattened)
+        let inPlace = (0..<plan.tiles).map { t in
+            lowering.flatOutput(plan, vector: 2 * t) != nil && lowering.flatOutput(plan, vector: 2 * t + 1) != nil
+        }
+        #expect(inPlace.contains(true) && inPlace.contains(false))
+        #expect(lowering.flatOutput(plan, vector: 1) == 16 && lowering.flatOutput(plan, vector: 2) == nil)
     }
 
     @Test("named corner problems", arguments: namedConvProblems.indices)
