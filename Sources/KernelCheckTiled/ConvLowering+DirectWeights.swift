@@ -162,10 +162,11 @@ extension ConvLowering {
                 fillPadded(src, plan, into: padded)
                 for c in ((lo - g * coBlocks) * 4)..<min(co, (hi - g * coBlocks) * 4) {
                     let row = grid + c * gridCount
-                    row.update(repeating: 0, count: gridCount)
                     for oh in 0..<ho {
-                        (row + oh * vw).update(from: dOut + c * p + oh * wo, count: wo)
+                        Tiled.copyRun(from: dOut + c * p + oh * wo, to: row + oh * vw, count: wo, adding: nil)
+                        (row + oh * vw + wo).update(repeating: 0, count: vw - wo)
                     }
+                    (row + ho * vw).update(repeating: 0, count: gridCount - ho * vw)
                 }
                 for band in bands {
                     let xBand = UnsafeRawPointer(padded + plan.start(band.first, heightStride: sh))
