@@ -406,6 +406,16 @@ extension ConvLowering {
         let sw = plan.widthStride, segment = plan.phaseWidth
         guard i >= 0 && i < inH else { row.update(repeating: 0, count: plan.width); return }
         let source = plane + i * inW
+        if sw == 1 {
+            // The row as it is, with the padding's few zeros written one by one: no memset
+            // and memmove calls or divisions per row (a ResNet 56 × 56 image is 3.7 Ki rows of
+            // 58 floats; its forward measured 0–2 % faster).
+            let width = plan.width, lo = min(width, max(0, pbw)), hi = max(lo, min(width, pbw + inW))
+            for u in 0..<lo { row[u] = 0 }
+            Tiled.copyRun(from: source + (lo - pbw), to: row + lo, count: hi - lo, adding: nil)
+            for u in hi..<width { row[u] = 0 }
+            return
+        }
         if sw == 2 {
             // The padded row contiguous, then split into its two phases 16 pairs at a time.
             let padded = plan.width, pbw0 = min(max(pbw, 0), padded), end = min(padded, max(pbw0, pbw + inW))
