@@ -48,7 +48,8 @@ struct ConvLoweringTuning: Sendable {
     /// Where an output row is an odd number of whole vectors (16 columns: the GAN's
     /// 128 → 256 k5 layer), a direct tile is one vector of two images instead of two vectors
     /// of one, so both share their output row and the kernel rows that read only padding are
-    /// left out exactly (5 → 7.5 % of that layer's products; 1 thread 263 → 272 GFLOP/s).
+    /// left out exactly (5 → 7.5 % of that layer's products; 1 thread: forward 262 → 268,
+    /// backward-data 251 → 259 GFLOP/s).
     var directImagePairs = true
     /// Output pixels per band of the direct backward-weights (`ConvLowering+DirectWeights.swift`).
     /// Every band reloads all the lane accumulators, so bands are long: a whole ResNet 56 × 56
