@@ -417,23 +417,24 @@ extension ConvLowering {
             return
         }
         if sw == 2 {
-            // The padded row contiguous, then split into its two phases 16 pairs at a time.
-            let padded = plan.width, pbw0 = min(max(pbw, 0), padded), end = min(padded, max(pbw0, pbw + inW))
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: padded + 32) { buffer in
-                let line = buffer.baseAddress!
-                line.update(repeating: 0, count: pbw0)
-                (line + pbw0).update(from: source + (pbw0 - pbw), count: end - pbw0)
-                (line + end).update(repeating: 0, count: padded + 32 - end)
-                let even = row, odd = row + segment
-                var u = 0
-                while u + 16 <= segment {
-                    let pairs = UnsafeRawPointer(line + 2 * u).loadUnaligned(as: SIMD32<Float>.self)
+            // Pair u of the padded row is padded columns (2u, 2u + 1), input columns 2u − p_w
+            // and 2u + 1 − p_w: 16 pairs at a time straight from the input where all 32 lie
+            // in it, the others one by one. (Building the padded row first, with memset and
+            // memcpy calls per row, was 10 % of a GAN transposed conv's backward-weights on
+            // two threads, whose input rows are 32 wide; building it with vector moves, 4.5 %
+            // against 3.6 % this way.)
+            let even = row, odd = row + segment
+            var u = 0
+            while u < segment {
+                let c = 2 * u - pbw
+                if c >= 0 && c + 32 <= inW && u + 16 <= segment {
+                    let pairs = UnsafeRawPointer(source + c).loadUnaligned(as: SIMD32<Float>.self)
                     UnsafeMutableRawPointer(even + u).storeBytes(of: pairs.evenHalf, as: SIMD16<Float>.self)
                     UnsafeMutableRawPointer(odd + u).storeBytes(of: pairs.oddHalf, as: SIMD16<Float>.self)
                     u += 16
-                }
-                while u < segment {
-                    even[u] = line[2 * u]; odd[u] = line[2 * u + 1]
+                } else {
+                    even[u] = c >= 0 && c < inW ? source[c] : 0
+                    odd[u] = c >= -1 && c + 1 < inW ? source[c + 1] : 0
                     u += 1
                 }
             }

@@ -65,24 +65,24 @@ extension ConvLowering {
         let workspace = plan.inputCount + aCount + bCount + 12 * nr
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: pieces * workspace)
         defer { buffer.deallocate() }
-        // Items (group, 32-tap panel) split in contiguous runs; each worker keeps its own
-        // padded image and packed dY (filled again when its group changes).
+        let shares = panelShares(panels: panels, ordered: order != nil, pieces: pieces)
         ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
             let xp = buffer + piece * workspace, packedA = xp + plan.inputCount, packedB = packedA + aCount
             let tile = packedB + bCount
-            let items = groups * panels
-            let first = items * piece / pieces, last = items * (piece + 1) / pieces
-            guard first < last else { return }
+            let items = shares.items[piece], channels = shares.channels[piece]
+            guard !items.isEmpty else { return }
             for n in 0..<batch {
                 var filled = -1
                 for b in 0..<blocks {
                     let p0 = b * block, p1 = min(p, p0 + block), blockPixels = p1 - p0
                     var packedGroup = -1
-                    for item in first..<last {
+                    for item in items {
                         let g = item / panels, panel = item % panels
                         let imageGroup = n * groups + g
                         if g != filled {
-                            fillPadded(x + imageGroup * ci * inS, plan, into: xp)
+                            fillPadded(x + imageGroup * ci * inS, plan, channels: channels, into: xp)
+                            let filledFloats = ci * plan.plane
+                            (xp + filledFloats).update(repeating: 0, count: plan.inputCount - filledFloats)
                             filled = g
                         }
                         if g != packedGroup {
@@ -144,11 +144,39 @@ extension ConvLowering {
                 }
             }
         }
-        guard let order, let permuted else { return }
+        guard let permuted else { return }
+        // Each row of the permuted dW is a (kh·kw) × ci matrix; dW's row is its transpose.
+        let positions = kernel[1] * kernel[2]
         ConvParallel.forEach(groups * co, threads: threads) { row, _ in
             let src = permuted + row * k, dst = dw + row * k
-            for q in 0..<k { dst[order[q]] = src[q] }
+            for c in 0..<ci {
+                let out = dst + c * positions
+                for t in 0..<positions { out[t] = src[t * ci + c] }
+            }
         }
+    }
+
+    /// The items (group · panels + panel) of each of `pieces` workers and the input channels
+    /// each pads. Items go in contiguous runs; but with taps in (kh, kw, ci) order (`ordered`)
+    /// and each kernel position's panels splitting evenly, a worker takes the same channels at
+    /// every position, so it pads only those channels of each image (on two threads, padding
+    /// whole images twice cost a GAN transposed conv's backward-weights ≈ 3 %).
+    func panelShares(panels: Int, ordered: Bool, pieces: Int) -> (items: [[Int]], channels: [Range<Int>]) {
+        let nr = GEMMBlocking.nr, ci = inChannels, items = groups * panels
+        let perPosition = ordered && ci % nr == 0 ? ci / nr : 0
+        guard pieces > 1, perPosition > 0, perPosition % pieces == 0 else {
+            return ((0..<pieces).map { Array((items * $0 / pieces)..<(items * ($0 + 1) / pieces)) },
+                    Array(repeating: 0..<ci, count: pieces))
+        }
+        let share = perPosition / pieces, positions = panels / perPosition
+        let shares = (0..<pieces).map { piece in
+            (0..<groups).flatMap { g in
+                (0..<positions).flatMap { position in
+                    (0..<share).map { g * panels + position * perPosition + piece * share + $0 }
+                }
+            }
+        }
+        return (shares, (0..<pieces).map { (ci * $0 / pieces)..<(ci * ($0 + 1) / pieces) })
     }
 
     /// Packs B rows `0 ..< count` of 32 taps for the pixels `first ..< first + count`:

@@ -318,6 +318,16 @@ let namedPairConvProblems: [ConvProblem] = [
                 dilation: [2, 1], padding: .explicit(begin: [5, 1], end: [1, 1])),
 ]
 
+/// Named problems whose panel backward-weights (`panelTuning`) splits each kernel position's
+/// panels evenly among the workers, so each pads only its input channels: 64 channels on two
+/// threads, 96 on three (three panels per position), with padding and a width stride of 2.
+let namedChannelShareConvProblems: [(problem: ConvProblem, threads: Int)] = [
+    (ConvProblem(batch: 2, inChannels: 64, outChannels: 17, inputSize: [5, 6], kernel: [3, 3],
+                 padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true), 2),
+    (ConvProblem(batch: 2, inChannels: 96, outChannels: 20, inputSize: [6, 9], kernel: [2, 3], stride: [1, 2],
+                 padding: .explicit(begin: [1, 2], end: [0, 1])), 3),
+]
+
 // MARK: - Naive expectations
 
 func naiveConvForward(_ p: ConvProblem, x: [Float], w: [Float], b: [Float]?) -> [Double] {
@@ -469,6 +479,26 @@ struct ConvExactTests {
         }
         let unpaired = ConvLowering(problem, tuning: panelTuning)
         #expect(!unpaired.pairsImages(try #require(unpaired.directPlan)))
+    }
+
+    @Test("panel backward-weights workers share each kernel position's channels, exactly",
+          arguments: namedChannelShareConvProblems.indices)
+    func channelShares(index: Int) throws {
+        let (p, threads) = namedChannelShareConvProblems[index]
+        let lowering = ConvLowering(p, tuning: panelTuning)
+        let plan = try #require(lowering.directPlan)
+        #expect(lowering.usesPanelWeights(plan) && lowering.panelTapOrder() != nil)
+        let panels = (lowering.columnRows + 31) / 32
+        let shares = lowering.panelShares(panels: panels, ordered: true, pieces: threads)
+        let ci = p.inChannels
+        #expect(shares.channels == (0..<threads).map { (ci * $0 / threads)..<(ci * ($0 + 1) / threads) })
+        #expect(shares.items.flatMap { $0 }.sorted() == Array(0..<panels))
+        let seed = 3000 + UInt64(index)
+        let x = filled(p.xShape.reduce(1, *), exactFill, seed: seed, role: "x")
+        let dy = filled(p.yShape.reduce(1, *), exactFill, seed: seed, role: "dy")
+        let run = ConvRun(p: p, tuning: panelTuning, threads: threads)
+        expectEqual(run.backwardWeights(x: x, dy: dy), naiveConvBackwardWeights(p, x: x, dy: dy),
+                    "bwd_weights \(run.context)")
     }
 
     @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")
