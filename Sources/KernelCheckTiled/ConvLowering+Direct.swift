@@ -603,9 +603,9 @@ extension ConvLowering {
         /// The first line of tile `t`'s share and how many lines follow it contiguously.
         /// With at least as many tiles as channels, each share is part of one channel's run:
         /// the kernel prefetches one contiguous run, and even shares cut at a channel's end
-        /// left about a third of a 3 → 32 backward-data band's lines out (with whole shares:
-        /// 1 thread 170 → 180, 2 threads 342 → 352 GFLOP/s). Otherwise the share is cut
-        /// at a channel's end.
+        /// left about a third of a 3 → 32 backward-data band's lines out (with whole shares,
+        /// medians of three A/B pairs: 1 thread 168 → 174, 2 threads 326 → 332 GFLOP/s).
+        /// Otherwise the share is cut at a channel's end.
         func lines(forTile t: Int) -> (UnsafeRawPointer, Int) {
             guard linesPerChannel > 0 else { return (base, 0) }
             if tiles >= channels {
