@@ -379,22 +379,18 @@ extension ConvLowering {
         return first < end ? first..<end : 0..<0
     }
 
-    /// `Xp[ci][r][c] = x[ci][r − pb_h][c − pb_w]` (zero outside the input), then zeros to
-    /// `inputCount`. `src` points at channel 0 of one image's group.
-    func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, into xp: UnsafeMutablePointer<Float>) {
-        fillPadded(src, plan, channels: 0..<inChannels, into: xp)
-        let filled = inChannels * plan.plane
-        (xp + filled).update(repeating: 0, count: plan.inputCount - filled)
-    }
-
-    /// The planes `channels` of `fillPadded` (not the slack after the last plane).
-    func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, channels: Range<Int>,
+    /// `Xp[ci][r][c] = x[ci][r − pb_h][c − pb_w]` (zero outside the input) for the input
+    /// channels `channels` (all by default; other planes are left as they are), then zeros
+    /// to `inputCount`. `src` points at channel 0 of one image's group.
+    func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, channels: Range<Int>? = nil,
                     into xp: UnsafeMutablePointer<Float>) {
-        for c in channels {
+        for c in channels ?? 0..<inChannels {
             for r in 0..<plan.rows {
                 fillPaddedRow(src + c * inSpatial, paddedRow: r, plan, into: xp + c * plan.plane + r * plan.width)
             }
         }
+        let filled = inChannels * plan.plane
+        (xp + filled).update(repeating: 0, count: plan.inputCount - filled)
     }
 
     /// Buffer row `r` of one channel (`plane`: that channel of the input): the padded row

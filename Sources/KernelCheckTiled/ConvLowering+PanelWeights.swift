@@ -81,8 +81,6 @@ extension ConvLowering {
                         let imageGroup = n * groups + g
                         if g != filled {
                             fillPadded(x + imageGroup * ci * inS, plan, channels: channels, into: xp)
-                            let filledFloats = ci * plan.plane
-                            (xp + filledFloats).update(repeating: 0, count: plan.inputCount - filledFloats)
                             filled = g
                         }
                         if g != packedGroup {

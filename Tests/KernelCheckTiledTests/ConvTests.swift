@@ -321,11 +321,12 @@ let namedPairConvProblems: [ConvProblem] = [
 /// Named problems whose panel backward-weights (`panelTuning`) splits each kernel position's
 /// panels evenly among the workers, so each pads only its input channels: 64 channels on two
 /// threads, 96 on three (three panels per position), with padding and a width stride of 2.
-let namedChannelShareConvProblems: [(problem: ConvProblem, threads: Int)] = [
+/// `channels`: the input channels each worker pads.
+let namedChannelShareConvProblems: [(problem: ConvProblem, threads: Int, channels: [Range<Int>])] = [
     (ConvProblem(batch: 2, inChannels: 64, outChannels: 17, inputSize: [5, 6], kernel: [3, 3],
-                 padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true), 2),
+                 padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true), 2, [0..<32, 32..<64]),
     (ConvProblem(batch: 2, inChannels: 96, outChannels: 20, inputSize: [6, 9], kernel: [2, 3], stride: [1, 2],
-                 padding: .explicit(begin: [1, 2], end: [0, 1])), 3),
+                 padding: .explicit(begin: [1, 2], end: [0, 1])), 3, [0..<32, 32..<64, 64..<96]),
 ]
 
 // MARK: - Naive expectations
@@ -484,14 +485,13 @@ struct ConvExactTests {
     @Test("panel backward-weights workers share each kernel position's channels, exactly",
           arguments: namedChannelShareConvProblems.indices)
     func channelShares(index: Int) throws {
-        let (p, threads) = namedChannelShareConvProblems[index]
+        let (p, threads, channels) = namedChannelShareConvProblems[index]
         let lowering = ConvLowering(p, tuning: panelTuning)
         let plan = try #require(lowering.directPlan)
         #expect(lowering.usesPanelWeights(plan) && lowering.panelTapOrder() != nil)
         let panels = (lowering.columnRows + 31) / 32
         let shares = lowering.panelShares(panels: panels, ordered: true, pieces: threads)
-        let ci = p.inChannels
-        #expect(shares.channels == (0..<threads).map { (ci * $0 / threads)..<(ci * ($0 + 1) / threads) })
+        #expect(shares.channels == channels)
         #expect(shares.items.flatMap { $0 }.sorted() == Array(0..<panels))
         let seed = 3000 + UInt64(index)
         let x = filled(p.xShape.reduce(1, *), exactFill, seed: seed, role: "x")
