@@ -143,7 +143,8 @@ extension ConvLowering {
             }
         }
         guard let permuted else { return }
-        // Each row of the permuted dW is a (kh·kw) × ci matrix; dW's row is its transpose.
+        // `panelTapOrder` lays each row of the permuted dW out as a (kh·kw) × ci matrix;
+        // dW's row, in (ci, kh, kw) order, is its transpose.
         let positions = kernel[1] * kernel[2]
         ConvParallel.forEach(groups * co, threads: threads) { row, _ in
             let src = permuted + row * k, dst = dw + row * k
