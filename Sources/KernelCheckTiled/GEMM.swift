@@ -86,7 +86,8 @@ extension Tiled {
                          threads: requested)
             return
         }
-        let split = GEMMSplit(m: rows, n: columns, threads: small ? 1 : requested)
+        let split = GEMMSplit(m: rows, n: columns, threads: small ? 1 : requested,
+                              inPlaceB: !opB.transposed)
 
         parallelFor(split.count) { part in
             let r = split.rows(part), cs = split.columns(part)
@@ -129,10 +130,12 @@ extension Tiled {
     }
 
     /// Row counts up to which B is read in place instead of packed (when stored untransposed):
-    /// packing costs a pass over B that at most `mc/mr = 8` A panels would reuse. Measured on
-    /// Zen 5: 96×3136×576 (a ResNet 3×3 conv as GEMM) 207 → 241 GFLOP/s in place; very long
-    /// K with few rows (48×4096×3200) loses ≈ 8 %.
-    static let directBMaxRows = GEMMBlocking.mc
+    /// packing costs a pass over B that at most 11 A panels would reuse. Measured on Zen 5:
+    /// 96×3136×576 (a ResNet 3×3 conv as GEMM) 207 → 241 GFLOP/s in place; very long K with
+    /// few rows (48×4096×3200) loses ≈ 8 %. 11 tiles (not 8 = `mc/mr`) lets a 256³ product
+    /// on two threads split into row halves that both read B in place instead of each packing
+    /// half of it (with `GEMMSplit`'s `inPlaceB`): 394–407 → 425–442 GFLOP/s.
+    static let directBMaxRows = 11 * GEMMBlocking.mr
 
     static func sgemmBlocked(m: Int, n: Int, k: Int, a: Operand, b: Operand, c: Output, accumulate: Bool,
                              packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
@@ -262,25 +265,36 @@ struct Output {
 ///
 /// Picks, over thread counts up to `threads` and their factorizations, the split with the
 /// smallest largest block (in tiles). Blocks only decide which thread computes an element.
+///
+/// `inPlaceB`: B is stored untransposed, so a block of at most `directBMaxRows` rows reads
+/// it in place (`sgemmBlocked`). Among equally large blocks such a split comes first: no
+/// thread packs B. Otherwise ties go to fewer threads, then to more column parts.
 struct GEMMSplit: Sendable {
     let m: Int, n: Int
     let rowParts: Int, columnParts: Int
     let rowTiles: Int, columnTiles: Int
 
-    init(m: Int, n: Int, threads: Int) {
+    init(m: Int, n: Int, threads: Int, inPlaceB: Bool = false) {
         self.m = m
         self.n = n
-        rowTiles = (m + GEMMBlocking.mr - 1) / GEMMBlocking.mr
-        columnTiles = (n + GEMMBlocking.nr - 1) / GEMMBlocking.nr
+        let rowTiles = (m + GEMMBlocking.mr - 1) / GEMMBlocking.mr
+        let columnTiles = (n + GEMMBlocking.nr - 1) / GEMMBlocking.nr
+        self.rowTiles = rowTiles
+        self.columnTiles = columnTiles
         let t = max(1, min(threads, rowTiles * columnTiles))
-        // Smallest largest block; ties go to fewer threads, then to more column parts.
-        var best = (rows: 1, columns: 1, cost: rowTiles * columnTiles)
+        let maxInPlaceTiles = inPlaceB ? Tiled.directBMaxRows / GEMMBlocking.mr : 0
+        /// A split's rank: its largest block in tiles, then 1 if its row blocks pack B.
+        func rank(rows: Int, columns: Int) -> (Int, Int) {
+            let blockRows = (rowTiles + rows - 1) / rows
+            return (blockRows * ((columnTiles + columns - 1) / columns), blockRows <= maxInPlaceTiles ? 0 : 1)
+        }
+        var best = (rows: 1, columns: 1, rank: rank(rows: 1, columns: 1))
         for used in 2...max(2, t) where used <= t {
             for columns in stride(from: used, through: 1, by: -1) where used % columns == 0 {
                 let rows = used / columns
                 guard rows <= rowTiles && columns <= columnTiles else { continue }
-                let cost = ((rowTiles + rows - 1) / rows) * ((columnTiles + columns - 1) / columns)
-                if cost < best.cost { best = (rows, columns, cost) }
+                let r = rank(rows: rows, columns: columns)
+                if r < best.rank { best = (rows, columns, r) }
             }
         }
         rowParts = best.rows

@@ -274,8 +274,9 @@ struct SGEMMTests {
     @Test("thread split covers C exactly once, in whole register tiles",
           arguments: [1, 2, 3, 4, 7])
     func splitCoversOutput(threads: Int) {
-        for (m, n) in [(1, 1), (12, 32), (13, 33), (100, 5), (5, 100), (240, 700), (24, 64)] {
-            let split = GEMMSplit(m: m, n: n, threads: threads)
+        for (m, n) in [(1, 1), (12, 32), (13, 33), (100, 5), (5, 100), (240, 700), (24, 64), (256, 256)] {
+          for inPlaceB in [false, true] {
+            let split = GEMMSplit(m: m, n: n, threads: threads, inPlaceB: inPlaceB)
             #expect(split.count >= 1 && split.count <= threads)
             var covered = [Int](repeating: 0, count: m * n)
             for part in 0..<split.count {
@@ -283,7 +284,22 @@ struct SGEMMTests {
                 #expect(rows.lowerBound % GEMMBlocking.mr == 0 && cols.lowerBound % GEMMBlocking.nr == 0)
                 for i in rows { for j in cols { covered[i * n + j] += 1 } }
             }
-            #expect(covered.allSatisfy { $0 == 1 }, "m=\(m) n=\(n) threads=\(threads)")
+            #expect(covered.allSatisfy { $0 == 1 }, "m=\(m) n=\(n) threads=\(threads) inPlaceB=\(inPlaceB)")
+          }
         }
+    }
+
+    /// 256 × 256 on 2 threads: 22 row tiles × 8 column tiles. Row halves (11 × 8) and column
+    /// halves (22 × 4) are equally large; only row halves of ≤ 11 tiles read B in place.
+    @Test("thread split prefers row blocks that read B in place among equal splits")
+    func splitPrefersInPlaceB() {
+        let packed = GEMMSplit(m: 256, n: 256, threads: 2, inPlaceB: false)
+        #expect(packed.rowParts == 1 && packed.columnParts == 2)
+        let inPlace = GEMMSplit(m: 256, n: 256, threads: 2, inPlaceB: true)
+        #expect(inPlace.rowParts == 2 && inPlace.columnParts == 1)
+        #expect(inPlace.rows(0) == 0..<132 && inPlace.rows(1) == 132..<256)
+        // 1024 rows: halves of 43 tiles pack B either way, so the tie keeps column parts.
+        let large = GEMMSplit(m: 1024, n: 1024, threads: 2, inPlaceB: true)
+        #expect(large.rowParts == 1 && large.columnParts == 2)
     }
 }
