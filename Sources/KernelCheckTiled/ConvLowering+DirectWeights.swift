@@ -45,7 +45,9 @@ extension ConvLowering {
         let groups = groups, batch = batch
         let acc = UnsafeMutablePointer<Float>.allocate(capacity: groups * perGroup)
         defer { acc.deallocate() }
-        acc.update(repeating: 0, count: groups * perGroup)
+        // No zeroing pass: a worker's first band of each channel block starts its
+        // accumulators at zero (`fresh`), so the buffer is written before it is read.
+        if batch == 0 { acc.update(repeating: 0, count: groups * perGroup) }
         // Byte offsets of the taps in the band buffer, padded to whole 6-tap tiles with tap 0.
         let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: bandPlane, plan: plan, scale: 4)
         defer { offsets.deallocate() }
@@ -86,7 +88,8 @@ extension ConvLowering {
                         for tile in 0..<tapTiles {
                             Tiled.weightKernel4x6(rows: rows, vectorsPerRow: wo / 16, d0: d0, d1: d1, d2: d2, d3: d3,
                                                   x: UnsafeRawPointer(band), xRowBytes: 4 * sh * width,
-                                                  taps: offsets + tile * 6, acc: tiles + tile * tileFloats)
+                                                  taps: offsets + tile * 6, acc: tiles + tile * tileFloats,
+                                                  fresh: n == 0 && r0 == 0)
                         }
                     }
                 }
@@ -129,7 +132,9 @@ extension ConvLowering {
         let groups = groups, batch = batch
         let acc = UnsafeMutablePointer<Float>.allocate(capacity: groups * perGroup)
         defer { acc.deallocate() }
-        acc.update(repeating: 0, count: groups * perGroup)
+        // No zeroing pass: a worker's first band of each channel block starts its
+        // accumulators at zero (`fresh`), so the buffer is written before it is read.
+        if batch == 0 { acc.update(repeating: 0, count: groups * perGroup) }
         let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: plan.plane, plan: plan, scale: 4)
         defer { offsets.deallocate() }
         // Bands: (first vector, rows, vectors per row); X of a band starts at `start(first)`.
@@ -164,11 +169,11 @@ extension ConvLowering {
                     let row = grid + c * gridCount
                     for oh in 0..<ho {
                         Tiled.copyRun(from: dOut + c * p + oh * wo, to: row + oh * vw, count: wo, adding: nil)
-                        (row + oh * vw + wo).update(repeating: 0, count: vw - wo)
+                        for u in wo..<vw { row[oh * vw + u] = 0 }  // a few lanes: no memset call
                     }
                     (row + ho * vw).update(repeating: 0, count: gridCount - ho * vw)
                 }
-                for band in bands {
+                for (bandIndex, band) in bands.enumerated() {
                     let xBand = UnsafeRawPointer(padded + plan.start(band.first, heightStride: sh))
                     for item in lo..<hi {
                         let block = item % coBlocks, c0 = block * 4
@@ -179,7 +184,8 @@ extension ConvLowering {
                                                   d0: d + c0 * gridCount, d1: d + min(c0 + 1, co - 1) * gridCount,
                                                   d2: d + min(c0 + 2, co - 1) * gridCount, d3: d + min(c0 + 3, co - 1) * gridCount,
                                                   x: xBand, xRowBytes: xRowBytes,
-                                                  taps: offsets + tile * 6, acc: tiles + tile * tileFloats)
+                                                  taps: offsets + tile * 6, acc: tiles + tile * tileFloats,
+                                                  fresh: imageGroup < groups && bandIndex == 0)
                         }
                     }
                 }
@@ -193,16 +199,17 @@ extension Tiled {
     /// `acc[r·6 + t] += Σ_pixels dY_r[pixel] · X[pixel + taps[t]]` lane-wise for 4 dY rows
     /// × 6 taps (24 `SIMD16<Float>` accumulators at `acc`, 16 floats each), over `rows` rows of
     /// `vectorsPerRow` vectors of 16 pixels: dY rows contiguous, input rows `xRowBytes` apart.
-    /// Each lane adds one product per pixel, in order.
+    /// Each lane adds one product per pixel, in order. `fresh`: the sums start at zero
+    /// instead of `acc` (the same bits as adding to a zeroed buffer).
     @inline(never)
     static func weightKernel4x6(rows: Int, vectorsPerRow: Int,
                                 d0: UnsafePointer<Float>, d1: UnsafePointer<Float>,
                                 d2: UnsafePointer<Float>, d3: UnsafePointer<Float>,
                                 x: UnsafeRawPointer, xRowBytes: Int, taps: UnsafePointer<Int32>,
-                                acc: UnsafeMutablePointer<Float>) {
+                                acc: UnsafeMutablePointer<Float>, fresh: Bool) {
         let raw = UnsafeMutableRawPointer(acc)
         @inline(__always) func load(_ i: Int) -> SIMD16<Float> {
-            raw.loadUnaligned(fromByteOffset: i * 64, as: SIMD16<Float>.self)
+            fresh ? SIMD16<Float>() : raw.loadUnaligned(fromByteOffset: i * 64, as: SIMD16<Float>.self)
         }
         var a0_0 = load(0), a0_1 = load(1), a0_2 = load(2), a0_3 = load(3), a0_4 = load(4), a0_5 = load(5)
         var a1_0 = load(6), a1_1 = load(7), a1_2 = load(8), a1_3 = load(9), a1_4 = load(10), a1_5 = load(11)
