@@ -40,7 +40,7 @@ let package = Package(
         // hangs libhdf5 takes down the child, not the caller (HDF5ReadProbe.swift).
         .target(name: "CHDF5Probe", dependencies: ["CHDF5"]),
         .target(name: "KernelCheckCore"),
-        // Prefetch hints for the tiled GEMM (static inline C, inlined into Swift callers).
+        // Prefetch hints and the AVX-512 A-panel transpose (static inline C, inlined into Swift callers).
         .target(name: "CKernelSupport"),
         .target(name: "KernelCheckProblems", dependencies: ["KernelCheckCore"]),
         .target(name: "KernelCheckReference", dependencies: ["KernelCheckCore", "KernelCheckProblems"]),

@@ -1,2 +1,2 @@
-// CKernelSupport is header-only (static inline prefetch hints); SwiftPM needs one source file.
+// CKernelSupport is header-only (static inline prefetch hints and a transpose); SwiftPM needs one source file.
 #include "CKernelSupport.h"
