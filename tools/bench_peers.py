@@ -21,6 +21,8 @@ Each framework runs in its own child, so idle BLAS workers of one never disturb 
 
 Usage:
     python3 tools/bench_peers.py --threads 1 --runs 5 [--only matmul]
+    python3 tools/bench_peers.py --threads 1,2 --only conv2d --directions fwd \
+        --problem 'conv2d n=8 ic=64 oc=64 g=1 in=56x56 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=0'
     python3 tools/bench_peers.py --threads 1,2 --only conv2d,convt2d --frameworks torch
 """
 import argparse
@@ -76,6 +78,20 @@ def time_runs(fn, runs, warmup, minimum_sample_seconds=0.02):
             fn()
         seconds.append((time.perf_counter() - start) / repetitions)
     return seconds
+
+
+def warm_allocator():
+    """Leaves glibc malloc as a long-running process leaves it: freeing a large block raises
+    its mmap threshold (up to 32 MiB), after which big tensors come from the heap instead of
+    fresh, page-faulting mappings on every call. A fresh child measured PyTorch's first conv
+    ≈ 15 % slower than the same child after a 2048² matmul; `kernelcheck bench` does the same
+    in its own process (`Benchmark.warmAllocator`)."""
+    import ctypes
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    block = libc.malloc((32 << 20) - (64 << 10))
+    libc.free(block)
 
 
 def emit(framework, version, op, direction, problem, threads, seconds, flops):
@@ -167,6 +183,8 @@ def bench_torch(args, threads):
                 x, w, dy = uniform(n, ic, size, size), uniform(oc, ic, k, k), uniform(n, oc, out, out)
                 flops = 2.0 * n * oc * out * out * ic * k * k
                 problem = conv_problem(n, ic, oc, size, k, s, p)
+                if args.problem and problem not in args.problem:
+                    continue
                 calls = {
                     "fwd": lambda: F.conv2d(x, w, stride=s, padding=p),
                     "bwd_data": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], False, [0, 0], 1,
@@ -185,6 +203,8 @@ def bench_torch(args, threads):
                 x, w, dy = uniform(n, ic, size, size), uniform(ic, oc, k, k), uniform(n, oc, out, out)
                 flops = 2.0 * n * ic * size * size * oc * k * k
                 problem = convt_problem(n, ic, oc, size, k, s, p)
+                if args.problem and problem not in args.problem:
+                    continue
                 calls = {
                     "fwd": lambda: F.conv_transpose2d(x, w, stride=s, padding=p),
                     "bwd_data": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], True, [0, 0], 1,
@@ -227,6 +247,8 @@ def main():
     parser.add_argument("--directions", type=csv(str, DIRECTIONS), default=DIRECTIONS,
                         help="directions: fwd,bwd_data,bwd_weights (matmul: bwd_data = dC·Bᵀ, bwd_weights = Aᵀ·dC)")
     parser.add_argument("--matmul-sizes", type=csv(int), default=MATMUL_SIZES, help="square matmul sizes")
+    parser.add_argument("--problem", action="append", default=[],
+                        help="only this convolution problem string (repeatable; matmul: --matmul-sizes)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.runs < 1 or any(t < 1 for t in args.threads):
@@ -234,6 +256,7 @@ def main():
 
     if args.child:
         threads = args.threads[0]
+        warm_allocator()
         if "numpy" in args.frameworks:
             bench_numpy(args, threads)
         if "torch" in args.frameworks:
@@ -250,6 +273,8 @@ def main():
                        "--only", ",".join(args.only), "--frameworks", framework,
                        "--directions", ",".join(args.directions),
                        "--matmul-sizes", ",".join(map(str, args.matmul_sizes))]
+            for problem in args.problem:
+                command += ["--problem", problem]
             result = subprocess.run(command, env=child_environment(threads))
             if result.returncode != 0:
                 sys.exit(result.returncode)

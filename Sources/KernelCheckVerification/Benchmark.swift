@@ -27,6 +27,15 @@ public enum Benchmark {
     /// fp32 FMA peak of one core of this machine: ≈ 4.1 GHz × 2 FMA units × 16 lanes × 2 flops.
     public static let peakGFLOPSPerCore = 262.0
 
+    /// Leaves glibc malloc as a long-running process leaves it, once per process: freeing a
+    /// block of just under 32 MiB raises its mmap threshold to that size, so per-call scratch
+    /// buffers of a few MB come from the heap instead of fresh, page-faulting mappings.
+    /// `tools/bench_peers.py` does the same in each peer process (a fresh PyTorch process ran
+    /// its first conv ≈ 15 % slower without it), so both sides are timed in the same state.
+    static let warmAllocator: Void = {
+        free(malloc((32 << 20) - (64 << 10)))
+    }()
+
     /// A named layer.
     public struct Case: Sendable {
         public var label: String
@@ -59,6 +68,7 @@ public enum Benchmark {
         label: String, problem: Problem, direction: Direction, implementation: String, threads: Int, runs: Int,
         measuredProblem: Problem? = nil, _ timed: () -> Void
     ) -> BenchmarkRecord {
+        warmAllocator
         let measured = measuredProblem ?? problem
         let timing = Tiled.benchmark(name: label, threads: threads, flops: measured.descriptor.flops(for: direction), runs: runs, timed)
         let seconds = timing.medianSeconds, gflops = timing.gflops

@@ -62,9 +62,12 @@ struct BenchCommand: ParsableCommand {
                          100 * t.gflops / Benchmark.peakGFLOPSPerCore, Benchmark.peakGFLOPSPerCore))
         }
         var records: [BenchmarkRecord] = []
+        var peers: [PeerRecord] = []
+        let sortedThreads = Array(Set(threadCounts)).sorted()
         for c in cases {
-            for d in c.directions where directions?.contains(d) ?? true {
-                for t in Array(Set(threadCounts)).sorted() {
+            let caseDirections = c.directions.filter { directions?.contains($0) ?? true }
+            for d in caseDirections {
+                for t in sortedThreads {
                     let r = Benchmark.measureTiled(label: c.label, problem: c.problem, direction: d, threads: t, runs: runs)
                     FileHandleOutput.standardError(String(format: "%@ %@ threads=%d: %.1f GFLOP/s", c.label, d.rawValue, t, r.gflops))
                     records.append(r)
@@ -73,8 +76,13 @@ struct BenchCommand: ParsableCommand {
                     records.append(Benchmark.measureReference(label: c.label, problem: c.problem, direction: d, runs: min(runs, 3)))
                 }
             }
+            // The peers of each layer run right after its tiled runs, so that a ratio compares
+            // timings taken seconds apart: this VM's speed drifts by several percent over a
+            // minute, and a run is a minute and a half long.
+            if !noPeers && !caseDirections.isEmpty {
+                peers += PeerBenchmarks.run(cases: [c], threads: sortedThreads, directions: caseDirections, runs: runs)
+            }
         }
-        let peers = noPeers ? [] : PeerBenchmarks.run(cases: cases, threads: Array(Set(threadCounts)).sorted(), runs: runs)
         let report = BenchReport(records: records, peers: peers)
         if let out { try writeAtomically(try jsonString(report), to: out) }
         print(format == .json ? try jsonString(report) : report.markdownTable())
@@ -122,22 +130,25 @@ struct PeerRecord: Codable {
 
 enum PeerBenchmarks {
     /// Runs tools/bench_peers.py; on any failure prints one line and returns no peers.
-    static func run(cases: [Benchmark.Case], threads: [Int], runs: Int) -> [PeerRecord] {
-        // Only the peer families and matmul sizes of the selected layers.
-        var families = Set<String>(), sizes = Set<Int>()
+    static func run(cases: [Benchmark.Case], threads: [Int], directions: [Direction], runs: Int) -> [PeerRecord] {
+        // Only the peer families, matmul sizes, convolutions and directions of these layers.
+        var families = Set<String>(), sizes = Set<Int>(), problems: [String] = []
         for c in cases {
             switch c.problem {
             case .matmul(let p): families.insert("matmul"); sizes.insert(p.m)
-            case .convTranspose: families.insert("convt2d")
-            default: families.insert("conv2d")
+            case .convTranspose: families.insert("convt2d"); problems.append(c.problem.description)
+            default: families.insert("conv2d"); problems.append(c.problem.description)
             }
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", RepositoryPaths.root + "/tools/bench_peers.py", "--threads",
-                             threads.map(String.init).joined(separator: ","), "--runs", String(runs),
-                             "--only", families.sorted().joined(separator: ",")]
-            + (sizes.isEmpty ? [] : ["--matmul-sizes", sizes.sorted().map(String.init).joined(separator: ",")])
+        var arguments = ["python3", RepositoryPaths.root + "/tools/bench_peers.py",
+                         "--threads", threads.map(String.init).joined(separator: ","), "--runs", String(runs),
+                         "--only", families.sorted().joined(separator: ",")]
+        arguments += ["--directions", directions.map { $0.rawValue }.joined(separator: ",")]
+        if !sizes.isEmpty { arguments += ["--matmul-sizes", sizes.sorted().map(String.init).joined(separator: ",")] }
+        for problem in problems { arguments += ["--problem", problem] }
+        process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
         do { try process.run() } catch {
