@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Merges several `kernelcheck bench --out run.json` files into one Markdown table (median
+of the runs' medians, with the range) and checks issue 6's speed targets on it.
+
+    for i in $(seq 1 10); do .build/release/kernelcheck bench --runs 5 --out run-$i.json; done
+    python3 tools/merge_bench.py run-*.json
+
+Ratios (÷ PyTorch, ÷ numpy, ÷ own fwd) are taken within each run, then the median and range
+of those per-run ratios are shown: two timings of one run are seconds apart, two runs can be
+minutes apart on a VM whose speed drifts. A target is met when the median ratio (or median
+GFLOP/s) meets it; the table shows the range, so a reader sees how close each call was.
+
+Targets (issue 6, on this machine's 262 GFLOP/s per core):
+- matmul 1024³ forward: ≥ 90 % of one core's peak on 1 thread, and ≥ 1.8× that on all;
+- every conv and transposed-conv forward ≥ PyTorch at the same thread count;
+- every backward ≥ 0.8× its own forward and ≥ PyTorch;
+- every matmul ≥ numpy (OpenBLAS) at the same size, direction and thread count.
+"""
+import json
+import statistics
+import sys
+
+PEAK_PER_CORE = 262.0
+
+
+def load(paths):
+    return [json.load(open(path)) for path in paths]
+
+
+def collect(runs):
+    """(order of keys, tiled[key][run], reference[key] list, peers[(key, framework)][run])
+    with key = (label, direction, threads)."""
+    order, tiled, reference, peers = [], {}, {}, {}
+    for index, run in enumerate(runs):
+        labels = {}
+        for record in run["records"]:
+            key = (record["label"], record["direction"], record["threads"])
+            labels[record["problem"]] = record["label"]
+            if record["implementation"] == "tiled":
+                if key not in tiled:
+                    order.append(key)
+                    tiled[key] = {}
+                tiled[key][index] = record["gflops"]
+            elif record["implementation"] == "reference":
+                reference.setdefault(key, []).append(record["gflops"])
+        for peer in run.get("peers", []):
+            label = labels.get(peer["problem"])
+            if label is None:
+                continue
+            key = (label, peer["direction"], peer["threads"])
+            peers.setdefault((key, peer["framework"]), {})[index] = peer["gflops"]
+    return order, tiled, reference, peers
+
+
+def ratios(numerator, denominator):
+    """Per-run ratios over the runs that have both values."""
+    return [numerator[i] / denominator[i] for i in numerator if i in denominator and denominator[i] > 0]
+
+
+def spread(values, unit=""):
+    if not values:
+        return "–"
+    digits = 2 if unit == "×" else 1
+    median, low, high = statistics.median(values), min(values), max(values)
+    return f"{median:.{digits}f}{unit} ({low:.{digits}f}–{high:.{digits}f})"
+
+
+def table(order, tiled, reference, peers):
+    lines = [
+        "| layer | dir | thr | tiled GFLOP/s median (range) | % peak | ref | PyTorch | numpy "
+        "| ÷ PyTorch median (range) | ÷ numpy | ÷ own fwd |",
+        "| --- | --- | ---: | --- | ---: | ---: | --- | --- | --- | --- | --- |",
+    ]
+    previous = None
+    for key in order:
+        label, direction, threads = key
+        values = tiled[key]
+        torch, numpy = peers.get((key, "torch"), {}), peers.get((key, "numpy"), {})
+        forward = tiled.get((label, "fwd", threads))
+        own = spread(ratios(values, forward), "×") if direction != "fwd" and forward else ""
+        peak = statistics.median(values.values()) / (PEAK_PER_CORE * threads)
+        ref = f"{statistics.median(reference[key]):.1f}" if key in reference else "–"
+        lines.append(
+            f"| {label if label != previous else ''} | {direction} | {threads} | {spread(list(values.values()))} "
+            f"| {peak * 100:.0f}% | {ref} | {spread(list(torch.values()))} | {spread(list(numpy.values()))} "
+            f"| {spread(ratios(values, torch), '×')} | {spread(ratios(values, numpy), '×')} | {own} |")
+        previous = label
+    return "\n".join(lines)
+
+
+def targets(order, tiled, peers):
+    """(description, median, required, met) for every target that the runs measure."""
+    checks = []
+
+    def check(description, values, required):
+        if values:
+            median = statistics.median(values)
+            checks.append((description, median, required, median >= required))
+
+    threads = sorted({key[2] for key in order})
+    one, most = threads[0], threads[-1]
+    single = tiled.get(("matmul 1024³", "fwd", one))
+    if single and one == 1:
+        check("matmul 1024³ fwd, 1 thread: fraction of peak",
+              [v / PEAK_PER_CORE for v in single.values()], 0.90)
+        multi = tiled.get(("matmul 1024³", "fwd", most))
+        if multi and most > 1:
+            check(f"matmul 1024³ fwd, {most} threads ÷ 1 thread", ratios(multi, single), 1.8)
+    for key in order:
+        label, direction, count = key
+        values = tiled[key]
+        name = f"{label} {direction}, {count} thread{'s' if count > 1 else ''}"
+        if label.startswith("matmul"):
+            check(f"{name} ÷ numpy", ratios(values, peers.get((key, "numpy"), {})), 1.0)
+            continue
+        check(f"{name} ÷ PyTorch", ratios(values, peers.get((key, "torch"), {})), 1.0)
+        forward = tiled.get((label, "fwd", count))
+        if direction != "fwd" and forward:
+            check(f"{name} ÷ own fwd", ratios(values, forward), 0.8)
+    return checks
+
+
+def main(paths):
+    if not paths:
+        sys.exit("usage: merge_bench.py run.json [run.json …]")
+    runs = load(paths)
+    order, tiled, reference, peers = collect(runs)
+    print(f"{len(runs)} runs: {', '.join(paths)}\n")
+    print(table(order, tiled, reference, peers))
+    checks = targets(order, tiled, peers)
+    missed = [c for c in checks if not c[3]]
+    print(f"\nTargets: {len(checks) - len(missed)} of {len(checks)} met (median of the per-run values).")
+    for description, median, required, _ in missed:
+        print(f"- missed: {description}: {median:.3f} < {required}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
