@@ -39,10 +39,11 @@ struct ConvLoweringTuning: Sendable {
     /// tiles run at a third of the FMA rate (3 → 32 k5 backward-data as a direct forward of
     /// 3 channels: 116 GFLOP/s against 143 through im2col).
     var directMinimumChannels = 8
-    /// Floats of padded input per band of the direct forward (1 MiB, the L2): a 3 → 32
-    /// layer's backward-data pads 32 × 260 × 260 floats of dY per image, 8.6 MB, when whole
-    /// (2 threads: 180–200 → 295–300 GFLOP/s in bands when memory is contended); the GAN and
-    /// ResNet layers fit one band.
+    /// Floats of padded input per band of the direct forward (1 MiB, the L2): a padded image
+    /// within it is one band (ResNet 64 → 64 on 56 × 56, GAN 128 → 256 on 16 × 16), larger
+    /// ones go in bands of ¾ of it (`directBands`). A 3 → 32 layer's backward-data pads
+    /// 32 × 260 × 260 floats of dY per image, 8.6 MB, when whole (2 threads: 180–200 →
+    /// 295–300 GFLOP/s in bands when memory is contended).
     var directBandFloats = 1 << 18
     var directWeightBudget = 1 << 16
     /// Where an output row is an odd number of whole vectors (16 columns: the GAN's
