@@ -383,12 +383,17 @@ extension ConvLowering {
     /// channels `channels` (all by default; other planes are left as they are), then zeros
     /// to `inputCount`. `src` points at channel 0 of one image's group.
     func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, channels: Range<Int>? = nil,
-                    into xp: UnsafeMutablePointer<Float>) {
+                    zeroingSlack: Bool = true, into xp: UnsafeMutablePointer<Float>) {
         for c in channels ?? 0..<inChannels {
             for r in 0..<plan.rows {
                 fillPaddedRow(src + c * inSpatial, paddedRow: r, plan, into: xp + c * plan.plane + r * plan.width)
             }
         }
+        if zeroingSlack { zeroSlack(plan, of: xp) }
+    }
+
+    /// Zeros the slack past the last channel plane of a padded buffer (read by junk lanes).
+    func zeroSlack(_ plan: DirectPlan, of xp: UnsafeMutablePointer<Float>) {
         let filled = inChannels * plan.plane
         (xp + filled).update(repeating: 0, count: plan.inputCount - filled)
     }
