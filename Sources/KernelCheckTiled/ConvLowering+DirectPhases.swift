@@ -198,17 +198,18 @@ extension ConvLowering {
         return (phases, zeroFill)
     }
 
-    /// `backwardData` as the direct forwards of `directAdjoint`'s phases, one after another
-    /// (each uses every thread), each with its weights gathered as
-    /// `W'[g][ci][co][th][tw] = W[g][co][ci][k_h(th)][k_w(tw)]`: straight into the 12 × 32
-    /// path's panels, all phases in one sweep over `W` (a block of `W[g][co]` is read once,
-    /// contiguously), or through `W'` for the few-channel path.
     /// Copies one K step of a packed panel: `rows` (a multiple of 4) floats, 4 at a time.
     @inline(__always)
     static func copyPanelRow(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, rows: Int) {
         for r in Swift.stride(from: 0, to: rows, by: 4) { Tiled.store4(Tiled.load4(src + r), dst + r) }
     }
 
+    /// `backwardData` as the direct forwards of `directAdjoint`'s phases, one after another
+    /// (each uses every thread), each with its weights gathered as
+    /// `W'[g][ci][co][th][tw] = W[g][co][ci][k_h(th)][k_w(tw)]`: straight into the 12 × 32
+    /// path's panels, all phases in one sweep over `W` (a block of `W[g][co]` is read once,
+    /// contiguously, and each (co, panel) block transposed once), or through `W'` for the
+    /// few-channel path.
     func backwardDataDirect(_ adjoint: (phases: [DirectPhase], zeroFill: Bool), output dy: UnsafePointer<Float>,
                             weights w: UnsafePointer<Float>, input dx: UnsafeMutablePointer<Float>, threads: Int) {
         let co = outChannels, ci = inChannels, taps = taps, kw = kernel[2], groups = groups
