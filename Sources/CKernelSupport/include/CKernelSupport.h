@@ -27,11 +27,10 @@ static inline __attribute__((always_inline)) void kc_prefetch_l2(const void *p) 
     __builtin_prefetch(p, 0, 2);
 }
 
-
 /// `dst[p·12 + r] = src[r·ld + p]` for 12 rows r and 16 columns p: 16 k steps of a packed
 /// SGEMM A panel (192 contiguous floats) from 12 rows of a row-major A.
 ///
-/// With AVX-512, a 16 × 16 register transpose (rows 12–15 zero) in three rounds of two-source
+/// With AVX-512, a 16 × 16 register transpose (rows 12–15 zero) in four rounds of two-source
 /// shuffles, stored 12 lanes at a time. Swift's SIMD types have no such shuffles, and the
 /// same transpose written with `evenHalf`/`oddHalf` compiled to narrower moves and stack
 /// spills (≈ 220 cycles per block). Without AVX-512 (a portable build) a plain loop.
