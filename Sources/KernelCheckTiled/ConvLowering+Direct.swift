@@ -381,7 +381,8 @@ extension ConvLowering {
 
     /// `Xp[ci][r][c] = x[ci][r − pb_h][c − pb_w]` (zero outside the input) for the input
     /// channels `channels` (all by default; other planes are left as they are), then zeros
-    /// to `inputCount`. `src` points at channel 0 of one image's group.
+    /// to `inputCount` unless `zeroingSlack` is false (workers filling shared buffers zero the
+    /// slack once, beforehand). `src` points at channel 0 of one image's group.
     func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, channels: Range<Int>? = nil,
                     zeroingSlack: Bool = true, into xp: UnsafeMutablePointer<Float>) {
         for c in channels ?? 0..<inChannels {

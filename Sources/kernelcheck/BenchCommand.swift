@@ -80,7 +80,13 @@ struct BenchCommand: ParsableCommand {
             // timings taken seconds apart: this VM's speed drifts by several percent over a
             // minute, and a run is a minute and a half long.
             if !noPeers && !caseDirections.isEmpty {
-                peers += PeerBenchmarks.run(cases: [c], threads: sortedThreads, directions: caseDirections, runs: runs)
+                let found = PeerBenchmarks.run(cases: [c], threads: sortedThreads, directions: caseDirections, runs: runs)
+                // Peers join by problem string: say so when none came back for this layer
+                // (a peer list out of step with the layer list), instead of empty columns.
+                if found.isEmpty {
+                    FileHandleOutput.standardError("kernelcheck bench: no peer timings for '\(c.label)' (\(c.problem))")
+                }
+                peers += found
             }
         }
         let report = BenchReport(records: records, peers: peers)
