@@ -146,7 +146,7 @@ extension ConvLowering {
             return
         }
         let panels = Self.directPanels(outChannels)
-        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * Self.panelRows(panels) * columnRows)
+        let packedW = Tiled.allocateFloats(groups * Self.panelRows(panels) * columnRows)
         defer { packedW.deallocate() }
         packDirectPanels(w, panels, into: packedW, threads: threads)
         forwardDirect(plan, input: x, panels: panels, packedWeights: packedW, bias: bias, output: y, layout: layout,
@@ -222,13 +222,13 @@ extension ConvLowering {
         let fullVectors = paired ? fullDirectTiles(plan, vectorsPerTile: 1) : 0..<0
         let imageSteps = paired ? 2 : 1, nextImage = groups * layout.imageGroupStride
         runItems((batch + imageSteps - 1) / imageSteps * groups, threads: threads,
-                 workspace: imageSteps * bands.count) { item, padded, inner in
+                 workspace: imageSteps * Tiled.roundUp(bands.count, 16)) { item, padded, inner in
           let g = item % groups, n = item / groups * imageSteps
           let imageGroup = n * groups + g, pair = paired && n + 1 < batch
           let out = y + imageGroup * layout.imageGroupStride
           let aBase = UnsafePointer(packedW + g * aStride)
           // Where each tile's second vector comes from and where its outputs go.
-          let padded1 = pair ? padded + bands.count : padded, second = pair ? nextImage : 16
+          let padded1 = pair ? padded + Tiled.roundUp(bands.count, 16) : padded, second = pair ? nextImage : 16
           let perTile = pair ? 1 : 2, full = pair ? fullVectors : fullTiles
           for band in bands.ranges {
             fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
@@ -470,7 +470,7 @@ extension ConvLowering {
         let groups = groups, channelsOut = groups * co
         let rowsR = plan.wideRows, perTile = plan.wideVectors, tileWidth = 16 * perTile
         // Weights of group g at g·R·k: R values per K step, zero past the real channels.
-        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * rowsR * k)
+        let packedW = Tiled.allocateFloats(groups * rowsR * k)
         defer { packedW.deallocate() }
         for g in 0..<groups {
             let dst = packedW + g * rowsR * k

@@ -38,12 +38,12 @@ extension ConvLowering {
         let bandPaddedRows = (bandRows - 1) * sh + (kh - 1) * dh + 1
         let bandPlane = bandPaddedRows * width
         // Reads of the last vector of the last row reach `maxTap + 16` floats past its start.
-        let bandCount = ci * bandPlane + 16
+        let bandCount = Tiled.roundUp(ci * bandPlane + 16, 16)
         let coBlocks = (co + 3) / 4, tapTiles = (k + 5) / 6
         let tileFloats = 24 * 16
         let perGroup = coBlocks * tapTiles * tileFloats
         let groups = groups, batch = batch
-        let acc = UnsafeMutablePointer<Float>.allocate(capacity: groups * perGroup)
+        let acc = Tiled.allocateFloats(groups * perGroup)
         defer { acc.deallocate() }
         // No zeroing pass: a worker's first band of each channel block starts its
         // accumulators at zero (`fresh`), so the buffer is written before it is read.
@@ -53,7 +53,7 @@ extension ConvLowering {
         defer { offsets.deallocate() }
         let items = groups * coBlocks
         let pieces = min(items, ConvParallel.resolve(threads))
-        let buffers = UnsafeMutablePointer<Float>.allocate(capacity: pieces * bandCount)
+        let buffers = Tiled.allocateFloats(pieces * bandCount)
         defer { buffers.deallocate() }
         ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
             let band = buffers + piece * bandCount
@@ -129,7 +129,7 @@ extension ConvLowering {
         let tileFloats = 24 * 16
         let perGroup = coBlocks * tapTiles * tileFloats
         let groups = groups, batch = batch
-        let acc = UnsafeMutablePointer<Float>.allocate(capacity: groups * perGroup)
+        let acc = Tiled.allocateFloats(groups * perGroup)
         defer { acc.deallocate() }
         // No zeroing pass: a worker's first band of each channel block starts its
         // accumulators at zero (`fresh`), so the buffer is written before it is read.
@@ -158,22 +158,23 @@ extension ConvLowering {
         // ran 16 % slower on one thread).
         let imageGroups = batch * groups
         let buffers = pieces > 1 ? 2 : 1
-        let shared = UnsafeMutablePointer<Float>.allocate(capacity: buffers * plan.inputCount)
+        let sharedStride = Tiled.roundUp(plan.inputCount, 16)
+        let shared = Tiled.allocateFloats(buffers * sharedStride)
         defer { shared.deallocate() }
-        for b in 0..<buffers { zeroSlack(plan, of: shared + b * plan.inputCount) }
-        let grids = UnsafeMutablePointer<Float>.allocate(capacity: pieces * co * gridCount)
+        for b in 0..<buffers { zeroSlack(plan, of: shared + b * sharedStride) }
+        let grids = Tiled.allocateFloats(pieces * co * gridCount)
         defer { grids.deallocate() }
         let xRowBytes = 4 * sh * plan.width
         /// Worker `piece`'s share of the input channels of image group `i`, padded.
         func pad(_ i: Int, _ piece: Int) {
             fillPadded(x + i * ci * inS, plan, channels: (ci * piece / pieces)..<(ci * (piece + 1) / pieces),
-                       zeroingSlack: false, into: shared + (i % buffers) * plan.inputCount)
+                       zeroingSlack: false, into: shared + (i % buffers) * sharedStride)
         }
         if imageGroups > 0 { ConvParallel.forEach(pieces, threads: pieces) { piece, _ in pad(0, piece) } }
         for imageGroup in 0..<imageGroups {
             ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
                 defer { if imageGroup + 1 < imageGroups { pad(imageGroup + 1, piece) } }
-                let padded = shared + (imageGroup % buffers) * plan.inputCount, grid = grids + piece * co * gridCount
+                let padded = shared + (imageGroup % buffers) * sharedStride, grid = grids + piece * co * gridCount
                 let first = items * piece / pieces, last = items * (piece + 1) / pieces
                 let g = imageGroup % groups
                 let lo = max(first, g * coBlocks), hi = min(last, (g + 1) * coBlocks)

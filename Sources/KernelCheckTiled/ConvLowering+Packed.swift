@@ -34,7 +34,7 @@ extension ConvLowering {
         let groups = groups
         // Ã for slab s of group g at (g·slabs + s)·aStride: ⌈Co/mr⌉ panels of that slab's rows.
         let aStride = Tiled.roundUp(co, mr) * slabRows
-        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * slabs * aStride)
+        let packedW = Tiled.allocateFloats(groups * slabs * aStride)
         defer { packedW.deallocate() }
         ConvParallel.forEach(groups * slabs, threads: threads) { item, _ in
             let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
@@ -76,7 +76,7 @@ extension ConvLowering {
         let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
         let groups = groups
         let aStride = Tiled.roundUp(slabRows, mr) * co
-        let packedW = UnsafeMutablePointer<Float>.allocate(capacity: groups * slabs * aStride)
+        let packedW = Tiled.allocateFloats(groups * slabs * aStride)
         defer { packedW.deallocate() }
         ConvParallel.forEach(groups * slabs, threads: threads) { item, _ in
             let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)

@@ -61,13 +61,13 @@ extension ConvLowering {
         let aPanels = Self.directPanels(co), aRows = Self.panelRows(aPanels)
         let groups = groups, batch = batch
         let pieces = min(groups * panels, ConvParallel.resolve(threads))
-        let aCount = aRows * block, bCount = block * nr
-        let workspace = plan.inputCount + aCount + bCount + 12 * nr
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: pieces * workspace)
+        let inputCount = Tiled.roundUp(plan.inputCount, 16), aCount = Tiled.roundUp(aRows * block, 16), bCount = block * nr
+        let workspace = inputCount + aCount + bCount + 12 * nr
+        let buffer = Tiled.allocateFloats(pieces * workspace)
         defer { buffer.deallocate() }
         let shares = panelShares(panels: panels, ordered: order != nil, pieces: pieces)
         ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
-            let xp = buffer + piece * workspace, packedA = xp + plan.inputCount, packedB = packedA + aCount
+            let xp = buffer + piece * workspace, packedA = xp + inputCount, packedB = packedA + aCount
             let tile = packedB + bCount
             let items = shares.items[piece], channels = shares.channels[piece]
             guard !items.isEmpty else { return }

@@ -450,7 +450,7 @@ struct ConvLowering {
             (y + row * p).update(repeating: bias?[row % channelsOut] ?? 0, count: p)
         }
         guard inS > 0 else { return }
-        let wd = UnsafeMutablePointer<Float>.allocate(capacity: groups * rows * ci)
+        let wd = Tiled.allocateFloats(groups * rows * ci)
         defer { wd.deallocate() }
         permuteWeights(w, into: wd, toDual: true)
         let groups = groups
@@ -466,7 +466,7 @@ struct ConvLowering {
     private func backwardDataDual(output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
                                   input dx: UnsafeMutablePointer<Float>, threads: Int) {
         let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
-        let wd = UnsafeMutablePointer<Float>.allocate(capacity: groups * rows * ci)
+        let wd = Tiled.allocateFloats(groups * rows * ci)
         defer { wd.deallocate() }
         permuteWeights(w, into: wd, toDual: true)
         let groups = groups
@@ -484,7 +484,7 @@ struct ConvLowering {
         let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
         let total = groups * rows * ci
         let (chunks, imagesPerChunk) = reductionChunks(itemsPerChunk: groups)
-        let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks * total)
+        let partials = Tiled.allocateFloats(chunks * total)
         defer { partials.deallocate() }
         let groups = groups, batch = batch
         runItems(chunks * groups, threads: threads, workspace: rows * inS) { item, d, inner in
@@ -500,7 +500,7 @@ struct ConvLowering {
             }
         }
         if chunks > 1 {
-            let summed = UnsafeMutablePointer<Float>.allocate(capacity: total)
+            let summed = Tiled.allocateFloats(total)
             defer { summed.deallocate() }
             sumPartials(partials, chunks: chunks, count: total, into: summed, threads: threads)
             permuteWeights(summed, into: dw, toDual: false)
@@ -519,11 +519,13 @@ struct ConvLowering {
         let threads = ConvParallel.resolve(threads)
         let parallel = threads > 1 && count >= threads * tuning.itemsPerThread
         let workers = parallel ? min(threads, count) : 1
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(workers * workspace, 1))
+        // Each worker's workspace starts on a cache line.
+        let stride = Tiled.roundUp(workspace, 16)
+        let buffer = Tiled.allocateFloats(max(workers * stride, 1))
         defer { buffer.deallocate() }
         if parallel {
             ConvParallel.forEach(count, threads: workers) { item, worker in
-                body(item, buffer + worker * workspace, 1)
+                body(item, buffer + worker * stride, 1)
             }
         } else {
             for item in 0..<count { body(item, buffer, threads) }

@@ -36,7 +36,7 @@ extension ConvLowering {
         ConvParallel.forEach(pieces, threads: threads) { piece, _ in
             let lo = rows.lowerBound + rows.count * piece / pieces
             let hi = rows.lowerBound + rows.count * (piece + 1) / pieces
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: columns.count)
+            let buffer = Tiled.allocateFloats(columns.count)
             defer { buffer.deallocate() }
             im2colPackedRows(src, rows: lo..<hi, of: rows, columns: columns, into: dst, rowBuffer: buffer)
         }

@@ -73,7 +73,7 @@ extension Tiled {
         let imageIn = p.inChannels * p.inputSize.reduce(1, *), imageOut = channels * spatial
         // Σ_{n,o} dy·(z − μ) per channel, images in order; each channel summed by one thread.
         var sums = [Float](repeating: 0, count: channels)
-        let z = UnsafeMutablePointer<Float>.allocate(capacity: max(imageOut, 1))
+        let z = Tiled.allocateFloats(max(imageOut, 1))
         defer { z.deallocate() }
         let pieces = min(channels, ConvParallel.resolve(threads) * 4)
         sums.withUnsafeMutableBufferPointer { sums in

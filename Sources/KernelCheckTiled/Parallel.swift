@@ -30,6 +30,16 @@ extension Tiled {
     }
 }
 
+extension Tiled {
+    /// `count` uninitialized floats starting on a 64-byte cache line (free with `deallocate()`).
+    /// Kernels load 16 floats at a time from workspaces laid out in whole vectors; with
+    /// malloc's 16-byte alignment every such load would straddle two lines.
+    static func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer.allocate(byteCount: 4 * max(1, count), alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(1, count))
+    }
+}
+
 /// Reusable 64-byte-aligned scratch buffers (GEMM packing blocks), so that repeated calls do
 /// not map fresh pages each time (page faults cost as much as a small GEMM).
 /// A buffer is owned by one thread between `acquire` and `release`.
