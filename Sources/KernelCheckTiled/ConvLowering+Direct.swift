@@ -2,7 +2,8 @@
 // 2-D): "direct" or implicit GEMM.
 //
 // Per image and group, the input is copied once into a zero-padded buffer `Xp[ci][r][c]`
-// (`r = oh·s_h + kh·d_h`, `c = ow·s_w + kw·d_w` address the padded image), so that for a
+// (`r = oh·s_h + kh·d_h`, `c = ow·s_w + kw·d_w` address the padded image; with width stride
+// 1, columns past a row's end are the next row's left zeros), so that for a
 // fixed tap `(ci, kh, kw)` sixteen output pixels of one output row read sixteen consecutive
 // floats. With width stride 1 a buffer row is the padded row; with width stride `s_w > 1`
 // it holds the padded row's `s_w` phases one after another (`phaseWidth` floats each, phase
@@ -18,9 +19,10 @@
 // Pixels are laid out on a virtual grid of `Ho` rows of `V` columns, the columns past `Wo`
 // being junk lanes (finite reads from the padded buffer, results discarded):
 // - row mode: `V = roundUp(Wo, 16)`, a vector never crosses an output row;
-// - flattened mode (`s_h = 1` only): `V = Wp`, the padded width, so the whole image is one
-//   contiguous run and vector `t` starts at `16·t` (56 × 56 with 3 × 3 taps: 96 % of the
-//   lanes useful instead of 87.5 %).
+// - flattened mode (`s_h = 1` only): `V` = the buffer's row width, so the whole image is one
+//   contiguous run and vector `t` starts at `16·t` (56 × 56 with 3 × 3 taps, padding 1: rows
+//   of 57, the left zero doubling as the previous row's right one, so 98 % of the lanes are
+//   useful instead of 87.5 %).
 // When `V = Wo` the tiles are written straight into `y`; otherwise each tile goes to an
 // L1 scratch tile whose valid columns are then dealt out to their output rows.
 
@@ -76,8 +78,18 @@ extension ConvLowering {
         // the input it uses (its strided im2col gather is faster: 124–148 against 91–119
         // GFLOP/s on one thread).
         guard Set((0..<kw).map { $0 * dw % sw }).count == sw else { return nil }
-        // Output column ow reads phase segment columns ow + (kw·d_w) div s_w.
-        let phaseWidth = wo + (kw - 1) * dw / sw
+        // Output column ow reads phase segment columns ow + (kw·d_w) div s_w. With width
+        // stride 1 a row's right padding is the next row's left padding: a padded row is its
+        // p_w zeros and the input columns read, and reads past its end land on the next
+        // row's zeros (56 × 56 with 3 × 3 taps, padding 1: rows of 57 floats, not 58, so 98 %
+        // of a flattened grid's lanes are useful instead of 96.5 %).
+        let phaseWidth: Int
+        if sw == 1 {
+            let reach = wo + (kw - 1) * dw, leftZeros = max(0, padBegin[2])
+            phaseWidth = max(wo, min(padBegin[2] + inSize[2], reach), reach - leftZeros, 1)
+        } else {
+            phaseWidth = wo + (kw - 1) * dw / sw
+        }
         let width = sw * phaseWidth, rows = (ho - 1) * sh + (kh - 1) * dh + 1
         let plane = rows * width
         let rowReach = (0..<kw).map { DirectPlan.columnOffset($0 * dw, widthStride: sw, phaseWidth: phaseWidth) }.max() ?? 0
@@ -210,7 +222,7 @@ extension ConvLowering {
         // `directImagePairs`); every such tile lands in place.
         let paired = !strided && pairsImages(plan)
         // Flattened tiles whose two vectors each lie in one output row go straight into y
-        // (about half of a 56 × 56 image's: its grid rows are 58 wide).
+        // (about half of a 56 × 56 image's: its grid rows are 57 wide).
         let flatInPlace = plan.flattened && !strided
         let loadC = (writesOutput || paired || flatInPlace) && bias != nil
         if loadC, let bias {

@@ -266,11 +266,15 @@ let namedConvProblems: [ConvProblem] = [
     // Direct forward, flattened pixels (width 7 + 2 padding), 12 + 8 channels, dilation.
     ConvProblem(batch: 3, inChannels: 2, outChannels: 20, inputSize: [7, 7], kernel: [3, 3], dilation: [1, 2],
                 padding: .explicit(begin: [1, 2], end: [1, 2]), hasBias: true),
-    // Direct forward, flattened pixels on rows of 40 + 2 padding: tiles whose two vectors lie
+    // Direct forward, flattened pixels on rows of 40 + 1 padding: tiles whose two vectors lie
     // in output rows go straight into y (tile 0: columns 0–15 and 16–31 of row 0), the
     // others through the scratch tile; 12 + 1 channels (a partial panel), bias.
     ConvProblem(batch: 2, inChannels: 3, outChannels: 13, inputSize: [6, 40], kernel: [3, 3],
                 padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: true),
+    // Flattened rows of 40 + 1 shared padding column on the left, 2 on the right: a row's
+    // last tap reads the first zero of the next row (backward-data: 2 left, 1 right).
+    ConvProblem(batch: 2, inChannels: 3, outChannels: 13, inputSize: [6, 40], kernel: [3, 4],
+                padding: .explicit(begin: [1, 1], end: [1, 2]), hasBias: true),
     // Direct forward, rows of 32 with an odd vector count and height stride 2, 12 + 4 channels.
     ConvProblem(batch: 1, inChannels: 2, outChannels: 16, inputSize: [5, 32], kernel: [2, 3], stride: [2, 1],
                 padding: .explicit(begin: [0, 1], end: [0, 1]), hasBias: true),
@@ -512,6 +516,26 @@ struct ConvExactTests {
         }
         #expect(inPlace.contains(true) && inPlace.contains(false))
         #expect(lowering.flatOutput(plan, vector: 1) == 16 && lowering.flatOutput(plan, vector: 2) == nil)
+    }
+
+    /// `(input width, kernel width, padding begin / end) → padded row width`: with width
+    /// stride 1 the left padding of a row doubles as the right padding of the one before.
+    static let sharedPaddingWidths: [(Int, Int, Int, Int, Int)] = [
+        (56, 3, 1, 1, 57),  // ResNet 3 × 3: 57, not 58
+        (40, 4, 1, 2, 42),  // reads 2 past the data, 1 of them into the next row's zero
+        (40, 4, 2, 1, 42),  // that problem's backward-data phase: the data ends the row
+        (40, 3, 0, 2, 42),  // no left zeros to share
+    ]
+
+    @Test("flattened rows share their padding columns with the next row",
+          arguments: sharedPaddingWidths.indices)
+    func sharedPaddingWidth(index: Int) throws {
+        let (w, k, begin, end, width) = Self.sharedPaddingWidths[index]
+        let problem = ConvProblem(batch: 1, inChannels: 2, outChannels: 13, inputSize: [6, w], kernel: [3, k],
+                                  padding: .explicit(begin: [1, begin], end: [1, end]))
+        let plan = try #require(ConvLowering(problem, tuning: .standard).directPlan)
+        #expect(plan.width == width && plan.flattened)
+        checkConvExactly(problem, seed: 4000 + UInt64(index))
     }
 
     @Test("named corner problems", arguments: namedConvProblems.indices)
