@@ -248,8 +248,7 @@ extension ConvLowering {
             let bandFirst = band.v0 / perTile, bandTiles = (band.v1 + perTile - 1) / perTile - bandFirst
             let pieces = inner > 1 ? min(bandTiles, inner) : 1
             ConvParallel.forEach(pieces, threads: inner) { piece, _ in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 12 * 32) { scratch in
-                    let tile = scratch.baseAddress!
+                Tiled.withScratchFloats(12 * 32) { tile in
                     let firstTile = bandFirst + bandTiles * piece / pieces
                     let lastTile = bandFirst + bandTiles * (piece + 1) / pieces
                     for pass in passes {
@@ -513,8 +512,7 @@ extension ConvLowering {
                 ? BandPrefetch(self, x + imageGroup * ci * inS, bands, firstRow: bands.ranges[bandIndex + 1].r0, tiles: bandTiles)
                 : nil
             ConvParallel.forEach(pieces, threads: inner) { piece, _ in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 24 * 16) { scratch in
-                    let tile = scratch.baseAddress!
+                Tiled.withScratchFloats(24 * 16) { tile in
                     for t in (firstTile + bandTiles * piece / pieces)..<(firstTile + bandTiles * (piece + 1) / pieces) {
                         let (pf, pfLines) = next?.lines(forTile: t - firstTile) ?? (UnsafeRawPointer(a), 0)
                         let v0 = t * perTile

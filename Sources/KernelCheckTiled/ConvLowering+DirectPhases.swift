@@ -244,8 +244,7 @@ extension ConvLowering {
             ConvParallel.forEach(groups * panels.count * quarters, threads: threads) { item, _ in
                 let g = item / (panels.count * quarters), panel = panels[item / quarters % panels.count]
                 let rows = panel.rows, quarter = item % quarters
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: taps * rows) { block in
-                    let transposed = block.baseAddress!
+                Tiled.withScratchFloats(taps * rows) { transposed in
                     for o in (co * quarter / quarters)..<(co * (quarter + 1) / quarters) {
                         Self.packPanel(w + ((g * co + o) * ci + panel.first) * taps, ld: taps, panel, length: taps,
                                        into: transposed)

@@ -17,8 +17,7 @@ extension Tiled {
         let panels = (n + nr - 1) / nr
         let pieces = threads > 1 && m * n * kc >= sgemmParallelThreshold ? min(panels, threads) : 1
         ConvParallel.forEach(pieces, threads: threads) { piece, _ in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { scratch in
-                let tile = scratch.baseAddress!
+            Tiled.withScratchFloats(mr * nr) { tile in
                 let out = Output(base: c, ld: ldc, transposed: false)
                 let firstPanel = panels * piece / pieces, lastPanel = panels * (piece + 1) / pieces
                 // mc rows of Ã (≤ 192 KiB) stay in L2 while the column panels stream past.

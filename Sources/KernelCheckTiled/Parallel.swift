@@ -38,6 +38,16 @@ extension Tiled {
         UnsafeMutableRawPointer.allocate(byteCount: 4 * max(1, count), alignment: 64)
             .bindMemory(to: Float.self, capacity: max(1, count))
     }
+
+    /// Runs `body` with `count` uninitialized floats on the stack, starting on a cache line:
+    /// scratch tiles take whole-vector stores and loads, which with the default 16-byte
+    /// alignment would straddle lines or not depending on the stack depth (so on the size of
+    /// the process's arguments and environment).
+    static func withScratchFloats<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        withUnsafeTemporaryAllocation(byteCount: 4 * max(1, count), alignment: 64) { raw in
+            body(raw.baseAddress!.bindMemory(to: Float.self, capacity: max(1, count)))
+        }
+    }
 }
 
 /// Reusable 64-byte-aligned scratch buffers (GEMM packing blocks), so that repeated calls do
