@@ -32,8 +32,8 @@ extension Tiled {
 
 extension Tiled {
     /// `count` uninitialized floats starting on a 64-byte cache line (free with `deallocate()`).
-    /// Kernels load 16 floats at a time from workspaces laid out in whole vectors; with
-    /// malloc's 16-byte alignment every such load would straddle two lines.
+    /// Kernels load 16 floats at a time from workspaces laid out in whole vectors; malloc
+    /// only promises 16 bytes, and off a line boundary every such load straddles two lines.
     static func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
         UnsafeMutableRawPointer.allocate(byteCount: 4 * max(1, count), alignment: 64)
             .bindMemory(to: Float.self, capacity: max(1, count))

@@ -125,9 +125,9 @@ struct AlignedFloats {
     let pointer: UnsafeMutablePointer<Float>
 
     init(count: Int) {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
-        pointer = raw.initializeMemory(as: Float.self, repeating: 0, count: max(1, count))
+        pointer = Tiled.allocateFloats(count)
+        pointer.initialize(repeating: 0, count: max(1, count))
     }
 
-    func free() { UnsafeMutableRawPointer(pointer).deallocate() }
+    func free() { pointer.deallocate() }
 }
