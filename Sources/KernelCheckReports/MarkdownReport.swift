@@ -61,6 +61,7 @@ public enum MarkdownReport {
         var lines = ["- **\(f.source.rawValue)** \(f.op) \(f.direction) [\(f.implementation)] `\(f.problem)`"]
         if f.shrunkProblem != f.problem { lines.append("  - shrunk in \(f.shrinkSteps) steps to `\(f.shrunkProblem)`") }
         lines.append("  - \(f.summary)")
+        if let path = f.path { lines.append("  - tiled path: `\(path)`") }
         lines.append("  - replay: `\(f.replay)`")
         return lines
     }

@@ -1,4 +1,6 @@
 import Foundation
+import KernelCheckProblems
+import KernelCheckVerification
 
 /// What `kernelcheck nightly` writes to `report.json`, and what `report merge` and
 /// `report diff` read back.
@@ -175,6 +177,9 @@ public struct FailureRecord: Codable, Sendable, Equatable {
     public var replay: String
     /// `file.h5:group` for fixture failures.
     public var fixtureCase: String?
+    /// The code path the tiled implementation takes for the shrunk problem (nil for other
+    /// implementations), so that a failure names the code it belongs to.
+    public var path: String?
 
     public init(source: CaseSource, op: String, direction: String, implementation: String, mode: String, seed: UInt64,
                 problem: String, shrunkProblem: String, shrinkSteps: Int, summary: String, replay: String,
@@ -182,6 +187,9 @@ public struct FailureRecord: Codable, Sendable, Equatable {
         self.source = source; self.op = op; self.direction = direction; self.implementation = implementation
         self.mode = mode; self.seed = seed; self.problem = problem; self.shrunkProblem = shrunkProblem
         self.shrinkSteps = shrinkSteps; self.summary = summary; self.replay = replay; self.fixtureCase = fixtureCase
+        if implementation == "tiled", let p = try? Problem.parse(shrunkProblem), let d = Direction(rawValue: direction) {
+            path = TiledImplementation().path(p, d).name
+        }
     }
 
     /// How a failure is recognised across nights: source, implementation, direction and the
@@ -204,6 +212,8 @@ public struct BenchEntry: Codable, Sendable, Equatable {
     public var medianSeconds: Double
     public var gflops: Double
     public var peakFraction: Double
+    /// The code path the tiled implementation took (nil for other implementations).
+    public var path: String?
     /// Measurements taken (nil: one); a suspected slowdown is re-measured and the fastest
     /// median kept (see `NightlyRunner.confirmSlowdowns`).
     public var attempts: Int?

@@ -401,9 +401,11 @@ public struct NightlyRunner {
             }
         }
         if let failure { return .failure(MeasurementProblem(reason: "the kernel failed: \(failure)")) }
-        return .success(BenchEntry(label: r.label, problem: r.problem, op: bench.problem.family.rawValue,
-                                   direction: direction.rawValue, implementation: r.implementation, threads: r.threads,
-                                   runs: r.runs, medianSeconds: r.medianSeconds, gflops: r.gflops, peakFraction: r.peakFraction))
+        var entry = BenchEntry(label: r.label, problem: r.problem, op: bench.problem.family.rawValue,
+                               direction: direction.rawValue, implementation: r.implementation, threads: r.threads,
+                               runs: r.runs, medianSeconds: r.medianSeconds, gflops: r.gflops, peakFraction: r.peakFraction)
+        entry.path = tiled.path(bench.problem, direction).name
+        return .success(entry)
     }
 
     /// Re-measures each benchmark the diff finds more than 10 % slower, up to `attempts` more

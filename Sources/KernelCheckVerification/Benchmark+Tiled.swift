@@ -16,8 +16,10 @@ extension Benchmark {
         defer { output.deallocate() }
         let io = try! KernelIO(problem, direction, inputs, UnsafeMutableBufferPointer(rebasing: output[0..<count]))
         let tiled = TiledImplementation()
-        return measure(label: label, problem: problem, direction: direction, implementation: "tiled", threads: threads, runs: runs) {
+        var record = measure(label: label, problem: problem, direction: direction, implementation: "tiled", threads: threads, runs: runs) {
             try! tiled.run(problem, direction, io: io, threads: threads)
         }
+        record.path = tiled.path(problem, direction).name
+        return record
     }
 }

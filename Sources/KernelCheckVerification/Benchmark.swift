@@ -14,18 +14,22 @@ public struct BenchmarkRecord: Codable, Sendable {
     public var runs: Int
     public var medianSeconds: Double
     public var gflops: Double
-    /// Fraction of this machine's fp32 FMA peak for `threads` cores (DESIGN.md).
+    /// Fraction of this machine's fp32 FMA peak for `threads` cores, the peak measured by
+    /// `MachineProfile` on the machine that ran the benchmark.
     public var peakFraction: Double
     /// Set when the measured problem differs from `problem` (the reference runs a smaller
     /// batch of the same layer: naive loops would take minutes on the full one).
     public var measuredProblem: String?
+    /// The code path the tiled implementation took (`TiledImplementation.path`), so that a
+    /// number names the code it belongs to; nil for other implementations.
+    public var path: String?
 }
 
 /// `kernelcheck bench`: GFLOP/s of the tiled kernels (and of the reference, for scale) on the
-/// layers of the issue list, median of several runs, 1 thread and all threads.
+/// standard layers, median of several runs, 1 thread and all threads.
 public enum Benchmark {
-    /// fp32 FMA peak of one core of this machine: ≈ 4.1 GHz × 2 FMA units × 16 lanes × 2 flops.
-    public static let peakGFLOPSPerCore = 262.0
+    /// fp32 FMA peak of one core of this machine, measured once per process.
+    public static var peakGFLOPSPerCore: Double { MachineProfile.current.peakGFLOPSPerCore }
 
     /// Leaves glibc malloc as a long-running process leaves it, once per process: freeing a
     /// block of just under 32 MiB raises its mmap threshold to that size, so per-call scratch
@@ -70,7 +74,7 @@ public enum Benchmark {
     ) -> BenchmarkRecord {
         warmAllocator
         let measured = measuredProblem ?? problem
-        let timing = Tiled.benchmark(name: label, threads: threads, flops: measured.descriptor.flops(for: direction), runs: runs, timed)
+        let timing = time(name: label, threads: threads, flops: measured.descriptor.flops(for: direction), runs: runs, timed)
         let seconds = timing.medianSeconds, gflops = timing.gflops
         let cores = threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads
         return BenchmarkRecord(label: label, problem: problem.description, direction: direction, implementation: implementation,

@@ -57,4 +57,27 @@ public struct TiledImplementation: KernelImplementation {
             throw .unsupported(implementation: name, problem: problem.description, direction: direction)
         }
     }
+
+    /// The code path this implementation takes for `problem`'s `direction`, with the reason:
+    /// the convolution's `ConvPlan` path (e.g. `direct`, `directPhases`, `panelWeights`), or
+    /// the kernel family of the other ops.
+    public func path(_ problem: Problem, _ direction: Direction) -> (name: String, reason: String) {
+        switch problem {
+        case .conv(let p):
+            let (path, reason) = Tiled.convPath(p, direction)
+            return (path.rawValue, reason)
+        case .convTranspose(let p):
+            let (path, reason) = Tiled.convTransposePath(p, direction)
+            return (path.rawValue, reason)
+        case .matmul, .linear:
+            return direction == .bwdBias ? ("channelSums", "column sums of dy") : ("sgemm", "one SGEMM per batch matrix")
+        case .padProjectionB:
+            return direction == .fwd || direction == .bwdData || direction == .bwdWeights
+                ? ("sgemm", "strided 1×1 convolution as SGEMM, BatchNorm folded per channel")
+                : ("channelSums", "per-channel reductions")
+        case .padProjectionA: return ("copy", "strided copy into the middle channels")
+        case .activation: return ("elementwise", "one pass over the elements")
+        case .loss: return ("reduction", "elementwise terms summed in a fixed order")
+        }
+    }
 }

@@ -14,7 +14,9 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         Build in release for meaningful numbers: swift run -c release kernelcheck bench
         Peers come from python3 tools/bench_peers.py (torch CPU wheel and numpy; OPENBLAS_CORETYPE and
-        OPENBLAS_L2_SIZE are unset for that subprocess only). Peak = 262 GFLOP/s per core (DESIGN.md).
+        OPENBLAS_L2_SIZE are unset for that subprocess only). The header names the CPU, its vector ISA,
+        caches and fp32 FMA peak per core, measured on this machine; '% peak' is against that peak.
+        The path column names the code the tiled kernel took (see 'kernelcheck problem').
         The reference (naive loops, Float64 accumulation) runs a smaller batch of each layer.
         """)
 
@@ -56,10 +58,13 @@ struct BenchCommand: ParsableCommand {
         #if DEBUG
         FileHandleOutput.standardError("kernelcheck bench: this is a debug build; use 'swift run -c release kernelcheck bench' for real numbers")
         #endif
+        let machine = MachineProfile.current
+        print("machine: \(machine.summary)")
         if micro {
-            let t = Tiled.benchmarkMicroKernel(kc: 256, calls: 20_000, runs: runs)
-            print(String(format: "register tile 12×32 alone: %.1f GFLOP/s (%.0f%% of one core's %.0f)", t.gflops,
-                         100 * t.gflops / Benchmark.peakGFLOPSPerCore, Benchmark.peakGFLOPSPerCore))
+            let t = Benchmark.registerTile(kc: 256, calls: 20_000, runs: runs)
+            print(String(format: "register tile %@ alone: %.1f GFLOP/s (%.0f%% of one core's measured %.1f)",
+                         machine.registerTile, t.gflops, 100 * t.gflops / machine.peakGFLOPSPerCore,
+                         machine.peakGFLOPSPerCore))
         }
         var records: [BenchmarkRecord] = []
         var peers: [PeerRecord] = []
@@ -89,7 +94,7 @@ struct BenchCommand: ParsableCommand {
                 peers += found
             }
         }
-        let report = BenchReport(records: records, peers: peers)
+        let report = BenchReport(machine: machine, records: records, peers: peers)
         if let out { try writeAtomically(try jsonString(report), to: out) }
         print(format == .json ? try jsonString(report) : report.markdownTable())
     }
@@ -97,13 +102,14 @@ struct BenchCommand: ParsableCommand {
 
 /// Tiled, reference and peer numbers of one run.
 struct BenchReport: Codable {
+    var machine: MachineProfile?
     var records: [BenchmarkRecord]
     var peers: [PeerRecord]
 
     func markdownTable() -> String {
         var lines = [
-            "| layer | direction | threads | tiled GFLOP/s | % peak | reference GFLOP/s | PyTorch GFLOP/s | numpy GFLOP/s | tiled / PyTorch | tiled / numpy | vs fwd |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| layer | direction | path | threads | tiled GFLOP/s | % peak | reference GFLOP/s | PyTorch GFLOP/s | numpy GFLOP/s | tiled / PyTorch | tiled / numpy | vs fwd |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         let tiled = records.filter { $0.implementation == "tiled" }
         func fmt(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
@@ -115,7 +121,7 @@ struct BenchReport: Codable {
             let numpy = peers.first { $0.framework == "numpy" && $0.problem == r.problem && $0.direction == r.direction.rawValue && $0.threads == r.threads }
             let forward = tiled.first { $0.label == r.label && $0.direction == .fwd && $0.threads == r.threads }
             let vsForward = r.direction == .fwd ? "" : ratio(r.gflops, forward?.gflops)
-            lines.append("| \(r.label) | \(r.direction.rawValue) | \(r.threads) | \(fmt(r.gflops)) | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(fmt(torch?.gflops)) | \(fmt(numpy?.gflops)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) |")
+            lines.append("| \(r.label) | \(r.direction.rawValue) | \(r.path ?? "–") | \(r.threads) | \(fmt(r.gflops)) | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(fmt(torch?.gflops)) | \(fmt(numpy?.gflops)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) |")
         }
         return lines.joined(separator: "\n")
     }

@@ -1,13 +1,15 @@
 import ArgumentParser
 import KernelCheckCore
 import KernelCheckProblems
+import KernelCheckVerification
 
 /// `kernelcheck problem '<string>'`: validates a problem string and prints its canonical
-/// form, tensor shapes per direction, FLOPs and accumulation lengths.
+/// form, tensor shapes per direction, FLOPs, accumulation lengths, and the code path the tiled
+/// implementation takes for each direction (with the reason it was chosen).
 struct ProblemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "problem",
-        abstract: "Validate a problem string and print its canonical form, shapes and FLOPs.",
+        abstract: "Validate a problem string and print its canonical form, shapes, FLOPs and tiled paths.",
         discussion: "Known ops: \(Problem.opNames.joined(separator: ", ")).")
 
     @Argument(help: "The problem string, quoted, e.g. 'conv2d n=1 ic=3 oc=8 in=5x5 k=3x3 p=same'.")
@@ -20,6 +22,8 @@ struct ProblemCommand: ParsableCommand {
         for direction in p.directions {
             let inputs = d.inputs(for: direction).map(\.description).joined(separator: " ")
             print("  \(direction.rawValue): \(inputs) -> \(d.output(for: direction))  flops=\(Int(d.flops(for: direction))) K=\(d.accumulationLength(for: direction))")
+            let path = TiledImplementation().path(p, direction)
+            print("    tiled path: \(path.name) (\(path.reason))")
         }
     }
 }

@@ -82,14 +82,14 @@ let realFill = Fill.uniform(low: -1, high: 1)
 /// Tuning that makes tiny problems take every path of the lowering: several column blocks
 /// cutting output lines, K split into slabs (a split forward reduction, backward-data row
 /// slabs, backward-weights column slabs), image chunks with partial dW.
-let tinyTuning = ConvLoweringTuning(columnBudget: 12, minimumColumnBlock: 3, minimumSlabRows: 2,
+let tinyTuning = ConvTuning(columnBudget: 12, minimumColumnBlock: 3, minimumSlabRows: 2,
                                     reductionItemsTarget: 8, itemsPerThread: 2, direct: false)
 
 /// The direct paths (no im2col: forward, backward-data as the adjoint's forward,
 /// backward-weights) on every shape they can take, however few of their lanes or channels are
 /// useful, with one weight panel per pass over the pixels and bands of 2 rows of 16.
-let directTuning: ConvLoweringTuning = {
-    var t = ConvLoweringTuning.standard
+let directTuning: ConvTuning = {
+    var t = ConvTuning.standard
     t.directMinimumEfficiency = 0
     t.directMinimumChannels = 1
     t.directWeightBudget = 1
@@ -99,7 +99,7 @@ let directTuning: ConvLoweringTuning = {
 }()
 
 /// The dual lowering (buffer over input positions, for few output channels), forced.
-let dualTuning: ConvLoweringTuning = {
+let dualTuning: ConvTuning = {
     var t = tinyTuning
     t.lowering = .dual
     return t
@@ -108,7 +108,7 @@ let dualTuning: ConvLoweringTuning = {
 /// Backward-weights through dY and colᵀ panels packed from the padded input, on every shape
 /// the direct geometry takes (the lane accumulators ruled out), in blocks of whole rows
 /// (rectangles of pixels) where rows are at most 10 pixels, else in blocks of 10 pixels.
-let panelTuning: ConvLoweringTuning = {
+let panelTuning: ConvTuning = {
     var t = directTuning
     t.directAccumulatorBudget = 0
     t.panelWeightsMinimum = 1
@@ -119,22 +119,22 @@ let panelTuning: ConvLoweringTuning = {
 }()
 
 /// The im2col lowering, forced (the default picks the dual one for some shapes).
-let im2colTuning: ConvLoweringTuning = {
-    var t = ConvLoweringTuning.standard
+let im2colTuning: ConvTuning = {
+    var t = ConvTuning.standard
     t.lowering = .im2col
     t.direct = false
     return t
 }()
 
 /// Backward-weights computing dWᵀ = col · dYᵀ, forced, on tiny tiles.
-let transposedTuning: ConvLoweringTuning = {
+let transposedTuning: ConvTuning = {
     var t = tinyTuning
     t.weightGradientOrientation = .transposed
     return t
 }()
 
 /// The (tuning, threads) combinations every exact test runs.
-let loweringVariants: [(ConvLoweringTuning, Int)] = [
+let loweringVariants: [(ConvTuning, Int)] = [
     (.standard, 1), (im2colTuning, 2), (tinyTuning, 2), (tinyTuning, 3), (dualTuning, 1), (dualTuning, 3),
     (transposedTuning, 2), (directTuning, 1), (directTuning, 3),
     (panelTuning, 1), (panelTuning, 3),
@@ -213,7 +213,7 @@ func randomConvProblem(seed: UInt64) -> ConvProblem {
     }
 }
 
-/// Named problems whose backward-data runs by output phases (`ConvLowering+DirectPhases.swift`)
+/// Named problems whose backward-data runs by output phases (`TiledConv+DirectPhases.swift`)
 /// under `directTuning`, or falls back, as `ConvPhaseTests` checks by index here.
 let namedPhaseConvProblems: [ConvProblem] = [
     // stride 2 with k3 (phases of 2 and 1 taps per dimension), 5 channels of dX.
@@ -365,7 +365,7 @@ func naiveChannelSums(_ t: [Float], batch: Int, channels: Int, spatial: Int) -> 
 
 struct ConvRun: TiledLayerRun {
     let p: ConvProblem
-    var tuning = ConvLoweringTuning.standard
+    var tuning = ConvTuning.standard
     var threads = 1
 
     func forward(x: [Float], w: [Float], b: [Float]?) -> [Float] {
@@ -417,9 +417,9 @@ func checkConvExactly(_ p: ConvProblem, seed: UInt64) {
 protocol TiledLayerRun {
     associatedtype Layer: ConvolutionGeometry
     var p: Layer { get }
-    var tuning: ConvLoweringTuning { get }
+    var tuning: ConvTuning { get }
     var threads: Int { get }
-    init(p: Layer, tuning: ConvLoweringTuning, threads: Int)
+    init(p: Layer, tuning: ConvTuning, threads: Int)
     func forward(x: [Float], w: [Float], b: [Float]?) -> [Float]
     func backwardData(dy: [Float], w: [Float]) -> [Float]
     func backwardWeights(x: [Float], dy: [Float]) -> [Float]
@@ -474,7 +474,7 @@ struct ConvExactTests {
     func pairedPaths(index: Int) throws {
         let problem = namedPairConvProblems[index]
         for tuning in [directTuning, .standard] {
-            let lowering = ConvLowering(problem, tuning: tuning)
+            let lowering = TiledConv(problem, tuning: tuning)
             #expect(lowering.pairsImages(try #require(lowering.directPlan)))
             if problem.stride.allSatisfy({ $0 == 1 }) {
                 let phases = try #require(lowering.directAdjoint).phases
@@ -482,7 +482,7 @@ struct ConvExactTests {
                 #expect(phases[0].lowering.pairsImages(phases[0].plan))
             }
         }
-        let unpaired = ConvLowering(problem, tuning: panelTuning)
+        let unpaired = TiledConv(problem, tuning: panelTuning)
         #expect(!unpaired.pairsImages(try #require(unpaired.directPlan)))
     }
 
@@ -490,7 +490,7 @@ struct ConvExactTests {
           arguments: namedChannelShareConvProblems.indices)
     func channelShares(index: Int) throws {
         let (p, threads, channels) = namedChannelShareConvProblems[index]
-        let lowering = ConvLowering(p, tuning: panelTuning)
+        let lowering = TiledConv(p, tuning: panelTuning)
         let plan = try #require(lowering.directPlan)
         #expect(lowering.usesPanelWeights(plan) && lowering.panelTapOrder() != nil)
         let panels = (lowering.columnRows + 31) / 32
@@ -508,7 +508,7 @@ struct ConvExactTests {
     @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")
     func flattenedInPlace() throws {
         let problem = try #require(namedConvProblems.first { $0.inputSize == [6, 40] && $0.outChannels == 13 })
-        let lowering = ConvLowering(problem, tuning: .standard)
+        let lowering = TiledConv(problem, tuning: .standard)
         let plan = try #require(lowering.directPlan)
         #expect(plan.flattened)
         let inPlace = (0..<plan.tiles).map { t in
@@ -533,7 +533,7 @@ struct ConvExactTests {
         let (w, k, begin, end, width) = Self.sharedPaddingWidths[index]
         let problem = ConvProblem(batch: 1, inChannels: 2, outChannels: 13, inputSize: [6, w], kernel: [3, k],
                                   padding: .explicit(begin: [1, begin], end: [1, end]))
-        let plan = try #require(ConvLowering(problem, tuning: .standard).directPlan)
+        let plan = try #require(TiledConv(problem, tuning: .standard).directPlan)
         #expect(plan.width == width && plan.flattened)
         checkConvExactly(problem, seed: 4000 + UInt64(index))
     }
@@ -579,7 +579,7 @@ struct ConvPhaseTests {
     }
 
     static func plan(_ p: ConvProblem) -> (count: Int, zeroFill: Bool)? {
-        ConvLowering(p, tuning: directTuning).directAdjoint.map { ($0.phases.count, $0.zeroFill) }
+        TiledConv(p, tuning: directTuning).directAdjoint.map { ($0.phases.count, $0.zeroFill) }
     }
 
     @Test("the named stride > 1 problems take the phase path, or fall back, as their comments say")
@@ -606,7 +606,7 @@ struct ConvPhaseTests {
     func ganLayer() throws {
         let p = ConvTransposeProblem(batch: 16, inChannels: 256, outChannels: 256, inputSize: [16, 16], kernel: [4, 4],
                                      stride: [2, 2], padding: .explicit(begin: [1, 1], end: [1, 1]))
-        let adjoint = try #require(ConvLowering(adjointOf: p, tuning: .standard).directAdjoint)
+        let adjoint = try #require(TiledConv(adjointOf: p, tuning: .standard).directAdjoint)
         #expect(!adjoint.zeroFill)
         #expect(adjoint.phases.map(\.output.origin) == [33, 32, 1, 0])
         #expect(adjoint.phases.map(\.heightTaps) == [[2, 0], [2, 0], [3, 1], [3, 1]])
@@ -624,7 +624,7 @@ struct ConvPhaseTests {
     /// dX index exactly once, and each phase's taps are exactly those with k·d ≡ r (mod s).
     @Test("phase positions partition dX and phase taps partition the kernel", arguments: namedConvProblems.indices)
     func phasesPartition(index: Int) {
-        let lowering = ConvLowering(namedConvProblems[index], tuning: directTuning)
+        let lowering = TiledConv(namedConvProblems[index], tuning: directTuning)
         for dim in 1..<3 {
             var hits = [Int](repeating: 0, count: lowering.inSize[dim])
             var taps: [Int] = []
@@ -665,7 +665,7 @@ struct ConvDeterminismTests {
         let w = filled(p.wShape.reduce(1, *), realFill, seed: seed, role: "w")
         let b = filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = filled(p.yShape.reduce(1, *), realFill, seed: seed, role: "dy")
-        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning, panelTuning] {
+        for tuning in [ConvTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning, panelTuning] {
             let one = ConvRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)

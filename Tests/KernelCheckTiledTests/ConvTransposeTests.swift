@@ -33,7 +33,7 @@ func randomConvTransposeProblem(seed: UInt64) -> ConvTransposeProblem {
     }
 }
 
-/// Named problems whose forward runs by output phases (`ConvLowering+DirectPhases.swift`)
+/// Named problems whose forward runs by output phases (`TiledConv+DirectPhases.swift`)
 /// under `directTuning` (`phasePaths` checks which).
 let namedPhaseConvTransposeProblems: [ConvTransposeProblem] = [
     // The GAN layer tiny, 8 → 12 channels k4 s2 p1, 5 → 10 (a 12-row panel per phase).
@@ -92,7 +92,7 @@ func naiveConvTransposeBackwardWeights(_ p: ConvTransposeProblem, x: [Float], dy
 
 struct ConvTransposeRun: TiledLayerRun {
     let p: ConvTransposeProblem
-    var tuning = ConvLoweringTuning.standard
+    var tuning = ConvTuning.standard
     var threads = 1
 
     func forward(x: [Float], w: [Float], b: [Float]?) -> [Float] {
@@ -151,7 +151,7 @@ struct ConvTransposeExactTests {
     func phasePaths() throws {
         let expected: [(index: Int, phases: Int, zeroFill: Bool)] = [(0, 4, false), (1, 4, false), (2, 3, false), (3, 1, true)]
         for e in expected {
-            let lowering = ConvLowering(adjointOf: namedPhaseConvTransposeProblems[e.index], tuning: directTuning)
+            let lowering = TiledConv(adjointOf: namedPhaseConvTransposeProblems[e.index], tuning: directTuning)
             let adjoint = try #require(lowering.directAdjoint, "problem \(e.index)")
             #expect(adjoint.phases.count == e.phases && adjoint.zeroFill == e.zeroFill, "problem \(e.index)")
         }
@@ -202,7 +202,7 @@ struct ConvTransposeDeterminismTests {
         let w = filled(p.wShape.reduce(1, *), realFill, seed: seed, role: "w")
         let b = filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = filled(p.yShape.reduce(1, *), realFill, seed: seed, role: "dy")
-        for tuning in [ConvLoweringTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning, panelTuning] {
+        for tuning in [ConvTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning, panelTuning] {
             let one = ConvTransposeRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)

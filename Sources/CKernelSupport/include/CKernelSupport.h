@@ -92,4 +92,16 @@ void kc_transpose12x16(const float *src, long ld, float *dst) {
 #endif
 }
 
+/// The widest vector instruction set this CPU executes, from cpuid: 512 for AVX-512F, 256 for
+/// AVX2 with FMA, 0 otherwise (including every non-x86 CPU). The tiled kernels are compiled
+/// for the build host; the machine profile reports what the running CPU offers.
+static inline int kc_cpu_vector_bits(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return 512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 256;
+#endif
+    return 0;
+}
+
 #endif

@@ -1,8 +1,87 @@
 import KernelCheckCore
 import KernelCheckProblems
 
+// ResNet option-A shortcut: a strided copy into the middle channels of a zero tensor. Pure
+// data movement (no arithmetic), so the result is exact. Spatial ranks 1–3 are handled as
+// rank 3 with leading size-1, stride-1 dims; threads take disjoint (n, c) planes.
+
+extension Tiled {
+    /// `y[n, c + before, o…] = x[n, c, o·s]`; `y = 0` on the `before` leading and `after`
+    /// trailing channels. The problem must be valid.
+    public static func padProjectionAForward(_ p: PadProjectionAProblem, x: UnsafePointer<Float>,
+                                             y: UnsafeMutablePointer<Float>, threads: Int) {
+        let g = PadProjectionAGeometry(p)
+        let planes = p.batch * p.outChannels
+        parallelChunks(planes, threads: g.threads(threads, planes: planes), grain: 1) { range in
+            for plane in range {
+                let n = plane / p.outChannels, co = plane % p.outChannels
+                let out = y + plane * g.outPlane
+                let c = co - p.before
+                guard c >= 0 && c < p.channels else {
+                    zero(out, count: g.outPlane)
+                    continue
+                }
+                let src = x + (n * p.channels + c) * g.inPlane
+                var o = 0
+                for o0 in 0..<g.outSize[0] {
+                    for o1 in 0..<g.outSize[1] {
+                        let row = src + (o0 * g.stride[0] * g.inSize[1] + o1 * g.stride[1]) * g.inSize[2]
+                        let s2 = g.stride[2]
+                        for o2 in 0..<g.outSize[2] { out[o + o2] = row[o2 * s2] }
+                        o += g.outSize[2]
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dx[n, c, o·s] = dy[n, c + before, o…]`, zero at the positions the stride skips.
+    public static func padProjectionABackwardData(_ p: PadProjectionAProblem, dy: UnsafePointer<Float>,
+                                                  dx: UnsafeMutablePointer<Float>, threads: Int) {
+        let g = PadProjectionAGeometry(p)
+        let planes = p.batch * p.channels
+        parallelChunks(planes, threads: g.threads(threads, planes: planes), grain: 1) { range in
+            for plane in range {
+                let n = plane / p.channels, c = plane % p.channels
+                let out = dx + plane * g.inPlane
+                zero(out, count: g.inPlane)
+                let src = dy + (n * p.outChannels + c + p.before) * g.outPlane
+                var o = 0
+                for o0 in 0..<g.outSize[0] {
+                    for o1 in 0..<g.outSize[1] {
+                        let row = out + (o0 * g.stride[0] * g.inSize[1] + o1 * g.stride[1]) * g.inSize[2]
+                        let s2 = g.stride[2]
+                        for o2 in 0..<g.outSize[2] { row[o2 * s2] = src[o + o2] }
+                        o += g.outSize[2]
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sizes of a `PadProjectionAProblem` padded to three spatial dims.
+struct PadProjectionAGeometry {
+    let inSize: [Int], outSize: [Int], stride: [Int]
+    let inPlane: Int, outPlane: Int
+
+    init(_ p: PadProjectionAProblem) {
+        let pad = 3 - p.inputSize.count
+        inSize = Array(repeating: 1, count: pad) + p.inputSize
+        outSize = Array(repeating: 1, count: pad) + p.outputSize
+        stride = Array(repeating: 1, count: pad) + p.stride
+        inPlane = inSize.reduce(1, *)
+        outPlane = outSize.reduce(1, *)
+    }
+
+    /// One thread for small tensors (waking threads costs more than the copy).
+    func threads(_ requested: Int, planes: Int) -> Int {
+        planes * max(inPlane, outPlane) < 1 << 16 ? 1 : requested
+    }
+}
+
 /// ResNet's option-B shortcut: a 1×1 stride-`s` convolution without bias (lowered to SGEMM,
-/// see `ConvLowering`; at stride 1 it is a plain GEMM on `x`) followed by inference
+/// see `TiledConv`; at stride 1 it is a plain GEMM on `x`) followed by inference
 /// BatchNorm. With `a[co] = γ[co] / √(σ²[co] + ε)` (computed in Double, rounded once):
 ///
 /// - forward `y = a·(z − μ) + β`, `z = conv1x1_s(x, w)`;
@@ -21,10 +100,10 @@ extension Tiled {
                                              mean: UnsafePointer<Float>, variance: UnsafePointer<Float>,
                                              y: UnsafeMutablePointer<Float>, threads: Int) {
         requireValid(p)
-        ConvLowering(p.convolution, tuning: .standard).forward(input: x, weights: w, bias: nil, output: y, threads: threads)
+        TiledConv(p.convolution, tuning: .standard).forward(input: x, weights: w, bias: nil, output: y, threads: threads)
         let channels = p.outChannels, spatial = p.outputSize.reduce(1, *)
         let scale = batchNormScale(p, gamma: gamma, variance: variance)
-        ConvParallel.forEach(p.batch * channels, threads: threads) { row, _ in
+        Tiled.forEachItem(p.batch * channels, threads: threads) { row, _ in
             let c = row % channels, out = y + row * spatial
             let a = scale[c], mu = mean[c], shift = beta[c]
             for i in 0..<spatial { out[i] = a * (out[i] - mu) + shift }
@@ -43,7 +122,7 @@ extension Tiled {
             for ci in 0..<cin { scaled[co * cin + ci] = scale[co] * w[co * cin + ci] }
         }
         scaled.withUnsafeBufferPointer { scaledW in
-            ConvLowering(p.convolution, tuning: .standard)
+            TiledConv(p.convolution, tuning: .standard)
                 .backwardData(output: dy, weights: scaledW.baseAddress!, input: dx, threads: threads)
         }
     }
@@ -53,7 +132,7 @@ extension Tiled {
                                                      variance: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                                      threads: Int) {
         requireValid(p)
-        ConvLowering(p.convolution, tuning: .standard).backwardWeights(input: x, output: dy, weights: dw, threads: threads)
+        TiledConv(p.convolution, tuning: .standard).backwardWeights(input: x, output: dy, weights: dw, threads: threads)
         let scale = batchNormScale(p, gamma: gamma, variance: variance)
         let cin = p.inChannels
         for co in 0..<p.outChannels {
@@ -68,20 +147,20 @@ extension Tiled {
         requireValid(p)
         let channels = p.outChannels, spatial = p.outputSize.reduce(1, *)
         guard channels > 0 else { return }
-        var single = ConvLowering(p.convolution, tuning: .standard)
+        var single = TiledConv(p.convolution, tuning: .standard)
         single.batch = 1
         let imageIn = p.inChannels * p.inputSize.reduce(1, *), imageOut = channels * spatial
         // Σ_{n,o} dy·(z − μ) per channel, images in order; each channel summed by one thread.
         var sums = [Float](repeating: 0, count: channels)
         let z = Tiled.allocateFloats(max(imageOut, 1))
         defer { z.deallocate() }
-        let pieces = min(channels, ConvParallel.resolve(threads) * 4)
+        let pieces = min(channels, Tiled.resolveThreads(threads) * 4)
         sums.withUnsafeMutableBufferPointer { sums in
             let sums = sums.baseAddress!
             for n in 0..<p.batch {
                 single.forward(input: x + n * imageIn, weights: w, bias: nil, output: z, threads: threads)
                 let dyImage = dy + n * imageOut, zImage = UnsafePointer(z)
-                ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+                Tiled.forEachItem(pieces, threads: threads) { piece, _ in
                     for c in (channels * piece / pieces)..<(channels * (piece + 1) / pieces) {
                         sums[c] += centeredDot(dyImage + c * spatial, zImage + c * spatial, mean[c], count: spatial)
                     }

@@ -1,5 +1,5 @@
 // Register tiles of the direct forward for layers with at most 4 output channels per group
-// (`ConvLowering+Direct.swift`): R channels × 24/R vectors of 16 pixels, so a few channels
+// (`TiledConv+Direct.swift`): R channels × 24/R vectors of 16 pixels, so a few channels
 // still fill 24 accumulators (the 4-row tile of the 12 × 32 family would run a third of
 // them). Written out by hand so that every accumulator stays in a zmm register.
 

@@ -1,4 +1,5 @@
-import KernelCheckCore
+import Foundation
+import KernelCheckTiled
 
 /// Timing of one benchmarked kernel: the median over `runs` timed samples (each the mean of
 /// `callsPerRun` back-to-back calls) after an untimed warm-up.
@@ -43,7 +44,7 @@ extension Double {
     }
 }
 
-extension Tiled {
+extension Benchmark {
     /// Times `body` (monotonic clock): untimed warm-up calls — at least `warmup` of them and
     /// at least 0.1 s — then `runs` timed samples, each of as many back-to-back calls as make it
     /// last at least `minimumSampleSeconds`; a sample's time is divided by its call count.
@@ -52,7 +53,7 @@ extension Tiled {
     /// a scheduler tick; timed alone, such a call measures whether the pool's worker happened
     /// to be awake (samples swung 0.55–1.25× between runs). Long samples time the kernel.
     /// `tools/bench_peers.py` times the peers by the same rule.
-    public static func benchmark(name: String, threads: Int, flops: Double, runs: Int = 5, warmup: Int = 1,
+    public static func time(name: String, threads: Int, flops: Double, runs: Int = 5, warmup: Int = 1,
                                  minimumSampleSeconds: Double = 0.02, _ body: () -> Void) -> BenchmarkTiming {
         let clock = ContinuousClock()
         func seconds(_ d: Duration) -> Double {
@@ -76,58 +77,13 @@ extension Tiled {
         return BenchmarkTiming(name: name, threads: threads, seconds: samples, flops: flops, callsPerRun: repetitions)
     }
 
-    /// Benchmarks `sgemm` on `m×k · k×n` with seeded uniform(−1, 1) inputs (`C` overwritten).
-    /// `threads` is passed through (0 = `defaultThreads`; the result reports the count used).
-    /// Matrices are 64-byte aligned, as numpy's and PyTorch's large buffers are.
-    public static func benchmarkGEMM(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false,
-                                     threads: Int, runs: Int = 5, warmup: Int = 1, seed: UInt64 = 1) -> BenchmarkTiming {
-        var rng = SeededRNG(seed: seed, stream: "bench-sgemm")
-        let a = AlignedFloats(count: m * k), b = AlignedFloats(count: k * n), c = AlignedFloats(count: m * n)
-        defer { a.free(); b.free(); c.free() }
-        for i in 0..<(m * k) { a.pointer[i] = Float(rng.nextUnitDouble() * 2 - 1) }
-        for i in 0..<(k * n) { b.pointer[i] = Float(rng.nextUnitDouble() * 2 - 1) }
-        let name = "sgemm \(m)x\(n)x\(k) \(transA ? "t" : "n")\(transB ? "t" : "n")"
-        let used = resolveThreads(threads)
-        return benchmark(name: name, threads: used, flops: 2 * Double(m) * Double(n) * Double(k),
-                         runs: runs, warmup: warmup) {
-            sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                  a: a.pointer, lda: max(1, transA ? m : k), b: b.pointer, ldb: max(1, transB ? k : n),
-                  c: c.pointer, ldc: max(1, n), accumulate: false, threads: used)
-        }
-    }
-
-    /// Times the SGEMM register tile alone on packed panels that stay in L1 (`loadC`, one
-    /// thread): the ceiling that cache blocking can approach. `calls` kernel calls per run.
-    public static func benchmarkMicroKernel(kc: Int = GEMMBlocking.kc, calls: Int = 20_000, runs: Int = 5) -> BenchmarkTiming {
+    /// Times the SGEMM register tile alone (`Tiled.runRegisterTile`, one thread): `calls`
+    /// calls of `kc` steps per timed call of the body.
+    public static func registerTile(kc: Int = GEMMBlocking.kc, calls: Int = 20_000, runs: Int = 5) -> BenchmarkTiming {
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
-        let a = [Float](repeating: 0.5, count: mr * kc), b = [Float](repeating: 0.25, count: nr * kc)
-        var c = [Float](repeating: 0, count: mr * nr)
-        return a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    benchmark(name: "microkernel \(mr)x\(nr) kc=\(kc) x\(calls)", threads: 1,
-                              flops: 2 * Double(mr * nr * kc) * Double(calls), runs: runs) {
-                        for _ in 0..<calls {
-                            microKernel(kc: kc, a: a.baseAddress!, b: b.baseAddress!, bStride: nr, c: c.baseAddress!, ldc: nr, loadC: true)
-                        }
-                    }
-                }
-            }
+        return time(name: "microkernel \(mr)x\(nr) kc=\(kc) x\(calls)", threads: 1,
+                    flops: 2 * Double(mr * nr * kc) * Double(calls), runs: runs) {
+            Tiled.runRegisterTile(kc: kc, calls: calls)
         }
     }
-
-    /// The square SGEMM sizes of the project's benchmark list.
-    public static let benchmarkGEMMSizes = [256, 1024, 2048]
-}
-
-/// A 64-byte-aligned Float buffer for benchmarks (freed explicitly).
-struct AlignedFloats {
-    let pointer: UnsafeMutablePointer<Float>
-
-    init(count: Int) {
-        pointer = Tiled.allocateFloats(count)
-        pointer.initialize(repeating: 0, count: max(1, count))
-    }
-
-    func free() { pointer.deallocate() }
 }

@@ -19,7 +19,7 @@
 // block) order, and threads own whole 32-tap column panels, so the result does not depend on
 // the thread count.
 
-extension ConvLowering {
+extension TiledConv {
     /// Whether backward-weights takes this path: the direct geometry applies and there are
     /// enough channels and taps for the packing to pay (each packed value feeds `Co` or `K`
     /// multiply-adds).
@@ -60,13 +60,13 @@ extension ConvLowering {
         for s in 0..<block { rowOffsets[s] = Int32(4 * nr * s) }
         let aPanels = Self.directPanels(co), aRows = Self.panelRows(aPanels)
         let groups = groups, batch = batch
-        let pieces = min(groups * panels, ConvParallel.resolve(threads))
+        let pieces = min(groups * panels, Tiled.resolveThreads(threads))
         let inputCount = Tiled.roundUp(plan.inputCount, 16), aCount = Tiled.roundUp(aRows * block, 16), bCount = block * nr
         let workspace = inputCount + aCount + bCount + 12 * nr
         let buffer = Tiled.allocateFloats(pieces * workspace)
         defer { buffer.deallocate() }
         let shares = panelShares(panels: panels, ordered: order != nil, pieces: pieces)
-        ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
+        Tiled.forEachItem(pieces, threads: pieces) { piece, _ in
             let xp = buffer + piece * workspace, packedA = xp + inputCount, packedB = packedA + aCount
             let tile = packedB + bCount
             let items = shares.items[piece], channels = shares.channels[piece]
@@ -146,7 +146,7 @@ extension ConvLowering {
         // `panelTapOrder` lays each row of the permuted dW out as a (kh·kw) × ci matrix;
         // dW's row, in (ci, kh, kw) order, is its transpose.
         let positions = kernel[1] * kernel[2]
-        ConvParallel.forEach(groups * co, threads: threads) { row, _ in
+        Tiled.forEachItem(groups * co, threads: threads) { row, _ in
             let src = permuted + row * k, dst = dw + row * k
             for c in 0..<ci {
                 let out = dst + c * positions

@@ -1,4 +1,4 @@
-// Register tiles of the direct convolution (`ConvLowering+Direct.swift`): the 12×32 tile of
+// Register tiles of the direct convolution (`TiledConv+Direct.swift`): the 12×32 tile of
 // `microKernel` (and its 8- and 4-row forms) with B read in place from a padded input
 // through a per-step offset table instead of from packed panels. Written out by hand (no
 // arrays or loops over accumulators) so that every accumulator stays in a zmm register.

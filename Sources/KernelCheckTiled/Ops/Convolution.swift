@@ -2,7 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 
 /// Convolution (1-D, 2-D, 3-D; groups, dilation, asymmetric padding) lowered to SGEMM.
-/// See `ConvLowering` for the lowering; shapes and math as in `ConvProblem`:
+/// See `TiledConv` for the lowering; shapes and math as in `ConvProblem`:
 /// `x = N × C_in × in…`, `w = C_out × C_in/g × k…`, `b = C_out`, `y = N × C_out × out…`.
 ///
 /// Every pointer must hold exactly its tensor's element count (row-major, contiguous).
@@ -42,20 +42,20 @@ extension Tiled {
 
     static func convForward(_ p: ConvProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                             b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int,
-                            tuning: ConvLoweringTuning) {
+                            tuning: ConvTuning) {
         requireValid(p)
-        ConvLowering(p, tuning: tuning).forward(input: x, weights: w, bias: b, output: y, threads: threads)
+        TiledConv(p, tuning: tuning).forward(input: x, weights: w, bias: b, output: y, threads: threads)
     }
 
     static func convBackwardData(_ p: ConvProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                 dx: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvLoweringTuning) {
+                                 dx: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning) {
         requireValid(p)
-        ConvLowering(p, tuning: tuning).backwardData(output: dy, weights: w, input: dx, threads: threads)
+        TiledConv(p, tuning: tuning).backwardData(output: dy, weights: w, input: dx, threads: threads)
     }
 
     static func convBackwardWeights(_ p: ConvProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                    dw: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvLoweringTuning) {
+                                    dw: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning) {
         requireValid(p)
-        ConvLowering(p, tuning: tuning).backwardWeights(input: x, output: dy, weights: dw, threads: threads)
+        TiledConv(p, tuning: tuning).backwardWeights(input: x, output: dy, weights: dw, threads: threads)
     }
 }

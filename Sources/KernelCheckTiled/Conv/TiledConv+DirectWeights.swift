@@ -11,12 +11,12 @@
 // the fixed order (image, band, row, vector), then the 16 lanes are folded by `sum()`: the
 // order depends only on the shape and the tuning, and threads only split the channel blocks.
 
-extension ConvLowering {
-    /// Whether backward-weights takes the direct path: while its lane accumulators, reloaded
-    /// for every band, stay in cache.
-    func usesDirectWeights(_ plan: DirectPlan) -> Bool {
-        let floats = groups * Tiled.roundUp(outChannels, 4) * Tiled.roundUp(columnRows, 6) * 16
-        return floats <= tuning.directAccumulatorBudget
+extension TiledConv {
+    /// Floats of lane accumulators of the direct backward-weights (groups × Co × K × 16,
+    /// rounded up to whole tiles). They are reloaded for every band, so the path is taken
+    /// only while they fit `directAccumulatorBudget` (stay in cache).
+    var directWeightsAccumulators: Int {
+        groups * Tiled.roundUp(outChannels, 4) * Tiled.roundUp(columnRows, 6) * 16
     }
 
     /// Output rows per band of the direct backward-weights.
@@ -26,10 +26,7 @@ extension ConvLowering {
 
     func backwardWeightsDirect(_ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
                                weights dw: UnsafeMutablePointer<Float>, threads: Int) {
-        guard !plan.flattened, plan.virtualWidth == outSize[2] else {
-            backwardWeightsVirtual(plan, input: x, output: dy, weights: dw, threads: threads)
-            return
-        }
+        precondition(!plan.flattened && plan.virtualWidth == outSize[2], "directWeights needs rows of whole vectors")
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let ho = outSize[1], wo = outSize[2], sh = stride[1]
         let kh = kernel[1], dh = dilation[1]
@@ -52,10 +49,10 @@ extension ConvLowering {
         let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: bandPlane, plan: plan, scale: 4)
         defer { offsets.deallocate() }
         let items = groups * coBlocks
-        let pieces = min(items, ConvParallel.resolve(threads))
+        let pieces = min(items, Tiled.resolveThreads(threads))
         let buffers = Tiled.allocateFloats(pieces * bandCount)
         defer { buffers.deallocate() }
-        ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
+        Tiled.forEachItem(pieces, threads: pieces) { piece, _ in
             let band = buffers + piece * bandCount
             let first = items * piece / pieces, last = items * (piece + 1) / pieces
             for n in 0..<batch {
@@ -103,7 +100,7 @@ extension ConvLowering {
     func foldLanes(_ acc: UnsafePointer<Float>, perGroup: Int, tapTiles: Int, into dw: UnsafeMutablePointer<Float>,
                    threads: Int) {
         let co = outChannels, k = columnRows, tileFloats = 24 * 16
-        ConvParallel.forEach(groups * co, threads: threads) { row, _ in
+        Tiled.forEachItem(groups * co, threads: threads) { row, _ in
             let g = row / co, c = row % co
             let base = acc + g * perGroup + (c / 4) * tapTiles * tileFloats + (c % 4) * 6 * 16
             let out = dw + row * k
@@ -115,7 +112,7 @@ extension ConvLowering {
     }
 }
 
-extension ConvLowering {
+extension TiledConv {
     /// The direct backward-weights on the direct forward's virtual pixel grid (flattened, or
     /// rows wider than the output): per image and group, the padded input `Xp` and a copy of
     /// dY on the grid with zeros in the junk lanes (so they add nothing), then bands of
@@ -148,7 +145,7 @@ extension ConvLowering {
             }
         }
         let items = groups * coBlocks
-        let pieces = min(items, ConvParallel.resolve(threads))
+        let pieces = min(items, Tiled.resolveThreads(threads))
         // Workers own runs of channel blocks and share two padded images: while they compute
         // image group i from one, each also pads its share of the input channels of i + 1
         // into the other, and the join between image groups is the only barrier. (Each
@@ -170,9 +167,9 @@ extension ConvLowering {
             fillPadded(x + i * ci * inS, plan, channels: (ci * piece / pieces)..<(ci * (piece + 1) / pieces),
                        zeroingSlack: false, into: shared + (i % buffers) * sharedStride)
         }
-        if imageGroups > 0 { ConvParallel.forEach(pieces, threads: pieces) { piece, _ in pad(0, piece) } }
+        if imageGroups > 0 { Tiled.forEachItem(pieces, threads: pieces) { piece, _ in pad(0, piece) } }
         for imageGroup in 0..<imageGroups {
-            ConvParallel.forEach(pieces, threads: pieces) { piece, _ in
+            Tiled.forEachItem(pieces, threads: pieces) { piece, _ in
                 defer { if imageGroup + 1 < imageGroups { pad(imageGroup + 1, piece) } }
                 let padded = shared + (imageGroup % buffers) * sharedStride, grid = grids + piece * co * gridCount
                 let first = items * piece / pieces, last = items * (piece + 1) / pieces

@@ -1,9 +1,9 @@
-/// im2col / col2im for `ConvLowering`, and the dual lowering's gather and scatter.
+/// im2col / col2im for `TiledConv`, and the dual lowering's gather and scatter.
 ///
 /// Every loop walks one output line (fixed od, oh) at a time over the output range that
 /// `validOutputs` precomputed per tap, so no index is tested per element: im2col is
 /// zeros, a contiguous (stride 1) or strided copy, zeros.
-extension ConvLowering {
+extension TiledConv {
 
     /// Writes rows `rows` and columns `columns` of col(src) into `dst` (row stride =
     /// `columns.count`). `src` points at channel 0 of one image's group.
@@ -11,7 +11,7 @@ extension ConvLowering {
                 into dst: UnsafeMutablePointer<Float>, threads: Int) {
         let width = columns.count
         let pieces = threads > 1 ? min(rows.count, threads * 4) : 1
-        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+        Tiled.forEachItem(pieces, threads: threads) { piece, _ in
             let lo = rows.lowerBound + rows.count * piece / pieces
             let hi = rows.lowerBound + rows.count * (piece + 1) / pieces
             for r in lo..<hi {
@@ -33,7 +33,7 @@ extension ConvLowering {
             im2colPackedRows(src, rows: rows, of: rows, columns: columns, into: dst, rowBuffer: rowBuffer)
             return
         }
-        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+        Tiled.forEachItem(pieces, threads: threads) { piece, _ in
             let lo = rows.lowerBound + rows.count * piece / pieces
             let hi = rows.lowerBound + rows.count * (piece + 1) / pieces
             let buffer = Tiled.allocateFloats(columns.count)
@@ -124,7 +124,7 @@ extension ConvLowering {
         let width = columns.count, taps = taps
         let firstChannel = rows.lowerBound / taps, channels = (rows.upperBound - 1) / taps + 1 - firstChannel
         let pieces = threads > 1 ? min(channels, threads * 4) : 1
-        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+        Tiled.forEachItem(pieces, threads: threads) { piece, _ in
             for c in (firstChannel + channels * piece / pieces)..<(firstChannel + channels * (piece + 1) / pieces) {
                 for r in max(rows.lowerBound, c * taps)..<min(rows.upperBound, (c + 1) * taps) {
                     col2imRow(col + (r - rows.lowerBound) * width, row: r, columns: columns, into: dst)
@@ -217,7 +217,7 @@ extension ConvLowering {
     func gatherAdd(_ z: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, threads: Int) {
         let taps = taps, inS = inSpatial, p = outSpatial, channels = outChannels, sw = stride[2]
         let pieces = threads > 1 ? min(channels, threads * 4) : 1
-        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+        Tiled.forEachItem(pieces, threads: threads) { piece, _ in
             for c in (channels * piece / pieces)..<(channels * (piece + 1) / pieces) {
                 let yRow = y + c * p
                 for t in 0..<taps {
@@ -240,7 +240,7 @@ extension ConvLowering {
     func scatter(_ dy: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, threads: Int) {
         let taps = taps, inS = inSpatial, p = outSpatial, rows = dualRows, sw = stride[2]
         let pieces = threads > 1 ? min(rows, threads * 4) : 1
-        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+        Tiled.forEachItem(pieces, threads: threads) { piece, _ in
             for r in (rows * piece / pieces)..<(rows * (piece + 1) / pieces) {
                 let c = r / taps, t = r - c * taps
                 let dRow = d + r * inS, dyRow = dy + c * p
@@ -274,4 +274,124 @@ extension ConvLowering {
             }
         }
     }
+}
+
+// The general paths: products through plain SGEMM calls on col slabs (or, for a 1×1
+// stride-1 unpadded convolution, on the images themselves).
+extension TiledConv {
+    /// `forward` of a pointwise convolution: `Y[n,g] = (bias or 0) + W[g] · X[n,g]`, one
+    /// SGEMM per (image, group); the output already holds the bias rows when there is one.
+    func forwardPointwise(input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, hasBias: Bool,
+                          output y: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
+        let groups = groups
+        runItems(batch * groups, threads: threads, workspace: 0) { imageGroup, _, inner in
+            let g = imageGroup % groups  // imageGroup = n·G + g
+            Tiled.sgemm(transA: false, transB: false, m: co, n: p, k: k, a: w + g * co * k, lda: k,
+                        b: x + imageGroup * ci * inS, ldb: p, c: y + imageGroup * co * p, ldc: p,
+                        accumulate: hasBias, threads: inner)
+        }
+    }
+
+    /// `backwardData` through `col(dX[n,g]) = W[g]ᵀ · dY[n,g]` in slabs of rows and blocks of
+    /// columns, each scattered by col2im (pointwise: one SGEMM straight into dX). Column
+    /// blocks of one (image, group) are scattered in order by one worker, so every input
+    /// element receives its products in a fixed order.
+    func backwardDataCol2im(output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+                            input dx: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
+        let (slabRows, block) = tiles
+        let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
+        let groups = groups, pointwise = isPointwise
+        runItems(batch * groups, threads: threads, workspace: pointwise ? 0 : slabRows * block) { imageGroup, ws, inner in
+            let g = imageGroup % groups
+            let dst = dx + imageGroup * ci * inS, a = w + g * co * k, dOut = dy + imageGroup * co * p
+            if pointwise {
+                Tiled.sgemm(transA: true, transB: false, m: k, n: p, k: co, a: a, lda: k, b: dOut, ldb: p,
+                            c: dst, ldc: p, accumulate: false, threads: inner)
+                return
+            }
+            dst.update(repeating: 0, count: ci * inS)
+            for blk in 0..<blocks {
+                let p0 = blk * block, p1 = min(p, p0 + block)
+                for slab in 0..<slabs {
+                    let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
+                    Tiled.sgemm(transA: true, transB: false, m: r1 - r0, n: p1 - p0, k: co, a: a + r0, lda: k,
+                                b: dOut + p0, ldb: p, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
+                    col2im(ws, rows: r0..<r1, columns: p0..<p1, into: dst, threads: inner)
+                }
+            }
+        }
+    }
+
+
+    /// `backwardWeights` through `dW[g] = Σ_n dY[n,g] · col(X[n,g])ᵀ` (pointwise: X itself).
+    ///
+    /// Work items are (image chunk, group, slab of K rows); slabs write disjoint columns of
+    /// dW. The number of image chunks depends only on the shape: with one chunk each item
+    /// sums all images in order; with several, chunk partials are added in chunk order.
+    func backwardWeightsIm2col(input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+                               weights dw: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
+        let total = groups * co * k
+        let (slabRows, block) = tiles
+        let slabs = (k + slabRows - 1) / slabRows, blocks = (p + block - 1) / block
+        let perChunk = groups * slabs
+        let (chunks, imagesPerChunk) = reductionChunks(itemsPerChunk: perChunk)
+        let transposed: Bool
+        switch tuning.weightGradientOrientation {
+        case .direct: transposed = false
+        case .transposed: transposed = true
+        case .automatic:
+            func fill(_ m: Int, _ n: Int) -> Double {
+                Double(m * n) / Double(((m + 11) / 12 * 12) * ((n + 31) / 32 * 32))
+            }
+            transposed = fill(slabRows, co) > fill(co, slabRows)
+        }
+        // Per-chunk partial sums (layout [g][co][K], or [g][K][co] when transposed).
+        let partials: UnsafeMutablePointer<Float>? = chunks > 1 || transposed ? .allocate(capacity: chunks * total) : nil
+        defer { partials?.deallocate() }
+        let groups = groups, batch = batch, pointwise = isPointwise
+        runItems(chunks * perChunk, threads: threads, workspace: pointwise ? 0 : slabRows * block) { item, ws, inner in
+            let slab = item % slabs, g = (item / slabs) % groups, chunk = item / perChunk
+            let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
+            let target = transposed
+                ? partials! + chunk * total + g * k * co + r0 * co
+                : (partials.map { $0 + chunk * total } ?? dw) + g * co * k + r0
+            var first = true
+            for n in (chunk * imagesPerChunk)..<min(batch, (chunk + 1) * imagesPerChunk) {
+                let imageGroup = n * groups + g
+                let src = x + imageGroup * ci * inS, dOut = dy + imageGroup * co * p
+                for blk in 0..<blocks {
+                    let p0 = blk * block, p1 = min(p, p0 + block)
+                    var b = src + r0 * p + p0, ldb = p
+                    if !pointwise {
+                        im2col(src, rows: r0..<r1, columns: p0..<p1, into: ws, threads: inner)
+                        b = UnsafePointer(ws); ldb = p1 - p0
+                    }
+                    if transposed {
+                        Tiled.sgemm(transA: false, transB: true, m: r1 - r0, n: co, k: p1 - p0, a: b, lda: ldb,
+                                    b: dOut + p0, ldb: p, c: target, ldc: co, accumulate: !first, threads: inner)
+                    } else {
+                        Tiled.sgemm(transA: false, transB: true, m: co, n: r1 - r0, k: p1 - p0, a: dOut + p0, lda: p,
+                                    b: b, ldb: ldb, c: target, ldc: k, accumulate: !first, threads: inner)
+                    }
+                    first = false
+                }
+            }
+        }
+        guard let partials else { return }
+        guard transposed else {
+            sumPartials(partials, chunks: chunks, count: total, into: dw, threads: threads)
+            return
+        }
+        if chunks > 1 { sumPartials(partials, chunks: chunks, count: total, into: partials, threads: threads) }
+        // dw[g][c][r] = dWᵀ[g][r][c]
+        Tiled.forEachItem(groups * co, threads: threads) { row, _ in
+            let g = row / co, c = row % co
+            let src = partials + g * k * co + c, dst = dw + row * k
+            for r in 0..<k { dst[r] = src[r * co] }
+        }
+    }
+
 }

@@ -1,36 +1,6 @@
 import Foundation
 
 extension Tiled {
-    /// Runs `body(0)`, …, `body(count − 1)` on up to `count` threads (the caller and pool
-    /// workers) and returns when all have finished. Each index is one independent block of
-    /// work (a block of C, a range of elements); callers make the result independent of
-    /// which thread runs which index.
-    static func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-        if count <= 0 { return }
-        if count == 1 { body(0); return }
-        WorkerPool.shared.run(count: count, threads: count, body)
-    }
-
-    /// The thread count a caller asked for: 0 means `defaultThreads`; never below 1.
-    static func resolveThreads(_ threads: Int) -> Int { threads <= 0 ? defaultThreads : threads }
-
-    /// Cuts `0..<total` into at most `threads` contiguous chunks whose bounds are multiples of
-    /// `grain` (except the last), and runs `body(range)` on each. Elementwise ops use it: the
-    /// chunking decides who computes an element, never what it computes.
-    static func parallelChunks(_ total: Int, threads: Int, grain: Int = 1 << 14,
-                               _ body: (Range<Int>) -> Void) {
-        guard total > 0 else { return }
-        let blocks = (total + grain - 1) / grain
-        let parts = max(1, min(resolveThreads(threads), blocks))
-        parallelFor(parts) { part in
-            let lo = min(total, part * blocks / parts * grain)
-            let hi = min(total, (part + 1) * blocks / parts * grain)
-            if lo < hi { body(lo..<hi) }
-        }
-    }
-}
-
-extension Tiled {
     /// `count` uninitialized floats starting on a 64-byte cache line (free with `deallocate()`).
     /// Kernels load 16 floats at a time from workspaces laid out in whole vectors; malloc
     /// only promises 16 bytes, and off a line boundary every such load straddles two lines.

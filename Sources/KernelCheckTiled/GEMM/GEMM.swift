@@ -2,15 +2,12 @@ import Foundation
 
 /// The register tile and cache blocking of `Tiled.sgemm` (BLIS-style loop nest).
 ///
-/// Sized for AMD Zen 5 (48 KiB L1d and 1 MiB L2 per core, 32 MiB shared L3, 32 zmm
-/// registers) and tuned by measurement on it:
-/// - `mr × nr = 12 × 32`: 24 `SIMD16<Float>` accumulators + 2 B vectors + 1 broadcast fit the
-///   32 zmm registers; each k step issues 24 FMAs for 2 vector loads and 12 broadcasts
-///   (≈ 265 GFLOP/s on panels in L1, the core's FMA peak).
-/// - `kc = 512`: K steps per packed block. The B micro-panel (`kc × nr` = 64 KiB) streams
-///   from L2 at 11 bytes/cycle, well under L2 bandwidth, and the long K block halves the
-///   passes over C compared with 256 (C tiles miss cache on large problems: 2048³ went
-///   from ≈ 229 to ≈ 240 GFLOP/s).
+/// - `mr × nr = 12 × 32`: 24 `SIMD16<Float>` accumulators + 2 B vectors + 1 broadcast fit a
+///   register file of 32 × 512-bit registers (AVX-512); each k step issues 24 FMAs for 2
+///   vector loads and 12 broadcasts, enough independent chains to cover the FMA latency.
+/// - `kc = 512`: K steps per packed block. The B micro-panel (`kc × nr` floats = 64 KiB)
+///   streams from L2, and a long K block halves the passes over C compared with 256 (C
+///   tiles miss cache on large problems).
 /// - `mc = 96`: the packed A block (`mc × kc` = 192 KiB) stays in L2.
 /// - `nc = 2048`: the packed B block (`kc × nc` = 4 MiB per thread) stays in L3.
 ///
@@ -26,9 +23,6 @@ public enum GEMMBlocking {
 }
 
 extension Tiled {
-    /// Number of worker threads used when a caller passes `threads: 0` (= all cores).
-    public static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
-
     /// Problems below this many multiply-adds run on one thread: waking a second thread costs
     /// more than it saves (and the thread count never changes the result).
     static let sgemmParallelThreshold = 1 << 18

@@ -2,7 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 
 /// Transposed convolution, the adjoint of a convolution, lowered to SGEMM through that
-/// convolution (`ConvLowering(adjointOf:)`, input = this op's output): its forward is the
+/// convolution (`TiledConv(adjointOf:)`, input = this op's output): its forward is the
 /// convolution's backward-data, its backward-data the convolution's forward, its
 /// backward-weights the convolution's backward-weights with `x` and `dy` exchanged.
 /// Shapes and math as in `ConvTransposeProblem`: `x = N × C_in × in…`,
@@ -46,26 +46,26 @@ extension Tiled {
 
     static func convTransposeForward(_ p: ConvTransposeProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                      b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int,
-                                     tuning: ConvLoweringTuning) {
+                                     tuning: ConvTuning) {
         requireValid(p)
-        ConvLowering(adjointOf: p, tuning: tuning).backwardData(output: x, weights: w, input: y, threads: threads)
+        TiledConv(adjointOf: p, tuning: tuning).backwardData(output: x, weights: w, input: y, threads: threads)
         guard let b else { return }
         let channels = p.outChannels, spatial = p.outputSize.reduce(1, *)
-        ConvParallel.forEach(p.batch * channels, threads: threads) { row, _ in
+        Tiled.forEachItem(p.batch * channels, threads: threads) { row, _ in
             let out = y + row * spatial, bias = b[row % channels]
             for i in 0..<spatial { out[i] += bias }
         }
     }
 
     static func convTransposeBackwardData(_ p: ConvTransposeProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                          dx: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvLoweringTuning) {
+                                          dx: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning) {
         requireValid(p)
-        ConvLowering(adjointOf: p, tuning: tuning).forward(input: dy, weights: w, bias: nil, output: dx, threads: threads)
+        TiledConv(adjointOf: p, tuning: tuning).forward(input: dy, weights: w, bias: nil, output: dx, threads: threads)
     }
 
     static func convTransposeBackwardWeights(_ p: ConvTransposeProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                             dw: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvLoweringTuning) {
+                                             dw: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning) {
         requireValid(p)
-        ConvLowering(adjointOf: p, tuning: tuning).backwardWeights(input: dy, output: x, weights: dw, threads: threads)
+        TiledConv(adjointOf: p, tuning: tuning).backwardWeights(input: dy, output: x, weights: dw, threads: threads)
     }
 }

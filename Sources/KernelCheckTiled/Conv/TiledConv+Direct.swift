@@ -26,7 +26,7 @@
 // When `V = Wo` the tiles are written straight into `y`; otherwise each tile goes to an
 // L1 scratch tile whose valid columns are then dealt out to their output rows.
 
-extension ConvLowering {
+extension TiledConv {
     /// The geometry of the direct forward for this shape, or nil when it does not apply.
     struct DirectPlan {
         /// Padded buffer: `rows × width` per channel (`plane` floats), `inputCount` floats
@@ -43,6 +43,8 @@ extension ConvLowering {
         /// With at most 4 output channels: `wideRows` (2, 3 or 4) channels × `wideVectors`
         /// consecutive vectors per tile (`Tiled.directWideKernel…`), else 0.
         var wideRows = 0, wideVectors = 0
+        /// Fraction of the tiles' lanes that are output pixels (the rest are junk lanes).
+        var efficiency = 1.0
 
         /// Offset within a buffer row of padded column `ow·s_w + column` relative to output
         /// column `ow`: phase `column mod s_w`, `column div s_w` floats into it.
@@ -67,22 +69,34 @@ extension ConvLowering {
         }
     }
 
-    var directPlan: DirectPlan? {
-        guard tuning.direct, !isPointwise, !usesDual, batch > 0, groups > 0, columnRows > 0, outChannels > 0,
-              outChannels >= tuning.directMinimumChannels || outChannels <= 4, outSpatial > 0 else { return nil }
-        // Depth must be trivial (1-D and 2-D problems).
-        guard inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0 else { return nil }
+    /// The direct forward's geometry for this shape, or nil when it does not apply.
+    var directPlan: DirectPlan? { try? directAttempt.get() }
+
+    /// The direct forward's geometry, or why it does not apply. Depends only on the shape
+    /// and the tuning.
+    var directAttempt: Result<DirectPlan, PathUnavailable> {
+        func no(_ reason: String) -> Result<DirectPlan, PathUnavailable> { .failure(PathUnavailable(reason)) }
+        if !tuning.direct { return no("direct paths are off in the tuning") }
+        if isPointwise { return no("1×1 stride 1: X is already the column matrix") }
+        if usesDual { return no("the dual lowering applies") }
+        guard batch > 0, groups > 0, columnRows > 0, outChannels > 0, outSpatial > 0 else { return no("no products") }
+        guard outChannels >= tuning.directMinimumChannels || outChannels <= 4 else {
+            return no("\(outChannels) output channels per group: between 4 and \(tuning.directMinimumChannels)")
+        }
+        guard inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0 else {
+            return no("3-D: the direct kernels take 1-D and 2-D problems")
+        }
         let ho = outSize[1], wo = outSize[2], sh = stride[1], sw = stride[2]
         let kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
         // Every width phase must be read: a 1×1 stride-2 projection would copy four times
-        // the input it uses (its strided im2col gather is faster: 124–148 against 91–119
-        // GFLOP/s on one thread).
-        guard Set((0..<kw).map { $0 * dw % sw }).count == sw else { return nil }
+        // the input it uses, where the strided im2col gather copies only what it reads.
+        guard Set((0..<kw).map { $0 * dw % sw }).count == sw else {
+            return no("the kernel skips width phases (stride \(sw), \(kw) taps of dilation \(dw))")
+        }
         // Output column ow reads phase segment columns ow + (kw·d_w) div s_w. With width
         // stride 1 a row's right padding is the next row's left padding: a padded row is its
         // p_w zeros and the input columns read, and reads past its end land on the next
-        // row's zeros (56 × 56 with 3 × 3 taps, padding 1: rows of 57 floats, not 58, so 98 %
-        // of a flattened grid's lanes are useful instead of 96.5 %).
+        // row's zeros (56 × 56 with 3 × 3 taps, padding 1: rows of 57 floats, not 58).
         let phaseWidth: Int
         if sw == 1 {
             let reach = wo + (kw - 1) * dw, leftZeros = max(0, padBegin[2])
@@ -102,24 +116,32 @@ extension ConvLowering {
         let flatVectors = (ho * width + 15) / 16
         let flatEfficiency = sh == 1 && sw == 1 ? useful / Double(count(flatVectors) * 32) : 0
         let flattened = flatEfficiency > rowEfficiency
-        guard max(rowEfficiency, flatEfficiency) >= tuning.directMinimumEfficiency else { return nil }
+        let efficiency = max(rowEfficiency, flatEfficiency)
+        guard efficiency >= tuning.directMinimumEfficiency else {
+            return no("\(Self.percent(efficiency)) of the tile lanes would be output pixels "
+                + "(needs \(Self.percent(tuning.directMinimumEfficiency)))")
+        }
         let vectors = flattened ? flatVectors : rowVectors
         // Few channels: wide tiles of whole runs of consecutive vectors (within a row in row
         // mode), or no direct path at all below `directMinimumChannels`.
         let wideRows = outChannels <= 4 ? max(2, outChannels) : 0
         let wideVectors = wideRows > 0 ? 24 / wideRows : 0
         let wide = wideRows > 0 && (flattened || (rowWidth / 16) % wideVectors == 0)
-        guard wide || outChannels >= tuning.directMinimumChannels else { return nil }
+        guard wide || outChannels >= tuning.directMinimumChannels else {
+            return no("\(outChannels) output channels: wide tiles need output rows of a multiple of \(wideVectors) vectors")
+        }
         var lastStart = flattened ? 16 * (vectors - 1) : (ho - 1) * sh * width + (rowWidth - 16)
         if wide && flattened { lastStart = 16 * (Tiled.roundUp(vectors, wideVectors) - 1) }
         let inputCount = max(inChannels * plane, lastStart + 16 + maxTap)
         // Byte offsets are Int32.
-        guard inputCount < (1 << 29) else { return nil }
-        return DirectPlan(width: width, rows: rows, plane: plane, inputCount: inputCount, widthStride: sw,
-                          phaseWidth: phaseWidth, rowReach: rowReach, flattened: flattened,
-                          virtualWidth: flattened ? width : rowWidth, vectorsPerRow: rowWidth / 16, vectors: vectors,
-                          tiles: count(vectors), writesOutput: !flattened && rowWidth == wo && vectors % 2 == 0,
-                          wideRows: wide ? wideRows : 0, wideVectors: wide ? wideVectors : 0)
+        guard inputCount < (1 << 29) else { return no("the padded image is too large for 32-bit tap offsets") }
+        return .success(
+            DirectPlan(
+                width: width, rows: rows, plane: plane, inputCount: inputCount, widthStride: sw,
+                phaseWidth: phaseWidth, rowReach: rowReach, flattened: flattened,
+                virtualWidth: flattened ? width : rowWidth, vectorsPerRow: rowWidth / 16, vectors: vectors,
+                tiles: count(vectors), writesOutput: !flattened && rowWidth == wo && vectors % 2 == 0,
+                wideRows: wide ? wideRows : 0, wideVectors: wide ? wideVectors : 0, efficiency: efficiency))
     }
 
     /// Weight panels of the direct kernels covering `count` output channels: 12-row panels,
@@ -175,7 +197,7 @@ extension ConvLowering {
     func packDirectPanels(_ w: UnsafePointer<Float>, _ panels: [(first: Int, rows: Int, valid: Int)],
                           into packedW: UnsafeMutablePointer<Float>, threads: Int) {
         let k = columnRows, co = outChannels, aStride = Self.panelRows(panels) * k
-        ConvParallel.forEach(groups * panels.count, threads: threads) { item, _ in
+        Tiled.forEachItem(groups * panels.count, threads: threads) { item, _ in
             let g = item / panels.count, panel = panels[item % panels.count]
             Self.packPanel(w + (g * co + panel.first) * k, ld: k, panel, length: k,
                            into: packedW + g * aStride + panel.first * k)
@@ -226,7 +248,7 @@ extension ConvLowering {
         let flatInPlace = plan.flattened && !strided
         let loadC = (writesOutput || paired || flatInPlace) && bias != nil
         if loadC, let bias {
-            ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
+            Tiled.forEachItem(batch * channelsOut, threads: threads) { row, _ in
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
             }
         }
@@ -247,7 +269,7 @@ extension ConvLowering {
             if pair { fillBand(x + (imageGroup + groups) * ci * inS, plan, bands, firstRow: band.r0, into: padded1) }
             let bandFirst = band.v0 / perTile, bandTiles = (band.v1 + perTile - 1) / perTile - bandFirst
             let pieces = inner > 1 ? min(bandTiles, inner) : 1
-            ConvParallel.forEach(pieces, threads: inner) { piece, _ in
+            Tiled.forEachItem(pieces, threads: inner) { piece, _ in
                 Tiled.withScratchFloats(12 * 32) { tile in
                     let firstTile = bandFirst + bandTiles * piece / pieces
                     let lastTile = bandFirst + bandTiles * (piece + 1) / pieces
@@ -470,7 +492,7 @@ extension ConvLowering {
     }
 }
 
-extension ConvLowering {
+extension TiledConv {
     /// The direct forward with at most 4 output channels: tiles of `wideRows` channels ×
     /// `wideVectors` consecutive vectors (`Tiled.directWideKernel…`), same sums as the
     /// 12 × 32 tiles (one chain over K per element, then the bias).
@@ -496,7 +518,7 @@ extension ConvLowering {
         // Row mode over whole output rows: every tile pixel is real and lands in place.
         let inPlace = !plan.flattened && vw == wo && co == rowsR && layout == contiguousOutput
         if inPlace, let bias {
-            ConvParallel.forEach(batch * channelsOut, threads: threads) { row, _ in
+            Tiled.forEachItem(batch * channelsOut, threads: threads) { row, _ in
                 (y + row * p).update(repeating: bias[row % channelsOut], count: p)
             }
         }
@@ -511,7 +533,7 @@ extension ConvLowering {
             let next = bandIndex + 1 < bands.ranges.count
                 ? BandPrefetch(self, x + imageGroup * ci * inS, bands, firstRow: bands.ranges[bandIndex + 1].r0, tiles: bandTiles)
                 : nil
-            ConvParallel.forEach(pieces, threads: inner) { piece, _ in
+            Tiled.forEachItem(pieces, threads: inner) { piece, _ in
                 Tiled.withScratchFloats(24 * 16) { tile in
                     for t in (firstTile + bandTiles * piece / pieces)..<(firstTile + bandTiles * (piece + 1) / pieces) {
                         let (pf, pfLines) = next?.lines(forTile: t - firstTile) ?? (UnsafeRawPointer(a), 0)
@@ -538,7 +560,7 @@ extension ConvLowering {
     }
 }
 
-extension ConvLowering {
+extension TiledConv {
     /// The direct forward's input in bands: per image, a few padded rows of every channel at
     /// a time (`directBandFloats`), so the rows being read stay in L2 however large the
     /// image. A band is a range of vectors (whole tiles of `unit` vectors) and the padded
@@ -608,7 +630,7 @@ extension ConvLowering {
     struct BandPrefetch {
         var base: UnsafeRawPointer, channelBytes: Int, linesPerChannel: Int, lines: Int, tiles: Int, channels: Int
 
-        init(_ lowering: ConvLowering, _ src: UnsafePointer<Float>, _ bands: DirectBands, firstRow r0: Int, tiles: Int) {
+        init(_ lowering: TiledConv, _ src: UnsafePointer<Float>, _ bands: DirectBands, firstRow r0: Int, tiles: Int) {
             let inW = lowering.inSize[2], pbh = lowering.padBegin[1]
             let first = max(0, r0 - pbh), last = max(first, min(lowering.inSize[1], r0 + bands.rows - pbh))
             base = UnsafeRawPointer(src + first * inW)
@@ -656,7 +678,7 @@ extension ConvLowering {
     }
 }
 
-extension ConvLowering {
+extension TiledConv {
     /// Offsets of the taps `t = (ci, kh, kw)` in weight order inside a zero-padded input of
     /// `plane` floats per channel laid out as `plan` says (`ci·plane + kh·d_h·width +
     /// columnOffset(kw·d_w)`), times `scale` (4 for byte offsets), for `count ≥ K` entries:

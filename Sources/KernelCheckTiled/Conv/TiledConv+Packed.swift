@@ -3,7 +3,7 @@
 // (shared by every image) and col written by `im2colPacked` directly as B panels, so
 // neither operand is copied again per product.
 
-extension ConvLowering {
+extension TiledConv {
     /// How col (K × P) is cut for the packed forward: slabs of at most `GEMMBlocking.kc`
     /// rows (each slab is exactly one SGEMM K block), cut evenly, and column blocks that fill
     /// the column budget, cut evenly and rounded up to whole `nr`-wide panels when at least
@@ -36,7 +36,7 @@ extension ConvLowering {
         let aStride = Tiled.roundUp(co, mr) * slabRows
         let packedW = Tiled.allocateFloats(groups * slabs * aStride)
         defer { packedW.deallocate() }
-        ConvParallel.forEach(groups * slabs, threads: threads) { item, _ in
+        Tiled.forEachItem(groups * slabs, threads: threads) { item, _ in
             let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
             Tiled.packA(Operand(base: w + g * co * k, ld: k, transposed: false), rows: 0, count: co,
                         columns: r0, count: r1 - r0, into: packedW + item * aStride)
@@ -56,11 +56,7 @@ extension ConvLowering {
     }
 }
 
-extension ConvLowering {
-    /// Whether `backwardData` runs through `backwardDataPacked`: its products have
-    /// `K = Co` steps, which must fit one SGEMM K block.
-    var backwardDataUsesPacked: Bool { !isPointwise && outChannels <= GEMMBlocking.kc }
-
+extension TiledConv {
     /// `backwardData` for a non-pointwise convolution with `Co ≤ kc`: `W[g]ᵀ`'s slabs are
     /// packed into A panels once per call, each column block of `dY[n,g]` into B panels once
     /// (not once per slab), and each slab's product (one K block of `Co` steps, as in
@@ -78,7 +74,7 @@ extension ConvLowering {
         let aStride = Tiled.roundUp(slabRows, mr) * co
         let packedW = Tiled.allocateFloats(groups * slabs * aStride)
         defer { packedW.deallocate() }
-        ConvParallel.forEach(groups * slabs, threads: threads) { item, _ in
+        Tiled.forEachItem(groups * slabs, threads: threads) { item, _ in
             let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
             Tiled.packA(Operand(base: w + g * co * k, ld: k, transposed: true), rows: r0, count: r1 - r0,
                         columns: 0, count: co, into: packedW + item * aStride)

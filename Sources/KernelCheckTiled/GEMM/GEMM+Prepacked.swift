@@ -16,7 +16,7 @@ extension Tiled {
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         let panels = (n + nr - 1) / nr
         let pieces = threads > 1 && m * n * kc >= sgemmParallelThreshold ? min(panels, threads) : 1
-        ConvParallel.forEach(pieces, threads: threads) { piece, _ in
+        Tiled.forEachItem(pieces, threads: threads) { piece, _ in
             Tiled.withScratchFloats(mr * nr) { tile in
                 let out = Output(base: c, ld: ldc, transposed: false)
                 let firstPanel = panels * piece / pieces, lastPanel = panels * (piece + 1) / pieces

@@ -26,7 +26,7 @@ import CKernelSupport
 // so the result is the same for any thread count. With stride 1 there is one phase: the
 // adjoint convolution itself, written contiguously.
 
-extension ConvLowering {
+extension TiledConv {
     /// Where the direct forward writes output channel `c` (of an image's group), pixel
     /// `(oh, ow)`: `y + imageGroup·imageGroupStride + c·channelStride + origin + oh·rowStride +
     /// ow·columnStride`. The plain layout is `(0, Wo, 1, P, Co·P)`.
@@ -107,7 +107,7 @@ extension Tiled {
     }
 }
 
-extension ConvLowering {
+extension TiledConv {
     /// Prefetches (for writing) the output lines `dealTile` will write for the same tile, so
     /// a strided layout's scattered stores do not wait on their lines after the kernel.
     @inline(__always)
@@ -125,7 +125,7 @@ extension ConvLowering {
     }
 }
 
-extension ConvLowering {
+extension TiledConv {
     /// One dimension of one phase: the original taps it uses in the phase's (reversed)
     /// order, its dilation and begin padding as a stride-1 convolution of dY, and the dX
     /// positions it writes, `first + s·u` for `u < count`.
@@ -150,18 +150,31 @@ extension ConvLowering {
     /// the direct forward through `plan`) whose outputs land in dX through `output`; its
     /// weights take the original taps `heightTaps × widthTaps` (reversed order).
     struct DirectPhase {
-        var lowering: ConvLowering
+        var lowering: TiledConv
         var plan: DirectPlan
         var output: DirectOutputLayout
         var heightTaps: [Int], widthTaps: [Int]
     }
 
-    /// Backward-data as direct forwards of its output phases, or nil when some phase has no
-    /// direct plan or a negative begin padding, or no phase has more than one tap. `zeroFill`: some dX positions belong to a
-    /// phase without taps (they receive no products), so dX is cleared first.
-    var directAdjoint: (phases: [DirectPhase], zeroFill: Bool)? {
-        guard tuning.direct, !usesDual, !isPointwise,
-              inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0 else { return nil }
+    /// The phases of a backward-data, and whether dX must be cleared first.
+    typealias DirectAdjoint = (phases: [DirectPhase], zeroFill: Bool)
+
+    /// Backward-data as direct forwards of its output phases, or nil when that does not
+    /// apply (`adjointAttempt` says why).
+    var directAdjoint: DirectAdjoint? { try? adjointAttempt.get() }
+
+    /// Backward-data as direct forwards of its output phases, or why not: some phase has no
+    /// direct plan or a negative begin padding, or no phase has more than one tap.
+    /// `zeroFill`: some dX positions belong to a phase without taps (they receive no
+    /// products), so dX is cleared first.
+    var adjointAttempt: Result<DirectAdjoint, PathUnavailable> {
+        func no(_ reason: String) -> Result<DirectAdjoint, PathUnavailable> { .failure(PathUnavailable(reason)) }
+        if !tuning.direct { return no("direct paths are off in the tuning") }
+        if usesDual { return no("the dual lowering applies") }
+        if isPointwise { return no("1×1 stride 1: a plain GEMM") }
+        guard inSize[0] == 1, outSize[0] == 1, kernel[0] == 1, padBegin[0] == 0 else {
+            return no("3-D: the direct kernels take 1-D and 2-D problems")
+        }
         var phases: [DirectPhase] = []
         var zeroFill = false
         for rh in 0..<stride[1] {
@@ -174,28 +187,39 @@ extension ConvLowering {
                     zeroFill = true
                     continue
                 }
-                guard h.padBegin >= 0, w.padBegin >= 0 else { return nil }
-                var lowering = ConvLowering(batch: batch, groups: groups, inChannelsPerGroup: outChannels,
-                                            outChannelsPerGroup: inChannels, inputSize: outSize,
-                                            outputSize: [1, h.count, w.count], kernel: [1, h.taps.count, w.taps.count],
-                                            stride: [1, 1, 1], dilation: [1, h.dilation, w.dilation],
-                                            padBegin: [0, h.padBegin, w.padBegin], tuning: tuning)
+                guard h.padBegin >= 0, w.padBegin >= 0 else {
+                    return no("phase (\(rh), \(rw)) would need a negative begin padding")
+                }
+                var lowering = TiledConv(
+                    batch: batch, groups: groups, inChannelsPerGroup: outChannels,
+                    outChannelsPerGroup: inChannels, inputSize: outSize,
+                    outputSize: [1, h.count, w.count], kernel: [1, h.taps.count, w.taps.count],
+                    stride: [1, 1, 1], dilation: [1, h.dilation, w.dilation],
+                    padBegin: [0, h.padBegin, w.padBegin], tuning: tuning)
                 // A phase of one tap with nothing cropped is 1×1 (k2 s2, k3 s2 p1 op1): it
                 // still runs direct, as the strided output needs the tiles dealt out.
                 lowering.isPointwise = false
-                guard let plan = lowering.directPlan else { return nil }
-                let output = DirectOutputLayout(origin: h.first * inSize[2] + w.first, rowStride: stride[1] * inSize[2],
-                                                columnStride: stride[2], channelStride: inSpatial,
-                                                imageGroupStride: inChannels * inSpatial)
-                phases.append(DirectPhase(lowering: lowering, plan: plan, output: output,
-                                          heightTaps: h.taps, widthTaps: w.taps))
+                let plan: DirectPlan
+                switch lowering.directAttempt {
+                case .success(let p): plan = p
+                case .failure(let why): return no("phase (\(rh), \(rw)): \(why.reason)")
+                }
+                let output = DirectOutputLayout(
+                    origin: h.first * inSize[2] + w.first, rowStride: stride[1] * inSize[2],
+                    columnStride: stride[2], channelStride: inSpatial,
+                    imageGroupStride: inChannels * inSpatial)
+                phases.append(
+                    DirectPhase(
+                        lowering: lowering, plan: plan, output: output,
+                        heightTaps: h.taps, widthTaps: w.taps))
             }
         }
         // Phases of one tap each (kernel ≤ stride, e.g. a 1×1 stride-2 projection) are plain
-        // GEMMs with no overlapping outputs: the packed path is faster there (ResNet 1×1 s2
-        // 256 → 512 56² backward-data, 1 thread: 142 GFLOP/s as phases against 153).
-        guard phases.contains(where: { $0.lowering.taps > 1 }) else { return nil }
-        return (phases, zeroFill)
+        // GEMMs with no overlapping outputs, which the packed path runs with less copying.
+        guard phases.contains(where: { $0.lowering.taps > 1 }) else {
+            return no("every phase has a single tap (kernel ≤ stride)")
+        }
+        return .success((phases, zeroFill))
     }
 
     /// Copies one K step of a packed panel: `rows` (a multiple of 4) floats, 4 at a time.
@@ -210,13 +234,13 @@ extension ConvLowering {
     /// path's panels, all phases in one sweep over `W` (a block of `W[g][co]` is read once,
     /// contiguously, and each (co, panel) block transposed once), or through `W'` for the
     /// few-channel path.
-    func backwardDataDirect(_ adjoint: (phases: [DirectPhase], zeroFill: Bool), output dy: UnsafePointer<Float>,
+    func backwardDataDirect(_ adjoint: DirectAdjoint, output dy: UnsafePointer<Float>,
                             weights w: UnsafePointer<Float>, input dx: UnsafeMutablePointer<Float>, threads: Int) {
         let co = outChannels, ci = inChannels, taps = taps, kw = kernel[2], groups = groups
         if adjoint.zeroFill {
             let count = batch * groups * ci * inSpatial
             let span = 1 << 16
-            ConvParallel.forEach((count + span - 1) / span, threads: threads) { piece, _ in
+            Tiled.forEachItem((count + span - 1) / span, threads: threads) { piece, _ in
                 let lo = piece * span
                 (dx + lo).update(repeating: 0, count: min(count, lo + span) - lo)
             }
@@ -241,7 +265,7 @@ extension ConvLowering {
             // strided scalar gather was 3.3 % of the GAN 128 → 256 profile). Items take a
             // quarter of Co each, so that two threads share 11 panels evenly.
             let quarters = min(4, co)
-            ConvParallel.forEach(groups * panels.count * quarters, threads: threads) { item, _ in
+            Tiled.forEachItem(groups * panels.count * quarters, threads: threads) { item, _ in
                 let g = item / (panels.count * quarters), panel = panels[item / quarters % panels.count]
                 let rows = panel.rows, quarter = item % quarters
                 Tiled.withScratchFloats(taps * rows) { transposed in
@@ -269,7 +293,7 @@ extension ConvLowering {
         defer { gathered.deallocate() }
         for (phi, phase) in phases.enumerated() {
             let t0 = tapStarts[phi], pt = tapStarts[phi + 1] - t0
-            ConvParallel.forEach(groups * ci, threads: threads) { row, _ in
+            Tiled.forEachItem(groups * ci, threads: threads) { row, _ in
                 let g = row / ci, c = row % ci
                 let dst = gathered + row * co * pt
                 for o in 0..<co {

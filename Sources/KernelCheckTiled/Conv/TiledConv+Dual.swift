@@ -1,0 +1,89 @@
+import KernelCheckProblems
+
+extension TiledConv {
+    // MARK: - The dual lowering
+
+    /// `out[g][(co, t), ci] = w[g·Co + co, ci, t]`, or the inverse permutation.
+    func permuteWeights(_ w: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, toDual: Bool) {
+        let co = outChannels, ci = inChannels, taps = taps
+        for g in 0..<groups {
+            for c in 0..<co {
+                for i in 0..<ci {
+                    for t in 0..<taps {
+                        let standard = ((g * co + c) * ci + i) * taps + t
+                        let dual = ((g * co + c) * taps + t) * ci + i
+                        if toDual { out[dual] = w[standard] } else { out[standard] = w[dual] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forward through `Z = Wd · X`, `Y = b + gatherAdd(Z)`.
+    func forwardDual(input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                             output y: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
+        let channelsOut = groups * co
+        Tiled.forEachItem(batch * channelsOut, threads: threads) { row, _ in
+            (y + row * p).update(repeating: bias?[row % channelsOut] ?? 0, count: p)
+        }
+        guard inS > 0 else { return }
+        let wd = Tiled.allocateFloats(groups * rows * ci)
+        defer { wd.deallocate() }
+        permuteWeights(w, into: wd, toDual: true)
+        let groups = groups
+        runItems(batch * groups, threads: threads, workspace: rows * inS) { imageGroup, z, inner in
+            let g = imageGroup % groups
+            Tiled.sgemm(transA: false, transB: false, m: rows, n: inS, k: ci, a: wd + g * rows * ci, lda: ci,
+                        b: x + imageGroup * ci * inS, ldb: inS, c: z, ldc: inS, accumulate: false, threads: inner)
+            gatherAdd(z, into: y + imageGroup * co * p, threads: inner)
+        }
+    }
+
+    /// Backward-data through `D = scatter(dY)`, `dX = Wdᵀ · D`.
+    func backwardDataDual(output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+                                  input dx: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
+        let wd = Tiled.allocateFloats(groups * rows * ci)
+        defer { wd.deallocate() }
+        permuteWeights(w, into: wd, toDual: true)
+        let groups = groups
+        runItems(batch * groups, threads: threads, workspace: rows * inS) { imageGroup, d, inner in
+            let g = imageGroup % groups
+            scatter(dy + imageGroup * co * p, into: d, threads: inner)
+            Tiled.sgemm(transA: true, transB: false, m: ci, n: inS, k: rows, a: wd + g * rows * ci, lda: ci,
+                        b: d, ldb: inS, c: dx + imageGroup * ci * inS, ldc: inS, accumulate: false, threads: inner)
+        }
+    }
+
+    /// Backward-weights through `dWd = Σ_n scatter(dY_n) · X_nᵀ`, then the permutation back.
+    func backwardWeightsDual(input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+                                     weights dw: UnsafeMutablePointer<Float>, threads: Int) {
+        let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
+        let total = groups * rows * ci
+        let (chunks, imagesPerChunk) = reductionChunks(itemsPerChunk: groups)
+        let partials = Tiled.allocateFloats(chunks * total)
+        defer { partials.deallocate() }
+        let groups = groups, batch = batch
+        runItems(chunks * groups, threads: threads, workspace: rows * inS) { item, d, inner in
+            let g = item % groups, chunk = item / groups
+            let target = partials + chunk * total + g * rows * ci
+            var first = true
+            for n in (chunk * imagesPerChunk)..<min(batch, (chunk + 1) * imagesPerChunk) {
+                let imageGroup = n * groups + g
+                scatter(dy + imageGroup * co * p, into: d, threads: inner)
+                Tiled.sgemm(transA: false, transB: true, m: rows, n: ci, k: inS, a: d, lda: inS,
+                            b: x + imageGroup * ci * inS, ldb: inS, c: target, ldc: ci, accumulate: !first, threads: inner)
+                first = false
+            }
+        }
+        if chunks > 1 {
+            let summed = Tiled.allocateFloats(total)
+            defer { summed.deallocate() }
+            sumPartials(partials, chunks: chunks, count: total, into: summed, threads: threads)
+            permuteWeights(summed, into: dw, toDual: false)
+        } else {
+            permuteWeights(partials, into: dw, toDual: false)
+        }
+    }
+}
