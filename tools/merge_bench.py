@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Merges several `kernelcheck bench --out run.json` files into one Markdown table (median
-of the runs' medians, with the range) and checks issue 6's speed targets on it.
+of the runs' medians, with the range) and checks the speed targets on it.
 
     for i in $(seq 1 10); do .build/release/kernelcheck bench --runs 5 --out run-$i.json; done
     python3 tools/merge_bench.py run-*.json
@@ -10,7 +10,8 @@ of those per-run ratios are shown: two timings of one run are seconds apart, two
 minutes apart on a VM whose speed drifts. A target is met when the median ratio (or median
 GFLOP/s) meets it; the table shows the range, so a reader sees how close each call was.
 
-Targets (issue 6, on this machine's 262 GFLOP/s per core):
+The speed targets (fractions of peak use PEAK_PER_CORE below, 262 GFLOP/s per core:
+the AMD Zen 5 AVX-512 host's fp32 FMA peak, see docs/performance.md):
 - matmul 1024³ forward: ≥ 90 % of one core's peak on 1 thread, and ≥ 1.8× that on all;
 - every conv and transposed-conv forward ≥ PyTorch at the same thread count;
 - every backward ≥ 0.8× its own forward and ≥ PyTorch;

@@ -11,7 +11,7 @@ the CPU in float64, so that expected values never come from the code under test.
     python3 tools/oracle.py --version                     print the oracle string
 
 It has its own parser of the canonical problem strings (see fixtures/SCHEMA.md) and its own
-resolution of padding modes, written from DESIGN.md, not from the Swift descriptors.
+resolution of padding modes, written from docs/design.md, not from the Swift descriptors.
 
 Exit status: 0 success; 2 a problem with a file, group, problem string or manifest line
 (one line on stderr names the file, group and reason; a file is left untouched when any of

@@ -1,7 +1,7 @@
 """Tests of the fixture oracle (tools/oracle.py). Run: python3 -m pytest tools/test_oracle.py
 
 Expected values here come from hand derivations (worked out in the comments), from naive
-numpy loops written from DESIGN.md's formulas, or from central finite differences — never
+numpy loops written from the formulas of docs/design.md, or from central finite differences — never
 from the oracle itself.
 """
 
@@ -291,7 +291,7 @@ def test_mlp_2_7_2_linear_layers_against_numpy(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# naive loops from DESIGN.md's formulas (independent of torch's padding conventions)
+# naive loops from docs/design.md's formulas (independent of torch's padding conventions)
 # --------------------------------------------------------------------------------------------
 
 def _naive(x, w, b, s, d, pb, groups, OH, OW):

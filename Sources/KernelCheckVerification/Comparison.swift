@@ -3,11 +3,11 @@ import KernelCheckCore
 
 /// How `Comparison.compare` decides whether an element matches.
 public enum ComparisonMode: String, Codable, Sendable, CaseIterable {
-    /// Integer fills (DESIGN.md tolerance model 1): every element must equal the expected
+    /// Integer fills (docs/design.md, exact mode): every element must equal the expected
     /// value rounded to Float, bit for bit — except that −0 and +0 count as equal (IEEE
     /// `==`; no kernel contract specifies the sign of a zero sum).
     case exact
-    /// Random real fills (model 2): `|actual − expected| ≤ ErrorBound.element(…)`.
+    /// Random real fills (docs/design.md, bound mode): `|actual − expected| ≤ ErrorBound.element(…)`.
     case bound
 }
 

@@ -1,6 +1,6 @@
 import KernelCheckCore
 
-/// The forward error bound of DESIGN.md's tolerance model (no hand-tuned epsilons).
+/// The forward error bound of the tolerance model in docs/design.md (no hand-tuned epsilons).
 ///
 /// A sum of K products computed in floating point with unit roundoff u, in **any** order and
 /// with or without FMA, satisfies (Higham, *Accuracy and Stability of Numerical Algorithms*,

@@ -13,7 +13,7 @@ struct CheckCommand: ParsableCommand {
         Each failure is shrunk to a minimal problem and printed with the one-line command that replays it:
           kernelcheck check --problem '<problem>' --direction <d> --seed <n> --mode <m> --impl <name>
         Exact mode uses small-integer fills (fp32 sums are then exact: the implementation must equal the
-        reference bit for bit); bound mode uses real fills and DESIGN.md's error bound γ_K·(|A|·|B|).
+        reference bit for bit); bound mode uses real fills and the bound 2·γ_K·(|A|·|B|) + 4u·|y| (docs/design.md).
         """)
 
     @Option(help: "Op families to sweep (repeatable; default all): \(OpFamily.allCases.map(\.rawValue).joined(separator: ", ")).")

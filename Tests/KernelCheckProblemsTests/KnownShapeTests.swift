@@ -2,7 +2,7 @@ import Testing
 import KernelCheckCore
 @testable import KernelCheckProblems
 
-/// Known answers from ../shared/user-questions.txt, as shapes and parameter counts.
+/// Known answers to the user questions of docs/user-questions.md, as shapes and parameter counts.
 @Suite struct KnownShapeTests {
     /// `nn.Conv2d(3, 32, kernel_size=5, stride=1, padding=2)` on `16×3×256×256`: each
     /// spatial dim is ⌊(256 + 2 + 2 − 1·(5−1) − 1)/1⌋ + 1 = 256, channels become 32.

@@ -3,7 +3,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
 
-/// The gradient questions of user-questions.txt, answered by chaining the reference backward
+/// The gradient questions of docs/user-questions.md, answered by chaining the reference backward
 /// functions (reverse-mode by hand) and checked against central finite differences of the
 /// chained forward functions.
 @Suite struct ChainedBackwardTests {

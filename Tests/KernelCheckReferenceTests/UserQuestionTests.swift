@@ -3,7 +3,7 @@ import KernelCheckCore
 import KernelCheckProblems
 @testable import KernelCheckReference
 
-/// Claims from ../shared/user-questions.txt checked against the reference — including the
+/// Claims from the answers in docs/user-questions.md checked against the reference — including the
 /// ones the answers there get wrong.
 @Suite struct UserQuestionTests {
     /// "Imagine a 5x5 1-channel input and a single 3x3 filter": the output is 3×3
