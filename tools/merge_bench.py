@@ -10,8 +10,8 @@ of those per-run ratios are shown: two timings of one run are seconds apart, two
 minutes apart on a VM whose speed drifts. A target is met when the median ratio (or median
 GFLOP/s) meets it; the table shows the range, so a reader sees how close each call was.
 
-The speed targets (fractions of peak use PEAK_PER_CORE below, 262 GFLOP/s per core:
-the AMD Zen 5 AVX-512 host's fp32 FMA peak, see docs/performance.md):
+The speed targets (fractions of peak use the fp32 FMA peak per core that each run measured
+on its machine, `machine.peakGFLOPSPerCore` in the bench JSON; the median over the runs):
 - matmul 1024³ forward: ≥ 90 % of one core's peak on 1 thread, and ≥ 1.8× that on all;
 - every conv and transposed-conv forward ≥ PyTorch at the same thread count;
 - every backward ≥ 0.8× its own forward and ≥ PyTorch;
@@ -21,7 +21,11 @@ import json
 import statistics
 import sys
 
-PEAK_PER_CORE = 262.0
+def peak_per_core(runs):
+    """Median of the runs' measured peaks per core (GFLOP/s), or None when no run has one."""
+    peaks = [run["machine"]["peakGFLOPSPerCore"] for run in runs
+             if isinstance(run.get("machine"), dict) and run["machine"].get("peakGFLOPSPerCore", 0) > 0]
+    return statistics.median(peaks) if peaks else None
 
 
 def load(paths):
@@ -66,7 +70,7 @@ def spread(values, unit=""):
     return f"{median:.{digits}f}{unit} ({low:.{digits}f}–{high:.{digits}f})"
 
 
-def table(order, tiled, reference, peers):
+def table(order, tiled, reference, peers, peak_core=None):
     lines = [
         "| layer | dir | thr | tiled GFLOP/s median (range) | % peak | ref | PyTorch | numpy "
         "| ÷ PyTorch median (range) | ÷ numpy | ÷ own fwd |",
@@ -79,17 +83,17 @@ def table(order, tiled, reference, peers):
         torch, numpy = peers.get((key, "torch"), {}), peers.get((key, "numpy"), {})
         forward = tiled.get((label, "fwd", threads))
         own = spread(ratios(values, forward), "×") if direction != "fwd" and forward else ""
-        peak = statistics.median(values.values()) / (PEAK_PER_CORE * threads)
+        peak = f"{statistics.median(values.values()) / (peak_core * threads) * 100:.0f}%" if peak_core else "–"
         ref = f"{statistics.median(reference[key]):.1f}" if key in reference else "–"
         lines.append(
             f"| {label if label != previous else ''} | {direction} | {threads} | {spread(list(values.values()))} "
-            f"| {peak * 100:.0f}% | {ref} | {spread(list(torch.values()))} | {spread(list(numpy.values()))} "
+            f"| {peak} | {ref} | {spread(list(torch.values()))} | {spread(list(numpy.values()))} "
             f"| {spread(ratios(values, torch), '×')} | {spread(ratios(values, numpy), '×')} | {own} |")
         previous = label
     return "\n".join(lines)
 
 
-def targets(order, tiled, peers):
+def targets(order, tiled, peers, peak_core=None):
     """(description, median, required, met) for every target that the runs measure."""
     checks = []
 
@@ -102,8 +106,8 @@ def targets(order, tiled, peers):
     one, most = threads[0], threads[-1]
     single = tiled.get(("matmul 1024³", "fwd", one))
     if single and one == 1:
-        check("matmul 1024³ fwd, 1 thread: fraction of peak",
-              [v / PEAK_PER_CORE for v in single.values()], 0.90)
+        if peak_core:
+            check("matmul 1024³ fwd, 1 thread: fraction of peak", [v / peak_core for v in single.values()], 0.90)
         multi = tiled.get(("matmul 1024³", "fwd", most))
         if multi and most > 1:
             check(f"matmul 1024³ fwd, {most} threads ÷ 1 thread", ratios(multi, single), 1.8)
@@ -127,8 +131,11 @@ def main(paths):
     runs = load(paths)
     order, tiled, reference, peers = collect(runs)
     print(f"{len(runs)} runs: {', '.join(paths)}\n")
-    print(table(order, tiled, reference, peers))
-    checks = targets(order, tiled, peers)
+    peak_core = peak_per_core(runs)
+    print(f"measured fp32 peak per core: {peak_core:.1f} GFLOP/s\n" if peak_core
+          else "no measured peak in these runs: % of peak is not shown\n")
+    print(table(order, tiled, reference, peers, peak_core))
+    checks = targets(order, tiled, peers, peak_core)
     missed = [c for c in checks if not c[3]]
     print(f"\nTargets: {len(checks) - len(missed)} of {len(checks)} met (median of the per-run values).")
     for description, median, required, _ in missed:

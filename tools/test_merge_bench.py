@@ -19,8 +19,9 @@ def peer(framework, problem, direction, threads, gflops):
             "gflops": gflops}
 
 
-def run(matmul_1t, matmul_2t, numpy_1t, conv_fwd, conv_bwd, torch_fwd, torch_bwd):
+def run(matmul_1t, matmul_2t, numpy_1t, conv_fwd, conv_bwd, torch_fwd, torch_bwd, peak=262.0):
     return {
+        "machine": {"peakGFLOPSPerCore": peak},
         "records": [
             record("matmul 1024³", MATMUL, "fwd", 1, matmul_1t),
             record("matmul 1024³", MATMUL, "fwd", 2, matmul_2t),
@@ -57,7 +58,7 @@ def test_targets_median_of_runs():
     ]
     order, tiled, reference, peers = merge_bench.collect(runs)
     checks = {description: (round(median, 3), required, met)
-              for description, median, required, met in merge_bench.targets(order, tiled, peers)}
+              for description, median, required, met in merge_bench.targets(order, tiled, peers, merge_bench.peak_per_core(runs))}
     assert checks["matmul 1024³ fwd, 1 thread: fraction of peak"] == (0.901, 0.9, True)
     assert checks["matmul 1024³ fwd, 2 threads ÷ 1 thread"] == (1.928, 1.8, True)
     assert checks["matmul 1024³ fwd, 1 thread ÷ numpy"] == (1.037, 1.0, True)
@@ -72,7 +73,7 @@ def test_targets_median_of_runs():
 def test_table_rows():
     runs = [run(248.0, 480.0, 240.0, 200.0, 180.0, 210.0, 170.0),
             run(236.0, 400.0, 250.0, 200.0, 160.0, 190.0, 160.0)]
-    lines = merge_bench.table(*merge_bench.collect(runs)).splitlines()
+    lines = merge_bench.table(*merge_bench.collect(runs), merge_bench.peak_per_core(runs)).splitlines()
     # Header, separator, then the tiled keys in first-seen order: matmul 1 and 2 threads,
     # ResNet fwd and bwd_data.
     assert len(lines) == 2 + 4
@@ -84,3 +85,14 @@ def test_table_rows():
     # bwd_data ÷ own fwd: 180 / 200 = 0.9 and 160 / 200 = 0.8 → 0.85; ÷ PyTorch 1.059 and 1.0.
     assert lines[5] == ("|  | bwd_data | 1 | 170.0 (160.0–180.0) | 65% | – | 165.0 (160.0–170.0) | – "
                         "| 1.03× (1.00–1.06) | – | 0.85× (0.80–0.90) |")
+
+
+def test_peak_comes_from_the_runs():
+    # Peaks 250, 262 and 300 measured by three runs: the median, 262, is the peak; runs
+    # without a machine profile (older bench files) give no peak and no fraction-of-peak target.
+    runs = [run(1, 1, 1, 1, 1, 1, 1, peak=p) for p in (250.0, 300.0, 262.0)]
+    assert merge_bench.peak_per_core(runs) == 262.0
+    old = [{k: v for k, v in r.items() if k != "machine"} for r in runs]
+    assert merge_bench.peak_per_core(old) is None
+    order, tiled, _, peers = merge_bench.collect(old)
+    assert all("fraction of peak" not in c[0] for c in merge_bench.targets(order, tiled, peers, None))
