@@ -4,7 +4,7 @@ import PackageDescription
 import Foundation
 
 // The tiled kernels need CPU-specific code generation: without it `SIMD16.addingProduct`
-// lowers to sixteen `fmaf` calls (≈1.6 GFLOP/s instead of ≈240). We compile them for the
+// lowers to sixteen `fmaf` library calls instead of vector FMAs. We compile them for the
 // host CPU by default (`-target-cpu native`), which is what `swift run -c release
 // kernelcheck bench` wants on the machine that runs it. Set KERNELCHECK_PORTABLE=1 to build
 // binaries that run on any x86-64 / arm64 CPU (correct, but the SIMD paths are slow).

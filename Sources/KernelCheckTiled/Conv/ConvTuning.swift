@@ -1,13 +1,13 @@
 import Foundation
 import KernelCheckProblems
 
-/// Knobs of the GEMM lowering. They change speed and workspace size, never which products
+/// Knobs of the tiled convolution's paths (`ConvPlan` reads them). They change speed and workspace size, never which products
 /// are summed, and none depends on the thread count (so results are the same for any
 /// `threads`). The defaults suit the benchmark shapes; tests shrink them so tiny problems
 /// exercise column blocks, partial output lines, weight slabs and split reductions.
 struct ConvTuning: Sendable {
     /// Floats in one thread's column buffer (slab rows × block columns): 128 Ki floats =
-    /// 512 KiB, so im2col writes and GEMM reads stay in a Zen 5 core's 1 MiB L2.
+    /// 512 KiB, so that im2col's writes are still in L2 when GEMM reads them.
     var columnBudget = 1 << 17
     /// Fewest columns per block, so GEMM's `n` (or `k` for backward-weights) stays wide
     /// even when K is huge.
@@ -28,39 +28,37 @@ struct ConvTuning: Sendable {
     var dualBudget = 1 << 21
     /// Backward-weights can compute `dW[g]ᵀ = col · dYᵀ` (then transpose) instead of
     /// `dW[g] = dY · colᵀ`: `automatic` picks the orientation whose GEMM output fills
-    /// SGEMM's 12 × 32 register tile better (32 output channels × 75 rows: 69 % vs 89 %).
+    /// SGEMM's 12 × 32 register tile better (32 output channels × 75 rows fill it better as
+    /// 75 × 32 than as 32 × 75).
     var weightGradientOrientation = Orientation.automatic
     /// The direct forward (`TiledConv+Direct.swift`, no im2col) where it applies and at
     /// least `directMinimumEfficiency` of its register-tile lanes are real output pixels;
     /// `directWeightBudget` floats of packed weights are reused across a pass over the pixels.
     var direct = true
     var directMinimumEfficiency = 0.8
-    /// Fewest output channels (per group) for the direct forward: with fewer, its 4-row
-    /// tiles run at a third of the FMA rate (3 → 32 k5 backward-data as a direct forward of
-    /// 3 channels: 116 GFLOP/s against 143 through im2col).
+    /// Fewest output channels (per group) for the direct forward with 12 × 32 tiles: with
+    /// fewer, its 4-row tiles run at a third of the FMA rate, slower than im2col (at most 4
+    /// channels take the wide tiles instead).
     var directMinimumChannels = 8
-    /// Floats of padded input per band of the direct forward (1 MiB, the L2): a padded image
-    /// within it is one band (ResNet 64 → 64 on 56 × 56, GAN 128 → 256 on 16 × 16), larger
-    /// ones go in bands of ¾ of it (`directBands`). A 3 → 32 layer's backward-data pads
-    /// 32 × 260 × 260 floats of dY per image, 8.6 MB, when whole (2 threads: 180–200 →
-    /// 295–300 GFLOP/s in bands when memory is contended).
+    /// Floats of padded input per band of the direct forward (1 MiB, an L2's worth): a padded
+    /// image within it is one band (ResNet 64 → 64 on 56 × 56, GAN 128 → 256 on 16 × 16),
+    /// larger ones go in bands of ¾ of it (`directBands`), so that a band stays in L2 while
+    /// the tiles sweep it (a 3 → 32 layer's backward-data pads 8.6 MB of dY per image).
     var directBandFloats = 1 << 18
     var directWeightBudget = 1 << 16
     /// Where an output row is an odd number of whole vectors (16 columns: the GAN's
     /// 128 → 256 k5 layer), a direct tile is one vector of two images instead of two vectors
     /// of one, so both share their output row and the kernel rows that read only padding are
-    /// left out exactly (5 → 7.5 % of that layer's products; 1 thread: forward 262 → 268,
-    /// backward-data 251 → 259 GFLOP/s).
+    /// left out exactly instead of per vector.
     var directImagePairs = true
     /// Output pixels per band of the direct backward-weights (`TiledConv+DirectWeights.swift`).
     /// Every band reloads all the lane accumulators, so bands are long: a whole ResNet 56 × 56
-    /// image (one thread 196 → 206 GFLOP/s against 1024-pixel bands), 64 rows of a 256 × 256
-    /// one (3 → 32 k5: 166–168 → 203–212; whole images: 182–189).
+    /// image, 64 rows of a 256 × 256 one (whose whole image would no longer stay in L2).
     var directBandPixels = 16384
     /// Most floats of 16-lane accumulators (groups × Co × K × 16) for which backward-weights
     /// goes direct: they are reloaded for every band, so they must stay in cache (3 → 32 k5:
     /// 40 Ki floats, ResNet 64 → 64 k3: 576 Ki; a 128 → 256 k5 layer would need 13 Mi and
-    /// runs 4× slower than im2col).
+    /// takes the panel path).
     var directAccumulatorBudget = 1 << 20
     /// Backward-weights through packed panels straight from dY and the padded input
     /// (`TiledConv+PanelWeights.swift`) for 1-D and 2-D convs with at least

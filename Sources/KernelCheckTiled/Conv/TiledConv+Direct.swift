@@ -443,8 +443,8 @@ extension TiledConv {
         let source = plane + i * inW
         if sw == 1 {
             // The row as it is, with the padding's few zeros written one by one: no memset
-            // and memmove calls or divisions per row (a ResNet 56 × 56 image is 3.7 Ki rows of
-            // 58 floats; its forward measured 0–2 % faster).
+            // and memmove calls or divisions per row (a ResNet 56 × 56 image is 3.7 Ki short
+            // rows, where call overhead would dominate).
             let width = plan.width, lo = min(width, max(0, pbw)), hi = max(lo, min(width, pbw + inW))
             for u in 0..<lo { row[u] = 0 }
             Tiled.copyRun(from: source + (lo - pbw), to: row + lo, count: hi - lo, adding: nil)
@@ -454,10 +454,9 @@ extension TiledConv {
         if sw == 2 {
             // Pair u of the padded row is padded columns (2u, 2u + 1), input columns 2u − p_w
             // and 2u + 1 − p_w: 16 pairs at a time straight from the input where all 32 lie
-            // in it, the others one by one. (Building the padded row first, with memset and
-            // memcpy calls per row, was 10 % of a GAN transposed conv's backward-weights on
-            // two threads, whose input rows are 32 wide; building it with vector moves, 4.5 %
-            // against 3.6 % this way.)
+            // in it, the others one by one, instead of building the padded row first and
+            // splitting it (input rows of a GAN transposed conv are only 32 wide, so per-row
+            // call overhead and a second pass would dominate).
             let even = row, odd = row + segment
             var u = 0
             while u < segment {
@@ -586,9 +585,8 @@ extension TiledConv {
         let halo = (kernel[1] - 1) * dilation[1], reach = plan.rowReach
         // A whole padded image within the budget is one band. Otherwise bands take ¾ of it:
         // the tiles of a band prefetch the next band's input rows (`BandPrefetch`) into the
-        // same L2. A 3 → 32 layer's backward-data, 1 thread, bands of ¾ · 2¹⁸ floats against
-        // 2¹⁸ (six A/B pairs): median 187 → 194 GFLOP/s; 2¹⁷ and 5 · 2¹⁵ were slower (fewer
-        // tiles per band than channels: each tile's prefetch stops at a channel's end).
+        // same L2, which must hold both. Much smaller bands have fewer tiles than channels,
+        // and each tile's prefetch stops at a channel's end.
         let fits = ci * plan.rows * width <= tuning.directBandFloats
         let budget = fits ? tuning.directBandFloats : tuning.directBandFloats / 4 * 3
         let budgetRows = max(1, budget / max(1, ci * width))
@@ -643,10 +641,8 @@ extension TiledConv {
 
         /// The first line of tile `t`'s share and how many lines follow it contiguously.
         /// With at least as many tiles as channels, each share is part of one channel's run:
-        /// the kernel prefetches one contiguous run, and even shares cut at a channel's end
-        /// left about a third of a 3 → 32 backward-data band's lines out (with whole shares,
-        /// medians of three A/B pairs: 1 thread 168 → 174, 2 threads 326 → 332 GFLOP/s).
-        /// Otherwise the share is cut at a channel's end.
+        /// the kernel prefetches one contiguous run (even shares cut at a channel's end would
+        /// leave part of each channel's lines out). Otherwise the share is cut at a channel's end.
         func lines(forTile t: Int) -> (UnsafeRawPointer, Int) {
             guard linesPerChannel > 0 else { return (base, 0) }
             if tiles >= channels {

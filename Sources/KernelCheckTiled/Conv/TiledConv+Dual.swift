@@ -1,8 +1,18 @@
 import KernelCheckProblems
 
-extension TiledConv {
-    // MARK: - The dual lowering
+// **Dual lowering** (few output channels, e.g. a 256 → 3 RGB head): col has `Ci·∏k` rows of
+// `P` columns, but the same products can go through a buffer with `Co·∏k` rows over the
+// *input* positions, with `Wd[g][(co, k…), ci] = W[g·Co + co, ci, k…]`:
+//
+// - forward: `Z = Wd[g] · X[n,g]`, then `Y[co, o] = b + Σ_k Z[(co, k), o·s − pb + k·d]`
+//   (`gatherAdd`, the taps summed in order);
+// - backward-data: `D[(co, k), i] = dY[co, o]` where `i = o·s − pb + k·d`, zero elsewhere
+//   (`scatter`), then `dX[n,g] = Wd[g]ᵀ · D` (written directly, no col2im);
+// - backward-weights: `dWd[g] = Σ_n D_n · X[n,g]ᵀ`, reordered into `dW`.
+//
+// `ConvPlan` chooses it (`usesDual`) when `Co·∏k·∏in` is several times smaller than `Ci·∏k·P`.
 
+extension TiledConv {
     /// `out[g][(co, t), ci] = w[g·Co + co, ci, t]`, or the inverse permutation.
     func permuteWeights(_ w: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, toDual: Bool) {
         let co = outChannels, ci = inChannels, taps = taps

@@ -158,8 +158,8 @@ extension TiledConv {
     /// The items (group · panels + panel) of each of `pieces` workers and the input channels
     /// each pads. Items go in contiguous runs; but with taps in (kh, kw, ci) order (`ordered`)
     /// and each kernel position's panels splitting evenly, a worker takes the same channels at
-    /// every position, so it pads only those channels of each image (on two threads, padding
-    /// whole images twice cost a GAN transposed conv's backward-weights ≈ 3 %).
+    /// every position, so it pads only those channels of each image instead of every worker
+    /// padding whole images.
     func panelShares(panels: Int, ordered: Bool, pieces: Int) -> (items: [[Int]], channels: [Range<Int>]) {
         let nr = GEMMBlocking.nr, ci = inChannels, items = groups * panels
         let perPosition = ordered && ci % nr == 0 ? ci / nr : 0

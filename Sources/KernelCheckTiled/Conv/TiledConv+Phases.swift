@@ -85,8 +85,8 @@ extension TiledConv {
 extension Tiled {
     /// `dst[i] = src[i]` (plus `bias` when given) for `i < count`, in 16-float vector moves and
     /// one overlapping last move (or two of 8 for 8 ≤ count < 16): the runs of a tile's rows
-    /// are short, and a `memmove` call per run cost a ResNet 56 × 56 forward, whose tiles cross
-    /// output rows, ≈ 4 % of its time. The buffers must not overlap.
+    /// are short (a ResNet 56 × 56 forward's tiles cross output rows), and a `memmove` call
+    /// per run costs more than the copy. The buffers must not overlap.
     @inline(__always)
     static func copyRun(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int, adding bias: Float?) {
         let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
@@ -261,9 +261,9 @@ extension TiledConv {
             defer { packed.deallocate() }
             // packed_φ[g][panel][(o, t)][r] = W[g][o][first + r][tap_φ(t)], zero past `valid`:
             // each (o, panel) block of W, `valid` rows of `taps` contiguous floats, is
-            // transposed once (`packPanel`), then its tap rows are copied in phase order (a
-            // strided scalar gather was 3.3 % of the GAN 128 → 256 profile). Items take a
-            // quarter of Co each, so that two threads share 11 panels evenly.
+            // transposed once (`packPanel`), then its tap rows are copied in phase order
+            // instead of a strided scalar gather. Items take a quarter of Co each, so that
+            // two threads share an odd panel count evenly.
             let quarters = min(4, co)
             Tiled.forEachItem(groups * panels.count * quarters, threads: threads) { item, _ in
                 let g = item / (panels.count * quarters), panel = panels[item / quarters % panels.count]

@@ -1,7 +1,12 @@
 import Foundation
 import KernelCheckProblems
 
-/// A convolution lowered to matrix products, per image `n` and group `g`:
+/// One convolution problem as the tiled kernels see it: per-group channel counts and the
+/// spatial geometry padded to three dimensions (leading unit dimensions, so 1-D, 2-D and 3-D
+/// share one description), and the tuning. Every path of the tiled convolution runs on it;
+/// `ConvPlan` (`forwardPlan`, `backwardDataPlan`, `backwardWeightsPlan`) picks the path.
+///
+/// In matrix terms, per image `n` and group `g`:
 ///
 /// - forward: `Y[n,g] (Co × P) = W[g] (Co × K) · col(X[n,g]) (K × P)`,
 /// - backward-data: `col(dX[n,g]) = W[g]ᵀ · dY[n,g]`, then col2im scatter-adds the columns,
@@ -10,27 +15,12 @@ import KernelCheckProblems
 /// where `K = Ci·∏k` rows indexed by (input channel, tap…) in weight order, `P = ∏out`
 /// columns indexed by output position, and
 /// `col[(ci, k…), o…] = X[ci, o·s − pb + k·d]` (zero when that index falls in the padding).
+/// The im2col paths build col in column blocks of bounded size, one buffer per worker
+/// thread; the direct paths never build it.
 ///
 /// The transposed convolution is the adjoint of a convolution, so it reuses this type on the
 /// swapped descriptor (`init(adjointOf:)`): its forward is `backwardData`, its backward-data
 /// is `forward`, its backward-weights is `backwardWeights` with `x` and `dy` exchanged.
-///
-/// **Dual lowering** (few output channels, e.g. a 256 → 3 RGB head): col has `Ci·∏k` rows of
-/// `P` columns, but the same products can go through a buffer with `Co·∏k` rows over the
-/// *input* positions, with `Wd[g][(co, k…), ci] = W[g·Co + co, ci, k…]`:
-///
-/// - forward: `Z = Wd[g] · X[n,g]`, then `Y[co, o] = b + Σ_k Z[(co, k), o·s − pb + k·d]`
-///   (`gatherAdd`, the taps summed in order);
-/// - backward-data: `D[(co, k), i] = dY[co, o]` where `i = o·s − pb + k·d`, zero elsewhere
-///   (`scatter`), then `dX[n,g] = Wd[g]ᵀ · D` (written directly, no col2im);
-/// - backward-weights: `dWd[g] = Σ_n D_n · X[n,g]ᵀ`, reordered into `dW`.
-///
-/// It is chosen (`usesDual`) when `Co·∏k·∏in` is several times smaller than `Ci·∏k·P`.
-///
-/// Spatial geometry is padded to 3-D with leading unit dimensions, so 1-D, 2-D and 3-D share
-/// one code path. `col` is built in column blocks of bounded size (never the whole batch),
-/// one buffer per worker thread, allocated once per call. A 1×1 stride-1 unpadded
-/// convolution skips im2col: `X[n,g]` (Ci × P) already is the column matrix.
 struct TiledConv {
     var batch: Int
     let groups: Int

@@ -66,8 +66,8 @@ extension Tiled {
             let panel = dst + jr * kc
             if b.transposed {
                 // op(B)[p, j] = B[j, p]: read stored rows contiguously, write with stride nr.
-                // (16×16 register transposes here measured no faster at 2048³ and 3–7 % slower
-                // on the transposed convolution's backward-weights: kept for A panels only.)
+                // (Register transposes did not pay here: with nr-wide panels the strided
+                // stores stay in L1, so they are kept for A panels only.)
                 transposeRows(b.base + ((cols0 + jr) * b.ld + rows0), ld: b.ld, rows: width,
                               length: kc, into: panel, stride: nr)
                 if width < nr {

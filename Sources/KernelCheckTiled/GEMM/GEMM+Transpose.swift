@@ -8,9 +8,7 @@ extension Tiled {
     ///
     /// A 16 × 16 register transpose in C (`kc_transpose12x16`): AVX-512 two-source shuffles
     /// there, which Swift's SIMD types cannot name. The same transpose in Swift, four rounds
-    /// of `evenHalf`/`oddHalf` unshuffles, compiled to narrower moves with stack spills:
-    /// packing A took 3.0 % of a 1024³ product's profile on one thread, ≤ 1.8 % now, and
-    /// that product went from 241–245 to 245–249 GFLOP/s (three A/B pairs).
+    /// of `evenHalf`/`oddHalf` unshuffles, compiles to narrower moves with stack spills.
     @inline(__always)
     static func transpose12Rows(_ src: UnsafePointer<Float>, ld: Int, into dst: UnsafeMutablePointer<Float>) {
         kc_transpose12x16(src, ld, dst)

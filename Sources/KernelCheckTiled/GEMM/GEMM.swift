@@ -124,11 +124,11 @@ extension Tiled {
     }
 
     /// Row counts up to which B is read in place instead of packed (when stored untransposed):
-    /// packing costs a pass over B that at most 11 A panels would reuse. Measured on Zen 5:
-    /// 96×3136×576 (a ResNet 3×3 conv as GEMM) 207 → 241 GFLOP/s in place; very long K with
-    /// few rows (48×4096×3200) loses ≈ 8 %. 11 tiles (not 8 = `mc/mr`) lets a 256³ product
-    /// on two threads split into row halves that both read B in place instead of each packing
-    /// half of it (with `GEMMSplit`'s `inPlaceB`): 406–412 → 441–450 GFLOP/s forward.
+    /// packing costs a pass over B that at most 11 A panels would reuse (a few row tiles over
+    /// a long B, e.g. a ResNet 3×3 conv as GEMM, run faster in place; very long K with few
+    /// rows does not). 11 tiles (not 8 = `mc/mr`) lets a 256³ product on two threads split
+    /// into row halves that both read B in place instead of each packing half of it (with
+    /// `GEMMSplit`'s `inPlaceB`).
     static let directBMaxRows = 11 * GEMMBlocking.mr
 
     static func sgemmBlocked(m: Int, n: Int, k: Int, a: Operand, b: Operand, c: Output, accumulate: Bool,

@@ -1,8 +1,9 @@
 import KernelCheckCore
 import KernelCheckProblems
 
-/// Convolution (1-D, 2-D, 3-D; groups, dilation, asymmetric padding) lowered to SGEMM.
-/// See `TiledConv` for the lowering; shapes and math as in `ConvProblem`:
+/// Convolution (1-D, 2-D, 3-D; groups, dilation, asymmetric padding). Each direction runs
+/// the path `ConvPlan` picks for the shape (`Tiled.convPath` names it: direct implicit GEMM,
+/// output phases, im2col into SGEMM, …; see `Conv/`). Shapes and math as in `ConvProblem`:
 /// `x = N × C_in × in…`, `w = C_out × C_in/g × k…`, `b = C_out`, `y = N × C_out × out…`.
 ///
 /// Every pointer must hold exactly its tensor's element count (row-major, contiguous).
@@ -16,15 +17,13 @@ extension Tiled {
         convForward(p, x: x, w: w, b: b, y: y, threads: threads, tuning: .standard)
     }
 
-    /// `dx[n, ci, i…] = Σ_{co ∈ group(ci)} Σ_{k…, o…: o·s − pb + k·d = i} w[co, ci, k…] · dy[n, co, o…]`:
-    /// per image and group `col(dx) = Wᵀ · dY`, then col2im.
+    /// `dx[n, ci, i…] = Σ_{co ∈ group(ci)} Σ_{k…, o…: o·s − pb + k·d = i} w[co, ci, k…] · dy[n, co, o…]`.
     public static func convBackwardData(_ p: ConvProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                         dx: UnsafeMutablePointer<Float>, threads: Int) {
         convBackwardData(p, dy: dy, w: w, dx: dx, threads: threads, tuning: .standard)
     }
 
-    /// `dw[co, ci, k…] = Σ_n Σ_{o…} dy[n, co, o…] · x[n, ci, o·s − pb + k·d]`:
-    /// per group `dW = Σ_n dY[n] · col(X[n])ᵀ`.
+    /// `dw[co, ci, k…] = Σ_n Σ_{o…} dy[n, co, o…] · x[n, ci, o·s − pb + k·d]`.
     public static func convBackwardWeights(_ p: ConvProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                            dw: UnsafeMutablePointer<Float>, threads: Int) {
         convBackwardWeights(p, x: x, dy: dy, dw: dw, threads: threads, tuning: .standard)

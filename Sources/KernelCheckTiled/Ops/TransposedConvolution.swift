@@ -1,10 +1,11 @@
 import KernelCheckCore
 import KernelCheckProblems
 
-/// Transposed convolution, the adjoint of a convolution, lowered to SGEMM through that
-/// convolution (`TiledConv(adjointOf:)`, input = this op's output): its forward is the
-/// convolution's backward-data, its backward-data the convolution's forward, its
-/// backward-weights the convolution's backward-weights with `x` and `dy` exchanged.
+/// Transposed convolution, the adjoint of a convolution, run through that convolution
+/// (`TiledConv(adjointOf:)`, input = this op's output): its forward is the convolution's
+/// backward-data, its backward-data the convolution's forward, its backward-weights the
+/// convolution's backward-weights with `x` and `dy` exchanged; each takes the path
+/// `ConvPlan` picks (`Tiled.convTransposePath` names it).
 /// Shapes and math as in `ConvTransposeProblem`: `x = N × C_in × in…`,
 /// `w = C_in × C_out/g × k…`, `b = C_out`, `y = N × C_out × out…`.
 ///
@@ -13,14 +14,14 @@ import KernelCheckProblems
 /// thread count.
 extension Tiled {
     /// `y[n, co, i·s − pb + k·d] += x[n, ci, i] · w[ci, co − g·C_out/G, k]` over `ci` in `co`'s
-    /// group, plus `b[co]` when `b` is non-nil: per image and group `col(Y) = Wᵀ · X`, then col2im.
+    /// group, plus `b[co]` when `b` is non-nil.
     public static func convTransposeForward(_ p: ConvTransposeProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                             b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int) {
         convTransposeForward(p, x: x, w: w, b: b, y: y, threads: threads, tuning: .standard)
     }
 
     /// `dx[n, ci, i…] = Σ_{co ∈ group(ci)} Σ_{k…} w[ci, co_g, k…] · dy[n, co, i·s − pb + k·d]`
-    /// (a convolution of `dy`): per image and group `dX = W · col(dY)`.
+    /// (a convolution of `dy`).
     public static func convTransposeBackwardData(_ p: ConvTransposeProblem, dy: UnsafePointer<Float>,
                                                  w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, threads: Int) {
         convTransposeBackwardData(p, dy: dy, w: w, dx: dx, threads: threads, tuning: .standard)
