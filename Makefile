@@ -1,7 +1,7 @@
 # KernelCheck: the two commands a fresh machine needs.
 #   make verify   install what is missing, then verify every golden fixture (release build)
 #   make test     install what is missing, then run the test suite (swift test)
-.PHONY: deps verify test bench check nightly
+.PHONY: deps verify test bench check nightly format
 
 deps:
 	@bash tools/install-deps.sh
@@ -20,3 +20,6 @@ check: deps
 
 nightly: deps
 	swift run -c release kernelcheck nightly --out nightly-out --budget 15m
+
+format:
+	swift format format --in-place --recursive --parallel Sources Tests Package.swift
