@@ -228,29 +228,28 @@ extension Tiled {
     /// The path and the reason for it that the tiled convolution takes for one direction of
     /// `p` (`bwd_bias` sums channels). Depends only on the problem, never on the thread count.
     public static func convPath(_ p: ConvProblem, _ direction: Direction) -> (path: ConvPath, reason: String) {
-        let conv = TiledConv(p, tuning: .standard)
-        switch direction {
-        case .fwd: return conv.forwardPlan.summary
-        case .bwdData: return conv.backwardDataPlan.summary
-        case .bwdWeights: return conv.backwardWeightsPlan.summary
-        default: return (.channelSums, "per-channel sums of dy")
-        }
+        TiledConv(p, tuning: .standard).path(direction, adjoint: false)
     }
 
     /// `convPath` for a transposed convolution, which runs on its adjoint convolution.
     public static func convTransposePath(_ p: ConvTransposeProblem, _ direction: Direction)
         -> (path: ConvPath, reason: String)
     {
-        let adjoint = TiledConv(adjointOf: p, tuning: .standard)
-        switch direction {
-        case .fwd: return adjoint.backwardDataPlan.summary
-        case .bwdData: return adjoint.forwardPlan.summary
-        case .bwdWeights: return adjoint.backwardWeightsPlan.summary
-        default: return (.channelSums, "per-channel sums of dy")
-        }
+        TiledConv(adjointOf: p, tuning: .standard).path(direction, adjoint: true)
     }
 }
 
-extension ConvPlan {
-    var summary: (path: ConvPath, reason: String) { (path, reason) }
+extension TiledConv {
+    /// The plan of `direction` of this convolution, or of the transposed convolution whose
+    /// adjoint it is (forward and backward-data exchange their products).
+    func path(_ direction: Direction, adjoint: Bool) -> (path: ConvPath, reason: String) {
+        let plan: ConvPlan
+        switch direction {
+        case .fwd: plan = adjoint ? backwardDataPlan : forwardPlan
+        case .bwdData: plan = adjoint ? forwardPlan : backwardDataPlan
+        case .bwdWeights: plan = backwardWeightsPlan
+        default: return (.channelSums, "per-channel sums of dy")
+        }
+        return (plan.path, plan.reason)
+    }
 }

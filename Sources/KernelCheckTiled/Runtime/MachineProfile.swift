@@ -89,11 +89,11 @@ public struct MachineProfile: Sendable, Codable {
     }
 }
 
-/// `acc = acc · m + c` on 12 accumulators (each converges to c / (1 − m): no overflow, no
-/// subnormals); returns their sum so the loop cannot be removed.
-@inline(never)
-func fmaChains16(_ iterations: Int) -> Float {
-    let m = SIMD16<Float>(repeating: 0.9999), c = SIMD16<Float>(repeating: 1e-4)
+/// `acc = acc · m + c` on 12 accumulators of `V` (each converges to c / (1 − m): no
+/// overflow, no subnormals); returns their sum so the loop cannot be removed.
+@inline(__always)
+func fmaChains<V: SIMD>(_ iterations: Int, _: V.Type) -> Float where V.Scalar == Float {
+    let m = V(repeating: 0.9999), c = V(repeating: 1e-4)
     var a0 = c, a1 = c, a2 = c, a3 = c, a4 = c, a5 = c, a6 = c, a7 = c, a8 = c, a9 = c, a10 = c, a11 = c
     for _ in 0..<iterations {
         a0 = c.addingProduct(a0, m); a1 = c.addingProduct(a1, m); a2 = c.addingProduct(a2, m)
@@ -104,19 +104,8 @@ func fmaChains16(_ iterations: Int) -> Float {
     return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).sum()
 }
 
-/// `fmaChains16` in 8-lane vectors.
-@inline(never)
-func fmaChains8(_ iterations: Int) -> Float {
-    let m = SIMD8<Float>(repeating: 0.9999), c = SIMD8<Float>(repeating: 1e-4)
-    var a0 = c, a1 = c, a2 = c, a3 = c, a4 = c, a5 = c, a6 = c, a7 = c, a8 = c, a9 = c, a10 = c, a11 = c
-    for _ in 0..<iterations {
-        a0 = c.addingProduct(a0, m); a1 = c.addingProduct(a1, m); a2 = c.addingProduct(a2, m)
-        a3 = c.addingProduct(a3, m); a4 = c.addingProduct(a4, m); a5 = c.addingProduct(a5, m)
-        a6 = c.addingProduct(a6, m); a7 = c.addingProduct(a7, m); a8 = c.addingProduct(a8, m)
-        a9 = c.addingProduct(a9, m); a10 = c.addingProduct(a10, m); a11 = c.addingProduct(a11, m)
-    }
-    return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).sum()
-}
+@inline(never) func fmaChains16(_ iterations: Int) -> Float { fmaChains(iterations, SIMD16<Float>.self) }
+@inline(never) func fmaChains8(_ iterations: Int) -> Float { fmaChains(iterations, SIMD8<Float>.self) }
 
 extension Tiled {
     /// Runs the SGEMM register tile `calls` times on packed panels of `kc` steps that stay in
