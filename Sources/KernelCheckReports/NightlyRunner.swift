@@ -2,6 +2,7 @@ import Foundation
 import KernelCheckCore
 import KernelCheckFixtures
 import KernelCheckProblems
+import KernelCheckTiled
 import KernelCheckVerification
 
 /// A benchmark layer: a label, a problem and the directions to time.
@@ -373,7 +374,7 @@ public struct NightlyRunner {
     /// A pessimistic time for one measurement: warm-up and runs at 40 GFLOP/s per core, plus
     /// half a second of input set-up.
     func estimatedSeconds(_ bench: NightlyBenchCase, _ direction: Direction, threads: Int) -> Double {
-        let cores = threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads
+        let cores = Tiled.resolveThreads(threads)
         return Double(configuration.benchRuns + 1) * bench.problem.descriptor.flops(for: direction) / (40e9 * Double(cores)) + 0.5
     }
 
@@ -417,7 +418,7 @@ public struct NightlyRunner {
         guard let diff = report.diff, !diff.performanceRegressions.isEmpty,
               let tiled = configuration.implementations.first(where: { $0 is TiledImplementation }) as? TiledImplementation
         else { return }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = Tiled.defaultThreads
         for regression in diff.performanceRegressions {
             guard let i = report.benchmarks.firstIndex(where: { $0.key == regression.key }) else { continue }
             let entry = report.benchmarks[i]

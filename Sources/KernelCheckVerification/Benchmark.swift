@@ -76,7 +76,7 @@ public enum Benchmark {
         let measured = measuredProblem ?? problem
         let timing = time(name: label, threads: threads, flops: measured.descriptor.flops(for: direction), runs: runs, timed)
         let seconds = timing.medianSeconds, gflops = timing.gflops
-        let cores = threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads
+        let cores = Tiled.resolveThreads(threads)
         return BenchmarkRecord(label: label, problem: problem.description, direction: direction, implementation: implementation,
                                threads: cores, runs: runs, medianSeconds: seconds, gflops: gflops,
                                peakFraction: gflops / (peakGFLOPSPerCore * Double(cores)),

@@ -50,7 +50,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let threadCounts = try threads.split(separator: ",").map { t -> Int in
             guard let v = Int(t), v >= 0 else { throw BadInput("--threads must be comma-separated non-negative integers, got '\(threads)'") }
-            return v == 0 ? ProcessInfo.processInfo.activeProcessorCount : v
+            return Tiled.resolveThreads(v)
         }
         let directions = try parseDirections(direction)
         let cases = Benchmark.standardCases.filter { c in only.map { c.label.contains($0) || c.problem.description.contains($0) } ?? true }

@@ -16,7 +16,7 @@ extension Tiled {
 
     /// The thread count a caller asked for: 0 means `defaultThreads`; never below 1. The one
     /// place a thread count is resolved.
-    static func resolveThreads(_ threads: Int) -> Int { threads <= 0 ? defaultThreads : threads }
+    public static func resolveThreads(_ threads: Int) -> Int { threads <= 0 ? defaultThreads : threads }
 
     /// Cuts `0..<total` into at most `threads` contiguous chunks whose bounds are multiples of
     /// `grain` (except the last), and runs `body(range)` on each. Elementwise ops use it: the
