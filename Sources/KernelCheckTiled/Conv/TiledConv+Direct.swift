@@ -41,7 +41,7 @@ extension TiledConv {
         /// Whether tiles are written straight into the output (`V = Wo`, whole tiles).
         var writesOutput: Bool
         /// With at most 4 output channels: `wideRows` (2, 3 or 4) channels × `wideVectors`
-        /// consecutive vectors per tile (`Tiled.directWideKernel…`), else 0.
+        /// consecutive vectors per tile (`TiledConv.directWideKernel…`), else 0.
         var wideRows = 0, wideVectors = 0
         /// Fraction of the tiles' lanes that are output pixels (the rest are junk lanes).
         var efficiency = 1.0
@@ -278,7 +278,7 @@ extension TiledConv {
             // rows, where call overhead would dominate).
             let width = plan.width, lo = min(width, max(0, pbw)), hi = max(lo, min(width, pbw + inW))
             for u in 0..<lo { row[u] = 0 }
-            Tiled.copyRun(from: source + (lo - pbw), to: row + lo, count: hi - lo, adding: nil)
+            TiledConv.copyRun(from: source + (lo - pbw), to: row + lo, count: hi - lo, adding: nil)
             for u in hi..<width { row[u] = 0 }
             return
         }

@@ -140,13 +140,13 @@ extension TiledConv {
                                 }
                                 switch panel.rows {
                                 case 12:
-                                    Tiled.directKernel12(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
+                                    TiledConv.directKernel12(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
                                                          second: half, loadC: add)
                                 case 8:
-                                    Tiled.directKernel8(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
+                                    TiledConv.directKernel8(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
                                                         second: half, loadC: add)
                                 default:
-                                    Tiled.directKernel4(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
+                                    TiledConv.directKernel4(steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
                                                         second: half, loadC: add)
                                 }
                                 if inPlace { continue }
@@ -178,7 +178,7 @@ extension TiledConv {
 
 extension TiledConv {
     /// The direct forward with at most 4 output channels: tiles of `wideRows` channels ×
-    /// `wideVectors` consecutive vectors (`Tiled.directWideKernel…`), same sums as the
+    /// `wideVectors` consecutive vectors (`TiledConv.directWideKernel…`), same sums as the
     /// 12 × 32 tiles (one chain over K per element, then the bias).
     func forwardDirectWide(_ plan: DirectPlan, input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
                            bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
@@ -226,11 +226,11 @@ extension TiledConv {
                         let c = inPlace ? out + 16 * v0 : tile
                         let ld = inPlace ? p : tileWidth, add = inPlace && bias != nil
                         switch rowsR {
-                        case 2: Tiled.directWideKernel2x12(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
+                        case 2: TiledConv.directWideKernel2x12(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
                                                                  prefetch: pf, prefetchLines: pfLines)
-                        case 3: Tiled.directWideKernel3x8(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
+                        case 3: TiledConv.directWideKernel3x8(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
                                                                  prefetch: pf, prefetchLines: pfLines)
-                        default: Tiled.directWideKernel4x6(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
+                        default: TiledConv.directWideKernel4x6(k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
                                                                  prefetch: pf, prefetchLines: pfLines)
                         }
                         if inPlace { continue }

@@ -14,7 +14,7 @@ struct DirectSteps {
     static func all(_ k: Int) -> DirectSteps { DirectSteps(segments: 1, count: k, stride: k) }
 }
 
-extension Tiled {
+extension TiledConv {
     /// A packed 12-row weight panel (12 values per step) against two 16-pixel B vectors read in place
     /// at `b0 + offsets[p]` and `b1 + offsets[p]` (byte offsets) for the K steps `steps` names: one chain
     /// per element, zero, then one fused multiply-add per step in increasing p, then the optional add of C
@@ -71,18 +71,18 @@ extension Tiled {
           ap += 12 * (steps.stride - steps.count); taps += steps.stride
         }
         var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + second, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + second, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + second, adding: loadC); row += ldc
-        store(c3_0, row + 0, adding: loadC); store(c3_1, row + second, adding: loadC); row += ldc
-        store(c4_0, row + 0, adding: loadC); store(c4_1, row + second, adding: loadC); row += ldc
-        store(c5_0, row + 0, adding: loadC); store(c5_1, row + second, adding: loadC); row += ldc
-        store(c6_0, row + 0, adding: loadC); store(c6_1, row + second, adding: loadC); row += ldc
-        store(c7_0, row + 0, adding: loadC); store(c7_1, row + second, adding: loadC); row += ldc
-        store(c8_0, row + 0, adding: loadC); store(c8_1, row + second, adding: loadC); row += ldc
-        store(c9_0, row + 0, adding: loadC); store(c9_1, row + second, adding: loadC); row += ldc
-        store(c10_0, row + 0, adding: loadC); store(c10_1, row + second, adding: loadC); row += ldc
-        store(c11_0, row + 0, adding: loadC); store(c11_1, row + second, adding: loadC)
+        Tiled.store(c0_0, row + 0, adding: loadC); Tiled.store(c0_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c1_0, row + 0, adding: loadC); Tiled.store(c1_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c2_0, row + 0, adding: loadC); Tiled.store(c2_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c3_0, row + 0, adding: loadC); Tiled.store(c3_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c4_0, row + 0, adding: loadC); Tiled.store(c4_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c5_0, row + 0, adding: loadC); Tiled.store(c5_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c6_0, row + 0, adding: loadC); Tiled.store(c6_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c7_0, row + 0, adding: loadC); Tiled.store(c7_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c8_0, row + 0, adding: loadC); Tiled.store(c8_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c9_0, row + 0, adding: loadC); Tiled.store(c9_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c10_0, row + 0, adding: loadC); Tiled.store(c10_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c11_0, row + 0, adding: loadC); Tiled.store(c11_1, row + second, adding: loadC)
     }
 
     /// A packed 8-row weight panel (8 values per step) against two 16-pixel B vectors read in place
@@ -129,14 +129,14 @@ extension Tiled {
           ap += 8 * (steps.stride - steps.count); taps += steps.stride
         }
         var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + second, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + second, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + second, adding: loadC); row += ldc
-        store(c3_0, row + 0, adding: loadC); store(c3_1, row + second, adding: loadC); row += ldc
-        store(c4_0, row + 0, adding: loadC); store(c4_1, row + second, adding: loadC); row += ldc
-        store(c5_0, row + 0, adding: loadC); store(c5_1, row + second, adding: loadC); row += ldc
-        store(c6_0, row + 0, adding: loadC); store(c6_1, row + second, adding: loadC); row += ldc
-        store(c7_0, row + 0, adding: loadC); store(c7_1, row + second, adding: loadC)
+        Tiled.store(c0_0, row + 0, adding: loadC); Tiled.store(c0_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c1_0, row + 0, adding: loadC); Tiled.store(c1_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c2_0, row + 0, adding: loadC); Tiled.store(c2_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c3_0, row + 0, adding: loadC); Tiled.store(c3_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c4_0, row + 0, adding: loadC); Tiled.store(c4_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c5_0, row + 0, adding: loadC); Tiled.store(c5_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c6_0, row + 0, adding: loadC); Tiled.store(c6_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c7_0, row + 0, adding: loadC); Tiled.store(c7_1, row + second, adding: loadC)
     }
 
     /// A packed 4-row weight panel (4 values per step) against two 16-pixel B vectors read in place
@@ -171,9 +171,9 @@ extension Tiled {
           ap += 4 * (steps.stride - steps.count); taps += steps.stride
         }
         var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + second, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + second, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + second, adding: loadC); row += ldc
-        store(c3_0, row + 0, adding: loadC); store(c3_1, row + second, adding: loadC)
+        Tiled.store(c0_0, row + 0, adding: loadC); Tiled.store(c0_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c1_0, row + 0, adding: loadC); Tiled.store(c1_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c2_0, row + 0, adding: loadC); Tiled.store(c2_1, row + second, adding: loadC); row += ldc
+        Tiled.store(c3_0, row + 0, adding: loadC); Tiled.store(c3_1, row + second, adding: loadC)
     }
 }

@@ -83,7 +83,7 @@ extension TiledConv {
                         let d3 = dyBase + min(c0 + 3, co - 1) * p
                         let tiles = acc + g * perGroup + block * tapTiles * tileFloats
                         for tile in 0..<tapTiles {
-                            Tiled.weightKernel4x6(rows: rows, vectorsPerRow: wo / 16, d0: d0, d1: d1, d2: d2, d3: d3,
+                            TiledConv.weightKernel4x6(rows: rows, vectorsPerRow: wo / 16, d0: d0, d1: d1, d2: d2, d3: d3,
                                                   x: UnsafeRawPointer(band), xRowBytes: 4 * sh * width,
                                                   taps: offsets + tile * 6, acc: tiles + tile * tileFloats,
                                                   fresh: n == 0 && r0 == 0)
@@ -179,7 +179,7 @@ extension TiledConv {
                 for c in ((lo - g * coBlocks) * 4)..<min(co, (hi - g * coBlocks) * 4) {
                     let row = grid + c * gridCount
                     for oh in 0..<ho {
-                        Tiled.copyRun(from: dOut + c * p + oh * wo, to: row + oh * vw, count: wo, adding: nil)
+                        TiledConv.copyRun(from: dOut + c * p + oh * wo, to: row + oh * vw, count: wo, adding: nil)
                         for u in wo..<vw { row[oh * vw + u] = 0 }  // a few lanes: no memset call
                     }
                     (row + ho * vw).update(repeating: 0, count: gridCount - ho * vw)
@@ -191,7 +191,7 @@ extension TiledConv {
                         let d = grid + 16 * band.first
                         let tiles = acc + g * perGroup + block * tapTiles * tileFloats
                         for tile in 0..<tapTiles {
-                            Tiled.weightKernel4x6(rows: band.rows, vectorsPerRow: band.perRow,
+                            TiledConv.weightKernel4x6(rows: band.rows, vectorsPerRow: band.perRow,
                                                   d0: d + c0 * gridCount, d1: d + min(c0 + 1, co - 1) * gridCount,
                                                   d2: d + min(c0 + 2, co - 1) * gridCount, d3: d + min(c0 + 3, co - 1) * gridCount,
                                                   x: xBand, xRowBytes: xRowBytes,
@@ -206,7 +206,7 @@ extension TiledConv {
     }
 }
 
-extension Tiled {
+extension TiledConv {
     /// `acc[r·6 + t] += Σ_pixels dY_r[pixel] · X[pixel + taps[t]]` lane-wise for 4 dY rows
     /// × 6 taps (24 `SIMD16<Float>` accumulators at `acc`, 16 floats each), over `rows` rows of
     /// `vectorsPerRow` vectors of 16 pixels: dY rows contiguous, input rows `xRowBytes` apart.

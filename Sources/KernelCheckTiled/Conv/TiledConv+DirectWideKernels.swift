@@ -5,7 +5,7 @@
 
 import CKernelSupport
 
-extension Tiled {
+extension TiledConv {
     /// 2 output channels (a packed panel of 2 values per step) × 12 consecutive vectors of 16
     /// pixels read in place at `b + offsets[p] + 64·j` bytes: one chain per element, zero, then one
     /// fused multiply-add per step in increasing p, then the optional add of C.
@@ -49,8 +49,8 @@ extension Tiled {
             ap += 2
         }
         var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); store(c0_2, row + 32, adding: loadC); store(c0_3, row + 48, adding: loadC); store(c0_4, row + 64, adding: loadC); store(c0_5, row + 80, adding: loadC); store(c0_6, row + 96, adding: loadC); store(c0_7, row + 112, adding: loadC); store(c0_8, row + 128, adding: loadC); store(c0_9, row + 144, adding: loadC); store(c0_10, row + 160, adding: loadC); store(c0_11, row + 176, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); store(c1_2, row + 32, adding: loadC); store(c1_3, row + 48, adding: loadC); store(c1_4, row + 64, adding: loadC); store(c1_5, row + 80, adding: loadC); store(c1_6, row + 96, adding: loadC); store(c1_7, row + 112, adding: loadC); store(c1_8, row + 128, adding: loadC); store(c1_9, row + 144, adding: loadC); store(c1_10, row + 160, adding: loadC); store(c1_11, row + 176, adding: loadC)
+        Tiled.store(c0_0, row + 0, adding: loadC); Tiled.store(c0_1, row + 16, adding: loadC); Tiled.store(c0_2, row + 32, adding: loadC); Tiled.store(c0_3, row + 48, adding: loadC); Tiled.store(c0_4, row + 64, adding: loadC); Tiled.store(c0_5, row + 80, adding: loadC); Tiled.store(c0_6, row + 96, adding: loadC); Tiled.store(c0_7, row + 112, adding: loadC); Tiled.store(c0_8, row + 128, adding: loadC); Tiled.store(c0_9, row + 144, adding: loadC); Tiled.store(c0_10, row + 160, adding: loadC); Tiled.store(c0_11, row + 176, adding: loadC); row += ldc
+        Tiled.store(c1_0, row + 0, adding: loadC); Tiled.store(c1_1, row + 16, adding: loadC); Tiled.store(c1_2, row + 32, adding: loadC); Tiled.store(c1_3, row + 48, adding: loadC); Tiled.store(c1_4, row + 64, adding: loadC); Tiled.store(c1_5, row + 80, adding: loadC); Tiled.store(c1_6, row + 96, adding: loadC); Tiled.store(c1_7, row + 112, adding: loadC); Tiled.store(c1_8, row + 128, adding: loadC); Tiled.store(c1_9, row + 144, adding: loadC); Tiled.store(c1_10, row + 160, adding: loadC); Tiled.store(c1_11, row + 176, adding: loadC)
     }
 
     /// 3 output channels (a packed panel of 3 values per step) × 8 consecutive vectors of 16
@@ -90,9 +90,9 @@ extension Tiled {
             ap += 3
         }
         var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); store(c0_2, row + 32, adding: loadC); store(c0_3, row + 48, adding: loadC); store(c0_4, row + 64, adding: loadC); store(c0_5, row + 80, adding: loadC); store(c0_6, row + 96, adding: loadC); store(c0_7, row + 112, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); store(c1_2, row + 32, adding: loadC); store(c1_3, row + 48, adding: loadC); store(c1_4, row + 64, adding: loadC); store(c1_5, row + 80, adding: loadC); store(c1_6, row + 96, adding: loadC); store(c1_7, row + 112, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); store(c2_2, row + 32, adding: loadC); store(c2_3, row + 48, adding: loadC); store(c2_4, row + 64, adding: loadC); store(c2_5, row + 80, adding: loadC); store(c2_6, row + 96, adding: loadC); store(c2_7, row + 112, adding: loadC)
+        Tiled.store(c0_0, row + 0, adding: loadC); Tiled.store(c0_1, row + 16, adding: loadC); Tiled.store(c0_2, row + 32, adding: loadC); Tiled.store(c0_3, row + 48, adding: loadC); Tiled.store(c0_4, row + 64, adding: loadC); Tiled.store(c0_5, row + 80, adding: loadC); Tiled.store(c0_6, row + 96, adding: loadC); Tiled.store(c0_7, row + 112, adding: loadC); row += ldc
+        Tiled.store(c1_0, row + 0, adding: loadC); Tiled.store(c1_1, row + 16, adding: loadC); Tiled.store(c1_2, row + 32, adding: loadC); Tiled.store(c1_3, row + 48, adding: loadC); Tiled.store(c1_4, row + 64, adding: loadC); Tiled.store(c1_5, row + 80, adding: loadC); Tiled.store(c1_6, row + 96, adding: loadC); Tiled.store(c1_7, row + 112, adding: loadC); row += ldc
+        Tiled.store(c2_0, row + 0, adding: loadC); Tiled.store(c2_1, row + 16, adding: loadC); Tiled.store(c2_2, row + 32, adding: loadC); Tiled.store(c2_3, row + 48, adding: loadC); Tiled.store(c2_4, row + 64, adding: loadC); Tiled.store(c2_5, row + 80, adding: loadC); Tiled.store(c2_6, row + 96, adding: loadC); Tiled.store(c2_7, row + 112, adding: loadC)
     }
 
     /// 4 output channels (a packed panel of 4 values per step) × 6 consecutive vectors of 16
@@ -130,9 +130,9 @@ extension Tiled {
             ap += 4
         }
         var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); store(c0_2, row + 32, adding: loadC); store(c0_3, row + 48, adding: loadC); store(c0_4, row + 64, adding: loadC); store(c0_5, row + 80, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); store(c1_2, row + 32, adding: loadC); store(c1_3, row + 48, adding: loadC); store(c1_4, row + 64, adding: loadC); store(c1_5, row + 80, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); store(c2_2, row + 32, adding: loadC); store(c2_3, row + 48, adding: loadC); store(c2_4, row + 64, adding: loadC); store(c2_5, row + 80, adding: loadC); row += ldc
-        store(c3_0, row + 0, adding: loadC); store(c3_1, row + 16, adding: loadC); store(c3_2, row + 32, adding: loadC); store(c3_3, row + 48, adding: loadC); store(c3_4, row + 64, adding: loadC); store(c3_5, row + 80, adding: loadC)
+        Tiled.store(c0_0, row + 0, adding: loadC); Tiled.store(c0_1, row + 16, adding: loadC); Tiled.store(c0_2, row + 32, adding: loadC); Tiled.store(c0_3, row + 48, adding: loadC); Tiled.store(c0_4, row + 64, adding: loadC); Tiled.store(c0_5, row + 80, adding: loadC); row += ldc
+        Tiled.store(c1_0, row + 0, adding: loadC); Tiled.store(c1_1, row + 16, adding: loadC); Tiled.store(c1_2, row + 32, adding: loadC); Tiled.store(c1_3, row + 48, adding: loadC); Tiled.store(c1_4, row + 64, adding: loadC); Tiled.store(c1_5, row + 80, adding: loadC); row += ldc
+        Tiled.store(c2_0, row + 0, adding: loadC); Tiled.store(c2_1, row + 16, adding: loadC); Tiled.store(c2_2, row + 32, adding: loadC); Tiled.store(c2_3, row + 48, adding: loadC); Tiled.store(c2_4, row + 64, adding: loadC); Tiled.store(c2_5, row + 80, adding: loadC); row += ldc
+        Tiled.store(c3_0, row + 0, adding: loadC); Tiled.store(c3_1, row + 16, adding: loadC); Tiled.store(c3_2, row + 32, adding: loadC); Tiled.store(c3_3, row + 48, adding: loadC); Tiled.store(c3_4, row + 64, adding: loadC); Tiled.store(c3_5, row + 80, adding: loadC)
     }
 }

@@ -123,13 +123,13 @@ extension TiledConv {
                             let ld = inPlace ? k : nr, add = inPlace && accumulate
                             switch a.rows {
                             case 12:
-                                Tiled.directKernel12(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                TiledConv.directKernel12(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
                                                      c: out, ldc: ld, second: 16, loadC: add)
                             case 8:
-                                Tiled.directKernel8(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                TiledConv.directKernel8(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
                                                     c: out, ldc: ld, second: 16, loadC: add)
                             default:
-                                Tiled.directKernel4(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                TiledConv.directKernel4(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
                                                     c: out, ldc: ld, second: 16, loadC: add)
                             }
                             if !inPlace {

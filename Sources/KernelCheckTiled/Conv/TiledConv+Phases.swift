@@ -70,7 +70,7 @@ extension TiledConv {
             for r in 0..<rows {
                 let src = tile + r * tileWidth + j, dst = first + r * layout.channelStride
                 if cs == 1 {
-                    Tiled.copyRun(from: src, to: dst, count: n, adding: bias?[r])
+                    TiledConv.copyRun(from: src, to: dst, count: n, adding: bias?[r])
                 } else if let bias {
                     let b = bias[r]
                     for i in 0..<n { dst[i * cs] = b + src[i] }
@@ -82,7 +82,7 @@ extension TiledConv {
     }
 }
 
-extension Tiled {
+extension TiledConv {
     /// `dst[i] = src[i]` (plus `bias` when given) for `i < count`, in 16-float vector moves and
     /// one overlapping last move (or two of 8 for 8 ≤ count < 16): the runs of a tile's rows
     /// are short (a ResNet 56 × 56 forward's tiles cross output rows), and a `memmove` call
