@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import Testing
 @testable import KernelCheckTiled
+import KernelCheckTestSupport
 
 // Tiled convolution vs. naive Float64 loops written here from ConvProblem's formula, with
 // integer fills so fp32 accumulation is exact and results must be equal (==), not close.

@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import Testing
 @testable import KernelCheckTiled
+import KernelCheckTestSupport
 
 // Tiled transposed convolution vs. naive Float64 loops of ConvTransposeProblem's scatter
 // formula `y[n, co, i·s − pb + k·d] += x[n, ci, i] · w[ci, co_g, k]`, integer fills, exact.

@@ -1,6 +1,7 @@
 import KernelCheckCore
 import Testing
 @testable import KernelCheckTiled
+import KernelCheckTestSupport
 
 /// One SGEMM call: shapes, transposes, padded leading dimensions.
 struct GEMMCase: CustomStringConvertible, Sendable {

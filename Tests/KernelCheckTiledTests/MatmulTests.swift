@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import Testing
 import KernelCheckTiled
+import KernelCheckTestSupport
 
 /// Naive batched matmul written from the `MatmulProblem` doc comment, independently of the
 /// tiled code: batch index β over the broadcast shape, each operand's batch index obtained

@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import Testing
 @testable import KernelCheckTiled
+import KernelCheckTestSupport
 
 // Option B (1×1 stride-s conv, then inference BatchNorm) vs. naive Float64 loops of the
 // formulas in PadProjectionBProblem's doc comment.

@@ -1,25 +1,30 @@
 import KernelCheckCore
 
-/// Seeded fills for the tiled tests.
-enum TestData {
+// Plain Float arrays for tests that call kernels on raw pointers.
+
+/// Seeded fills as Float arrays.
+public enum TestData {
+    /// `count` values of `fill` drawn from the stream `role` of `seed` (as `Fill.tensor`).
+    public static func filled(_ count: Int, _ fill: Fill, seed: UInt64, role: String) -> [Float] {
+        fill.tensor([count], seed: seed, role: role, as: Float.self).storage
+    }
+
     /// Integers in [−k, k] (half of them zero): products and their sums stay exact in fp32.
-    static func integers(_ count: Int, seed: UInt64, stream: String, k: Int = 4) -> [Float] {
-        var rng = SeededRNG(seed: seed, stream: stream)
-        return (0..<count).map { _ in Float(Fill.integers(k: k, density: 0.5).sample(&rng)) }
+    public static func integers(_ count: Int, seed: UInt64, stream: String, k: Int = 4) -> [Float] {
+        filled(count, .integers(k: k, density: 0.5), seed: seed, role: stream)
     }
 
     /// Uniform reals in [−1, 1).
-    static func uniform(_ count: Int, seed: UInt64, stream: String) -> [Float] {
-        var rng = SeededRNG(seed: seed, stream: stream)
-        return (0..<count).map { _ in Float(rng.nextUnitDouble() * 2 - 1) }
+    public static func uniform(_ count: Int, seed: UInt64, stream: String) -> [Float] {
+        filled(count, .uniform(low: -1, high: 1), seed: seed, role: stream)
     }
 }
 
 /// A value no kernel computes from the test inputs: marks guard regions and unwritten cells.
-let sentinel: Float = -7777.25
+public let sentinel: Float = -7777.25
 
 /// The inner product of two equally long Float arrays, in Double.
-func dot(_ x: [Float], _ y: [Float]) -> Double {
+public func dot(_ x: [Float], _ y: [Float]) -> Double {
     precondition(x.count == y.count)
     var s = 0.0
     for i in x.indices { s += Double(x[i]) * Double(y[i]) }
@@ -28,7 +33,7 @@ func dot(_ x: [Float], _ y: [Float]) -> Double {
 
 /// `nil` when the arrays are equal element for element (`bitwise`: same bit patterns, else
 /// `==`); otherwise a short description: how many differ and the first difference.
-func mismatch(_ actual: [Float], _ expected: [Float], bitwise: Bool = false) -> String? {
+public func mismatch(_ actual: [Float], _ expected: [Float], bitwise: Bool = false) -> String? {
     guard actual.count == expected.count else { return "count \(actual.count) ≠ \(expected.count)" }
     var first: Int? = nil, differing = 0
     for i in actual.indices {
@@ -43,13 +48,13 @@ func mismatch(_ actual: [Float], _ expected: [Float], bitwise: Bool = false) -> 
 }
 
 /// Element count of a shape (1 for a scalar `[]`).
-func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+public func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
 /// Calls a kernel with read pointers to `inputs` and a write pointer to a fresh output of
 /// `outputCount` elements filled with the sentinel (arrays are padded to one element so
 /// that empty tensors still have an address); returns the output.
-func runKernel(_ inputs: [[Float]], outputCount: Int,
-               _ kernel: ([UnsafePointer<Float>], UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+public func runKernel(_ inputs: [[Float]], outputCount: Int,
+                      _ kernel: ([UnsafePointer<Float>], UnsafeMutablePointer<Float>) -> Void) -> [Float] {
     let padded = inputs.map { $0.isEmpty ? [Float(0)] : $0 }
     let storage = padded.map { array -> UnsafeMutablePointer<Float> in
         let p = UnsafeMutablePointer<Float>.allocate(capacity: array.count)
