@@ -4,13 +4,9 @@ import KernelCheckReference
 import KernelCheckTestSupport
 import Testing
 
-/// Convolution or transposed convolution: the argument of the reference tests that hold for
-/// both ops (adjoint identities, finite differences, bias, groups, empty dimensions).
-enum ConvOp: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case conv, convTranspose
-
-    var testDescription: String { rawValue }
-
+/// The reference tests that hold for both ops (adjoint identities, finite differences, bias,
+/// groups, empty dimensions) draw and build their problems through `ConvOp`.
+extension ConvOp {
     /// The next random problem of this op drawn from `rng` (`TestProblems`) that `accept` takes.
     func random(_ rng: inout SeededRNG, where accept: (any ReferenceConvolution) -> Bool = { _ in true })
         -> any ReferenceConvolution {

@@ -1,4 +1,5 @@
 import KernelCheckCore
+import Testing
 
 // Plain Float arrays for tests that call kernels on raw pointers.
 
@@ -67,4 +68,54 @@ public func runKernel(_ inputs: [[Float]], outputCount: Int,
         kernel(storage.map { UnsafePointer($0) }, out.baseAddress!)
     }
     return Array(output.prefix(outputCount))
+}
+
+/// Runs `body` on an output buffer pre-filled with a sentinel, with guard elements after it,
+/// and checks the guard is intact (no out-of-bounds write). Returns the output.
+public func withGuardedOutput(_ count: Int, _ context: String,
+                              _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+    let guardCount = 17
+    var buffer = [Float](repeating: sentinel, count: count + guardCount)
+    buffer.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    #expect(buffer[count...].allSatisfy { $0 == sentinel }, "out-of-bounds write: \(context)")
+    return Array(buffer[..<count])
+}
+
+/// A valid pointer to the array's elements, also for an empty array (a kernel given an empty
+/// tensor must not read it, but the API takes non-optional pointers).
+public func withPointer<R>(_ a: [Float], _ body: (UnsafePointer<Float>) -> R) -> R {
+    let storage = a.isEmpty ? [Float.nan] : a
+    return storage.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// `withPointer` for an optional array (a layer's bias): `nil` stays `nil`.
+public func withOptionalPointer<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let a else { return body(nil) }
+    return withPointer(a) { body($0) }
+}
+
+/// Exact comparison with the first mismatch named.
+public func expectEqual(_ got: [Float], _ want: [Double], _ context: String,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(got.count == want.count, "\(context): \(got.count) elements, expected \(want.count)",
+            sourceLocation: sourceLocation)
+    let mismatches = zip(got, want).enumerated().filter { Double($0.element.0) != $0.element.1 }
+    if let first = mismatches.first {
+        let message = "\(context): \(mismatches.count)/\(got.count) mismatched, first at \(first.offset): "
+            + "got \(first.element.0), expected \(first.element.1)"
+        Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
+    }
+}
+
+/// Bit-for-bit comparison of two runs.
+public func expectIdentical(_ a: [Float], _ b: [Float], _ context: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(context): runs differ", sourceLocation: sourceLocation)
+}
+
+/// `s[c] = Σ t[n, c, o]` over images and positions of an `N × C × spatial` array (a bias
+/// gradient), in Double.
+public func channelSums(_ t: [Float], channels: Int, spatial: Int) -> [Double] {
+    var s = [Double](repeating: 0, count: channels)
+    for (i, v) in t.enumerated() { s[(i / spatial) % channels] += Double(v) }
+    return s
 }

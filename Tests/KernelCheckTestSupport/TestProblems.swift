@@ -1,6 +1,15 @@
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckVerification
+import Testing
+
+/// Convolution or transposed convolution: the argument of the tests written once for both
+/// ops (each test target extends it with the entry points it tests).
+public enum ConvOp: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case conv, convTranspose
+
+    public var testDescription: String { rawValue }
+}
 
 /// Random convolutions and transposed convolutions for the tests: the product's own generator
 /// (`ProblemGenerator`, `GeneratorSize.small`: ≤ 20k MACs, ranks 1–3, every padding mode,
