@@ -76,16 +76,24 @@ let package = Package(
         // libFuzzer target over the problem-string and fixture-file parsers (tools/fuzz.sh);
         // a plain build makes it a replayer of saved inputs.
         .executableTarget(name: "kernelcheck-fuzz", dependencies: ["KernelCheckProblems", "KernelCheckFixtures", "KernelCheckHDF5"]),
+        // Helpers the test targets share: tensors from literals and seeded fills, Float arrays
+        // for raw-pointer kernels, finite differences, random (transposed) convolutions from the
+        // product's generator, the repository root and scratch directories.
+        .target(
+            name: "KernelCheckTestSupport",
+            dependencies: ["KernelCheckCore", "KernelCheckProblems", "KernelCheckVerification"],
+            path: "Tests/KernelCheckTestSupport"
+        ),
         .testTarget(name: "KernelCheckCoreTests", dependencies: ["KernelCheckCore"]),
         .testTarget(name: "KernelCheckProblemsTests", dependencies: ["KernelCheckProblems"]),
-        .testTarget(name: "KernelCheckReferenceTests", dependencies: ["KernelCheckReference"]),
-        .testTarget(name: "KernelCheckTiledTests", dependencies: ["KernelCheckTiled"]),
-        .testTarget(name: "KernelCheckHDF5Tests", dependencies: ["KernelCheckHDF5"]),
+        .testTarget(name: "KernelCheckReferenceTests", dependencies: ["KernelCheckReference", "KernelCheckTestSupport"]),
+        .testTarget(name: "KernelCheckTiledTests", dependencies: ["KernelCheckTiled", "KernelCheckTestSupport"]),
+        .testTarget(name: "KernelCheckHDF5Tests", dependencies: ["KernelCheckHDF5", "KernelCheckTestSupport"]),
         .testTarget(name: "KernelCheckFixturesTests", dependencies: ["KernelCheckFixtures", "KernelCheckVerification"]),
-        .testTarget(name: "KernelCheckVerificationTests", dependencies: ["KernelCheckVerification"]),
+        .testTarget(name: "KernelCheckVerificationTests", dependencies: ["KernelCheckVerification", "KernelCheckTestSupport"]),
         .testTarget(
             name: "KernelCheckReportsTests",
-            dependencies: ["KernelCheckReports", "KernelCheckProblems", "KernelCheckVerification"]
+            dependencies: ["KernelCheckReports", "KernelCheckProblems", "KernelCheckVerification", "KernelCheckTestSupport"]
         ),
         .testTarget(name: "kernelcheckTests", dependencies: ["kernelcheck", "KernelCheckFixtures"]),
     ],

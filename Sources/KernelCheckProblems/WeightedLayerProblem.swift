@@ -50,6 +50,9 @@ public protocol ConvolutionGeometry: WeightedLayerProblem {
     var outputSize: [Int] { get }
     /// Multiply-adds of the forward pass (each backward pass over data or weights does as many).
     var macs: Double { get }
+    /// Calls `body(y, x, w)` with the offsets of the three elements of every product
+    /// `y[…] += x[…] · w[…]` of the op (`ConvProducts.swift`).
+    func forEachProduct(_ body: (_ y: Int, _ x: Int, _ w: Int) -> Void)
 }
 
 extension ConvolutionGeometry {

@@ -72,17 +72,9 @@ extension ProblemGenerator {
             dim.input = Self.size(in: minimum...spatialCap, edges: size.tileEdgeSizes, rng: &rng)
             dims.append(dim)
         }
-        let pad = padding(style, dims)
         let probe = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: dims.map(\.input), kernel: dims.map(\.kernel),
-                                stride: dims.map(\.stride), dilation: dims.map(\.dilation), padding: pad, hasBias: false)
-        let outSpatial = probe.outputSize.reduce(1, *), inSpatial = probe.inputSize.reduce(1, *)
-        let taps = probe.kernel.reduce(1, *)
-        guard let c = drawChannels(macsPerUnit: outSpatial * taps, xPerChannel: inSpatial, yPerChannel: outSpatial,
-                                   taps: taps, size: size, rng: &rng) else { return nil }
-        var p = probe
-        p.batch = c.batch; p.groups = c.groups; p.inChannels = c.inChannels; p.outChannels = c.outChannels
-        p.hasBias = rng.chance(0.5)
-        return p
+                                stride: dims.map(\.stride), dilation: dims.map(\.dilation), padding: padding(style, dims), hasBias: false)
+        return withChannelsAndBias(probe, size: size, rng: &rng)
     }
 
     static func randomConvTranspose(rng: inout SeededRNG, size: GeneratorSize) -> ConvTransposeProblem? {
@@ -118,9 +110,16 @@ extension ProblemGenerator {
         let probe = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: dims.map(\.input),
                                          kernel: dims.map(\.kernel), stride: dims.map(\.stride), dilation: dims.map(\.dilation),
                                          padding: padding(style, dims), outputPadding: dims.map(\.outputPadding), hasBias: false)
+        return withChannelsAndBias(probe, size: size, rng: &rng)
+    }
+
+    /// `probe` (one image, one input and one output channel, no bias) with batch, groups and
+    /// channels drawn by `drawChannels` under the budget its geometry leaves, then a bias half
+    /// the time. The probe's MACs are those of one (image, input channel, output channel).
+    static func withChannelsAndBias<P: DrawnConvolution>(_ probe: P, size: GeneratorSize, rng: inout SeededRNG) -> P? {
         let outSpatial = probe.outputSize.reduce(1, *), inSpatial = probe.inputSize.reduce(1, *)
         let taps = probe.kernel.reduce(1, *)
-        guard let c = drawChannels(macsPerUnit: inSpatial * taps, xPerChannel: inSpatial, yPerChannel: outSpatial,
+        guard let c = drawChannels(macsPerUnit: Int(probe.macs), xPerChannel: inSpatial, yPerChannel: outSpatial,
                                    taps: taps, size: size, rng: &rng) else { return nil }
         var p = probe
         p.batch = c.batch; p.groups = c.groups; p.inChannels = c.inChannels; p.outChannels = c.outChannels
@@ -181,3 +180,16 @@ extension ProblemGenerator {
         return (n, g, g * ci, g * co)
     }
 }
+
+/// A convolution whose batch, groups, channels and bias the generator fills in after drawing
+/// its geometry.
+protocol DrawnConvolution: ConvolutionGeometry {
+    var batch: Int { get set }
+    var groups: Int { get set }
+    var inChannels: Int { get set }
+    var outChannels: Int { get set }
+    var hasBias: Bool { get set }
+}
+
+extension ConvProblem: DrawnConvolution {}
+extension ConvTransposeProblem: DrawnConvolution {}

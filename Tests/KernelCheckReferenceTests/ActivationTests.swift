@@ -3,6 +3,7 @@ import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
+import KernelCheckTestSupport
 
 /// Hand-picked points for each activation, including the kink at 0.
 /// sigmoid(ln 3) = 1/(1 + 1/3) = 3/4, σ′ = σ(1 − σ) = 3/16;

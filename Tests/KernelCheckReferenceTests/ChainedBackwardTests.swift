@@ -2,6 +2,7 @@ import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
+import KernelCheckTestSupport
 
 /// The gradient questions of docs/user-questions.md, answered by chaining the reference backward
 /// functions (reverse-mode by hand) and checked against central finite differences of the

@@ -2,6 +2,7 @@ import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
+import KernelCheckTestSupport
 
 /// x = [[1, 2, 3]], W = [[1, 0, −1], [2, 1, 0]], b = [10, 20]:
 /// y = x·Wᵀ + b = [1 − 3 + 10, 2 + 2 + 20] = [8, 24].

@@ -2,6 +2,7 @@ import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
+import KernelCheckTestSupport
 
 /// x = [1, 2, 3, 4], t = [0, 2, 5, 3]: x − t = [1, 0, −2, 1], Σ(x − t)² = 1 + 0 + 4 + 1 = 6,
 /// mean = 6/4 = 1.5.

@@ -2,6 +2,7 @@ import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
+import KernelCheckTestSupport
 
 /// A = [[1, 2, 3], [4, 5, 6]] (2×3), B = [[7, 8], [9, 10], [11, 12]] (3×2):
 /// C = [[1·7 + 2·9 + 3·11, 1·8 + 2·10 + 3·12], [4·7 + 5·9 + 6·11, 4·8 + 5·10 + 6·12]]

@@ -2,6 +2,7 @@ import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
+import KernelCheckTestSupport
 
 @Suite struct PadProjectionAForwardTests {
     /// The user question's `pad([1, 2, 3], padding=[7, 6])`: channels are the padded axis, so

@@ -2,6 +2,7 @@ import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
+import KernelCheckTestSupport
 
 @Suite struct ReferenceRunTests {
     let matmul = Problem.matmul(MatmulProblem(m: 2, n: 2, k: 3))

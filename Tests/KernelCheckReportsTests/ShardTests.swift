@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import KernelCheckProblems
 import KernelCheckVerification
+import KernelCheckTestSupport
 @testable import KernelCheckReports
 
 /// `--shard i/n` splits the nightly so that the n shards together run exactly what the
@@ -15,7 +16,7 @@ import KernelCheckVerification
         c.phases = [.sweep, .fixtures]
         c.sweepCases = 20
         c.mediumCases = 0
-        c.fixtureFiles = ["activation.h5", "loss.h5", "padproj_a.h5", "linear.h5"].map(Repository.fixture)
+        c.fixtureFiles = ["activation.h5", "loss.h5", "padproj_a.h5", "linear.h5"].map(TestSupport.fixture)
         c.shard = shard
         c.shardCount = count
         return c

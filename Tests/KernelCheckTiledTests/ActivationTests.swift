@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import Testing
 import KernelCheckTiled
+import KernelCheckTestSupport
 
 func tiledActivation(_ kind: ActivationKind, _ x: [Float], threads: Int = 1) -> [Float] {
     let p = ActivationProblem(kind, shape: [x.count])

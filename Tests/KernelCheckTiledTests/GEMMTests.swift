@@ -1,6 +1,7 @@
 import KernelCheckCore
 import Testing
 @testable import KernelCheckTiled
+import KernelCheckTestSupport
 
 /// One SGEMM call: shapes, transposes, padded leading dimensions.
 struct GEMMCase: CustomStringConvertible, Sendable {
@@ -68,6 +69,16 @@ func gemmInputs(_ g: GEMMCase, seed: UInt64, integer: Bool) -> (a: [Float], b: [
     return (a, b, c)
 }
 
+/// The tiled SGEMM on integer inputs equals the naive loop bit for bit (and leaves C's
+/// padding columns and guard cells alone).
+func expectTiledEqualsNaive(_ g: GEMMCase, seed: UInt64, threads: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    let (a, b, c0) = gemmInputs(g, seed: seed, integer: true)
+    var expected = c0, actual = c0
+    g.naive(a: a, b: b, c: &expected)
+    g.tiled(a: a, b: b, c: &actual, threads: threads)
+    #expect(mismatch(actual, expected) == nil, "\(g) seed=\(seed)", sourceLocation: sourceLocation)
+}
+
 /// Register-tile-relative shapes: equal, one less, one more, multiples of the `mr × nr` tile;
 /// K at, one past and across two K blocks; M past the row block; N past the column block;
 /// narrow C (computed as Cᵀ = op(B)ᵀ·op(A)ᵀ) and short C (B read in place).
@@ -94,12 +105,7 @@ struct SGEMMTests {
                 let g = GEMMCase(transA: transA, transB: transB, m: shape.m, n: shape.n, k: shape.k,
                                  padA: index % 3, padB: (index + 1) % 4, padC: index % 2 == 0 ? 0 : 5,
                                  accumulate: accumulate)
-                let seed = UInt64(100 + index)
-                let (a, b, c0) = gemmInputs(g, seed: seed, integer: true)
-                var expected = c0, actual = c0
-                g.naive(a: a, b: b, c: &expected)
-                g.tiled(a: a, b: b, c: &actual, threads: 2)
-                #expect(mismatch(actual, expected) == nil, "\(g) seed=\(seed)")
+                expectTiledEqualsNaive(g, seed: UInt64(100 + index), threads: 2)
             }
         }
     }
@@ -112,12 +118,7 @@ struct SGEMMTests {
                              m: rng.nextInt(in: 1...40), n: rng.nextInt(in: 1...80), k: rng.nextInt(in: 0...(GEMMBlocking.kc + 100)),
                              padA: rng.nextInt(in: 0...3), padB: rng.nextInt(in: 0...3), padC: rng.nextInt(in: 0...3),
                              accumulate: rng.nextInt(in: 0...1) == 1)
-            let seed = UInt64(5000 + trial)
-            let (a, b, c0) = gemmInputs(g, seed: seed, integer: true)
-            var expected = c0, actual = c0
-            g.naive(a: a, b: b, c: &expected)
-            g.tiled(a: a, b: b, c: &actual, threads: 1 + trial % 3)
-            #expect(mismatch(actual, expected) == nil, "\(g) seed=\(seed)")
+            expectTiledEqualsNaive(g, seed: UInt64(5000 + trial), threads: 1 + trial % 3)
         }
     }
 
@@ -206,11 +207,7 @@ struct SGEMMTests {
         let small = GEMMCase(transA: transA, transB: transB, m: 4 * GEMMBlocking.mc + 1,
                              n: 16 * GEMMBlocking.nr + 1, k: 45, padA: 2, padB: 1, padC: 1)
         #expect(Tiled.prefersSharedB(rows: small.m, columns: small.n, threads: 2))
-        let (ia, ib, ic) = gemmInputs(small, seed: 92, integer: true)
-        var expected = ic, actual = ic
-        small.naive(a: ia, b: ib, c: &expected)
-        small.tiled(a: ia, b: ib, c: &actual, threads: 2)
-        #expect(mismatch(actual, expected) == nil, "\(small)")
+        expectTiledEqualsNaive(small, seed: 92, threads: 2)
     }
 
     @Test("real-valued inputs: error within the forward bound γ_K·(|A|·|B|) of a Float64 product")

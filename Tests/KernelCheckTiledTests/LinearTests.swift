@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import Testing
 import KernelCheckTiled
+import KernelCheckTestSupport
 
 func tiledLinear(_ p: LinearProblem, x: [Float], w: [Float], b: [Float]?, threads: Int) -> [Float] {
     runKernel([x, w, b ?? []], outputCount: count(p.yShape)) { i, y in

@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import Testing
 import KernelCheckTiled
+import KernelCheckTestSupport
 
 func tiledLoss(_ kind: LossKind, _ x: [Float], _ t: [Float], threads: Int = 1) -> Float {
     let p = LossProblem(kind, shape: [x.count])

@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import Testing
 import KernelCheckTiled
+import KernelCheckTestSupport
 
 /// Naive batched matmul written from the `MatmulProblem` doc comment, independently of the
 /// tiled code: batch index β over the broadcast shape, each operand's batch index obtained
@@ -28,53 +29,38 @@ struct NaiveMatmul {
         return index
     }
 
-    func opA(_ a: [Float], _ beta: Int, _ i: Int, _ kk: Int) -> Float {
-        let base = operandBatch(beta, p.batchA) * m * k
-        return p.transposeA ? a[base + kk * m + i] : a[base + i * k + kk]
+    /// Calls `body(y, a, b)` with the offsets of every product
+    /// `y[β, i, j] += op(A)[β, i, kk] · op(B)[β, kk, j]` in y and in the stored A and B
+    /// (transposed and broadcast as the problem says).
+    func forEachProduct(_ body: (_ y: Int, _ a: Int, _ b: Int) -> Void) {
+        for beta in 0..<count(full) {
+            let baseA = operandBatch(beta, p.batchA) * m * k, baseB = operandBatch(beta, p.batchB) * k * n
+            for i in 0..<m { for j in 0..<n { for kk in 0..<k {
+                body((beta * m + i) * n + j,
+                     baseA + (p.transposeA ? kk * m + i : i * k + kk),
+                     baseB + (p.transposeB ? j * k + kk : kk * n + j))
+            } } }
+        }
     }
 
-    func opB(_ b: [Float], _ beta: Int, _ kk: Int, _ j: Int) -> Float {
-        let base = operandBatch(beta, p.batchB) * k * n
-        return p.transposeB ? b[base + j * k + kk] : b[base + kk * n + j]
-    }
-
+    /// y[β] = op(A)[β]·op(B)[β].
     func forward(_ a: [Float], _ b: [Float]) -> [Float] {
         var y = [Float](repeating: 0, count: count(p.yShape))
-        for beta in 0..<count(full) {
-            for i in 0..<m { for j in 0..<n {
-                var s: Float = 0
-                for kk in 0..<k { s += opA(a, beta, i, kk) * opB(b, beta, kk, j) }
-                y[(beta * m + i) * n + j] = s
-            } }
-        }
+        forEachProduct { yi, ai, bi in y[yi] += a[ai] * b[bi] }
         return y
     }
 
     /// dA[α] = Σ_{β using α} dy[β]·op(B)[β]ᵀ, stored transposed when `ta`.
     func backwardA(_ dy: [Float], _ b: [Float]) -> [Float] {
         var da = [Float](repeating: 0, count: count(p.aShape))
-        for beta in 0..<count(full) {
-            let base = operandBatch(beta, p.batchA) * m * k
-            for i in 0..<m { for kk in 0..<k {
-                var s: Float = 0
-                for j in 0..<n { s += dy[(beta * m + i) * n + j] * opB(b, beta, kk, j) }
-                da[base + (p.transposeA ? kk * m + i : i * k + kk)] += s
-            } }
-        }
+        forEachProduct { yi, ai, bi in da[ai] += dy[yi] * b[bi] }
         return da
     }
 
     /// dB[α] = Σ_{β using α} op(A)[β]ᵀ·dy[β], stored transposed when `tb`.
     func backwardB(_ a: [Float], _ dy: [Float]) -> [Float] {
         var db = [Float](repeating: 0, count: count(p.bShape))
-        for beta in 0..<count(full) {
-            let base = operandBatch(beta, p.batchB) * k * n
-            for kk in 0..<k { for j in 0..<n {
-                var s: Float = 0
-                for i in 0..<m { s += opA(a, beta, i, kk) * dy[(beta * m + i) * n + j] }
-                db[base + (p.transposeB ? j * k + kk : kk * n + j)] += s
-            } }
-        }
+        forEachProduct { yi, ai, bi in db[bi] += a[ai] * dy[yi] }
         return db
     }
 }
@@ -94,6 +80,26 @@ func tiledMatmulBackwardA(_ p: MatmulProblem, _ dy: [Float], _ b: [Float], threa
 func tiledMatmulBackwardB(_ p: MatmulProblem, _ a: [Float], _ dy: [Float], threads: Int) -> [Float] {
     runKernel([a, dy], outputCount: count(p.bShape)) { i, db in
         Tiled.matmulBackwardB(p, a: i[0], dy: i[1], db: db, threads: threads)
+    }
+}
+
+/// Seeded A, B and dY for `p` (integers, or uniform reals) and what the tiled kernels make of them.
+struct MatmulData {
+    let p: MatmulProblem
+    let a: [Float], b: [Float], dy: [Float]
+
+    init(_ p: MatmulProblem, seed: UInt64, integer: Bool = true) {
+        func fill(_ shape: [Int], _ stream: String) -> [Float] {
+            integer ? TestData.integers(count(shape), seed: seed, stream: stream)
+                : TestData.uniform(count(shape), seed: seed, stream: stream)
+        }
+        (self.p, a, b, dy) = (p, fill(p.aShape, "a"), fill(p.bShape, "b"), fill(p.yShape, "dy"))
+    }
+
+    /// y, dA and dB from the tiled kernels.
+    func tiled(threads: Int) -> (y: [Float], da: [Float], db: [Float]) {
+        (tiledMatmulForward(p, a, b, threads: threads), tiledMatmulBackwardA(p, dy, b, threads: threads),
+         tiledMatmulBackwardB(p, a, dy, threads: threads))
     }
 }
 
@@ -131,14 +137,10 @@ struct MatmulTests {
             let p = MatmulProblem(aShape: stored(shapes.a, transA), bShape: stored(shapes.b, transB),
                                   transposeA: transA, transposeB: transB)
             try p.validate()
-            let seed = UInt64(40 + index)
-            let a = TestData.integers(count(p.aShape), seed: seed, stream: "a")
-            let b = TestData.integers(count(p.bShape), seed: seed, stream: "b")
-            let dy = TestData.integers(count(p.yShape), seed: seed, stream: "dy")
-            let naive = NaiveMatmul(p: p)
-            #expect(mismatch(tiledMatmulForward(p, a, b, threads: 2), naive.forward(a, b)) == nil, "\(p) fwd")
-            #expect(mismatch(tiledMatmulBackwardA(p, dy, b, threads: 2), naive.backwardA(dy, b)) == nil, "\(p) bwd_data")
-            #expect(mismatch(tiledMatmulBackwardB(p, a, dy, threads: 2), naive.backwardB(a, dy)) == nil, "\(p) bwd_weights")
+            let d = MatmulData(p, seed: UInt64(40 + index)), tiled = d.tiled(threads: 2), naive = NaiveMatmul(p: p)
+            #expect(mismatch(tiled.y, naive.forward(d.a, d.b)) == nil, "\(p) fwd")
+            #expect(mismatch(tiled.da, naive.backwardA(d.dy, d.b)) == nil, "\(p) bwd_data")
+            #expect(mismatch(tiled.db, naive.backwardB(d.a, d.dy)) == nil, "\(p) bwd_weights")
         }
     }
 
@@ -146,16 +148,11 @@ struct MatmulTests {
     func adjointIdentity() throws {
         let p = MatmulProblem(aShape: [3, 1, 5, 7], bShape: [2, 9, 7], transposeA: false, transposeB: true)
         try p.validate()
-        let a = TestData.integers(count(p.aShape), seed: 3, stream: "a")
-        let b = TestData.integers(count(p.bShape), seed: 3, stream: "b")
-        let dy = TestData.integers(count(p.yShape), seed: 3, stream: "dy")
-        let y = tiledMatmulForward(p, a, b, threads: 2)
-        let da = tiledMatmulBackwardA(p, dy, b, threads: 2)
-        let db = tiledMatmulBackwardB(p, a, dy, threads: 2)
+        let d = MatmulData(p, seed: 3), t = d.tiled(threads: 2)
         // The output is linear in each operand: ⟨f(a, b), dy⟩ = ⟨a, ∂a⟩ = ⟨b, ∂b⟩.
-        #expect(dot(y, dy) == dot(a, da))
-        #expect(dot(y, dy) == dot(b, db))
-        #expect(dot(y, dy) != 0, "a zero inner product would make the identity vacuous")
+        #expect(dot(t.y, d.dy) == dot(d.a, t.da))
+        #expect(dot(t.y, d.dy) == dot(d.b, t.db))
+        #expect(dot(t.y, d.dy) != 0, "a zero inner product would make the identity vacuous")
     }
 
     @Test("backward passes are bit-identical for 1, 2 and 3 threads (real-valued, broadcast sums)")
@@ -163,16 +160,12 @@ struct MatmulTests {
         // B is shared by 3 batch entries (its gradient sums them); A by none.
         let p = MatmulProblem(aShape: [3, 40, 70], bShape: [70, 90])
         try p.validate()
-        let a = TestData.uniform(count(p.aShape), seed: 8, stream: "a")
-        let b = TestData.uniform(count(p.bShape), seed: 8, stream: "b")
-        let dy = TestData.uniform(count(p.yShape), seed: 8, stream: "dy")
-        let y1 = tiledMatmulForward(p, a, b, threads: 1)
-        let da1 = tiledMatmulBackwardA(p, dy, b, threads: 1)
-        let db1 = tiledMatmulBackwardB(p, a, dy, threads: 1)
+        let d = MatmulData(p, seed: 8, integer: false), one = d.tiled(threads: 1)
         for threads in [2, 3] {
-            #expect(mismatch(tiledMatmulForward(p, a, b, threads: threads), y1, bitwise: true) == nil)
-            #expect(mismatch(tiledMatmulBackwardA(p, dy, b, threads: threads), da1, bitwise: true) == nil)
-            #expect(mismatch(tiledMatmulBackwardB(p, a, dy, threads: threads), db1, bitwise: true) == nil)
+            let t = d.tiled(threads: threads)
+            #expect(mismatch(t.y, one.y, bitwise: true) == nil)
+            #expect(mismatch(t.da, one.da, bitwise: true) == nil)
+            #expect(mismatch(t.db, one.db, bitwise: true) == nil)
         }
     }
 

@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import Testing
 import KernelCheckTiled
+import KernelCheckTestSupport
 
 func tiledPadProjectionA(_ p: PadProjectionAProblem, _ x: [Float], threads: Int = 1) -> [Float] {
     runKernel([x], outputCount: count(p.yShape)) { i, y in Tiled.padProjectionAForward(p, x: i[0], y: y, threads: threads) }

@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import Testing
 @testable import KernelCheckTiled
+import KernelCheckTestSupport
 
 // Option B (1×1 stride-s conv, then inference BatchNorm) vs. naive Float64 loops of the
 // formulas in PadProjectionBProblem's doc comment.
@@ -17,12 +18,12 @@ struct PadProjectionBInputs {
     init(_ p: PadProjectionBProblem, fill: Fill, seed: UInt64) {
         self.p = p
         let c = p.outChannels
-        x = filled(p.xShape.reduce(1, *), fill, seed: seed, role: "x")
-        w = filled(p.wShape.reduce(1, *), fill, seed: seed, role: "w")
-        gamma = filled(c, fill, seed: seed, role: "gamma")
-        beta = filled(c, fill, seed: seed, role: "beta")
-        mean = filled(c, fill, seed: seed, role: "mean")
-        dy = filled(p.yShape.reduce(1, *), fill, seed: seed, role: "dy")
+        x = TestData.filled(p.xShape.reduce(1, *), fill, seed: seed, role: "x")
+        w = TestData.filled(p.wShape.reduce(1, *), fill, seed: seed, role: "w")
+        gamma = TestData.filled(c, fill, seed: seed, role: "gamma")
+        beta = TestData.filled(c, fill, seed: seed, role: "beta")
+        mean = TestData.filled(c, fill, seed: seed, role: "mean")
+        dy = TestData.filled(p.yShape.reduce(1, *), fill, seed: seed, role: "dy")
         var rng = SeededRNG(seed: seed, stream: "var")
         let exactVariances: [Float] = [0, 0.75, 3.75, 15.75]
         variance = (0..<c).map { _ in exactVariances[rng.nextInt(in: 0...3)] }
@@ -90,7 +91,7 @@ struct PadProjectionBInputs {
         return dg
     }
 
-    var expectedDbeta: [Double] { naiveChannelSums(dy, batch: p.batch, channels: p.outChannels, spatial: spatial) }
+    var expectedDbeta: [Double] { channelSums(dy, channels: p.outChannels, spatial: spatial) }
 
     // The tiled kernels.
 

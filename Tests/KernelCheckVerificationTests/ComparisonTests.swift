@@ -1,13 +1,10 @@
 import Foundation
 import Testing
 import KernelCheckCore
+import KernelCheckTestSupport
 @testable import KernelCheckVerification
 
 private let u = 0x1p-24
-
-private func tensor(_ shape: [Int], _ values: [Double]) -> Tensor<Double> {
-    try! Tensor(shape: shape, storage: values)
-}
 
 /// 24 distinct non-zero values, exactly representable in Float: 1.5, 2.5, …, 24.5 with alternating sign.
 private let values24: [Double] = (0..<24).map { (i: Int) -> Double in
@@ -41,8 +38,8 @@ struct ErrorBoundTests {
 @Suite("Comparison")
 struct ComparisonTests {
     @Test("Identical values pass in both modes with all metrics zero")
-    func identical() {
-        let e = tensor([2, 3, 4], values24)
+    func identical() throws {
+        let e = try tensor([2, 3, 4], values24)
         let a = values24.map(Float.init)
         for mode in ComparisonMode.allCases {
             let r = Comparison.compare(actual: a, expected: e, magnitude: e.magnitude, accumulationLength: 7, mode: mode)
@@ -57,7 +54,7 @@ struct ComparisonTests {
     func oneULP() throws {
         var values = values24
         values[5] = 1
-        let e = tensor([2, 3, 4], values)
+        let e = try tensor([2, 3, 4], values)
         var a = values.map(Float.init)
         a[5] = Float(1).nextUp            // 1 + 2^−23: error 2u
         let exact = Comparison.compare(actual: a, expected: e, accumulationLength: 1, mode: .exact)
@@ -79,9 +76,9 @@ struct ComparisonTests {
     }
 
     @Test("Bound mode: inside the bound passes, twice as far fails")
-    func boundEdge() {
+    func boundEdge() throws {
         // K = 100, magnitude 100, y = 1: bound ≈ 20004u ≈ 1.1923e-3.
-        let e = tensor([1], [1]), m = tensor([1], [100])
+        let e = try tensor([1], [1]), m = try tensor([1], [100])
         let inside = Comparison.compare(actual: [1 + 0x1p-10], expected: e, magnitude: m, accumulationLength: 100, mode: .bound)
         #expect(inside.status == .passed)
         // 2^−10 / (2·(100u/(1−100u))·100 + 4u + 2^−149) ≈ 0.81900
@@ -93,8 +90,8 @@ struct ComparisonTests {
     }
 
     @Test("A large error fails with the right worst coordinates and mismatch count")
-    func largeError() {
-        let e = tensor([2, 3, 4], values24)
+    func largeError() throws {
+        let e = try tensor([2, 3, 4], values24)
         var a = values24.map(Float.init)
         a[23] += 1       // [1, 2, 3]: error 1
         a[6] += 0.25     // [0, 1, 2]: error 0.25
@@ -112,19 +109,19 @@ struct ComparisonTests {
     }
 
     @Test("Relative error and NMSE by hand")
-    func relativeAndNMSE() {
+    func relativeAndNMSE() throws {
         // e = [1, 2], a = [1, 3]: abs 1, rel 1/2, NMSE = 1² / (1² + 2²) = 0.2.
-        let r = Comparison.compare(actual: [1, 3], expected: tensor([2], [1, 2]), accumulationLength: 1, mode: .exact)
+        let r = Comparison.compare(actual: [1, 3], expected: try tensor([2], [1, 2]), accumulationLength: 1, mode: .exact)
         #expect(r.maxAbsError == 1 && r.maxRelError == 0.5)
         #expect(abs(r.nmse - 0.2) < 1e-15)
         // Error against an expected 0: infinite relative error and NMSE.
-        let z = Comparison.compare(actual: [0, 1], expected: tensor([2], [0, 0]), accumulationLength: 1, mode: .exact)
+        let z = Comparison.compare(actual: [0, 1], expected: try tensor([2], [0, 0]), accumulationLength: 1, mode: .exact)
         #expect(z.maxRelError == .infinity && z.nmse == .infinity && z.status == .failed)
     }
 
     @Test("NaN or infinity in the output fails, naming the first index")
-    func nonFiniteActual() {
-        let e = tensor([2, 3, 4], values24)
+    func nonFiniteActual() throws {
+        let e = try tensor([2, 3, 4], values24)
         var a = values24.map(Float.init)
         a[13] = .nan        // [1, 0, 1]
         a[20] = .infinity
@@ -139,8 +136,8 @@ struct ComparisonTests {
     }
 
     @Test("Non-finite expected values: a match only when identical")
-    func nonFiniteExpected() {
-        let e = tensor([4], [1, .infinity, .nan, 3])
+    func nonFiniteExpected() throws {
+        let e = try tensor([4], [1, .infinity, .nan, 3])
         let same = Comparison.compare(actual: [1, .infinity, .nan, 3], expected: e, accumulationLength: 1, mode: .exact)
         #expect(same.status == .passed)
         let different = Comparison.compare(actual: [1, .infinity, 0, 3], expected: e, accumulationLength: 1, mode: .exact)
@@ -151,38 +148,38 @@ struct ComparisonTests {
     }
 
     @Test("Mostly-zero or all-zero expected values are mistrusted; an empty output passes with a note")
-    func mistrusted() {
+    func mistrusted() throws {
         // 19 of 20 zeros (95 % > 90 %): mistrusted.
-        let mostly = tensor([20], [0.5] + Array(repeating: 0, count: 19))
+        let mostly = try tensor([20], [0.5] + Array(repeating: 0, count: 19))
         let r = Comparison.compare(actual: mostly.storage.map(Float.init), expected: mostly, magnitude: mostly, accumulationLength: 1, mode: .bound)
         #expect(r.status == .mistrusted)
         #expect(r.zeroExpectedCount == 19)
         #expect(r.reason?.contains("19 of 20") == true)
         // 18 of 20 (exactly 90 %): trusted.
-        let some = tensor([20], [0.5, 0.25] + Array(repeating: 0, count: 18))
+        let some = try tensor([20], [0.5, 0.25] + Array(repeating: 0, count: 18))
         #expect(Comparison.compare(actual: some.storage.map(Float.init), expected: some, magnitude: some,
                                    accumulationLength: 1, mode: .bound).status == .passed)
         // All zero, even below 10 elements: mistrusted.
-        let zeros = tensor([3], [0, 0, 0])
+        let zeros = try tensor([3], [0, 0, 0])
         #expect(Comparison.compare(actual: [0, 0, 0], expected: zeros, accumulationLength: 1, mode: .exact).status == .mistrusted)
         // A failure is never downgraded to mistrusted.
         #expect(Comparison.compare(actual: [0, 1, 0], expected: zeros, accumulationLength: 1, mode: .exact).status == .failed)
         // Empty output.
-        let empty = Comparison.compare(actual: [], expected: tensor([0, 3], []), magnitude: tensor([0, 3], []),
+        let empty = Comparison.compare(actual: [], expected: try tensor([0, 3], []), magnitude: try tensor([0, 3], []),
                                        accumulationLength: 5, mode: .bound)
         #expect(empty.status == .passed && empty.reason == "empty output: no elements to compare")
         // An infinite bound (K·u ≥ 1) says nothing.
-        let one = tensor([1], [1])
+        let one = try tensor([1], [1])
         #expect(Comparison.compare(actual: [1], expected: one, magnitude: one, accumulationLength: 1 << 24,
                                    mode: .bound).status == .mistrusted)
     }
 
     @Test("Caller mistakes: no magnitude in bound mode is skipped; a wrong output size fails")
-    func callerMistakes() {
-        let e = tensor([2], [1, 2])
+    func callerMistakes() throws {
+        let e = try tensor([2], [1, 2])
         let skipped = Comparison.compare(actual: [1, 2], expected: e, accumulationLength: 1, mode: .bound)
         #expect(skipped.status == .skipped)
-        let wrongMagnitude = Comparison.compare(actual: [1, 2], expected: e, magnitude: tensor([1], [1]), accumulationLength: 1, mode: .exact)
+        let wrongMagnitude = Comparison.compare(actual: [1, 2], expected: e, magnitude: try tensor([1], [1]), accumulationLength: 1, mode: .exact)
         #expect(wrongMagnitude.status == .skipped)
         let short = Comparison.compare(actual: [1], expected: e, accumulationLength: 1, mode: .exact)
         #expect(short.status == .failed && short.reason == "actual has 1 elements, expected 2 (shape 2)")
@@ -203,8 +200,8 @@ struct ComparisonTests {
     }
 
     @Test("Exact mode: −0 and +0 are equal; the expected is rounded to Float first")
-    func exactModeZeroAndRounding() {
-        let r = Comparison.compare(actual: [-0.0, Float(0.1)], expected: tensor([2], [0, 0.1]), accumulationLength: 1, mode: .exact)
+    func exactModeZeroAndRounding() throws {
+        let r = Comparison.compare(actual: [-0.0, Float(0.1)], expected: try tensor([2], [0, 0.1]), accumulationLength: 1, mode: .exact)
         #expect(r.status == .passed)
         #expect(r.maxULPDistance == 0)
         #expect(r.maxAbsError > 0)   // Float(0.1) ≠ 0.1, but it is the correctly rounded value
@@ -219,7 +216,7 @@ struct ComparisonTests {
 
     @Test("Summary line and JSON round trip, infinities included")
     func summaryAndCodable() throws {
-        let e = tensor([2, 2], [1, 2, 3, 4])
+        let e = try tensor([2, 2], [1, 2, 3, 4])
         let passed = Comparison.compare(actual: [1, 2, 3, 4], expected: e, magnitude: e, accumulationLength: 2, mode: .bound)
         #expect(passed.summary == "passed util=0 maxabs=0 maxrel=0 maxulp=0 nmse=0 mismatched=0/4")
         let failed = Comparison.compare(actual: [1, 2, 3, 5], expected: e, accumulationLength: 2, mode: .exact)

@@ -58,11 +58,3 @@ final class RecordingImplementation: KernelImplementation, @unchecked Sendable {
 
     var keys: Set<String> { lock.lock(); defer { lock.unlock() }; return seen }
 }
-
-enum Repository {
-    /// `<root>` from `<root>/Tests/KernelCheckReportsTests/TestSupport.swift`.
-    static var root: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    }
-    static func fixture(_ name: String) -> String { root + "/fixtures/" + name }
-}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// The repository, scratch directories and `python3`, for tests that read committed files,
+/// write temporary ones or talk to h5py.
+public enum TestSupport {
+    /// Repository root: this file is `<root>/Tests/KernelCheckTestSupport/TestSupport.swift`.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The path of `relative` (e.g. `tools/h5py_roundtrip.py`) inside the repository.
+    public static func path(_ relative: String) -> String { repositoryRoot.appendingPathComponent(relative).path }
+
+    /// A committed fixture file, `fixtures/<name>`.
+    public static func fixture(_ name: String) -> String { path("fixtures/" + name) }
+
+    /// A fresh, empty directory for one test (removed by `removeScratch`).
+    public static func makeScratchDirectory(_ label: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("kernelcheck-\(label)-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    /// Removes a directory made by `makeScratchDirectory`.
+    public static func removeScratch(_ directory: URL) {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs `python3 <arguments>` and returns its exit status and combined output.
+    public static func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,163 @@
+import KernelCheckCore
+import KernelCheckProblems
+import KernelCheckTestSupport
+import Testing
+@testable import KernelCheckTiled
+
+// Which lowering path the named problems take (direct plans, image pairs, channel shares,
+// flattened rows, output phases), and that the path computes exactly what the naive sums do.
+
+@Suite("Tiled convolution: direct-path plans")
+struct ConvPathTests {
+    @Test("the image-pair problems pair images forward (and backward, as one unit-stride phase), not without the flag",
+          arguments: namedPairConvProblems.indices)
+    func pairedPaths(index: Int) throws {
+        let problem = namedPairConvProblems[index]
+        for tuning in [directTuning, .standard] {
+            let lowering = TiledConv(problem, tuning: tuning)
+            #expect(lowering.pairsImages(try #require(lowering.directPlan)))
+            if problem.stride.allSatisfy({ $0 == 1 }) {
+                let phases = try #require(lowering.directAdjoint).phases
+                #expect(phases.count == 1 && phases[0].output == phases[0].lowering.contiguousOutput)
+                #expect(phases[0].lowering.pairsImages(phases[0].plan))
+            }
+        }
+        let unpaired = TiledConv(problem, tuning: panelTuning)
+        #expect(!unpaired.pairsImages(try #require(unpaired.directPlan)))
+    }
+
+    @Test("panel backward-weights workers share each kernel position's channels, exactly",
+          arguments: namedChannelShareConvProblems.indices)
+    func channelShares(index: Int) throws {
+        let (p, threads, channels) = namedChannelShareConvProblems[index]
+        let lowering = TiledConv(p, tuning: panelTuning)
+        let plan = try #require(lowering.directPlan)
+        #expect(lowering.usesPanelWeights(plan) && lowering.panelTapOrder() != nil)
+        let panels = (lowering.columnRows + 31) / 32
+        let shares = lowering.panelShares(panels: panels, ordered: true, pieces: threads)
+        #expect(shares.channels == channels)
+        #expect(shares.items.flatMap { $0 }.sorted() == Array(0..<panels))
+        let seed = 3000 + UInt64(index)
+        let x = TestData.filled(p.xShape.reduce(1, *), exactFill, seed: seed, role: "x")
+        let dy = TestData.filled(p.yShape.reduce(1, *), exactFill, seed: seed, role: "dy")
+        let run = LayerRun(p: p, tuning: panelTuning, threads: threads)
+        expectEqual(run.backwardWeights(x: x, dy: dy), Naive.backwardWeights(p, x: x, dy: dy),
+                    "bwd_weights \(run.context)")
+    }
+
+    @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")
+    func flattenedInPlace() throws {
+        let problem = try #require(namedConvProblems.first { $0.inputSize == [6, 40] && $0.outChannels == 13 })
+        let lowering = TiledConv(problem, tuning: .standard)
+        let plan = try #require(lowering.directPlan)
+        #expect(plan.flattened)
+        let inPlace = (0..<plan.tiles).map { t in
+            lowering.flatOutput(plan, vector: 2 * t) != nil && lowering.flatOutput(plan, vector: 2 * t + 1) != nil
+        }
+        #expect(inPlace.contains(true) && inPlace.contains(false))
+        #expect(lowering.flatOutput(plan, vector: 1) == 16 && lowering.flatOutput(plan, vector: 2) == nil)
+    }
+
+    /// `(input width, kernel width, padding begin / end) → padded row width`: with width
+    /// stride 1 the left padding of a row doubles as the right padding of the one before.
+    static let sharedPaddingWidths: [(Int, Int, Int, Int, Int)] = [
+        (56, 3, 1, 1, 57),  // ResNet 3 × 3: 57, not 58
+        (40, 4, 1, 2, 42),  // reads 2 past the data, 1 of them into the next row's zero
+        (40, 4, 2, 1, 42),  // that problem's backward-data phase: the data ends the row
+        (40, 3, 0, 2, 42),  // no left zeros to share
+    ]
+
+    @Test("flattened rows share their padding columns with the next row",
+          arguments: sharedPaddingWidths.indices)
+    func sharedPaddingWidth(index: Int) throws {
+        let (w, k, begin, end, width) = Self.sharedPaddingWidths[index]
+        let problem = ConvProblem(batch: 1, inChannels: 2, outChannels: 13, inputSize: [6, w], kernel: [3, k],
+                                  padding: .explicit(begin: [1, begin], end: [1, end]))
+        let plan = try #require(TiledConv(problem, tuning: .standard).directPlan)
+        #expect(plan.width == width && plan.flattened)
+        checkExactly(problem, seed: 4000 + UInt64(index))
+    }
+}
+
+@Suite("Tiled convolution and transposed convolution: by output phases")
+struct ConvPhaseTests {
+    /// Phases (with outputs and taps) that `directAdjoint` plans for `namedPhaseConvProblems[index]`
+    /// under `directTuning`, or nil when it falls back.
+    static func phases(_ index: Int) -> (count: Int, zeroFill: Bool)? {
+        plan(namedPhaseConvProblems[index])
+    }
+
+    static func plan(_ p: ConvProblem) -> (count: Int, zeroFill: Bool)? {
+        TiledConv(p, tuning: directTuning).directAdjoint.map { ($0.phases.count, $0.zeroFill) }
+    }
+
+    @Test("the named stride > 1 problems take the phase path, or fall back, as their comments say")
+    func pathsTaken() throws {
+        // 1×1 stride 2: one tap per phase, left to the packed path.
+        #expect(Self.plan(namedConvProblems[1]) == nil)
+        #expect(try #require(Self.phases(0)) == (4, false))
+        #expect(try #require(Self.phases(1)) == (9, false))
+        #expect(try #require(Self.phases(2)) == (9, false))
+        // Only phase (0, 0) has taps; the other three are zero-filled.
+        #expect(try #require(Self.phases(3)) == (1, true))
+        #expect(Self.phases(4) == nil)
+        #expect(try #require(Self.phases(5)) == (4, false))
+        #expect(try #require(Self.phases(6)) == (2, false))
+        #expect(try #require(Self.phases(7)) == (2, false))
+    }
+
+    /// The GAN layer (convT 256 → 256 k4 s2 p1, 16 → 32): 4 phases of 2 × 2 taps, K = 256·4,
+    /// 16 × 16 outputs each. Per dimension phase 0 (j = i + 1 even) takes taps {2, 0} and
+    /// writes the odd i from 1 (q0 = 1, padding m_max − q0 = 1 − 1 = 0); phase 1 takes {3, 1}
+    /// and writes the even i from 0 (q0 = 0, padding 1). Origins in the 32-wide dX:
+    /// (r_h, r_w) = (0,0) → 33, (0,1) → 32, (1,0) → 1, (1,1) → 0.
+    @Test("the GAN transposed convolution runs as four direct phases under the standard tuning")
+    func ganLayer() throws {
+        let p = ConvTransposeProblem(batch: 16, inChannels: 256, outChannels: 256, inputSize: [16, 16], kernel: [4, 4],
+                                     stride: [2, 2], padding: .explicit(begin: [1, 1], end: [1, 1]))
+        let adjoint = try #require(TiledConv(adjointOf: p, tuning: .standard).directAdjoint)
+        #expect(!adjoint.zeroFill)
+        #expect(adjoint.phases.map(\.output.origin) == [33, 32, 1, 0])
+        #expect(adjoint.phases.map(\.heightTaps) == [[2, 0], [2, 0], [3, 1], [3, 1]])
+        #expect(adjoint.phases.map(\.widthTaps) == [[2, 0], [3, 1], [2, 0], [3, 1]])
+        for phase in adjoint.phases {
+            #expect(phase.lowering.columnRows == 1024)
+            #expect(phase.lowering.outSize == [1, 16, 16])
+            #expect(phase.lowering.padBegin[1...] == [phase.heightTaps == [2, 0] ? 0 : 1,
+                                                      phase.widthTaps == [2, 0] ? 0 : 1])
+            #expect(phase.output.rowStride == 64 && phase.output.columnStride == 2)
+        }
+    }
+
+    /// Identity: per dimension the phases' positions `first + s·u` (u < count) cover every
+    /// dX index exactly once, and each phase's taps are exactly those with k·d ≡ r (mod s).
+    @Test("phase positions partition dX and phase taps partition the kernel", arguments: namedConvProblems.indices)
+    func phasesPartition(index: Int) {
+        let lowering = TiledConv(namedConvProblems[index], tuning: directTuning)
+        for dim in 1..<3 {
+            var hits = [Int](repeating: 0, count: lowering.inSize[dim])
+            var taps: [Int] = []
+            for r in 0..<lowering.stride[dim] {
+                let axis = lowering.phaseAxis(dim, phase: r)
+                #expect((0..<lowering.stride[dim]).contains(axis.first))
+                for u in 0..<axis.count { hits[axis.first + lowering.stride[dim] * u] += 1 }
+                #expect(axis.taps.allSatisfy { ($0 * lowering.dilation[dim]) % lowering.stride[dim] == r })
+                taps += axis.taps
+            }
+            #expect(hits.allSatisfy { $0 == 1 }, "problem \(index) dim \(dim): \(hits)")
+            #expect(taps.sorted() == Array(0..<lowering.kernel[dim]))
+        }
+    }
+
+    /// The phase problems run their forward as direct output phases under `directTuning`
+    /// (phase (1, 1) of the second is 1 × 1: taps {1} per dimension, padding 0).
+    @Test("the strided named transposed convolutions take the phase path in their forward")
+    func transposedPhasePaths() throws {
+        let expected: [(index: Int, phases: Int, zeroFill: Bool)] = [(0, 4, false), (1, 4, false), (2, 3, false), (3, 1, true)]
+        for e in expected {
+            let lowering = TiledConv(adjointOf: namedPhaseConvTransposeProblems[e.index], tuning: directTuning)
+            let adjoint = try #require(lowering.directAdjoint, "problem \(e.index)")
+            #expect(adjoint.phases.count == e.phases && adjoint.zeroFill == e.zeroFill, "problem \(e.index)")
+        }
+    }
+}
