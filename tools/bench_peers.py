@@ -177,45 +177,35 @@ def bench_torch(args, threads):
         # which is what the direction-specific timings need (no autograd graph involved).
         backward = torch.ops.aten.convolution_backward.default
 
-        if "conv2d" in args.only:
-            for (n, ic, oc, size, k, s, p) in CONV2D_CASES:
-                out = conv_out(size, k, s, p)
-                x, w, dy = uniform(n, ic, size, size), uniform(oc, ic, k, k), uniform(n, oc, out, out)
-                flops = 2.0 * n * oc * out * out * ic * k * k
-                problem = conv_problem(n, ic, oc, size, k, s, p)
+        # The ordinary and the transposed convolution: (cases, problem string, output size,
+        # weight shape, forward, whether convolution_backward runs it transposed).
+        convolutions = {
+            "conv2d": (CONV2D_CASES, conv_problem, conv_out, lambda ic, oc, k: (oc, ic, k, k), F.conv2d, False),
+            # Transposed-conv weights are C_in × C_out × k × k.
+            "convt2d": (CONVT2D_CASES, convt_problem, lambda size, k, s, p: (size - 1) * s - 2 * p + k,
+                        lambda ic, oc, k: (ic, oc, k, k), F.conv_transpose2d, True),
+        }
+        for op, (cases, name, out_size, weight_shape, forward, transposed) in convolutions.items():
+            if op not in args.only:
+                continue
+            for (n, ic, oc, size, k, s, p) in cases:
+                out = out_size(size, k, s, p)
+                x, w, dy = uniform(n, ic, size, size), uniform(*weight_shape(ic, oc, k)), uniform(n, oc, out, out)
+                # Multiply-adds per output (conv) or per input (transposed) pixel: ic·oc·k².
+                flops = 2.0 * n * (out * out if not transposed else size * size) * ic * oc * k * k
+                problem = name(n, ic, oc, size, k, s, p)
                 if args.problem and problem not in args.problem:
                     continue
                 calls = {
-                    "fwd": lambda: F.conv2d(x, w, stride=s, padding=p),
-                    "bwd_data": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], False, [0, 0], 1,
+                    "fwd": lambda: forward(x, w, stride=s, padding=p),
+                    "bwd_data": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], transposed, [0, 0], 1,
                                                  [True, False, False]),
-                    "bwd_weights": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], False, [0, 0], 1,
+                    "bwd_weights": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], transposed, [0, 0], 1,
                                                     [False, True, False]),
                 }
                 for direction in args.directions:
                     seconds = time_runs(calls[direction], args.runs, args.warmup)
-                    emit("torch", version, "conv2d", direction, problem, threads, seconds, flops)
-
-        if "convt2d" in args.only:
-            for (n, ic, oc, size, k, s, p) in CONVT2D_CASES:
-                out = (size - 1) * s - 2 * p + k
-                # Transposed-conv weights are C_in × C_out × k × k.
-                x, w, dy = uniform(n, ic, size, size), uniform(ic, oc, k, k), uniform(n, oc, out, out)
-                flops = 2.0 * n * ic * size * size * oc * k * k
-                problem = convt_problem(n, ic, oc, size, k, s, p)
-                if args.problem and problem not in args.problem:
-                    continue
-                calls = {
-                    "fwd": lambda: F.conv_transpose2d(x, w, stride=s, padding=p),
-                    "bwd_data": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], True, [0, 0], 1,
-                                                 [True, False, False]),
-                    "bwd_weights": lambda: backward(dy, x, w, None, [s, s], [p, p], [1, 1], True, [0, 0], 1,
-                                                    [False, True, False]),
-                }
-                for direction in args.directions:
-                    seconds = time_runs(calls[direction], args.runs, args.warmup)
-                    emit("torch", version, "convt2d", direction, problem, threads, seconds, flops)
-
+                    emit("torch", version, op, direction, problem, threads, seconds, flops)
 
 def child_environment(threads):
     env = dict(os.environ)

@@ -3,7 +3,11 @@
 # the problem-string parser and the HDF5 fixture reader. Every input must parse or throw a
 # typed error; a trap, an overflow or a crash inside libhdf5 stops the run with a reproducer.
 #
-#   tools/fuzz.sh [SECONDS_PER_MODE]      (default 90)
+#   tools/fuzz.sh [SECONDS_PER_MODE]      (default 90; the nightly workflow runs 600)
+#
+# Its companion inside `swift test`, FuzzTests (mutants of real fixture files through the
+# debug replayer), runs a short sample there; KERNELCHECK_FUZZ_BUDGET=<n> multiplies it:
+#   KERNELCHECK_FUZZ_BUDGET=25 swift test --filter KernelCheckFixturesTests.FuzzTests   (nightly)
 #
 # Environment: FUZZ_WORKDIR (default .build-fuzz/work). Needs: Swift with libFuzzer (swift.org Linux toolchains ship
 # libclang_rt.fuzzer), libhdf5; python3 with h5py only for the small one-case seed files.

@@ -179,13 +179,61 @@ def split_total(total: int, lower_first: bool) -> tuple[int, int]:
     return (total - small, small) if lower_first else (small, total - small)
 
 
+def subsampled(inp, s):
+    """Spatial size after taking every s-th element: ceil(in / s) per dimension."""
+    return [-(-i // k) for i, k in zip(inp, s)]
+
+
+def _require_sizes_and_strides(op: str, inp, s):
+    _require(all(v >= 1 for v in inp), op, "in", "spatial sizes must be >= 1")
+    _require(all(v >= 1 for v in s), op, "s", "strides must be >= 1")
+
+
+def gradients(t, roles, forward):
+    """y = forward(*inputs) with the input tensors `roles` as autograd leaves. Returns "y" and,
+    for the upstream gradient t["dy"], the gradient "d<role>" of each of them."""
+    import torch
+
+    leaves = [t[r].requires_grad_() for r in roles]
+    y = forward(*leaves)
+    grads = torch.autograd.grad(y, leaves, grad_outputs=t["dy"])
+    return {"y": y.detach(), **{"d" + r: g for r, g in zip(roles, grads)}}
+
+
+class WeightedLayer:
+    """Ops with data x, weights w, an optional bias b and output y (conv, transposed conv,
+    linear): forward x, w, (b) -> y; bwd_data -> dx; bwd_weights -> dw; bwd_bias -> db.
+    Subclasses give `bias`, `shapes()` -> (x, w, y) and `bias_shape()`."""
+
+    def directions(self):
+        return ["fwd", "bwd_data", "bwd_weights"] + (["bwd_bias"] if self.bias else [])
+
+    def input_shapes(self):
+        x, w, y = self.shapes()
+        shapes = {"x": x, "w": w, "dy": y}
+        if self.bias:
+            shapes["b"] = self.bias_shape()
+        return shapes
+
+    def output_shapes(self):
+        x, w, y = self.shapes()
+        out = {"fwd": ("y", y), "bwd_data": ("dx", x), "bwd_weights": ("dw", w)}
+        if self.bias:
+            out["bwd_bias"] = ("db", self.bias_shape())
+        return out
+
+    def layer_gradients(self, t, forward):
+        """gradients() of forward(x, w, b) (b None without a bias): y, dx, dw (and db)."""
+        return gradients(t, ["x", "w"] + (["b"] if self.bias else []), forward)
+
+
 # Role names of the expected outputs, per direction, and per op family which directions exist.
 # Each problem class below gives: `family`, `canonical()`, `directions`, `input_shapes()`
 # (role -> shape, union over all directions), `output_shapes()` (direction -> (role, shape))
 # and `compute(inputs)` (role -> float64 tensor; returns role -> float64 tensor).
 
 
-class ConvBase:
+class ConvBase(WeightedLayer):
     transposed = False
 
     def __init__(self, f: Fields):
@@ -222,20 +270,11 @@ class ConvBase:
         if self.pad.mode == "explicit":
             _require(all(v >= 0 for v in self.pad.begin + self.pad.end), op, "p", "padding must be >= 0")
 
-    def directions(self):
-        return ["fwd", "bwd_data", "bwd_weights"] + (["bwd_bias"] if self.bias else [])
-
-    def base_canonical(self):
-        return (f"{self.op} n={self.n} ic={self.ic} oc={self.oc} g={self.g} in={format_dims(self.inp)} "
-                f"k={format_dims(self.k)} s={format_dims(self.s)} d={format_dims(self.d)} p={self.pad}")
-
-
-class Conv(ConvBase):
-    """conv{1,2,3}d: y = b + Σ w·x over the padded input; same = SAME_UPPER."""
-
-    family = "conv"
+    def bias_shape(self):
+        return [self.oc]
 
     def padding(self):
+        """(begin, end) per dimension; same / same_lower split `same_total(i)`."""
         r = self.rank
         if self.pad.mode == "explicit":
             return self.pad.begin, self.pad.end
@@ -243,13 +282,30 @@ class Conv(ConvBase):
             return [0] * r, [0] * r
         b, e = [], []
         for i in range(r):
-            n, s, d, k = self.inp[i], self.s[i], self.d[i], self.k[i]
-            out = -(-n // s)  # ceil(in / s)
-            total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
-            pb, pe = split_total(total, self.pad.mode == "same_lower")
+            pb, pe = split_total(self.same_total(i), self.pad.mode == "same_lower")
             b.append(pb)
             e.append(pe)
         return b, e
+
+    def canonical(self):
+        op_pad = f" op={format_dims(self.op_pad)}" if self.transposed else ""
+        return (f"{self.op} n={self.n} ic={self.ic} oc={self.oc} g={self.g} in={format_dims(self.inp)} "
+                f"k={format_dims(self.k)} s={format_dims(self.s)} d={format_dims(self.d)} p={self.pad}{op_pad} "
+                f"bias={int(self.bias)}")
+
+    def shapes(self):
+        return [self.n, self.ic] + self.inp, self.weight_shape(), [self.n, self.oc] + self.out_size()
+
+
+class Conv(ConvBase):
+    """conv{1,2,3}d: y = b + Σ w·x over the padded input; same = SAME_UPPER."""
+
+    family = "conv"
+
+    def same_total(self, i):
+        n, s, d, k = self.inp[i], self.s[i], self.d[i], self.k[i]
+        out = -(-n // s)  # ceil(in / s)
+        return max((out - 1) * s + d * (k - 1) + 1 - n, 0)
 
     def validate(self):
         super().validate()
@@ -265,52 +321,21 @@ class Conv(ConvBase):
         return [(self.inp[i] + pb[i] + pe[i] - self.d[i] * (self.k[i] - 1) - 1) // self.s[i] + 1
                 for i in range(self.rank)]
 
-    def canonical(self):
-        return f"{self.base_canonical()} bias={int(self.bias)}"
-
-    def shapes(self):
-        x = [self.n, self.ic] + self.inp
-        w = [self.oc, self.ic // self.g] + self.k
-        y = [self.n, self.oc] + self.out_size()
-        return x, w, y
-
-    def input_shapes(self):
-        x, w, y = self.shapes()
-        shapes = {"x": x, "w": w, "dy": y}
-        if self.bias:
-            shapes["b"] = [self.oc]
-        return shapes
-
-    def output_shapes(self):
-        x, w, y = self.shapes()
-        out = {"fwd": ("y", y), "bwd_data": ("dx", x), "bwd_weights": ("dw", w)}
-        if self.bias:
-            out["bwd_bias"] = ("db", [self.oc])
-        return out
+    def weight_shape(self):
+        return [self.oc, self.ic // self.g] + self.k
 
     def compute(self, t):
-        import torch
         import torch.nn.functional as F
 
         conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[self.rank]
-        x, w = t["x"].requires_grad_(), t["w"].requires_grad_()
-        leaves = [x, w]
-        b = None
-        if self.bias:
-            b = t["b"].requires_grad_()
-            leaves.append(b)
         pb, pe = self.padding()
         # F.pad lists (begin, end) pairs starting from the LAST dimension; asymmetric padding
         # is applied to the input so the convolution itself runs unpadded.
         pads = []
         for i in reversed(range(self.rank)):
             pads += [pb[i], pe[i]]
-        y = conv(F.pad(x, pads), w, b, stride=self.s, padding=0, dilation=self.d, groups=self.g)
-        grads = torch.autograd.grad(y, leaves, grad_outputs=t["dy"])
-        out = {"y": y.detach(), "dx": grads[0], "dw": grads[1]}
-        if self.bias:
-            out["db"] = grads[2]
-        return out
+        return self.layer_gradients(t, lambda x, w, b=None: conv(F.pad(x, pads), w, b, stride=self.s, padding=0,
+                                                                  dilation=self.d, groups=self.g))
 
 
 class ConvTranspose(ConvBase):
@@ -319,21 +344,10 @@ class ConvTranspose(ConvBase):
     family = "conv_transpose"
     transposed = True
 
-    def padding(self):
-        r = self.rank
-        if self.pad.mode == "explicit":
-            return self.pad.begin, self.pad.end
-        if self.pad.mode == "valid":
-            return [0] * r, [0] * r
-        b, e = [], []
-        for i in range(r):
-            # Keras / ONNX SAME_UPPER for transposed conv: output in·s, total crop
-            # d·(k−1) + 1 + output_padding − s.
-            total = self.d[i] * (self.k[i] - 1) + 1 + self.op_pad[i] - self.s[i]
-            pb, pe = split_total(total, self.pad.mode == "same_lower")
-            b.append(pb)
-            e.append(pe)
-        return b, e
+    def same_total(self, i):
+        # Keras / ONNX SAME_UPPER for transposed conv: output in·s, total crop
+        # d·(k−1) + 1 + output_padding − s.
+        return self.d[i] * (self.k[i] - 1) + 1 + self.op_pad[i] - self.s[i]
 
     def full_size(self):
         """Uncropped output size, output_padding included (added at the end)."""
@@ -361,41 +375,24 @@ class ConvTranspose(ConvBase):
         pb, pe = self.padding()
         return [f - pb[i] - pe[i] for i, f in enumerate(self.full_size())]
 
-    def canonical(self):
-        return f"{self.base_canonical()} op={format_dims(self.op_pad)} bias={int(self.bias)}"
-
-    def shapes(self):
-        x = [self.n, self.ic] + self.inp
-        w = [self.ic, self.oc // self.g] + self.k
-        y = [self.n, self.oc] + self.out_size()
-        return x, w, y
-
-    input_shapes = Conv.input_shapes
-    output_shapes = Conv.output_shapes
+    def weight_shape(self):
+        return [self.ic, self.oc // self.g] + self.k
 
     def compute(self, t):
-        import torch
         import torch.nn.functional as F
 
         convt = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[self.rank]
-        x, w = t["x"].requires_grad_(), t["w"].requires_grad_()
-        leaves = [x, w]
-        b = None
-        if self.bias:
-            b = t["b"].requires_grad_()
-            leaves.append(b)
-        # Unpadded transposed conv with output_padding gives the full output (the extra
-        # output_padding positions at the end receive only the bias); then crop (begin, end).
-        full = convt(x, w, b, stride=self.s, padding=0, output_padding=self.op_pad,
-                     groups=self.g, dilation=self.d)
         pb, pe = self.padding()
-        index = [slice(None), slice(None)] + [slice(pb[i], full.shape[2 + i] - pe[i]) for i in range(self.rank)]
-        y = full[tuple(index)]
-        grads = torch.autograd.grad(y, leaves, grad_outputs=t["dy"])
-        out = {"y": y.detach(), "dx": grads[0], "dw": grads[1]}
-        if self.bias:
-            out["db"] = grads[2]
-        return out
+
+        def forward(x, w, b=None):
+            # Unpadded transposed conv with output_padding gives the full output (the extra
+            # output_padding positions at the end receive only the bias); then crop (begin, end).
+            full = convt(x, w, b, stride=self.s, padding=0, output_padding=self.op_pad,
+                         groups=self.g, dilation=self.d)
+            index = [slice(None), slice(None)] + [slice(pb[i], full.shape[2 + i] - pe[i]) for i in range(self.rank)]
+            return full[tuple(index)]
+
+        return self.layer_gradients(t, forward)
 
 
 class PadProjA:
@@ -424,8 +421,7 @@ class PadProjA:
         _require(1 <= r <= 3, op, "in", f"spatial rank must be 1, 2 or 3, got {r}")
         _require(self.n >= 1 and self.c >= 1, op, "n/c", "batch and channels must be >= 1")
         _require(self.before >= 0 and self.after >= 0, op, "before/after", "option A can only add channels")
-        _require(all(v >= 1 for v in self.inp), op, "in", "spatial sizes must be >= 1")
-        _require(all(v >= 1 for v in self.s), op, "s", "strides must be >= 1")
+        _require_sizes_and_strides(op, self.inp, self.s)
 
     def directions(self):
         return ["fwd", "bwd_data"]
@@ -435,8 +431,7 @@ class PadProjA:
                 f"before={self.before} after={self.after}")
 
     def shapes(self):
-        out = [-(-i // s) for i, s in zip(self.inp, self.s)]
-        return [self.n, self.c] + self.inp, [self.n, self.c + self.before + self.after] + out
+        return [self.n, self.c] + self.inp, [self.n, self.c + self.before + self.after] + subsampled(self.inp, self.s)
 
     def input_shapes(self):
         x, y = self.shapes()
@@ -447,14 +442,13 @@ class PadProjA:
         return {"fwd": ("y", y), "bwd_data": ("dx", x)}
 
     def compute(self, t):
-        import torch
         import torch.nn.functional as F
 
-        x = t["x"].requires_grad_()
-        sub = x[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in self.s)]
-        y = F.pad(sub, [0, 0] * len(self.inp) + [self.before, self.after])
-        (dx,) = torch.autograd.grad(y, [x], grad_outputs=t["dy"])
-        return {"y": y.detach(), "dx": dx}
+        def forward(x):
+            sub = x[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in self.s)]
+            return F.pad(sub, [0, 0] * len(self.inp) + [self.before, self.after])
+
+        return gradients(t, ["x"], forward)
 
 
 class PadProjB:
@@ -475,8 +469,7 @@ class PadProjB:
         op = "padproj_b"
         _require(1 <= r <= 3, op, "in", f"spatial rank must be 1, 2 or 3, got {r}")
         _require(self.n >= 1 and self.ic >= 1 and self.oc >= 1, op, "n/ic/oc", "sizes must be >= 1")
-        _require(all(v >= 1 for v in self.inp), op, "in", "spatial sizes must be >= 1")
-        _require(all(v >= 1 for v in self.s), op, "s", "strides must be >= 1")
+        _require_sizes_and_strides(op, self.inp, self.s)
         _require(self.eps > 0, op, "eps", f"BatchNorm eps must be > 0, got {self.eps}")
 
     def directions(self):
@@ -487,10 +480,9 @@ class PadProjB:
                 f"s={format_dims(self.s)} eps={format_number(self.eps)}")
 
     def shapes(self):
-        out = [-(-i // s) for i, s in zip(self.inp, self.s)]
         x = [self.n, self.ic] + self.inp
         w = [self.oc, self.ic] + [1] * len(self.inp)
-        y = [self.n, self.oc] + out
+        y = [self.n, self.oc] + subsampled(self.inp, self.s)
         return x, w, y
 
     def input_shapes(self):
@@ -505,18 +497,17 @@ class PadProjB:
                 "bwd_gamma": ("dgamma", c), "bwd_beta": ("dbeta", c)}
 
     def compute(self, t):
-        import torch
         import torch.nn.functional as F
 
         if bool((t["var"] < 0).any()):
             raise OracleError("var has negative entries; a BatchNorm running variance must be >= 0")
         conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[len(self.inp)]
-        x, w = t["x"].requires_grad_(), t["w"].requires_grad_()
-        gamma, beta = t["gamma"].requires_grad_(), t["beta"].requires_grad_()
-        z = conv(x, w, None, stride=self.s)
-        y = F.batch_norm(z, t["mean"], t["var"], weight=gamma, bias=beta, training=False, eps=self.eps)
-        dx, dw, dgamma, dbeta = torch.autograd.grad(y, [x, w, gamma, beta], grad_outputs=t["dy"])
-        return {"y": y.detach(), "dx": dx, "dw": dw, "dgamma": dgamma, "dbeta": dbeta}
+
+        def forward(x, w, gamma, beta):
+            z = conv(x, w, None, stride=self.s)
+            return F.batch_norm(z, t["mean"], t["var"], weight=gamma, bias=beta, training=False, eps=self.eps)
+
+        return gradients(t, ["x", "w", "gamma", "beta"], forward)
 
 
 class Matmul:
@@ -563,15 +554,13 @@ class Matmul:
     def compute(self, t):
         import torch
 
-        a, b = t["a"].requires_grad_(), t["b"].requires_grad_()
-        opa = a.transpose(-1, -2) if self.ta else a
-        opb = b.transpose(-1, -2) if self.tb else b
-        y = torch.matmul(opa, opb)
-        da, db = torch.autograd.grad(y, [a, b], grad_outputs=t["dy"])
-        return {"y": y.detach(), "da": da, "db": db}
+        def forward(a, b):
+            return torch.matmul(a.transpose(-1, -2) if self.ta else a, b.transpose(-1, -2) if self.tb else b)
+
+        return gradients(t, ["a", "b"], forward)
 
 
-class Linear:
+class Linear(WeightedLayer):
     """linear: y = x·Wᵀ + b (nn.Linear)."""
 
     family = "linear"
@@ -586,41 +575,19 @@ class Linear:
         _require(all(v >= 1 for v in self.x), "linear", "x", "dimensions must be >= 1")
         _require(self.out >= 1, "linear", "out", "must be >= 1")
 
-    def directions(self):
-        return ["fwd", "bwd_data", "bwd_weights"] + (["bwd_bias"] if self.bias else [])
-
     def canonical(self):
         return f"linear x={format_dims(self.x)} out={self.out} bias={int(self.bias)}"
 
-    def input_shapes(self):
-        s = {"x": self.x, "w": [self.out, self.x[-1]], "dy": self.x[:-1] + [self.out]}
-        if self.bias:
-            s["b"] = [self.out]
-        return s
+    def shapes(self):
+        return self.x, [self.out, self.x[-1]], self.x[:-1] + [self.out]
 
-    def output_shapes(self):
-        o = {"fwd": ("y", self.x[:-1] + [self.out]), "bwd_data": ("dx", self.x),
-             "bwd_weights": ("dw", [self.out, self.x[-1]])}
-        if self.bias:
-            o["bwd_bias"] = ("db", [self.out])
-        return o
+    def bias_shape(self):
+        return [self.out]
 
     def compute(self, t):
-        import torch
         import torch.nn.functional as F
 
-        x, w = t["x"].requires_grad_(), t["w"].requires_grad_()
-        leaves = [x, w]
-        b = None
-        if self.bias:
-            b = t["b"].requires_grad_()
-            leaves.append(b)
-        y = F.linear(x, w, b)
-        grads = torch.autograd.grad(y, leaves, grad_outputs=t["dy"])
-        out = {"y": y.detach(), "dx": grads[0], "dw": grads[1]}
-        if self.bias:
-            out["db"] = grads[2]
-        return out
+        return self.layer_gradients(t, F.linear)
 
 
 class Activation:
@@ -652,17 +619,16 @@ class Activation:
         import torch
         import torch.nn.functional as F
 
-        x = t["x"].requires_grad_()
         if self.op == "relu":
-            y = F.relu(x)  # PyTorch's relu gradient is 0 at x = 0
+            forward = F.relu  # PyTorch's relu gradient is 0 at x = 0
         elif self.op == "leaky_relu":
-            y = F.leaky_relu(x, negative_slope=self.slope)  # gradient `slope` at x = 0
+            def forward(x):
+                return F.leaky_relu(x, negative_slope=self.slope)  # gradient `slope` at x = 0
         elif self.op == "sigmoid":
-            y = torch.sigmoid(x)
+            forward = torch.sigmoid
         else:
-            y = torch.tanh(x)
-        (dx,) = torch.autograd.grad(y, [x], grad_outputs=t["dy"])
-        return {"y": y.detach(), "dx": dx}
+            forward = torch.tanh
+        return gradients(t, ["x"], forward)
 
 
 class Loss:
@@ -689,13 +655,9 @@ class Loss:
         return {"fwd": ("y", []), "bwd_data": ("dx", self.shape)}
 
     def compute(self, t):
-        import torch
         import torch.nn.functional as F
 
-        x = t["x"].requires_grad_()
-        y = F.mse_loss(x, t["target"], reduction="mean" if self.op == "mse" else "sum")
-        (dx,) = torch.autograd.grad(y, [x], grad_outputs=t["dy"])
-        return {"y": y.detach(), "dx": dx}
+        return gradients(t, ["x"], lambda x: F.mse_loss(x, t["target"], reduction="mean" if self.op == "mse" else "sum"))
 
 
 OPS = {

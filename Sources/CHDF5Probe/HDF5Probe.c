@@ -105,16 +105,22 @@ static void read_values(probe_state *s, hid_t object, hid_t file_type, hid_t spa
     }
 }
 
+/// Reads the values of an attribute or dataset given its type and dataspace (a failure when
+/// either could not be had), then closes both.
+static void probe_values(probe_state *s, hid_t object, hid_t type, hid_t space, read_fn read) {
+    if (type < 0 || space < 0) record_failure(s);
+    else read_values(s, object, type, space, read);
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
+}
+
 static herr_t probe_attribute(hid_t location, const char *name, const H5A_info_t *info, void *client) {
     (void)info;
     probe_state *s = client;
     hid_t attribute = H5Aopen(location, name, H5P_DEFAULT);
     if (attribute < 0) { record_failure(s); return 0; }
     hid_t type = H5Aget_type(attribute), space = H5Aget_space(attribute);
-    if (type < 0 || space < 0) record_failure(s);
-    else read_values(s, attribute, type, space, read_attribute);
-    if (type >= 0) H5Tclose(type);
-    if (space >= 0) H5Sclose(space);
+    probe_values(s, attribute, type, space, read_attribute);
     H5Aclose(attribute);
     return 0;
 }
@@ -128,10 +134,7 @@ static void probe_object(probe_state *s, hid_t file, const char *path) {
     if (H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, probe_attribute, s) < 0) record_failure(s);
     if (H5Iget_type(object) == H5I_DATASET) {
         hid_t type = H5Dget_type(object), space = H5Dget_space(object);
-        if (type < 0 || space < 0) record_failure(s);
-        else read_values(s, object, type, space, read_dataset);
-        if (type >= 0) H5Tclose(type);
-        if (space >= 0) H5Sclose(space);
+        probe_values(s, object, type, space, read_dataset);
     }
     H5Oclose(object);
 }

@@ -30,25 +30,17 @@ public struct Oracle: Sendable {
         guard FileManager.default.fileExists(atPath: script) else {
             throw .oracle(reason: "oracle script not found at \(script)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, script] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch {
+        let result: ChildProcess.Result
+        do { result = try ChildProcess.run("/usr/bin/env", [python, script] + arguments) } catch {
             throw .oracle(reason: "cannot start \(python): \(error.localizedDescription); install Python 3 and \(Self.installHint)")
         }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let message = String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        switch process.terminationStatus {
-        case 0: return String(decoding: stdout, as: UTF8.self)
+        let message = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch result.status {
+        case 0: return result.stdoutText
         case 127: throw .oracle(reason: "\(python) not found; install Python 3 and \(Self.installHint)")
         case 3: throw .oracle(reason: message.isEmpty ? Self.installHint : message)
         default:
-            throw .oracle(reason: message.isEmpty ? "\(python) \(script) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)" : message)
+            throw .oracle(reason: message.isEmpty ? "\(python) \(script) \(arguments.joined(separator: " ")) exited \(result.status)" : message)
         }
     }
 }

@@ -86,21 +86,17 @@ extension Int64: HDF5Scalar {
 
 extension HDF5Scalar {
     /// HDF5 memory type matching this Swift type's in-memory layout. Caller holds the lock.
-    static var memoryTypeID: hid_t {
-        switch hdf5DataType {
-        case .float32: return kc_h5t_native_float()
-        case .float64: return kc_h5t_native_double()
-        case .int64: return kc_h5t_native_int64()
-        default: preconditionFailure("HDF5Scalar is only implemented by Float, Double and Int64")
-        }
-    }
+    static var memoryTypeID: hid_t { typeIDs.memory }
 
     /// HDF5 file type datasets of this type are stored as (little-endian). Caller holds the lock.
-    static var fileTypeID: hid_t {
+    static var fileTypeID: hid_t { typeIDs.file }
+
+    /// The memory and file types of `hdf5DataType`. Caller holds the lock.
+    private static var typeIDs: (memory: hid_t, file: hid_t) {
         switch hdf5DataType {
-        case .float32: return kc_h5t_ieee_f32le()
-        case .float64: return kc_h5t_ieee_f64le()
-        case .int64: return kc_h5t_std_i64le()
+        case .float32: return (kc_h5t_native_float(), kc_h5t_ieee_f32le())
+        case .float64: return (kc_h5t_native_double(), kc_h5t_ieee_f64le())
+        case .int64: return (kc_h5t_native_int64(), kc_h5t_std_i64le())
         default: preconditionFailure("HDF5Scalar is only implemented by Float, Double and Int64")
         }
     }

@@ -130,18 +130,9 @@ extension HDF5File {
                 guard count >= 0 else {
                     throw .readFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
                 }
-                var names: [String] = []
-                for index in 0..<hsize_t(count) {
-                    let name = HDF5File.readName { buffer, capacity in
-                        H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, capacity, kc_h5p_default())
-                    }
-                    guard let name else {
-                        throw .readFailed(file: self.path, object: normalized,
-                                          reason: "attribute \(index): " + HDF5Library.errorStackText())
-                    }
-                    names.append(name)
+                return try sortedNames(hsize_t(count), of: normalized, "attribute") { index, buffer, capacity in
+                    H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, capacity, kc_h5p_default())
                 }
-                return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             }
         }
     }

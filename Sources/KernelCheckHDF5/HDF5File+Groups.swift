@@ -75,18 +75,9 @@ extension HDF5File {
             guard H5Gget_info(group, &info) >= 0 else {
                 throw .readFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
             }
-            var names: [String] = []
-            for index in 0..<info.nlinks {
-                let name = HDF5File.readName { buffer, capacity in
-                    H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, capacity, kc_h5p_default())
-                }
-                guard let name else {
-                    throw .readFailed(file: self.path, object: normalized,
-                                      reason: "member \(index): " + HDF5Library.errorStackText())
-                }
-                names.append(name)
+            return try sortedNames(info.nlinks, of: normalized, "member") { index, buffer, capacity in
+                H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, capacity, kc_h5p_default())
             }
-            return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         }
     }
 
@@ -100,6 +91,21 @@ extension HDF5File {
         let written = buffer.withUnsafeMutableBufferPointer { call($0.baseAddress, $0.count) }
         guard written >= 0 else { return nil }
         return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The `count` names of the members or attributes (`what`) of the object at `path`, read by
+    /// index through `nameAt(index, buffer, capacity)` (`readName`'s idiom), sorted by their
+    /// UTF-8 bytes: HDF5's name order, the order h5py lists them. Caller holds the lock.
+    func sortedNames(_ count: hsize_t, of path: String, _ what: String,
+                     nameAt: (hsize_t, UnsafeMutablePointer<CChar>?, Int) -> Int) throws(HDF5Error) -> [String] {
+        var names: [String] = []
+        for index in 0..<count {
+            guard let name = HDF5File.readName({ nameAt(index, $0, $1) }) else {
+                throw .readFailed(file: self.path, object: path, reason: "\(what) \(index): " + HDF5Library.errorStackText())
+            }
+            names.append(name)
+        }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// The kind of object at the normalized `path`, or `nil` when nothing resolves there

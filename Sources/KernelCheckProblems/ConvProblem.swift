@@ -44,24 +44,12 @@ public struct ConvProblem: ConvolutionGeometry {
 
     /// Padding resolved to explicit numbers. `same` = SAME_UPPER:
     /// `total = max((⌈in/s⌉ − 1)·s + d·(k−1) + 1 − in, 0)`, begin = ⌊total/2⌋.
-    public var padBegin: [Int] { resolvedPadding.begin }
-    public var padEnd: [Int] { resolvedPadding.end }
-
     public var resolvedPadding: (begin: [Int], end: [Int]) {
-        switch padding {
-        case .explicit(let b, let e): return (b, e)
-        case .valid: return (Array(repeating: 0, count: spatialRank), Array(repeating: 0, count: spatialRank))
-        case .same, .sameLower:
-            var b: [Int] = [], e: [Int] = []
-            for i in 0..<spatialRank {
-                let s = max(stride[i], 1), n = inputSize[i]
-                let outSize = (n + s - 1) / s
-                let total = max((outSize - 1) * s + dilation[i] * (kernel[i] - 1) + 1 - n, 0)
-                let (pb, pe) = Padding.split(total: total, lowerFirst: padding == .sameLower)
-                b.append(pb); e.append(pe)
-            }
-            return (b, e)
-        }
+        resolvedPadding(sameTotal: { i in
+            let s = max(stride[i], 1), n = inputSize[i]
+            let outSize = (n + s - 1) / s
+            return max((outSize - 1) * s + dilation[i] * (kernel[i] - 1) + 1 - n, 0)
+        })
     }
 
     public var outputSize: [Int] {
@@ -72,10 +60,7 @@ public struct ConvProblem: ConvolutionGeometry {
         }
     }
 
-    public var xShape: [Int] { [batch, inChannels] + inputSize }
     public var wShape: [Int] { [outChannels, groups > 0 ? inChannels / groups : 0] + kernel }
-    public var bShape: [Int] { [outChannels] }
-    public var yShape: [Int] { [batch, outChannels] + outputSize }
     /// Parameter count: weights plus bias (VGG's first layer: 64·3·3·3 + 64 = 1,792).
     public var parameterCount: Int { outChannels * wShape[1] * kernel.reduce(1, *) + (hasBias ? outChannels : 0) }
 
@@ -107,16 +92,11 @@ public struct ConvProblem: ConvolutionGeometry {
         }
     }
 
-    public var description: String {
-        "\(opName) n=\(batch) ic=\(inChannels) oc=\(outChannels) g=\(groups) in=\(Shape.format(inputSize)) "
-            + "k=\(Shape.format(kernel)) s=\(Shape.format(stride)) d=\(Shape.format(dilation)) p=\(padding) bias=\(hasBias ? 1 : 0)"
-    }
+    public var description: String { "\(geometryDescription) bias=\(hasBias ? 1 : 0)" }
 
     public init(fields: ProblemFields) throws(ProblemError) {
         var f = fields
-        guard let rank = Self.opNames.firstIndex(of: f.op).map({ $0 + 1 }) else {
-            throw .malformed(text: f.text, reason: "op '\(f.op)' is not conv1d, conv2d or conv3d")
-        }
+        let rank = try Self.spatialRank(of: f)
         let ones = Array(repeating: 1, count: rank)
         let g = try f.int("g", default: 1)
         self.init(

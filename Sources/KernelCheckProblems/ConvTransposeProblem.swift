@@ -48,21 +48,8 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
 
     /// Crop at each end of the full ("valid") transposed output, resolved from the mode.
     public var resolvedPadding: (begin: [Int], end: [Int]) {
-        switch padding {
-        case .explicit(let b, let e): return (b, e)
-        case .valid: return (Array(repeating: 0, count: spatialRank), Array(repeating: 0, count: spatialRank))
-        case .same, .sameLower:
-            var b: [Int] = [], e: [Int] = []
-            for i in 0..<spatialRank {
-                let total = dilation[i] * (kernel[i] - 1) + 1 + outputPadding[i] - stride[i]
-                let (pb, pe) = Padding.split(total: total, lowerFirst: padding == .sameLower)
-                b.append(pb); e.append(pe)
-            }
-            return (b, e)
-        }
+        resolvedPadding(sameTotal: { i in dilation[i] * (kernel[i] - 1) + 1 + outputPadding[i] - stride[i] })
     }
-    public var padBegin: [Int] { resolvedPadding.begin }
-    public var padEnd: [Int] { resolvedPadding.end }
 
     public var outputSize: [Int] {
         let (pb, pe) = resolvedPadding
@@ -71,10 +58,7 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
         }
     }
 
-    public var xShape: [Int] { [batch, inChannels] + inputSize }
     public var wShape: [Int] { [inChannels, groups > 0 ? outChannels / groups : 0] + kernel }
-    public var bShape: [Int] { [outChannels] }
-    public var yShape: [Int] { [batch, outChannels] + outputSize }
 
     /// The convolution whose backward-data this op computes: same geometry with the roles of
     /// input and output swapped (`conv(y-shaped input) → x-shaped output`). benchdnn's
@@ -126,17 +110,11 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
         }
     }
 
-    public var description: String {
-        "\(opName) n=\(batch) ic=\(inChannels) oc=\(outChannels) g=\(groups) in=\(Shape.format(inputSize)) "
-            + "k=\(Shape.format(kernel)) s=\(Shape.format(stride)) d=\(Shape.format(dilation)) p=\(padding) "
-            + "op=\(Shape.format(outputPadding)) bias=\(hasBias ? 1 : 0)"
-    }
+    public var description: String { "\(geometryDescription) op=\(Shape.format(outputPadding)) bias=\(hasBias ? 1 : 0)" }
 
     public init(fields: ProblemFields) throws(ProblemError) {
         var f = fields
-        guard let rank = Self.opNames.firstIndex(of: f.op).map({ $0 + 1 }) else {
-            throw .malformed(text: f.text, reason: "op '\(f.op)' is not convt1d, convt2d or convt3d")
-        }
+        let rank = try Self.spatialRank(of: f)
         let ones = Array(repeating: 1, count: rank), zeros = Array(repeating: 0, count: rank)
         self.init(
             batch: try f.int("n"), inChannels: try f.int("ic"), outChannels: try f.int("oc"), groups: try f.int("g", default: 1),

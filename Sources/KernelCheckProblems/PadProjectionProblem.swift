@@ -9,7 +9,7 @@ import KernelCheckCore
 /// Canonical text: `padproj_a n=2 c=3 in=8x8 s=2x2 before=7 after=6`. When parsing,
 /// `oc=16` may stand for `before`/`after` and splits the gap as the CIFAR code does
 /// (`before = ⌊gap/2⌋`, `after` = the rest).
-public struct PadProjectionAProblem: ProblemDescriptor {
+public struct PadProjectionAProblem: SubsamplingProblem {
     public var batch: Int
     public var channels: Int
     public var inputSize: [Int]
@@ -38,20 +38,16 @@ public struct PadProjectionAProblem: ProblemDescriptor {
     public static let opNames = ["padproj_a"]
     public var opName: String { "padproj_a" }
     public var outChannels: Int { channels + before + after }
-    public var outputSize: [Int] { zip(inputSize, stride).map { $1 > 0 ? ($0 + $1 - 1) / $1 : 0 } }
     public var xShape: [Int] { [batch, channels] + inputSize }
     public var yShape: [Int] { [batch, outChannels] + outputSize }
 
     public func validate() throws(ProblemError) {
         let op = opName
-        try check((1...3).contains(inputSize.count), op, "in", "spatial rank must be 1, 2 or 3, got \(inputSize.count)")
-        try check(stride.count == inputSize.count, op, "s", "needs \(inputSize.count) entries, got \(stride.count)")
-        try check(batch >= 0, op, "n", "batch must be ≥ 0, got \(batch)")
-        try check(channels >= 0, op, "c", "must be ≥ 0, got \(channels)")
-        try check(before >= 0, op, "before", "option A can only add channels: before=\(before) < 0")
-        try check(after >= 0, op, "after", "option A can only add channels: after=\(after) < 0")
-        try check(inputSize.allSatisfy { $0 >= 0 }, op, "in", "spatial sizes must be ≥ 0")
-        try check(stride.allSatisfy { $0 >= 1 }, op, "s", "strides must be ≥ 1, got \(Shape.format(stride))")
+        try validateSubsampling(minimumInputSize: 0) { () throws(ProblemError) in
+            try check(channels >= 0, op, "c", "must be ≥ 0, got \(channels)")
+            try check(before >= 0, op, "before", "option A can only add channels: before=\(before) < 0")
+            try check(after >= 0, op, "after", "option A can only add channels: after=\(after) < 0")
+        }
         try checkMemoryBudget()
     }
 
@@ -73,7 +69,7 @@ public struct PadProjectionAProblem: ProblemDescriptor {
         var f = fields
         let size = try f.dims("in")
         let n = try f.int("n"), c = try f.int("c")
-        let s = try f.dims("s", rank: size.count, default: Array(repeating: 1, count: size.count))
+        let s = try Self.stride(of: &f, inputSize: size)
         if f.has("oc") {
             guard !f.has("before") && !f.has("after") else {
                 throw .malformed(text: f.text, reason: "give either oc or before/after, not both")
@@ -96,7 +92,7 @@ public struct PadProjectionAProblem: ProblemDescriptor {
 /// `dγ[co] = Σ_{n,o} dy·(z − μ)/√(σ²+ε)`, `dβ[co] = Σ_{n,o} dy`.
 ///
 /// Canonical text: `padproj_b n=1 ic=64 oc=256 in=8x8 s=2x2 eps=1e-05`.
-public struct PadProjectionBProblem: ProblemDescriptor {
+public struct PadProjectionBProblem: SubsamplingProblem {
     public var batch: Int
     public var inChannels: Int
     public var outChannels: Int
@@ -116,7 +112,6 @@ public struct PadProjectionBProblem: ProblemDescriptor {
     public static let family = OpFamily.padProjectionB
     public static let opNames = ["padproj_b"]
     public var opName: String { "padproj_b" }
-    public var outputSize: [Int] { zip(inputSize, stride).map { $1 > 0 ? ($0 + $1 - 1) / $1 : 0 } }
     public var xShape: [Int] { [batch, inChannels] + inputSize }
     public var wShape: [Int] { [outChannels, inChannels] + Array(repeating: 1, count: inputSize.count) }
     public var channelShape: [Int] { [outChannels] }
@@ -130,13 +125,10 @@ public struct PadProjectionBProblem: ProblemDescriptor {
 
     public func validate() throws(ProblemError) {
         let op = opName
-        try check((1...3).contains(inputSize.count), op, "in", "spatial rank must be 1, 2 or 3, got \(inputSize.count)")
-        try check(stride.count == inputSize.count, op, "s", "needs \(inputSize.count) entries, got \(stride.count)")
-        try check(batch >= 0, op, "n", "batch must be ≥ 0, got \(batch)")
-        try check(inChannels >= 0, op, "ic", "must be ≥ 0, got \(inChannels)")
-        try check(outChannels >= 0, op, "oc", "must be ≥ 0, got \(outChannels)")
-        try check(inputSize.allSatisfy { $0 >= 1 }, op, "in", "spatial sizes must be ≥ 1")
-        try check(stride.allSatisfy { $0 >= 1 }, op, "s", "strides must be ≥ 1, got \(Shape.format(stride))")
+        try validateSubsampling(minimumInputSize: 1) { () throws(ProblemError) in
+            try check(inChannels >= 0, op, "ic", "must be ≥ 0, got \(inChannels)")
+            try check(outChannels >= 0, op, "oc", "must be ≥ 0, got \(outChannels)")
+        }
         try check(epsilon > 0 && epsilon.isFinite, op, "eps", "BatchNorm ε must be a positive finite number, got \(epsilon)")
         try checkMemoryBudget()
     }
@@ -158,13 +150,8 @@ public struct PadProjectionBProblem: ProblemDescriptor {
     }
 
     public func output(for direction: Direction) -> TensorSpec {
-        switch direction {
-        case .fwd: return TensorSpec("y", yShape)
-        case .bwdData: return TensorSpec("dx", xShape)
-        case .bwdWeights: return TensorSpec("dw", wShape)
-        case .bwdGamma: return TensorSpec("dgamma", channelShape)
-        default: return TensorSpec("dbeta", channelShape)
-        }
+        layerOutput(direction, x: xShape, w: wShape, y: yShape)
+            ?? TensorSpec(direction == .bwdGamma ? "dgamma" : "dbeta", channelShape)
     }
 
     public func flops(for direction: Direction) -> Double {
@@ -194,8 +181,38 @@ public struct PadProjectionBProblem: ProblemDescriptor {
         var f = fields
         let size = try f.dims("in")
         self.init(batch: try f.int("n"), inChannels: try f.int("ic"), outChannels: try f.int("oc"), inputSize: size,
-                  stride: try f.dims("s", rank: size.count, default: Array(repeating: 1, count: size.count)),
+                  stride: try Self.stride(of: &f, inputSize: size),
                   epsilon: try f.double("eps", default: 1e-5))
         try f.finish()
+    }
+}
+
+/// The two ResNet shortcuts: a batch of `inputSize` images subsampled by `stride`
+/// (`out = ⌈in / s⌉`, `x[:, :, ::s, …]`).
+public protocol SubsamplingProblem: ProblemDescriptor {
+    var batch: Int { get }
+    var inputSize: [Int] { get }
+    var stride: [Int] { get }
+}
+
+extension SubsamplingProblem {
+    public var outputSize: [Int] { zip(inputSize, stride).map { $1 > 0 ? ($0 + $1 - 1) / $1 : 0 } }
+
+    /// The checks both shortcuts need, in this order: rank 1–3 with a stride per dimension,
+    /// batch ≥ 0, then `channels` (the op's own channel checks), spatial sizes ≥
+    /// `minimumInputSize`, strides ≥ 1.
+    func validateSubsampling(minimumInputSize: Int, channels: () throws(ProblemError) -> Void) throws(ProblemError) {
+        let op = opName
+        try check((1...3).contains(inputSize.count), op, "in", "spatial rank must be 1, 2 or 3, got \(inputSize.count)")
+        try check(stride.count == inputSize.count, op, "s", "needs \(inputSize.count) entries, got \(stride.count)")
+        try check(batch >= 0, op, "n", "batch must be ≥ 0, got \(batch)")
+        try channels()
+        try check(inputSize.allSatisfy { $0 >= minimumInputSize }, op, "in", "spatial sizes must be ≥ \(minimumInputSize)")
+        try check(stride.allSatisfy { $0 >= 1 }, op, "s", "strides must be ≥ 1, got \(Shape.format(stride))")
+    }
+
+    /// The `s` field: one stride per dimension of `inputSize`, 1 by default.
+    static func stride(of fields: inout ProblemFields, inputSize: [Int]) throws(ProblemError) -> [Int] {
+        try fields.dims("s", rank: inputSize.count, default: Array(repeating: 1, count: inputSize.count))
     }
 }

@@ -27,12 +27,18 @@ extension WeightedLayerProblem {
     }
 
     public func output(for direction: Direction) -> TensorSpec {
-        switch direction {
-        case .fwd: return TensorSpec("y", yShape)
-        case .bwdData: return TensorSpec("dx", xShape)
-        case .bwdWeights: return TensorSpec("dw", wShape)
-        default: return TensorSpec("db", bShape)
-        }
+        layerOutput(direction, x: xShape, w: wShape, y: yShape) ?? TensorSpec("db", bShape)
+    }
+}
+
+/// The output of the directions every layer with data `x`, weights `w` and output `y` has:
+/// forward `y`, backward-data `dx`, backward-weights `dw`; nil for any other direction.
+func layerOutput(_ direction: Direction, x: [Int], w: [Int], y: [Int]) -> TensorSpec? {
+    switch direction {
+    case .fwd: return TensorSpec("y", y)
+    case .bwdData: return TensorSpec("dx", x)
+    case .bwdWeights: return TensorSpec("dw", w)
+    default: return nil
     }
 }
 
@@ -48,6 +54,8 @@ public protocol ConvolutionGeometry: WeightedLayerProblem {
     var dilation: [Int] { get }
     var padding: Padding { get }
     var outputSize: [Int] { get }
+    /// Padding (conv) or crop (transposed conv) at each end of every spatial dimension.
+    var resolvedPadding: (begin: [Int], end: [Int]) { get }
     /// Multiply-adds of the forward pass (each backward pass over data or weights does as many).
     var macs: Double { get }
     /// Calls `body(y, x, w)` with the offsets of the three elements of every product
@@ -57,6 +65,43 @@ public protocol ConvolutionGeometry: WeightedLayerProblem {
 
 extension ConvolutionGeometry {
     public var spatialRank: Int { inputSize.count }
+
+    public var padBegin: [Int] { resolvedPadding.begin }
+    public var padEnd: [Int] { resolvedPadding.end }
+
+    public var xShape: [Int] { [batch, inChannels] + inputSize }
+    public var bShape: [Int] { [outChannels] }
+    public var yShape: [Int] { [batch, outChannels] + outputSize }
+
+    /// `padding` resolved to numbers: `same` / `same_lower` split `sameTotal(i)` in dimension
+    /// `i` (SAME_UPPER puts the smaller half first, SAME_LOWER the larger).
+    func resolvedPadding(sameTotal: (Int) -> Int) -> (begin: [Int], end: [Int]) {
+        switch padding {
+        case .explicit(let b, let e): return (b, e)
+        case .valid: return (Array(repeating: 0, count: spatialRank), Array(repeating: 0, count: spatialRank))
+        case .same, .sameLower:
+            var b: [Int] = [], e: [Int] = []
+            for i in 0..<spatialRank {
+                let (pb, pe) = Padding.split(total: sameTotal(i), lowerFirst: padding == .sameLower)
+                b.append(pb); e.append(pe)
+            }
+            return (b, e)
+        }
+    }
+
+    /// The canonical text up to the padding: `conv2d n=2 ic=3 oc=8 g=1 in=5x5 k=3x3 s=1x1 d=1x1 p=1x1:1x1`.
+    var geometryDescription: String {
+        "\(opName) n=\(batch) ic=\(inChannels) oc=\(outChannels) g=\(groups) in=\(Shape.format(inputSize)) "
+            + "k=\(Shape.format(kernel)) s=\(Shape.format(stride)) d=\(Shape.format(dilation)) p=\(padding)"
+    }
+
+    /// The spatial rank an op name gives: 1, 2 or 3 for the first, second or third of `opNames`.
+    static func spatialRank(of fields: ProblemFields) throws(ProblemError) -> Int {
+        guard let index = opNames.firstIndex(of: fields.op) else {
+            throw .malformed(text: fields.text, reason: "op '\(fields.op)' is not \(opNames.dropLast().joined(separator: ", ")) or \(opNames.last!)")
+        }
+        return index + 1
+    }
 
     /// `2·macs` for the forward and the data / weight gradients; one add per output element
     /// for the bias gradient.

@@ -26,6 +26,20 @@ enum Format {
         return "\(t)s"
     }
 
+    /// A commit as its first 12 hex digits, `unknown` without one.
+    static func commit(_ c: String?) -> String { c.map { String($0.prefix(12)) } ?? "unknown" }
+
+    /// The report's day, `yyyy-mm-dd`.
+    static func day(_ r: NightlyReport) -> String { String(r.createdAt.prefix(10)) }
+
+    /// `, shards 0,2 of 4` for a sharded run, empty otherwise.
+    static func shards(_ s: NightlySettings) -> String {
+        s.shardCount > 1 ? ", shards \(s.shards.map(String.init).joined(separator: ",")) of \(s.shardCount)" : ""
+    }
+
+    /// `<CPU model> × <cores>, <toolchain>, <OS>`.
+    static func machine(_ e: ReportEnvironment) -> String { "\(e.cpuModel ?? "unknown CPU") × \(e.cores), \(e.toolchain), \(e.os)" }
+
     /// The fixed order of op families then directions used in tables.
     static let directionOrder = ["fwd", "bwd_data", "bwd_weights", "bwd_bias", "bwd_gamma", "bwd_beta", "read"]
 }

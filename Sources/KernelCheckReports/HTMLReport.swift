@@ -25,12 +25,11 @@ public enum HTMLReport {
         h.append("<!DOCTYPE html>")
         h.append("<html lang=\"en\"><head><meta charset=\"utf-8\">")
         h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
-        h.append("<title>KernelCheck nightly \(e(String(r.createdAt.prefix(10)))) seed \(s.seed)</title>")
+        h.append("<title>KernelCheck nightly \(e(Format.day(r))) seed \(s.seed)</title>")
         h.append("<style>\(style)</style></head><body>")
-        h.append("<h1>KernelCheck nightly \(e(String(r.createdAt.prefix(10))))</h1>")
+        h.append("<h1>KernelCheck nightly \(e(Format.day(r)))</h1>")
         h.append("<p class=\"muted\">seed \(s.seed) (\(e(s.seedSource))), budget \(e(Format.duration(s.budgetSeconds))), "
-                 + "commit <code>\(e(env.gitCommit.map { String($0.prefix(12)) } ?? "unknown"))</code>, \(e(env.cpuModel ?? "unknown CPU")) × \(env.cores), "
-                 + "\(e(env.toolchain)), \(e(env.os))\(s.shardCount > 1 ? ", shards \(s.shards.map(String.init).joined(separator: ",")) of \(s.shardCount)" : "")</p>")
+                 + "commit <code>\(e(Format.commit(env.gitCommit)))</code>, \(e(Format.machine(env)))\(Format.shards(s))</p>")
         h.append("<p class=\"totals \(r.failed > 0 ? "fail" : "ok")\">\(e(r.totalsLine))</p>")
         h.append("<p>\(e(r.coverageLine)).</p>")
         h.append(contentsOf: diffSection(r))
@@ -123,7 +122,7 @@ public enum HTMLReport {
         }
         var h = ["<h2>Changes since the baseline</h2>"]
         if let b = r.baseline {
-            h.append("<p class=\"muted\">baseline <code>\(e(b.path))</code> of \(e(b.createdAt)), commit <code>\(e(b.gitCommit.map { String($0.prefix(12)) } ?? "unknown"))</code>, seed \(b.seed)</p>")
+            h.append("<p class=\"muted\">baseline <code>\(e(b.path))</code> of \(e(b.createdAt)), commit <code>\(e(Format.commit(b.gitCommit)))</code>, seed \(b.seed)</p>")
         }
         h.append("<p class=\"\(d.hasAlarm ? "alarm" : "quiet")\"><b>\(d.hasAlarm ? "ALARM" : "OK")</b>: \(e(d.headline))</p>")
         h.append(contentsOf: failureSection(d.newFailures, title: "New failures", level: 3))

@@ -6,15 +6,13 @@ public enum MarkdownReport {
     public static func render(_ r: NightlyReport) -> String {
         var md: [String] = []
         let e = r.environment, s = r.settings
-        md.append("# KernelCheck nightly \(r.createdAt.prefix(10)) — seed \(s.seed) (\(s.seedSource))")
+        md.append("# KernelCheck nightly \(Format.day(r)) — seed \(s.seed) (\(s.seedSource))")
         md.append("")
         md.append("**\(r.totalsLine)**")
         md.append("")
         md.append(r.coverageLine + ".")
         md.append("")
-        let shards = s.shardCount > 1 ? ", shards \(s.shards.map(String.init).joined(separator: ",")) of \(s.shardCount)" : ""
-        md.append("Commit `\(e.gitCommit.map { String($0.prefix(12)) } ?? "unknown")`, \(e.cpuModel ?? "unknown CPU") × \(e.cores), "
-                  + "\(e.toolchain), \(e.os); budget \(Format.duration(s.budgetSeconds))\(shards).")
+        md.append("Commit `\(Format.commit(e.gitCommit))`, \(Format.machine(e)); budget \(Format.duration(s.budgetSeconds))\(Format.shards(s)).")
         md.append("")
         md.append(contentsOf: diffSection(r))
         md.append("## Results per op and direction")
@@ -73,7 +71,7 @@ public enum MarkdownReport {
         }
         var md = ["## Changes since the baseline", ""]
         if let b = r.baseline {
-            md.append("Baseline `\(b.path)` of \(b.createdAt) (commit `\(b.gitCommit.map { String($0.prefix(12)) } ?? "unknown")`, seed \(b.seed)).")
+            md.append("Baseline `\(b.path)` of \(b.createdAt) (commit `\(Format.commit(b.gitCommit))`, seed \(b.seed)).")
             md.append("")
         }
         md.append(contentsOf: render(d))

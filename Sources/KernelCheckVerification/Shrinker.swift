@@ -95,71 +95,39 @@ public enum Shrinker {
     // MARK: - Per-family candidates
 
     static func convCandidates(_ c: ConvProblem) -> [ConvProblem] {
-        var out: [ConvProblem] = []
-        // Lower the spatial rank by dropping one dimension.
-        if c.spatialRank > 1 {
-            for i in 0..<c.spatialRank {
-                var q = c
-                q.inputSize.remove(at: i); q.kernel.remove(at: i); q.stride.remove(at: i); q.dilation.remove(at: i)
-                q.padding = dropping(i, from: c.padding)
-                out.append(q)
-            }
-        }
-        for v in smaller(c.batch, floor: 0) { var q = c; q.batch = v; out.append(q) }
-        // Fewer groups with the same channels per group (always legal), then plain groups.
-        for g in 1..<max(c.groups, 1) {
-            var q = c
-            q.groups = g; q.inChannels = c.inChannels / c.groups * g; q.outChannels = c.outChannels / c.groups * g
-            out.append(q)
-            var r = c
-            r.groups = g
-            out.append(r)
-        }
-        // Channels stay multiples of the group count.
-        for v in smallerMultiples(c.inChannels, of: c.groups) { var q = c; q.inChannels = v; out.append(q) }
-        for v in smallerMultiples(c.outChannels, of: c.groups) { var q = c; q.outChannels = v; out.append(q) }
-        if c.hasBias { var q = c; q.hasBias = false; out.append(q) }
-        out += spatialCandidates(c, \.kernel, floor: 1)
+        var out = convolutionCandidates(c)
         out += spatialCandidates(c, \.stride, floor: 1)
         out += spatialCandidates(c, \.dilation, floor: 1)
-        out += convPaddingCandidates(c)
+        // Explicit padding can also fold into the input (same output size, no padding).
+        var fold = c
+        if case .explicit(let b, let e) = c.padding {
+            fold.inputSize = (0..<c.spatialRank).map { c.inputSize[$0] + b[$0] + e[$0] }
+            fold.padding = .valid
+        }
+        out += paddingCandidates(c, folded: fold)
         out += spatialCandidates(c, \.inputSize, floor: 0)
         return out
     }
 
-    static func convPaddingCandidates(_ c: ConvProblem) -> [ConvProblem] {
-        var out: [ConvProblem] = []
-        switch c.padding {
-        case .valid: break
-        case .same, .sameLower:
-            var q = c; q.padding = .valid; out.append(q)
-            if c.padding == .sameLower { var r = c; r.padding = .same; out.append(r) }
-            var e = c; e.padding = .explicit(begin: c.padBegin, end: c.padEnd); out.append(e)
-        case .explicit(let b, let e):
-            // Fold the padding into the input (same output size, no padding), drop it, or
-            // lower one entry.
-            var fold = c
-            fold.inputSize = (0..<c.spatialRank).map { c.inputSize[$0] + b[$0] + e[$0] }
-            fold.padding = .valid
-            out.append(fold)
-            var q = c; q.padding = .valid; out.append(q)
-            out += explicitPaddingCandidates(b, e).map { var r = c; r.padding = $0; return r }
-        }
+    static func convTransposeCandidates(_ c: ConvTransposeProblem) -> [ConvTransposeProblem] {
+        var out = convolutionCandidates(c, alsoDropping: [\.outputPadding])
+        out += spatialCandidates(c, \.outputPadding, floor: 0)
+        out += spatialCandidates(c, \.stride, floor: 1)
+        out += spatialCandidates(c, \.dilation, floor: 1)
+        out += paddingCandidates(c, folded: nil)
+        out += spatialCandidates(c, \.inputSize, floor: 1)
         return out
     }
 
-    static func convTransposeCandidates(_ c: ConvTransposeProblem) -> [ConvTransposeProblem] {
-        var out: [ConvTransposeProblem] = []
-        if c.spatialRank > 1 {
-            for i in 0..<c.spatialRank {
-                var q = c
-                q.inputSize.remove(at: i); q.kernel.remove(at: i); q.stride.remove(at: i); q.dilation.remove(at: i)
-                q.outputPadding.remove(at: i)
-                q.padding = dropping(i, from: c.padding)
-                out.append(q)
-            }
+    /// What both convolutions try first: a spatial dimension dropped (from `alsoDropping` and
+    /// explicit padding too), a smaller batch, fewer groups with the same channels per group
+    /// (always legal) and then plain fewer groups, fewer channels (multiples of the group
+    /// count), no bias, a smaller kernel.
+    static func convolutionCandidates<C: ShrinkableConvolution>(_ c: C, alsoDropping: [WritableKeyPath<C, [Int]>] = []) -> [C] {
+        var out = droppedDimensions(c, [\.inputSize, \.kernel, \.stride, \.dilation] + alsoDropping) { q, i in
+            q.padding = dropping(i, from: c.padding)
         }
-        for v in smaller(c.batch, floor: 0) { var q = c; q.batch = v; out.append(q) }
+        out += fieldCandidates(c, \.batch, floor: 0)
         for g in 1..<max(c.groups, 1) {
             var q = c
             q.groups = g; q.inChannels = c.inChannels / c.groups * g; q.outChannels = c.outChannels / c.groups * g
@@ -172,9 +140,13 @@ public enum Shrinker {
         for v in smallerMultiples(c.outChannels, of: c.groups) { var q = c; q.outChannels = v; out.append(q) }
         if c.hasBias { var q = c; q.hasBias = false; out.append(q) }
         out += spatialCandidates(c, \.kernel, floor: 1)
-        out += spatialCandidates(c, \.outputPadding, floor: 0)
-        out += spatialCandidates(c, \.stride, floor: 1)
-        out += spatialCandidates(c, \.dilation, floor: 1)
+        return out
+    }
+
+    /// Simpler padding: `same` / `same_lower` → `valid`, `same_lower` → `same`, either → its
+    /// explicit form; explicit → `folded` (when given), `valid`, or one entry lowered.
+    static func paddingCandidates<C: ShrinkableConvolution>(_ c: C, folded: C?) -> [C] {
+        var out: [C] = []
         switch c.padding {
         case .valid: break
         case .same, .sameLower:
@@ -182,39 +154,24 @@ public enum Shrinker {
             if c.padding == .sameLower { var r = c; r.padding = .same; out.append(r) }
             var e = c; e.padding = .explicit(begin: c.padBegin, end: c.padEnd); out.append(e)
         case .explicit(let b, let e):
+            if let folded { out.append(folded) }
             var q = c; q.padding = .valid; out.append(q)
             out += explicitPaddingCandidates(b, e).map { var r = c; r.padding = $0; return r }
         }
-        out += spatialCandidates(c, \.inputSize, floor: 1)
         return out
     }
 
     static func padProjectionACandidates(_ a: PadProjectionAProblem) -> [PadProjectionAProblem] {
-        var out: [PadProjectionAProblem] = []
-        if a.inputSize.count > 1 {
-            for i in 0..<a.inputSize.count {
-                var q = a; q.inputSize.remove(at: i); q.stride.remove(at: i); out.append(q)
-            }
-        }
-        for v in smaller(a.batch, floor: 0) { var q = a; q.batch = v; out.append(q) }
-        for v in smaller(a.channels, floor: 0) { var q = a; q.channels = v; out.append(q) }
-        for v in smaller(a.before, floor: 0) { var q = a; q.before = v; out.append(q) }
-        for v in smaller(a.after, floor: 0) { var q = a; q.after = v; out.append(q) }
+        var out = droppedDimensions(a, [\.inputSize, \.stride])
+        for field in [\PadProjectionAProblem.batch, \.channels, \.before, \.after] { out += fieldCandidates(a, field, floor: 0) }
         out += spatialCandidates(a, \.stride, floor: 1)
         out += spatialCandidates(a, \.inputSize, floor: 0)
         return out
     }
 
     static func padProjectionBCandidates(_ b: PadProjectionBProblem) -> [PadProjectionBProblem] {
-        var out: [PadProjectionBProblem] = []
-        if b.inputSize.count > 1 {
-            for i in 0..<b.inputSize.count {
-                var q = b; q.inputSize.remove(at: i); q.stride.remove(at: i); out.append(q)
-            }
-        }
-        for v in smaller(b.batch, floor: 0) { var q = b; q.batch = v; out.append(q) }
-        for v in smaller(b.inChannels, floor: 0) { var q = b; q.inChannels = v; out.append(q) }
-        for v in smaller(b.outChannels, floor: 0) { var q = b; q.outChannels = v; out.append(q) }
+        var out = droppedDimensions(b, [\.inputSize, \.stride])
+        for field in [\PadProjectionBProblem.batch, \.inChannels, \.outChannels] { out += fieldCandidates(b, field, floor: 0) }
         out += spatialCandidates(b, \.stride, floor: 1)
         out += spatialCandidates(b, \.inputSize, floor: 1)
         return out
@@ -292,6 +249,26 @@ public enum Shrinker {
         return smaller(v / g, floor: 0).map { $0 * g }
     }
 
+    /// The same problem with the integer at `path` lowered.
+    static func fieldCandidates<P>(_ p: P, _ path: WritableKeyPath<P, Int>, floor: Int) -> [P] {
+        smaller(p[keyPath: path], floor: floor).map { var q = p; q[keyPath: path] = $0; return q }
+    }
+
+    /// With more than one spatial dimension, for each one the same problem without it: the
+    /// entry removed from every list in `lists` (the first is the input size), then `adjust`
+    /// applied with the dimension's index.
+    static func droppedDimensions<P>(_ p: P, _ lists: [WritableKeyPath<P, [Int]>],
+                                     adjust: (inout P, Int) -> Void = { _, _ in }) -> [P] {
+        let rank = p[keyPath: lists[0]].count
+        guard rank > 1 else { return [] }
+        return (0..<rank).map { i in
+            var q = p
+            for list in lists { q[keyPath: list].remove(at: i) }
+            adjust(&q, i)
+            return q
+        }
+    }
+
     /// For each spatial dimension, the same problem with that entry of `path` lowered.
     static func spatialCandidates<P>(_ p: P, _ path: WritableKeyPath<P, [Int]>, floor: Int) -> [P] {
         var out: [P] = []
@@ -318,3 +295,22 @@ public enum Shrinker {
         return .explicit(begin: b, end: e)
     }
 }
+
+/// The fields of a convolution the shrinker lowers (both convolutions store them as `var`s).
+protocol ShrinkableConvolution: ConvolutionGeometry {
+    var batch: Int { get set }
+    var inChannels: Int { get set }
+    var outChannels: Int { get set }
+    var groups: Int { get set }
+    var inputSize: [Int] { get set }
+    var kernel: [Int] { get set }
+    var stride: [Int] { get set }
+    var dilation: [Int] { get set }
+    var padding: Padding { get set }
+    var hasBias: Bool { get set }
+    var padBegin: [Int] { get }
+    var padEnd: [Int] { get }
+}
+
+extension ConvProblem: ShrinkableConvolution {}
+extension ConvTransposeProblem: ShrinkableConvolution {}

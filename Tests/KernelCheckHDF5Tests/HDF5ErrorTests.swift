@@ -14,6 +14,19 @@ struct HDF5ErrorTests {
         try file.close()
     }
 
+    /// Requires `error` to be the case named `kind` (`cannotOpen`, `writeFailed`, …), naming
+    /// `file` and `object` (nil: the file as a whole); returns the case's `reason`, if it has one.
+    @discardableResult
+    static func expect(_ error: HDF5Error?, is kind: String, file: String, object: String? = nil,
+                       sourceLocation: SourceLocation = #_sourceLocation) -> String? {
+        guard let error, let payload = Mirror(reflecting: error).children.first, payload.label == kind else {
+            Issue.record("expected \(kind), got \(String(describing: error))", sourceLocation: sourceLocation)
+            return nil
+        }
+        #expect(error.file == file && error.object == object, "\(error)", sourceLocation: sourceLocation)
+        return Mirror(reflecting: payload.value).children.first { $0.label == "reason" }?.value as? String
+    }
+
     @Test("a missing file gives fileNotFound")
     func missingFile() throws {
         let path = "/nonexistent-kernelcheck-dir/missing.h5"
@@ -51,12 +64,9 @@ struct HDF5ErrorTests {
         try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: path))
 
         let error = #expect(throws: HDF5Error.self) { _ = try HDF5File.open(path) }
-        if case .cannotOpen(let file, let reason) = error {
-            #expect(file == path)
+        if let reason = Self.expect(error, is: "cannotOpen", file: path) {
             #expect(reason.contains("truncated"), "HDF5's reason: \(reason)")
-            print("truncated file: \(HDF5Error.cannotOpen(file: file, reason: reason))")
-        } else {
-            Issue.record("expected cannotOpen, got \(String(describing: error))")
+            print("truncated file: \(error!)")
         }
     }
 
@@ -69,12 +79,7 @@ struct HDF5ErrorTests {
         }
         let path = directory.appendingPathComponent("no/such/dir/x.h5").path
         let error = #expect(throws: HDF5Error.self) { _ = try HDF5File.create(path) }
-        if case .cannotCreate(let file, let reason) = error {
-            #expect(file == path)
-            #expect(!reason.isEmpty)
-        } else {
-            Issue.record("expected cannotCreate, got \(String(describing: error))")
-        }
+        #expect(Self.expect(error, is: "cannotCreate", file: path)?.isEmpty == false)
     }
 
     @Test("missing datasets, groups and attributes name the file and the object")
@@ -156,11 +161,7 @@ struct HDF5ErrorTests {
         }
         #expect(throws: HDF5Error.notAGroup(file: path, object: "/case/y")) { try file.createGroup("/case/y/g") }
         let rootWrite = #expect(throws: HDF5Error.self) { try file.write(scalar: 1.0, to: "/") }
-        if case .writeFailed(let f, let object, _) = rootWrite {
-            #expect(f == path && object == "/")
-        } else {
-            Issue.record("expected writeFailed, got \(String(describing: rootWrite))")
-        }
+        Self.expect(rootWrite, is: "writeFailed", file: path, object: "/")
         try file.close()
         try file.close()   // closing twice is harmless
         #expect(!file.isOpen)
@@ -168,18 +169,9 @@ struct HDF5ErrorTests {
 
         let readOnly = try HDF5File.open(path)
         let datasetWrite = #expect(throws: HDF5Error.self) { try readOnly.write([1.0], shape: [1], to: "/new") }
-        if case .writeFailed(let f, let object, let reason) = datasetWrite {
-            #expect(f == path && object == "/new")
-            #expect(!reason.isEmpty)
-        } else {
-            Issue.record("expected writeFailed, got \(String(describing: datasetWrite))")
-        }
+        #expect(Self.expect(datasetWrite, is: "writeFailed", file: path, object: "/new")?.isEmpty == false)
         let attributeWrite = #expect(throws: HDF5Error.self) { try readOnly.setAttribute("a", .int(1), on: "/case") }
-        if case .writeFailed(let f, let object, _) = attributeWrite {
-            #expect(f == path && object == "/case")
-        } else {
-            Issue.record("expected writeFailed, got \(String(describing: attributeWrite))")
-        }
+        Self.expect(attributeWrite, is: "writeFailed", file: path, object: "/case")
         // The failed writes left the file readable and unchanged.
         #expect(try readOnly.memberNames() == ["case"])
         #expect(try readOnly.readDoubles("/case/y").values.prefix(3) == [0, 0.25, 0.5])

@@ -89,12 +89,23 @@ struct HDF5H5pyInteropTests {
     @Test("a sample freshly written by h5py reads the same",
           .enabled(if: TestSupport.h5pyAvailable, "python3 with h5py and numpy is not available"))
     func freshSample() throws {
-        let directory = try TestSupport.makeScratchDirectory("h5py-write")
+        try Self.roundTrip("write", "sample.h5", inspect: { try Self.verifySample(at: $0) })
+    }
+
+    /// Runs `h5py_roundtrip.py <command> FILE` on `name` in a fresh scratch directory, after
+    /// `prepare(FILE)` and before `inspect(FILE)`; requires it to succeed and returns its output.
+    @discardableResult
+    static func roundTrip(_ command: String, _ name: String, prepare: (String) throws -> Void = { _ in },
+                          inspect: (String) throws -> Void = { _ in }) throws -> String {
+        let directory = try TestSupport.makeScratchDirectory("h5py-\(command)")
         defer { TestSupport.removeScratch(directory) }
-        let path = directory.appendingPathComponent("sample.h5").path
-        let result = try TestSupport.runPython([TestSupport.roundTripScript, "write", path])
-        #expect(result.status == 0, "h5py_roundtrip.py write failed:\n\(result.output)")
-        try Self.verifySample(at: path)
+        let path = directory.appendingPathComponent(name).path
+        try prepare(path)
+        let result = try TestSupport.runPython([TestSupport.roundTripScript, command, path])
+        print("h5py_roundtrip.py \(command) \(path):\n\(result.output)")
+        #expect(result.status == 0, "h5py_roundtrip.py \(command) failed:\n\(result.output)")
+        try inspect(path)
+        return result.output
     }
 
     /// Writes the file `h5py_roundtrip.py check` expects (see its `check` function).
@@ -124,13 +135,7 @@ struct HDF5H5pyInteropTests {
     @Test("a file written here passes h5py's checks of dtype, shape, values and attributes",
           .enabled(if: TestSupport.h5pyAvailable, "python3 with h5py and numpy is not available"))
     func swiftWrittenFileReadsBackInH5py() throws {
-        let directory = try TestSupport.makeScratchDirectory("h5py-check")
-        defer { TestSupport.removeScratch(directory) }
-        let path = directory.appendingPathComponent("swift_written.h5").path
-        try Self.writeCheckFile(at: path)
-        let result = try TestSupport.runPython([TestSupport.roundTripScript, "check", path])
-        print("h5py_roundtrip.py check \(path):\n\(result.output)")
-        #expect(result.status == 0, "h5py rejected the Swift-written file:\n\(result.output)")
-        #expect(result.output.contains("all checks passed"))
+        let output = try Self.roundTrip("check", "swift_written.h5", prepare: { try Self.writeCheckFile(at: $0) })
+        #expect(output.contains("all checks passed"))
     }
 }

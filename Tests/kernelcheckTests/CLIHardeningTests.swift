@@ -107,7 +107,7 @@ import KernelCheckHDF5
     /// A relu case, `relu shape=3`: attributes (an entry mapped to nil is left out) and the
     /// datasets `write` puts in the group (by default a valid float32 x and float64 y).
     static func reluFile(attributes overrides: [String: HDF5AttributeValue?] = [:], rootVersion: Int64 = 1,
-                         write: (HDF5File, String) throws -> Void = { f, g in try writeX(f, g); try writeY(f, g) }) throws -> String {
+                         write: (HDF5File, String) throws -> Void = CLIHardeningTests.writeXY) throws -> String {
         let path = scratch("relu.h5")
         let file = try HDF5File.create(path)
         let g = "/relu shape=3"
@@ -123,7 +123,19 @@ import KernelCheckHDF5
         try file.close()
         return path
     }
+
+    /// Writes a relu case (see `reluFile`) and requires `verify` to refuse it, naming the file
+    /// and every text in `mentions`.
+    static func expectVerifyRefuses(attributes: [String: HDF5AttributeValue?] = [:],
+                                    write: (HDF5File, String) throws -> Void = CLIHardeningTests.writeXY, mentions: [String],
+                                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let path = try reluFile(attributes: attributes, write: write)
+        defer { unlink(path) }
+        try expectBadInput(["verify", path], mentions: [path] + mentions, sourceLocation: sourceLocation)
+    }
+
     static func writeX(_ f: HDF5File, _ g: String, _ x: [Float] = [1, -2, 3]) throws { try f.write(x, shape: [3], to: g + "/x") }
+    static func writeXY(_ f: HDF5File, _ g: String) throws { try writeX(f, g); try writeY(f, g) }
     static func writeY(_ f: HDF5File, _ g: String, _ y: [Double] = [1, 0, 3]) throws { try f.write(y, shape: [3], to: g + "/y") }
 
     @Test func validHandWrittenCasePasses() throws {
@@ -153,9 +165,7 @@ import KernelCheckHDF5
             (["directions": .string("fwd,bwd_everything")], "direction 'bwd_everything'"),
         ]
         for (attributes, message) in cases {
-            let path = try Self.reluFile(attributes: attributes)
-            defer { unlink(path) }
-            try Self.expectBadInput(["verify", path], mentions: [path, "relu shape=3", message])
+            try Self.expectVerifyRefuses(attributes: attributes, mentions: ["relu shape=3", message])
         }
     }
 
@@ -177,9 +187,7 @@ import KernelCheckHDF5
              "dataset 'x' has shape 4, the problem implies 3"),
         ]
         for (write, message) in cases {
-            let path = try Self.reluFile(write: write)
-            defer { unlink(path) }
-            try Self.expectBadInput(["verify", path], mentions: [path, "relu shape=3", message])
+            try Self.expectVerifyRefuses(write: write, mentions: ["relu shape=3", message])
         }
     }
 
@@ -193,9 +201,7 @@ import KernelCheckHDF5
             ({ f, g in try Self.writeX(f, g); try Self.writeY(f, g, [.nan, 0, 3]) }, "dataset 'y' holds nan at flat index 0"),
         ]
         for (write, message) in cases {
-            let path = try Self.reluFile(write: write)
-            defer { unlink(path) }
-            try Self.expectBadInput(["verify", path], mentions: [path, message])
+            try Self.expectVerifyRefuses(write: write, mentions: [message])
         }
     }
 
@@ -225,6 +231,17 @@ import KernelCheckHDF5
     ])
     func badProblemStrings(_ text: String, _ message: String) throws {
         try Self.expectBadInput(["problem", text], mentions: [message])
+    }
+
+    /// `check --problem` parses with the same function as `problem` (`parseProblem`): one string
+    /// per kind of `ProblemError` (a bad field, a malformed string, an overflowing shape; the
+    /// memory budget is below) shows that it refuses them the same way.
+    @Test(arguments: [
+        ("conv2d n=1 ic=1 oc=1 in=5x5 k=3x3 s=0x1", "invalid s"),
+        ("conv2d n=1 ic=1 oc=1 in=5x5 k=3x3 bias=2", "malformed problem string"),
+        ("mse shape=4294967296x4294967296x4294967296", "out of range"),
+    ])
+    func badProblemStringsInCheck(_ text: String, _ message: String) throws {
         try Self.expectBadInput(["check", "--problem", text], mentions: [message])
     }
 
