@@ -1,7 +1,7 @@
+import Foundation
 // swift-tools-version: 6.1
 // KernelCheck: proves neural-network kernels compute the right numbers.
 import PackageDescription
-import Foundation
 
 // The tiled kernels need CPU-specific code generation: without it `SIMD16.addingProduct`
 // lowers to sixteen `fmaf` library calls instead of vector FMAs. We compile them for the
@@ -21,14 +21,16 @@ let kernelSettings: [SwiftSetting] = [
 let package = Package(
     name: "KernelCheck",
     products: [
-        .library(name: "KernelCheck", targets: [
-            "KernelCheckCore", "KernelCheckProblems", "KernelCheckReference", "KernelCheckTiled",
-            "KernelCheckHDF5", "KernelCheckFixtures", "KernelCheckVerification", "KernelCheckReports",
-        ]),
+        .library(
+            name: "KernelCheck",
+            targets: [
+                "KernelCheckCore", "KernelCheckProblems", "KernelCheckReference", "KernelCheckTiled",
+                "KernelCheckHDF5", "KernelCheckFixtures", "KernelCheckVerification", "KernelCheckReports",
+            ]),
         .executable(name: "kernelcheck", targets: ["kernelcheck"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         .systemLibrary(
@@ -75,7 +77,8 @@ let package = Package(
         ),
         // libFuzzer target over the problem-string and fixture-file parsers (tools/fuzz.sh);
         // a plain build makes it a replayer of saved inputs.
-        .executableTarget(name: "kernelcheck-fuzz", dependencies: ["KernelCheckProblems", "KernelCheckFixtures", "KernelCheckHDF5"]),
+        .executableTarget(
+            name: "kernelcheck-fuzz", dependencies: ["KernelCheckProblems", "KernelCheckFixtures", "KernelCheckHDF5"]),
         // Helpers the test targets share: tensors from literals and seeded fills, Float arrays
         // for raw-pointer kernels, finite differences, random (transposed) convolutions from the
         // product's generator, the repository root and scratch directories.
@@ -86,14 +89,19 @@ let package = Package(
         ),
         .testTarget(name: "KernelCheckCoreTests", dependencies: ["KernelCheckCore"]),
         .testTarget(name: "KernelCheckProblemsTests", dependencies: ["KernelCheckProblems"]),
-        .testTarget(name: "KernelCheckReferenceTests", dependencies: ["KernelCheckReference", "KernelCheckTestSupport"]),
+        .testTarget(
+            name: "KernelCheckReferenceTests", dependencies: ["KernelCheckReference", "KernelCheckTestSupport"]),
         .testTarget(name: "KernelCheckTiledTests", dependencies: ["KernelCheckTiled", "KernelCheckTestSupport"]),
         .testTarget(name: "KernelCheckHDF5Tests", dependencies: ["KernelCheckHDF5", "KernelCheckTestSupport"]),
-        .testTarget(name: "KernelCheckFixturesTests", dependencies: ["KernelCheckFixtures", "KernelCheckVerification"]),
-        .testTarget(name: "KernelCheckVerificationTests", dependencies: ["KernelCheckVerification", "KernelCheckTestSupport"]),
+        .testTarget(
+            name: "KernelCheckFixturesTests", dependencies: ["KernelCheckFixtures", "KernelCheckVerification"]),
+        .testTarget(
+            name: "KernelCheckVerificationTests", dependencies: ["KernelCheckVerification", "KernelCheckTestSupport"]),
         .testTarget(
             name: "KernelCheckReportsTests",
-            dependencies: ["KernelCheckReports", "KernelCheckProblems", "KernelCheckVerification", "KernelCheckTestSupport"]
+            dependencies: [
+                "KernelCheckReports", "KernelCheckProblems", "KernelCheckVerification", "KernelCheckTestSupport",
+            ]
         ),
         .testTarget(name: "kernelcheckTests", dependencies: ["kernelcheck", "KernelCheckFixtures"]),
     ],

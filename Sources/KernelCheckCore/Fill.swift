@@ -31,7 +31,9 @@ public enum Fill: Equatable, Hashable, Sendable, LosslessStringConvertible {
             guard let m = Double(args[0]), let s = Double(args[1]), m.isFinite, s.isFinite, s >= 0 else { return nil }
             self = .normal(mean: m, std: s)
         case "int":
-            guard let k = Int(args[0]), let d = Double(args[1]), k >= 0, k <= 1 << 20, d >= 0, d <= 1 else { return nil }
+            guard let k = Int(args[0]), let d = Double(args[1]), k >= 0, k <= 1 << 20, d >= 0, d <= 1 else {
+                return nil
+            }
             self = .integers(k: k, density: d)
         default:
             return nil

@@ -6,7 +6,8 @@
 public enum MemoryBudget {
     nonisolated(unsafe) public static var bytes: Int = {
         if let text = getenv("KERNELCHECK_MEMORY_BUDGET").map({ String(cString: $0) }),
-           let v = parse(text) {
+            let v = parse(text)
+        {
             return v
         }
         return 4 << 30
@@ -26,7 +27,7 @@ public enum MemoryBudget {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

@@ -79,9 +79,9 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
     /// `x = m·2ᵉ`, `ln x = e·ln 2 + 2·atanh((m−1)/(m+1))`, the series summed to full precision.
     public static func portableLog(_ x: Double) -> Double {
         precondition(x > 0 && x.isFinite)
-        var m = x.significand          // in [1, 2)
+        var m = x.significand  // in [1, 2)
         var e = Double(x.exponent)
-        if m > 1.4142135623730951 { m /= 2; e += 1 }   // m in [0.707, 1.414]: t ≤ 0.172
+        if m > 1.4142135623730951 { m /= 2; e += 1 }  // m in [0.707, 1.414]: t ≤ 0.172
         let t = (m - 1) / (m + 1)
         let t2 = t * t
         var term = t, sum = 0.0, k = 1.0

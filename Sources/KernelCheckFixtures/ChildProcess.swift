@@ -24,8 +24,10 @@ public enum ChildProcess {
     /// Runs `executable` with `arguments`; `environment` replaces the child's whole environment
     /// (nil: this process's), `directory` is its working directory (nil: this one's). Throws
     /// only when the program cannot be started.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                           directory: String? = nil, timeout: Double? = nil) throws -> Result {
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        directory: String? = nil, timeout: Double? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -47,7 +49,8 @@ public enum ChildProcess {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, terminatedBySignal: process.terminationReason == .uncaughtSignal,
-                      timedOut: timedOut, stdout: stdout, stderr: stderr)
+        return Result(
+            status: process.terminationStatus, terminatedBySignal: process.terminationReason == .uncaughtSignal,
+            timedOut: timedOut, stdout: stdout, stderr: stderr)
     }
 }

@@ -49,7 +49,7 @@ public enum FixtureFile {
         } catch let e as HDF5Error {
             throw .hdf5(e)
         } catch {
-            throw .oracle(reason: "\(error)")   // unreachable: only the two error types above are thrown
+            throw .oracle(reason: "\(error)")  // unreachable: only the two error types above are thrown
         }
     }
 
@@ -57,7 +57,9 @@ public enum FixtureFile {
     public static func readCase(_ file: HDF5File, group name: String) throws -> FixtureCase {
         let path = file.path, g = "/" + name
         func string(_ attr: String) throws -> String {
-            guard try file.hasAttribute(attr, of: g) else { throw FixtureError.missingAttribute(file: path, group: name, attribute: attr) }
+            guard try file.hasAttribute(attr, of: g) else {
+                throw FixtureError.missingAttribute(file: path, group: name, attribute: attr)
+            }
             guard case .string(let s) = try file.attribute(attr, of: g) else {
                 throw FixtureError.badAttribute(file: path, group: name, attribute: attr, reason: "must be a string")
             }
@@ -75,7 +77,9 @@ public enum FixtureFile {
         let seed = try intAttribute(file, g, "seed", path, group: name)
         let fill = try string("fill")
         let oracle = try string("oracle")
-        let directionNames = try string("directions").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let directionNames = try string("directions").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         var directions: [Direction] = []
         for text in directionNames where !text.isEmpty {
             guard let d = Direction(rawValue: text), problem.directions.contains(d) else {
@@ -94,16 +98,22 @@ public enum FixtureFile {
             let out = d.output(for: direction)
             expected[direction] = try dataset(file, name, out, as: Double.self, dtype: .float64)
         }
-        return FixtureCase(problem: problem, seed: seed, fill: fill, oracle: oracle, inputs: inputs, expected: expected,
-                           file: path, group: name)
+        return FixtureCase(
+            problem: problem, seed: seed, fill: fill, oracle: oracle, inputs: inputs, expected: expected,
+            file: path, group: name)
     }
 
-    private static func intAttribute(_ file: HDF5File, _ object: String, _ attr: String, _ path: String, group: String = "/") throws -> Int64 {
-        guard try file.hasAttribute(attr, of: object) else { throw FixtureError.missingAttribute(file: path, group: group, attribute: attr) }
+    private static func intAttribute(
+        _ file: HDF5File, _ object: String, _ attr: String, _ path: String, group: String = "/"
+    ) throws -> Int64 {
+        guard try file.hasAttribute(attr, of: object) else {
+            throw FixtureError.missingAttribute(file: path, group: group, attribute: attr)
+        }
         switch try file.attribute(attr, of: object) {
         case .int(let v): return v
         case .intArray(let a) where a.count == 1: return a[0]
-        default: throw FixtureError.badAttribute(file: path, group: group, attribute: attr, reason: "must be an integer")
+        default:
+            throw FixtureError.badAttribute(file: path, group: group, attribute: attr, reason: "must be an integer")
         }
     }
 
@@ -111,17 +121,23 @@ public enum FixtureFile {
         _ file: HDF5File, _ group: String, _ spec: TensorSpec, as: S.Type, dtype: HDF5DataType
     ) throws -> Tensor<S> {
         let path = "/" + group + "/" + spec.role
-        guard try file.exists(path) else { throw FixtureError.missingDataset(file: file.path, group: group, role: spec.role) }
+        guard try file.exists(path) else {
+            throw FixtureError.missingDataset(file: file.path, group: group, role: spec.role)
+        }
         let info = try file.datasetInfo(path)
         guard info.dataType == dtype else {
-            throw FixtureError.wrongDataType(file: file.path, group: group, role: spec.role, expected: dtype.description, found: info.dataType.description)
+            throw FixtureError.wrongDataType(
+                file: file.path, group: group, role: spec.role, expected: dtype.description,
+                found: info.dataType.description)
         }
         guard info.shape == spec.shape else {
-            throw FixtureError.wrongShape(file: file.path, group: group, role: spec.role, expected: spec.shape, found: info.shape)
+            throw FixtureError.wrongShape(
+                file: file.path, group: group, role: spec.role, expected: spec.shape, found: info.shape)
         }
         let t = try file.readTensor(path, as: S.self, expectedShape: spec.shape)
         if let i = t.storage.firstIndex(where: { !$0.isFinite }) {
-            throw FixtureError.nonFinite(file: file.path, group: group, role: spec.role, index: i, value: Double(t.storage[i]))
+            throw FixtureError.nonFinite(
+                file: file.path, group: group, role: spec.role, index: i, value: Double(t.storage[i]))
         }
         return t
     }

@@ -48,11 +48,14 @@ public enum FixtureError: Error, Equatable, CustomStringConvertible, Sendable {
         case .wrongDataType(let f, let g, let r, let e, let found):
             return "\(f): case '\(g)': dataset '\(r)' is \(found), the schema requires \(e)"
         case .wrongShape(let f, let g, let r, let e, let found):
-            return "\(f): case '\(g)': dataset '\(r)' has shape \(Shape.format(found)), the problem implies \(Shape.format(e))"
+            return
+                "\(f): case '\(g)': dataset '\(r)' has shape \(Shape.format(found)), the problem implies \(Shape.format(e))"
         case .nonFinite(let f, let g, let r, let i, let v):
             return "\(f): case '\(g)': dataset '\(r)' holds \(v) at flat index \(i); fixtures must be finite"
-        case .noExpectedValues(let f, let g): return "\(f): case '\(g)': no expected values (attribute 'directions' is empty)"
-        case .badDirection(let f, let g, let d): return "\(f): case '\(g)': direction '\(d)' is unknown or not offered by the problem"
+        case .noExpectedValues(let f, let g):
+            return "\(f): case '\(g)': no expected values (attribute 'directions' is empty)"
+        case .badDirection(let f, let g, let d):
+            return "\(f): case '\(g)': direction '\(d)' is unknown or not offered by the problem"
         case .emptyFile(let f): return "\(f): holds no fixture case"
         case .oracle(let r): return "oracle: \(r)"
         }

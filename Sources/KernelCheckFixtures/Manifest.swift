@@ -50,7 +50,8 @@ public struct Manifest: Sendable {
     }
 
     public static func load(_ path: String) throws(FixtureError) -> Manifest {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw .manifest(file: path, line: 0, reason: "cannot read the manifest")
         }
         return try parse(text, path: path)
@@ -65,24 +66,35 @@ public struct Manifest: Sendable {
             let n = index + 1
             let fields = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             guard fields.count == 4 else {
-                throw .manifest(file: path, line: n, reason: "expected '<family> | <problem> | seed=<n> | fill=<fill>', got \(fields.count) fields")
+                throw .manifest(
+                    file: path, line: n,
+                    reason: "expected '<family> | <problem> | seed=<n> | fill=<fill>', got \(fields.count) fields")
             }
             guard let family = OpFamily(rawValue: fields[0]) else {
                 throw .manifest(file: path, line: n, reason: "unknown family '\(fields[0])'")
             }
             let problem: Problem
-            do { problem = try Problem.parse(fields[1]) } catch { throw .manifest(file: path, line: n, reason: error.description) }
+            do { problem = try Problem.parse(fields[1]) } catch {
+                throw .manifest(file: path, line: n, reason: error.description)
+            }
             guard problem.family == family else {
-                throw .manifest(file: path, line: n, reason: "problem '\(fields[1])' belongs to family \(problem.family.rawValue), not \(family.rawValue)")
+                throw .manifest(
+                    file: path, line: n,
+                    reason:
+                        "problem '\(fields[1])' belongs to family \(problem.family.rawValue), not \(family.rawValue)")
             }
             guard fields[2].hasPrefix("seed="), let seed = UInt64(fields[2].dropFirst(5)) else {
                 throw .manifest(file: path, line: n, reason: "'\(fields[2])' is not seed=<non-negative integer>")
             }
             guard fields[3].hasPrefix("fill="), let fill = Fill(String(fields[3].dropFirst(5))) else {
-                throw .manifest(file: path, line: n, reason: "'\(fields[3])' is not fill=uniform(a,b) | normal(m,s) | int(k,density)")
+                throw .manifest(
+                    file: path, line: n,
+                    reason: "'\(fields[3])' is not fill=uniform(a,b) | normal(m,s) | int(k,density)")
             }
             guard seen.insert(problem.description).inserted else {
-                throw .manifest(file: path, line: n, reason: "case '\(problem.description)' is listed twice (group names must be unique)")
+                throw .manifest(
+                    file: path, line: n,
+                    reason: "case '\(problem.description)' is listed twice (group names must be unique)")
             }
             entries.append(ManifestEntry(family: family, problem: problem, seed: seed, fill: fill, line: n))
         }

@@ -6,7 +6,8 @@ public struct Oracle: Sendable {
     public var script: String
     public var python: String
 
-    public init(script: String, python: String = ProcessInfo.processInfo.environment["KERNELCHECK_PYTHON"] ?? "python3") {
+    public init(script: String, python: String = ProcessInfo.processInfo.environment["KERNELCHECK_PYTHON"] ?? "python3")
+    {
         self.script = script
         self.python = python
     }
@@ -32,7 +33,9 @@ public struct Oracle: Sendable {
         }
         let result: ChildProcess.Result
         do { result = try ChildProcess.run("/usr/bin/env", [python, script] + arguments) } catch {
-            throw .oracle(reason: "cannot start \(python): \(error.localizedDescription); install Python 3 and \(Self.installHint)")
+            throw .oracle(
+                reason:
+                    "cannot start \(python): \(error.localizedDescription); install Python 3 and \(Self.installHint)")
         }
         let message = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
         switch result.status {
@@ -40,7 +43,9 @@ public struct Oracle: Sendable {
         case 127: throw .oracle(reason: "\(python) not found; install Python 3 and \(Self.installHint)")
         case 3: throw .oracle(reason: message.isEmpty ? Self.installHint : message)
         default:
-            throw .oracle(reason: message.isEmpty ? "\(python) \(script) \(arguments.joined(separator: " ")) exited \(result.status)" : message)
+            throw .oracle(
+                reason: message.isEmpty
+                    ? "\(python) \(script) \(arguments.joined(separator: " ")) exited \(result.status)" : message)
         }
     }
 }

@@ -31,9 +31,12 @@ public struct Regeneration {
     /// Regenerates the families that have selected cases. A case is selected when its family
     /// is in `families` (all when empty) and its problem string contains `caseFilter` (all
     /// when nil); a family file always holds every manifest case of that family.
-    public func run(families: Set<OpFamily> = [], caseFilter: String? = nil, progress: (String) -> Void = { _ in }) throws -> [FamilyResult] {
+    public func run(
+        families: Set<OpFamily> = [], caseFilter: String? = nil, progress: (String) -> Void = { _ in }
+    ) throws -> [FamilyResult] {
         let selected = manifest.entries.filter { e in
-            (families.isEmpty || families.contains(e.family)) && (caseFilter.map { e.problem.description.contains($0) } ?? true)
+            (families.isEmpty || families.contains(e.family))
+                && (caseFilter.map { e.problem.description.contains($0) } ?? true)
         }
         var results: [FamilyResult] = []
         for family in OpFamily.allCases where selected.contains(where: { $0.family == family }) {
@@ -47,7 +50,8 @@ public struct Regeneration {
                 // Read back before publishing: a file that does not validate never replaces the old one.
                 let cases = try FixtureFile.read(file.path)
                 guard cases.count == entries.count else {
-                    throw FixtureError.oracle(reason: "\(file.path): \(cases.count) cases after the oracle ran, expected \(entries.count)")
+                    throw FixtureError.oracle(
+                        reason: "\(file.path): \(cases.count) cases after the oracle ran, expected \(entries.count)")
                 }
             }
             let bytes = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Turns a crash inside libhdf5 into one line on standard error and a chosen exit status, for
@@ -72,9 +72,9 @@ public enum HDF5CrashGuard {
             for (i, signal) in fatalSignals.enumerated() {
                 var action = sigaction()
                 #if canImport(Glibc)
-                action.__sigaction_handler.sa_handler = crashHandler
+                    action.__sigaction_handler.sa_handler = crashHandler
                 #else
-                action.__sigaction_u.__sa_handler = crashHandler
+                    action.__sigaction_u.__sa_handler = crashHandler
                 #endif
                 sigemptyset(&action.sa_mask)
                 action.sa_flags = 0
@@ -106,7 +106,8 @@ public enum HDF5CrashGuard {
 private func crashHandler(_ number: Int32) {
     let state = HDF5CrashGuard.self
     if state.currentFileLength > 0, let file = state.currentFile, let prefix = state.prefix,
-       let middle = state.middle, let suffix = state.suffix, let digits = state.digits {
+        let middle = state.middle, let suffix = state.suffix, let digits = state.digits
+    {
         _ = write(2, prefix, state.prefixLength)
         _ = write(2, file, state.currentFileLength)
         _ = write(2, middle, state.middleLength)

@@ -47,11 +47,11 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
     public var file: String {
         switch self {
         case .fileNotFound(let f), .notHDF5(let f), .cannotOpen(let f, _), .cannotCreate(let f, _),
-             .fileClosed(let f), .missingObject(let f, _), .alreadyExists(let f, _),
-             .notAGroup(let f, _), .notADataset(let f, _), .missingAttribute(let f, _, _),
-             .unsupportedType(let f, _, _, _), .unsupportedAttributeType(let f, _, _, _, _),
-             .shapeMismatch(let f, _, _, _), .invalidShape(let f, _, _, _),
-             .exceedsMemoryBudget(let f, _, _, _, _), .readFailed(let f, _, _), .writeFailed(let f, _, _):
+            .fileClosed(let f), .missingObject(let f, _), .alreadyExists(let f, _),
+            .notAGroup(let f, _), .notADataset(let f, _), .missingAttribute(let f, _, _),
+            .unsupportedType(let f, _, _, _), .unsupportedAttributeType(let f, _, _, _, _),
+            .shapeMismatch(let f, _, _, _), .invalidShape(let f, _, _, _),
+            .exceedsMemoryBudget(let f, _, _, _, _), .readFailed(let f, _, _), .writeFailed(let f, _, _):
             return f
         }
     }
@@ -62,9 +62,10 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
         case .fileNotFound, .notHDF5, .cannotOpen, .cannotCreate, .fileClosed:
             return nil
         case .missingObject(_, let o), .alreadyExists(_, let o), .notAGroup(_, let o),
-             .notADataset(_, let o), .missingAttribute(_, let o, _), .unsupportedType(_, let o, _, _),
-             .unsupportedAttributeType(_, let o, _, _, _), .shapeMismatch(_, let o, _, _),
-             .invalidShape(_, let o, _, _), .exceedsMemoryBudget(_, let o, _, _, _), .readFailed(_, let o, _), .writeFailed(_, let o, _):
+            .notADataset(_, let o), .missingAttribute(_, let o, _), .unsupportedType(_, let o, _, _),
+            .unsupportedAttributeType(_, let o, _, _, _), .shapeMismatch(_, let o, _, _),
+            .invalidShape(_, let o, _, _), .exceedsMemoryBudget(_, let o, _, _, _), .readFailed(_, let o, _),
+            .writeFailed(_, let o, _):
             return o
         }
     }

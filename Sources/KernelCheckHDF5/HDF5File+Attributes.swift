@@ -55,8 +55,9 @@ extension HDF5File {
         try withFileID { (fid) throws(HDF5Error) in
             try withObject(fid, normalized) { (object) throws(HDF5Error) in
                 func failed(_ what: String) -> HDF5Error {
-                    .writeFailed(file: self.path, object: normalized,
-                                 reason: "attribute '\(name)': \(what): " + HDF5Library.errorStackText())
+                    .writeFailed(
+                        file: self.path, object: normalized,
+                        reason: "attribute '\(name)': \(what): " + HDF5Library.errorStackText())
                 }
                 let exists = H5Aexists(object, name)
                 guard exists >= 0 else { throw failed("checking for an existing attribute") }
@@ -97,9 +98,12 @@ extension HDF5File {
                 case .string(let s): status = HDF5File.writeStrings([s], to: attribute, type: type)
                 case .stringArray(let a): status = HDF5File.writeStrings(a, to: attribute, type: type)
                 case .int(let i): status = HDF5File.writeNumbers([i], to: attribute, memoryType: kc_h5t_native_int64())
-                case .intArray(let a): status = HDF5File.writeNumbers(a, to: attribute, memoryType: kc_h5t_native_int64())
-                case .double(let d): status = HDF5File.writeNumbers([d], to: attribute, memoryType: kc_h5t_native_double())
-                case .doubleArray(let a): status = HDF5File.writeNumbers(a, to: attribute, memoryType: kc_h5t_native_double())
+                case .intArray(let a):
+                    status = HDF5File.writeNumbers(a, to: attribute, memoryType: kc_h5t_native_int64())
+                case .double(let d):
+                    status = HDF5File.writeNumbers([d], to: attribute, memoryType: kc_h5t_native_double())
+                case .doubleArray(let a):
+                    status = HDF5File.writeNumbers(a, to: attribute, memoryType: kc_h5t_native_double())
                 }
                 guard status >= 0 else { throw failed("writing its value") }
             }
@@ -113,8 +117,9 @@ extension HDF5File {
             try withObject(fid, normalized) { (object) throws(HDF5Error) -> Bool in
                 let exists = H5Aexists(object, name)
                 guard exists >= 0 else {
-                    throw .readFailed(file: self.path, object: normalized,
-                                      reason: "attribute '\(name)': " + HDF5Library.errorStackText())
+                    throw .readFailed(
+                        file: self.path, object: normalized,
+                        reason: "attribute '\(name)': " + HDF5Library.errorStackText())
                 }
                 return exists > 0
             }
@@ -131,7 +136,8 @@ extension HDF5File {
                     throw .readFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
                 }
                 return try sortedNames(hsize_t(count), of: normalized, "attribute") { index, buffer, capacity in
-                    H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, capacity, kc_h5p_default())
+                    H5Aget_name_by_idx(
+                        object, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, capacity, kc_h5p_default())
                 }
             }
         }
@@ -178,8 +184,9 @@ extension HDF5File {
     // MARK: - Internal (caller holds the lock)
 
     private func mismatch(_ name: String, _ path: String, requested: String, found: HDF5AttributeValue) -> HDF5Error {
-        .unsupportedAttributeType(file: self.path, object: HDF5Library.normalize(path), attribute: name,
-                                  requested: requested, found: found.kindName)
+        .unsupportedAttributeType(
+            file: self.path, object: HDF5Library.normalize(path), attribute: name,
+            requested: requested, found: found.kindName)
     }
 
     /// Opens the group or dataset at `path` for `body`; throws `missingObject`.
@@ -214,10 +221,13 @@ extension HDF5File {
         return values.withUnsafeBytes { H5Awrite(attribute, memoryType, $0.baseAddress) }
     }
 
-    private func readAttribute(_ object: hid_t, _ name: String, objectPath: String) throws(HDF5Error) -> HDF5AttributeValue {
+    private func readAttribute(
+        _ object: hid_t, _ name: String, objectPath: String
+    ) throws(HDF5Error) -> HDF5AttributeValue {
         func failed(_ what: String) -> HDF5Error {
-            .readFailed(file: self.path, object: objectPath,
-                        reason: "attribute '\(name)': \(what): " + HDF5Library.errorStackText())
+            .readFailed(
+                file: self.path, object: objectPath,
+                reason: "attribute '\(name)': \(what): " + HDF5Library.errorStackText())
         }
         let exists = H5Aexists(object, name)
         guard exists >= 0 else { throw failed("checking that it exists") }
@@ -235,8 +245,9 @@ extension HDF5File {
 
         let dataType = HDF5DataType.classify(fileType)
         guard let shape = try shapeOf(dataspace: space, object: objectPath) else {
-            throw .unsupportedAttributeType(file: self.path, object: objectPath, attribute: name,
-                                            requested: "a value", found: "\(dataType) with a null dataspace (no value)")
+            throw .unsupportedAttributeType(
+                file: self.path, object: objectPath, attribute: name,
+                requested: "a value", found: "\(dataType) with a null dataspace (no value)")
         }
         // Up to 8 bytes per element (numbers, string pointers); fixed strings are checked again below.
         let count = try checkedByteCount(shape, bytesPerElement: 8, object: objectPath) / 8
@@ -244,22 +255,28 @@ extension HDF5File {
 
         switch dataType {
         case .string:
-            let strings = try readStrings(attribute, fileType: fileType, count: count, objectPath: objectPath, failed: failed)
+            let strings = try readStrings(
+                attribute, fileType: fileType, count: count, objectPath: objectPath, failed: failed)
             return isScalar ? .string(strings[0]) : .stringArray(strings)
         case .integer(let bits, let signed) where signed ? bits <= 64 : bits < 64:
-            let values: [Int64] = try readNumbers(attribute, count: count, memoryType: kc_h5t_native_int64(), failed: failed)
+            let values: [Int64] = try readNumbers(
+                attribute, count: count, memoryType: kc_h5t_native_int64(), failed: failed)
             return isScalar ? .int(values[0]) : .intArray(values)
         case .float:
-            let values: [Double] = try readNumbers(attribute, count: count, memoryType: kc_h5t_native_double(), failed: failed)
+            let values: [Double] = try readNumbers(
+                attribute, count: count, memoryType: kc_h5t_native_double(), failed: failed)
             return isScalar ? .double(values[0]) : .doubleArray(values)
         default:
-            throw .unsupportedAttributeType(file: self.path, object: objectPath, attribute: name,
-                                            requested: "string, integer or float", found: "\(dataType)")
+            throw .unsupportedAttributeType(
+                file: self.path, object: objectPath, attribute: name,
+                requested: "string, integer or float", found: "\(dataType)")
         }
     }
 
-    private func readNumbers<T>(_ attribute: hid_t, count: Int, memoryType: hid_t,
-                                failed: (String) -> HDF5Error) throws(HDF5Error) -> [T] {
+    private func readNumbers<T>(
+        _ attribute: hid_t, count: Int, memoryType: hid_t,
+        failed: (String) -> HDF5Error
+    ) throws(HDF5Error) -> [T] {
         guard count > 0 else { return [] }
         var status: herr_t = 0
         let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -273,8 +290,10 @@ extension HDF5File {
 
     /// Reads `count` strings, variable-length (HDF5 allocates each; freed here) or
     /// fixed-length (cut at the first NUL; trailing spaces trimmed for space-padded types).
-    private func readStrings(_ attribute: hid_t, fileType: hid_t, count: Int, objectPath: String,
-                             failed: (String) -> HDF5Error) throws(HDF5Error) -> [String] {
+    private func readStrings(
+        _ attribute: hid_t, fileType: hid_t, count: Int, objectPath: String,
+        failed: (String) -> HDF5Error
+    ) throws(HDF5Error) -> [String] {
         guard count > 0 else { return [] }
         let isVariable = H5Tis_variable_str(fileType)
         guard isVariable >= 0 else { throw failed("reading its string type") }

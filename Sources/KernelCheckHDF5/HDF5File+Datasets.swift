@@ -43,7 +43,8 @@ extension HDF5File {
         try withFileID { (fid) throws(HDF5Error) in
             let components = HDF5Library.components(normalized)
             guard !components.isEmpty else {
-                throw .writeFailed(file: self.path, object: normalized, reason: "a dataset needs a name; \"/\" is the root group")
+                throw .writeFailed(
+                    file: self.path, object: normalized, reason: "a dataset needs a name; \"/\" is the root group")
             }
             if objectKind(fid, normalized) != nil {
                 throw .alreadyExists(file: self.path, object: normalized)
@@ -52,8 +53,9 @@ extension HDF5File {
 
             let space = try createDataspace(shape, object: normalized)
             defer { H5Sclose(space) }
-            let dataset = H5Dcreate2(fid, normalized, T.fileTypeID, space,
-                                     kc_h5p_default(), kc_h5p_default(), kc_h5p_default())
+            let dataset = H5Dcreate2(
+                fid, normalized, T.fileTypeID, space,
+                kc_h5p_default(), kc_h5p_default(), kc_h5p_default())
             guard dataset >= 0 else {
                 throw .writeFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
             }
@@ -90,12 +92,15 @@ extension HDF5File {
     /// only from integer types that fit (signed up to 64 bits, unsigned up to 32 — never from
     /// floats). Any other stored type throws `unsupportedType`; `expectedShape`, when given,
     /// must equal the stored shape or `shapeMismatch` is thrown.
-    public func read<T: HDF5Scalar>(_ path: String, as type: T.Type, expectedShape: [Int]? = nil) throws(HDF5Error) -> HDF5Array<T> {
+    public func read<T: HDF5Scalar>(
+        _ path: String, as type: T.Type, expectedShape: [Int]? = nil
+    ) throws(HDF5Error) -> HDF5Array<T> {
         let normalized = HDF5Library.normalize(path)
         return try withFileID { (fid) throws(HDF5Error) -> HDF5Array<T> in
             try withDataset(fid, normalized) { (dataset, _, info) throws(HDF5Error) -> HDF5Array<T> in
                 if let expectedShape, expectedShape != info.shape {
-                    throw .shapeMismatch(file: self.path, object: normalized, expected: expectedShape, found: info.shape)
+                    throw .shapeMismatch(
+                        file: self.path, object: normalized, expected: expectedShape, found: info.shape)
                 }
                 let values: [T] = try readValues(dataset, info, as: T.self)
                 return HDF5Array(storedType: info.dataType, shape: info.shape, values: values)
@@ -140,8 +145,9 @@ extension HDF5File {
             space = H5Screate_simple(Int32(dims.count), dims, nil)
         }
         guard space >= 0 else {
-            throw .writeFailed(file: path, object: object,
-                               reason: "shape \(shape): " + HDF5Library.errorStackText())
+            throw .writeFailed(
+                file: path, object: object,
+                reason: "shape \(shape): " + HDF5Library.errorStackText())
         }
         return space
     }
@@ -164,7 +170,8 @@ extension HDF5File {
             var shape: [Int] = []
             for extent in dims {
                 guard let dimension = Int(exactly: extent) else {
-                    throw .readFailed(file: path, object: object, reason: "extent \(extent) in \(dims) does not fit in Int")
+                    throw .readFailed(
+                        file: path, object: object, reason: "extent \(extent) in \(dims) does not fit in Int")
                 }
                 shape.append(dimension)
             }
@@ -172,13 +179,16 @@ extension HDF5File {
         case H5S_NULL:
             return nil
         default:
-            throw .readFailed(file: path, object: object, reason: "unknown dataspace class: " + HDF5Library.errorStackText())
+            throw .readFailed(
+                file: path, object: object, reason: "unknown dataspace class: " + HDF5Library.errorStackText())
         }
     }
 
     /// Opens the dataset at `path`, describes it, and passes both to `body`.
-    private func withDataset<R>(_ fid: hid_t, _ path: String,
-                                _ body: (hid_t, hid_t, HDF5DatasetInfo) throws(HDF5Error) -> R) throws(HDF5Error) -> R {
+    private func withDataset<R>(
+        _ fid: hid_t, _ path: String,
+        _ body: (hid_t, hid_t, HDF5DatasetInfo) throws(HDF5Error) -> R
+    ) throws(HDF5Error) -> R {
         try requireKind(fid, path, .dataset)
         let dataset = H5Dopen2(fid, path, kc_h5p_default())
         guard dataset >= 0 else {
@@ -197,8 +207,9 @@ extension HDF5File {
         defer { H5Sclose(space) }
         let dataType = HDF5DataType.classify(fileType)
         guard let shape = try shapeOf(dataspace: space, object: path) else {
-            throw .unsupportedType(file: self.path, object: path, requested: "an array",
-                                   found: "\(dataType) with a null dataspace (no values)")
+            throw .unsupportedType(
+                file: self.path, object: path, requested: "an array",
+                found: "\(dataType) with a null dataspace (no values)")
         }
         // The product is checked here so `HDF5DatasetInfo.elementCount` cannot overflow; the
         // memory budget applies only when values are read.
@@ -209,24 +220,30 @@ extension HDF5File {
     /// `∏ shape · bytesPerElement`, or `exceedsMemoryBudget` when it overflows `Int` or (with
     /// `enforceBudget`) exceeds `MemoryBudget.bytes`. Called before every allocation sized by
     /// the file's contents.
-    func checkedByteCount(_ shape: [Int], bytesPerElement: Int, object: String,
-                          enforceBudget: Bool = true) throws(HDF5Error) -> Int {
+    func checkedByteCount(
+        _ shape: [Int], bytesPerElement: Int, object: String,
+        enforceBudget: Bool = true
+    ) throws(HDF5Error) -> Int {
         var bytes = bytesPerElement
         for dimension in shape {
             let (product, overflow) = bytes.multipliedReportingOverflow(by: dimension)
             guard !overflow else {
-                throw .exceedsMemoryBudget(file: path, object: object, shape: shape, bytes: .max, budget: MemoryBudget.bytes)
+                throw .exceedsMemoryBudget(
+                    file: path, object: object, shape: shape, bytes: .max, budget: MemoryBudget.bytes)
             }
             bytes = product
         }
         guard !enforceBudget || bytes <= MemoryBudget.bytes else {
-            throw .exceedsMemoryBudget(file: path, object: object, shape: shape, bytes: bytes, budget: MemoryBudget.bytes)
+            throw .exceedsMemoryBudget(
+                file: path, object: object, shape: shape, bytes: bytes, budget: MemoryBudget.bytes)
         }
         return bytes
     }
 
     /// Reads all elements of an open dataset as `T`, applying the conversion rules of `read`.
-    private func readValues<T: HDF5Scalar>(_ dataset: hid_t, _ info: HDF5DatasetInfo, as type: T.Type) throws(HDF5Error) -> [T] {
+    private func readValues<T: HDF5Scalar>(
+        _ dataset: hid_t, _ info: HDF5DatasetInfo, as type: T.Type
+    ) throws(HDF5Error) -> [T] {
         let object = info.path
         // Largest buffer used: 8 bytes per element (Float reads of non-float32 go through Double).
         _ = try checkedByteCount(info.shape, bytesPerElement: 8, object: object)
@@ -239,8 +256,9 @@ extension HDF5File {
         case (.float32, .float32):
             return try readRaw(dataset, count: info.elementCount, memoryType: T.memoryTypeID, object: object)
         case (.float32, .float), (.float32, .integer):
-            let doubles: [Double] = try readRaw(dataset, count: info.elementCount,
-                                                memoryType: kc_h5t_native_double(), object: object)
+            let doubles: [Double] = try readRaw(
+                dataset, count: info.elementCount,
+                memoryType: kc_h5t_native_double(), object: object)
             return doubles.map { Float($0) } as! [T]
         case (.int64, .integer(let bits, let signed)) where signed ? bits <= 64 : bits < 64:
             return try readRaw(dataset, count: info.elementCount, memoryType: T.memoryTypeID, object: object)

@@ -96,12 +96,15 @@ extension HDF5File {
     /// The `count` names of the members or attributes (`what`) of the object at `path`, read by
     /// index through `nameAt(index, buffer, capacity)` (`readName`'s idiom), sorted by their
     /// UTF-8 bytes: HDF5's name order, the order h5py lists them. Caller holds the lock.
-    func sortedNames(_ count: hsize_t, of path: String, _ what: String,
-                     nameAt: (hsize_t, UnsafeMutablePointer<CChar>?, Int) -> Int) throws(HDF5Error) -> [String] {
+    func sortedNames(
+        _ count: hsize_t, of path: String, _ what: String,
+        nameAt: (hsize_t, UnsafeMutablePointer<CChar>?, Int) -> Int
+    ) throws(HDF5Error) -> [String] {
         var names: [String] = []
         for index in 0..<count {
             guard let name = HDF5File.readName({ nameAt(index, $0, $1) }) else {
-                throw .readFailed(file: self.path, object: path, reason: "\(what) \(index): " + HDF5Library.errorStackText())
+                throw .readFailed(
+                    file: self.path, object: path, reason: "\(what) \(index): " + HDF5Library.errorStackText())
             }
             names.append(name)
         }
@@ -135,7 +138,8 @@ extension HDF5File {
             throw .missingObject(file: self.path, object: path)
         }
         guard found == kind else {
-            throw kind == .group ? .notAGroup(file: self.path, object: path) : .notADataset(file: self.path, object: path)
+            throw kind == .group
+                ? .notAGroup(file: self.path, object: path) : .notADataset(file: self.path, object: path)
         }
     }
 

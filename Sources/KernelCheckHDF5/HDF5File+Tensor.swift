@@ -9,8 +9,10 @@ extension HDF5File {
 
     /// Reads the dataset at `path` into a tensor of the stored shape, converting as
     /// `read(_:as:expectedShape:)` does; `expectedShape`, when given, must match.
-    public func readTensor<S: BinaryFloatingPoint & HDF5Scalar>(_ path: String, as type: S.Type,
-                                                               expectedShape: [Int]? = nil) throws(HDF5Error) -> Tensor<S> {
+    public func readTensor<S: BinaryFloatingPoint & HDF5Scalar>(
+        _ path: String, as type: S.Type,
+        expectedShape: [Int]? = nil
+    ) throws(HDF5Error) -> Tensor<S> {
         let array = try read(path, as: type, expectedShape: expectedShape)
         do {
             return try Tensor(shape: array.shape, storage: array.values)

@@ -176,11 +176,14 @@ public final class HDF5File: @unchecked Sendable {
     private static func syncToDisk(_ temporary: String, target: String) throws(HDF5Error) {
         let descriptor = Foundation.open(temporary, O_RDONLY)
         guard descriptor >= 0 else {
-            throw .writeFailed(file: target, object: "/", reason: "reopening \(temporary) to sync it: \(String(cString: strerror(errno)))")
+            throw .writeFailed(
+                file: target, object: "/",
+                reason: "reopening \(temporary) to sync it: \(String(cString: strerror(errno)))")
         }
         defer { Foundation.close(descriptor) }
         guard fsync(descriptor) == 0 else {
-            throw .writeFailed(file: target, object: "/", reason: "fsync of \(temporary): \(String(cString: strerror(errno)))")
+            throw .writeFailed(
+                file: target, object: "/", reason: "fsync of \(temporary): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -26,7 +26,8 @@ enum HDF5GlobalHeapCheck {
         // Glibc module does not export).
         var offset = 0
         while offset + signature.count <= bytes.count {
-            guard let hit = memchr(base + offset, Int32(signature[0]), bytes.count - signature.count + 1 - offset) else { return nil }
+            guard let hit = memchr(base + offset, Int32(signature[0]), bytes.count - signature.count + 1 - offset)
+            else { return nil }
             let start = base.distance(to: UnsafeRawPointer(hit))
             if memcmp(hit, signature, signature.count) == 0, let problem = checkCollection(bytes, at: start) {
                 return problem
@@ -38,7 +39,9 @@ enum HDF5GlobalHeapCheck {
 
     private static func le<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, _ offset: Int, as: T.Type) -> T {
         var value: T = 0
-        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + MemoryLayout<T>.size)])) }
+        withUnsafeMutableBytes(of: &value) {
+            $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + MemoryLayout<T>.size)]))
+        }
         return T(littleEndian: value)
     }
 
@@ -52,12 +55,13 @@ enum HDF5GlobalHeapCheck {
         let end = start + Int(size)
         var p = start + headerSize
         while p < end {
-            if p + headerSize > end { break }   // a tail too small for an object header is free space
+            if p + headerSize > end { break }  // a tail too small for an object header is free space
             let index = le(bytes, p, as: UInt16.self)
             let objectSize = le(bytes, p + 8, as: UInt64.self)
             let room = UInt64(end - p)
             guard objectSize <= room else {
-                return "\(here): object \(index) at byte \(p) has size \(objectSize), past the collection's end at byte \(end)"
+                return
+                    "\(here): object \(index) at byte \(p) has size \(objectSize), past the collection's end at byte \(end)"
             }
             // Objects other than the free space add their header and pad data to 8 bytes
             // (no overflow: objectSize ≤ room, a byte count of the file).
@@ -66,7 +70,8 @@ enum HDF5GlobalHeapCheck {
                 return "\(here): free-space object of size \(objectSize) at byte \(p) (less than its own header)"
             }
             guard need <= room else {
-                return "\(here): object \(index) at byte \(p) has size \(objectSize), past the collection's end at byte \(end)"
+                return
+                    "\(here): object \(index) at byte \(p) has size \(objectSize), past the collection's end at byte \(end)"
             }
             p += Int(need)
         }

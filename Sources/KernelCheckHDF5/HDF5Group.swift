@@ -48,7 +48,9 @@ public struct HDF5Group: Sendable {
     }
 
     /// Reads dataset `name` as `T`; see `HDF5File.read(_:as:expectedShape:)`.
-    public func read<T: HDF5Scalar>(_ name: String, as type: T.Type, expectedShape: [Int]? = nil) throws(HDF5Error) -> HDF5Array<T> {
+    public func read<T: HDF5Scalar>(
+        _ name: String, as type: T.Type, expectedShape: [Int]? = nil
+    ) throws(HDF5Error) -> HDF5Array<T> {
         try file.read(childPath(name), as: type, expectedShape: expectedShape)
     }
 

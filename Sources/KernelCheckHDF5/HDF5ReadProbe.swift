@@ -25,7 +25,8 @@ public enum HDF5ReadProbe {
 
     /// Seconds the child may take before it counts as hung.
     nonisolated(unsafe) public static var timeout: Double =
-        getenv("KERNELCHECK_HDF5_PROBE_TIMEOUT").flatMap { Double(String(cString: $0)) }.flatMap { $0 > 0 ? $0 : nil } ?? 60
+        getenv("KERNELCHECK_HDF5_PROBE_TIMEOUT").flatMap { Double(String(cString: $0)) }.flatMap { $0 > 0 ? $0 : nil }
+        ?? 60
 
     /// The child may grow by the memory budget plus this much before allocations fail: room
     /// for the largest dataset it reads plus libhdf5's own buffers.
@@ -60,7 +61,8 @@ public enum HDF5ReadProbe {
                 return "libhdf5 did not finish reading it within \(String(format: "%g", seconds)) s in a probe process"
                     + " (KERNELCHECK_HDF5_PROBE_TIMEOUT)"
             case .unexpectedExit(let status, let message):
-                return "the probe process reading it exited with status \(status)" + (message.isEmpty ? "" : ": \(message)")
+                return "the probe process reading it exited with status \(status)"
+                    + (message.isEmpty ? "" : ": \(message)")
             }
         }
     }
@@ -72,8 +74,9 @@ public enum HDF5ReadProbe {
         let budget = MemoryBudget.bytes
         let (headroom, overflow) = budget.addingReportingOverflow(headroomBeyondBudget)
         let outcome = message.withUnsafeMutableBufferPointer { buffer in
-            kc_probe_file(path, timeout, Int64(overflow ? Int.max : headroom), Int64(budget),
-                          buffer.baseAddress, buffer.count, &detail)
+            kc_probe_file(
+                path, timeout, Int64(overflow ? Int.max : headroom), Int64(budget),
+                buffer.baseAddress, buffer.count, &detail)
         }
         let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         switch outcome {

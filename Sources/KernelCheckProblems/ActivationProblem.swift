@@ -56,7 +56,9 @@ public struct ActivationProblem: ProblemDescriptor {
     public func accumulationLength(for direction: Direction) -> Int { 1 }
 
     public var description: String {
-        if case .leakyRelu(let slope) = kind { return "leaky_relu shape=\(Shape.format(shape)) slope=\(formatNumber(slope))" }
+        if case .leakyRelu(let slope) = kind {
+            return "leaky_relu shape=\(Shape.format(shape)) slope=\(formatNumber(slope))"
+        }
         return "\(opName) shape=\(Shape.format(shape))"
     }
 
@@ -102,13 +104,15 @@ public struct LossProblem: ProblemDescriptor {
 
     public func validate() throws(ProblemError) {
         try check(shape.allSatisfy { $0 >= 0 }, opName, "shape", "dimensions must be ≥ 0, got \(Shape.format(shape))")
-        try check(kind != .mse || Shape.elementCount(shape) != 0, opName, "shape", "the mean of zero elements is undefined")
+        try check(
+            kind != .mse || Shape.elementCount(shape) != 0, opName, "shape", "the mean of zero elements is undefined")
         try checkMemoryBudget()
     }
 
     public var directions: [Direction] { [.fwd, .bwdData] }
     public func inputs(for direction: Direction) -> [TensorSpec] {
-        direction == .fwd ? [TensorSpec("x", shape), TensorSpec("target", shape)]
+        direction == .fwd
+            ? [TensorSpec("x", shape), TensorSpec("target", shape)]
             : [TensorSpec("x", shape), TensorSpec("target", shape), TensorSpec("dy", [])]
     }
     public func output(for direction: Direction) -> TensorSpec {
@@ -121,7 +125,9 @@ public struct LossProblem: ProblemDescriptor {
 
     public init(fields: ProblemFields) throws(ProblemError) {
         var f = fields
-        guard let kind = LossKind(rawValue: f.op) else { throw .malformed(text: f.text, reason: "op '\(f.op)' is not a loss") }
+        guard let kind = LossKind(rawValue: f.op) else {
+            throw .malformed(text: f.text, reason: "op '\(f.op)' is not a loss")
+        }
         self.init(kind, shape: try f.dims("shape"))
         try f.finish()
     }

@@ -71,8 +71,9 @@ public struct ConvProblem: ConvolutionGeometry {
         for i in 0..<spatialRank {
             let effective = dilation[i] * (kernel[i] - 1) + 1
             let padded = inputSize[i] + pb[i] + pe[i]
-            try check(effective <= padded, op, "k",
-                      "dilated kernel \(effective) is larger than the padded input \(padded) in dimension \(i)")
+            try check(
+                effective <= padded, op, "k",
+                "dilated kernel \(effective) is larger than the padded input \(padded) in dimension \(i)")
         }
         try checkMemoryBudget()
     }
@@ -80,7 +81,8 @@ public struct ConvProblem: ConvolutionGeometry {
     /// Multiply-adds of the forward pass: `N · C_out · ∏out · (C_in/g) · ∏k`; the two
     /// backward passes over data and weights perform the same number.
     public var macs: Double {
-        Double(batch) * Double(outChannels) * Double(outputSize.reduce(1, *)) * Double(wShape[1]) * Double(kernel.reduce(1, *))
+        Double(batch) * Double(outChannels) * Double(outputSize.reduce(1, *)) * Double(wShape[1])
+            * Double(kernel.reduce(1, *))
     }
 
     public func accumulationLength(for direction: Direction) -> Int {

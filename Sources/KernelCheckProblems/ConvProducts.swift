@@ -23,9 +23,11 @@ extension ConvProblem {
     /// Order: `n`, `co`, `ci`, then `o` and `k` (row-major, `k` fastest), so each output
     /// element receives its products by input channel, then by kernel position.
     public func forEachProduct(_ body: (_ y: Int, _ x: Int, _ w: Int) -> Void) {
-        let products = ConvProducts(batch: batch, groups: groups, stridedChannels: outChannels, denseChannels: inChannels,
-                                    taps: KernelTaps(stridedSize: outputSize, denseSize: inputSize, kernel: kernel,
-                                                     stride: stride, dilation: dilation, padBegin: padBegin))
+        let products = ConvProducts(
+            batch: batch, groups: groups, stridedChannels: outChannels, denseChannels: inChannels,
+            taps: KernelTaps(
+                stridedSize: outputSize, denseSize: inputSize, kernel: kernel,
+                stride: stride, dilation: dilation, padBegin: padBegin))
         products.forEach(body)
     }
 }
@@ -44,9 +46,11 @@ extension ConvTransposeProblem {
     /// Order: `n`, `ci`, `co`, then `i` and `k` (row-major, `k` fastest), so each output
     /// element receives its products by input channel, then by input position.
     public func forEachProduct(_ body: (_ y: Int, _ x: Int, _ w: Int) -> Void) {
-        let products = ConvProducts(batch: batch, groups: groups, stridedChannels: inChannels, denseChannels: outChannels,
-                                    taps: KernelTaps(stridedSize: inputSize, denseSize: outputSize, kernel: kernel,
-                                                     stride: stride, dilation: dilation, padBegin: padBegin))
+        let products = ConvProducts(
+            batch: batch, groups: groups, stridedChannels: inChannels, denseChannels: outChannels,
+            taps: KernelTaps(
+                stridedSize: inputSize, denseSize: outputSize, kernel: kernel,
+                stride: stride, dilation: dilation, padBegin: padBegin))
         products.forEach { strided, dense, w in body(dense, strided, w) }
     }
 }
@@ -121,10 +125,11 @@ struct KernelTaps {
         for a in perDimension[0] {
             for b in perDimension[1] {
                 for c in perDimension[2] {
-                    list.append(KernelTap(
-                        strided: (a.strided * sSize[1] + b.strided) * sSize[2] + c.strided,
-                        kernel: (a.kernel * k[1] + b.kernel) * k[2] + c.kernel,
-                        dense: (a.dense * dSize[1] + b.dense) * dSize[2] + c.dense))
+                    list.append(
+                        KernelTap(
+                            strided: (a.strided * sSize[1] + b.strided) * sSize[2] + c.strided,
+                            kernel: (a.kernel * k[1] + b.kernel) * k[2] + c.kernel,
+                            dense: (a.dense * dSize[1] + b.dense) * dSize[2] + c.dense))
                 }
             }
         }

@@ -54,7 +54,9 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
     public var outputSize: [Int] {
         let (pb, pe) = resolvedPadding
         return (0..<spatialRank).map { i in
-            max((inputSize[i] - 1) * stride[i] - pb[i] - pe[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1, 0)
+            max(
+                (inputSize[i] - 1) * stride[i] - pb[i] - pe[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1, 0
+            )
         }
     }
 
@@ -65,31 +67,37 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
     /// deconv reference is exactly this; here it is used only in tests, as an identity.
     /// Its output size equals `in` when `output_padding < s` (always so unless `d > s`).
     public var adjointConvolution: ConvProblem {
-        ConvProblem(batch: batch, inChannels: outChannels, outChannels: inChannels, groups: groups,
-                    inputSize: outputSize, kernel: kernel, stride: stride, dilation: dilation,
-                    padding: .explicit(begin: padBegin, end: padEnd), hasBias: false)
+        ConvProblem(
+            batch: batch, inChannels: outChannels, outChannels: inChannels, groups: groups,
+            inputSize: outputSize, kernel: kernel, stride: stride, dilation: dilation,
+            padding: .explicit(begin: padBegin, end: padEnd), hasBias: false)
     }
 
     public func validate() throws(ProblemError) {
         try validateGeometry(minimumInputSize: 1)
         let op = opName
-        try check(outputPadding.count == spatialRank, op, "op", "needs \(spatialRank) entries, got \(outputPadding.count)")
+        try check(
+            outputPadding.count == spatialRank, op, "op", "needs \(spatialRank) entries, got \(outputPadding.count)")
         for i in 0..<spatialRank {
-            try check(outputPadding[i] >= 0 && outputPadding[i] < max(stride[i], dilation[i]), op, "op",
-                      "output_padding \(outputPadding[i]) must be in [0, max(s, d)) = [0, \(max(stride[i], dilation[i])))")
+            try check(
+                outputPadding[i] >= 0 && outputPadding[i] < max(stride[i], dilation[i]), op, "op",
+                "output_padding \(outputPadding[i]) must be in [0, max(s, d)) = [0, \(max(stride[i], dilation[i])))")
         }
         if padding == .same || padding == .sameLower {
             for i in 0..<spatialRank {
                 let total = dilation[i] * (kernel[i] - 1) + 1 + outputPadding[i] - stride[i]
-                try check(total >= 0, op, "p",
-                          "same needs d·(k−1)+1+op ≥ s, got \(dilation[i] * (kernel[i] - 1) + 1 + outputPadding[i]) < \(stride[i]) in dimension \(i)")
+                try check(
+                    total >= 0, op, "p",
+                    "same needs d·(k−1)+1+op ≥ s, got \(dilation[i] * (kernel[i] - 1) + 1 + outputPadding[i]) < \(stride[i]) in dimension \(i)"
+                )
             }
         }
         let (pb, pe) = resolvedPadding
         for i in 0..<spatialRank {
             let full = (inputSize[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1
-            try check(pb[i] + pe[i] < full, op, "p",
-                      "cropping \(pb[i] + pe[i]) removes the whole output of size \(full) in dimension \(i)")
+            try check(
+                pb[i] + pe[i] < full, op, "p",
+                "cropping \(pb[i] + pe[i]) removes the whole output of size \(full) in dimension \(i)")
         }
         try checkMemoryBudget()
     }
@@ -97,7 +105,8 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
     /// Multiply-adds of the scatter form (including products that land in the crop):
     /// `N · C_in · ∏in · (C_out/g) · ∏k`.
     public var macs: Double {
-        Double(batch) * Double(inChannels) * Double(inputSize.reduce(1, *)) * Double(wShape[1]) * Double(kernel.reduce(1, *))
+        Double(batch) * Double(inChannels) * Double(inputSize.reduce(1, *)) * Double(wShape[1])
+            * Double(kernel.reduce(1, *))
     }
 
     public func accumulationLength(for direction: Direction) -> Int {
@@ -110,14 +119,17 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
         }
     }
 
-    public var description: String { "\(geometryDescription) op=\(Shape.format(outputPadding)) bias=\(hasBias ? 1 : 0)" }
+    public var description: String {
+        "\(geometryDescription) op=\(Shape.format(outputPadding)) bias=\(hasBias ? 1 : 0)"
+    }
 
     public init(fields: ProblemFields) throws(ProblemError) {
         var f = fields
         let rank = try Self.spatialRank(of: f)
         let ones = Array(repeating: 1, count: rank), zeros = Array(repeating: 0, count: rank)
         self.init(
-            batch: try f.int("n"), inChannels: try f.int("ic"), outChannels: try f.int("oc"), groups: try f.int("g", default: 1),
+            batch: try f.int("n"), inChannels: try f.int("ic"), outChannels: try f.int("oc"),
+            groups: try f.int("g", default: 1),
             inputSize: try f.dims("in", rank: rank), kernel: try f.dims("k", rank: rank),
             stride: try f.dims("s", rank: rank, default: ones), dilation: try f.dims("d", rank: rank, default: ones),
             padding: try Padding.parse(f.raw("p") ?? "valid", rank: rank, problemText: f.text),

@@ -1,3 +1,5 @@
+import KernelCheckCore
+
 /// One computation an op offers: the forward pass or the gradient w.r.t. one of its inputs.
 ///
 /// For matmul `C = op(A)·op(B)`, `bwdData` is ∂L/∂A and `bwdWeights` is ∂L/∂B.
@@ -38,5 +40,3 @@ public struct TensorSpec: Hashable, Sendable, CustomStringConvertible {
     public init(_ role: String, _ shape: [Int]) { self.role = role; self.shape = shape }
     public var description: String { "\(role)[\(Shape.format(shape))]" }
 }
-
-import KernelCheckCore

@@ -57,8 +57,9 @@ public struct MatmulProblem: ProblemDescriptor {
         try check(aShape.allSatisfy { $0 >= 0 }, opName, "a", "dimensions must be ≥ 0")
         try check(bShape.allSatisfy { $0 >= 0 }, opName, "b", "dimensions must be ≥ 0")
         try check(k == kOfB, opName, "b", "inner dimensions differ: op(A) is \(m)×\(k), op(B) is \(kOfB)×\(n)")
-        try check(batchShape != nil, opName, "b",
-                  "batch dims \(Shape.format(batchA)) and \(Shape.format(batchB)) do not broadcast")
+        try check(
+            batchShape != nil, opName, "b",
+            "batch dims \(Shape.format(batchA)) and \(Shape.format(batchB)) do not broadcast")
         try checkMemoryBudget()
     }
 
@@ -100,8 +101,9 @@ public struct MatmulProblem: ProblemDescriptor {
 
     public init(fields: ProblemFields) throws(ProblemError) {
         var f = fields
-        self.init(aShape: try f.dims("a"), bShape: try f.dims("b"),
-                  transposeA: try f.bool("ta", default: false), transposeB: try f.bool("tb", default: false))
+        self.init(
+            aShape: try f.dims("a"), bShape: try f.dims("b"),
+            transposeA: try f.bool("ta", default: false), transposeB: try f.bool("tb", default: false))
         try f.finish()
     }
 }

@@ -27,11 +27,16 @@ public struct PadProjectionAProblem: SubsamplingProblem {
     }
 
     /// The CIFAR ResNet form: `C_out − C` split in two, the smaller half first.
-    public init(batch: Int, channels: Int, inputSize: [Int], stride: [Int]? = nil, outChannels: Int) throws(ProblemError) {
-        try check(outChannels >= channels, "padproj_a", "oc",
-                  "option A can only add channels: oc=\(outChannels) < c=\(channels)")
+    public init(
+        batch: Int, channels: Int, inputSize: [Int], stride: [Int]? = nil, outChannels: Int
+    ) throws(ProblemError) {
+        try check(
+            outChannels >= channels, "padproj_a", "oc",
+            "option A can only add channels: oc=\(outChannels) < c=\(channels)")
         let gap = outChannels - channels
-        self.init(batch: batch, channels: channels, inputSize: inputSize, stride: stride, before: gap / 2, after: gap - gap / 2)
+        self.init(
+            batch: batch, channels: channels, inputSize: inputSize, stride: stride, before: gap / 2,
+            after: gap - gap / 2)
     }
 
     public static let family = OpFamily.padProjectionA
@@ -76,7 +81,9 @@ public struct PadProjectionAProblem: SubsamplingProblem {
             }
             try self.init(batch: n, channels: c, inputSize: size, stride: s, outChannels: try f.int("oc"))
         } else {
-            self.init(batch: n, channels: c, inputSize: size, stride: s, before: try f.int("before"), after: try f.int("after"))
+            self.init(
+                batch: n, channels: c, inputSize: size, stride: s, before: try f.int("before"),
+                after: try f.int("after"))
         }
         try f.finish()
     }
@@ -100,7 +107,9 @@ public struct PadProjectionBProblem: SubsamplingProblem {
     public var stride: [Int]
     public var epsilon: Double
 
-    public init(batch: Int, inChannels: Int, outChannels: Int, inputSize: [Int], stride: [Int]? = nil, epsilon: Double = 1e-5) {
+    public init(
+        batch: Int, inChannels: Int, outChannels: Int, inputSize: [Int], stride: [Int]? = nil, epsilon: Double = 1e-5
+    ) {
         self.batch = batch
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -119,8 +128,9 @@ public struct PadProjectionBProblem: SubsamplingProblem {
 
     /// The 1×1 strided convolution inside the projection.
     public var convolution: ConvProblem {
-        ConvProblem(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
-                    kernel: Array(repeating: 1, count: inputSize.count), stride: stride, padding: .valid, hasBias: false)
+        ConvProblem(
+            batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
+            kernel: Array(repeating: 1, count: inputSize.count), stride: stride, padding: .valid, hasBias: false)
     }
 
     public func validate() throws(ProblemError) {
@@ -129,7 +139,8 @@ public struct PadProjectionBProblem: SubsamplingProblem {
             try check(inChannels >= 0, op, "ic", "must be ≥ 0, got \(inChannels)")
             try check(outChannels >= 0, op, "oc", "must be ≥ 0, got \(outChannels)")
         }
-        try check(epsilon > 0 && epsilon.isFinite, op, "eps", "BatchNorm ε must be a positive finite number, got \(epsilon)")
+        try check(
+            epsilon > 0 && epsilon.isFinite, op, "eps", "BatchNorm ε must be a positive finite number, got \(epsilon)")
         try checkMemoryBudget()
     }
 
@@ -139,12 +150,19 @@ public struct PadProjectionBProblem: SubsamplingProblem {
         let c = channelShape
         switch direction {
         case .fwd:
-            return [TensorSpec("x", xShape), TensorSpec("w", wShape), TensorSpec("gamma", c), TensorSpec("beta", c),
-                    TensorSpec("mean", c), TensorSpec("var", c)]
-        case .bwdData: return [TensorSpec("dy", yShape), TensorSpec("w", wShape), TensorSpec("gamma", c), TensorSpec("var", c)]
-        case .bwdWeights: return [TensorSpec("x", xShape), TensorSpec("dy", yShape), TensorSpec("gamma", c), TensorSpec("var", c)]
+            return [
+                TensorSpec("x", xShape), TensorSpec("w", wShape), TensorSpec("gamma", c), TensorSpec("beta", c),
+                TensorSpec("mean", c), TensorSpec("var", c),
+            ]
+        case .bwdData:
+            return [TensorSpec("dy", yShape), TensorSpec("w", wShape), TensorSpec("gamma", c), TensorSpec("var", c)]
+        case .bwdWeights:
+            return [TensorSpec("x", xShape), TensorSpec("dy", yShape), TensorSpec("gamma", c), TensorSpec("var", c)]
         case .bwdGamma:
-            return [TensorSpec("x", xShape), TensorSpec("w", wShape), TensorSpec("dy", yShape), TensorSpec("mean", c), TensorSpec("var", c)]
+            return [
+                TensorSpec("x", xShape), TensorSpec("w", wShape), TensorSpec("dy", yShape), TensorSpec("mean", c),
+                TensorSpec("var", c),
+            ]
         default: return [TensorSpec("dy", yShape)]
         }
     }
@@ -157,7 +175,8 @@ public struct PadProjectionBProblem: SubsamplingProblem {
     public func flops(for direction: Direction) -> Double {
         let conv = convolution.flops(for: .fwd)
         switch direction {
-        case .fwd, .bwdData, .bwdWeights, .bwdGamma: return conv + 4 * Double(batch * outChannels * outputSize.reduce(1, *))
+        case .fwd, .bwdData, .bwdWeights, .bwdGamma:
+            return conv + 4 * Double(batch * outChannels * outputSize.reduce(1, *))
         default: return Double(batch * outChannels * outputSize.reduce(1, *))
         }
     }
@@ -180,9 +199,10 @@ public struct PadProjectionBProblem: SubsamplingProblem {
     public init(fields: ProblemFields) throws(ProblemError) {
         var f = fields
         let size = try f.dims("in")
-        self.init(batch: try f.int("n"), inChannels: try f.int("ic"), outChannels: try f.int("oc"), inputSize: size,
-                  stride: try Self.stride(of: &f, inputSize: size),
-                  epsilon: try f.double("eps", default: 1e-5))
+        self.init(
+            batch: try f.int("n"), inChannels: try f.int("ic"), outChannels: try f.int("oc"), inputSize: size,
+            stride: try Self.stride(of: &f, inputSize: size),
+            epsilon: try f.double("eps", default: 1e-5))
         try f.finish()
     }
 }
@@ -207,7 +227,8 @@ extension SubsamplingProblem {
         try check(stride.count == inputSize.count, op, "s", "needs \(inputSize.count) entries, got \(stride.count)")
         try check(batch >= 0, op, "n", "batch must be ≥ 0, got \(batch)")
         try channels()
-        try check(inputSize.allSatisfy { $0 >= minimumInputSize }, op, "in", "spatial sizes must be ≥ \(minimumInputSize)")
+        try check(
+            inputSize.allSatisfy { $0 >= minimumInputSize }, op, "in", "spatial sizes must be ≥ \(minimumInputSize)")
         try check(stride.allSatisfy { $0 >= 1 }, op, "s", "strides must be ≥ 1, got \(Shape.format(stride))")
     }
 

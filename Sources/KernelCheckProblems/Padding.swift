@@ -39,7 +39,9 @@ public enum Padding: Hashable, Sendable, CustomStringConvertible {
             // Same bound as every integer field (ProblemFields.maxMagnitude): keeps the
             // output-size arithmetic free of overflow.
             if let big = d.first(where: { $0.magnitude > UInt(ProblemFields.maxMagnitude) }) {
-                throw .malformed(text: problemText, reason: "p='\(text)': \(big) is out of range (at most \(ProblemFields.maxMagnitude) in magnitude)")
+                throw .malformed(
+                    text: problemText,
+                    reason: "p='\(text)': \(big) is out of range (at most \(ProblemFields.maxMagnitude) in magnitude)")
             }
             if d.count == 1 && rank > 1 { d = Array(repeating: d[0], count: rank) }
             guard d.count == rank else {

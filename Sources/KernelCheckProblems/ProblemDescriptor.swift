@@ -31,8 +31,9 @@ extension ProblemDescriptor {
 
     public init?(_ description: String) {
         guard let fields = try? ProblemFields(parsing: description),
-              Self.opNames.contains(fields.op),
-              let value = try? Self(fields: fields) else { return nil }
+            Self.opNames.contains(fields.op),
+            let value = try? Self(fields: fields)
+        else { return nil }
         self = value
     }
 
@@ -76,8 +77,11 @@ extension ProblemDescriptor {
             for d in t.shape where d > 0 {
                 let (p, overflow) = nominal.multipliedReportingOverflow(by: d)
                 guard !overflow, p <= Self.maxNominalElements else {
-                    throw .invalidField(op: opName, field: t.role,
-                                        reason: "shape \(Shape.format(t.shape)) is too large: its non-zero dimensions multiply to more than \(Self.maxNominalElements)")
+                    throw .invalidField(
+                        op: opName, field: t.role,
+                        reason:
+                            "shape \(Shape.format(t.shape)) is too large: its non-zero dimensions multiply to more than \(Self.maxNominalElements)"
+                    )
                 }
                 nominal = p
             }

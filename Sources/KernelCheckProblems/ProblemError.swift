@@ -14,7 +14,8 @@ public enum ProblemError: Error, Equatable, CustomStringConvertible, Sendable {
         case .malformed(let text, let reason):
             return "malformed problem string '\(text)': \(reason)"
         case .exceedsMemoryBudget(let op, let bytes, let budget):
-            return "\(op): tensors need \(bytes) bytes, over the memory budget of \(budget) bytes (set KERNELCHECK_MEMORY_BUDGET to raise it)"
+            return
+                "\(op): tensors need \(bytes) bytes, over the memory budget of \(budget) bytes (set KERNELCHECK_MEMORY_BUDGET to raise it)"
         }
     }
 }

@@ -40,7 +40,8 @@ public struct ProblemFields: Sendable {
     /// Throws `invalidField` naming `key` when `value` is out of ±`maxMagnitude`.
     private func checkRange(_ key: String, _ value: Int) throws(ProblemError) {
         guard value.magnitude <= UInt(Self.maxMagnitude) else {
-            throw .invalidField(op: op, field: key, reason: "\(value) is out of range (at most \(Self.maxMagnitude) in magnitude)")
+            throw .invalidField(
+                op: op, field: key, reason: "\(value) is out of range (at most \(Self.maxMagnitude) in magnitude)")
         }
     }
 
@@ -65,7 +66,9 @@ public struct ProblemFields: Sendable {
             if let def { return def }
             throw .malformed(text: text, reason: "missing key '\(key)'")
         }
-        guard let d = Double(v), d.isFinite else { throw .malformed(text: text, reason: "\(key)='\(v)' is not a finite number") }
+        guard let d = Double(v), d.isFinite else {
+            throw .malformed(text: text, reason: "\(key)='\(v)' is not a finite number")
+        }
         return d
     }
 
@@ -83,12 +86,15 @@ public struct ProblemFields: Sendable {
 
     /// A dims list `AxBxC`. With `rank`, a single value is broadcast (`s=2` → `2x2`), and a
     /// list of another length is an error.
-    public mutating func dims(_ key: String, rank: Int? = nil, default def: [Int]? = nil) throws(ProblemError) -> [Int] {
+    public mutating func dims(_ key: String, rank: Int? = nil, default def: [Int]? = nil) throws(ProblemError) -> [Int]
+    {
         guard let v = raw(key) else {
             if let def { return def }
             throw .malformed(text: text, reason: "missing key '\(key)'")
         }
-        guard var d = Shape.parse(v) else { throw .malformed(text: text, reason: "\(key)='\(v)' is not a list like 3x3") }
+        guard var d = Shape.parse(v) else {
+            throw .malformed(text: text, reason: "\(key)='\(v)' is not a list like 3x3")
+        }
         for x in d { try checkRange(key, x) }
         if let rank {
             if d.count == 1 && rank > 1 { d = Array(repeating: d[0], count: rank) }

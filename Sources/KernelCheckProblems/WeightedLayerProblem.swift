@@ -19,7 +19,8 @@ extension WeightedLayerProblem {
 
     public func inputs(for direction: Direction) -> [TensorSpec] {
         switch direction {
-        case .fwd: return [TensorSpec("x", xShape), TensorSpec("w", wShape)] + (hasBias ? [TensorSpec("b", bShape)] : [])
+        case .fwd:
+            return [TensorSpec("x", xShape), TensorSpec("w", wShape)] + (hasBias ? [TensorSpec("b", bShape)] : [])
         case .bwdData: return [TensorSpec("dy", yShape), TensorSpec("w", wShape)]
         case .bwdWeights: return [TensorSpec("x", xShape), TensorSpec("dy", yShape)]
         default: return [TensorSpec("dy", yShape)]
@@ -98,7 +99,9 @@ extension ConvolutionGeometry {
     /// The spatial rank an op name gives: 1, 2 or 3 for the first, second or third of `opNames`.
     static func spatialRank(of fields: ProblemFields) throws(ProblemError) -> Int {
         guard let index = opNames.firstIndex(of: fields.op) else {
-            throw .malformed(text: fields.text, reason: "op '\(fields.op)' is not \(opNames.dropLast().joined(separator: ", ")) or \(opNames.last!)")
+            throw .malformed(
+                text: fields.text,
+                reason: "op '\(fields.op)' is not \(opNames.dropLast().joined(separator: ", ")) or \(opNames.last!)")
         }
         return index + 1
     }
@@ -128,13 +131,15 @@ extension ConvolutionGeometry {
         try check(groups >= 1, op, "g", "groups must be ≥ 1, got \(groups)")
         try check(inChannels % groups == 0, op, "g", "groups \(groups) do not divide ic=\(inChannels)")
         try check(outChannels % groups == 0, op, "g", "groups \(groups) do not divide oc=\(outChannels)")
-        try check(inputSize.allSatisfy { $0 >= minimumInputSize }, op, "in",
-                  "spatial sizes must be ≥ \(minimumInputSize), got \(Shape.format(inputSize))")
+        try check(
+            inputSize.allSatisfy { $0 >= minimumInputSize }, op, "in",
+            "spatial sizes must be ≥ \(minimumInputSize), got \(Shape.format(inputSize))")
         try check(kernel.allSatisfy { $0 >= 1 }, op, "k", "kernel sizes must be ≥ 1, got \(Shape.format(kernel))")
         try check(stride.allSatisfy { $0 >= 1 }, op, "s", "strides must be ≥ 1, got \(Shape.format(stride))")
         try check(dilation.allSatisfy { $0 >= 1 }, op, "d", "dilations must be ≥ 1, got \(Shape.format(dilation))")
         if case .explicit(let b, let e) = padding {
-            try check(b.count == spatialRank && e.count == spatialRank, op, "p", "needs \(spatialRank) begin and end entries")
+            try check(
+                b.count == spatialRank && e.count == spatialRank, op, "p", "needs \(spatialRank) begin and end entries")
             try check((b + e).allSatisfy { $0 >= 0 }, op, "p", "padding must be ≥ 0, got \(padding)")
         }
     }

@@ -18,7 +18,9 @@ extension Reference {
         requireShape(x, p.shape, role: "x", of: p)
         requireShape(dy, p.shape, role: "dy", of: p)
         var dx = Tensor<Double>(zeros: p.shape)
-        for i in 0..<x.count { dx.storage[i] = activationDerivative(p.kind, Double(x.storage[i])) * Double(dy.storage[i]) }
+        for i in 0..<x.count {
+            dx.storage[i] = activationDerivative(p.kind, Double(x.storage[i])) * Double(dy.storage[i])
+        }
         return dx
     }
 

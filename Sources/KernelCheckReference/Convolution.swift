@@ -71,7 +71,9 @@ extension Reference {
     }
 
     /// `dw[wi] = Σ x[xi] · dy[yi]` over the products `(yi, xi, wi)` of `p` (shape `p.wShape`).
-    static func productsBackwardWeights<P: ConvolutionGeometry, T>(_ p: P, x: Tensor<T>, dy: Tensor<T>) -> Tensor<Double> {
+    static func productsBackwardWeights<P: ConvolutionGeometry, T>(
+        _ p: P, x: Tensor<T>, dy: Tensor<T>
+    ) -> Tensor<Double> {
         let xs = values(x, "x", p.xShape, p), dys = values(dy, "dy", p.yShape, p)
         var dw = Tensor<Double>(zeros: p.wShape)
         p.forEachProduct { yi, xi, wi in dw.storage[wi] += xs[xi] * dys[yi] }

@@ -5,10 +5,13 @@ import KernelCheckProblems
 /// Every leading dim of `x` is a row: `x` is viewed as `rows × in`, `y` as `rows × out`.
 extension Reference {
     /// `y[r, o] = Σ_i x[r, i] · W[o, i] + b[o]`; `b` is given exactly when the problem has a bias.
-    public static func linearForward<T>(_ p: LinearProblem, x: Tensor<T>, w: Tensor<T>, b: Tensor<T>? = nil) -> Tensor<Double> {
+    public static func linearForward<T>(
+        _ p: LinearProblem, x: Tensor<T>, w: Tensor<T>, b: Tensor<T>? = nil
+    ) -> Tensor<Double> {
         requireShape(x, p.xShape, role: "x", of: p)
         requireShape(w, p.wShape, role: "w", of: p)
-        precondition((b != nil) == p.hasBias, "\(p): bias tensor \(b == nil ? "missing" : "given to a layer without bias")")
+        precondition(
+            (b != nil) == p.hasBias, "\(p): bias tensor \(b == nil ? "missing" : "given to a layer without bias")")
         if let b { requireShape(b, p.bShape, role: "b", of: p) }
         let inF = p.inFeatures, outF = p.outFeatures
         var y = Tensor<Double>(zeros: p.yShape)

@@ -21,7 +21,9 @@ extension Reference {
 
     /// `dx = dy · dL/dx`: `dy · 2(x − t)` (sum of squares) or `dy · (2/n)(x − t)` (MSE);
     /// `dy` is the upstream scalar (shape `[]`), 1 for the plain gradient.
-    public static func lossBackward<T>(_ p: LossProblem, x: Tensor<T>, target: Tensor<T>, dy: Tensor<T>) -> Tensor<Double> {
+    public static func lossBackward<T>(
+        _ p: LossProblem, x: Tensor<T>, target: Tensor<T>, dy: Tensor<T>
+    ) -> Tensor<Double> {
         requireShape(x, p.shape, role: "x", of: p)
         requireShape(target, p.shape, role: "target", of: p)
         requireShape(dy, [], role: "dy", of: p)

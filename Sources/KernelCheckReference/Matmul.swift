@@ -16,7 +16,9 @@ extension Reference {
                 for j in 0..<p.n {
                     var sum = 0.0
                     for k in 0..<p.k {
-                        sum += Double(a.storage[aBase + layout.aOffset(i, k)]) * Double(b.storage[bBase + layout.bOffset(k, j)])
+                        sum +=
+                            Double(a.storage[aBase + layout.aOffset(i, k)])
+                            * Double(b.storage[bBase + layout.bOffset(k, j)])
                     }
                     c.storage[(batch * p.m + i) * p.n + j] = sum
                 }
@@ -38,7 +40,9 @@ extension Reference {
                 for k in 0..<p.k {
                     var sum = 0.0
                     for j in 0..<p.n {
-                        sum += Double(dy.storage[(batch * p.m + i) * p.n + j]) * Double(b.storage[bBase + layout.bOffset(k, j)])
+                        sum +=
+                            Double(dy.storage[(batch * p.m + i) * p.n + j])
+                            * Double(b.storage[bBase + layout.bOffset(k, j)])
                     }
                     da.storage[aBase + layout.aOffset(i, k)] += sum
                 }
@@ -60,7 +64,9 @@ extension Reference {
                 for j in 0..<p.n {
                     var sum = 0.0
                     for i in 0..<p.m {
-                        sum += Double(a.storage[aBase + layout.aOffset(i, k)]) * Double(dy.storage[(batch * p.m + i) * p.n + j])
+                        sum +=
+                            Double(a.storage[aBase + layout.aOffset(i, k)])
+                            * Double(dy.storage[(batch * p.m + i) * p.n + j])
                     }
                     db.storage[bBase + layout.bOffset(k, j)] += sum
                 }

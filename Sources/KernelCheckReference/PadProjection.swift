@@ -60,7 +60,8 @@ extension Reference {
             for co in 0..<p.outChannels {
                 let base = (n * p.outChannels + co) * plane
                 for o in 0..<plane {
-                    y.storage[base + o] = Double(gamma.storage[co]) * normalized.storage[base + o] + Double(beta.storage[co])
+                    y.storage[base + o] =
+                        Double(gamma.storage[co]) * normalized.storage[base + o] + Double(beta.storage[co])
                 }
             }
         }
@@ -158,7 +159,9 @@ extension Reference {
 
     /// The strided 1×1 convolution `z[n, co, o…] = Σ_ci w[co, ci] · x[n, ci, o·s]` (no bias).
     /// Its own loop, independent of the general convolution reference.
-    private static func projectionConvolution<T>(_ p: PadProjectionBProblem, x: Tensor<T>, w: Tensor<T>) -> Tensor<Double> {
+    private static func projectionConvolution<T>(
+        _ p: PadProjectionBProblem, x: Tensor<T>, w: Tensor<T>
+    ) -> Tensor<Double> {
         requireShape(x, p.xShape, role: "x", of: p)
         requireShape(w, p.wShape, role: "w", of: p)
         let picked = subsampledOffsets(inputSize: p.inputSize, stride: p.stride, outputSize: p.outputSize)
@@ -169,7 +172,8 @@ extension Reference {
                 for o in 0..<outPlane {
                     var sum = 0.0
                     for ci in 0..<p.inChannels {
-                        sum += Double(w.storage[co * p.inChannels + ci])
+                        sum +=
+                            Double(w.storage[co * p.inChannels + ci])
                             * Double(x.storage[(n * p.inChannels + ci) * inPlane + picked[o]])
                     }
                     z.storage[(n * p.outChannels + co) * outPlane + o] = sum
@@ -200,10 +204,13 @@ extension Reference {
 
     /// `a[co] = γ[co] / √(σ²[co] + ε)`: inference BatchNorm is `y = a·z + const`, so `a`
     /// is the factor every gradient through it picks up.
-    private static func batchNormScale<T>(_ p: PadProjectionBProblem, gamma: Tensor<T>, variance: Tensor<T>) -> [Double] {
+    private static func batchNormScale<T>(_ p: PadProjectionBProblem, gamma: Tensor<T>, variance: Tensor<T>) -> [Double]
+    {
         requireShape(gamma, p.channelShape, role: "gamma", of: p)
         requireShape(variance, p.channelShape, role: "var", of: p)
-        return (0..<p.outChannels).map { Double(gamma.storage[$0]) / (Double(variance.storage[$0]) + p.epsilon).squareRoot() }
+        return (0..<p.outChannels).map {
+            Double(gamma.storage[$0]) / (Double(variance.storage[$0]) + p.epsilon).squareRoot()
+        }
     }
 
     /// Offsets, within one `inputSize` plane, of the points `x[o·s]` for every output

@@ -13,14 +13,16 @@ extension Reference {
     ) throws(ReferenceError) -> Tensor<Double> {
         let descriptor = problem.descriptor
         guard problem.directions.contains(direction) else {
-            throw .unsupportedDirection(problem: problem.description, direction: direction, supported: problem.directions)
+            throw .unsupportedDirection(
+                problem: problem.description, direction: direction, supported: problem.directions)
         }
         for spec in descriptor.inputs(for: direction) {
             guard let tensor = inputs[spec.role] else {
                 throw .missingInput(problem: problem.description, direction: direction, role: spec.role)
             }
             guard tensor.shape == spec.shape else {
-                throw .shapeMismatch(problem: problem.description, role: spec.role, expected: spec.shape, found: tensor.shape)
+                throw .shapeMismatch(
+                    problem: problem.description, role: spec.role, expected: spec.shape, found: tensor.shape)
             }
         }
         // Every role read below was checked above.
@@ -52,13 +54,16 @@ extension Reference {
         case .padProjectionB(let p):
             switch direction {
             case .fwd:
-                return padProjectionBForward(p, x: t("x"), w: t("w"), gamma: t("gamma"), beta: t("beta"),
-                                             mean: t("mean"), variance: t("var"))
-            case .bwdData: return padProjectionBBackwardData(p, dy: t("dy"), w: t("w"), gamma: t("gamma"), variance: t("var"))
+                return padProjectionBForward(
+                    p, x: t("x"), w: t("w"), gamma: t("gamma"), beta: t("beta"),
+                    mean: t("mean"), variance: t("var"))
+            case .bwdData:
+                return padProjectionBBackwardData(p, dy: t("dy"), w: t("w"), gamma: t("gamma"), variance: t("var"))
             case .bwdWeights:
                 return padProjectionBBackwardWeights(p, x: t("x"), dy: t("dy"), gamma: t("gamma"), variance: t("var"))
             case .bwdGamma:
-                return padProjectionBBackwardGamma(p, x: t("x"), w: t("w"), dy: t("dy"), mean: t("mean"), variance: t("var"))
+                return padProjectionBBackwardGamma(
+                    p, x: t("x"), w: t("w"), dy: t("dy"), mean: t("mean"), variance: t("var"))
             default: return padProjectionBBackwardBeta(p, dy: t("dy"))
             }
 

@@ -30,7 +30,8 @@ extension Reference {
     /// that is a bug in the caller (checked input goes through `Reference.run`), and reading
     /// past a tensor's end would otherwise give wrong numbers silently or trap obscurely.
     static func requireShape<T>(_ t: Tensor<T>, _ expected: [Int], role: String, of problem: some ProblemDescriptor) {
-        precondition(t.shape == expected,
-                     "\(problem): '\(role)' has shape \(Shape.format(t.shape)), expected \(Shape.format(expected))")
+        precondition(
+            t.shape == expected,
+            "\(problem): '\(role)' has shape \(Shape.format(t.shape)), expected \(Shape.format(expected))")
     }
 }

@@ -13,7 +13,9 @@ enum Format {
     static func g(_ v: Double?) -> String { v.map { g($0) } ?? "–" }
 
     static func seconds(_ v: Double) -> String {
-        v >= 1 ? String(format: "%.2f s", v) : v >= 1e-3 ? String(format: "%.2f ms", v * 1e3) : String(format: "%.1f µs", v * 1e6)
+        v >= 1
+            ? String(format: "%.2f s", v)
+            : v >= 1e-3 ? String(format: "%.2f ms", v * 1e3) : String(format: "%.1f µs", v * 1e6)
     }
 
     static func percent(_ ratio: Double) -> String { String(format: "%+.1f%%", (ratio - 1) * 100) }
@@ -38,7 +40,9 @@ enum Format {
     }
 
     /// `<CPU model> × <cores>, <toolchain>, <OS>`.
-    static func machine(_ e: ReportEnvironment) -> String { "\(e.cpuModel ?? "unknown CPU") × \(e.cores), \(e.toolchain), \(e.os)" }
+    static func machine(_ e: ReportEnvironment) -> String {
+        "\(e.cpuModel ?? "unknown CPU") × \(e.cores), \(e.toolchain), \(e.os)"
+    }
 
     /// The fixed order of op families then directions used in tables.
     static let directionOrder = ["fwd", "bwd_data", "bwd_weights", "bwd_bias", "bwd_gamma", "bwd_beta", "read"]
@@ -78,7 +82,9 @@ struct OpDirectionGroup {
         func rank(_ list: [String], _ v: String) -> Int { list.firstIndex(of: v) ?? list.count }
         var byKey: [String: OpDirectionGroup] = [:]
         for row in report.rows {
-            byKey["\(row.op)/\(row.direction)", default: OpDirectionGroup(op: row.op, direction: row.direction, rows: [])].rows.append(row)
+            byKey[
+                "\(row.op)/\(row.direction)", default: OpDirectionGroup(op: row.op, direction: row.direction, rows: [])
+            ].rows.append(row)
         }
         return byKey.values.sorted {
             (rank(opOrder, $0.op), $0.op, rank(Format.directionOrder, $0.direction), $0.direction)
@@ -101,10 +107,14 @@ extension NightlyReport {
         let sweeps = phases.filter { $0.name.hasPrefix("sweep_") }
         if !sweeps.isEmpty {
             let checks = sweeps.map(\.checks).reduce(0, +)
-            let each = sweeps.map { "\($0.name.dropFirst("sweep_".count).replacingOccurrences(of: "_", with: " ")) \($0.problems)" }
+            let each = sweeps.map {
+                "\($0.name.dropFirst("sweep_".count).replacingOccurrences(of: "_", with: " ")) \($0.problems)"
+            }
             parts.append("\(randomProblems) random problems (\(each.joined(separator: ", ")); \(checks) checks)")
         }
-        if let g = phase(CaseSource.gradient.rawValue) { parts.append("\(g.problems) gradient problems (\(g.checks) checks)") }
+        if let g = phase(CaseSource.gradient.rawValue) {
+            parts.append("\(g.problems) gradient problems (\(g.checks) checks)")
+        }
         if let b = phase("bench") { parts.append("\(b.checks) benchmark measurements") }
         return parts.joined(separator: ", ")
     }

@@ -12,19 +12,25 @@ public enum MarkdownReport {
         md.append("")
         md.append(r.coverageLine + ".")
         md.append("")
-        md.append("Commit `\(Format.commit(e.gitCommit))`, \(Format.machine(e)); budget \(Format.duration(s.budgetSeconds))\(Format.shards(s)).")
+        md.append(
+            "Commit `\(Format.commit(e.gitCommit))`, \(Format.machine(e)); budget \(Format.duration(s.budgetSeconds))\(Format.shards(s))."
+        )
         md.append("")
         md.append(contentsOf: diffSection(r))
         md.append("## Results per op and direction")
         md.append("")
-        md.append("Cells: passed/cases, ✗ failed, m mistrusted, s skipped. Utilization = error / bound (≤ 1 passes); NMSE p99 is a log-bin upper edge.")
+        md.append(
+            "Cells: passed/cases, ✗ failed, m mistrusted, s skipped. Utilization = error / bound (≤ 1 passes); NMSE p99 is a log-bin upper edge."
+        )
         md.append("")
-        md.append("| op | direction | fixtures | random exact | random bound | gradients | worst util | max ULP | NMSE p99 |")
+        md.append(
+            "| op | direction | fixtures | random exact | random bound | gradients | worst util | max ULP | NMSE p99 |")
         md.append("| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: |")
         for g in OpDirectionGroup.groups(r) {
             let mark = g.failed > 0 ? " ✗" : ""
-            md.append("| \(g.op)\(mark) | \(g.direction) | \(g.cell(.fixture)) | \(g.cell(.sweepExact)) | \(g.cell(.sweepBound)) | "
-                      + "\(g.cell(.gradient)) | \(Format.g(g.worstUtilization)) | \(g.maxUlp) | \(Format.g(g.nmseP99)) |")
+            md.append(
+                "| \(g.op)\(mark) | \(g.direction) | \(g.cell(.fixture)) | \(g.cell(.sweepExact)) | \(g.cell(.sweepBound)) | "
+                    + "\(g.cell(.gradient)) | \(Format.g(g.worstUtilization)) | \(g.maxUlp) | \(Format.g(g.nmseP99)) |")
         }
         md.append("")
         md.append(contentsOf: failureSection(r.failures, title: "Failures"))
@@ -40,7 +46,9 @@ public enum MarkdownReport {
         md.append("| phase | problems | checks | seconds | budget |")
         md.append("| --- | ---: | ---: | ---: | ---: |")
         for p in r.phases {
-            md.append("| \(p.name) | \(p.problems) | \(p.checks) | \(String(format: "%.1f", p.seconds)) | \(p.budgetSeconds.map { String(format: "%.0f", $0) } ?? "–") |")
+            md.append(
+                "| \(p.name) | \(p.problems) | \(p.checks) | \(String(format: "%.1f", p.seconds)) | \(p.budgetSeconds.map { String(format: "%.0f", $0) } ?? "–") |"
+            )
         }
         md.append("")
         return md.joined(separator: "\n")
@@ -50,7 +58,9 @@ public enum MarkdownReport {
         guard !failures.isEmpty else { return [] }
         var md = ["## \(title) (\(failures.count))", ""]
         for f in failures.prefix(failureListLimit) { md.append(contentsOf: failureItem(f)) }
-        if failures.count > failureListLimit { md.append("- … and \(failures.count - failureListLimit) more in report.json") }
+        if failures.count > failureListLimit {
+            md.append("- … and \(failures.count - failureListLimit) more in report.json")
+        }
         md.append("")
         return md
     }
@@ -71,7 +81,8 @@ public enum MarkdownReport {
         }
         var md = ["## Changes since the baseline", ""]
         if let b = r.baseline {
-            md.append("Baseline `\(b.path)` of \(b.createdAt) (commit `\(Format.commit(b.gitCommit))`, seed \(b.seed)).")
+            md.append(
+                "Baseline `\(b.path)` of \(b.createdAt) (commit `\(Format.commit(b.gitCommit))`, seed \(b.seed)).")
             md.append("")
         }
         md.append(contentsOf: render(d))
@@ -81,34 +92,51 @@ public enum MarkdownReport {
     /// The diff alone (what `kernelcheck report diff` prints).
     public static func render(_ d: ReportDiff) -> [String] {
         var md = ["**\(d.hasAlarm ? "ALARM" : "OK"): \(d.headline)**", ""]
-        if d.isQuiet { md.append("Nothing changed beyond the thresholds (drift > \(Format.g(ReportDiff.driftFactor))× above \(Format.g(ReportDiff.driftFloor)), time > +\(Int((ReportDiff.slowdownFactor - 1) * 100))%)."); md.append("") }
-        md.append(contentsOf: failureSection(d.newFailures, title: "New failures").map { $0.replacingOccurrences(of: "## ", with: "### ") })
-        md.append(contentsOf: failureSection(d.fixedFailures, title: "Fixed failures").map { $0.replacingOccurrences(of: "## ", with: "### ") })
+        if d.isQuiet {
+            md.append(
+                "Nothing changed beyond the thresholds (drift > \(Format.g(ReportDiff.driftFactor))× above \(Format.g(ReportDiff.driftFloor)), time > +\(Int((ReportDiff.slowdownFactor - 1) * 100))%)."
+            ); md.append("")
+        }
+        md.append(
+            contentsOf: failureSection(d.newFailures, title: "New failures").map {
+                $0.replacingOccurrences(of: "## ", with: "### ")
+            })
+        md.append(
+            contentsOf: failureSection(d.fixedFailures, title: "Fixed failures").map {
+                $0.replacingOccurrences(of: "## ", with: "### ")
+            })
         if !d.drift.isEmpty {
             md.append("### Error drift (worst utilization grew > \(Format.g(ReportDiff.driftFactor))×)")
             md.append("")
             md.append("| row | baseline | now | ratio |")
             md.append("| --- | ---: | ---: | ---: |")
             for x in d.drift {
-                md.append("| \(x.key) | \(Format.g(x.baseline)) | \(Format.g(x.current)) | \(x.baseline > 0 ? Format.g(x.current / x.baseline) + "×" : "new") |")
+                md.append(
+                    "| \(x.key) | \(Format.g(x.baseline)) | \(Format.g(x.current)) | \(x.baseline > 0 ? Format.g(x.current / x.baseline) + "×" : "new") |"
+                )
             }
             md.append("")
         }
-        for (title, list) in [("Performance regressions (median > +10%)", d.performanceRegressions),
-                              ("Performance improvements (median < −10%)", d.performanceImprovements)] where !list.isEmpty {
+        for (title, list) in [
+            ("Performance regressions (median > +10%)", d.performanceRegressions),
+            ("Performance improvements (median < −10%)", d.performanceImprovements),
+        ] where !list.isEmpty {
             md.append("### \(title)")
             md.append("")
             md.append("| benchmark | baseline | now | change | GFLOP/s |")
             md.append("| --- | ---: | ---: | ---: | ---: |")
             for p in list {
-                md.append("| \(p.key) | \(Format.seconds(p.baselineSeconds)) | \(Format.seconds(p.currentSeconds)) | \(Format.percent(p.ratio)) | "
-                          + "\(String(format: "%.1f → %.1f", p.baselineGflops, p.currentGflops)) |")
+                md.append(
+                    "| \(p.key) | \(Format.seconds(p.baselineSeconds)) | \(Format.seconds(p.currentSeconds)) | \(Format.percent(p.ratio)) | "
+                        + "\(String(format: "%.1f → %.1f", p.baselineGflops, p.currentGflops)) |")
             }
             md.append("")
         }
-        for (title, list) in [("Added rows", d.addedRows), ("Removed rows", d.removedRows),
-                              ("Added fixture cases", d.addedFixtureCases), ("Removed fixture cases", d.removedFixtureCases),
-                              ("Added benchmarks", d.addedBenchmarks), ("Removed benchmarks", d.removedBenchmarks)] where !list.isEmpty {
+        for (title, list) in [
+            ("Added rows", d.addedRows), ("Removed rows", d.removedRows),
+            ("Added fixture cases", d.addedFixtureCases), ("Removed fixture cases", d.removedFixtureCases),
+            ("Added benchmarks", d.addedBenchmarks), ("Removed benchmarks", d.removedBenchmarks),
+        ] where !list.isEmpty {
             md.append("### \(title) (\(list.count))")
             md.append("")
             for k in list.prefix(30) { md.append("- `\(k)`") }
@@ -120,15 +148,18 @@ public enum MarkdownReport {
 
     static func benchSection(_ r: NightlyReport) -> [String] {
         guard !r.benchmarks.isEmpty else { return [] }
-        let baseline = Dictionary((r.diff?.performanceComparisons ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let baseline = Dictionary(
+            (r.diff?.performanceComparisons ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         var md = ["## Performance (GFLOP/s, median of runs)", ""]
         md.append("| layer | direction | impl | threads | runs | median | GFLOP/s | % peak | baseline | change |")
         md.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for b in r.benchmarks {
             let base = baseline[b.key]
-            md.append("| \(b.label) | \(b.direction) | \(b.implementation) | \(b.threads) | \(b.runs)\(b.attempts.map { " (best of \($0))" } ?? "") | \(Format.seconds(b.medianSeconds)) | "
-                      + "\(String(format: "%.1f", b.gflops)) | \(String(format: "%.0f", b.peakFraction * 100)) | "
-                      + "\(base.map { String(format: "%.1f", $0.baselineGflops) } ?? "–") | \(base.map { Format.percent($0.ratio) } ?? "–") |")
+            md.append(
+                "| \(b.label) | \(b.direction) | \(b.implementation) | \(b.threads) | \(b.runs)\(b.attempts.map { " (best of \($0))" } ?? "") | \(Format.seconds(b.medianSeconds)) | "
+                    + "\(String(format: "%.1f", b.gflops)) | \(String(format: "%.0f", b.peakFraction * 100)) | "
+                    + "\(base.map { String(format: "%.1f", $0.baselineGflops) } ?? "–") | \(base.map { Format.percent($0.ratio) } ?? "–") |"
+            )
         }
         md.append("")
         return md

@@ -31,9 +31,11 @@ public struct NightlyReport: Codable, Sendable, Equatable {
     public var baseline: BaselineInfo?
     public var diff: ReportDiff?
 
-    public init(createdAt: String, environment: ReportEnvironment, settings: NightlySettings, rows: [ResultRow] = [],
-                fixtureCases: [String] = [], failures: [FailureRecord] = [], benchmarks: [BenchEntry] = [],
-                skipped: [SkippedWork] = [], phases: [PhaseSummary] = []) {
+    public init(
+        createdAt: String, environment: ReportEnvironment, settings: NightlySettings, rows: [ResultRow] = [],
+        fixtureCases: [String] = [], failures: [FailureRecord] = [], benchmarks: [BenchEntry] = [],
+        skipped: [SkippedWork] = [], phases: [PhaseSummary] = []
+    ) {
         schemaVersion = Self.currentSchemaVersion
         self.createdAt = createdAt
         self.environment = environment
@@ -65,7 +67,9 @@ public struct NightlyReport: Codable, Sendable, Equatable {
             let k = "\(b.op)/\(b.direction)/\(b.implementation)/\(b.threads)"
             if (best[k]?.4 ?? -1) < b.gflops { best[k] = (b.op, b.direction, b.implementation, b.threads, b.gflops) }
         }
-        return best.keys.sorted().map { best[$0]! }.map { (op: $0.0, direction: $0.1, implementation: $0.2, threads: $0.3, gflops: $0.4) }
+        return best.keys.sorted().map { best[$0]! }.map {
+            (op: $0.0, direction: $0.1, implementation: $0.2, threads: $0.3, gflops: $0.4)
+        }
     }
 
     /// Sorts rows, failures, fixture cases and benchmarks into their canonical order.
@@ -125,7 +129,8 @@ public struct ResultRow: Codable, Sendable, Equatable {
     /// `source/op/direction/implementation`: how diffs match rows across reports.
     public var key: String { "\(source.rawValue)/\(op)/\(direction)/\(implementation)" }
 
-    public mutating func add(status: String, utilization: Double?, ulp: Int?, nmse nmseValue: Double?, seconds: Double) {
+    public mutating func add(status: String, utilization: Double?, ulp: Int?, nmse nmseValue: Double?, seconds: Double)
+    {
         cases += 1
         switch status {
         case "passed": passed += 1
@@ -181,13 +186,16 @@ public struct FailureRecord: Codable, Sendable, Equatable {
     /// implementations), so that a failure names the code it belongs to.
     public var path: String?
 
-    public init(source: CaseSource, op: String, direction: String, implementation: String, mode: String, seed: UInt64,
-                problem: String, shrunkProblem: String, shrinkSteps: Int, summary: String, replay: String,
-                fixtureCase: String? = nil) {
+    public init(
+        source: CaseSource, op: String, direction: String, implementation: String, mode: String, seed: UInt64,
+        problem: String, shrunkProblem: String, shrinkSteps: Int, summary: String, replay: String,
+        fixtureCase: String? = nil
+    ) {
         self.source = source; self.op = op; self.direction = direction; self.implementation = implementation
         self.mode = mode; self.seed = seed; self.problem = problem; self.shrunkProblem = shrunkProblem
         self.shrinkSteps = shrinkSteps; self.summary = summary; self.replay = replay; self.fixtureCase = fixtureCase
-        if implementation == "tiled", let p = try? Problem.parse(shrunkProblem), let d = Direction(rawValue: direction) {
+        if implementation == "tiled", let p = try? Problem.parse(shrunkProblem), let d = Direction(rawValue: direction)
+        {
             path = TiledImplementation().path(p, d).name
         }
     }
@@ -218,8 +226,10 @@ public struct BenchEntry: Codable, Sendable, Equatable {
     /// median kept (see `NightlyRunner.confirmSlowdowns`).
     public var attempts: Int?
 
-    public init(label: String, problem: String, op: String, direction: String, implementation: String, threads: Int,
-                runs: Int, medianSeconds: Double, gflops: Double, peakFraction: Double) {
+    public init(
+        label: String, problem: String, op: String, direction: String, implementation: String, threads: Int,
+        runs: Int, medianSeconds: Double, gflops: Double, peakFraction: Double
+    ) {
         self.label = label; self.problem = problem; self.op = op; self.direction = direction
         self.implementation = implementation; self.threads = threads; self.runs = runs
         self.medianSeconds = medianSeconds; self.gflops = gflops; self.peakFraction = peakFraction
@@ -280,8 +290,10 @@ public struct NightlySettings: Codable, Sendable, Equatable {
     public var shards: [Int]
     public var shardCount: Int
 
-    public init(seed: UInt64, seedSource: String, budgetSeconds: Double, sweepCases: Int, mediumCases: Int, gradientCases: Int,
-                benchRuns: Int, shard: Int, shardCount: Int) {
+    public init(
+        seed: UInt64, seedSource: String, budgetSeconds: Double, sweepCases: Int, mediumCases: Int, gradientCases: Int,
+        benchRuns: Int, shard: Int, shardCount: Int
+    ) {
         self.seed = seed
         self.seedSource = seedSource
         exactSeed = seed

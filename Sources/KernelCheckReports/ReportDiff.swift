@@ -68,27 +68,33 @@ public struct ReportDiff: Codable, Sendable, Equatable {
         let currentRows = Dictionary(current.rows.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let baseRows = Dictionary(baseline.rows.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         newFailures = unique(current.failures.filter { !baseIDs.contains($0.identity) })
-        fixedFailures = unique(baseline.failures.filter { f in
-            !currentIDs.contains(f.identity) && currentRows["\(f.source.rawValue)/\(f.op)/\(f.direction)/\(f.implementation)"] != nil
-        })
+        fixedFailures = unique(
+            baseline.failures.filter { f in
+                !currentIDs.contains(f.identity)
+                    && currentRows["\(f.source.rawValue)/\(f.op)/\(f.direction)/\(f.implementation)"] != nil
+            })
         for key in currentRows.keys.sorted() {
             guard let b = baseRows[key], let c = currentRows[key] else { continue }
             let grew = c.worstUtilization > Self.driftFactor * b.worstUtilization
             let tiny = b.worstUtilization < Self.driftFloor && c.worstUtilization < Self.driftFloor
-            if grew && !tiny { drift.append(Drift(key: key, baseline: b.worstUtilization, current: c.worstUtilization)) }
+            if grew && !tiny {
+                drift.append(Drift(key: key, baseline: b.worstUtilization, current: c.worstUtilization))
+            }
         }
         let baseBench = Dictionary(baseline.benchmarks.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let currentBench = Dictionary(current.benchmarks.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         for key in currentBench.keys.sorted() {
             guard let b = baseBench[key], let c = currentBench[key], b.medianSeconds > 0 else { continue }
-            let change = PerformanceChange(key: key, baselineSeconds: b.medianSeconds, currentSeconds: c.medianSeconds,
-                                           baselineGflops: b.gflops, currentGflops: c.gflops)
+            let change = PerformanceChange(
+                key: key, baselineSeconds: b.medianSeconds, currentSeconds: c.medianSeconds,
+                baselineGflops: b.gflops, currentGflops: c.gflops)
             performanceComparisons.append(change)
             if c.medianSeconds > Self.slowdownFactor * b.medianSeconds { performanceRegressions.append(change) }
             if c.medianSeconds * Self.slowdownFactor < b.medianSeconds { performanceImprovements.append(change) }
         }
         (addedRows, removedRows) = Self.difference(Set(baseRows.keys), Set(currentRows.keys))
-        (addedFixtureCases, removedFixtureCases) = Self.difference(Set(baseline.fixtureCases), Set(current.fixtureCases))
+        (addedFixtureCases, removedFixtureCases) = Self.difference(
+            Set(baseline.fixtureCases), Set(current.fixtureCases))
         (addedBenchmarks, removedBenchmarks) = Self.difference(Set(baseBench.keys), Set(currentBench.keys))
     }
 

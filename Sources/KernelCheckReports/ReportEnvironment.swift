@@ -13,7 +13,8 @@ public struct ReportEnvironment: Codable, Sendable, Equatable {
     public var gitCommit: String?
 
     public init(cpuModel: String?, cores: Int, toolchain: String, os: String, gitCommit: String?) {
-        self.cpuModel = cpuModel; self.cores = cores; self.toolchain = toolchain; self.os = os; self.gitCommit = gitCommit
+        self.cpuModel = cpuModel; self.cores = cores; self.toolchain = toolchain; self.os = os;
+        self.gitCommit = gitCommit
     }
 
     /// Looks everything up on this machine (a few milliseconds; each probe may come back empty).
@@ -25,7 +26,9 @@ public struct ReportEnvironment: Codable, Sendable, Equatable {
         }
         let release = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)).flatMap { text in
             text.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
-                .map { String($0.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+                .map {
+                    String($0.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                }
         }
         var names = utsname()
         uname(&names)
@@ -36,20 +39,21 @@ public struct ReportEnvironment: Codable, Sendable, Equatable {
         let os = [release, kernel].compactMap { $0 }.joined(separator: ", ")
         let toolchain = run("swift", ["--version"])?.split(separator: "\n").first.map(String.init) ?? compiledWith
         let commit = run("git", ["rev-parse", "HEAD"]) ?? ProcessInfo.processInfo.environment["GITHUB_SHA"]
-        return ReportEnvironment(cpuModel: cpu, cores: ProcessInfo.processInfo.activeProcessorCount, toolchain: toolchain,
-                                 os: os, gitCommit: commit)
+        return ReportEnvironment(
+            cpuModel: cpu, cores: ProcessInfo.processInfo.activeProcessorCount, toolchain: toolchain,
+            os: os, gitCommit: commit)
     }
 
     /// The compiler that built this binary, to the minor version we can test for.
     static var compiledWith: String {
         #if compiler(>=6.3)
-        return "built with Swift ≥ 6.3"
+            return "built with Swift ≥ 6.3"
         #elseif compiler(>=6.2)
-        return "built with Swift 6.2"
+            return "built with Swift 6.2"
         #elseif compiler(>=6.1)
-        return "built with Swift 6.1"
+            return "built with Swift 6.1"
         #else
-        return "built with Swift < 6.1"
+            return "built with Swift < 6.1"
         #endif
     }
 

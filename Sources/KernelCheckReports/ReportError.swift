@@ -13,7 +13,8 @@ public enum ReportError: Error, Equatable, CustomStringConvertible, Sendable {
         case .notAReport(let p, let r): return "\(p) is not a nightly report: \(r)"
         case .missingSchemaVersion(let p): return "\(p) has no schema_version: not a nightly report"
         case .unsupportedSchemaVersion(let p, let f, let s):
-            return "\(p) has schema_version \(f); this kernelcheck reads version \(s) only (regenerate the report, or use the kernelcheck that wrote it)"
+            return
+                "\(p) has schema_version \(f); this kernelcheck reads version \(s) only (regenerate the report, or use the kernelcheck that wrote it)"
         case .incompatibleShards(let r): return "cannot merge: \(r)"
         case .cannotWrite(let p, let r): return "cannot write \(p): \(r)"
         }

@@ -5,14 +5,16 @@ extension NightlyReport {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         e.keyEncodingStrategy = .convertToSnakeCase
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return e
     }
 
     static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d
     }
 
@@ -45,7 +47,9 @@ extension NightlyReport {
 
     /// Names the missing or mistyped field of a decoding error.
     static func describe(_ error: Error) -> String {
-        func path(_ c: [CodingKey]) -> String { c.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined() }
+        func path(_ c: [CodingKey]) -> String {
+            c.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
         switch error as? DecodingError {
         case .keyNotFound(let k, let ctx): return "missing field \(path(ctx.codingPath + [k]))"
         case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx):
@@ -62,7 +66,8 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws(ReportError) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        let temporary = directory.appendingPathComponent(
+            ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try data.write(to: temporary)
@@ -99,8 +104,10 @@ extension NightlyReport {
     public func write(to directory: String) throws(ReportError) -> [String] {
         let json: Data
         do { json = try jsonData() } catch { throw .cannotWrite(path: directory + "/report.json", reason: "\(error)") }
-        let files = [("report.md", Data(MarkdownReport.render(self).utf8)), ("report.html", Data(HTMLReport.render(self).utf8)),
-                     ("report.json", json)]
+        let files = [
+            ("report.md", Data(MarkdownReport.render(self).utf8)), ("report.html", Data(HTMLReport.render(self).utf8)),
+            ("report.json", json),
+        ]
         var paths: [String] = []
         for (name, data) in files {
             let path = directory + "/" + name

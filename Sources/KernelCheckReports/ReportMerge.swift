@@ -14,16 +14,22 @@ extension NightlyReport {
                 throw .incompatibleShards(reason: "seeds differ (\(out.settings.seed) and \(r.settings.seed))")
             }
             if r.settings.shardCount != out.settings.shardCount {
-                throw .incompatibleShards(reason: "shard counts differ (\(out.settings.shardCount) and \(r.settings.shardCount))")
+                throw .incompatibleShards(
+                    reason: "shard counts differ (\(out.settings.shardCount) and \(r.settings.shardCount))")
             }
             let overlap = Set(out.settings.shards).intersection(r.settings.shards)
             if !overlap.isEmpty {
-                throw .incompatibleShards(reason: "shard \(overlap.sorted().map(String.init).joined(separator: ", ")) appears twice")
+                throw .incompatibleShards(
+                    reason: "shard \(overlap.sorted().map(String.init).joined(separator: ", ")) appears twice")
             }
             out.settings.shards = (out.settings.shards + r.settings.shards).sorted()
             var rows = Dictionary(out.rows.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
             for row in r.rows {
-                if var existing = rows[row.key] { existing.merge(row); rows[row.key] = existing } else { rows[row.key] = row }
+                if var existing = rows[row.key] {
+                    existing.merge(row); rows[row.key] = existing
+                } else {
+                    rows[row.key] = row
+                }
             }
             out.rows = Array(rows.values)
             out.fixtureCases += r.fixtureCases

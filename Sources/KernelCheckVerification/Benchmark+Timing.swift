@@ -33,7 +33,8 @@ public struct BenchmarkTiming: Sendable, CustomStringConvertible {
 
     public var description: String {
         let ms = medianSeconds * 1e3
-        return "\(name) threads=\(threads): median \(ms.formatted3) ms, \(gflops.formatted3) GFLOP/s (\(seconds.count) runs × \(callsPerRun) calls)"
+        return
+            "\(name) threads=\(threads): median \(ms.formatted3) ms, \(gflops.formatted3) GFLOP/s (\(seconds.count) runs × \(callsPerRun) calls)"
     }
 }
 
@@ -53,8 +54,10 @@ extension Benchmark {
     /// a scheduler tick; timed alone, such a call measures whether the pool's worker happened
     /// to be awake (samples swung 0.55–1.25× between runs). Long samples time the kernel.
     /// `tools/bench_peers.py` times the peers by the same rule.
-    public static func time(name: String, threads: Int, flops: Double, runs: Int = 5, warmup: Int = 1,
-                                 minimumSampleSeconds: Double = 0.02, _ body: () -> Void) -> BenchmarkTiming {
+    public static func time(
+        name: String, threads: Int, flops: Double, runs: Int = 5, warmup: Int = 1,
+        minimumSampleSeconds: Double = 0.02, _ body: () -> Void
+    ) -> BenchmarkTiming {
         let clock = ContinuousClock()
         func seconds(_ d: Duration) -> Double {
             Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
@@ -81,8 +84,10 @@ extension Benchmark {
     /// calls of `kc` steps per timed call of the body.
     public static func registerTile(kc: Int = GEMMBlocking.kc, calls: Int = 20_000, runs: Int = 5) -> BenchmarkTiming {
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
-        return time(name: "microkernel \(mr)x\(nr) kc=\(kc) x\(calls)", threads: 1,
-                    flops: 2 * Double(mr * nr * kc) * Double(calls), runs: runs) {
+        return time(
+            name: "microkernel \(mr)x\(nr) kc=\(kc) x\(calls)", threads: 1,
+            flops: 2 * Double(mr * nr * kc) * Double(calls), runs: runs
+        ) {
             Tiled.runRegisterTile(kc: kc, calls: calls)
         }
     }

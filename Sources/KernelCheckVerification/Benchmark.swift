@@ -56,13 +56,27 @@ public enum Benchmark {
             Case(label: "matmul 256³", problem: p("matmul a=256x256 b=256x256"), directions: gemmDirections),
             Case(label: "matmul 1024³", problem: p("matmul a=1024x1024 b=1024x1024"), directions: gemmDirections),
             Case(label: "matmul 2048³", problem: p("matmul a=2048x2048 b=2048x2048"), directions: gemmDirections),
-            Case(label: "GAN conv 128→256 k5 16²", problem: p("conv2d n=16 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2"), directions: gemmDirections),
-            Case(label: "GAN convT 256→256 k4 s2 16→32", problem: p("convt2d n=16 ic=256 oc=256 in=16x16 k=4x4 s=2x2 p=1x1:1x1"), directions: gemmDirections),
-            Case(label: "GAN conv 256→256 k5 32²", problem: p("conv2d n=16 ic=256 oc=256 in=32x32 k=5x5 p=2x2:2x2"), directions: gemmDirections),
-            Case(label: "GAN conv 256→3 k7 32²", problem: p("conv2d n=16 ic=256 oc=3 in=32x32 k=7x7 p=3x3:3x3"), directions: gemmDirections),
-            Case(label: "ResNet conv 64→64 k3 56²", problem: p("conv2d n=8 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1"), directions: gemmDirections),
-            Case(label: "ResNet 1×1 s2 256→512 56²", problem: p("conv2d n=8 ic=256 oc=512 in=56x56 k=1x1 s=2x2"), directions: gemmDirections),
-            Case(label: "conv 3→32 k5 256²", problem: p("conv2d n=16 ic=3 oc=32 in=256x256 k=5x5 p=2x2:2x2"), directions: gemmDirections),
+            Case(
+                label: "GAN conv 128→256 k5 16²", problem: p("conv2d n=16 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2"),
+                directions: gemmDirections),
+            Case(
+                label: "GAN convT 256→256 k4 s2 16→32",
+                problem: p("convt2d n=16 ic=256 oc=256 in=16x16 k=4x4 s=2x2 p=1x1:1x1"), directions: gemmDirections),
+            Case(
+                label: "GAN conv 256→256 k5 32²", problem: p("conv2d n=16 ic=256 oc=256 in=32x32 k=5x5 p=2x2:2x2"),
+                directions: gemmDirections),
+            Case(
+                label: "GAN conv 256→3 k7 32²", problem: p("conv2d n=16 ic=256 oc=3 in=32x32 k=7x7 p=3x3:3x3"),
+                directions: gemmDirections),
+            Case(
+                label: "ResNet conv 64→64 k3 56²", problem: p("conv2d n=8 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1"),
+                directions: gemmDirections),
+            Case(
+                label: "ResNet 1×1 s2 256→512 56²", problem: p("conv2d n=8 ic=256 oc=512 in=56x56 k=1x1 s=2x2"),
+                directions: gemmDirections),
+            Case(
+                label: "conv 3→32 k5 256²", problem: p("conv2d n=16 ic=3 oc=32 in=256x256 k=5x5 p=2x2:2x2"),
+                directions: gemmDirections),
         ]
     }
 
@@ -74,13 +88,15 @@ public enum Benchmark {
     ) -> BenchmarkRecord {
         warmAllocator
         let measured = measuredProblem ?? problem
-        let timing = time(name: label, threads: threads, flops: measured.descriptor.flops(for: direction), runs: runs, timed)
+        let timing = time(
+            name: label, threads: threads, flops: measured.descriptor.flops(for: direction), runs: runs, timed)
         let seconds = timing.medianSeconds, gflops = timing.gflops
         let cores = Tiled.resolveThreads(threads)
-        return BenchmarkRecord(label: label, problem: problem.description, direction: direction, implementation: implementation,
-                               threads: cores, runs: runs, medianSeconds: seconds, gflops: gflops,
-                               peakFraction: gflops / (peakGFLOPSPerCore * Double(cores)),
-                               measuredProblem: measuredProblem?.description)
+        return BenchmarkRecord(
+            label: label, problem: problem.description, direction: direction, implementation: implementation,
+            threads: cores, runs: runs, medianSeconds: seconds, gflops: gflops,
+            peakFraction: gflops / (peakGFLOPSPerCore * Double(cores)),
+            measuredProblem: measuredProblem?.description)
     }
 
     /// The same layer with a smaller batch (or smaller M for matmul) so the naive reference
@@ -88,22 +104,27 @@ public enum Benchmark {
     public static func referenceScaled(_ problem: Problem) -> Problem {
         switch problem {
         case .conv(var p): p.batch = 1; if p.macs > 3e8 { p.outChannels = max(1, p.outChannels / 8) }; return .conv(p)
-        case .convTranspose(var p): p.batch = 1; if p.macs > 3e8 { p.outChannels = max(1, p.outChannels / 8) }; return .convTranspose(p)
+        case .convTranspose(var p):
+            p.batch = 1; if p.macs > 3e8 { p.outChannels = max(1, p.outChannels / 8) }; return .convTranspose(p)
         case .matmul(let p): return .matmul(MatmulProblem(m: 64, n: min(p.n, 256), k: min(p.k, 256)))
         default: return problem
         }
     }
 
     /// Times the reference (Float64 accumulation, naive loops) on `referenceScaled(problem)`.
-    public static func measureReference(label: String, problem: Problem, direction: Direction, runs: Int) -> BenchmarkRecord {
+    public static func measureReference(
+        label: String, problem: Problem, direction: Direction, runs: Int
+    ) -> BenchmarkRecord {
         let scaled = referenceScaled(problem)
         let d = scaled.descriptor
         var inputs: [String: Tensor<Double>] = [:]
         for spec in d.inputs(for: direction) {
             inputs[spec.role] = Fill.uniform(low: -1, high: 1).tensor(spec.shape, seed: 1, role: spec.role)
         }
-        return measure(label: label, problem: problem, direction: direction, implementation: "reference", threads: 1, runs: runs,
-                       measuredProblem: scaled) {
+        return measure(
+            label: label, problem: problem, direction: direction, implementation: "reference", threads: 1, runs: runs,
+            measuredProblem: scaled
+        ) {
             _ = try! Reference.run(scaled, direction, inputs: inputs)
         }
     }

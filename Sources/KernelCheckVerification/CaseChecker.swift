@@ -20,7 +20,10 @@ public struct CaseOutcome: Codable, Sendable {
     public var summary: String {
         var parts = [status.rawValue]
         if let c = comparison {
-            parts.append(String(format: "util=%.3g maxabs=%.3g maxulp=%d nmse=%.3g", c.boundUtilization, c.maxAbsError, c.maxULPDistance, c.nmse))
+            parts.append(
+                String(
+                    format: "util=%.3g maxabs=%.3g maxulp=%d nmse=%.3g", c.boundUtilization, c.maxAbsError,
+                    c.maxULPDistance, c.nmse))
             if let w = c.worstCoordinates, c.status == .failed { parts.append("worst=\(w)") }
             if let r = c.reason, c.status != .passed { parts.append(r) }
         }
@@ -59,7 +62,9 @@ public struct CaseChecker: Sendable {
     /// Threads for the main run (0 = all cores); the determinism check adds a 1-thread run.
     public var threads: Int
 
-    public init(implementation: any KernelImplementation, guards: Bool = true, determinism: Bool = true, threads: Int = 0) {
+    public init(
+        implementation: any KernelImplementation, guards: Bool = true, determinism: Bool = true, threads: Int = 0
+    ) {
         self.implementation = implementation
         self.guards = guards
         self.determinism = determinism
@@ -73,12 +78,14 @@ public struct CaseChecker: Sendable {
         do {
             expected = try ExpectedValues.compute(problem, direction, inputs: inputs)
         } catch {
-            return CaseOutcome(problem: problem.description, direction: direction, implementation: implementation.name,
-                               mode: mode, seed: seed, status: .skipped, comparison: nil,
-                               findings: ["reference cannot run: \(error)"], seconds: 0)
+            return CaseOutcome(
+                problem: problem.description, direction: direction, implementation: implementation.name,
+                mode: mode, seed: seed, status: .skipped, comparison: nil,
+                findings: ["reference cannot run: \(error)"], seconds: 0)
         }
-        return check(problem, direction, inputs: inputs, expected: expected.values, magnitude: expected.magnitude,
-                     seed: seed, mode: mode.effective(for: problem))
+        return check(
+            problem, direction, inputs: inputs, expected: expected.values, magnitude: expected.magnitude,
+            seed: seed, mode: mode.effective(for: problem))
     }
 
     /// Checks the case on given inputs against given expected values (a fixture's, or the
@@ -87,8 +94,9 @@ public struct CaseChecker: Sendable {
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>], expected: Tensor<Double>,
         magnitude: Tensor<Double>, seed: UInt64, mode: ComparisonMode
     ) -> CaseOutcome {
-        var outcome = CaseOutcome(problem: problem.description, direction: direction, implementation: implementation.name,
-                                  mode: mode, seed: seed, status: .failed, comparison: nil, findings: [], seconds: 0)
+        var outcome = CaseOutcome(
+            problem: problem.description, direction: direction, implementation: implementation.name,
+            mode: mode, seed: seed, status: .failed, comparison: nil, findings: [], seconds: 0)
         guard implementation.supports(problem, direction) else {
             outcome.status = .skipped
             outcome.findings = ["\(implementation.name) does not implement \(direction.rawValue) of this op"]
@@ -107,10 +115,12 @@ public struct CaseChecker: Sendable {
         outcome.seconds = Date().timeIntervalSince(start)
         if guards, let violation = buffer.checkGuards() { outcome.findings.append("out-of-bounds write: \(violation)") }
         if buffer.unwrittenCount > 0, let first = buffer.firstUnwrittenIndex {
-            outcome.findings.append("\(buffer.unwrittenCount) output element(s) never written, first at flat index \(first)")
+            outcome.findings.append(
+                "\(buffer.unwrittenCount) output element(s) never written, first at flat index \(first)")
         }
-        let comparison = Comparison.compare(actual: UnsafeBufferPointer(buffer.payload), expected: expected, magnitude: magnitude,
-                                            accumulationLength: k, mode: mode)
+        let comparison = Comparison.compare(
+            actual: UnsafeBufferPointer(buffer.payload), expected: expected, magnitude: magnitude,
+            accumulationLength: k, mode: mode)
         outcome.comparison = comparison
         if determinism, let finding = checkDeterminism(problem, direction, inputs: inputs, first: buffer) {
             outcome.findings.append(finding)
@@ -121,7 +131,9 @@ public struct CaseChecker: Sendable {
 
     /// Runs the implementation again with the same thread count, then with one thread, and
     /// reports the first element whose bits differ from the first run.
-    func checkDeterminism(_ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>], first: GuardedBuffer) -> String? {
+    func checkDeterminism(
+        _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>], first: GuardedBuffer
+    ) -> String? {
         for (label, t) in [("a second run", threads), ("a 1-thread run", 1)] {
             let again = GuardedBuffer(count: first.count, guardCount: 0)
             do {
@@ -130,7 +142,8 @@ public struct CaseChecker: Sendable {
                 return "nondeterministic: \(label) failed: \(error)"
             }
             for i in 0..<first.count where first.payload[i].bitPattern != again.payload[i].bitPattern {
-                return "nondeterministic: \(label) differs at flat index \(i): \(first.payload[i]) vs \(again.payload[i])"
+                return
+                    "nondeterministic: \(label) differs at flat index \(i): \(first.payload[i]) vs \(again.payload[i])"
             }
         }
         return nil

@@ -26,7 +26,8 @@ public enum CaseInputs {
         var out: [String: Tensor<Float>] = [:]
         for direction in d.directions {
             for spec in d.inputs(for: direction) where out[spec.role] == nil {
-                out[spec.role] = fill(for: spec.role, of: problem, mode: mode).tensor(spec.shape, seed: seed, role: spec.role)
+                out[spec.role] = fill(for: spec.role, of: problem, mode: mode).tensor(
+                    spec.shape, seed: seed, role: spec.role)
             }
         }
         return out

@@ -68,12 +68,14 @@ public enum Comparison {
             return r
         }
         if let m = magnitude, m.count != n {
-            return .skipped(reason: "magnitude has \(m.count) elements, expected \(n) (shape \(Shape.format(expected.shape)))",
-                            mode: mode, shape: expected.shape, accumulationLength: accumulationLength)
+            return .skipped(
+                reason: "magnitude has \(m.count) elements, expected \(n) (shape \(Shape.format(expected.shape)))",
+                mode: mode, shape: expected.shape, accumulationLength: accumulationLength)
         }
         if mode == .bound && magnitude == nil {
-            return .skipped(reason: "bound mode needs the magnitude (the reference on |inputs|)",
-                            mode: mode, shape: expected.shape, accumulationLength: accumulationLength)
+            return .skipped(
+                reason: "bound mode needs the magnitude (the reference on |inputs|)",
+                mode: mode, shape: expected.shape, accumulationLength: accumulationLength)
         }
 
         var firstNonFinite: (index: Int, detail: String)?
@@ -87,7 +89,9 @@ public enum Comparison {
                 let same = (e.isNaN && a.isNaN) || Double(a) == e
                 if !same {
                     r.mismatchedCount += 1
-                    if firstNonFinite == nil { firstNonFinite = (i, "expected value is not finite (\(e)) but actual is \(a)") }
+                    if firstNonFinite == nil {
+                        firstNonFinite = (i, "expected value is not finite (\(e)) but actual is \(a)")
+                    }
                 }
                 continue
             }
@@ -98,9 +102,10 @@ public enum Comparison {
             }
             let difference = Double(a) - e
             let error = Swift.abs(difference)
-            let bound = magnitude.map {
-                ErrorBound.element(expected: e, magnitude: $0.storage[i], accumulationLength: accumulationLength)
-            } ?? 0
+            let bound =
+                magnitude.map {
+                    ErrorBound.element(expected: e, magnitude: $0.storage[i], accumulationLength: accumulationLength)
+                } ?? 0
             if bound == .infinity { infiniteBound = true }
             let utilization = error == 0 ? 0 : (bound == 0 ? .infinity : error / bound)
             let rounded = Float(e)
@@ -120,7 +125,8 @@ public enum Comparison {
         }
         r.nmse = squaredExpected == 0 ? (squaredError == 0 ? 0 : .infinity) : squaredError / squaredExpected
         if let first = firstNonFinite {
-            r.setWorst(index: first.index, actual: actual[first.index], expected: expected.storage[first.index], bound: nil)
+            r.setWorst(
+                index: first.index, actual: actual[first.index], expected: expected.storage[first.index], bound: nil)
         }
 
         let percent = n == 0 ? 0 : 100 * Double(r.mismatchedCount) / Double(n)
@@ -128,7 +134,8 @@ public enum Comparison {
             r.status = .failed
             var reason = "Mismatched elements: \(r.mismatchedCount) / \(n) (\(format(percent, "%.1f"))%)"
             if let first = firstNonFinite {
-                reason += "; first non-finite at index \(first.index) \(formatIndex(r.worstCoordinates ?? [])): \(first.detail)"
+                reason +=
+                    "; first non-finite at index \(first.index) \(formatIndex(r.worstCoordinates ?? [])): \(first.detail)"
             } else if let idx = r.worstIndex, let a = r.worstActual, let e = r.worstExpected {
                 reason += "; worst at index \(idx) \(formatIndex(r.worstCoordinates ?? [])): actual \(a), expected \(e)"
                 if let b = r.worstBound { reason += ", error \(format(Swift.abs(a - e))) > bound \(format(b))" }
@@ -145,7 +152,8 @@ public enum Comparison {
             r.reason = "all \(n) expected values are exactly zero"
         } else if n >= mistrustMinimumCount && Double(r.zeroExpectedCount) > mistrustZeroFraction * Double(n) {
             r.status = .mistrusted
-            r.reason = "\(r.zeroExpectedCount) of \(n) expected values "
+            r.reason =
+                "\(r.zeroExpectedCount) of \(n) expected values "
                 + "(\(format(100 * Double(r.zeroExpectedCount) / Double(n), "%.1f"))%) are exactly zero, "
                 + "more than \(format(100 * mistrustZeroFraction, "%.0f"))%"
         } else {
@@ -159,7 +167,9 @@ public enum Comparison {
         accumulationLength: Int, mode: ComparisonMode
     ) -> ComparisonResult {
         actual.withUnsafeBufferPointer {
-            compare(actual: $0, expected: expected, magnitude: magnitude, accumulationLength: accumulationLength, mode: mode)
+            compare(
+                actual: $0, expected: expected, magnitude: magnitude, accumulationLength: accumulationLength, mode: mode
+            )
         }
     }
 
@@ -167,8 +177,9 @@ public enum Comparison {
         actual: Tensor<Float>, expected: Tensor<Double>, magnitude: Tensor<Double>? = nil,
         accumulationLength: Int, mode: ComparisonMode
     ) -> ComparisonResult {
-        compare(actual: actual.storage, expected: expected, magnitude: magnitude,
-                accumulationLength: accumulationLength, mode: mode)
+        compare(
+            actual: actual.storage, expected: expected, magnitude: magnitude,
+            accumulationLength: accumulationLength, mode: mode)
     }
 
     /// Compares the payload of a guarded output buffer (its guards are the caller's to check).
@@ -176,8 +187,9 @@ public enum Comparison {
         actual: GuardedBuffer, expected: Tensor<Double>, magnitude: Tensor<Double>? = nil,
         accumulationLength: Int, mode: ComparisonMode
     ) -> ComparisonResult {
-        compare(actual: UnsafeBufferPointer(actual.payload), expected: expected, magnitude: magnitude,
-                accumulationLength: accumulationLength, mode: mode)
+        compare(
+            actual: UnsafeBufferPointer(actual.payload), expected: expected, magnitude: magnitude,
+            accumulationLength: accumulationLength, mode: mode)
     }
 
     /// Number of representable Floats between `a` and `b` (0 when equal; −0 and +0 are the
@@ -254,7 +266,9 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
     }
 
     /// A check that was not run, with the cause (never reported as passed).
-    public static func skipped(reason: String, mode: ComparisonMode, shape: [Int], accumulationLength: Int = 0) -> ComparisonResult {
+    public static func skipped(
+        reason: String, mode: ComparisonMode, shape: [Int], accumulationLength: Int = 0
+    ) -> ComparisonResult {
         var r = ComparisonResult(mode: mode, shape: shape, accumulationLength: accumulationLength)
         r.status = .skipped
         r.reason = reason
@@ -275,7 +289,8 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
     public var summary: String {
         var s = "\(status.rawValue)"
         if status != .skipped {
-            s += " util=\(Comparison.format(boundUtilization)) maxabs=\(Comparison.format(maxAbsError))"
+            s +=
+                " util=\(Comparison.format(boundUtilization)) maxabs=\(Comparison.format(maxAbsError))"
                 + " maxrel=\(Comparison.format(maxRelError)) maxulp=\(maxULPDistance) nmse=\(Comparison.format(nmse))"
                 + " mismatched=\(mismatchedCount)/\(elementCount)"
             if let c = worstCoordinates { s += " worst=\(Comparison.formatIndex(c))" }
@@ -332,7 +347,8 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
             case "-inf": return -.infinity
             case "nan": return .nan
             default:
-                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "'\(text)' is not a number, inf, -inf or nan")
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: c, debugDescription: "'\(text)' is not a number, inf, -inf or nan")
             }
         }
         mode = try c.decode(ComparisonMode.self, forKey: .mode)

@@ -7,7 +7,9 @@ import KernelCheckProblems
 public enum FixtureVerification {
     /// Every (direction, implementation) outcome of one case. Cases filled with integers are
     /// judged in exact mode where the op allows it (see `ComparisonMode.effective(for:)`).
-    public static func verify(_ fixture: FixtureCase, implementations: [any KernelImplementation], guards: Bool = true)
+    public static func verify(
+        _ fixture: FixtureCase, implementations: [any KernelImplementation], guards: Bool = true
+    )
         -> [CaseOutcome]
     {
         let requested: ComparisonMode = fixture.fill.hasPrefix("int(") ? .exact : .bound
@@ -20,16 +22,20 @@ public enum FixtureVerification {
                 magnitude = try ExpectedValues.compute(fixture.problem, direction, inputs: fixture.inputs).magnitude
             } catch {
                 for i in implementations {
-                    outcomes.append(CaseOutcome(problem: fixture.problem.description, direction: direction, implementation: i.name,
-                                                mode: mode, seed: UInt64(bitPattern: fixture.seed), status: .skipped, comparison: nil,
-                                                findings: ["cannot compute the error bound: \(error)"], seconds: 0))
+                    outcomes.append(
+                        CaseOutcome(
+                            problem: fixture.problem.description, direction: direction, implementation: i.name,
+                            mode: mode, seed: UInt64(bitPattern: fixture.seed), status: .skipped, comparison: nil,
+                            findings: ["cannot compute the error bound: \(error)"], seconds: 0))
                 }
                 continue
             }
             for implementation in implementations {
                 let checker = CaseChecker(implementation: implementation, guards: guards, determinism: false)
-                outcomes.append(checker.check(fixture.problem, direction, inputs: fixture.inputs, expected: expected,
-                                              magnitude: magnitude, seed: UInt64(bitPattern: fixture.seed), mode: mode))
+                outcomes.append(
+                    checker.check(
+                        fixture.problem, direction, inputs: fixture.inputs, expected: expected,
+                        magnitude: magnitude, seed: UInt64(bitPattern: fixture.seed), mode: mode))
             }
         }
         return outcomes

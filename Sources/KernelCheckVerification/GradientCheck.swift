@@ -48,9 +48,10 @@ public enum GradientCheck {
         _ problem: Problem, _ direction: Direction, implementation: any KernelImplementation, seed: UInt64,
         samples: Int = 16, step h: Double = 1e-4
     ) -> Result {
-        var result = Result(problem: problem.description, direction: direction, implementation: implementation.name, seed: seed,
-                            status: .failed, utilization: 0, maxAbsError: 0, sampled: 0, skippedKinks: 0, worstIndex: nil,
-                            role: "", findings: [])
+        var result = Result(
+            problem: problem.description, direction: direction, implementation: implementation.name, seed: seed,
+            status: .failed, utilization: 0, maxAbsError: 0, sampled: 0, skippedKinks: 0, worstIndex: nil,
+            role: "", findings: [])
         guard let role = role(of: direction, in: problem), problem.directions.contains(direction) else {
             result.status = .skipped
             result.findings = ["no gradient to check for \(direction.rawValue)"]
@@ -95,7 +96,8 @@ public enum GradientCheck {
         }()
         // Rounding in L itself: every evaluation of L = Σ yᵢ·dyᵢ errs by about u₆₄ times its
         // magnitude ⟨|forward|(|inputs|), |dy|⟩, and the difference quotient divides that by h.
-        let lossMagnitude = (try? ExpectedValues.compute(problem, .fwd, inputs: inputs).magnitude.dot(dy.magnitude)) ?? 0
+        let lossMagnitude =
+            (try? ExpectedValues.compute(problem, .fwd, inputs: inputs).magnitude.dot(dy.magnitude)) ?? 0
         let quotientRounding = 16 * 0x1p-53 * lossMagnitude / h
         let target = base[role]!
         var rng = SeededRNG(seed: seed, stream: "gradient-check")
@@ -104,7 +106,8 @@ public enum GradientCheck {
             if kinked && Swift.abs(target.storage[i]) < 2 * h { result.skippedKinks += 1; continue }
             let fd = FiniteDifference.central(at: target, index: i, step: h, loss)
             let actual = Double(buffer.payload[i])
-            let tolerance = ErrorBound.element(expected: fd, magnitude: magnitude.storage[i], accumulationLength: k)
+            let tolerance =
+                ErrorBound.element(expected: fd, magnitude: magnitude.storage[i], accumulationLength: k)
                 + 1e-6 * (magnitude.storage[i] + Swift.abs(fd)) + quotientRounding
             let error = Swift.abs(actual - fd)
             result.sampled += 1
@@ -118,7 +121,9 @@ public enum GradientCheck {
         } else {
             result.status = result.findings.isEmpty && result.utilization <= 1 ? .passed : .failed
             if result.utilization > 1, let w = result.worstIndex {
-                result.findings.append("∂L/∂\(role)[\(w)]: implementation \(buffer.payload[w]) vs finite difference (utilization \(result.utilization))")
+                result.findings.append(
+                    "∂L/∂\(role)[\(w)]: implementation \(buffer.payload[w]) vs finite difference (utilization \(result.utilization))"
+                )
             }
         }
         return result

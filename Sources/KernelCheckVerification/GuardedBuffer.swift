@@ -57,7 +57,8 @@ public final class GuardedBuffer: @unchecked Sendable {
     public func reset() {
         for i in 0..<(count + 2 * guardCount) {
             let inPayload = i >= guardCount && i < guardCount + count
-            base.storeBytes(of: inPayload ? Self.poisonPattern : Self.guardPattern, toByteOffset: i * 4, as: UInt32.self)
+            base.storeBytes(
+                of: inPayload ? Self.poisonPattern : Self.guardPattern, toByteOffset: i * 4, as: UInt32.self)
         }
     }
 
@@ -115,12 +116,14 @@ public struct GuardViolation: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String {
         var parts: [String] = []
         if let first = beforeStart.first {
-            parts.append("wrote \(Self.count(beforeStart.count)) before the start, nearest at offset \(first)"
-                + (firstBeforeBits.map { " (found \(Self.hex($0)))" } ?? ""))
+            parts.append(
+                "wrote \(Self.count(beforeStart.count)) before the start, nearest at offset \(first)"
+                    + (firstBeforeBits.map { " (found \(Self.hex($0)))" } ?? ""))
         }
         if let first = afterEnd.first {
-            parts.append("wrote \(Self.count(afterEnd.count)) past the end, nearest at offset +\(first)"
-                + (firstAfterBits.map { " (found \(Self.hex($0)))" } ?? ""))
+            parts.append(
+                "wrote \(Self.count(afterEnd.count)) past the end, nearest at offset +\(first)"
+                    + (firstAfterBits.map { " (found \(Self.hex($0)))" } ?? ""))
         }
         return parts.joined(separator: "; ")
     }

@@ -63,7 +63,8 @@ public final class KernelIO {
         let expected = d.output(for: direction)
         let n = Shape.elementCount(expected.shape) ?? -1
         guard output.count == n else {
-            throw .outputSizeMismatch(problem: problem.description, direction: direction, expected: n, found: output.count)
+            throw .outputSizeMismatch(
+                problem: problem.description, direction: direction, expected: n, found: output.count)
         }
         // A zero-element output still needs a valid (never dereferenced) pointer.
         self.output = output.baseAddress ?? KernelIO.emptyOutput
@@ -72,7 +73,8 @@ public final class KernelIO {
                 throw .missingInput(problem: problem.description, direction: direction, role: spec.role)
             }
             guard t.shape == spec.shape else {
-                throw .shapeMismatch(problem: problem.description, role: spec.role, expected: spec.shape, found: t.shape)
+                throw .shapeMismatch(
+                    problem: problem.description, role: spec.role, expected: spec.shape, found: t.shape)
             }
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(t.count, 1))
             _ = buffer.initialize(from: t.storage)
@@ -89,5 +91,7 @@ public final class KernelIO {
     public subscript(_ role: String) -> UnsafePointer<Float> { UnsafePointer(buffers[role]!.baseAddress!) }
 
     /// An input that may be absent (the bias of a problem without one).
-    public func optional(_ role: String) -> UnsafePointer<Float>? { buffers[role].map { UnsafePointer($0.baseAddress!) } }
+    public func optional(_ role: String) -> UnsafePointer<Float>? {
+        buffers[role].map { UnsafePointer($0.baseAddress!) }
+    }
 }

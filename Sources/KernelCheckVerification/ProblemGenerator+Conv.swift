@@ -55,10 +55,14 @@ extension ProblemGenerator {
         var dims: [SpatialDim] = []
         for i in 0..<rank {
             if square && i > 0 { dims.append(dims[0]); continue }
-            var dim = SpatialDim(kernel: kernelSize(rng: &rng, size: size), stride: strideSize(rng: &rng), dilation: dilationSize(rng: &rng))
+            var dim = SpatialDim(
+                kernel: kernelSize(rng: &rng, size: size), stride: strideSize(rng: &rng),
+                dilation: dilationSize(rng: &rng))
             switch style {
             case .symmetric: dim.padBegin = padAmount(extent: dim.extent, rng: &rng); dim.padEnd = dim.padBegin
-            case .asymmetric: dim.padBegin = padAmount(extent: dim.extent, rng: &rng); dim.padEnd = padAmount(extent: dim.extent, rng: &rng)
+            case .asymmetric:
+                dim.padBegin = padAmount(extent: dim.extent, rng: &rng);
+                dim.padEnd = padAmount(extent: dim.extent, rng: &rng)
             default: break
             }
             // The dilated kernel must fit the padded input; `same` needs at least one pixel.
@@ -72,8 +76,9 @@ extension ProblemGenerator {
             dim.input = Self.size(in: minimum...spatialCap, edges: size.tileEdgeSizes, rng: &rng)
             dims.append(dim)
         }
-        let probe = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: dims.map(\.input), kernel: dims.map(\.kernel),
-                                stride: dims.map(\.stride), dilation: dims.map(\.dilation), padding: padding(style, dims), hasBias: false)
+        let probe = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: dims.map(\.input), kernel: dims.map(\.kernel),
+            stride: dims.map(\.stride), dilation: dims.map(\.dilation), padding: padding(style, dims), hasBias: false)
         return withChannelsAndBias(probe, size: size, rng: &rng)
     }
 
@@ -86,9 +91,13 @@ extension ProblemGenerator {
         var dims: [SpatialDim] = []
         for i in 0..<rank {
             if square && i > 0 { dims.append(dims[0]); continue }
-            var dim = SpatialDim(kernel: kernelSize(rng: &rng, size: size), stride: strideSize(rng: &rng), dilation: dilationSize(rng: &rng))
+            var dim = SpatialDim(
+                kernel: kernelSize(rng: &rng, size: size), stride: strideSize(rng: &rng),
+                dilation: dilationSize(rng: &rng))
             let outputPaddingLimit = max(dim.stride, dim.dilation) - 1
-            if outputPaddingLimit > 0 && rng.chance(0.35) { dim.outputPadding = rng.nextInt(in: 1...outputPaddingLimit) }
+            if outputPaddingLimit > 0 && rng.chance(0.35) {
+                dim.outputPadding = rng.nextInt(in: 1...outputPaddingLimit)
+            }
             // `same` crops d·(k−1) + 1 + op − s, which must not be negative.
             if (style == .same || style == .sameLower) && dim.extent + dim.outputPadding < dim.stride {
                 dim.stride = rng.nextInt(in: 1...(dim.extent + dim.outputPadding))
@@ -107,9 +116,10 @@ extension ProblemGenerator {
             }
             dims.append(dim)
         }
-        let probe = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: dims.map(\.input),
-                                         kernel: dims.map(\.kernel), stride: dims.map(\.stride), dilation: dims.map(\.dilation),
-                                         padding: padding(style, dims), outputPadding: dims.map(\.outputPadding), hasBias: false)
+        let probe = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: dims.map(\.input),
+            kernel: dims.map(\.kernel), stride: dims.map(\.stride), dilation: dims.map(\.dilation),
+            padding: padding(style, dims), outputPadding: dims.map(\.outputPadding), hasBias: false)
         return withChannelsAndBias(probe, size: size, rng: &rng)
     }
 
@@ -119,8 +129,11 @@ extension ProblemGenerator {
     static func withChannelsAndBias<P: DrawnConvolution>(_ probe: P, size: GeneratorSize, rng: inout SeededRNG) -> P? {
         let outSpatial = probe.outputSize.reduce(1, *), inSpatial = probe.inputSize.reduce(1, *)
         let taps = probe.kernel.reduce(1, *)
-        guard let c = drawChannels(macsPerUnit: Int(probe.macs), xPerChannel: inSpatial, yPerChannel: outSpatial,
-                                   taps: taps, size: size, rng: &rng) else { return nil }
+        guard
+            let c = drawChannels(
+                macsPerUnit: Int(probe.macs), xPerChannel: inSpatial, yPerChannel: outSpatial,
+                taps: taps, size: size, rng: &rng)
+        else { return nil }
         var p = probe
         p.batch = c.batch; p.groups = c.groups; p.inChannels = c.inChannels; p.outChannels = c.outChannels
         p.hasBias = rng.chance(0.5)
@@ -136,8 +149,10 @@ extension ProblemGenerator {
     /// either side can be large), grouped (g ∈ {2, 3, 4} (+8 medium), a few channels per
     /// group) and depthwise (ci = 1, channel multiplier co ∈ {1, 2, 3}, g drawn like a
     /// channel count). Zero channels appear with probability ≈ 3 % per side.
-    static func drawChannels(macsPerUnit: Int, xPerChannel: Int, yPerChannel: Int, taps: Int, size: GeneratorSize,
-                             rng: inout SeededRNG) -> (batch: Int, groups: Int, inChannels: Int, outChannels: Int)? {
+    static func drawChannels(
+        macsPerUnit: Int, xPerChannel: Int, yPerChannel: Int, taps: Int, size: GeneratorSize,
+        rng: inout SeededRNG
+    ) -> (batch: Int, groups: Int, inChannels: Int, outChannels: Int)? {
         let n = batchSize(rng: &rng)
         let maxMACs = size.maxMACs, maxElements = Double(size.maxTensorElements)
         func ciCap(g: Int, co: Int) -> Int {
@@ -172,8 +187,9 @@ extension ProblemGenerator {
         default:
             ci = 1
             co = rng.weighted([(1, 3), (2, 2), (3, 1)])
-            let gLimit = min(cap(maxMACs, n, co, macsPerUnit), cap(maxElements, n, xPerChannel),
-                             cap(maxElements, n, co, yPerChannel), cap(maxElements, co, taps))
+            let gLimit = min(
+                cap(maxMACs, n, co, macsPerUnit), cap(maxElements, n, xPerChannel),
+                cap(maxElements, n, co, yPerChannel), cap(maxElements, co, taps))
             guard gLimit >= 1 else { return nil }
             g = Self.size(in: 1...gLimit, edges: size.tileEdgeSizes, rng: &rng)
         }

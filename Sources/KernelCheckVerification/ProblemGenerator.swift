@@ -82,8 +82,9 @@ public enum ProblemGenerator {
     public static func random(_ family: OpFamily, rng: inout SeededRNG, size: GeneratorSize = .small) -> Problem {
         for _ in 0..<maxAttempts {
             guard let descriptor = draw(family, rng: &rng, size: size),
-                  let problem = try? Problem(descriptor),
-                  size.admits(problem) else { continue }
+                let problem = try? Problem(descriptor),
+                size.admits(problem)
+            else { continue }
             return problem
         }
         return fallback(family)
@@ -193,16 +194,26 @@ public enum ProblemGenerator {
         for key in rng.shuffled(["m", "n", "k"]) {
             let limit: Int
             switch key {
-            case "m": limit = min(cap(maxMACs, countY, known("n"), known("k")), cap(maxElements, countA, known("k")), cap(maxElements, countY, known("n")))
-            case "n": limit = min(cap(maxMACs, countY, known("m"), known("k")), cap(maxElements, countB, known("k")), cap(maxElements, countY, known("m")))
-            default: limit = min(cap(maxMACs, countY, known("m"), known("n")), cap(maxElements, countA, known("m")), cap(maxElements, countB, known("n")))
+            case "m":
+                limit = min(
+                    cap(maxMACs, countY, known("n"), known("k")), cap(maxElements, countA, known("k")),
+                    cap(maxElements, countY, known("n")))
+            case "n":
+                limit = min(
+                    cap(maxMACs, countY, known("m"), known("k")), cap(maxElements, countB, known("k")),
+                    cap(maxElements, countY, known("m")))
+            default:
+                limit = min(
+                    cap(maxMACs, countY, known("m"), known("n")), cap(maxElements, countA, known("m")),
+                    cap(maxElements, countB, known("n")))
             }
             guard limit >= 1 else { return nil }
             dims[key] = Self.size(in: 1...limit, edges: edges, zeroChance: 0.04, rng: &rng)
         }
         let m = dims["m"]!, n = dims["n"]!, k = dims["k"]!
-        return MatmulProblem(aShape: batchA + (ta ? [k, m] : [m, k]), bShape: batchB + (tb ? [n, k] : [k, n]),
-                             transposeA: ta, transposeB: tb)
+        return MatmulProblem(
+            aShape: batchA + (ta ? [k, m] : [m, k]), bShape: batchB + (tb ? [n, k] : [k, n]),
+            transposeA: ta, transposeB: tb)
     }
 
     static func randomLinear(rng: inout SeededRNG, size: GeneratorSize) -> LinearProblem? {
@@ -212,12 +223,16 @@ public enum ProblemGenerator {
         let edges = size.tileEdgeSizes, maxMACs = size.maxMACs, maxElements = Double(size.maxTensorElements)
         var inFeatures = 1, outFeatures = 1
         if rng.chance(0.5) {
-            inFeatures = Self.size(in: 1...max(1, min(cap(maxMACs, rows), cap(maxElements, rows))), edges: edges, zeroChance: 0.04, rng: &rng)
+            inFeatures = Self.size(
+                in: 1...max(1, min(cap(maxMACs, rows), cap(maxElements, rows))), edges: edges, zeroChance: 0.04,
+                rng: &rng)
             let limit = min(cap(maxMACs, rows, inFeatures), cap(maxElements, rows), cap(maxElements, inFeatures))
             guard limit >= 1 else { return nil }
             outFeatures = Self.size(in: 1...limit, edges: edges, zeroChance: 0.04, rng: &rng)
         } else {
-            outFeatures = Self.size(in: 1...max(1, min(cap(maxMACs, rows), cap(maxElements, rows))), edges: edges, zeroChance: 0.04, rng: &rng)
+            outFeatures = Self.size(
+                in: 1...max(1, min(cap(maxMACs, rows), cap(maxElements, rows))), edges: edges, zeroChance: 0.04,
+                rng: &rng)
             let limit = min(cap(maxMACs, rows, outFeatures), cap(maxElements, rows), cap(maxElements, outFeatures))
             guard limit >= 1 else { return nil }
             inFeatures = Self.size(in: 1...limit, edges: edges, zeroChance: 0.04, rng: &rng)
@@ -236,8 +251,9 @@ public enum ProblemGenerator {
             let limit = cap(Double(size.maxTensorElements), count)
             guard limit >= 1 else { return nil }
             let dimCap = size == .small ? (rank >= 3 ? 9 : 70) : (rank >= 3 ? 40 : 600)
-            let d = Self.size(in: 1...min(limit, dimCap), edges: size.tileEdgeSizes,
-                              zeroChance: allowZero ? 0.04 : 0, rng: &rng)
+            let d = Self.size(
+                in: 1...min(limit, dimCap), edges: size.tileEdgeSizes,
+                zeroChance: allowZero ? 0.04 : 0, rng: &rng)
             shape.append(d)
             count *= max(d, 1)
         }
@@ -265,7 +281,9 @@ public enum ProblemGenerator {
         let kind: LossKind = rng.chance(0.5) ? .mse : .sumOfSquares
         let rank = rng.weighted([(0, 1), (1, 3), (2, 3), (3, 1)])
         // The mean of zero elements is undefined: only the sum may be empty.
-        guard let shape = elementwiseShape(rank: rank, size: size, allowZero: kind == .sumOfSquares, rng: &rng) else { return nil }
+        guard let shape = elementwiseShape(rank: rank, size: size, allowZero: kind == .sumOfSquares, rng: &rng) else {
+            return nil
+        }
         return LossProblem(kind, shape: shape)
     }
 
@@ -303,7 +321,8 @@ public enum ProblemGenerator {
         default:
             before = 0; after = 0
         }
-        return PadProjectionAProblem(batch: batch, channels: channels, inputSize: input, stride: stride, before: before, after: after)
+        return PadProjectionAProblem(
+            batch: batch, channels: channels, inputSize: input, stride: stride, before: before, after: after)
     }
 
     static let batchNormEpsilons: [Double] = [1e-5, 1e-3, 0.1, 1]
@@ -318,18 +337,21 @@ public enum ProblemGenerator {
         let inSpatial = input.reduce(1, *)
         let maxMACs = size.maxMACs, maxElements = Double(size.maxTensorElements)
         let icFirst = rng.chance(0.5)
-        let firstLimit = icFirst
+        let firstLimit =
+            icFirst
             ? min(cap(maxMACs, batch, outSpatial), cap(maxElements, batch, inSpatial))
             : min(cap(maxMACs, batch, outSpatial), cap(maxElements, batch, outSpatial))
         guard firstLimit >= 1 else { return nil }
         let first = Self.size(in: 1...firstLimit, edges: size.tileEdgeSizes, zeroChance: 0.04, rng: &rng)
-        let secondLimit = icFirst
+        let secondLimit =
+            icFirst
             ? min(cap(maxMACs, batch, outSpatial, first), cap(maxElements, batch, outSpatial), cap(maxElements, first))
             : min(cap(maxMACs, batch, outSpatial, first), cap(maxElements, batch, inSpatial), cap(maxElements, first))
         guard secondLimit >= 1 else { return nil }
         let second = Self.size(in: 1...secondLimit, edges: size.tileEdgeSizes, zeroChance: 0.04, rng: &rng)
-        return PadProjectionBProblem(batch: batch, inChannels: icFirst ? first : second, outChannels: icFirst ? second : first,
-                                     inputSize: input, stride: stride, epsilon: rng.pick(batchNormEpsilons))
+        return PadProjectionBProblem(
+            batch: batch, inChannels: icFirst ? first : second, outChannels: icFirst ? second : first,
+            inputSize: input, stride: stride, epsilon: rng.pick(batchNormEpsilons))
     }
 }
 

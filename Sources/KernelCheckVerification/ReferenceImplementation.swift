@@ -19,7 +19,8 @@ public struct ReferenceImplementation: KernelImplementation {
             throw .failed(implementation: name, problem: problem.description, reason: error.description)
         }
         guard result.count == output.count else {
-            throw .outputSizeMismatch(problem: problem.description, direction: direction, expected: result.count, found: output.count)
+            throw .outputSizeMismatch(
+                problem: problem.description, direction: direction, expected: result.count, found: output.count)
         }
         for i in 0..<result.count { output[i] = Float(result.storage[i]) }
     }

@@ -28,7 +28,8 @@ public enum Shrinker {
         switch p {
         case .conv(let c):
             return c.batch + c.inChannels + c.outChannels + c.groups + sum(c.inputSize) + sum(c.kernel) + sum(c.stride)
-                + sum(c.dilation) + c.spatialRank + (c.hasBias ? 1 : 0) + paddingWeight(c.padding, resolved: c.resolvedPadding)
+                + sum(c.dilation) + c.spatialRank + (c.hasBias ? 1 : 0)
+                + paddingWeight(c.padding, resolved: c.resolvedPadding)
         case .convTranspose(let c):
             return c.batch + c.inChannels + c.outChannels + c.groups + sum(c.inputSize) + sum(c.kernel) + sum(c.stride)
                 + sum(c.dilation) + sum(c.outputPadding) + c.spatialRank + (c.hasBias ? 1 : 0)
@@ -38,7 +39,8 @@ public enum Shrinker {
         case .padProjectionB(let b):
             return b.batch + b.inChannels + b.outChannels + sum(b.inputSize) + sum(b.stride) + b.inputSize.count
         case .matmul(let m):
-            return sum(m.aShape) + sum(m.bShape) + m.aShape.count + m.bShape.count + (m.transposeA ? 1 : 0) + (m.transposeB ? 1 : 0)
+            return sum(m.aShape) + sum(m.bShape) + m.aShape.count + m.bShape.count + (m.transposeA ? 1 : 0)
+                + (m.transposeB ? 1 : 0)
         case .linear(let l):
             return sum(l.xShape) + l.xShape.count + l.outFeatures + (l.hasBias ? 1 : 0)
         case .activation(let a):
@@ -123,7 +125,9 @@ public enum Shrinker {
     /// explicit padding too), a smaller batch, fewer groups with the same channels per group
     /// (always legal) and then plain fewer groups, fewer channels (multiples of the group
     /// count), no bias, a smaller kernel.
-    static func convolutionCandidates<C: ShrinkableConvolution>(_ c: C, alsoDropping: [WritableKeyPath<C, [Int]>] = []) -> [C] {
+    static func convolutionCandidates<C: ShrinkableConvolution>(
+        _ c: C, alsoDropping: [WritableKeyPath<C, [Int]>] = []
+    ) -> [C] {
         var out = droppedDimensions(c, [\.inputSize, \.kernel, \.stride, \.dilation] + alsoDropping) { q, i in
             q.padding = dropping(i, from: c.padding)
         }
@@ -156,14 +160,18 @@ public enum Shrinker {
         case .explicit(let b, let e):
             if let folded { out.append(folded) }
             var q = c; q.padding = .valid; out.append(q)
-            out += explicitPaddingCandidates(b, e).map { var r = c; r.padding = $0; return r }
+            out += explicitPaddingCandidates(b, e).map {
+                var r = c; r.padding = $0; return r
+            }
         }
         return out
     }
 
     static func padProjectionACandidates(_ a: PadProjectionAProblem) -> [PadProjectionAProblem] {
         var out = droppedDimensions(a, [\.inputSize, \.stride])
-        for field in [\PadProjectionAProblem.batch, \.channels, \.before, \.after] { out += fieldCandidates(a, field, floor: 0) }
+        for field in [\PadProjectionAProblem.batch, \.channels, \.before, \.after] {
+            out += fieldCandidates(a, field, floor: 0)
+        }
         out += spatialCandidates(a, \.stride, floor: 1)
         out += spatialCandidates(a, \.inputSize, floor: 0)
         return out
@@ -171,7 +179,9 @@ public enum Shrinker {
 
     static func padProjectionBCandidates(_ b: PadProjectionBProblem) -> [PadProjectionBProblem] {
         var out = droppedDimensions(b, [\.inputSize, \.stride])
-        for field in [\PadProjectionBProblem.batch, \.inChannels, \.outChannels] { out += fieldCandidates(b, field, floor: 0) }
+        for field in [\PadProjectionBProblem.batch, \.inChannels, \.outChannels] {
+            out += fieldCandidates(b, field, floor: 0)
+        }
         out += spatialCandidates(b, \.stride, floor: 1)
         out += spatialCandidates(b, \.inputSize, floor: 1)
         return out
@@ -191,8 +201,12 @@ public enum Shrinker {
         if m.transposeA { var q = m; q.transposeA = false; q.aShape.swapAt(ra - 2, ra - 1); out.append(q) }
         if m.transposeB { var q = m; q.transposeB = false; q.bShape.swapAt(rb - 2, rb - 1); out.append(q) }
         // Batch dims, one at a time (1 makes a dimension broadcast; validation keeps it legal).
-        for i in 0..<max(ra - 2, 0) { for v in smaller(m.aShape[i], floor: 0) { var q = m; q.aShape[i] = v; out.append(q) } }
-        for i in 0..<max(rb - 2, 0) { for v in smaller(m.bShape[i], floor: 0) { var q = m; q.bShape[i] = v; out.append(q) } }
+        for i in 0..<max(ra - 2, 0) {
+            for v in smaller(m.aShape[i], floor: 0) { var q = m; q.aShape[i] = v; out.append(q) }
+        }
+        for i in 0..<max(rb - 2, 0) {
+            for v in smaller(m.bShape[i], floor: 0) { var q = m; q.bShape[i] = v; out.append(q) }
+        }
         // M, N, K (K in both operands).
         let aM = ra - (m.transposeA ? 1 : 2), aK = ra - (m.transposeA ? 2 : 1)
         let bK = rb - (m.transposeB ? 1 : 2), bN = rb - (m.transposeB ? 2 : 1)
@@ -207,7 +221,9 @@ public enum Shrinker {
         for i in 0..<max(l.xShape.count - 1, 0) { var q = l; q.xShape.remove(at: i); out.append(q) }
         if l.hasBias { var q = l; q.hasBias = false; out.append(q) }
         for v in smaller(l.outFeatures, floor: 0) { var q = l; q.outFeatures = v; out.append(q) }
-        for i in l.xShape.indices { for v in smaller(l.xShape[i], floor: 0) { var q = l; q.xShape[i] = v; out.append(q) } }
+        for i in l.xShape.indices {
+            for v in smaller(l.xShape[i], floor: 0) { var q = l; q.xShape[i] = v; out.append(q) }
+        }
         return out
     }
 
@@ -251,14 +267,18 @@ public enum Shrinker {
 
     /// The same problem with the integer at `path` lowered.
     static func fieldCandidates<P>(_ p: P, _ path: WritableKeyPath<P, Int>, floor: Int) -> [P] {
-        smaller(p[keyPath: path], floor: floor).map { var q = p; q[keyPath: path] = $0; return q }
+        smaller(p[keyPath: path], floor: floor).map {
+            var q = p; q[keyPath: path] = $0; return q
+        }
     }
 
     /// With more than one spatial dimension, for each one the same problem without it: the
     /// entry removed from every list in `lists` (the first is the input size), then `adjust`
     /// applied with the dimension's index.
-    static func droppedDimensions<P>(_ p: P, _ lists: [WritableKeyPath<P, [Int]>],
-                                     adjust: (inout P, Int) -> Void = { _, _ in }) -> [P] {
+    static func droppedDimensions<P>(
+        _ p: P, _ lists: [WritableKeyPath<P, [Int]>],
+        adjust: (inout P, Int) -> Void = { _, _ in }
+    ) -> [P] {
         let rank = p[keyPath: lists[0]].count
         guard rank > 1 else { return [] }
         return (0..<rank).map { i in

@@ -23,9 +23,11 @@ public struct Sweep: Sendable {
     public var shard: Int
     public var shardCount: Int
 
-    public init(families: [OpFamily] = OpFamily.allCases, directions: Set<Direction>? = nil, cases: Int, seed: UInt64,
-                mode: ComparisonMode, size: GeneratorSize = .small, checker: CaseChecker, shrink: Bool = true,
-                timeBudget: Double? = nil, shard: Int = 0, shardCount: Int = 1) {
+    public init(
+        families: [OpFamily] = OpFamily.allCases, directions: Set<Direction>? = nil, cases: Int, seed: UInt64,
+        mode: ComparisonMode, size: GeneratorSize = .small, checker: CaseChecker, shrink: Bool = true,
+        timeBudget: Double? = nil, shard: Int = 0, shardCount: Int = 1
+    ) {
         self.families = families
         self.directions = directions
         self.cases = cases
@@ -79,7 +81,7 @@ public struct Sweep: Sendable {
         public var mode: ComparisonMode
         public var implementation: String
         public var problemsChecked: Int
-        public var tallies: [String: Tally]          // key "family/direction"
+        public var tallies: [String: Tally]  // key "family/direction"
         public var failures: [Failure]
         public var seconds: Double
         public var passed: Int { tallies.values.map(\.passed).reduce(0, +) }
@@ -91,7 +93,7 @@ public struct Sweep: Sendable {
     /// The seed of problem `index`: SplitMix-style mixing so neighbouring indices differ widely.
     public static func caseSeed(_ seed: UInt64, _ index: Int) -> UInt64 {
         var rng = SeededRNG(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1))
-        return rng.next() >> 1   // keep it positive as Int64 for JSON and HDF5
+        return rng.next() >> 1  // keep it positive as Int64 for JSON and HDF5
     }
 
     /// The problem of index `index` (family round-robin, drawn from the case seed).
@@ -103,8 +105,9 @@ public struct Sweep: Sendable {
 
     public func run(progress: (_ done: Int, _ total: Int, _ failures: Int) -> Void = { _, _, _ in }) -> Result {
         let start = Date()
-        var result = Result(seed: seed, mode: mode, implementation: checker.implementation.name, problemsChecked: 0,
-                            tallies: [:], failures: [], seconds: 0)
+        var result = Result(
+            seed: seed, mode: mode, implementation: checker.implementation.name, problemsChecked: 0,
+            tallies: [:], failures: [], seconds: 0)
         for index in 0..<cases where index % shardCount == shard {
             if let budget = timeBudget, Date().timeIntervalSince(start) > budget { break }
             let (problem, caseSeed) = problem(at: index)
@@ -125,7 +128,9 @@ public struct Sweep: Sendable {
     }
 
     /// Greedily shrinks a failing problem while the same direction, seed and mode still fail.
-    public func shrinkFailure(_ outcome: CaseOutcome, _ problem: Problem, _ direction: Direction, _ caseSeed: UInt64) -> Failure {
+    public func shrinkFailure(
+        _ outcome: CaseOutcome, _ problem: Problem, _ direction: Direction, _ caseSeed: UInt64
+    ) -> Failure {
         guard shrink else { return Failure(original: outcome, shrunk: outcome, shrinkSteps: 0) }
         var last = outcome
         let (_, steps) = Shrinker.shrink(problem) { candidate in

@@ -15,7 +15,8 @@ public struct TiledImplementation: KernelImplementation {
     }
 
     /// Runs on buffers prepared once (the benchmark's timed call: no copies, no checks).
-    public func run(_ problem: Problem, _ direction: Direction, io: KernelIO, threads: Int) throws(ImplementationError) {
+    public func run(_ problem: Problem, _ direction: Direction, io: KernelIO, threads: Int) throws(ImplementationError)
+    {
         let out = io.output
         let t = threads
         switch (problem, direction) {
@@ -26,33 +27,43 @@ public struct TiledImplementation: KernelImplementation {
         case (.conv(let p), .bwdBias): Tiled.convBackwardBias(p, dy: io["dy"], db: out, threads: t)
         case (.convTranspose(let p), .fwd):
             Tiled.convTransposeForward(p, x: io["x"], w: io["w"], b: io.optional("b"), y: out, threads: t)
-        case (.convTranspose(let p), .bwdData): Tiled.convTransposeBackwardData(p, dy: io["dy"], w: io["w"], dx: out, threads: t)
-        case (.convTranspose(let p), .bwdWeights): Tiled.convTransposeBackwardWeights(p, x: io["x"], dy: io["dy"], dw: out, threads: t)
+        case (.convTranspose(let p), .bwdData):
+            Tiled.convTransposeBackwardData(p, dy: io["dy"], w: io["w"], dx: out, threads: t)
+        case (.convTranspose(let p), .bwdWeights):
+            Tiled.convTransposeBackwardWeights(p, x: io["x"], dy: io["dy"], dw: out, threads: t)
         case (.convTranspose(let p), .bwdBias): Tiled.convTransposeBackwardBias(p, dy: io["dy"], db: out, threads: t)
         case (.padProjectionA(let p), .fwd): Tiled.padProjectionAForward(p, x: io["x"], y: out, threads: t)
         case (.padProjectionA(let p), .bwdData): Tiled.padProjectionABackwardData(p, dy: io["dy"], dx: out, threads: t)
         case (.padProjectionB(let p), .fwd):
-            Tiled.padProjectionBForward(p, x: io["x"], w: io["w"], gamma: io["gamma"], beta: io["beta"], mean: io["mean"],
-                                        variance: io["var"], y: out, threads: t)
+            Tiled.padProjectionBForward(
+                p, x: io["x"], w: io["w"], gamma: io["gamma"], beta: io["beta"], mean: io["mean"],
+                variance: io["var"], y: out, threads: t)
         case (.padProjectionB(let p), .bwdData):
-            Tiled.padProjectionBBackwardData(p, dy: io["dy"], w: io["w"], gamma: io["gamma"], variance: io["var"], dx: out, threads: t)
+            Tiled.padProjectionBBackwardData(
+                p, dy: io["dy"], w: io["w"], gamma: io["gamma"], variance: io["var"], dx: out, threads: t)
         case (.padProjectionB(let p), .bwdWeights):
-            Tiled.padProjectionBBackwardWeights(p, x: io["x"], dy: io["dy"], gamma: io["gamma"], variance: io["var"], dw: out, threads: t)
+            Tiled.padProjectionBBackwardWeights(
+                p, x: io["x"], dy: io["dy"], gamma: io["gamma"], variance: io["var"], dw: out, threads: t)
         case (.padProjectionB(let p), .bwdGamma):
-            Tiled.padProjectionBBackwardGamma(p, x: io["x"], w: io["w"], dy: io["dy"], mean: io["mean"], variance: io["var"],
-                                              dgamma: out, threads: t)
-        case (.padProjectionB(let p), .bwdBeta): Tiled.padProjectionBBackwardBeta(p, dy: io["dy"], dbeta: out, threads: t)
+            Tiled.padProjectionBBackwardGamma(
+                p, x: io["x"], w: io["w"], dy: io["dy"], mean: io["mean"], variance: io["var"],
+                dgamma: out, threads: t)
+        case (.padProjectionB(let p), .bwdBeta):
+            Tiled.padProjectionBBackwardBeta(p, dy: io["dy"], dbeta: out, threads: t)
         case (.matmul(let p), .fwd): Tiled.matmulForward(p, a: io["a"], b: io["b"], y: out, threads: t)
         case (.matmul(let p), .bwdData): Tiled.matmulBackwardA(p, dy: io["dy"], b: io["b"], da: out, threads: t)
         case (.matmul(let p), .bwdWeights): Tiled.matmulBackwardB(p, a: io["a"], dy: io["dy"], db: out, threads: t)
-        case (.linear(let p), .fwd): Tiled.linearForward(p, x: io["x"], w: io["w"], b: io.optional("b"), y: out, threads: t)
+        case (.linear(let p), .fwd):
+            Tiled.linearForward(p, x: io["x"], w: io["w"], b: io.optional("b"), y: out, threads: t)
         case (.linear(let p), .bwdData): Tiled.linearBackwardData(p, dy: io["dy"], w: io["w"], dx: out, threads: t)
-        case (.linear(let p), .bwdWeights): Tiled.linearBackwardWeights(p, x: io["x"], dy: io["dy"], dw: out, threads: t)
+        case (.linear(let p), .bwdWeights):
+            Tiled.linearBackwardWeights(p, x: io["x"], dy: io["dy"], dw: out, threads: t)
         case (.linear(let p), .bwdBias): Tiled.linearBackwardBias(p, dy: io["dy"], db: out, threads: t)
         case (.activation(let p), .fwd): Tiled.activationForward(p, x: io["x"], y: out, threads: t)
         case (.activation(let p), .bwdData): Tiled.activationBackward(p, x: io["x"], dy: io["dy"], dx: out, threads: t)
         case (.loss(let p), .fwd): Tiled.lossForward(p, x: io["x"], target: io["target"], y: out, threads: t)
-        case (.loss(let p), .bwdData): Tiled.lossBackward(p, x: io["x"], target: io["target"], dy: io["dy"], dx: out, threads: t)
+        case (.loss(let p), .bwdData):
+            Tiled.lossBackward(p, x: io["x"], target: io["target"], dy: io["dy"], dx: out, threads: t)
         default:
             throw .unsupported(implementation: name, problem: problem.description, direction: direction)
         }
@@ -70,7 +81,8 @@ public struct TiledImplementation: KernelImplementation {
             let (path, reason) = Tiled.convTransposePath(p, direction)
             return (path.rawValue, reason)
         case .matmul, .linear:
-            return direction == .bwdBias ? ("channelSums", "column sums of dy") : ("sgemm", "one SGEMM per batch matrix")
+            return direction == .bwdBias
+                ? ("channelSums", "column sums of dy") : ("sgemm", "one SGEMM per batch matrix")
         case .padProjectionB:
             return direction == .fwd || direction == .bwdData || direction == .bwdWeights
                 ? ("sgemm", "strided 1×1 convolution as SGEMM, BatchNorm folded per channel")

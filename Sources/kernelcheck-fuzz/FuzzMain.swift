@@ -15,11 +15,11 @@ import KernelCheckHDF5
 enum FuzzMain {
     static func main() {
         #if KERNELCHECK_LIBFUZZER
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in data.map { fuzz($0, size) } ?? 0 })
+            var argc = CommandLine.argc
+            var argv = CommandLine.unsafeArgv
+            exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in data.map { fuzz($0, size) } ?? 0 })
         #else
-        replay(Array(CommandLine.arguments.dropFirst()))
+            replay(Array(CommandLine.arguments.dropFirst()))
         #endif
     }
 
@@ -34,7 +34,8 @@ enum FuzzMain {
             HDF5CrashGuard.install(prefix: "kernelcheck-fuzz: error: ")
         }
         guard !paths.isEmpty else {
-            FileHandle.standardError.write(Data("usage: kernelcheck-fuzz [--guard] INPUT... (replays fuzz inputs; see tools/fuzz.sh)\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: kernelcheck-fuzz [--guard] INPUT... (replays fuzz inputs; see tools/fuzz.sh)\n".utf8))
             exit(2)
         }
         for path in paths {
@@ -50,12 +51,12 @@ enum FuzzMain {
 }
 
 #if KERNELCHECK_LIBFUZZER
-/// libFuzzer's driver (compiler-rt `FuzzerInterface.h`):
-/// `int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*UserCb)(const uint8_t *, size_t))`.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
+    /// libFuzzer's driver (compiler-rt `FuzzerInterface.h`):
+    /// `int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*UserCb)(const uint8_t *, size_t))`.
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
 #endif

@@ -1,6 +1,7 @@
 import KernelCheckCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Caps the address space of a command that reads untrusted files, so that a corrupted file

@@ -12,18 +12,21 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmark the tiled kernels against the reference and PyTorch / numpy (release build).",
         discussion: """
-        Build in release for meaningful numbers: swift run -c release kernelcheck bench
-        Peers come from python3 tools/bench_peers.py (torch CPU wheel and numpy; OPENBLAS_CORETYPE and
-        OPENBLAS_L2_SIZE are unset for that subprocess only). The header names the CPU, its vector ISA,
-        caches and fp32 FMA peak per core, measured on this machine; '% peak' is against that peak.
-        The path column names the code the tiled kernel took (see 'kernelcheck problem').
-        The reference (naive loops, Float64 accumulation) runs a smaller batch of each layer.
-        """)
+            Build in release for meaningful numbers: swift run -c release kernelcheck bench
+            Peers come from python3 tools/bench_peers.py (torch CPU wheel and numpy; OPENBLAS_CORETYPE and
+            OPENBLAS_L2_SIZE are unset for that subprocess only). The header names the CPU, its vector ISA,
+            caches and fp32 FMA peak per core, measured on this machine; '% peak' is against that peak.
+            The path column names the code the tiled kernel took (see 'kernelcheck problem').
+            The reference (naive loops, Float64 accumulation) runs a smaller batch of each layer.
+            """)
 
     @Option(help: "Comma-separated thread counts (0 = all cores).")
     var threads: String = "1,0"
 
-    @Option(help: "Timed samples per measurement, each ≥ 20 ms of back-to-back calls after a ≥ 0.1 s warm-up (the median is reported).")
+    @Option(
+        help:
+            "Timed samples per measurement, each ≥ 20 ms of back-to-back calls after a ≥ 0.1 s warm-up (the median is reported)."
+    )
     var runs: Int = 5
 
     @Option(help: "Only layers whose label or problem contains this text.")
@@ -49,22 +52,30 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let threadCounts = try threads.split(separator: ",").map { t -> Int in
-            guard let v = Int(t), v >= 0 else { throw BadInput("--threads must be comma-separated non-negative integers, got '\(threads)'") }
+            guard let v = Int(t), v >= 0 else {
+                throw BadInput("--threads must be comma-separated non-negative integers, got '\(threads)'")
+            }
             return Tiled.resolveThreads(v)
         }
         let directions = try parseDirections(direction)
-        let cases = Benchmark.standardCases.filter { c in only.map { c.label.contains($0) || c.problem.description.contains($0) } ?? true }
+        let cases = Benchmark.standardCases.filter { c in
+            only.map { c.label.contains($0) || c.problem.description.contains($0) } ?? true
+        }
         if cases.isEmpty { throw BadInput("no benchmark layer matches '\(only ?? "")'") }
         #if DEBUG
-        FileHandleOutput.standardError("kernelcheck bench: this is a debug build; use 'swift run -c release kernelcheck bench' for real numbers")
+            FileHandleOutput.standardError(
+                "kernelcheck bench: this is a debug build; use 'swift run -c release kernelcheck bench' for real numbers"
+            )
         #endif
         let machine = MachineProfile.current
         print("machine: \(machine.summary)")
         if micro {
             let t = Benchmark.registerTile(kc: 256, calls: 20_000, runs: runs)
-            print(String(format: "register tile %@ alone: %.1f GFLOP/s (%.0f%% of one core's measured %.1f)",
-                         machine.registerTile, t.gflops, 100 * t.gflops / machine.peakGFLOPSPerCore,
-                         machine.peakGFLOPSPerCore))
+            print(
+                String(
+                    format: "register tile %@ alone: %.1f GFLOP/s (%.0f%% of one core's measured %.1f)",
+                    machine.registerTile, t.gflops, 100 * t.gflops / machine.peakGFLOPSPerCore,
+                    machine.peakGFLOPSPerCore))
         }
         var records: [BenchmarkRecord] = []
         var peers: [PeerRecord] = []
@@ -73,19 +84,24 @@ struct BenchCommand: ParsableCommand {
             let caseDirections = c.directions.filter { directions?.contains($0) ?? true }
             for d in caseDirections {
                 for t in sortedThreads {
-                    let r = Benchmark.measureTiled(label: c.label, problem: c.problem, direction: d, threads: t, runs: runs)
-                    FileHandleOutput.standardError(String(format: "%@ %@ threads=%d: %.1f GFLOP/s", c.label, d.rawValue, t, r.gflops))
+                    let r = Benchmark.measureTiled(
+                        label: c.label, problem: c.problem, direction: d, threads: t, runs: runs)
+                    FileHandleOutput.standardError(
+                        String(format: "%@ %@ threads=%d: %.1f GFLOP/s", c.label, d.rawValue, t, r.gflops))
                     records.append(r)
                 }
                 if !noReference {
-                    records.append(Benchmark.measureReference(label: c.label, problem: c.problem, direction: d, runs: min(runs, 3)))
+                    records.append(
+                        Benchmark.measureReference(label: c.label, problem: c.problem, direction: d, runs: min(runs, 3))
+                    )
                 }
             }
             // The peers of each layer run right after its tiled runs, so that a ratio compares
             // timings taken seconds apart: this VM's speed drifts by several percent over a
             // minute, and a run is a minute and a half long.
             if !noPeers && !caseDirections.isEmpty {
-                let found = PeerBenchmarks.run(cases: [c], threads: sortedThreads, directions: caseDirections, runs: runs)
+                let found = PeerBenchmarks.run(
+                    cases: [c], threads: sortedThreads, directions: caseDirections, runs: runs)
                 // Peers join by problem string: say so when none came back for this layer
                 // (a peer list out of step with the layer list), instead of empty columns.
                 if found.isEmpty {
@@ -115,13 +131,23 @@ struct BenchReport: Codable {
         func fmt(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
         func ratio(_ a: Double, _ b: Double?) -> String { b.map { String(format: "%.2f×", a / $0) } ?? "–" }
         for r in tiled {
-            let reference = records.first { $0.implementation == "reference" && $0.label == r.label && $0.direction == r.direction }
-            let torch = peers.first { $0.framework == "torch" && $0.problem == r.problem && $0.direction == r.direction.rawValue && $0.threads == r.threads }
+            let reference = records.first {
+                $0.implementation == "reference" && $0.label == r.label && $0.direction == r.direction
+            }
+            let torch = peers.first {
+                $0.framework == "torch" && $0.problem == r.problem && $0.direction == r.direction.rawValue
+                    && $0.threads == r.threads
+            }
             // numpy measures the forward GEMM; a matmul backward pass is a GEMM of the same size.
-            let numpy = peers.first { $0.framework == "numpy" && $0.problem == r.problem && $0.direction == r.direction.rawValue && $0.threads == r.threads }
+            let numpy = peers.first {
+                $0.framework == "numpy" && $0.problem == r.problem && $0.direction == r.direction.rawValue
+                    && $0.threads == r.threads
+            }
             let forward = tiled.first { $0.label == r.label && $0.direction == .fwd && $0.threads == r.threads }
             let vsForward = r.direction == .fwd ? "" : ratio(r.gflops, forward?.gflops)
-            lines.append("| \(r.label) | \(r.direction.rawValue) | \(r.path ?? "–") | \(r.threads) | \(fmt(r.gflops)) | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(fmt(torch?.gflops)) | \(fmt(numpy?.gflops)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) |")
+            lines.append(
+                "| \(r.label) | \(r.direction.rawValue) | \(r.path ?? "–") | \(r.threads) | \(fmt(r.gflops)) | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(fmt(torch?.gflops)) | \(fmt(numpy?.gflops)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) |"
+            )
         }
         return lines.joined(separator: "\n")
     }
@@ -154,9 +180,11 @@ enum PeerBenchmarks {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["python3", RepositoryPaths.root + "/tools/bench_peers.py",
-                         "--threads", threads.map(String.init).joined(separator: ","), "--runs", String(runs),
-                         "--only", families.sorted().joined(separator: ",")]
+        var arguments = [
+            "python3", RepositoryPaths.root + "/tools/bench_peers.py",
+            "--threads", threads.map(String.init).joined(separator: ","), "--runs", String(runs),
+            "--only", families.sorted().joined(separator: ","),
+        ]
         arguments += ["--directions", directions.map { $0.rawValue }.joined(separator: ",")]
         if !sizes.isEmpty { arguments += ["--matmul-sizes", sizes.sorted().map(String.init).joined(separator: ",")] }
         for problem in problems { arguments += ["--problem", problem] }
@@ -164,13 +192,15 @@ enum PeerBenchmarks {
         let out = Pipe()
         process.standardOutput = out
         do { try process.run() } catch {
-            FileHandleOutput.standardError("kernelcheck bench: peers skipped: cannot run python3 (\(error.localizedDescription))")
+            FileHandleOutput.standardError(
+                "kernelcheck bench: peers skipped: cannot run python3 (\(error.localizedDescription))")
             return []
         }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            FileHandleOutput.standardError("kernelcheck bench: peers skipped: tools/bench_peers.py exited \(process.terminationStatus)")
+            FileHandleOutput.standardError(
+                "kernelcheck bench: peers skipped: tools/bench_peers.py exited \(process.terminationStatus)")
             return []
         }
         let decoder = JSONDecoder()

@@ -10,16 +10,22 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Check an implementation against the reference on random valid problems, shrinking failures.",
         discussion: """
-        Each failure is shrunk to a minimal problem and printed with the one-line command that replays it:
-          kernelcheck check --problem '<problem>' --direction <d> --seed <n> --mode <m> --impl <name>
-        Exact mode uses small-integer fills (fp32 sums are then exact: the implementation must equal the
-        reference bit for bit); bound mode uses real fills and the bound 2·γ_K·(|A|·|B|) + 4u·|y| (docs/design.md).
-        """)
+            Each failure is shrunk to a minimal problem and printed with the one-line command that replays it:
+              kernelcheck check --problem '<problem>' --direction <d> --seed <n> --mode <m> --impl <name>
+            Exact mode uses small-integer fills (fp32 sums are then exact: the implementation must equal the
+            reference bit for bit); bound mode uses real fills and the bound 2·γ_K·(|A|·|B|) + 4u·|y| (docs/design.md).
+            """)
 
-    @Option(help: "Op families to sweep (repeatable; default all): \(OpFamily.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        help:
+            "Op families to sweep (repeatable; default all): \(OpFamily.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
     var op: [String] = []
 
-    @Option(help: "Directions to check (repeatable; default all): \(Direction.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        help:
+            "Directions to check (repeatable; default all): \(Direction.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
     var direction: [String] = []
 
     @Option(help: "Number of random problems.")
@@ -57,8 +63,12 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let implementation = try Implementations.named(impl)
-        guard let mode = ComparisonMode(rawValue: mode) else { throw BadInput("--mode must be exact or bound, got '\(mode)'") }
-        guard let size = GeneratorSize(rawValue: size) else { throw BadInput("--size must be small or medium, got '\(size)'") }
+        guard let mode = ComparisonMode(rawValue: mode) else {
+            throw BadInput("--mode must be exact or bound, got '\(mode)'")
+        }
+        guard let size = GeneratorSize(rawValue: size) else {
+            throw BadInput("--size must be small or medium, got '\(size)'")
+        }
         let directions = try parseDirections(direction)
         let checker = CaseChecker(implementation: implementation, determinism: !noDeterminism, threads: threads)
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000_007
@@ -71,10 +81,16 @@ struct CheckCommand: ParsableCommand {
                 let o = checker.check(p, d, seed: seed, mode: mode)
                 outcomes.append(o)
                 if format == .text { print("\(o.direction.rawValue): \(o.summary)") }
-                switch o.status { case .failed: failed += 1; case .skipped: skipped += 1; default: passed += 1 }
+                switch o.status {
+                case .failed: failed += 1;
+                case .skipped: skipped += 1;
+                default: passed += 1
+                }
             }
             if outcomes.isEmpty { throw BadInput("'\(p)' offers none of the requested directions") }
-            if format == .json { print(try jsonString(outcomes)) } else {
+            if format == .json {
+                print(try jsonString(outcomes))
+            } else {
                 if failed > 0 { print("replay: \(outcomes.first { $0.status == .failed }!.replayCommand)") }
                 print("\(passed) passed, \(failed) failed, \(skipped) skipped")
             }
@@ -84,10 +100,13 @@ struct CheckCommand: ParsableCommand {
 
         let families = try parseFamilies(op)
         if format == .text {
-            print("check: \(cases) problems of \(families.map(\.rawValue).joined(separator: ", ")), mode \(mode.rawValue), impl \(implementation.name), seed \(seed)")
+            print(
+                "check: \(cases) problems of \(families.map(\.rawValue).joined(separator: ", ")), mode \(mode.rawValue), impl \(implementation.name), seed \(seed)"
+            )
         }
-        let sweep = Sweep(families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
-                          checker: checker, shrink: !noShrink, timeBudget: budget)
+        let sweep = Sweep(
+            families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
+            checker: checker, shrink: !noShrink, timeBudget: budget)
         let bar = ProgressBar(enabled: format == .text && FileHandleOutput.stdoutIsTerminal)
         let result = sweep.run { done, total, failures in bar.update(done, total, "failures: \(failures)") }
         bar.finish()
@@ -96,9 +115,13 @@ struct CheckCommand: ParsableCommand {
         } else {
             for key in result.tallies.keys.sorted() {
                 let t = result.tallies[key]!
-                print(key.padding(toLength: 26, withPad: " ", startingAt: 0)
-                      + String(format: " %5d passed %4d failed %4d mistrusted %4d skipped  worst util %.3g  max ulp %d  %.0f cases/s",
-                               t.passed, t.failed, t.mistrusted, t.skipped, t.worstUtilization, t.maxULP, t.casesPerSecond))
+                print(
+                    key.padding(toLength: 26, withPad: " ", startingAt: 0)
+                        + String(
+                            format:
+                                " %5d passed %4d failed %4d mistrusted %4d skipped  worst util %.3g  max ulp %d  %.0f cases/s",
+                            t.passed, t.failed, t.mistrusted, t.skipped, t.worstUtilization, t.maxULP, t.casesPerSecond)
+                )
             }
             for f in result.failures {
                 print("FAILED \(f.original.problem) [\(f.original.direction.rawValue)]: \(f.original.summary)")
@@ -106,7 +129,10 @@ struct CheckCommand: ParsableCommand {
                 print("  \(f.shrunk.summary)")
                 print("  replay: \(f.replay)")
             }
-            print(String(format: "%d problems in %.1f s, seed %llu, %d mistrusted", result.problemsChecked, result.seconds, seed, result.mistrusted))
+            print(
+                String(
+                    format: "%d problems in %.1f s, seed %llu, %d mistrusted", result.problemsChecked, result.seconds,
+                    seed, result.mistrusted))
             print("\(result.passed) passed, \(result.failed) failed, \(result.skipped) skipped")
         }
         if result.failed > 0 { throw VerificationFailed(failures: result.failed) }
@@ -131,7 +157,8 @@ func parseFamilies(_ names: [String]) throws -> [OpFamily] {
     if names.isEmpty { return OpFamily.allCases }
     return try names.map { name in
         guard let f = OpFamily(rawValue: name) else {
-            throw BadInput("unknown op family '\(name)'; known: \(OpFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw BadInput(
+                "unknown op family '\(name)'; known: \(OpFamily.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return f
     }
@@ -139,12 +166,14 @@ func parseFamilies(_ names: [String]) throws -> [OpFamily] {
 
 func parseDirections(_ names: [String]) throws -> Set<Direction>? {
     if names.isEmpty { return nil }
-    return Set(try names.map { name in
-        guard let d = Direction(rawValue: name) else {
-            throw BadInput("unknown direction '\(name)'; known: \(Direction.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return d
-    })
+    return Set(
+        try names.map { name in
+            guard let d = Direction(rawValue: name) else {
+                throw BadInput(
+                    "unknown direction '\(name)'; known: \(Direction.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return d
+        })
 }
 
 func jsonString<T: Encodable>(_ value: T) throws -> String {

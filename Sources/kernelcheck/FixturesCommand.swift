@@ -21,7 +21,9 @@ struct FixturesCommand: ParsableCommand {
             var out = Set<OpFamily>()
             for name in op {
                 guard let f = OpFamily(rawValue: name) else {
-                    throw BadInput("unknown op family '\(name)'; known: \(OpFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw BadInput(
+                        "unknown op family '\(name)'; known: \(OpFamily.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 out.insert(f)
             }
@@ -34,7 +36,8 @@ struct FixturesCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print every case of the manifest: family, problem, seed, fill.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print every case of the manifest: family, problem, seed, fill.")
         @OptionGroup var options: Options
 
         func run() throws {
@@ -53,13 +56,15 @@ struct FixturesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rebuild fixture files: seeded inputs from the manifest, expected values from tools/oracle.py.",
             discussion: """
-            Each fixtures/<family>.h5 that holds a selected case is rewritten with every case of its family,
-            atomically (temporary file, then rename): an interrupted run leaves the previous file intact.
-            Needs python3 with tools/requirements-oracle.txt (PyTorch's CPU wheel).
-            """)
+                Each fixtures/<family>.h5 that holds a selected case is rewritten with every case of its family,
+                atomically (temporary file, then rename): an interrupted run leaves the previous file intact.
+                Needs python3 with tools/requirements-oracle.txt (PyTorch's CPU wheel).
+                """)
         @OptionGroup var options: Options
 
-        @Option(name: .customLong("case"), help: "Only regenerate the families with a case whose problem string contains this text.")
+        @Option(
+            name: .customLong("case"),
+            help: "Only regenerate the families with a case whose problem string contains this text.")
         var caseFilter: String?
 
         @Option(help: "Directory of the fixture files.")
@@ -67,7 +72,8 @@ struct FixturesCommand: ParsableCommand {
 
         func run() throws {
             let manifest = try options.load()
-            let regeneration = Regeneration(manifest: manifest, directory: directory, oracle: Oracle(script: RepositoryPaths.oracleScript))
+            let regeneration = Regeneration(
+                manifest: manifest, directory: directory, oracle: Oracle(script: RepositoryPaths.oracleScript))
             let start = Date()
             let results: [Regeneration.FamilyResult]
             do {

@@ -8,11 +8,13 @@ struct KernelCheckCommand: ParsableCommand {
         commandName: "kernelcheck",
         abstract: "Proves neural-network kernels compute the right numbers.",
         discussion: """
-        Exit codes: 0 success, 1 verification failure, 2 bad input or usage.
-        A problem string describes one case, e.g. 'conv2d n=2 ic=3 oc=8 g=1 in=5x5 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=1'.
-        """,
-        subcommands: [ProblemCommand.self, VerifyCommand.self, CheckCommand.self, BenchCommand.self, FixturesCommand.self,
-                      NightlyCommand.self, ReportCommand.self]
+            Exit codes: 0 success, 1 verification failure, 2 bad input or usage.
+            A problem string describes one case, e.g. 'conv2d n=2 ic=3 oc=8 g=1 in=5x5 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=1'.
+            """,
+        subcommands: [
+            ProblemCommand.self, VerifyCommand.self, CheckCommand.self, BenchCommand.self, FixturesCommand.self,
+            NightlyCommand.self, ReportCommand.self,
+        ]
     )
 }
 

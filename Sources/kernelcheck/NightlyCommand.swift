@@ -8,18 +8,19 @@ import KernelCheckVerification
 struct NightlyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nightly",
-        abstract: "Run the nightly sweep (fixtures, random problems, gradients, benchmarks) and write diffable reports.",
+        abstract:
+            "Run the nightly sweep (fixtures, random problems, gradients, benchmarks) and write diffable reports.",
         discussion: """
-        Phases, in order: every fixture case for every implementation; small then medium random problems in exact
-        and bound mode (seed: the UTC date yyyymmdd unless --seed); finite-difference checks of the backward passes;
-        tiled GFLOP/s on the benchmark layers (1 thread and all threads). Fixtures run first; of the rest of the
-        budget the benchmarks keep 30 % (≤ 180 s) and the gradient checks 10 % (≤ 60 s); the sweeps share the rest.
-        Anything the budget cuts is listed under "skipped" in the reports.
-        With --shard i/n only shard i runs: sweep problems, fixture files and benchmark layers with index ≡ i mod n
-        (merge the n reports with 'kernelcheck report merge').
-        Exit 1 on a new failure (any failure without --baseline), error drift or a performance regression (a
-        benchmark more than 10 % slower is re-measured up to twice within the budget; the fastest median counts).
-        """)
+            Phases, in order: every fixture case for every implementation; small then medium random problems in exact
+            and bound mode (seed: the UTC date yyyymmdd unless --seed); finite-difference checks of the backward passes;
+            tiled GFLOP/s on the benchmark layers (1 thread and all threads). Fixtures run first; of the rest of the
+            budget the benchmarks keep 30 % (≤ 180 s) and the gradient checks 10 % (≤ 60 s); the sweeps share the rest.
+            Anything the budget cuts is listed under "skipped" in the reports.
+            With --shard i/n only shard i runs: sweep problems, fixture files and benchmark layers with index ≡ i mod n
+            (merge the n reports with 'kernelcheck report merge').
+            Exit 1 on a new failure (any failure without --baseline), error drift or a performance regression (a
+            benchmark more than 10 % slower is re-measured up to twice within the budget; the fastest median counts).
+            """)
 
     @Option(help: "Directory for report.json, report.md and report.html.")
     var out: String
@@ -65,7 +66,8 @@ struct NightlyCommand: ParsableCommand {
         var phases = Set<NightlyPhase>()
         for name in phase {
             guard let p = NightlyPhase(rawValue: name) else {
-                throw BadInput("unknown phase '\(name)'; known: \(NightlyPhase.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw BadInput(
+                    "unknown phase '\(name)'; known: \(NightlyPhase.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             phases.insert(p)
         }
@@ -75,9 +77,10 @@ struct NightlyCommand: ParsableCommand {
             throw BadInput(error.description)
         }
 
-        var configuration = NightlyConfiguration(seed: seed ?? NightlyConfiguration.dateSeed(),
-                                                 seedSource: seed == nil ? "date" : "given",
-                                                 budgetSeconds: budgetSeconds, implementations: Implementations.all)
+        var configuration = NightlyConfiguration(
+            seed: seed ?? NightlyConfiguration.dateSeed(),
+            seedSource: seed == nil ? "date" : "given",
+            budgetSeconds: budgetSeconds, implementations: Implementations.all)
         configuration.shard = index
         configuration.shardCount = count
         configuration.fixtureFiles = fixtures.isEmpty ? ((try? VerifyCommand.defaultFiles()) ?? []) : fixtures
@@ -92,11 +95,13 @@ struct NightlyCommand: ParsableCommand {
         let start = Date()
         var report = runner.run()
         if configuration.phases.contains(.fixtures) && configuration.fixtureFiles.isEmpty {
-            report.skipped.append(SkippedWork(phase: "fixtures", item: "all", reason: "no fixture files in \(RepositoryPaths.fixtures)"))
+            report.skipped.append(
+                SkippedWork(phase: "fixtures", item: "all", reason: "no fixture files in \(RepositoryPaths.fixtures)"))
         }
         if let previous, let path = baseline {
             report.compare(with: previous, path: path)
-            runner.confirmSlowdowns(&report, baseline: previous, path: path, deadline: start.addingTimeInterval(budgetSeconds))
+            runner.confirmSlowdowns(
+                &report, baseline: previous, path: path, deadline: start.addingTimeInterval(budgetSeconds))
         }
         do { try report.write(to: out) } catch { throw BadInput(error.description) }
 
@@ -108,7 +113,10 @@ struct NightlyCommand: ParsableCommand {
     /// Exit 1 when the diff raises an alarm, or (without a baseline) on any failure.
     static func exitStatus(_ report: NightlyReport) throws {
         if let diff = report.diff {
-            if diff.hasAlarm { throw VerificationFailed(failures: diff.newFailures.count + diff.drift.count + diff.performanceRegressions.count) }
+            if diff.hasAlarm {
+                throw VerificationFailed(
+                    failures: diff.newFailures.count + diff.drift.count + diff.performanceRegressions.count)
+            }
         } else if report.failures.count > 0 {
             throw VerificationFailed(failures: report.failures.count)
         }

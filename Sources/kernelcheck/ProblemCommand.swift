@@ -21,7 +21,9 @@ struct ProblemCommand: ParsableCommand {
         print(p.description)
         for direction in p.directions {
             let inputs = d.inputs(for: direction).map(\.description).joined(separator: " ")
-            print("  \(direction.rawValue): \(inputs) -> \(d.output(for: direction))  flops=\(Int(d.flops(for: direction))) K=\(d.accumulationLength(for: direction))")
+            print(
+                "  \(direction.rawValue): \(inputs) -> \(d.output(for: direction))  flops=\(Int(d.flops(for: direction))) K=\(d.accumulationLength(for: direction))"
+            )
             let path = TiledImplementation().path(p, direction)
             print("    tiled path: \(path.name) (\(path.reason))")
         }

@@ -20,7 +20,8 @@ struct ReportCommand: ParsableCommand {
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Combine the report.json files of the shards of one nightly into one report (json, md, html).",
-            discussion: "Counts are summed, worst values maximized, histograms added, failures concatenated, benchmarks united. "
+            discussion:
+                "Counts are summed, worst values maximized, histograms added, failures concatenated, benchmarks united. "
                 + "With --baseline the merged report is diffed (exit 1 on an alarm, like 'nightly').")
 
         @Argument(help: "Shard report.json files.")
@@ -48,7 +49,8 @@ struct ReportCommand: ParsableCommand {
 
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print what changed from BASELINE to CURRENT in Markdown; exit 1 on a new failure, drift or slowdown.")
+            abstract:
+                "Print what changed from BASELINE to CURRENT in Markdown; exit 1 on a new failure, drift or slowdown.")
 
         @Argument(help: "The baseline report.json.")
         var baselineReport: String
@@ -62,7 +64,8 @@ struct ReportCommand: ParsableCommand {
             print("# Changes from \(baselineReport) to \(currentReport)\n")
             print(MarkdownReport.render(diff).joined(separator: "\n"))
             if diff.hasAlarm {
-                throw VerificationFailed(failures: diff.newFailures.count + diff.drift.count + diff.performanceRegressions.count)
+                throw VerificationFailed(
+                    failures: diff.newFailures.count + diff.drift.count + diff.performanceRegressions.count)
             }
         }
     }

@@ -11,10 +11,10 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Verify implementations against golden HDF5 case files (default: every fixtures/*.h5).",
         discussion: """
-        Any file in the schema of fixtures/SCHEMA.md is accepted, including ones written with h5py.
-        One line per case, direction and implementation: status, bound utilization (error / bound, ≤ 1 passes),
-        max abs error. Exit 1 on any failure, 2 on a file that cannot be read as fixtures.
-        """)
+            Any file in the schema of fixtures/SCHEMA.md is accepted, including ones written with h5py.
+            One line per case, direction and implementation: status, bound utilization (error / bound, ≤ 1 passes),
+            max abs error. Exit 1 on any failure, 2 on a file that cannot be read as fixtures.
+            """)
 
     @Argument(help: "Fixture files (default: every .h5 in fixtures/).")
     var files: [String] = []
@@ -42,8 +42,12 @@ struct VerifyCommand: ParsableCommand {
                 for o in FixtureVerification.verify(fixture, implementations: implementations) {
                     outcomes.append(o)
                     if format == .text {
-                        let util = o.comparison.map { String(format: "util=%.3g maxabs=%.3g", $0.boundUtilization, $0.maxAbsError) } ?? ""
-                        var line = "\(o.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(o.implementation.padding(toLength: 9, withPad: " ", startingAt: 0)) \(o.direction.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(util)  \(o.problem)"
+                        let util =
+                            o.comparison.map {
+                                String(format: "util=%.3g maxabs=%.3g", $0.boundUtilization, $0.maxAbsError)
+                            } ?? ""
+                        var line =
+                            "\(o.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(o.implementation.padding(toLength: 9, withPad: " ", startingAt: 0)) \(o.direction.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(util)  \(o.problem)"
                         if o.status != .passed { line += "\n    " + o.summary }
                         print(line)
                     }
@@ -55,14 +59,25 @@ struct VerifyCommand: ParsableCommand {
         let mistrusted = outcomes.filter { $0.status == .mistrusted }.count
         let skipped = outcomes.filter { $0.status == .skipped }.count
         if format == .json {
-            struct Report: Encodable { var outcomes: [CaseOutcome]; var errors: [String]; var passed, failed, mistrusted, skipped: Int }
-            print(try jsonString(Report(outcomes: outcomes, errors: problems, passed: passed, failed: failed, mistrusted: mistrusted, skipped: skipped)))
+            struct Report: Encodable {
+                var outcomes: [CaseOutcome]; var errors: [String]; var passed, failed, mistrusted, skipped: Int
+            }
+            print(
+                try jsonString(
+                    Report(
+                        outcomes: outcomes, errors: problems, passed: passed, failed: failed, mistrusted: mistrusted,
+                        skipped: skipped)))
         } else {
             let worst = outcomes.compactMap { $0.comparison?.boundUtilization }.filter(\.isFinite).max() ?? 0
-            print(String(format: "%d files, %d checks, worst bound utilization %.3g, %d mistrusted", paths.count, outcomes.count, worst, mistrusted))
+            print(
+                String(
+                    format: "%d files, %d checks, worst bound utilization %.3g, %d mistrusted", paths.count,
+                    outcomes.count, worst, mistrusted))
             // An unreadable file is never summarized as a clean run.
-            print("\(passed) passed, \(failed) failed, \(skipped) skipped"
-                  + (problems.isEmpty ? "" : ", \(problems.count) unreadable file\(problems.count == 1 ? "" : "s") (exit 2)"))
+            print(
+                "\(passed) passed, \(failed) failed, \(skipped) skipped"
+                    + (problems.isEmpty
+                        ? "" : ", \(problems.count) unreadable file\(problems.count == 1 ? "" : "s") (exit 2)"))
         }
         if !problems.isEmpty {
             for p in problems { FileHandleOutput.standardError("kernelcheck: error: \(p)") }
@@ -75,7 +90,9 @@ struct VerifyCommand: ParsableCommand {
         let dir = RepositoryPaths.fixtures
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         let files = names.filter { $0.hasSuffix(".h5") }.sorted().map { dir + "/" + $0 }
-        if files.isEmpty { throw BadInput("no fixture files in \(dir); run 'kernelcheck fixtures regenerate' or pass FILE.h5") }
+        if files.isEmpty {
+            throw BadInput("no fixture files in \(dir); run 'kernelcheck fixtures regenerate' or pass FILE.h5")
+        }
         return files
     }
 }

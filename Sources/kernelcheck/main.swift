@@ -1,7 +1,8 @@
 import ArgumentParser
 import KernelCheckHDF5
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // A corrupt file that crashes libhdf5 itself becomes one line and exit 2, like any bad input.

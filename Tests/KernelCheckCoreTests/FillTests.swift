@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KernelCheckCore
 
 @Suite struct FillTests {
@@ -32,7 +33,9 @@ import Testing
 
     @Test func exactFillKeepsSumsBelowTwoToTheTwentyFour() {
         for k in [1, 10, 1000, 100_000, 1_000_000] {
-            guard case .integers(let m, _) = Fill.exact(accumulationLength: k) else { Issue.record("not integer"); continue }
+            guard case .integers(let m, _) = Fill.exact(accumulationLength: k) else {
+                Issue.record("not integer"); continue
+            }
             #expect(k * m * m + m < 1 << 24 || m == 1, "K=\(k) m=\(m)")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KernelCheckCore
 
 @Suite struct SeededRNGTests {
@@ -25,7 +26,8 @@ import Testing
     }
 
     @Test func streamsAreIndependentAndStable() {
-        var a = SeededRNG(seed: 7, stream: "x"), b = SeededRNG(seed: 7, stream: "x"), c = SeededRNG(seed: 7, stream: "w")
+        var a = SeededRNG(seed: 7, stream: "x"), b = SeededRNG(seed: 7, stream: "x"),
+            c = SeededRNG(seed: 7, stream: "w")
         let va = (0..<5).map { _ in a.next() }, vb = (0..<5).map { _ in b.next() }, vc = (0..<5).map { _ in c.next() }
         #expect(va == vb)
         #expect(va != vc)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KernelCheckCore
 
 @Suite struct TensorTests {
@@ -15,7 +16,9 @@ import Testing
         #expect(throws: TensorError.storageMismatch(shape: [2, 2], storageCount: 3)) {
             try Tensor<Float>(shape: [2, 2], storage: [1, 2, 3])
         }
-        #expect(throws: TensorError.elementCountOverflow(shape: [1 << 40, 1 << 40])) { try Tensor<Float>(shape: [1 << 40, 1 << 40]) }
+        #expect(throws: TensorError.elementCountOverflow(shape: [1 << 40, 1 << 40])) {
+            try Tensor<Float>(shape: [1 << 40, 1 << 40])
+        }
     }
 
     /// The TensorFlow tutorial's `reshape(x, [-1, 28, 28, 1])` of a `B×784` batch infers B,
@@ -48,9 +51,15 @@ import Testing
         let x = try Tensor<Double>(shape: [2, 3, 4, 5], storage: (0..<120).map(Double.init))
         let y = try x.channelsLast()
         #expect(y.shape == [2, 4, 5, 3])
-        for n in 0..<2 { for c in 0..<3 { for h in 0..<4 { for w in 0..<5 {
-            #expect(y[n, h, w, c] == x[n, c, h, w])
-        } } } }
+        for n in 0..<2 {
+            for c in 0..<3 {
+                for h in 0..<4 {
+                    for w in 0..<5 {
+                        #expect(y[n, h, w, c] == x[n, c, h, w])
+                    }
+                }
+            }
+        }
         #expect(try y.channelsFirst() == x)
     }
 
@@ -60,7 +69,9 @@ import Testing
         let x3 = try Tensor<Float>(shape: [1, 2, 2, 3, 2], storage: (0..<24).map(Float.init))
         #expect(try x3.channelsLast()[0, 1, 2, 1, 1] == x3[0, 1, 1, 2, 1])
         #expect(try x3.channelsLast().channelsFirst() == x3)
-        #expect(throws: TensorError.rankTooSmallForLayout(shape: [4, 5], minimum: 3)) { try Tensor<Float>(shape: [4, 5]).channelsLast() }
+        #expect(throws: TensorError.rankTooSmallForLayout(shape: [4, 5], minimum: 3)) {
+            try Tensor<Float>(shape: [4, 5]).channelsLast()
+        }
     }
 
     @Test func memoryBudgetParsing() {

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import KernelCheckCore
 import KernelCheckHDF5
 import KernelCheckProblems
+import Testing
+
 @testable import KernelCheckFixtures
 
 /// A fixture file must fail loudly — naming the file, the case group and the field — when it
@@ -14,7 +15,8 @@ import KernelCheckProblems
     /// Writes a schema-valid case; `mutate` then damages it. Expected values here are
     /// placeholders (this suite tests reading, not numerics).
     static func makeFile(_ mutate: (HDF5File) throws -> Void = { _ in }) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kc-fixture-\(UUID().uuidString).h5").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kc-fixture-\(UUID().uuidString).h5")
+            .path
         let file = try HDF5File.create(path)
         let entry = ManifestEntry(family: .conv, problem: problem, seed: 5, fill: .normal(mean: 0, std: 1))
         try FixtureFile.writeInputs([entry], to: file)
@@ -45,7 +47,9 @@ import KernelCheckProblems
     }
 
     @Test func missingFileNamesThePath() {
-        #expect(throws: FixtureError.hdf5(.fileNotFound(file: "/nonexistent/conv.h5"))) { try FixtureFile.read("/nonexistent/conv.h5") }
+        #expect(throws: FixtureError.hdf5(.fileNotFound(file: "/nonexistent/conv.h5"))) {
+            try FixtureFile.read("/nonexistent/conv.h5")
+        }
     }
 
     @Test func truncatedFileIsAnErrorNotACrash() throws {
@@ -60,12 +64,16 @@ import KernelCheckProblems
     /// Files that crashed libhdf5 (SIGSEGV) or made it allocate ≈ 10 GB when fuzzing found
     /// them, read here in this process: each is a typed error (the read probe met the crash in
     /// a child process), and the test run survives.
-    @Test(arguments: ["hdf5-local-heap-symbol-table-segv", "hdf5-vlen-heap-index-segv", "hdf5-vlen-length-memory-blowup"])
+    @Test(arguments: [
+        "hdf5-local-heap-symbol-table-segv", "hdf5-vlen-heap-index-segv", "hdf5-vlen-length-memory-blowup",
+    ])
     func filesThatCrashedLibHDF5AreTypedErrorsInProcess(_ name: String) throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let input = try Data(contentsOf: root.appendingPathComponent("tools/fuzz-regressions/" + name))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(name)-\(UUID().uuidString).h5").path
-        #expect(FileManager.default.createFile(atPath: path, contents: input.dropFirst()))   // byte 0: fuzz mode
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(name)-\(UUID().uuidString).h5")
+            .path
+        #expect(FileManager.default.createFile(atPath: path, contents: input.dropFirst()))  // byte 0: fuzz mode
         defer { unlink(path) }
         let error = #expect(throws: FixtureError.self) { try FixtureFile.read(path) }
         // The vlen index is an out-of-bounds read that faults only where the bytes past the
@@ -92,14 +100,16 @@ import KernelCheckProblems
 
     /// A hand-written relu case; `datasets` decides which roles exist and with what type.
     static func reluFile(x: [Float]? = [1, -1], x64: [Double]? = nil, y: [Double]? = [1, 0]) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kc-fixture-\(UUID().uuidString).h5").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kc-fixture-\(UUID().uuidString).h5")
+            .path
         let file = try HDF5File.create(path)
         let g = "/relu shape=2"
         _ = try file.createGroup(g)
         if let x { try file.write(x, shape: [x.count], to: g + "/x") }
         if let x64 { try file.write(x64, shape: [x64.count], to: g + "/x") }
         if let y { try file.write(y, shape: [y.count], to: g + "/y") }
-        for (k, v) in [("problem", "relu shape=2"), ("fill", "normal(0,1)"), ("oracle", "test"), ("directions", "fwd")] {
+        for (k, v) in [("problem", "relu shape=2"), ("fill", "normal(0,1)"), ("oracle", "test"), ("directions", "fwd")]
+        {
             try file.setAttribute(k, .string(v), on: g)
         }
         try file.setAttribute("schema_version", .int(1), on: g)
@@ -111,21 +121,30 @@ import KernelCheckProblems
     @Test func missingDatasetNamesTheRole() throws {
         let noY = try Self.reluFile(y: nil)
         defer { unlink(noY) }
-        #expect(throws: FixtureError.missingDataset(file: noY, group: "relu shape=2", role: "y")) { try FixtureFile.read(noY) }
+        #expect(throws: FixtureError.missingDataset(file: noY, group: "relu shape=2", role: "y")) {
+            try FixtureFile.read(noY)
+        }
         let noX = try Self.reluFile(x: nil)
         defer { unlink(noX) }
-        #expect(throws: FixtureError.missingDataset(file: noX, group: "relu shape=2", role: "x")) { try FixtureFile.read(noX) }
+        #expect(throws: FixtureError.missingDataset(file: noX, group: "relu shape=2", role: "x")) {
+            try FixtureFile.read(noX)
+        }
     }
 
     @Test func wrongDataTypeAndShapeAreNamed() throws {
         let x64 = try Self.reluFile(x: nil, x64: [1, -1])
         defer { unlink(x64) }
-        #expect(throws: FixtureError.wrongDataType(file: x64, group: "relu shape=2", role: "x", expected: "float32", found: "float64")) {
+        #expect(
+            throws: FixtureError.wrongDataType(
+                file: x64, group: "relu shape=2", role: "x", expected: "float32", found: "float64")
+        ) {
             try FixtureFile.read(x64)
         }
         let short = try Self.reluFile(x: [1, -1, 3])
         defer { unlink(short) }
-        #expect(throws: FixtureError.wrongShape(file: short, group: "relu shape=2", role: "x", expected: [2], found: [3])) {
+        #expect(
+            throws: FixtureError.wrongShape(file: short, group: "relu shape=2", role: "x", expected: [2], found: [3])
+        ) {
             try FixtureFile.read(short)
         }
         let yFloat = try Self.reluFile(y: nil)
@@ -133,7 +152,10 @@ import KernelCheckProblems
         let file = try HDF5File.open(yFloat, mode: .readWrite)
         try file.write([Float(1), 0], shape: [2], to: "/relu shape=2/y")
         try file.close()
-        #expect(throws: FixtureError.wrongDataType(file: yFloat, group: "relu shape=2", role: "y", expected: "float64", found: "float32")) {
+        #expect(
+            throws: FixtureError.wrongDataType(
+                file: yFloat, group: "relu shape=2", role: "y", expected: "float64", found: "float32")
+        ) {
             try FixtureFile.read(yFloat)
         }
     }
@@ -142,7 +164,9 @@ import KernelCheckProblems
         let path = try Self.reluFile(x: [1, .nan])
         defer { unlink(path) }
         let error = #expect(throws: FixtureError.self) { try FixtureFile.read(path) }
-        guard case .nonFinite(_, let group, let role, let index, _) = error else { Issue.record("\(String(describing: error))"); return }
+        guard case .nonFinite(_, let group, let role, let index, _) = error else {
+            Issue.record("\(String(describing: error))"); return
+        }
         #expect(group == "relu shape=2" && role == "x" && index == 1)
         let infinite = try Self.reluFile(y: [1, .infinity])
         defer { unlink(infinite) }
@@ -150,7 +174,9 @@ import KernelCheckProblems
     }
 
     @Test func badProblemStringIsNamed() throws {
-        let path = try Self.makeFile { try $0.setAttribute("problem", .string("conv1d n=1 ic=2 oc=3 g=2 in=5 k=3"), on: "/" + Self.group) }
+        let path = try Self.makeFile {
+            try $0.setAttribute("problem", .string("conv1d n=1 ic=2 oc=3 g=2 in=5 k=3"), on: "/" + Self.group)
+        }
         defer { unlink(path) }
         let error = #expect(throws: FixtureError.self) { try FixtureFile.read(path) }
         #expect(error?.description.contains("attribute 'problem'") == true, "\(String(describing: error))")
@@ -160,11 +186,19 @@ import KernelCheckProblems
         #expect(throws: FixtureError.manifest(file: "m", line: 2, reason: "unknown family 'convo'")) {
             try Manifest.parse("# c\nconvo | relu shape=1 | seed=1 | fill=normal(0,1)\n", path: "m")
         }
-        #expect(throws: FixtureError.self) { try Manifest.parse("conv | relu shape=1 | seed=1 | fill=normal(0,1)", path: "m") }
-        #expect(throws: FixtureError.self) { try Manifest.parse("activation | relu shape=1 | seed=x | fill=normal(0,1)", path: "m") }
-        #expect(throws: FixtureError.self) { try Manifest.parse("activation | relu shape=1 | seed=1 | fill=gauss", path: "m") }
         #expect(throws: FixtureError.self) {
-            try Manifest.parse("activation | relu shape=1 | seed=1 | fill=normal(0,1)\nactivation | relu shape=1 | seed=2 | fill=normal(0,1)", path: "m")
+            try Manifest.parse("conv | relu shape=1 | seed=1 | fill=normal(0,1)", path: "m")
+        }
+        #expect(throws: FixtureError.self) {
+            try Manifest.parse("activation | relu shape=1 | seed=x | fill=normal(0,1)", path: "m")
+        }
+        #expect(throws: FixtureError.self) {
+            try Manifest.parse("activation | relu shape=1 | seed=1 | fill=gauss", path: "m")
+        }
+        #expect(throws: FixtureError.self) {
+            try Manifest.parse(
+                "activation | relu shape=1 | seed=1 | fill=normal(0,1)\nactivation | relu shape=1 | seed=2 | fill=normal(0,1)",
+                path: "m")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import KernelCheckCore
+import Testing
+
 @testable import KernelCheckFixtures
 
 /// Mutation fuzzing of the fixture reader inside `swift test` (tools/fuzz.sh is the
@@ -28,7 +29,8 @@ import KernelCheckCore
     static var replayer: String? {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("kernelcheck-fuzz").path
-        for candidate in [beside, root + "/.build/debug/kernelcheck-fuzz"] where FileManager.default.isExecutableFile(atPath: candidate) {
+        for candidate in [beside, root + "/.build/debug/kernelcheck-fuzz"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
             return candidate
         }
         return nil
@@ -36,9 +38,9 @@ import KernelCheckCore
 
     /// What happened to one input.
     enum Outcome: Equatable {
-        case read(String)            // "read N cases"
-        case typedError(String)      // "FixtureError.…"
-        case crash(String)           // a trap, a signal, a sanitizer report
+        case read(String)  // "read N cases"
+        case typedError(String)  // "FixtureError.…"
+        case crash(String)  // a trap, a signal, a sanitizer report
         case hang
     }
 
@@ -58,8 +60,9 @@ import KernelCheckCore
                 environment[key] = (environment[key].map { $0 + ":" } ?? "") + "allocator_may_return_null=1"
             }
             // A watchdog: each batch gets `timeout` seconds per 100 inputs.
-            let run = try ChildProcess.run(binary, Array(pending), environment: environment,
-                                           timeout: timeout * Double(max(pending.count, 100)) / 100)
+            let run = try ChildProcess.run(
+                binary, Array(pending), environment: environment,
+                timeout: timeout * Double(max(pending.count, 100)) / 100)
             var done = 0
             for line in run.stdoutText.split(separator: "\n") {
                 let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
@@ -72,7 +75,9 @@ import KernelCheckCore
             if run.timedOut {
                 outcomes[culprit] = .hang
             } else {
-                outcomes[culprit] = .crash("status \(run.status) (\(run.terminatedBySignal ? "signal" : "exit")): \(run.stderrText.suffix(600))")
+                outcomes[culprit] = .crash(
+                    "status \(run.status) (\(run.terminatedBySignal ? "signal" : "exit")): \(run.stderrText.suffix(600))"
+                )
             }
             pending = pending.dropFirst()
         }
@@ -88,22 +93,29 @@ import KernelCheckCore
 
     struct BadBudget: Error, CustomStringConvertible {
         var text: String
-        var description: String { "KERNELCHECK_FUZZ_BUDGET must be a positive integer (a multiplier of the mutant counts), got '\(text)'" }
+        var description: String {
+            "KERNELCHECK_FUZZ_BUDGET must be a positive integer (a multiplier of the mutant counts), got '\(text)'"
+        }
     }
 
     struct ReplayerMissing: Error, CustomStringConvertible {
-        var description: String { "kernelcheck-fuzz not built: run `swift build --product kernelcheck-fuzz` (swift test builds it)" }
+        var description: String {
+            "kernelcheck-fuzz not built: run `swift build --product kernelcheck-fuzz` (swift test builds it)"
+        }
     }
 
     /// Mutants of `original`: bit flips and byte runs (half of them inside the first 8 KiB or
     /// the global heap, where HDF5 keeps its metadata — flips in float data only change
     /// values) and truncations.
     static func mutants(of original: [UInt8], count: Int, rng: inout SeededRNG) -> [(kind: String, bytes: [UInt8])] {
-        let heap = original.indices.dropLast(4).first { original[$0] == 0x47 && Array(original[$0..<$0 + 4]) == Array("GCOL".utf8) }
+        let heap = original.indices.dropLast(4).first {
+            original[$0] == 0x47 && Array(original[$0..<$0 + 4]) == Array("GCOL".utf8)
+        }
         func position() -> Int {
             switch rng.nextInt(in: 0...3) {
             case 0: return rng.nextInt(in: 0...min(8191, original.count - 1))
-            case 1: if let heap { return min(heap + rng.nextInt(in: 0...4095), original.count - 1) } else { fallthrough }
+            case 1:
+                if let heap { return min(heap + rng.nextInt(in: 0...4095), original.count - 1) } else { fallthrough }
             default: return rng.nextInt(in: 0...(original.count - 1))
             }
         }
@@ -115,7 +127,8 @@ import KernelCheckCore
                 for _ in 0..<rng.nextInt(in: 1...8) { b[position()] ^= UInt8(1) << UInt8(rng.nextInt(in: 0...7)) }
                 out.append(("bit flips", b))
             case 6, 7:
-                let at = position(), length = rng.nextInt(in: 1...16), value: UInt8 = rng.nextInt(in: 0...1) == 0 ? 0 : 0xFF
+                let at = position(), length = rng.nextInt(in: 1...16),
+                    value: UInt8 = rng.nextInt(in: 0...1) == 0 ? 0 : 0xFF
                 for i in at..<min(at + length, b.count) { b[i] = value }
                 out.append(("byte run", b))
             default:
@@ -147,7 +160,9 @@ import KernelCheckCore
         var produced = 0
         /// Copies a failing input out of the scratch directory (replay: kernelcheck-fuzz FILE).
         func keep(_ path: String, _ label: String) -> String {
-            let kept = directory.deletingLastPathComponent().appendingPathComponent("kc-fuzz-\(label)-\(seed)-\(URL(fileURLWithPath: path).lastPathComponent)").path
+            let kept = directory.deletingLastPathComponent().appendingPathComponent(
+                "kc-fuzz-\(label)-\(seed)-\(URL(fileURLWithPath: path).lastPathComponent)"
+            ).path
             try? FileManager.default.removeItem(atPath: kept)
             try? FileManager.default.copyItem(atPath: path, toPath: kept)
             return kept
@@ -167,7 +182,8 @@ import KernelCheckCore
                 case .read: tally["read", default: 0] += 1
                 case .typedError(let name): tally[name, default: 0] += 1
                 case .crash(let why): failures.append("\(kinds[path]!) \(keep(path, "crash")): \(why)")
-                case .hang: failures.append("\(kinds[path]!) \(keep(path, "hang")): no outcome within the timeout (hang)")
+                case .hang:
+                    failures.append("\(kinds[path]!) \(keep(path, "hang")): no outcome within the timeout (hang)")
                 case nil: failures.append("\(path): no outcome")
                 }
             }
@@ -175,11 +191,16 @@ import KernelCheckCore
         }
         let summary = tally.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print("FuzzTests \(file) (seed \(seed)): \(count) mutants → \(summary)")
-        #expect(failures.isEmpty, "seed \(seed): \(failures.count) inputs crashed or hung (replay: .build/debug/kernelcheck-fuzz FILE):\n\(failures.prefix(5).joined(separator: "\n"))")
+        #expect(
+            failures.isEmpty,
+            "seed \(seed): \(failures.count) inputs crashed or hung (replay: .build/debug/kernelcheck-fuzz FILE):\n\(failures.prefix(5).joined(separator: "\n"))"
+        )
         // The mutations must reach typed errors (and reads, for a fixture file), or they are
         // too wild or too tame to test anything.
         #expect(tally.keys.contains { $0.hasPrefix("FixtureError") }, "\(summary)")
-        #expect(Set(kinds.values) == ["bit flips", "byte run", "truncation"], "every kind of mutation: \(Set(kinds.values))")
+        #expect(
+            Set(kinds.values) == ["bit flips", "byte run", "truncation"], "every kind of mutation: \(Set(kinds.values))"
+        )
         if isFixture { #expect(tally["read", default: 0] > 0, "\(summary)") }
         #expect(tally.values.reduce(0, +) + failures.count == count)
     }

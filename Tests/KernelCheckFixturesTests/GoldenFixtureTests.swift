@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import KernelCheckCore
 import KernelCheckHDF5
 import KernelCheckProblems
 import KernelCheckVerification
+import Testing
+
 @testable import KernelCheckFixtures
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -18,14 +19,22 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let cases = try FixtureFile.read(path)
         let manifest = try Manifest.load("\(repositoryRoot)/fixtures/manifest.txt")
         // The file holds exactly the manifest's cases of this family.
-        #expect(Set(cases.map(\.problem.description)) == Set(manifest.entries.filter { $0.family == family }.map(\.problem.description)))
+        #expect(
+            Set(cases.map(\.problem.description))
+                == Set(manifest.entries.filter { $0.family == family }.map(\.problem.description)))
         var worst = 0.0, checks = 0
         for fixture in cases {
             #expect(fixture.oracle.hasPrefix("torch "), "\(fixture.group): oracle \(fixture.oracle)")
-            #expect(Set(fixture.directions) == Set(fixture.problem.directions), "\(fixture.group): not every direction has expected values")
-            for o in FixtureVerification.verify(fixture, implementations: [ReferenceImplementation(), TiledImplementation()]) {
+            #expect(
+                Set(fixture.directions) == Set(fixture.problem.directions),
+                "\(fixture.group): not every direction has expected values")
+            for o in FixtureVerification.verify(
+                fixture, implementations: [ReferenceImplementation(), TiledImplementation()])
+            {
                 checks += 1
-                #expect(o.status == .passed, "\(path) [\(fixture.group)] \(o.direction.rawValue) \(o.implementation): \(o.summary)")
+                #expect(
+                    o.status == .passed,
+                    "\(path) [\(fixture.group)] \(o.direction.rawValue) \(o.implementation): \(o.summary)")
                 if o.implementation == "reference", let u = o.comparison?.boundUtilization { worst = max(worst, u) }
             }
         }
@@ -39,7 +48,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let entries = Array(manifest.entries.filter { $0.family == .conv }.prefix(5))
         var snapshots: [[String: [UInt32]]] = []
         for _ in 0..<2 {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("kc-inputs-\(UUID().uuidString).h5").path
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "kc-inputs-\(UUID().uuidString).h5"
+            ).path
             defer { unlink(path) }
             let file = try HDF5File.create(path)
             try FixtureFile.writeInputs(entries, to: file)
@@ -48,7 +59,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             var bits: [String: [UInt32]] = [:]
             for e in entries {
                 for (role, _) in e.makeInputs() {
-                    bits[e.problem.description + "/" + role] = try reopened.readFloats("/" + e.problem.description + "/" + role).values.map(\.bitPattern)
+                    bits[e.problem.description + "/" + role] = try reopened.readFloats(
+                        "/" + e.problem.description + "/" + role
+                    ).values.map(\.bitPattern)
                 }
             }
             snapshots.append(bits)
@@ -62,7 +75,10 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     @Test func committedInputsMatchTheManifestSeeds() throws {
         let manifest = try Manifest.load("\(repositoryRoot)/fixtures/manifest.txt")
         for family in OpFamily.allCases {
-            let cases = Dictionary(uniqueKeysWithValues: try FixtureFile.read("\(repositoryRoot)/fixtures/\(family.rawValue).h5").map { ($0.problem.description, $0) })
+            let cases = Dictionary(
+                uniqueKeysWithValues: try FixtureFile.read("\(repositoryRoot)/fixtures/\(family.rawValue).h5").map {
+                    ($0.problem.description, $0)
+                })
             for entry in manifest.entries where entry.family == family {
                 let stored = try #require(cases[entry.problem.description])
                 for (role, tensor) in entry.makeInputs() {

@@ -17,8 +17,10 @@ struct HDF5ErrorTests {
     /// Requires `error` to be the case named `kind` (`cannotOpen`, `writeFailed`, …), naming
     /// `file` and `object` (nil: the file as a whole); returns the case's `reason`, if it has one.
     @discardableResult
-    static func expect(_ error: HDF5Error?, is kind: String, file: String, object: String? = nil,
-                       sourceLocation: SourceLocation = #_sourceLocation) -> String? {
+    static func expect(
+        _ error: HDF5Error?, is kind: String, file: String, object: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> String? {
         guard let error, let payload = Mirror(reflecting: error).children.first, payload.label == kind else {
             Issue.record("expected \(kind), got \(String(describing: error))", sourceLocation: sourceLocation)
             return nil
@@ -60,7 +62,7 @@ struct HDF5ErrorTests {
         let path = directory.appendingPathComponent("truncated.h5").path
         try Self.writeValidFile(at: path)
         let whole = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(whole.count > 4096)   // the 4 KiB dataset is in there
+        #expect(whole.count > 4096)  // the 4 KiB dataset is in there
         try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: path))
 
         let error = #expect(throws: HDF5Error.self) { _ = try HDF5File.open(path) }
@@ -118,7 +120,8 @@ struct HDF5ErrorTests {
         try Self.writeValidFile(at: path)
         let file = try HDF5File.open(path)
 
-        #expect(throws: HDF5Error.unsupportedType(file: path, object: "/case/y", requested: "int64", found: "float64")) {
+        #expect(throws: HDF5Error.unsupportedType(file: path, object: "/case/y", requested: "int64", found: "float64"))
+        {
             try file.readInt64s("/case/y")
         }
         #expect(throws: HDF5Error.shapeMismatch(file: path, object: "/case/y", expected: [64, 8], found: [8, 64])) {
@@ -127,15 +130,22 @@ struct HDF5ErrorTests {
         #expect(throws: HDF5Error.shapeMismatch(file: path, object: "/case/y", expected: [8, 64, 1], found: [8, 64])) {
             try file.readTensor("/case/y", as: Float.self, expectedShape: [8, 64, 1])
         }
-        #expect(throws: HDF5Error.unsupportedAttributeType(file: path, object: "/case", attribute: "problem",
-                                                          requested: "int", found: "string")) {
+        #expect(
+            throws: HDF5Error.unsupportedAttributeType(
+                file: path, object: "/case", attribute: "problem",
+                requested: "int", found: "string")
+        ) {
             try file.intAttribute("problem", of: "/case")
         }
-        #expect(throws: HDF5Error.unsupportedAttributeType(file: path, object: "/case", attribute: "problem",
-                                                          requested: "double", found: "string")) {
+        #expect(
+            throws: HDF5Error.unsupportedAttributeType(
+                file: path, object: "/case", attribute: "problem",
+                requested: "double", found: "string")
+        ) {
             try file.doubleAttribute("problem", of: "case")
         }
-        let message = HDF5Error.unsupportedType(file: path, object: "/case/y", requested: "int64", found: "float64").description
+        let message = HDF5Error.unsupportedType(file: path, object: "/case/y", requested: "int64", found: "float64")
+            .description
         #expect(message.contains(path) && message.contains("/case/y") && message.contains("float64"))
     }
 
@@ -163,7 +173,7 @@ struct HDF5ErrorTests {
         let rootWrite = #expect(throws: HDF5Error.self) { try file.write(scalar: 1.0, to: "/") }
         Self.expect(rootWrite, is: "writeFailed", file: path, object: "/")
         try file.close()
-        try file.close()   // closing twice is harmless
+        try file.close()  // closing twice is harmless
         #expect(!file.isOpen)
         #expect(throws: HDF5Error.fileClosed(file: path)) { try file.readDoubles("/case/y") }
 

@@ -12,7 +12,8 @@ struct HDF5H5pyInteropTests {
         let file = try HDF5File.open(path)
         #expect(try file.memberNames() == ["case", "empty_group", "huge"])
         #expect(try file.memberNames(ofGroup: "/case") == ["conv"])
-        #expect(try file.memberNames(ofGroup: "/case/conv")
+        #expect(
+            try file.memberNames(ofGroup: "/case/conv")
                 == ["counts_i32", "idx", "note", "rank5", "scalar", "x", "y"])
         #expect(try file.memberNames(ofGroup: "/empty_group") == [])
         #expect(try file.kind(of: "/case/conv") == .group)
@@ -20,8 +21,11 @@ struct HDF5H5pyInteropTests {
 
         // Root attributes: variable-length UTF-8, fixed-length ASCII, int64, float64, float32,
         // arrays; names in byte order.
-        #expect(try file.attributeNames() == ["epsilon", "fixed_ascii", "flag", "names", "scale32",
-                                              "schema_version", "shape", "title", "unicode", "weights"])
+        #expect(
+            try file.attributeNames() == [
+                "epsilon", "fixed_ascii", "flag", "names", "scale32",
+                "schema_version", "shape", "title", "unicode", "weights",
+            ])
         #expect(try file.attribute("title") == .string("h5py sample for KernelCheckHDF5"))
         #expect(try file.attribute("unicode") == .string("σ(x)·∂y/∂x"))
         #expect(try file.attribute("fixed_ascii") == .string("fixed-len"))
@@ -31,8 +35,11 @@ struct HDF5H5pyInteropTests {
         #expect(try file.attribute("shape") == .intArray([2, 3]))
         #expect(try file.attribute("weights") == .doubleArray([0.25, -2.0]))
         #expect(try file.attribute("names") == .stringArray(["x", "w"]))
-        #expect(throws: HDF5Error.unsupportedAttributeType(file: path, object: "/", attribute: "flag",
-                                                          requested: "string, integer or float", found: "enum")) {
+        #expect(
+            throws: HDF5Error.unsupportedAttributeType(
+                file: path, object: "/", attribute: "flag",
+                requested: "string, integer or float", found: "enum")
+        ) {
             try file.attribute("flag")
         }
         #expect(try file.stringAttribute("problem", of: "/case/conv") == "conv2d n1 c1 h2 w3")
@@ -49,7 +56,7 @@ struct HDF5H5pyInteropTests {
 
         let idx = try file.readInt64s("/case/conv/idx")
         #expect(idx.storedType == .int64 && idx.shape == [4])
-        #expect(idx.values == [-3, 0, 7, 1_099_511_627_777])   // 2⁴⁰ + 1
+        #expect(idx.values == [-3, 0, 7, 1_099_511_627_777])  // 2⁴⁰ + 1
 
         let scalar = try file.readDoubles("/case/conv/scalar")
         #expect(scalar.storedType == .float64 && scalar.shape == [] && scalar.values == [2.5])
@@ -64,8 +71,11 @@ struct HDF5H5pyInteropTests {
         #expect(rank5.values == [-3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
 
         #expect(try file.datasetInfo("/case/conv/note").dataType == .string)
-        #expect(throws: HDF5Error.unsupportedType(file: path, object: "/case/conv/note",
-                                                 requested: "float64", found: "string")) {
+        #expect(
+            throws: HDF5Error.unsupportedType(
+                file: path, object: "/case/conv/note",
+                requested: "float64", found: "string")
+        ) {
             try file.readDoubles("/case/conv/note")
         }
 
@@ -75,8 +85,11 @@ struct HDF5H5pyInteropTests {
         let huge = try file.datasetInfo("/huge")
         #expect(huge.dataType == .float32 && huge.shape == [1_048_576, 1_048_576, 1024])
         #expect(huge.elementCount == 1_125_899_906_842_624)
-        #expect(throws: HDF5Error.exceedsMemoryBudget(file: path, object: "/huge", shape: [1_048_576, 1_048_576, 1024],
-                                                     bytes: 9_007_199_254_740_992, budget: MemoryBudget.bytes)) {
+        #expect(
+            throws: HDF5Error.exceedsMemoryBudget(
+                file: path, object: "/huge", shape: [1_048_576, 1_048_576, 1024],
+                bytes: 9_007_199_254_740_992, budget: MemoryBudget.bytes)
+        ) {
             try file.readDoubles("/huge")
         }
     }
@@ -86,8 +99,9 @@ struct HDF5H5pyInteropTests {
         try Self.verifySample(at: TestSupport.committedSample)
     }
 
-    @Test("a sample freshly written by h5py reads the same",
-          .enabled(if: TestSupport.h5pyAvailable, "python3 with h5py and numpy is not available"))
+    @Test(
+        "a sample freshly written by h5py reads the same",
+        .enabled(if: TestSupport.h5pyAvailable, "python3 with h5py and numpy is not available"))
     func freshSample() throws {
         try Self.roundTrip("write", "sample.h5", inspect: { try Self.verifySample(at: $0) })
     }
@@ -95,8 +109,10 @@ struct HDF5H5pyInteropTests {
     /// Runs `h5py_roundtrip.py <command> FILE` on `name` in a fresh scratch directory, after
     /// `prepare(FILE)` and before `inspect(FILE)`; requires it to succeed and returns its output.
     @discardableResult
-    static func roundTrip(_ command: String, _ name: String, prepare: (String) throws -> Void = { _ in },
-                          inspect: (String) throws -> Void = { _ in }) throws -> String {
+    static func roundTrip(
+        _ command: String, _ name: String, prepare: (String) throws -> Void = { _ in },
+        inspect: (String) throws -> Void = { _ in }
+    ) throws -> String {
         let directory = try TestSupport.makeScratchDirectory("h5py-\(command)")
         defer { TestSupport.removeScratch(directory) }
         let path = directory.appendingPathComponent(name).path
@@ -120,8 +136,9 @@ struct HDF5H5pyInteropTests {
         try file.setAttribute("tags", .stringArray(["fwd", "bwd_data"]))
         try file.createGroup("/a/b/c")
         try file.setAttribute("depth", .int(3), on: "/a/b/c")
-        try file.write([4_611_686_018_427_387_905, -4_611_686_018_427_387_907, 0, -1] as [Int64],
-                       shape: [4], to: "big_int64")   // 2⁶² + 1, −2⁶² − 3
+        try file.write(
+            [4_611_686_018_427_387_905, -4_611_686_018_427_387_907, 0, -1] as [Int64],
+            shape: [4], to: "big_int64")  // 2⁶² + 1, −2⁶² − 3
         for type in PatternType.allCases {
             for rank in 0...5 {
                 try type.writePattern(rank: rank, to: file, at: "/patterns/\(type)/rank\(rank)")
@@ -132,8 +149,9 @@ struct HDF5H5pyInteropTests {
         try file.close()
     }
 
-    @Test("a file written here passes h5py's checks of dtype, shape, values and attributes",
-          .enabled(if: TestSupport.h5pyAvailable, "python3 with h5py and numpy is not available"))
+    @Test(
+        "a file written here passes h5py's checks of dtype, shape, values and attributes",
+        .enabled(if: TestSupport.h5pyAvailable, "python3 with h5py and numpy is not available"))
     func swiftWrittenFileReadsBackInH5py() throws {
         let output = try Self.roundTrip("check", "swift_written.h5", prepare: { try Self.writeCheckFile(at: $0) })
         #expect(output.contains("all checks passed"))

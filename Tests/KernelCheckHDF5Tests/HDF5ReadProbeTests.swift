@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KernelCheckHDF5
 
 /// The read probe (`HDF5ReadProbe`): files that crash, hang or exhaust libhdf5 are refused
@@ -8,7 +9,8 @@ import Testing
 @Suite(.serialized) struct HDF5ReadProbeTests {
     /// A fuzz regression input (byte 0 is libFuzzer's mode byte) written out as an HDF5 file.
     static func regressionFile(_ name: String, in directory: URL) throws -> String {
-        let input = try Data(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("tools/fuzz-regressions/" + name))
+        let input = try Data(
+            contentsOf: TestSupport.repositoryRoot.appendingPathComponent("tools/fuzz-regressions/" + name))
         let path = directory.appendingPathComponent(name + ".h5").path
         #expect(FileManager.default.createFile(atPath: path, contents: input.dropFirst()))
         return path
@@ -55,7 +57,9 @@ import Testing
             try Self.readEverything(path)
         } throws: { error in
             guard let error = error as? HDF5Error, error.file == path else { return false }
-            if case .cannotOpen(_, let why) = error, why.hasPrefix("corrupt file: "), why.contains(refusal) { return true }
+            if case .cannotOpen(_, let why) = error, why.hasPrefix("corrupt file: "), why.contains(refusal) {
+                return true
+            }
             return reason.hasSuffix("|any")
         }
         // The memory blow-up used to take ≈ 15 s; refused, it takes well under a second.

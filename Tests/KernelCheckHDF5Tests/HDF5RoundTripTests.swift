@@ -41,8 +41,9 @@ enum PatternType: String, CaseIterable, Sendable {
 
 @Suite("HDF5 round trips in Swift")
 struct HDF5RoundTripTests {
-    @Test("every dtype and rank 0–5 reads back with its type, shape and values",
-          arguments: PatternType.allCases, 0...5)
+    @Test(
+        "every dtype and rank 0–5 reads back with its type, shape and values",
+        arguments: PatternType.allCases, 0...5)
     func datasetRoundTrip(type: PatternType, rank: Int) throws {
         let directory = try TestSupport.makeScratchDirectory("roundtrip")
         defer { TestSupport.removeScratch(directory) }
@@ -126,7 +127,7 @@ struct HDF5RoundTripTests {
         let directory = try TestSupport.makeScratchDirectory("int64")
         defer { TestSupport.removeScratch(directory) }
         let file = try HDF5File.create(directory.appendingPathComponent("i.h5").path)
-        let values: [Int64] = [.min, .max, 4_611_686_018_427_387_905, -1, 0]   // 2⁶² + 1
+        let values: [Int64] = [.min, .max, 4_611_686_018_427_387_905, -1, 0]  // 2⁶² + 1
         try file.write(values, shape: [5], to: "v")
         #expect(try file.readInt64s("v").values == values)
     }
@@ -163,9 +164,9 @@ struct HDF5RoundTripTests {
         defer { TestSupport.removeScratch(directory) }
         let file = try HDF5File.create(directory.appendingPathComponent("g.h5").path)
 
-        let leaf = try file.createGroup("a/b/c")          // intermediate groups created
+        let leaf = try file.createGroup("a/b/c")  // intermediate groups created
         #expect(leaf.path == "/a/b/c")
-        #expect(try file.createGroup("/a/b/c/").path == "/a/b/c")   // idempotent, normalized
+        #expect(try file.createGroup("/a/b/c/").path == "/a/b/c")  // idempotent, normalized
         try file.write([1.0], shape: [1], to: "a/b/x")
         // Byte order: "B" (0x42) < "a10" < "a2" (since '1' < '2') < "b" (0x62).
         for name in ["b", "a2", "B", "a10"] { try file.createGroup("/list/\(name)") }
@@ -221,7 +222,7 @@ struct HDF5RoundTripTests {
             for target in ["/", "/g", "/g/x"] {
                 for (name, value) in values { try file.setAttribute(name, value, on: target) }
             }
-            try file.setAttribute("seed", .int(42), on: "/g")   // replaces the earlier value
+            try file.setAttribute("seed", .int(42), on: "/g")  // replaces the earlier value
             try file.close()
         }
 
@@ -236,7 +237,7 @@ struct HDF5RoundTripTests {
         #expect(try file.intAttribute("seed", of: "/g") == 42)
         #expect(try file.stringAttribute("unicode") == "∂L/∂W · µ")
         #expect(try file.doubleAttribute("eps", of: "g/x") == 1e-5)
-        #expect(try file.doubleAttribute("seed", of: "g") == 42)   // integer widened
+        #expect(try file.doubleAttribute("seed", of: "g") == 42)  // integer widened
         #expect(try file.hasAttribute("tags", of: "/g/x"))
         #expect(try !file.hasAttribute("nope", of: "/g/x"))
         #expect(try file.group("g").attribute("seed") == .int(42))

@@ -1,5 +1,6 @@
-import Testing
 import KernelCheckCore
+import Testing
+
 @testable import KernelCheckProblems
 
 /// Known answers to the user questions of docs/user-questions.md, as shapes and parameter counts.
@@ -7,8 +8,9 @@ import KernelCheckCore
     /// `nn.Conv2d(3, 32, kernel_size=5, stride=1, padding=2)` on `16×3×256×256`: each
     /// spatial dim is ⌊(256 + 2 + 2 − 1·(5−1) − 1)/1⌋ + 1 = 256, channels become 32.
     @Test func pytorchConv3to32KeepsResolution() throws {
-        let p = ConvProblem(batch: 16, inChannels: 3, outChannels: 32, inputSize: [256, 256], kernel: [5, 5],
-                            padding: .explicit(begin: [2, 2], end: [2, 2]))
+        let p = ConvProblem(
+            batch: 16, inChannels: 3, outChannels: 32, inputSize: [256, 256], kernel: [5, 5],
+            padding: .explicit(begin: [2, 2], end: [2, 2]))
         try p.validate()
         #expect(p.yShape == [16, 32, 256, 256])
         // "256x256x32" is this output in channels-last order: the third number is the 32 filters.
@@ -17,8 +19,9 @@ import KernelCheckCore
 
     /// VGG's first layer: 64 filters of 3×3×3 plus one bias each: 64·27 + 64 = 1,792.
     @Test func vggFirstLayerHas1792Parameters() throws {
-        let p = ConvProblem(batch: 1, inChannels: 3, outChannels: 64, inputSize: [224, 224], kernel: [3, 3],
-                            padding: .same, hasBias: true)
+        let p = ConvProblem(
+            batch: 1, inChannels: 3, outChannels: 64, inputSize: [224, 224], kernel: [3, 3],
+            padding: .same, hasBias: true)
         try p.validate()
         #expect(p.parameterCount == 1_792)
         #expect(p.yShape == [1, 64, 224, 224])
@@ -46,19 +49,24 @@ import KernelCheckCore
         try dense.validate()
         let reshaped = try Tensor<Float>(shape: dense.yShape).reshaped([-1, 16, 16, 128])
         #expect(reshaped.shape == [1, 16, 16, 128])
-        var shape = [1, 128, 16, 16]   // NCHW from here on
-        let c1 = ConvProblem(batch: 1, inChannels: shape[1], outChannels: 256, inputSize: Array(shape[2...]), kernel: [5, 5], padding: .same)
+        var shape = [1, 128, 16, 16]  // NCHW from here on
+        let c1 = ConvProblem(
+            batch: 1, inChannels: shape[1], outChannels: 256, inputSize: Array(shape[2...]), kernel: [5, 5],
+            padding: .same)
         try c1.validate()
         shape = c1.yShape
         #expect(shape == [1, 256, 16, 16])
-        let up = ConvTransposeProblem(batch: 1, inChannels: 256, outChannels: 256, inputSize: Array(shape[2...]),
-                                      kernel: [4, 4], stride: [2, 2], padding: .same)
+        let up = ConvTransposeProblem(
+            batch: 1, inChannels: 256, outChannels: 256, inputSize: Array(shape[2...]),
+            kernel: [4, 4], stride: [2, 2], padding: .same)
         try up.validate()
         #expect(up.padBegin == [1, 1] && up.padEnd == [1, 1])
         shape = up.yShape
         #expect(shape == [1, 256, 32, 32])
         for (oc, k) in [(256, 5), (256, 5), (3, 7)] {
-            let c = ConvProblem(batch: 1, inChannels: shape[1], outChannels: oc, inputSize: Array(shape[2...]), kernel: [k, k], padding: .same)
+            let c = ConvProblem(
+                batch: 1, inChannels: shape[1], outChannels: oc, inputSize: Array(shape[2...]), kernel: [k, k],
+                padding: .same)
             try c.validate()
             shape = c.yShape
         }
@@ -68,8 +76,9 @@ import KernelCheckCore
     /// The answer's alternative: an 8×8×128 map with a stride-4 transposed conv also reaches
     /// 32×32; kernel 8 keeps "kernel size divisible by the stride" (no checkerboard).
     @Test func stride4TransposedConvFrom8To32() throws {
-        let p = ConvTransposeProblem(batch: 1, inChannels: 128, outChannels: 64, inputSize: [8, 8], kernel: [8, 8],
-                                     stride: [4, 4], padding: .same)
+        let p = ConvTransposeProblem(
+            batch: 1, inChannels: 128, outChannels: 64, inputSize: [8, 8], kernel: [8, 8],
+            stride: [4, 4], padding: .same)
         try p.validate()
         #expect(p.outputSize == [32, 32])
     }
@@ -81,13 +90,16 @@ import KernelCheckCore
         try p.validate()
         #expect(p.yShape == [64, 16, 32, 32])
         let cifar = try PadProjectionAProblem(batch: 64, channels: 3, inputSize: [32, 32], outChannels: 16)
-        #expect(cifar.before == 6 && cifar.after == 7)   // CIFAR code: smaller half first
-        #expect(throws: ProblemError.self) { try PadProjectionAProblem(batch: 1, channels: 16, inputSize: [4, 4], outChannels: 8) }
+        #expect(cifar.before == 6 && cifar.after == 7)  // CIFAR code: smaller half first
+        #expect(throws: ProblemError.self) {
+            try PadProjectionAProblem(batch: 1, channels: 16, inputSize: [4, 4], outChannels: 8)
+        }
     }
 
     /// ResNet-50's option-B projection at the conv3 stage: 1×1, stride 2, 256 → 512 on 56×56 → 28×28.
     @Test func resnetOptionBHalvesResolution() throws {
-        let p = PadProjectionBProblem(batch: 8, inChannels: 256, outChannels: 512, inputSize: [56, 56], stride: [2, 2])
+        let p = PadProjectionBProblem(
+            batch: 8, inChannels: 256, outChannels: 512, inputSize: [56, 56], stride: [2, 2])
         try p.validate()
         #expect(p.yShape == [8, 512, 28, 28])
         #expect(p.wShape == [512, 256, 1, 1])
@@ -115,7 +127,8 @@ import KernelCheckCore
     /// Padding modes: conv SAME_UPPER on in=5, k=4, s=2: out = ⌈5/2⌉ = 3,
     /// total = (3−1)·2 + 4 − 5 = 3 → begin 1, end 2; same_lower → begin 2, end 1.
     @Test func samePaddingSplitsTheOddPixel() throws {
-        var p = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [4], stride: [2], padding: .same)
+        var p = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [4], stride: [2], padding: .same)
         #expect(p.padBegin == [1] && p.padEnd == [2] && p.outputSize == [3])
         p.padding = .sameLower
         #expect(p.padBegin == [2] && p.padEnd == [1] && p.outputSize == [3])

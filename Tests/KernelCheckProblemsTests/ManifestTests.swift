@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
+import Testing
 
 /// Checks `fixtures/manifest.txt` (the list of golden fixture cases) against the Swift
 /// parser: every line must parse, be written in canonical form, sit in the right family's
@@ -52,10 +52,13 @@ import KernelCheckProblems
     func lineIsCanonicalAndConsistent(_ line: Line) throws {
         let problem = try Problem.parse(line.problem)
         #expect(problem.description == line.problem, "not canonical; write '\(problem.description)'")
-        #expect(problem.family.rawValue == line.family,
-                "op belongs to family \(problem.family.rawValue), the line says '\(line.family)'")
+        #expect(
+            problem.family.rawValue == line.family,
+            "op belongs to family \(problem.family.rawValue), the line says '\(line.family)'")
         #expect(line.seed.hasPrefix("seed=") && UInt64(line.seed.dropFirst(5)) != nil, "bad seed field '\(line.seed)'")
-        #expect(line.fill.hasPrefix("fill=") && Fill(String(line.fill.dropFirst(5))) != nil, "bad fill field '\(line.fill)'")
+        #expect(
+            line.fill.hasPrefix("fill=") && Fill(String(line.fill.dropFirst(5))) != nil, "bad fill field '\(line.fill)'"
+        )
         if let fill = Fill(String(line.fill.dropFirst(5))) {
             #expect(fill.description == String(line.fill.dropFirst(5)), "fill not canonical: '\(fill.description)'")
         }

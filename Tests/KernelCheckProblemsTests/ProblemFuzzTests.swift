@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
+import Testing
 
 /// Mutation fuzzing of the problem-string parser (the in-`swift test` companion of
 /// tools/fuzz.sh): thousands of near-valid and random strings, each of which must either
@@ -73,7 +73,8 @@ import KernelCheckProblems
             // Replace one number inside key=value (or inside a dims list) with a nasty one.
             guard let eq = t[i].firstIndex(of: "=") else { break }
             let key = t[i][...eq]
-            var parts = t[i][t[i].index(after: eq)...].split(separator: "x", omittingEmptySubsequences: false).map(String.init)
+            var parts = t[i][t[i].index(after: eq)...].split(separator: "x", omittingEmptySubsequences: false).map(
+                String.init)
             guard !parts.isEmpty else { break }
             let j = rng.nextInt(in: 0...(parts.count - 1))
             parts[j] = nastyNumbers[rng.nextInt(in: 0...(nastyNumbers.count - 1))]
@@ -134,8 +135,11 @@ import KernelCheckProblems
         let seed: UInt64 = 0xA1FA_BE7
         var rng = SeededRNG(seed: seed)
         let alphabet = Array("conv123dtmaulinrelsqpb_kgfwxy =:x0123456789-+.e\t")
-        let words = Problem.opNames + ["n=", "ic=", "oc=", "g=", "in=", "k=", "s=", "d=", "p=", "op=", "bias=", "a=", "b=",
-                                       "shape=", "x=", "out=", "c=", "before=", "after=", "eps=", "slope=", "same", "valid", " "]
+        let words =
+            Problem.opNames + [
+                "n=", "ic=", "oc=", "g=", "in=", "k=", "s=", "d=", "p=", "op=", "bias=", "a=", "b=",
+                "shape=", "x=", "out=", "c=", "before=", "after=", "eps=", "slope=", "same", "valid", " ",
+            ]
         var tally = Tally()
         for _ in 0..<4000 {
             var text = ""
@@ -156,14 +160,14 @@ import KernelCheckProblems
     /// descriptor's K/FLOP arithmetic before the hardening fixes; each was replayed against
     /// the unfixed code and must now be a typed error.
     @Test(arguments: [
-        "mse shape=4294967296x4294967296x4294967296",                        // LossProblem.validate: ∏shape
-        "conv1d n=1 ic=1 oc=1 in=9223372036854775807 k=2 p=1",               // in + pb + pe
-        "conv1d n=1 ic=1 oc=1 in=3 k=4611686018427387904 d=4",               // d·(k−1)
-        "conv1d n=1 ic=1 oc=1 in=9223372036854775000 k=1 s=1000 p=same",     // (⌈in/s⌉−1)·s …
-        "convt1d n=1 ic=1 oc=1 in=4611686018427387904 k=1 s=4",              // (in−1)·s
+        "mse shape=4294967296x4294967296x4294967296",  // LossProblem.validate: ∏shape
+        "conv1d n=1 ic=1 oc=1 in=9223372036854775807 k=2 p=1",  // in + pb + pe
+        "conv1d n=1 ic=1 oc=1 in=3 k=4611686018427387904 d=4",  // d·(k−1)
+        "conv1d n=1 ic=1 oc=1 in=9223372036854775000 k=1 s=1000 p=same",  // (⌈in/s⌉−1)·s …
+        "convt1d n=1 ic=1 oc=1 in=4611686018427387904 k=1 s=4",  // (in−1)·s
         "padproj_a n=1 c=-9223372036854775807 in=4 oc=9223372036854775807",  // oc − c
-        "padproj_a n=1 c=1 in=4 before=9223372036854775807 after=1",         // c + before + after
-        "padproj_b n=1 ic=1 oc=1 in=9223372036854775807 s=2",                // in + s − 1
+        "padproj_a n=1 c=1 in=4 before=9223372036854775807 after=1",  // c + before + after
+        "padproj_b n=1 ic=1 oc=1 in=9223372036854775807 s=2",  // in + s − 1
         // An empty problem (n=0, oc=0) with a 2⁹⁰-tap kernel: accumulationLength's ∏k.
         "conv3d n=0 ic=1 oc=0 in=1073741824x1073741824x1073741824 k=1073741824x1073741824x1073741824",
     ])

@@ -1,5 +1,6 @@
-import Testing
 import KernelCheckCore
+import Testing
+
 @testable import KernelCheckProblems
 
 @Suite struct ProblemStringTests {
@@ -32,9 +33,11 @@ import KernelCheckCore
 
     /// Defaults and shorthands parse to the same value as the canonical form.
     @Test func shorthandsNormalize() throws {
-        #expect(try Problem.parse("conv2d n=1 ic=1 oc=1 in=3x3 k=2 s=2 p=1").description
+        #expect(
+            try Problem.parse("conv2d n=1 ic=1 oc=1 in=3x3 k=2 s=2 p=1").description
                 == "conv2d n=1 ic=1 oc=1 g=1 in=3x3 k=2x2 s=2x2 d=1x1 p=1x1:1x1 bias=0")
-        #expect(try Problem.parse("padproj_a n=1 c=3 in=4x4 oc=16").description
+        #expect(
+            try Problem.parse("padproj_a n=1 c=3 in=4x4 oc=16").description
                 == "padproj_a n=1 c=3 in=4x4 s=1x1 before=6 after=7")
     }
 
@@ -73,7 +76,8 @@ import KernelCheckCore
 
     @Test(arguments: [
         "", "conv2d", "conv2d n=1", "conv9d n=1 ic=1 oc=1 in=3 k=1", "conv2d n=1 ic=1 oc=1 in=3x3 k=3x3 zz=1",
-        "conv2d n=1 n=2 ic=1 oc=1 in=3x3 k=3x3", "conv2d n=x ic=1 oc=1 in=3x3 k=3x3", "conv2d n=1 ic=1 oc=1 in=3x3x3 k=3x3",
+        "conv2d n=1 n=2 ic=1 oc=1 in=3x3 k=3x3", "conv2d n=x ic=1 oc=1 in=3x3 k=3x3",
+        "conv2d n=1 ic=1 oc=1 in=3x3x3 k=3x3",
         "conv2d n=1 ic=1 oc=1 in=3x3 k=3x3 p=1:2:3", "matmul a=2x b=3", "relu shape=2x3 extra", "relu =3",
         "padproj_a n=1 c=1 in=2x2 oc=4 before=1", "conv2d n=1 ic=1 oc=1 in=3x3 k=3x3 bias=2",
     ])

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
 import KernelCheckTestSupport
+import Testing
 
 /// Hand-picked points for each activation, including the kink at 0.
 /// sigmoid(ln 3) = 1/(1 + 1/3) = 3/4, σ′ = σ(1 − σ) = 3/16;
@@ -43,8 +43,10 @@ import KernelCheckTestSupport
     /// dx = f′(x)·dy with dy = 1 everywhere except where noted.
     func derivative(_ kind: ActivationKind, _ xs: [Double], dy: Double = 1) throws -> [Double] {
         let p = ActivationProblem(kind, shape: [xs.count])
-        return Reference.activationBackward(p, x: try tensor([xs.count], xs),
-                                            dy: try tensor([xs.count], Array(repeating: dy, count: xs.count))).storage
+        return Reference.activationBackward(
+            p, x: try tensor([xs.count], xs),
+            dy: try tensor([xs.count], Array(repeating: dy, count: xs.count))
+        ).storage
     }
 
     /// relu′ = 0 for x ≤ 0 (0 at the kink, as PyTorch), 1 above; dy = 3 scales it.
@@ -83,8 +85,10 @@ import KernelCheckTestSupport
         case .relu, .leakyRelu: hasKink = true
         case .sigmoid, .tanh: hasKink = false
         }
-        checkGradient("\(p) dx", analytic: Reference.activationBackward(p, x: x, dy: g), at: x, seed: 61,
-                      eligible: { !hasKink || abs(x.storage[$0]) >= 1e-3 }) {
+        checkGradient(
+            "\(p) dx", analytic: Reference.activationBackward(p, x: x, dy: g), at: x, seed: 61,
+            eligible: { !hasKink || abs(x.storage[$0]) >= 1e-3 }
+        ) {
             Reference.activationForward(p, x: $0).dot(g)
         }
     }

@@ -1,8 +1,8 @@
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
 import KernelCheckTestSupport
+import Testing
 
 /// The gradient questions of docs/user-questions.md, answered by chaining the reference backward
 /// functions (reverse-mode by hand) and checked against central finite differences of the
@@ -19,9 +19,9 @@ import KernelCheckTestSupport
         let x = randomTensor([3, 1], seed: seed, role: "x")
         let w = randomTensor([4, 3], seed: seed, role: "W")
         let z = randomTensor([2, 4], seed: seed, role: "Z")
-        let hidden = MatmulProblem(aShape: [4, 3], bShape: [3, 1])      // h = W·x, 4×1
+        let hidden = MatmulProblem(aShape: [4, 3], bShape: [3, 1])  // h = W·x, 4×1
         let relu = ActivationProblem(.relu, shape: [4, 1])
-        let output = MatmulProblem(aShape: [2, 4], bShape: [4, 1])      // m = Z·y, 2×1
+        let output = MatmulProblem(aShape: [2, 4], bShape: [4, 1])  // m = Z·y, 2×1
         let loss = LossProblem(.sumOfSquares, shape: [2, 1])
         let zeroTarget = Tensor<Double>(zeros: [2, 1])
 
@@ -36,14 +36,15 @@ import KernelCheckTestSupport
         // Finite differences are only valid away from relu's kink, and the test means
         // something only if relu zeroes some units and passes others.
         try #require(h.storage.allSatisfy { abs($0) >= 1e-3 }, "pre-activation too close to the kink: \(h)")
-        try #require(h.storage.contains { $0 < 0 } && h.storage.contains { $0 > 0 }, "relu inactive or all-active: \(h)")
+        try #require(
+            h.storage.contains { $0 < 0 } && h.storage.contains { $0 > 0 }, "relu inactive or all-active: \(h)")
         let y = Reference.activationForward(relu, x: h)
         let m = Reference.matmulForward(output, a: z, b: y)
 
         let dm = Reference.lossBackward(loss, x: m, target: zeroTarget, dy: try tensor([], [1]))
-        let dy = Reference.matmulBackwardB(output, a: z, dy: dm)          // Zᵀ·dm
+        let dy = Reference.matmulBackwardB(output, a: z, dy: dm)  // Zᵀ·dm
         let dh = Reference.activationBackward(relu, x: h, dy: dy)
-        let dw = Reference.matmulBackwardA(hidden, dy: dh, b: x)           // dh·xᵀ
+        let dw = Reference.matmulBackwardA(hidden, dy: dh, b: x)  // dh·xᵀ
         #expect(dw.shape == [4, 3])
         for i in 0..<4 where h.storage[i] < 0 {
             for j in 0..<3 { #expect(dw[i, j] == 0, "a unit relu switched off must get no gradient") }
@@ -62,11 +63,15 @@ import KernelCheckTestSupport
         let reluRow = ActivationProblem(.relu, shape: [1, 4])
         let yRow = Reference.activationForward(reluRow, x: hRow)
         let mRow = Reference.linearForward(projection, x: yRow, w: z)
-        let dmRow = Reference.lossBackward(LossProblem(.sumOfSquares, shape: [1, 2]), x: mRow,
-                                           target: Tensor<Double>(zeros: [1, 2]), dy: try tensor([], [1]))
-        let dhRow = Reference.activationBackward(reluRow, x: hRow, dy: Reference.linearBackwardData(projection, dy: dmRow, w: z))
+        let dmRow = Reference.lossBackward(
+            LossProblem(.sumOfSquares, shape: [1, 2]), x: mRow,
+            target: Tensor<Double>(zeros: [1, 2]), dy: try tensor([], [1]))
+        let dhRow = Reference.activationBackward(
+            reluRow, x: hRow, dy: Reference.linearBackwardData(projection, dy: dmRow, w: z))
         let dwLinear = Reference.linearBackwardWeights(layer, x: xRow, dy: dhRow)
-        for i in 0..<dw.count { #expect(abs(dwLinear.storage[i] - dw.storage[i]) <= 1e-14 * max(1, abs(dw.storage[i]))) }
+        for i in 0..<dw.count {
+            #expect(abs(dwLinear.storage[i] - dw.storage[i]) <= 1e-14 * max(1, abs(dw.storage[i])))
+        }
     }
 
     /// Question 2: the MLP X(b×2) → Z1 = X·W1 (W1 2×7) → A1 = σ(Z1) → Z2 = A1·W2 (W2 7×2)
@@ -123,6 +128,8 @@ import KernelCheckTestSupport
         #expect(throws: ProblemError.self) { try MatmulProblem(aShape: [batch, 2], bShape: [batch, 7]).validate() }
 
         checkGradient("MLP batch \(batch) dL/dW2", analytic: dW2, at: w2, seed: seed) { forwardLoss(w1: w1, w2: $0) }
-        checkGradient("MLP batch \(batch) dL/dW1", analytic: dW1, at: w1, seed: seed + 100) { forwardLoss(w1: $0, w2: w2) }
+        checkGradient("MLP batch \(batch) dL/dW1", analytic: dW1, at: w1, seed: seed + 100) {
+            forwardLoss(w1: $0, w2: w2)
+        }
     }
 }

@@ -18,14 +18,17 @@ import Testing
     func adjointIdentity(_ c: GradientCase) {
         let (op, direction) = (c.op, c.direction)
         var rng = SeededRNG(seed: c.adjointSeed)
-        let nonZero = Self.expectAdjointIdentity(op, direction, &rng, Float.self)
+        let nonZero =
+            Self.expectAdjointIdentity(op, direction, &rng, Float.self)
             + Self.expectAdjointIdentity(op, direction, &rng, Double.self)
         #expect(nonZero >= 15, "only \(nonZero) of 20 problems had a non-zero inner product")
     }
 
     /// Checks the identity of `direction` on 10 random problems with inputs of type `T`;
     /// returns how many had a non-zero inner product.
-    static func expectAdjointIdentity<T: BinaryFloatingPoint & Sendable>(_ op: ConvOp, _ direction: Direction, _ rng: inout SeededRNG, _: T.Type) -> Int {
+    static func expectAdjointIdentity<T: BinaryFloatingPoint & Sendable>(
+        _ op: ConvOp, _ direction: Direction, _ rng: inout SeededRNG, _: T.Type
+    ) -> Int {
         var nonZero = 0
         for _ in 0..<10 {
             var p = op.random(&rng)
@@ -34,10 +37,13 @@ import Testing
             let (lhs, rhs): (Double, Double)
             switch direction {
             case .bwdData: (lhs, rhs) = (p.forward(x: t.x, w: t.w).dot(t.g), t.x.dot(p.backwardData(dy: t.g, w: t.w)))
-            case .bwdWeights: (lhs, rhs) = (p.forward(x: t.x, w: t.w).dot(t.g), t.w.dot(p.backwardWeights(x: t.x, dy: t.g)))
+            case .bwdWeights:
+                (lhs, rhs) = (p.forward(x: t.x, w: t.w).dot(t.g), t.w.dot(p.backwardWeights(x: t.x, dy: t.g)))
             default:
-                (lhs, rhs) = (p.forward(x: t.x, w: t.w, b: t.b).dot(t.g) - p.forward(x: t.x, w: t.w).dot(t.g),
-                              t.b.dot(p.backwardBias(dy: t.g)))
+                (lhs, rhs) = (
+                    p.forward(x: t.x, w: t.w, b: t.b).dot(t.g) - p.forward(x: t.x, w: t.w).dot(t.g),
+                    t.b.dot(p.backwardBias(dy: t.g))
+                )
             }
             let problem = p.description
             #expect(lhs == rhs, "\(direction.rawValue) \(problem)")
@@ -102,11 +108,14 @@ import Testing
             case .bwdData:
                 let g: Tensor<Double> = exactFill.tensor(p.yShape, rng: &rng)
                 let w: Tensor<Double> = exactFill.tensor(p.wShape, rng: &rng)
-                #expect(Reference.convTransposeBackwardData(p, dy: g, w: w) == Reference.convForward(q, x: g, w: w), "\(p)")
+                #expect(
+                    Reference.convTransposeBackwardData(p, dy: g, w: w) == Reference.convForward(q, x: g, w: w), "\(p)")
             default:
                 let x: Tensor<Double> = exactFill.tensor(p.xShape, rng: &rng)
                 let g: Tensor<Double> = exactFill.tensor(p.yShape, rng: &rng)
-                #expect(Reference.convTransposeBackwardWeights(p, x: x, dy: g) == Reference.convBackwardWeights(q, x: g, dy: x), "\(p)")
+                #expect(
+                    Reference.convTransposeBackwardWeights(p, x: x, dy: g)
+                        == Reference.convBackwardWeights(q, x: g, dy: x), "\(p)")
             }
         }
     }
@@ -125,7 +134,8 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
         GradientCase(op: .conv, direction: .bwdData, adjointSeed: 0xC0_DA7A, finiteDifferenceSeed: 0xF1D_DA7A),
         GradientCase(op: .convTranspose, direction: .bwdData, adjointSeed: 0x7C_DA7A, finiteDifferenceSeed: 0xF1D_7CDA),
         GradientCase(op: .conv, direction: .bwdWeights, adjointSeed: 0xC0_3E16, finiteDifferenceSeed: 0xF1D_3E16),
-        GradientCase(op: .convTranspose, direction: .bwdWeights, adjointSeed: 0x7C_3E16, finiteDifferenceSeed: 0xF1D_7C3E),
+        GradientCase(
+            op: .convTranspose, direction: .bwdWeights, adjointSeed: 0x7C_3E16, finiteDifferenceSeed: 0xF1D_7C3E),
         GradientCase(op: .conv, direction: .bwdBias, adjointSeed: 0xC0_B1A5, finiteDifferenceSeed: 0xF1D_B1A5),
         GradientCase(op: .convTranspose, direction: .bwdBias, adjointSeed: 0x7C_B1A5, finiteDifferenceSeed: 0xF1D_7CB1),
     ]

@@ -17,7 +17,8 @@ import Testing
     /// One batch item, two channels of a 2×2 output:
     /// dy = [[[1, 2], [3, 4]], [[−1, 0], [5, 7]]] → db = [1+2+3+4, −1+0+5+7] = [10, 11].
     @Test func convTransposeSumsOverBatchAndSpace() throws {
-        let p = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 2, inputSize: [1, 1], kernel: [2, 2], hasBias: true)
+        let p = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 2, inputSize: [1, 1], kernel: [2, 2], hasBias: true)
         let dy = try tensor([1, 2, 2, 2], [1, 2, 3, 4, -1, 0, 5, 7])
         #expect(Reference.convTransposeBackwardBias(p, dy: dy) == (try tensor([2], [10, 11])))
     }

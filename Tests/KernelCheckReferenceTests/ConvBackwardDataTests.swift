@@ -12,8 +12,12 @@ import Testing
     @Test func convOneDimensionalHandCase() throws {
         let p = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [3], hasBias: false)
         let w = try tensor([1, 1, 3], [1, 2, 3])
-        #expect(Reference.convBackwardData(p, dy: try tensor([1, 1, 3], [1, 0, 0]), w: w) == (try tensor([1, 1, 5], [1, 2, 3, 0, 0])))
-        #expect(Reference.convBackwardData(p, dy: try tensor([1, 1, 3], [1, 10, 0]), w: w) == (try tensor([1, 1, 5], [1, 12, 23, 30, 0])))
+        #expect(
+            Reference.convBackwardData(p, dy: try tensor([1, 1, 3], [1, 0, 0]), w: w)
+                == (try tensor([1, 1, 5], [1, 2, 3, 0, 0])))
+        #expect(
+            Reference.convBackwardData(p, dy: try tensor([1, 1, 3], [1, 10, 0]), w: w)
+                == (try tensor([1, 1, 5], [1, 12, 23, 30, 0])))
     }
 
     /// Transposed, 1-D, stride 2, x = [x₀, x₁], w = [1, 10, 100]: x[i] scattered onto
@@ -21,7 +25,8 @@ import Testing
     ///   dx[0] = 1·1 + 10·2 + 100·3 = 321
     ///   dx[1] = 1·3 + 10·4 + 100·5 = 543
     @Test func convTransposeOneDimensionalHandCase() throws {
-        let p = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2], hasBias: false)
+        let p = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2], hasBias: false)
         let w = try tensor([1, 1, 3], [1, 10, 100])
         let dy = try tensor([1, 1, 5], [1, 2, 3, 4, 5])
         #expect(Reference.convTransposeBackwardData(p, dy: dy, w: w) == (try tensor([1, 1, 2], [321, 543])))
@@ -32,8 +37,9 @@ import Testing
     ///   dx[0] = 10·2 + 100·3 = 320 (full position 0 is cropped)
     ///   dx[1] = 1·3 + 10·4 = 43   (full position 4 is cropped)
     @Test func convTransposeCroppedHandCase() throws {
-        let p = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2],
-                                     padding: .explicit(begin: [1], end: [1]), hasBias: false)
+        let p = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2],
+            padding: .explicit(begin: [1], end: [1]), hasBias: false)
         let w = try tensor([1, 1, 3], [1, 10, 100])
         let dy = try tensor([1, 1, 3], [2, 3, 4])
         #expect(Reference.convTransposeBackwardData(p, dy: dy, w: w) == (try tensor([1, 1, 2], [320, 43])))

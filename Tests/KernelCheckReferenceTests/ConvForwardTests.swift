@@ -40,17 +40,20 @@ import Testing
     ///   dw(1,0) = xpad(1,0) + xpad(1,2) + xpad(3,0) + xpad(3,2) = 0 + 2 + 0 + 8 = 10
     ///   dw(1,1) = xpad(1,1) + xpad(1,3) + xpad(3,1) + xpad(3,3) = 1 + 3 + 7 + 9 = 20
     @Test func convKnownAnswer3x3Stride2Padding1() throws {
-        let p = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [3, 3], kernel: [2, 2],
-                            stride: [2, 2], padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: false)
+        let p = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [3, 3], kernel: [2, 2],
+            stride: [2, 2], padding: .explicit(begin: [1, 1], end: [1, 1]), hasBias: false)
         let x = try tensor([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9])
         let w = try tensor([1, 1, 2, 2], [1, 2, 3, 4])
         let y = Reference.convForward(p, x: x, w: w)
         #expect(y == (try tensor([1, 1, 2, 2], [4, 18, 36, 77])))
 
         let ones = try tensor([1, 1, 2, 2], [1, 1, 1, 1])
-        #expect(Reference.convBackwardData(p, dy: ones, w: w) == (try tensor([1, 1, 3, 3], [4, 3, 4, 2, 1, 2, 4, 3, 4])))
+        #expect(
+            Reference.convBackwardData(p, dy: ones, w: w) == (try tensor([1, 1, 3, 3], [4, 3, 4, 2, 1, 2, 4, 3, 4])))
         let oneHot = try tensor([1, 1, 2, 2], [0, 0, 0, 1])
-        #expect(Reference.convBackwardData(p, dy: oneHot, w: w) == (try tensor([1, 1, 3, 3], [0, 0, 0, 0, 1, 2, 0, 3, 4])))
+        #expect(
+            Reference.convBackwardData(p, dy: oneHot, w: w) == (try tensor([1, 1, 3, 3], [0, 0, 0, 0, 1, 2, 0, 3, 4])))
 
         #expect(Reference.convBackwardWeights(p, x: x, dy: ones) == (try tensor([1, 1, 2, 2], [5, 10, 10, 20])))
     }
@@ -62,7 +65,8 @@ import Testing
         let w = try tensor([1, 1, 3], [1, 2, 3])
         let p1 = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [3], hasBias: false)
         #expect(Reference.convForward(p1, x: x, w: w) == (try tensor([1, 1, 3], [14, 20, 26])))
-        let p2 = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [3], stride: [2], hasBias: false)
+        let p2 = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [3], stride: [2], hasBias: false)
         #expect(Reference.convForward(p2, x: x, w: w) == (try tensor([1, 1, 2], [14, 26])))
     }
 
@@ -74,17 +78,20 @@ import Testing
     @Test func convThreeDimensionalHandCase() throws {
         let x = try tensor([1, 1, 2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8])
         let w = try tensor([1, 1, 2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8])
-        let valid = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2, 2, 2], kernel: [2, 2, 2], hasBias: false)
+        let valid = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2, 2, 2], kernel: [2, 2, 2], hasBias: false)
         #expect(Reference.convForward(valid, x: x, w: w) == (try tensor([1, 1, 1, 1, 1], [204])))
-        let padded = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2, 2, 2], kernel: [2, 2, 2],
-                                 padding: .explicit(begin: [0, 0, 0], end: [1, 0, 0]), hasBias: false)
+        let padded = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2, 2, 2], kernel: [2, 2, 2],
+            padding: .explicit(begin: [0, 0, 0], end: [1, 0, 0]), hasBias: false)
         #expect(Reference.convForward(padded, x: x, w: w) == (try tensor([1, 1, 2, 1, 1], [204, 70])))
     }
 
     /// Dilation 2: x = [1, …, 7], w = [1, 10, 100] reads x[o], x[o+2], x[o+4];
     /// out = ⌊(7 − 2·2 − 1)/1⌋ + 1 = 3: y = [1+30+500, 2+40+600, 3+50+700] = [531, 642, 753].
     @Test func convDilationHandCase() throws {
-        let p = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [7], kernel: [3], dilation: [2], hasBias: false)
+        let p = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [7], kernel: [3], dilation: [2], hasBias: false)
         let x = try tensor([1, 1, 7], [1, 2, 3, 4, 5, 6, 7])
         let w = try tensor([1, 1, 3], [1, 10, 100])
         #expect(Reference.convForward(p, x: x, w: w) == (try tensor([1, 1, 3], [531, 642, 753])))
@@ -94,8 +101,9 @@ import Testing
     /// w = [1, 2]: out = 3 + 2 + 1 − 1 − 1 + 1 = 5, y[o] = xp[o] + 2·xp[o+1]:
     /// [0+0, 0+2, 1+4, 2+6, 3+0] = [0, 2, 5, 8, 3].
     @Test func convAsymmetricPadding() throws {
-        let p = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [3], kernel: [2],
-                            padding: .explicit(begin: [2], end: [1]), hasBias: false)
+        let p = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [3], kernel: [2],
+            padding: .explicit(begin: [2], end: [1]), hasBias: false)
         let x = try tensor([1, 1, 3], [1, 2, 3])
         let w = try tensor([1, 1, 2], [1, 2])
         #expect(Reference.convForward(p, x: x, w: w) == (try tensor([1, 1, 5], [0, 2, 5, 8, 3])))
@@ -109,17 +117,26 @@ import Testing
     ///   same:       [0 1 2 3 4 5 0 0] → [0+1+2+3, 2+3+4+5, 4+5+0+0] = [6, 14, 9]
     ///   same_lower: [0 0 1 2 3 4 5 0] → [0+0+1+2, 1+2+3+4, 3+4+5+0] = [3, 10, 12]
     @Test func convSameAndSameLower() throws {
-        let conv1D = ConvProblem(batch: 1, inChannels: 1, outChannels: 64, inputSize: [5], kernel: [3], padding: .same, hasBias: false)
-        let y1 = Reference.convForward(conv1D, x: Tensor<Double>(zeros: [1, 1, 5]), w: Tensor<Double>(zeros: [64, 1, 3]))
+        let conv1D = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 64, inputSize: [5], kernel: [3], padding: .same, hasBias: false)
+        let y1 = Reference.convForward(
+            conv1D, x: Tensor<Double>(zeros: [1, 1, 5]), w: Tensor<Double>(zeros: [64, 1, 3]))
         #expect(y1.shape == [1, 64, 5])
-        let conv2D = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [4, 4], kernel: [3, 3], padding: .sameLower, hasBias: false)
-        let y2 = Reference.convForward(conv2D, x: Tensor<Double>(zeros: [1, 1, 4, 4]), w: Tensor<Double>(zeros: [1, 1, 3, 3]))
+        let conv2D = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [4, 4], kernel: [3, 3], padding: .sameLower,
+            hasBias: false)
+        let y2 = Reference.convForward(
+            conv2D, x: Tensor<Double>(zeros: [1, 1, 4, 4]), w: Tensor<Double>(zeros: [1, 1, 3, 3]))
         #expect(y2.shape == [1, 1, 4, 4])
 
         let x = try tensor([1, 1, 5], [1, 2, 3, 4, 5])
         let w = try tensor([1, 1, 4], [1, 1, 1, 1])
-        let upper = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [4], stride: [2], padding: .same, hasBias: false)
-        let lower = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [4], stride: [2], padding: .sameLower, hasBias: false)
+        let upper = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [4], stride: [2], padding: .same,
+            hasBias: false)
+        let lower = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [4], stride: [2], padding: .sameLower,
+            hasBias: false)
         #expect(Reference.convForward(upper, x: x, w: w) == (try tensor([1, 1, 3], [6, 14, 9])))
         #expect(Reference.convForward(lower, x: x, w: w) == (try tensor([1, 1, 3], [3, 10, 12])))
     }
@@ -129,7 +146,8 @@ import Testing
     /// w = [10, 20, 30, 40, 50, 60]: y = [10·1, 20·1, 30·2, 40·2, 50·3, 60·3]
     /// = [10, 20, 60, 80, 150, 180].
     @Test func convDepthwiseMultiplierTwoHandCase() throws {
-        let p = ConvProblem(batch: 1, inChannels: 3, outChannels: 6, groups: 3, inputSize: [1], kernel: [1], hasBias: false)
+        let p = ConvProblem(
+            batch: 1, inChannels: 3, outChannels: 6, groups: 3, inputSize: [1], kernel: [1], hasBias: false)
         let x = try tensor([1, 3, 1], [1, 2, 3])
         let w = try tensor([6, 1, 1], [10, 20, 30, 40, 50, 60])
         #expect(Reference.convForward(p, x: x, w: w) == (try tensor([1, 6, 1], [10, 20, 60, 80, 150, 180])))
@@ -141,8 +159,9 @@ import Testing
     @Test(arguments: [[3], [3, 2], [2, 3, 2]])
     func convTransposeSinglePixelReproducesScaledKernel(kernel: [Int]) throws {
         let rank = kernel.count
-        let p = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 2, inputSize: Array(repeating: 1, count: rank),
-                                     kernel: kernel, stride: Array(repeating: 2, count: rank), hasBias: false)
+        let p = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 2, inputSize: Array(repeating: 1, count: rank),
+            kernel: kernel, stride: Array(repeating: 2, count: rank), hasBias: false)
         let v = 3.0
         let x = try tensor([1, 1] + Array(repeating: 1, count: rank), [v])
         let w = try tensor(p.wShape, (1...Shape.elementCount(p.wShape)!).map(Double.init))
@@ -161,22 +180,29 @@ import Testing
     @Test func convTransposeOneDimensionalHandCase() throws {
         let x = try tensor([1, 1, 2], [1, 2])
         let w = try tensor([1, 1, 3], [1, 10, 100])
-        let full = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2], hasBias: false)
+        let full = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2], hasBias: false)
         #expect(Reference.convTransposeForward(full, x: x, w: w) == (try tensor([1, 1, 5], [1, 10, 102, 20, 200])))
-        let cropped = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2],
-                                           padding: .explicit(begin: [1], end: [1]), hasBias: false)
+        let cropped = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2],
+            padding: .explicit(begin: [1], end: [1]), hasBias: false)
         #expect(Reference.convTransposeForward(cropped, x: x, w: w) == (try tensor([1, 1, 3], [10, 102, 20])))
-        let extended = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2],
-                                            outputPadding: [1], hasBias: true)
-        #expect(Reference.convTransposeForward(extended, x: x, w: w) == (try tensor([1, 1, 6], [1, 10, 102, 20, 200, 0])))
+        let extended = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2],
+            outputPadding: [1], hasBias: true)
+        #expect(
+            Reference.convTransposeForward(extended, x: x, w: w) == (try tensor([1, 1, 6], [1, 10, 102, 20, 200, 0])))
         let b = try tensor([1], [5])
-        #expect(Reference.convTransposeForward(extended, x: x, w: w, b: b) == (try tensor([1, 1, 6], [6, 15, 107, 25, 205, 5])))
+        #expect(
+            Reference.convTransposeForward(extended, x: x, w: w, b: b)
+                == (try tensor([1, 1, 6], [6, 15, 107, 25, 205, 5])))
     }
 
     /// Transposed, dilation 3, stride 1: x = [1, 2], w = [1, 10]; x[i] lands on y[i] and y[i+3];
     /// out = (2−1)·1 + 3·(2−1) + 1 = 5: y = [1, 2, 0, 10, 20].
     @Test func convTransposeDilationHandCase() throws {
-        let p = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [2], dilation: [3], hasBias: false)
+        let p = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [2], dilation: [3], hasBias: false)
         let x = try tensor([1, 1, 2], [1, 2])
         let w = try tensor([1, 1, 2], [1, 10])
         #expect(Reference.convTransposeForward(p, x: x, w: w) == (try tensor([1, 1, 5], [1, 2, 0, 10, 20])))
@@ -188,17 +214,27 @@ import Testing
     /// Odd crop, k = 3, s = 2: total = 3 − 2 = 1; full output [1, 1, 1+2, 2, 2] = [1, 1, 3, 2, 2];
     /// `same` crops (0, 1) → [1, 1, 3, 2], `same_lower` crops (1, 0) → [1, 3, 2, 2].
     @Test func convTransposeSamePadding() throws {
-        let gan = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [16, 16], kernel: [4, 4],
-                                       stride: [2, 2], padding: .same, hasBias: false)
-        let y = Reference.convTransposeForward(gan, x: Tensor<Double>(zeros: [1, 1, 16, 16]), w: Tensor<Double>(zeros: [1, 1, 4, 4]))
+        let gan = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [16, 16], kernel: [4, 4],
+            stride: [2, 2], padding: .same, hasBias: false)
+        let y = Reference.convTransposeForward(
+            gan, x: Tensor<Double>(zeros: [1, 1, 16, 16]), w: Tensor<Double>(zeros: [1, 1, 4, 4]))
         #expect(y.shape == [1, 1, 32, 32])
 
         let x = try tensor([1, 1, 2], [1, 2])
-        let k4 = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [4], stride: [2], padding: .same, hasBias: false)
-        #expect(Reference.convTransposeForward(k4, x: x, w: try tensor([1, 1, 4], [1, 1, 1, 1])) == (try tensor([1, 1, 4], [1, 3, 3, 2])))
+        let k4 = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [4], stride: [2], padding: .same,
+            hasBias: false)
+        #expect(
+            Reference.convTransposeForward(k4, x: x, w: try tensor([1, 1, 4], [1, 1, 1, 1]))
+                == (try tensor([1, 1, 4], [1, 3, 3, 2])))
         let w3 = try tensor([1, 1, 3], [1, 1, 1])
-        let upper = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2], padding: .same, hasBias: false)
-        let lower = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2], padding: .sameLower, hasBias: false)
+        let upper = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2], padding: .same,
+            hasBias: false)
+        let lower = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2], padding: .sameLower,
+            hasBias: false)
         #expect(Reference.convTransposeForward(upper, x: x, w: w3) == (try tensor([1, 1, 4], [1, 1, 3, 2])))
         #expect(Reference.convTransposeForward(lower, x: x, w: w3) == (try tensor([1, 1, 4], [1, 3, 2, 2])))
     }
@@ -232,10 +268,12 @@ import Testing
     }
 
     private func allOnesTransposedConvolution(kernel k: Int) throws -> Tensor<Double> {
-        let p = ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [4, 4], kernel: [k, k],
-                                     stride: [2, 2], hasBias: false)
-        return Reference.convTransposeForward(p, x: try Tensor<Double>(shape: p.xShape, repeating: 1),
-                                              w: try Tensor<Double>(shape: p.wShape, repeating: 1))
+        let p = ConvTransposeProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [4, 4], kernel: [k, k],
+            stride: [2, 2], hasBias: false)
+        return Reference.convTransposeForward(
+            p, x: try Tensor<Double>(shape: p.xShape, repeating: 1),
+            w: try Tensor<Double>(shape: p.wShape, repeating: 1))
     }
 
     /// Bias is added once to every output of its channel: x = [1, 2] (one channel), 1-tap
@@ -243,9 +281,14 @@ import Testing
     /// channel 0 = [2+10, 4+10] = [12, 14], channel 1 = [3+100, 6+100] = [103, 106].
     /// (w is C_out × C_in × 1 for the convolution, C_in × C_out × 1 for the transposed one.)
     @Test(arguments: [
-        (ConvProblem(batch: 1, inChannels: 1, outChannels: 2, inputSize: [2], kernel: [1], hasBias: true)
-            as any ReferenceConvolution, [2, 1, 1]),
-        (ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 2, inputSize: [2], kernel: [1], hasBias: true), [1, 2, 1]),
+        (
+            ConvProblem(batch: 1, inChannels: 1, outChannels: 2, inputSize: [2], kernel: [1], hasBias: true)
+                as any ReferenceConvolution, [2, 1, 1]
+        ),
+        (
+            ConvTransposeProblem(batch: 1, inChannels: 1, outChannels: 2, inputSize: [2], kernel: [1], hasBias: true),
+            [1, 2, 1]
+        ),
     ])
     func biasAddedPerChannel(problem: any ReferenceConvolution, wShape: [Int]) throws {
         let x = try tensor([1, 1, 2], [1, 2])
@@ -263,17 +306,22 @@ import Testing
         (ConvOp.conv, 4, 6, 2, [5, 4], 7 as UInt64), (.conv, 3, 6, 3, [4, 5], 7), (.conv, 6, 4, 2, [6], 7),
         (.convTranspose, 4, 6, 2, [3, 2], 9), (.convTranspose, 3, 6, 3, [4], 9),
     ])
-    func groupedEqualsSeparateOps(op: ConvOp, inChannels: Int, outChannels: Int, groups: Int, inputSize: [Int], seed: UInt64) {
+    func groupedEqualsSeparateOps(
+        op: ConvOp, inChannels: Int, outChannels: Int, groups: Int, inputSize: [Int], seed: UInt64
+    ) {
         let kernel = inputSize.map { _ in 3 }, stride = inputSize.map { _ in 2 }
-        let p = op.problem(batch: 2, inChannels: inChannels, outChannels: outChannels, groups: groups, inputSize: inputSize,
-                           kernel: kernel, stride: stride, padding: .same)
+        let p = op.problem(
+            batch: 2, inChannels: inChannels, outChannels: outChannels, groups: groups, inputSize: inputSize,
+            kernel: kernel, stride: stride, padding: .same)
         let x: Tensor<Double> = exactFill.tensor(p.xShape, seed: seed, role: "x")
         let w: Tensor<Double> = exactFill.tensor(p.wShape, seed: seed, role: "w")
         let cin = inChannels / groups, rows = p.wShape[0] / groups
-        let single = op.problem(batch: 2, inChannels: cin, outChannels: outChannels / groups, inputSize: inputSize, kernel: kernel,
-                                stride: stride, padding: .explicit(begin: p.padBegin, end: p.padEnd))
+        let single = op.problem(
+            batch: 2, inChannels: cin, outChannels: outChannels / groups, inputSize: inputSize, kernel: kernel,
+            stride: stride, padding: .explicit(begin: p.padBegin, end: p.padEnd))
         let perGroup = (0..<groups).map { j in
-            single.forward(x: slice(x, axis: 1, (j * cin)..<((j + 1) * cin)), w: slice(w, axis: 0, (j * rows)..<((j + 1) * rows)))
+            single.forward(
+                x: slice(x, axis: 1, (j * cin)..<((j + 1) * cin)), w: slice(w, axis: 0, (j * rows)..<((j + 1) * rows)))
         }
         let y = p.forward(x: x, w: w)
         #expect(y == concatenate(perGroup, axis: 1))
@@ -289,8 +337,11 @@ import Testing
             let x: Tensor<Float> = exactFill.tensor(p.xShape, rng: &rng)
             let w: Tensor<Float> = exactFill.tensor(p.wShape, rng: &rng)
             let b: Tensor<Float> = exactFill.tensor(p.bShape, rng: &rng)
-            #expect(p.forward(x: x, w: w, b: b)
-                == p.forward(x: x.converted(to: Double.self), w: w.converted(to: Double.self), b: b.converted(to: Double.self)), "\(p)")
+            #expect(
+                p.forward(x: x, w: w, b: b)
+                    == p.forward(
+                        x: x.converted(to: Double.self), w: w.converted(to: Double.self),
+                        b: b.converted(to: Double.self)), "\(p)")
         }
     }
 }

@@ -8,8 +8,11 @@ import Testing
 /// groups, empty dimensions) draw and build their problems through `ConvOp`.
 extension ConvOp {
     /// The next random problem of this op drawn from `rng` (`TestProblems`) that `accept` takes.
-    func random(_ rng: inout SeededRNG, where accept: (any ReferenceConvolution) -> Bool = { _ in true })
-        -> any ReferenceConvolution {
+    func random(
+        _ rng: inout SeededRNG, where accept: (any ReferenceConvolution) -> Bool = { _ in true }
+    )
+        -> any ReferenceConvolution
+    {
         switch self {
         case .conv: return TestProblems.conv(&rng) { accept($0) }
         case .convTranspose: return TestProblems.convTranspose(&rng) { accept($0) }
@@ -17,15 +20,19 @@ extension ConvOp {
     }
 
     /// A problem of this op with the given geometry, no output padding and no bias.
-    func problem(batch: Int, inChannels: Int, outChannels: Int, groups: Int = 1, inputSize: [Int], kernel: [Int],
-                 stride: [Int], padding: Padding) -> any ReferenceConvolution {
+    func problem(
+        batch: Int, inChannels: Int, outChannels: Int, groups: Int = 1, inputSize: [Int], kernel: [Int],
+        stride: [Int], padding: Padding
+    ) -> any ReferenceConvolution {
         switch self {
         case .conv:
-            return ConvProblem(batch: batch, inChannels: inChannels, outChannels: outChannels, groups: groups, inputSize: inputSize,
-                               kernel: kernel, stride: stride, padding: padding, hasBias: false)
+            return ConvProblem(
+                batch: batch, inChannels: inChannels, outChannels: outChannels, groups: groups, inputSize: inputSize,
+                kernel: kernel, stride: stride, padding: padding, hasBias: false)
         case .convTranspose:
-            return ConvTransposeProblem(batch: batch, inChannels: inChannels, outChannels: outChannels, groups: groups,
-                                        inputSize: inputSize, kernel: kernel, stride: stride, padding: padding, hasBias: false)
+            return ConvTransposeProblem(
+                batch: batch, inChannels: inChannels, outChannels: outChannels, groups: groups,
+                inputSize: inputSize, kernel: kernel, stride: stride, padding: padding, hasBias: false)
         }
     }
 }
@@ -46,15 +53,25 @@ extension ReferenceConvolution {
 }
 
 extension ConvProblem: ReferenceConvolution {
-    func forward<T>(x: Tensor<T>, w: Tensor<T>, b: Tensor<T>?) -> Tensor<Double> { Reference.convForward(self, x: x, w: w, b: b) }
-    func backwardData<T>(dy: Tensor<T>, w: Tensor<T>) -> Tensor<Double> { Reference.convBackwardData(self, dy: dy, w: w) }
-    func backwardWeights<T>(x: Tensor<T>, dy: Tensor<T>) -> Tensor<Double> { Reference.convBackwardWeights(self, x: x, dy: dy) }
+    func forward<T>(x: Tensor<T>, w: Tensor<T>, b: Tensor<T>?) -> Tensor<Double> {
+        Reference.convForward(self, x: x, w: w, b: b)
+    }
+    func backwardData<T>(dy: Tensor<T>, w: Tensor<T>) -> Tensor<Double> {
+        Reference.convBackwardData(self, dy: dy, w: w)
+    }
+    func backwardWeights<T>(x: Tensor<T>, dy: Tensor<T>) -> Tensor<Double> {
+        Reference.convBackwardWeights(self, x: x, dy: dy)
+    }
     func backwardBias<T>(dy: Tensor<T>) -> Tensor<Double> { Reference.convBackwardBias(self, dy: dy) }
 }
 
 extension ConvTransposeProblem: ReferenceConvolution {
-    func forward<T>(x: Tensor<T>, w: Tensor<T>, b: Tensor<T>?) -> Tensor<Double> { Reference.convTransposeForward(self, x: x, w: w, b: b) }
-    func backwardData<T>(dy: Tensor<T>, w: Tensor<T>) -> Tensor<Double> { Reference.convTransposeBackwardData(self, dy: dy, w: w) }
+    func forward<T>(x: Tensor<T>, w: Tensor<T>, b: Tensor<T>?) -> Tensor<Double> {
+        Reference.convTransposeForward(self, x: x, w: w, b: b)
+    }
+    func backwardData<T>(dy: Tensor<T>, w: Tensor<T>) -> Tensor<Double> {
+        Reference.convTransposeBackwardData(self, dy: dy, w: w)
+    }
     func backwardWeights<T>(x: Tensor<T>, dy: Tensor<T>) -> Tensor<Double> {
         Reference.convTransposeBackwardWeights(self, x: x, dy: dy)
     }

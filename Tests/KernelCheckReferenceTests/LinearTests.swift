@@ -1,8 +1,8 @@
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
 import KernelCheckTestSupport
+import Testing
 
 /// x = [[1, 2, 3]], W = [[1, 0, −1], [2, 1, 0]], b = [10, 20]:
 /// y = x·Wᵀ + b = [1 − 3 + 10, 2 + 2 + 20] = [8, 24].
@@ -32,7 +32,8 @@ enum LinearHandCase {
 @Suite struct LinearBackwardDataTests {
     /// dy = [[1, 2]]: dx = dy·W = [1·1 + 2·2, 1·0 + 2·1, 1·(−1) + 2·0] = [5, 2, −1].
     @Test func handCase() throws {
-        let dx = Reference.linearBackwardData(LinearHandCase.problem, dy: try LinearHandCase.dy(), w: try LinearHandCase.w())
+        let dx = Reference.linearBackwardData(
+            LinearHandCase.problem, dy: try LinearHandCase.dy(), w: try LinearHandCase.w())
         #expect(dx.storage == [5, 2, -1])
     }
 }
@@ -40,7 +41,8 @@ enum LinearHandCase {
 @Suite struct LinearBackwardWeightsTests {
     /// dW = dyᵀ·x = [[1], [2]]·[[1, 2, 3]] = [[1, 2, 3], [2, 4, 6]].
     @Test func handCase() throws {
-        let dw = Reference.linearBackwardWeights(LinearHandCase.problem, x: try LinearHandCase.x(), dy: try LinearHandCase.dy())
+        let dw = Reference.linearBackwardWeights(
+            LinearHandCase.problem, x: try LinearHandCase.x(), dy: try LinearHandCase.dy())
         #expect(dw.shape == [2, 3])
         #expect(dw.storage == [1, 2, 3, 2, 4, 6])
     }

@@ -1,24 +1,25 @@
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
 import KernelCheckTestSupport
+import Testing
 
 /// A = [[1, 2, 3], [4, 5, 6]] (2×3), B = [[7, 8], [9, 10], [11, 12]] (3×2):
 /// C = [[1·7 + 2·9 + 3·11, 1·8 + 2·10 + 3·12], [4·7 + 5·9 + 6·11, 4·8 + 5·10 + 6·12]]
 ///   = [[58, 64], [139, 154]].
 enum MatmulHandCase {
     static let a: [Double] = [1, 2, 3, 4, 5, 6]
-    static let aTransposed: [Double] = [1, 4, 2, 5, 3, 6]      // stored 3×2
+    static let aTransposed: [Double] = [1, 4, 2, 5, 3, 6]  // stored 3×2
     static let b: [Double] = [7, 8, 9, 10, 11, 12]
-    static let bTransposed: [Double] = [7, 9, 11, 8, 10, 12]   // stored 2×3
+    static let bTransposed: [Double] = [7, 9, 11, 8, 10, 12]  // stored 2×3
     static let c: [Double] = [58, 64, 139, 154]
 }
 
 @Suite struct MatmulForwardTests {
     @Test func twoByThreeTimesThreeByTwo() throws {
         let p = MatmulProblem(m: 2, n: 2, k: 3)
-        let c = Reference.matmulForward(p, a: try tensor([2, 3], MatmulHandCase.a), b: try tensor([3, 2], MatmulHandCase.b))
+        let c = Reference.matmulForward(
+            p, a: try tensor([2, 3], MatmulHandCase.a), b: try tensor([3, 2], MatmulHandCase.b))
         #expect(c.shape == [2, 2])
         #expect(c.storage == MatmulHandCase.c)
     }
@@ -26,7 +27,8 @@ enum MatmulHandCase {
     /// The same product with A and/or B stored transposed (ta/tb) must give the same C.
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func transposedOperands(_ ta: Bool, _ tb: Bool) throws {
-        let p = MatmulProblem(aShape: ta ? [3, 2] : [2, 3], bShape: tb ? [2, 3] : [3, 2], transposeA: ta, transposeB: tb)
+        let p = MatmulProblem(
+            aShape: ta ? [3, 2] : [2, 3], bShape: tb ? [2, 3] : [3, 2], transposeA: ta, transposeB: tb)
         let a = try tensor(p.aShape, ta ? MatmulHandCase.aTransposed : MatmulHandCase.a)
         let b = try tensor(p.bShape, tb ? MatmulHandCase.bTransposed : MatmulHandCase.b)
         #expect(Reference.matmulForward(p, a: a, b: b).storage == MatmulHandCase.c)
@@ -68,7 +70,8 @@ enum MatmulHandCase {
     /// With dC = I₂: dA = dC·Bᵀ = Bᵀ = [[7, 9, 11], [8, 10, 12]].
     @Test func handCase() throws {
         let p = MatmulProblem(m: 2, n: 2, k: 3)
-        let da = Reference.matmulBackwardA(p, dy: try tensor([2, 2], [1, 0, 0, 1]), b: try tensor([3, 2], MatmulHandCase.b))
+        let da = Reference.matmulBackwardA(
+            p, dy: try tensor([2, 2], [1, 0, 0, 1]), b: try tensor([3, 2], MatmulHandCase.b))
         #expect(da.shape == [2, 3])
         #expect(da.storage == [7, 9, 11, 8, 10, 12])
     }
@@ -87,7 +90,8 @@ enum MatmulHandCase {
     /// With dC = I₂: dB = Aᵀ·dC = Aᵀ = [[1, 4], [2, 5], [3, 6]].
     @Test func handCase() throws {
         let p = MatmulProblem(m: 2, n: 2, k: 3)
-        let db = Reference.matmulBackwardB(p, a: try tensor([2, 3], MatmulHandCase.a), dy: try tensor([2, 2], [1, 0, 0, 1]))
+        let db = Reference.matmulBackwardB(
+            p, a: try tensor([2, 3], MatmulHandCase.a), dy: try tensor([2, 2], [1, 0, 0, 1]))
         #expect(db.shape == [3, 2])
         #expect(db.storage == [1, 4, 2, 5, 3, 6])
     }
@@ -95,7 +99,8 @@ enum MatmulHandCase {
     /// With tb, dB is stored transposed too: (Aᵀ)ᵀ = A = [[1, 2, 3], [4, 5, 6]] as 2×3.
     @Test func transposedHandCase() throws {
         let p = MatmulProblem(aShape: [2, 3], bShape: [2, 3], transposeB: true)
-        let db = Reference.matmulBackwardB(p, a: try tensor([2, 3], MatmulHandCase.a), dy: try tensor([2, 2], [1, 0, 0, 1]))
+        let db = Reference.matmulBackwardB(
+            p, a: try tensor([2, 3], MatmulHandCase.a), dy: try tensor([2, 2], [1, 0, 0, 1]))
         #expect(db.storage == MatmulHandCase.a)
     }
 }

@@ -1,8 +1,8 @@
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
 import KernelCheckTestSupport
+import Testing
 
 @Suite struct PadProjectionAForwardTests {
     /// The user question's `pad([1, 2, 3], padding=[7, 6])`: channels are the padded axis, so
@@ -36,7 +36,7 @@ import KernelCheckTestSupport
         let y = Reference.padProjectionAForward(p, x: x)
         #expect(y.shape == [2, 8, 3])
         #expect(y[1, 4, 2] == 124)
-        #expect(y[0, 2, 0] == 0 && y[0, 2, 1] == 2 && y[0, 3, 2] == 14)   // x[0,0,0], x[0,0,2], x[0,1,4]
+        #expect(y[0, 2, 0] == 0 && y[0, 2, 1] == 2 && y[0, 3, 2] == 14)  // x[0,0,0], x[0,0,2], x[0,1,4]
         for n in 0..<2 {
             for c in [0, 1, 5, 6, 7] { for o in 0..<3 { #expect(y[n, c, o] == 0, "padded channel \(c)") } }
             for c in 0..<3 { for o in 0..<3 { #expect(y[n, c + 2, o] == Double(100 * n + 10 * c + 2 * o)) } }
@@ -46,7 +46,8 @@ import KernelCheckTestSupport
     /// 3-D: in = 3×3×3, s = 2 → 2×2×2 picking coordinates {0, 2}³. With x = offset + 1:
     /// y[0, 1, 1, 0, 1] = x[0, 0, 2, 0, 2] = (2·9 + 0·3 + 2) + 1 = 21.
     @Test func volumetricStride() throws {
-        let p = PadProjectionAProblem(batch: 1, channels: 1, inputSize: [3, 3, 3], stride: [2, 2, 2], before: 1, after: 0)
+        let p = PadProjectionAProblem(
+            batch: 1, channels: 1, inputSize: [3, 3, 3], stride: [2, 2, 2], before: 1, after: 0)
         let y = Reference.padProjectionAForward(p, x: try tensor([1, 1, 3, 3, 3], (1...27).map(Double.init)))
         #expect(y.shape == [1, 2, 2, 2, 2])
         #expect(y[0, 1, 1, 0, 1] == 21)
@@ -96,8 +97,9 @@ import KernelCheckTestSupport
 ///   y₀ = γ₀(z₀ − μ₀)/2 + β₀ = 2·(−3 + 1)/2 + 1 = −1
 ///   y₁ = γ₁(z₁ − μ₁)/1 + β₁ = 1·(5.5 − 0.5) − 1 = 4
 enum ProjectionBHandCase {
-    static let problem = PadProjectionBProblem(batch: 1, inChannels: 2, outChannels: 2, inputSize: [2, 2],
-                                               stride: [2, 2], epsilon: 0.25)
+    static let problem = PadProjectionBProblem(
+        batch: 1, inChannels: 2, outChannels: 2, inputSize: [2, 2],
+        stride: [2, 2], epsilon: 0.25)
     static func x() throws -> Tensor<Double> { try tensor([1, 2, 2, 2], [1, 2, 3, 4, /**/ 5, 6, 7, 8]) }
     static func w() throws -> Tensor<Double> { try tensor([2, 2, 1, 1], [2, -1, /**/ 0.5, 1]) }
     static func gamma() throws -> Tensor<Double> { try tensor([2], [2, 1]) }
@@ -111,8 +113,9 @@ enum ProjectionBHandCase {
 @Suite struct PadProjectionBForwardTests {
     @Test func handCase() throws {
         typealias H = ProjectionBHandCase
-        let y = Reference.padProjectionBForward(H.problem, x: try H.x(), w: try H.w(), gamma: try H.gamma(),
-                                                beta: try H.beta(), mean: try H.mean(), variance: try H.variance())
+        let y = Reference.padProjectionBForward(
+            H.problem, x: try H.x(), w: try H.w(), gamma: try H.gamma(),
+            beta: try H.beta(), mean: try H.mean(), variance: try H.variance())
         #expect(y.shape == [1, 2, 1, 1])
         #expect(y.storage == [-1, 4])
     }
@@ -125,15 +128,17 @@ enum ProjectionBHandCase {
     /// dx[0, ci, 0, 0] = Σ_co w[co, ci]·dz[co]: ci = 0: 2·1 + 0.5·2 = 3; ci = 1: −1·1 + 1·2 = 1;
     /// the three positions the stride skipped get 0.
     @Test func dataHandCase() throws {
-        let dx = Reference.padProjectionBBackwardData(H.problem, dy: try H.dy(), w: try H.w(), gamma: try H.gamma(),
-                                                      variance: try H.variance())
+        let dx = Reference.padProjectionBBackwardData(
+            H.problem, dy: try H.dy(), w: try H.w(), gamma: try H.gamma(),
+            variance: try H.variance())
         #expect(dx.storage == [3, 0, 0, 0, /**/ 1, 0, 0, 0])
     }
 
     /// dw[co, ci] = dz[co]·x[0, ci, 0, 0] = [[1·1, 1·5], [2·1, 2·5]].
     @Test func weightsHandCase() throws {
-        let dw = Reference.padProjectionBBackwardWeights(H.problem, x: try H.x(), dy: try H.dy(), gamma: try H.gamma(),
-                                                         variance: try H.variance())
+        let dw = Reference.padProjectionBBackwardWeights(
+            H.problem, x: try H.x(), dy: try H.dy(), gamma: try H.gamma(),
+            variance: try H.variance())
         #expect(dw.shape == [2, 2, 1, 1])
         #expect(dw.storage == [1, 5, 2, 10])
     }
@@ -141,8 +146,9 @@ enum ProjectionBHandCase {
     /// dγ[co] = dy·(z − μ)/√(σ²+ε): co 0: 1·(−3 + 1)/2 = −1; co 1: 2·(5.5 − 0.5)/1 = 10.
     /// dβ = dy summed over batch and space = (1, 2).
     @Test func gammaAndBetaHandCase() throws {
-        let dgamma = Reference.padProjectionBBackwardGamma(H.problem, x: try H.x(), w: try H.w(), dy: try H.dy(),
-                                                           mean: try H.mean(), variance: try H.variance())
+        let dgamma = Reference.padProjectionBBackwardGamma(
+            H.problem, x: try H.x(), w: try H.w(), dy: try H.dy(),
+            mean: try H.mean(), variance: try H.variance())
         #expect(dgamma.storage == [-1, 10])
         #expect(Reference.padProjectionBBackwardBeta(H.problem, dy: try H.dy()).storage == [1, 2])
     }
@@ -163,16 +169,31 @@ enum ProjectionBHandCase {
         let variance = randomTensor(p.channelShape, seed: seed, role: "var", fill: .uniform(low: 0.2, high: 2))
         let g = randomTensor(p.yShape, seed: seed, role: "dy")
         let (x0, w0, gamma0, beta0) = (x, w, gamma, beta)
-        func loss(x: Tensor<Double>? = nil, w: Tensor<Double>? = nil, gamma: Tensor<Double>? = nil, beta: Tensor<Double>? = nil) -> Double {
-            Reference.padProjectionBForward(p, x: x ?? x0, w: w ?? w0, gamma: gamma ?? gamma0, beta: beta ?? beta0,
-                                            mean: mean, variance: variance).dot(g)
+        func loss(
+            x: Tensor<Double>? = nil, w: Tensor<Double>? = nil, gamma: Tensor<Double>? = nil,
+            beta: Tensor<Double>? = nil
+        ) -> Double {
+            Reference.padProjectionBForward(
+                p, x: x ?? x0, w: w ?? w0, gamma: gamma ?? gamma0, beta: beta ?? beta0,
+                mean: mean, variance: variance
+            ).dot(g)
         }
-        checkGradient("\(p) dx", analytic: Reference.padProjectionBBackwardData(p, dy: g, w: w, gamma: gamma, variance: variance),
-                      at: x, seed: seed) { loss(x: $0) }
-        checkGradient("\(p) dw", analytic: Reference.padProjectionBBackwardWeights(p, x: x, dy: g, gamma: gamma, variance: variance),
-                      at: w, seed: seed) { loss(w: $0) }
-        checkGradient("\(p) dgamma", analytic: Reference.padProjectionBBackwardGamma(p, x: x, w: w, dy: g, mean: mean, variance: variance),
-                      at: gamma, seed: seed) { loss(gamma: $0) }
-        checkGradient("\(p) dbeta", analytic: Reference.padProjectionBBackwardBeta(p, dy: g), at: beta, seed: seed) { loss(beta: $0) }
+        checkGradient(
+            "\(p) dx", analytic: Reference.padProjectionBBackwardData(p, dy: g, w: w, gamma: gamma, variance: variance),
+            at: x, seed: seed
+        ) { loss(x: $0) }
+        checkGradient(
+            "\(p) dw",
+            analytic: Reference.padProjectionBBackwardWeights(p, x: x, dy: g, gamma: gamma, variance: variance),
+            at: w, seed: seed
+        ) { loss(w: $0) }
+        checkGradient(
+            "\(p) dgamma",
+            analytic: Reference.padProjectionBBackwardGamma(p, x: x, w: w, dy: g, mean: mean, variance: variance),
+            at: gamma, seed: seed
+        ) { loss(gamma: $0) }
+        checkGradient("\(p) dbeta", analytic: Reference.padProjectionBBackwardBeta(p, dy: g), at: beta, seed: seed) {
+            loss(beta: $0)
+        }
     }
 }

@@ -1,33 +1,47 @@
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
 import KernelCheckTestSupport
+import Testing
 
 @Suite struct ReferenceRunTests {
     let matmul = Problem.matmul(MatmulProblem(m: 2, n: 2, k: 3))
 
     @Test func computesFromNamedInputs() throws {
-        let y = try Reference.run(matmul, .fwd, inputs: [
-            "a": try tensor([2, 3], MatmulHandCase.a), "b": try tensor([3, 2], MatmulHandCase.b),
-            "y": Tensor(zeros: [2, 2]),   // extra roles (a fixture's expected output) are ignored
-        ])
+        let y = try Reference.run(
+            matmul, .fwd,
+            inputs: [
+                "a": try tensor([2, 3], MatmulHandCase.a), "b": try tensor([3, 2], MatmulHandCase.b),
+                "y": Tensor(zeros: [2, 2]),  // extra roles (a fixture's expected output) are ignored
+            ])
         #expect(y.storage == MatmulHandCase.c)
     }
 
     @Test func missingRoleIsATypedError() throws {
-        #expect(throws: ReferenceError.missingInput(problem: "matmul a=2x3 b=3x2 ta=0 tb=0", direction: .fwd, role: "a")) {
-            try Reference.run(matmul, .fwd, inputs: ["x": try tensor([2, 3], MatmulHandCase.a),
-                                                   "b": try tensor([3, 2], MatmulHandCase.b)])
+        #expect(
+            throws: ReferenceError.missingInput(problem: "matmul a=2x3 b=3x2 ta=0 tb=0", direction: .fwd, role: "a")
+        ) {
+            try Reference.run(
+                matmul, .fwd,
+                inputs: [
+                    "x": try tensor([2, 3], MatmulHandCase.a),
+                    "b": try tensor([3, 2], MatmulHandCase.b),
+                ])
         }
     }
 
     @Test func wrongShapeIsATypedError() throws {
         let error = #expect(throws: ReferenceError.self) {
-            try Reference.run(matmul, .bwdWeights, inputs: ["a": try tensor([3, 2], MatmulHandCase.a),
-                                                          "dy": Tensor(zeros: [2, 2])])
+            try Reference.run(
+                matmul, .bwdWeights,
+                inputs: [
+                    "a": try tensor([3, 2], MatmulHandCase.a),
+                    "dy": Tensor(zeros: [2, 2]),
+                ])
         }
-        #expect(error == .shapeMismatch(problem: "matmul a=2x3 b=3x2 ta=0 tb=0", role: "a", expected: [2, 3], found: [3, 2]))
+        #expect(
+            error
+                == .shapeMismatch(problem: "matmul a=2x3 b=3x2 ta=0 tb=0", role: "a", expected: [2, 3], found: [3, 2]))
         #expect(error?.description == "matmul a=2x3 b=3x2 ta=0 tb=0: input 'a' has shape 3x2, expected 2x3")
     }
 
@@ -37,8 +51,11 @@ import KernelCheckTestSupport
         let error = #expect(throws: ReferenceError.self) {
             try Reference.run(noBias, .bwdBias, inputs: ["dy": Tensor(zeros: [4, 3])])
         }
-        #expect(error == .unsupportedDirection(problem: "linear x=4x5 out=3 bias=0", direction: .bwdBias,
-                                               supported: [.fwd, .bwdData, .bwdWeights]))
+        #expect(
+            error
+                == .unsupportedDirection(
+                    problem: "linear x=4x5 out=3 bias=0", direction: .bwdBias,
+                    supported: [.fwd, .bwdData, .bwdWeights]))
         #expect(error?.description.contains("linear x=4x5 out=3 bias=0") == true)
         #expect(throws: ReferenceError.self) {
             try Reference.run(try Problem.parse("relu shape=2x3"), .bwdWeights, inputs: [:])
@@ -48,8 +65,12 @@ import KernelCheckTestSupport
     @Test func scalarRoleShapeIsChecked() throws {
         let p = try Problem.parse("mse shape=2x2")
         #expect(throws: ReferenceError.shapeMismatch(problem: "mse shape=2x2", role: "dy", expected: [], found: [1])) {
-            try Reference.run(p, .bwdData, inputs: ["x": Tensor(zeros: [2, 2]), "target": Tensor(zeros: [2, 2]),
-                                                   "dy": Tensor(zeros: [1])])
+            try Reference.run(
+                p, .bwdData,
+                inputs: [
+                    "x": Tensor(zeros: [2, 2]), "target": Tensor(zeros: [2, 2]),
+                    "dy": Tensor(zeros: [1]),
+                ])
         }
     }
 
@@ -73,7 +94,8 @@ import KernelCheckTestSupport
         for direction in problem.directions {
             var inputs: [String: Tensor<Double>] = [:]
             for spec in problem.descriptor.inputs(for: direction) {
-                let fill: Fill = ["var", "gamma"].contains(spec.role) ? .uniform(low: 0.5, high: 2) : .uniform(low: -1, high: 1)
+                let fill: Fill =
+                    ["var", "gamma"].contains(spec.role) ? .uniform(low: 0.5, high: 2) : .uniform(low: -1, high: 1)
                 inputs[spec.role] = randomTensor(spec.shape, seed: 99, role: spec.role, fill: fill)
             }
             let viaRun = try Reference.run(problem, direction, inputs: inputs)
@@ -92,19 +114,24 @@ import KernelCheckTestSupport
         case (.conv(let p), .bwdBias): return Reference.convBackwardBias(p, dy: t["dy"]!)
         case (.convTranspose(let p), .fwd): return Reference.convTransposeForward(p, x: t["x"]!, w: t["w"]!, b: t["b"])
         case (.convTranspose(let p), .bwdData): return Reference.convTransposeBackwardData(p, dy: t["dy"]!, w: t["w"]!)
-        case (.convTranspose(let p), .bwdWeights): return Reference.convTransposeBackwardWeights(p, x: t["x"]!, dy: t["dy"]!)
+        case (.convTranspose(let p), .bwdWeights):
+            return Reference.convTransposeBackwardWeights(p, x: t["x"]!, dy: t["dy"]!)
         case (.convTranspose(let p), .bwdBias): return Reference.convTransposeBackwardBias(p, dy: t["dy"]!)
         case (.padProjectionA(let p), .fwd): return Reference.padProjectionAForward(p, x: t["x"]!)
         case (.padProjectionA(let p), .bwdData): return Reference.padProjectionABackwardData(p, dy: t["dy"]!)
         case (.padProjectionB(let p), .fwd):
-            return Reference.padProjectionBForward(p, x: t["x"]!, w: t["w"]!, gamma: t["gamma"]!, beta: t["beta"]!,
-                                                   mean: t["mean"]!, variance: t["var"]!)
+            return Reference.padProjectionBForward(
+                p, x: t["x"]!, w: t["w"]!, gamma: t["gamma"]!, beta: t["beta"]!,
+                mean: t["mean"]!, variance: t["var"]!)
         case (.padProjectionB(let p), .bwdData):
-            return Reference.padProjectionBBackwardData(p, dy: t["dy"]!, w: t["w"]!, gamma: t["gamma"]!, variance: t["var"]!)
+            return Reference.padProjectionBBackwardData(
+                p, dy: t["dy"]!, w: t["w"]!, gamma: t["gamma"]!, variance: t["var"]!)
         case (.padProjectionB(let p), .bwdWeights):
-            return Reference.padProjectionBBackwardWeights(p, x: t["x"]!, dy: t["dy"]!, gamma: t["gamma"]!, variance: t["var"]!)
+            return Reference.padProjectionBBackwardWeights(
+                p, x: t["x"]!, dy: t["dy"]!, gamma: t["gamma"]!, variance: t["var"]!)
         case (.padProjectionB(let p), .bwdGamma):
-            return Reference.padProjectionBBackwardGamma(p, x: t["x"]!, w: t["w"]!, dy: t["dy"]!, mean: t["mean"]!, variance: t["var"]!)
+            return Reference.padProjectionBBackwardGamma(
+                p, x: t["x"]!, w: t["w"]!, dy: t["dy"]!, mean: t["mean"]!, variance: t["var"]!)
         case (.padProjectionB(let p), .bwdBeta): return Reference.padProjectionBBackwardBeta(p, dy: t["dy"]!)
         case (.matmul(let p), .fwd): return Reference.matmulForward(p, a: t["a"]!, b: t["b"]!)
         case (.matmul(let p), .bwdData): return Reference.matmulBackwardA(p, dy: t["dy"]!, b: t["b"]!)

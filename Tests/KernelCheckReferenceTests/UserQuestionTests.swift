@@ -1,6 +1,7 @@
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
+import Testing
+
 @testable import KernelCheckReference
 
 /// Claims from the answers in docs/user-questions.md checked against the reference — including the
@@ -10,10 +11,12 @@ import KernelCheckProblems
     /// (⌊(5 − 3)/1⌋ + 1 = 3). The answer then says a (1, 5, 5) input "with the same convolution
     /// settings" gives (4, 4); it does not — a 4×4 output needs a 6×6 input.
     @Test func fiveByFiveInputWithThreeByThreeFilter() throws {
-        let p = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [5, 5], kernel: [3, 3], hasBias: false)
+        let p = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [5, 5], kernel: [3, 3], hasBias: false)
         try p.validate()
         #expect(p.yShape == [1, 1, 3, 3])
-        let six = ConvProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [6, 6], kernel: [3, 3], hasBias: false)
+        let six = ConvProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [6, 6], kernel: [3, 3], hasBias: false)
         #expect(six.outputSize == [4, 4])
         // With all-ones input and filter, each output is the 9 products of its window: 9.
         let x = try Tensor<Double>(shape: p.xShape, repeating: 1), w = try Tensor<Double>(shape: p.wShape, repeating: 1)
@@ -25,7 +28,8 @@ import KernelCheckProblems
     /// 3×3×c filter every output is 9·c (an average would give 9).
     @Test(arguments: [1, 3, 32])
     func channelsAreSummedNotAveraged(_ c: Int) throws {
-        let p = ConvProblem(batch: 1, inChannels: c, outChannels: 1, inputSize: [3, 3], kernel: [3, 3], hasBias: false)
+        let p = ConvProblem(
+            batch: 1, inChannels: c, outChannels: 1, inputSize: [3, 3], kernel: [3, 3], hasBias: false)
         let x = try Tensor<Double>(shape: p.xShape, repeating: 1), w = try Tensor<Double>(shape: p.wShape, repeating: 1)
         #expect(Reference.convForward(p, x: x, w: w).storage == [Double(9 * c)])
     }
@@ -37,7 +41,7 @@ import KernelCheckProblems
         let lin = LinearProblem(xShape: [1, 3], outFeatures: 2, hasBias: false)
         let y = try Tensor<Double>(shape: [1, 3], storage: [1, -2, 0.5])
         let z = try Tensor<Double>(shape: [2, 3], storage: [0.5, 1, -1, 2, 0, 3])
-        let m = Reference.linearForward(lin, x: y, w: z)           // m = [0.5 − 2 − 0.5, 2 + 0 + 1.5] = [−2, 3.5]
+        let m = Reference.linearForward(lin, x: y, w: z)  // m = [0.5 − 2 − 0.5, 2 + 0 + 1.5] = [−2, 3.5]
         #expect(m.storage == [-2, 3.5])
         let dm = m.map { 2 * $0 }
         let dZ = Reference.linearBackwardWeights(lin, x: y, dy: dm)

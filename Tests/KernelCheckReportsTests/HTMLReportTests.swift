@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KernelCheckReports
 
 /// The HTML is one self-contained, well-formed page; the Markdown has the totals line.
@@ -55,7 +56,7 @@ import Testing
         #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
         #expect(html.contains("time budget &amp; more"))
         #expect(html.contains("baseline"))
-        #expect(html.contains("class=\"limit\""))   // the utilization-1 line of the histograms
+        #expect(html.contains("class=\"limit\""))  // the utilization-1 line of the histograms
     }
 
     @Test func theBalanceCheckerCatchesBrokenMarkup() {

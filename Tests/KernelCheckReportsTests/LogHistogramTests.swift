@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KernelCheckReports
 
 @Suite struct LogHistogramTests {
@@ -11,10 +12,10 @@ import Testing
         for v in [0, 0.0015, 0.002, 0.5] { h.add(v) }
         #expect(h.counts == [-29: 1, -27: 1, -4: 1])
         #expect(h.zeros == 1 && h.total == 4 && h.max == 0.5)
-        #expect(h.quantile(0.25) == 0)                                           // rank 1: the zero
-        #expect(abs(try #require(h.quantile(0.5)) - 0.0015849) < 1e-6)           // rank 2: bin −29's upper edge 10^−2.8
-        #expect(abs(try #require(h.quantile(0.75)) - 0.0025119) < 1e-6)          // rank 3: 10^−2.6
-        #expect(h.quantile(0.99) == 0.5)                                         // rank 4: edge 0.501 capped at max
+        #expect(h.quantile(0.25) == 0)  // rank 1: the zero
+        #expect(abs(try #require(h.quantile(0.5)) - 0.0015849) < 1e-6)  // rank 2: bin −29's upper edge 10^−2.8
+        #expect(abs(try #require(h.quantile(0.75)) - 0.0025119) < 1e-6)  // rank 3: 10^−2.6
+        #expect(h.quantile(0.99) == 0.5)  // rank 4: edge 0.501 capped at max
         #expect(LogHistogram().quantile(0.5) == nil)
     }
 

@@ -1,11 +1,14 @@
 import Testing
+
 @testable import KernelCheckReports
 
 /// Each kind of change is detected on crafted reports; identical reports and noise under the
 /// thresholds raise nothing.
 @Suite struct ReportDiffTests {
     /// The baseline and a current report that differs only by `change`.
-    func diff(_ change: (inout NightlyReport) -> Void, baseline adjust: (inout NightlyReport) -> Void = { _ in }) -> ReportDiff {
+    func diff(
+        _ change: (inout NightlyReport) -> Void, baseline adjust: (inout NightlyReport) -> Void = { _ in }
+    ) -> ReportDiff {
         var base = Crafted.report(), current = Crafted.report()
         adjust(&base)
         change(&current)
@@ -40,17 +43,24 @@ import Testing
 
     @Test func aFailureThatShrinksToAnotherProblemIsNew() {
         let row = Crafted.row(.sweepExact, op: "matmul", failed: 1)
-        let d = diff({ $0.failures = [Crafted.failure("matmul a=1x1 b=1x2")]; $0.rows.append(row) },
-                     baseline: { $0.failures = [Crafted.failure()]; $0.rows.append(row) })
+        let d = diff(
+            {
+                $0.failures = [Crafted.failure("matmul a=1x1 b=1x2")]; $0.rows.append(row)
+            },
+            baseline: {
+                $0.failures = [Crafted.failure()]; $0.rows.append(row)
+            })
         #expect(d.newFailures.count == 1 && d.fixedFailures.count == 1 && d.hasAlarm)
     }
 
     @Test func aFixedFailureIsReportedWithoutAlarm() {
         // The baseline failed in a row (sweep_exact/matmul/fwd/tiled) that still ran tonight.
-        let d = diff({ $0.rows.append(Crafted.row(.sweepExact, op: "matmul")) }, baseline: {
-            $0.failures = [Crafted.failure()]
-            $0.rows.append(Crafted.row(.sweepExact, op: "matmul", failed: 1))
-        })
+        let d = diff(
+            { $0.rows.append(Crafted.row(.sweepExact, op: "matmul")) },
+            baseline: {
+                $0.failures = [Crafted.failure()]
+                $0.rows.append(Crafted.row(.sweepExact, op: "matmul", failed: 1))
+            })
         #expect(d.fixedFailures.count == 1)
         #expect(!d.hasAlarm)
     }
@@ -72,34 +82,36 @@ import Testing
     }
 
     @Test func driftUnderTheThresholdsIsNotFlagged() {
-        #expect(diff({ setWorst(&$0, 0.15) }, baseline: { setWorst(&$0, 0.1) }).drift.isEmpty)        // 1.5×
-        #expect(diff({ setWorst(&$0, 0.2) }, baseline: { setWorst(&$0, 0.1) }).drift.isEmpty)         // exactly 2×
-        #expect(diff({ setWorst(&$0, 0.0009) }, baseline: { setWorst(&$0, 0.0001) }).drift.isEmpty)   // 9×, both < 1e-3
-        #expect(diff({ setWorst(&$0, 0.05) }, baseline: { setWorst(&$0, 0.1) }).drift.isEmpty)        // better
+        #expect(diff({ setWorst(&$0, 0.15) }, baseline: { setWorst(&$0, 0.1) }).drift.isEmpty)  // 1.5×
+        #expect(diff({ setWorst(&$0, 0.2) }, baseline: { setWorst(&$0, 0.1) }).drift.isEmpty)  // exactly 2×
+        #expect(diff({ setWorst(&$0, 0.0009) }, baseline: { setWorst(&$0, 0.0001) }).drift.isEmpty)  // 9×, both < 1e-3
+        #expect(diff({ setWorst(&$0, 0.05) }, baseline: { setWorst(&$0, 0.1) }).drift.isEmpty)  // better
     }
 
     @Test func aSlowdownAboveTenPercentIsAnAlarm() {
-        let d = diff({ setSeconds(&$0, 0.0115) }, baseline: { setSeconds(&$0, 0.01) })   // +15 %
+        let d = diff({ setSeconds(&$0, 0.0115) }, baseline: { setSeconds(&$0, 0.01) })  // +15 %
         #expect(d.performanceRegressions.count == 1)
         #expect(d.performanceRegressions.first.map { abs($0.ratio - 1.15) < 1e-12 } == true)
         #expect(d.hasAlarm)
     }
 
     @Test func performanceNoiseAndSpeedupsAreNotAlarms() {
-        let slower = diff({ setSeconds(&$0, 0.0105) }, baseline: { setSeconds(&$0, 0.01) })       // +5 %
+        let slower = diff({ setSeconds(&$0, 0.0105) }, baseline: { setSeconds(&$0, 0.01) })  // +5 %
         #expect(slower.performanceRegressions.isEmpty && !slower.hasAlarm)
-        let faster = diff({ setSeconds(&$0, 0.008) }, baseline: { setSeconds(&$0, 0.01) })        // −20 %
+        let faster = diff({ setSeconds(&$0, 0.008) }, baseline: { setSeconds(&$0, 0.01) })  // −20 %
         #expect(faster.performanceRegressions.isEmpty && faster.performanceImprovements.count == 1 && !faster.hasAlarm)
     }
 
     @Test func addedAndRemovedCasesAreListed() {
-        let d = diff({
-            $0.rows.append(Crafted.row(.sweepExact, op: "loss", direction: "bwd_data"))
-            $0.fixtureCases = ["conv.h5:case1"]
-            $0.benchmarks.append(Crafted.bench("matmul 1024³"))
-        }, baseline: {
-            $0.rows.removeAll { $0.source == .gradient }
-        })
+        let d = diff(
+            {
+                $0.rows.append(Crafted.row(.sweepExact, op: "loss", direction: "bwd_data"))
+                $0.fixtureCases = ["conv.h5:case1"]
+                $0.benchmarks.append(Crafted.bench("matmul 1024³"))
+            },
+            baseline: {
+                $0.rows.removeAll { $0.source == .gradient }
+            })
         #expect(d.addedRows == ["gradient/conv/bwd_data/tiled", "sweep_exact/loss/bwd_data/tiled"])
         #expect(d.removedRows.isEmpty)
         #expect(d.addedFixtureCases == ["conv.h5:case1"] && d.removedFixtureCases == ["conv.h5:case0"])
@@ -110,11 +122,15 @@ import Testing
     }
 
     @Test func theMarkdownDiffNamesEachKind() {
-        let d = diff({
-            $0.failures = [Crafted.failure()]
-            setWorst(&$0, 0.5)
-            setSeconds(&$0, 0.02)
-        }, baseline: { setWorst(&$0, 0.1); setSeconds(&$0, 0.01) })
+        let d = diff(
+            {
+                $0.failures = [Crafted.failure()]
+                setWorst(&$0, 0.5)
+                setSeconds(&$0, 0.02)
+            },
+            baseline: {
+                setWorst(&$0, 0.1); setSeconds(&$0, 0.01)
+            })
         let md = MarkdownReport.render(d).joined(separator: "\n")
         #expect(md.contains("ALARM"))
         #expect(md.contains("### New failures (1)"))

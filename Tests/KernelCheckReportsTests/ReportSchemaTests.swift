@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import KernelCheckVerification
+import Testing
+
 @testable import KernelCheckReports
 
 @Suite struct ReportSchemaTests {
@@ -16,7 +17,7 @@ import KernelCheckVerification
         let data = try r.jsonData()
         let back = try NightlyReport.decode(data)
         #expect(back == r)
-        #expect(back.diff?.performanceRegressions.count == 1)   // 0.01 s vs 0.005 s
+        #expect(back.diff?.performanceRegressions.count == 1)  // 0.01 s vs 0.005 s
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains("\"schema_version\" : 1"))
         #expect(text.contains("\"worst_utilization\" : \"inf\""))
@@ -24,7 +25,8 @@ import KernelCheckVerification
     }
 
     @Test func aRunnerReportRoundTrips() throws {
-        var c = NightlyConfiguration(seed: 5, seedSource: "given", budgetSeconds: 30, implementations: [TiledImplementation()])
+        var c = NightlyConfiguration(
+            seed: 5, seedSource: "given", budgetSeconds: 30, implementations: [TiledImplementation()])
         c.phases = [.sweep]
         c.sweepCases = 8
         c.mediumCases = 0
@@ -82,8 +84,12 @@ import KernelCheckVerification
         try AtomicFile.write("new", to: dir + "/a.txt")
         #expect(try String(contentsOfFile: dir + "/a.txt", encoding: .utf8) == "new")
         let paths = try Crafted.report().write(to: dir + "/out")
-        #expect(paths.map { URL(fileURLWithPath: $0).lastPathComponent } == ["report.md", "report.html", "report.json"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted() == ["report.html", "report.json", "report.md"])
+        #expect(
+            paths.map { URL(fileURLWithPath: $0).lastPathComponent } == ["report.md", "report.html", "report.json"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted() == [
+                "report.html", "report.json", "report.md",
+            ])
         #expect(try NightlyReport.read(dir + "/out/report.json") == Crafted.report())
         // A directory where the file should go: the write fails with a typed error.
         try FileManager.default.createDirectory(atPath: dir + "/blocked/report.json", withIntermediateDirectories: true)
@@ -96,7 +102,9 @@ import KernelCheckVerification
         #expect(NightlyConfiguration.parseDuration("90s") == 90)
         #expect(NightlyConfiguration.parseDuration("90") == 90)
         #expect(NightlyConfiguration.parseDuration("2.5m") == 150)
-        for bad in ["", "m", "15x", "abc", "-5", "1h30"] { #expect(NightlyConfiguration.parseDuration(bad) == nil, "\(bad)") }
+        for bad in ["", "m", "15x", "abc", "-5", "1h30"] {
+            #expect(NightlyConfiguration.parseDuration(bad) == nil, "\(bad)")
+        }
         // 2026-11-27T23:30:00Z is 1795822200 s after the epoch; UTC keeps it on the 27th.
         #expect(NightlyConfiguration.dateSeed(Date(timeIntervalSince1970: 1_795_822_200)) == 20261127)
         #expect(NightlyConfiguration.dateSeed(Date(timeIntervalSince1970: 0)) == 19700101)

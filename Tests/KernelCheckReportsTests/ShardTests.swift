@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import KernelCheckProblems
-import KernelCheckVerification
 import KernelCheckTestSupport
+import KernelCheckVerification
+import Testing
+
 @testable import KernelCheckReports
 
 /// `--shard i/n` splits the nightly so that the n shards together run exactly what the
@@ -12,7 +13,8 @@ import KernelCheckTestSupport
     static let shardCount = 3
 
     func configuration(_ implementation: any KernelImplementation, shard: Int, of count: Int) -> NightlyConfiguration {
-        var c = NightlyConfiguration(seed: 20261127, seedSource: "given", budgetSeconds: 600, implementations: [implementation])
+        var c = NightlyConfiguration(
+            seed: 20261127, seedSource: "given", budgetSeconds: 600, implementations: [implementation])
         c.phases = [.sweep, .fixtures]
         c.sweepCases = 20
         c.mediumCases = 0
@@ -34,7 +36,9 @@ import KernelCheckTestSupport
         }
         #expect(whole.keys.count > 20)
         let missing = whole.keys.subtracting(union), extra = union.subtracting(whole.keys)
-        #expect(missing.isEmpty && extra.isEmpty, "missing \(missing.sorted().prefix(3)); extra \(extra.sorted().prefix(3))")
+        #expect(
+            missing.isEmpty && extra.isEmpty, "missing \(missing.sorted().prefix(3)); extra \(extra.sorted().prefix(3))"
+        )
         #expect(unsharded.failures.isEmpty)
 
         // Fixture cases: each shard reads different files; together all of them.
@@ -45,7 +49,11 @@ import KernelCheckTestSupport
         // The merged report has the unsharded counts, maxima and histograms (times differ):
         // a case run by two shards would be counted twice.
         let merged = try NightlyReport.merge(shards)
-        func comparable(_ r: NightlyReport) -> [ResultRow] { r.rows.map { var x = $0; x.seconds = 0; return x } }
+        func comparable(_ r: NightlyReport) -> [ResultRow] {
+            r.rows.map {
+                var x = $0; x.seconds = 0; return x
+            }
+        }
         let mismatched = zip(comparable(merged), comparable(unsharded)).filter { $0 != $1 }.map(\.0.key)
         #expect(merged.rows.count == unsharded.rows.count)
         #expect(mismatched.isEmpty, "rows that differ: \(mismatched.prefix(5))")
@@ -56,12 +64,15 @@ import KernelCheckTestSupport
 
     @Test func benchmarkLayersAreSplitRoundRobin() {
         func run(_ shard: Int, _ count: Int) -> [String] {
-            var c = NightlyConfiguration(seed: 1, seedSource: "given", budgetSeconds: 60, implementations: [TiledImplementation()])
+            var c = NightlyConfiguration(
+                seed: 1, seedSource: "given", budgetSeconds: 60, implementations: [TiledImplementation()])
             c.phases = [.bench]
             c.benchRuns = 1
             c.benchThreads = [1]
             c.benchCases = (1...5).map { n in
-                NightlyBenchCase(label: "matmul \(n)", problem: try! Problem.parse("matmul a=\(n)x4 b=4x3"), directions: [.fwd, .bwdData])
+                NightlyBenchCase(
+                    label: "matmul \(n)", problem: try! Problem.parse("matmul a=\(n)x4 b=4x3"),
+                    directions: [.fwd, .bwdData])
             }
             c.shard = shard
             c.shardCount = count
@@ -70,7 +81,7 @@ import KernelCheckTestSupport
         let whole = run(0, 1)
         #expect(whole.count == 10)
         let parts = (0..<2).map { run($0, 2) }
-        #expect(parts[0].count == 6 && parts[1].count == 4)   // layers 1, 3, 5 and 2, 4
+        #expect(parts[0].count == 6 && parts[1].count == 4)  // layers 1, 3, 5 and 2, 4
         #expect(Set(parts[0] + parts[1]) == Set(whole))
     }
 
@@ -78,7 +89,7 @@ import KernelCheckTestSupport
         var a = Crafted.report(), b = Crafted.report(seed: 1)
         #expect(throws: ReportError.self) { try NightlyReport.merge([a, b]) }
         b = Crafted.report()
-        #expect(throws: ReportError.self) { try NightlyReport.merge([a, b]) }   // shard 0 twice
+        #expect(throws: ReportError.self) { try NightlyReport.merge([a, b]) }  // shard 0 twice
         a.settings.shardCount = 2
         b.settings.shardCount = 2
         b.settings.shards = [1]
@@ -90,7 +101,8 @@ import KernelCheckTestSupport
     }
 
     @Test func aTimeBudgetCutIsRecordedNotSilent() {
-        var c = NightlyConfiguration(seed: 3, seedSource: "given", budgetSeconds: 0.000_001, implementations: [TiledImplementation()])
+        var c = NightlyConfiguration(
+            seed: 3, seedSource: "given", budgetSeconds: 0.000_001, implementations: [TiledImplementation()])
         c.phases = [.sweep, .bench]
         c.sweepCases = 50
         c.mediumCases = 50
@@ -98,8 +110,12 @@ import KernelCheckTestSupport
         #expect(r.randomProblems == 0)
         #expect(r.skipped.contains { $0.phase == "sweep_exact" && $0.item == "50 of 50 problems" })
         #expect(r.skipped.contains { $0.phase == "sweep_bound" })
-        #expect(r.skipped.contains { $0.phase == "sweep_exact_medium" } && r.skipped.contains { $0.phase == "sweep_bound_medium" })
-        #expect(r.skipped.filter { $0.phase == "bench" }.count == NightlyBenchCase.standard.map { $0.directions.count * 2 }.reduce(0, +))
+        #expect(
+            r.skipped.contains { $0.phase == "sweep_exact_medium" }
+                && r.skipped.contains { $0.phase == "sweep_bound_medium" })
+        #expect(
+            r.skipped.filter { $0.phase == "bench" }.count
+                == NightlyBenchCase.standard.map { $0.directions.count * 2 }.reduce(0, +))
         #expect(r.skipped.contains { $0.phase == "fixtures" && $0.reason == "phase not selected" })
     }
 }
@@ -108,11 +124,15 @@ import KernelCheckTestSupport
 /// faster one and the alarm goes away; a real slowdown stays.
 @Suite struct SlowdownConfirmationTests {
     func runner() -> NightlyRunner {
-        var c = NightlyConfiguration(seed: 1, seedSource: "given", budgetSeconds: 60, implementations: [TiledImplementation()])
+        var c = NightlyConfiguration(
+            seed: 1, seedSource: "given", budgetSeconds: 60, implementations: [TiledImplementation()])
         c.phases = [.bench]
         c.benchRuns = 1
         c.benchThreads = [1]
-        c.benchCases = [NightlyBenchCase(label: "matmul tiny", problem: try! Problem.parse("matmul a=8x4 b=4x3"), directions: [.fwd])]
+        c.benchCases = [
+            NightlyBenchCase(
+                label: "matmul tiny", problem: try! Problem.parse("matmul a=8x4 b=4x3"), directions: [.fwd])
+        ]
         return NightlyRunner(configuration: c)
     }
 
@@ -135,7 +155,7 @@ import KernelCheckTestSupport
     @Test func aRealSlowdownStaysAfterReMeasuring() {
         let r = runner()
         var baseline = r.run()
-        baseline.benchmarks[0].medianSeconds = 1e-15        // a baseline no kernel can match
+        baseline.benchmarks[0].medianSeconds = 1e-15  // a baseline no kernel can match
         var current = r.run()
         current.compare(with: baseline, path: "b.json")
         r.confirmSlowdowns(&current, baseline: baseline, path: "b.json", deadline: Date().addingTimeInterval(30))

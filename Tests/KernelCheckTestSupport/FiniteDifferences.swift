@@ -17,25 +17,30 @@ public let finiteDifferenceTolerance = 1e-6
 /// error (relative error ≥ 1e-3 or so) stands far above the threshold.
 @discardableResult
 public func checkGradient(
-    _ name: String, analytic: Tensor<Double>, at x: Tensor<Double>, seed: UInt64, samples: Int = 20, step: Double = 1e-5,
+    _ name: String, analytic: Tensor<Double>, at x: Tensor<Double>, seed: UInt64, samples: Int = 20,
+    step: Double = 1e-5,
     eligible: (Int) -> Bool = { _ in true },
     sourceLocation: SourceLocation = #_sourceLocation,
     _ f: (Tensor<Double>) -> Double
 ) -> Double {
-    #expect(analytic.shape == x.shape, "\(name): gradient shape \(analytic.shape) ≠ input shape \(x.shape)",
-            sourceLocation: sourceLocation)
+    #expect(
+        analytic.shape == x.shape, "\(name): gradient shape \(analytic.shape) ≠ input shape \(x.shape)",
+        sourceLocation: sourceLocation)
     let candidates = (0..<x.count).filter(eligible)
     #expect(!candidates.isEmpty, "\(name): no coordinate to check", sourceLocation: sourceLocation)
     var rng = SeededRNG(seed: seed, stream: "fd-sample")
-    let picked = FiniteDifference.sampleIndices(elements: candidates.count, count: samples, rng: &rng).map { candidates[$0] }
+    let picked = FiniteDifference.sampleIndices(elements: candidates.count, count: samples, rng: &rng).map {
+        candidates[$0]
+    }
     var worst = 0.0
     for i in picked {
         let numeric = FiniteDifference.central(at: x, index: i, step: step, f)
         let error = FiniteDifference.relativeError(analytic.storage[i], numeric)
         worst = max(worst, error)
-        #expect(error < finiteDifferenceTolerance,
-                "\(name)[\(i)]: analytic \(analytic.storage[i]) vs finite difference \(numeric), rel. error \(error)",
-                sourceLocation: sourceLocation)
+        #expect(
+            error < finiteDifferenceTolerance,
+            "\(name)[\(i)]: analytic \(analytic.storage[i]) vs finite difference \(numeric), rel. error \(error)",
+            sourceLocation: sourceLocation)
     }
     print("FD \(name): \(picked.count) coordinates, worst relative error \(worst)")
     return worst

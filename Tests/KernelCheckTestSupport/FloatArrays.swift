@@ -54,8 +54,10 @@ public func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 /// Calls a kernel with read pointers to `inputs` and a write pointer to a fresh output of
 /// `outputCount` elements filled with the sentinel (arrays are padded to one element so
 /// that empty tensors still have an address); returns the output.
-public func runKernel(_ inputs: [[Float]], outputCount: Int,
-                      _ kernel: ([UnsafePointer<Float>], UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+public func runKernel(
+    _ inputs: [[Float]], outputCount: Int,
+    _ kernel: ([UnsafePointer<Float>], UnsafeMutablePointer<Float>) -> Void
+) -> [Float] {
     let padded = inputs.map { $0.isEmpty ? [Float(0)] : $0 }
     let storage = padded.map { array -> UnsafeMutablePointer<Float> in
         let p = UnsafeMutablePointer<Float>.allocate(capacity: array.count)
@@ -72,8 +74,10 @@ public func runKernel(_ inputs: [[Float]], outputCount: Int,
 
 /// Runs `body` on an output buffer pre-filled with a sentinel, with guard elements after it,
 /// and checks the guard is intact (no out-of-bounds write). Returns the output.
-public func withGuardedOutput(_ count: Int, _ context: String,
-                              _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+public func withGuardedOutput(
+    _ count: Int, _ context: String,
+    _ body: (UnsafeMutablePointer<Float>) -> Void
+) -> [Float] {
     let guardCount = 17
     var buffer = [Float](repeating: sentinel, count: count + guardCount)
     buffer.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
@@ -95,20 +99,26 @@ public func withOptionalPointer<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?
 }
 
 /// Exact comparison with the first mismatch named.
-public func expectEqual(_ got: [Float], _ want: [Double], _ context: String,
-                        sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(got.count == want.count, "\(context): \(got.count) elements, expected \(want.count)",
-            sourceLocation: sourceLocation)
+public func expectEqual(
+    _ got: [Float], _ want: [Double], _ context: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        got.count == want.count, "\(context): \(got.count) elements, expected \(want.count)",
+        sourceLocation: sourceLocation)
     let mismatches = zip(got, want).enumerated().filter { Double($0.element.0) != $0.element.1 }
     if let first = mismatches.first {
-        let message = "\(context): \(mismatches.count)/\(got.count) mismatched, first at \(first.offset): "
+        let message =
+            "\(context): \(mismatches.count)/\(got.count) mismatched, first at \(first.offset): "
             + "got \(first.element.0), expected \(first.element.1)"
         Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
     }
 }
 
 /// Bit-for-bit comparison of two runs.
-public func expectIdentical(_ a: [Float], _ b: [Float], _ context: String, sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectIdentical(
+    _ a: [Float], _ b: [Float], _ context: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(context): runs differ", sourceLocation: sourceLocation)
 }
 

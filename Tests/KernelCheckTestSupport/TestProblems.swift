@@ -17,7 +17,8 @@ public enum ConvOp: String, CaseIterable, Sendable, CustomTestStringConvertible 
 /// and channels now and then), optionally redrawn until a test's condition holds.
 public enum TestProblems {
     /// The next convolution drawn from `rng` that `accept` takes.
-    public static func conv(_ rng: inout SeededRNG, where accept: (ConvProblem) -> Bool = { _ in true }) -> ConvProblem {
+    public static func conv(_ rng: inout SeededRNG, where accept: (ConvProblem) -> Bool = { _ in true }) -> ConvProblem
+    {
         while true {
             if case .conv(let p) = ProblemGenerator.random(.conv, rng: &rng), accept(p) { return p }
         }

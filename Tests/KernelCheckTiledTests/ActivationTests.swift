@@ -1,8 +1,8 @@
 import KernelCheckCore
 import KernelCheckProblems
-import Testing
-import KernelCheckTiled
 import KernelCheckTestSupport
+import KernelCheckTiled
+import Testing
 
 func tiledActivation(_ kind: ActivationKind, _ x: [Float], threads: Int = 1) -> [Float] {
     let p = ActivationProblem(kind, shape: [x.count])
@@ -50,8 +50,9 @@ struct ActivationTests {
         #expect(tiledActivationGradient(.tanh, [0], [3]) == [3])
     }
 
-    @Test("backward matches a central difference of forward (sigmoid, tanh, leaky relu away from 0)",
-          arguments: [ActivationKind.sigmoid, .tanh, .leakyRelu(slope: 0.1)])
+    @Test(
+        "backward matches a central difference of forward (sigmoid, tanh, leaky relu away from 0)",
+        arguments: [ActivationKind.sigmoid, .tanh, .leakyRelu(slope: 0.1)])
     func gradientMatchesFiniteDifference(kind: ActivationKind) {
         let x: [Float] = [-2.5, -0.7, 0.3, 1.1, 2.0]
         let h: Float = 1.0 / 64
@@ -68,8 +69,11 @@ struct ActivationTests {
     func deterministicAcrossThreads(kind: ActivationKind) {
         let x = TestData.uniform(70_001, seed: 4, stream: "x").map { $0 * 4 }
         let dy = TestData.uniform(70_001, seed: 4, stream: "dy")
-        #expect(mismatch(tiledActivation(kind, x, threads: 2), tiledActivation(kind, x, threads: 1), bitwise: true) == nil)
-        #expect(mismatch(tiledActivationGradient(kind, x, dy, threads: 2), tiledActivationGradient(kind, x, dy, threads: 1),
-                         bitwise: true) == nil)
+        #expect(
+            mismatch(tiledActivation(kind, x, threads: 2), tiledActivation(kind, x, threads: 1), bitwise: true) == nil)
+        #expect(
+            mismatch(
+                tiledActivationGradient(kind, x, dy, threads: 2), tiledActivationGradient(kind, x, dy, threads: 1),
+                bitwise: true) == nil)
     }
 }

@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckTestSupport
 import Testing
+
 @testable import KernelCheckTiled
 
 // The tiled convolution and transposed convolution run on plain arrays under every lowering
@@ -11,8 +12,9 @@ import Testing
 /// Tuning that makes tiny problems take every path of the lowering: several column blocks
 /// cutting output lines, K split into slabs (a split forward reduction, backward-data row
 /// slabs, backward-weights column slabs), image chunks with partial dW.
-let tinyTuning = ConvTuning(columnBudget: 12, minimumColumnBlock: 3, minimumSlabRows: 2,
-                                    reductionItemsTarget: 8, itemsPerThread: 2, direct: false)
+let tinyTuning = ConvTuning(
+    columnBudget: 12, minimumColumnBlock: 3, minimumSlabRows: 2,
+    reductionItemsTarget: 8, itemsPerThread: 2, direct: false)
 
 /// The direct paths (no im2col: forward, backward-data as the adjoint's forward,
 /// backward-weights) on every shape they can take, however few of their lanes or channels are
@@ -71,12 +73,21 @@ let loweringVariants: [(ConvTuning, Int)] = [
 
 /// The tiled entry points of one op, with a lowering tuning.
 struct TiledKernels<Layer>: Sendable {
-    let forward: @Sendable (Layer, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>,
-                            Int, ConvTuning) -> Void
-    let backwardData: @Sendable (Layer, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
-                                 Int, ConvTuning) -> Void
-    let backwardWeights: @Sendable (Layer, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
-                                    Int, ConvTuning) -> Void
+    let forward:
+        @Sendable (
+            Layer, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>,
+            Int, ConvTuning
+        ) -> Void
+    let backwardData:
+        @Sendable (
+            Layer, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+            Int, ConvTuning
+        ) -> Void
+    let backwardWeights:
+        @Sendable (
+            Layer, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+            Int, ConvTuning
+        ) -> Void
     let backwardBias: @Sendable (Layer, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
 }
 
@@ -89,14 +100,16 @@ protocol TiledConvolution: ConvolutionGeometry {
 }
 
 extension ConvProblem: TiledConvolution {
-    static let kernels = TiledKernels<Self>(forward: Tiled.convForward, backwardData: Tiled.convBackwardData,
-                                            backwardWeights: Tiled.convBackwardWeights, backwardBias: Tiled.convBackwardBias)
+    static let kernels = TiledKernels<Self>(
+        forward: Tiled.convForward, backwardData: Tiled.convBackwardData,
+        backwardWeights: Tiled.convBackwardWeights, backwardBias: Tiled.convBackwardBias)
 }
 
 extension ConvTransposeProblem: TiledConvolution {
-    static let kernels = TiledKernels<Self>(forward: Tiled.convTransposeForward, backwardData: Tiled.convTransposeBackwardData,
-                                            backwardWeights: Tiled.convTransposeBackwardWeights,
-                                            backwardBias: Tiled.convTransposeBackwardBias)
+    static let kernels = TiledKernels<Self>(
+        forward: Tiled.convTransposeForward, backwardData: Tiled.convTransposeBackwardData,
+        backwardWeights: Tiled.convTransposeBackwardWeights,
+        backwardBias: Tiled.convTransposeBackwardBias)
 }
 
 extension ConvOp {
@@ -119,9 +132,13 @@ struct LayerRun<Layer: TiledConvolution> {
 
     func forward(x: [Float], w: [Float], b: [Float]?) -> [Float] {
         withGuardedOutput(count(p.yShape), context) { y in
-            withPointer(x) { x in withPointer(w) { w in withOptionalPointer(b) { b in
-                Layer.kernels.forward(p, x, w, b, y, threads, tuning)
-            } } }
+            withPointer(x) { x in
+                withPointer(w) { w in
+                    withOptionalPointer(b) { b in
+                        Layer.kernels.forward(p, x, w, b, y, threads, tuning)
+                    }
+                }
+            }
         }
     }
 
@@ -133,12 +150,15 @@ struct LayerRun<Layer: TiledConvolution> {
 
     func backwardWeights(x: [Float], dy: [Float]) -> [Float] {
         withGuardedOutput(count(p.wShape), context) { dw in
-            withPointer(x) { x in withPointer(dy) { dy in Layer.kernels.backwardWeights(p, x, dy, dw, threads, tuning) } }
+            withPointer(x) { x in withPointer(dy) { dy in Layer.kernels.backwardWeights(p, x, dy, dw, threads, tuning) }
+            }
         }
     }
 
     func backwardBias(dy: [Float]) -> [Float] {
-        withGuardedOutput(p.outChannels, context) { db in withPointer(dy) { dy in Layer.kernels.backwardBias(p, dy, db, threads) } }
+        withGuardedOutput(p.outChannels, context) { db in
+            withPointer(dy) { dy in Layer.kernels.backwardBias(p, dy, db, threads) }
+        }
     }
 }
 

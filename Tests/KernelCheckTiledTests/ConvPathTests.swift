@@ -2,6 +2,7 @@ import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckTestSupport
 import Testing
+
 @testable import KernelCheckTiled
 
 // Which lowering path the named problems take (direct plans, image pairs, channel shares,
@@ -9,8 +10,9 @@ import Testing
 
 @Suite("Tiled convolution: direct-path plans")
 struct ConvPathTests {
-    @Test("the image-pair problems pair images forward (and backward, as one unit-stride phase), not without the flag",
-          arguments: namedPairConvProblems.indices)
+    @Test(
+        "the image-pair problems pair images forward (and backward, as one unit-stride phase), not without the flag",
+        arguments: namedPairConvProblems.indices)
     func pairedPaths(index: Int) throws {
         let problem = namedPairConvProblems[index]
         for tuning in [directTuning, .standard] {
@@ -26,8 +28,9 @@ struct ConvPathTests {
         #expect(!unpaired.pairsImages(try #require(unpaired.directPlan)))
     }
 
-    @Test("panel backward-weights workers share each kernel position's channels, exactly",
-          arguments: namedChannelShareConvProblems.indices)
+    @Test(
+        "panel backward-weights workers share each kernel position's channels, exactly",
+        arguments: namedChannelShareConvProblems.indices)
     func channelShares(index: Int) throws {
         let (p, threads, channels) = namedChannelShareConvProblems[index]
         let lowering = TiledConv(p, tuning: panelTuning)
@@ -41,8 +44,9 @@ struct ConvPathTests {
         let x = TestData.filled(p.xShape.reduce(1, *), exactFill, seed: seed, role: "x")
         let dy = TestData.filled(p.yShape.reduce(1, *), exactFill, seed: seed, role: "dy")
         let run = LayerRun(p: p, tuning: panelTuning, threads: threads)
-        expectEqual(run.backwardWeights(x: x, dy: dy), Naive.backwardWeights(p, x: x, dy: dy),
-                    "bwd_weights \(run.context)")
+        expectEqual(
+            run.backwardWeights(x: x, dy: dy), Naive.backwardWeights(p, x: x, dy: dy),
+            "bwd_weights \(run.context)")
     }
 
     @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")
@@ -67,12 +71,14 @@ struct ConvPathTests {
         (40, 3, 0, 2, 42),  // no left zeros to share
     ]
 
-    @Test("flattened rows share their padding columns with the next row",
-          arguments: sharedPaddingWidths.indices)
+    @Test(
+        "flattened rows share their padding columns with the next row",
+        arguments: sharedPaddingWidths.indices)
     func sharedPaddingWidth(index: Int) throws {
         let (w, k, begin, end, width) = Self.sharedPaddingWidths[index]
-        let problem = ConvProblem(batch: 1, inChannels: 2, outChannels: 13, inputSize: [6, w], kernel: [3, k],
-                                  padding: .explicit(begin: [1, begin], end: [1, end]))
+        let problem = ConvProblem(
+            batch: 1, inChannels: 2, outChannels: 13, inputSize: [6, w], kernel: [3, k],
+            padding: .explicit(begin: [1, begin], end: [1, end]))
         let plan = try #require(TiledConv(problem, tuning: .standard).directPlan)
         #expect(plan.width == width && plan.flattened)
         checkExactly(problem, seed: 4000 + UInt64(index))
@@ -113,8 +119,9 @@ struct ConvPhaseTests {
     /// (r_h, r_w) = (0,0) → 33, (0,1) → 32, (1,0) → 1, (1,1) → 0.
     @Test("the GAN transposed convolution runs as four direct phases under the standard tuning")
     func ganLayer() throws {
-        let p = ConvTransposeProblem(batch: 16, inChannels: 256, outChannels: 256, inputSize: [16, 16], kernel: [4, 4],
-                                     stride: [2, 2], padding: .explicit(begin: [1, 1], end: [1, 1]))
+        let p = ConvTransposeProblem(
+            batch: 16, inChannels: 256, outChannels: 256, inputSize: [16, 16], kernel: [4, 4],
+            stride: [2, 2], padding: .explicit(begin: [1, 1], end: [1, 1]))
         let adjoint = try #require(TiledConv(adjointOf: p, tuning: .standard).directAdjoint)
         #expect(!adjoint.zeroFill)
         #expect(adjoint.phases.map(\.output.origin) == [33, 32, 1, 0])
@@ -123,8 +130,11 @@ struct ConvPhaseTests {
         for phase in adjoint.phases {
             #expect(phase.lowering.columnRows == 1024)
             #expect(phase.lowering.outSize == [1, 16, 16])
-            #expect(phase.lowering.padBegin[1...] == [phase.heightTaps == [2, 0] ? 0 : 1,
-                                                      phase.widthTaps == [2, 0] ? 0 : 1])
+            #expect(
+                phase.lowering.padBegin[1...] == [
+                    phase.heightTaps == [2, 0] ? 0 : 1,
+                    phase.widthTaps == [2, 0] ? 0 : 1,
+                ])
             #expect(phase.output.rowStride == 64 && phase.output.columnStride == 2)
         }
     }
@@ -153,7 +163,9 @@ struct ConvPhaseTests {
     /// (phase (1, 1) of the second is 1 × 1: taps {1} per dimension, padding 0).
     @Test("the strided named transposed convolutions take the phase path in their forward")
     func transposedPhasePaths() throws {
-        let expected: [(index: Int, phases: Int, zeroFill: Bool)] = [(0, 4, false), (1, 4, false), (2, 3, false), (3, 1, true)]
+        let expected: [(index: Int, phases: Int, zeroFill: Bool)] = [
+            (0, 4, false), (1, 4, false), (2, 3, false), (3, 1, true),
+        ]
         for e in expected {
             let lowering = TiledConv(adjointOf: namedPhaseConvTransposeProblems[e.index], tuning: directTuning)
             let adjoint = try #require(lowering.directAdjoint, "problem \(e.index)")

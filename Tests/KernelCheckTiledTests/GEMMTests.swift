@@ -1,7 +1,8 @@
 import KernelCheckCore
-import Testing
-@testable import KernelCheckTiled
 import KernelCheckTestSupport
+import Testing
+
+@testable import KernelCheckTiled
 
 /// One SGEMM call: shapes, transposes, padded leading dimensions.
 struct GEMMCase: CustomStringConvertible, Sendable {
@@ -43,9 +44,10 @@ struct GEMMCase: CustomStringConvertible, Sendable {
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
-                    Tiled.sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                                a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb,
-                                c: c.baseAddress!, ldc: ldc, accumulate: accumulate, threads: threads)
+                    Tiled.sgemm(
+                        transA: transA, transB: transB, m: m, n: n, k: k,
+                        a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb,
+                        c: c.baseAddress!, ldc: ldc, accumulate: accumulate, threads: threads)
                 }
             }
         }
@@ -59,7 +61,8 @@ let guardCount = 40
 /// padding columns and trailing guard cells hold the sentinel.
 func gemmInputs(_ g: GEMMCase, seed: UInt64, integer: Bool) -> (a: [Float], b: [Float], c: [Float]) {
     func fill(_ count: Int, _ stream: String) -> [Float] {
-        integer ? TestData.integers(count, seed: seed, stream: stream) : TestData.uniform(count, seed: seed, stream: stream)
+        integer
+            ? TestData.integers(count, seed: seed, stream: stream) : TestData.uniform(count, seed: seed, stream: stream)
     }
     let a = fill(max(1, g.aCount), "a")
     let b = fill(max(1, g.bCount), "b")
@@ -71,7 +74,9 @@ func gemmInputs(_ g: GEMMCase, seed: UInt64, integer: Bool) -> (a: [Float], b: [
 
 /// The tiled SGEMM on integer inputs equals the naive loop bit for bit (and leaves C's
 /// padding columns and guard cells alone).
-func expectTiledEqualsNaive(_ g: GEMMCase, seed: UInt64, threads: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectTiledEqualsNaive(
+    _ g: GEMMCase, seed: UInt64, threads: Int, sourceLocation: SourceLocation = #_sourceLocation
+) {
     let (a, b, c0) = gemmInputs(g, seed: seed, integer: true)
     var expected = c0, actual = c0
     g.naive(a: a, b: b, c: &expected)
@@ -97,14 +102,16 @@ let tileShapes: [(m: Int, n: Int, k: Int)] = {
 
 @Suite("SGEMM")
 struct SGEMMTests {
-    @Test("equals a naive loop bit for bit (integer fill) around the tile sizes",
-          arguments: [(false, false), (false, true), (true, false), (true, true)])
+    @Test(
+        "equals a naive loop bit for bit (integer fill) around the tile sizes",
+        arguments: [(false, false), (false, true), (true, false), (true, true)])
     func exactAroundTileSizes(transA: Bool, transB: Bool) {
         for (index, shape) in tileShapes.enumerated() {
             for accumulate in [false, true] {
-                let g = GEMMCase(transA: transA, transB: transB, m: shape.m, n: shape.n, k: shape.k,
-                                 padA: index % 3, padB: (index + 1) % 4, padC: index % 2 == 0 ? 0 : 5,
-                                 accumulate: accumulate)
+                let g = GEMMCase(
+                    transA: transA, transB: transB, m: shape.m, n: shape.n, k: shape.k,
+                    padA: index % 3, padB: (index + 1) % 4, padC: index % 2 == 0 ? 0 : 5,
+                    accumulate: accumulate)
                 expectTiledEqualsNaive(g, seed: UInt64(100 + index), threads: 2)
             }
         }
@@ -114,10 +121,11 @@ struct SGEMMTests {
     func exactSeededSweep() {
         var rng = SeededRNG(seed: 2024, stream: "sgemm-sweep")
         for trial in 0..<48 {
-            let g = GEMMCase(transA: rng.nextInt(in: 0...1) == 1, transB: rng.nextInt(in: 0...1) == 1,
-                             m: rng.nextInt(in: 1...40), n: rng.nextInt(in: 1...80), k: rng.nextInt(in: 0...(GEMMBlocking.kc + 100)),
-                             padA: rng.nextInt(in: 0...3), padB: rng.nextInt(in: 0...3), padC: rng.nextInt(in: 0...3),
-                             accumulate: rng.nextInt(in: 0...1) == 1)
+            let g = GEMMCase(
+                transA: rng.nextInt(in: 0...1) == 1, transB: rng.nextInt(in: 0...1) == 1,
+                m: rng.nextInt(in: 1...40), n: rng.nextInt(in: 1...80), k: rng.nextInt(in: 0...(GEMMBlocking.kc + 100)),
+                padA: rng.nextInt(in: 0...3), padB: rng.nextInt(in: 0...3), padC: rng.nextInt(in: 0...3),
+                accumulate: rng.nextInt(in: 0...1) == 1)
             expectTiledEqualsNaive(g, seed: UInt64(5000 + trial), threads: 1 + trial % 3)
         }
     }
@@ -144,9 +152,10 @@ struct SGEMMTests {
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
-                    Tiled.sgemm(transA: false, transB: false, m: m, n: n, k: 3, a: a.baseAddress!, lda: 3,
-                                b: b.baseAddress!, ldb: max(1, n), c: c.baseAddress!, ldc: max(1, n),
-                                accumulate: false, threads: 2)
+                    Tiled.sgemm(
+                        transA: false, transB: false, m: m, n: n, k: 3, a: a.baseAddress!, lda: 3,
+                        b: b.baseAddress!, ldb: max(1, n), c: c.baseAddress!, ldc: max(1, n),
+                        accumulate: false, threads: 2)
                 }
             }
         }
@@ -173,9 +182,12 @@ struct SGEMMTests {
         // 70 × 150 × (kc + 44): above the parallel threshold, several tiles in each
         // direction, two K blocks, edge tiles in both M and N; then a narrow C (computed
         // transposed) and a short C (B read in place).
-        for (transA, transB, m, n) in [(false, false, 70, 150), (true, true, 70, 150), (false, true, 300, 7), (true, false, 9, 400)] {
-            let g = GEMMCase(transA: transA, transB: transB, m: m, n: n, k: GEMMBlocking.kc + 44, padA: 1, padB: 2, padC: 3,
-                             accumulate: true)
+        for (transA, transB, m, n) in [
+            (false, false, 70, 150), (true, true, 70, 150), (false, true, 300, 7), (true, false, 9, 400),
+        ] {
+            let g = GEMMCase(
+                transA: transA, transB: transB, m: m, n: n, k: GEMMBlocking.kc + 44, padA: 1, padB: 2, padC: 3,
+                accumulate: true)
             let (a, b, c0) = gemmInputs(g, seed: 77, integer: false)
             var reference = c0
             g.tiled(a: a, b: b, c: &reference, threads: 1)
@@ -187,14 +199,16 @@ struct SGEMMTests {
         }
     }
 
-    @Test("large C (threads share one packed B block): bit-identical for any thread count, exact on integers",
-          arguments: [(false, false), (false, true), (true, false), (true, true)])
+    @Test(
+        "large C (threads share one packed B block): bit-identical for any thread count, exact on integers",
+        arguments: [(false, false), (false, true), (true, false), (true, true)])
     func sharedPackedB(transA: Bool, transB: Bool) {
         // Rows and columns large enough for the shared-B path, with edge tiles in both,
         // more than one nc block of columns and two K blocks.
-        let big = GEMMCase(transA: transA, transB: transB, m: 4 * GEMMBlocking.mc + 13,
-                           n: GEMMBlocking.nc + 45, k: GEMMBlocking.kc + 44, padA: 1, padB: 2, padC: 3,
-                           accumulate: true)
+        let big = GEMMCase(
+            transA: transA, transB: transB, m: 4 * GEMMBlocking.mc + 13,
+            n: GEMMBlocking.nc + 45, k: GEMMBlocking.kc + 44, padA: 1, padB: 2, padC: 3,
+            accumulate: true)
         #expect(Tiled.prefersSharedB(rows: big.m, columns: big.n, threads: 2))
         let (a, b, c0) = gemmInputs(big, seed: 91, integer: false)
         var reference = c0
@@ -204,8 +218,9 @@ struct SGEMMTests {
             big.tiled(a: a, b: b, c: &c, threads: threads)
             #expect(mismatch(c, reference, bitwise: true) == nil, "\(big) threads=\(threads)")
         }
-        let small = GEMMCase(transA: transA, transB: transB, m: 4 * GEMMBlocking.mc + 1,
-                             n: 16 * GEMMBlocking.nr + 1, k: 45, padA: 2, padB: 1, padC: 1)
+        let small = GEMMCase(
+            transA: transA, transB: transB, m: 4 * GEMMBlocking.mc + 1,
+            n: 16 * GEMMBlocking.nr + 1, k: 45, padA: 2, padB: 1, padC: 1)
         #expect(Tiled.prefersSharedB(rows: small.m, columns: small.n, threads: 2))
         expectTiledEqualsNaive(small, seed: 92, threads: 2)
     }
@@ -268,21 +283,22 @@ struct SGEMMTests {
         #expect(mismatch(ctInPlace, ct, bitwise: true) == nil, "in-place B vs packed B")
     }
 
-    @Test("thread split covers C exactly once, in whole register tiles",
-          arguments: [1, 2, 3, 4, 7])
+    @Test(
+        "thread split covers C exactly once, in whole register tiles",
+        arguments: [1, 2, 3, 4, 7])
     func splitCoversOutput(threads: Int) {
         for (m, n) in [(1, 1), (12, 32), (13, 33), (100, 5), (5, 100), (240, 700), (24, 64), (256, 256)] {
-          for inPlaceB in [false, true] {
-            let split = GEMMSplit(m: m, n: n, threads: threads, inPlaceB: inPlaceB)
-            #expect(split.count >= 1 && split.count <= threads)
-            var covered = [Int](repeating: 0, count: m * n)
-            for part in 0..<split.count {
-                let rows = split.rows(part), cols = split.columns(part)
-                #expect(rows.lowerBound % GEMMBlocking.mr == 0 && cols.lowerBound % GEMMBlocking.nr == 0)
-                for i in rows { for j in cols { covered[i * n + j] += 1 } }
+            for inPlaceB in [false, true] {
+                let split = GEMMSplit(m: m, n: n, threads: threads, inPlaceB: inPlaceB)
+                #expect(split.count >= 1 && split.count <= threads)
+                var covered = [Int](repeating: 0, count: m * n)
+                for part in 0..<split.count {
+                    let rows = split.rows(part), cols = split.columns(part)
+                    #expect(rows.lowerBound % GEMMBlocking.mr == 0 && cols.lowerBound % GEMMBlocking.nr == 0)
+                    for i in rows { for j in cols { covered[i * n + j] += 1 } }
+                }
+                #expect(covered.allSatisfy { $0 == 1 }, "m=\(m) n=\(n) threads=\(threads) inPlaceB=\(inPlaceB)")
             }
-            #expect(covered.allSatisfy { $0 == 1 }, "m=\(m) n=\(n) threads=\(threads) inPlaceB=\(inPlaceB)")
-          }
         }
     }
 

@@ -1,8 +1,8 @@
 import KernelCheckCore
 import KernelCheckProblems
-import Testing
-import KernelCheckTiled
 import KernelCheckTestSupport
+import KernelCheckTiled
+import Testing
 
 func tiledLinear(_ p: LinearProblem, x: [Float], w: [Float], b: [Float]?, threads: Int) -> [Float] {
     runKernel([x, w, b ?? []], outputCount: count(p.yShape)) { i, y in
@@ -85,10 +85,16 @@ struct LinearTests {
         let b = TestData.uniform(70, seed: 5, stream: "b")
         let dy = TestData.uniform(count(p.yShape), seed: 5, stream: "dy")
         func all(_ t: Int) -> [[Float]] {
-            [tiledLinear(p, x: x, w: w, b: b, threads: t),
-             runKernel([dy, w], outputCount: x.count) { i, o in Tiled.linearBackwardData(p, dy: i[0], w: i[1], dx: o, threads: t) },
-             runKernel([x, dy], outputCount: w.count) { i, o in Tiled.linearBackwardWeights(p, x: i[0], dy: i[1], dw: o, threads: t) },
-             runKernel([dy], outputCount: 70) { i, o in Tiled.linearBackwardBias(p, dy: i[0], db: o, threads: t) }]
+            [
+                tiledLinear(p, x: x, w: w, b: b, threads: t),
+                runKernel([dy, w], outputCount: x.count) { i, o in
+                    Tiled.linearBackwardData(p, dy: i[0], w: i[1], dx: o, threads: t)
+                },
+                runKernel([x, dy], outputCount: w.count) { i, o in
+                    Tiled.linearBackwardWeights(p, x: i[0], dy: i[1], dw: o, threads: t)
+                },
+                runKernel([dy], outputCount: 70) { i, o in Tiled.linearBackwardBias(p, dy: i[0], db: o, threads: t) },
+            ]
         }
         let one = all(1), two = all(2)
         for d in 0..<4 { #expect(mismatch(two[d], one[d], bitwise: true) == nil, "direction \(d)") }
@@ -104,8 +110,11 @@ struct LinearTests {
         let noInputs = LinearProblem(xShape: [2, 0], outFeatures: 3, hasBias: true)
         #expect(tiledLinear(noInputs, x: [], w: [], b: [1, 2, 3], threads: 1) == [1, 2, 3, 1, 2, 3])
         let noRows = LinearProblem(xShape: [0, 4], outFeatures: 3, hasBias: true)
-        let dw = runKernel([[], []], outputCount: 12) { i, o in Tiled.linearBackwardWeights(noRows, x: i[0], dy: i[1], dw: o, threads: 1) }
-        let db = runKernel([[]], outputCount: 3) { i, o in Tiled.linearBackwardBias(noRows, dy: i[0], db: o, threads: 1) }
+        let dw = runKernel([[], []], outputCount: 12) { i, o in
+            Tiled.linearBackwardWeights(noRows, x: i[0], dy: i[1], dw: o, threads: 1)
+        }
+        let db = runKernel([[]], outputCount: 3) { i, o in Tiled.linearBackwardBias(noRows, dy: i[0], db: o, threads: 1)
+        }
         #expect(dw == [Float](repeating: 0, count: 12))
         #expect(db == [0, 0, 0])
     }

@@ -1,12 +1,14 @@
 import KernelCheckCore
 import KernelCheckProblems
-import Testing
-import KernelCheckTiled
 import KernelCheckTestSupport
+import KernelCheckTiled
+import Testing
 
 func tiledLoss(_ kind: LossKind, _ x: [Float], _ t: [Float], threads: Int = 1) -> Float {
     let p = LossProblem(kind, shape: [x.count])
-    return runKernel([x, t], outputCount: 1) { i, y in Tiled.lossForward(p, x: i[0], target: i[1], y: y, threads: threads) }[0]
+    return runKernel([x, t], outputCount: 1) { i, y in
+        Tiled.lossForward(p, x: i[0], target: i[1], y: y, threads: threads)
+    }[0]
 }
 
 func tiledLossGradient(_ kind: LossKind, _ x: [Float], _ t: [Float], dy: Float, threads: Int = 1) -> [Float] {

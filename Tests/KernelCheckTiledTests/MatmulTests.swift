@@ -1,8 +1,8 @@
 import KernelCheckCore
 import KernelCheckProblems
-import Testing
-import KernelCheckTiled
 import KernelCheckTestSupport
+import KernelCheckTiled
+import Testing
 
 /// Naive batched matmul written from the `MatmulProblem` doc comment, independently of the
 /// tiled code: batch index β over the broadcast shape, each operand's batch index obtained
@@ -35,11 +35,16 @@ struct NaiveMatmul {
     func forEachProduct(_ body: (_ y: Int, _ a: Int, _ b: Int) -> Void) {
         for beta in 0..<count(full) {
             let baseA = operandBatch(beta, p.batchA) * m * k, baseB = operandBatch(beta, p.batchB) * k * n
-            for i in 0..<m { for j in 0..<n { for kk in 0..<k {
-                body((beta * m + i) * n + j,
-                     baseA + (p.transposeA ? kk * m + i : i * k + kk),
-                     baseB + (p.transposeB ? j * k + kk : kk * n + j))
-            } } }
+            for i in 0..<m {
+                for j in 0..<n {
+                    for kk in 0..<k {
+                        body(
+                            (beta * m + i) * n + j,
+                            baseA + (p.transposeA ? kk * m + i : i * k + kk),
+                            baseB + (p.transposeB ? j * k + kk : kk * n + j))
+                    }
+                }
+            }
         }
     }
 
@@ -90,7 +95,8 @@ struct MatmulData {
 
     init(_ p: MatmulProblem, seed: UInt64, integer: Bool = true) {
         func fill(_ shape: [Int], _ stream: String) -> [Float] {
-            integer ? TestData.integers(count(shape), seed: seed, stream: stream)
+            integer
+                ? TestData.integers(count(shape), seed: seed, stream: stream)
                 : TestData.uniform(count(shape), seed: seed, stream: stream)
         }
         (self.p, a, b, dy) = (p, fill(p.aShape, "a"), fill(p.bShape, "b"), fill(p.yShape, "dy"))
@@ -98,8 +104,10 @@ struct MatmulData {
 
     /// y, dA and dB from the tiled kernels.
     func tiled(threads: Int) -> (y: [Float], da: [Float], db: [Float]) {
-        (tiledMatmulForward(p, a, b, threads: threads), tiledMatmulBackwardA(p, dy, b, threads: threads),
-         tiledMatmulBackwardB(p, a, dy, threads: threads))
+        (
+            tiledMatmulForward(p, a, b, threads: threads), tiledMatmulBackwardA(p, dy, b, threads: threads),
+            tiledMatmulBackwardB(p, a, dy, threads: threads)
+        )
     }
 }
 
@@ -127,15 +135,17 @@ struct MatmulTests {
         #expect(tiledMatmulForward(ta, a, b, threads: 1) == [26, 30, 38, 44])
     }
 
-    @Test("forward, backward A and backward B equal naive loops (integer fill) with broadcast batches",
-          arguments: [(false, false), (false, true), (true, false), (true, true)])
+    @Test(
+        "forward, backward A and backward B equal naive loops (integer fill) with broadcast batches",
+        arguments: [(false, false), (false, true), (true, false), (true, true)])
     func matchesNaiveWithBroadcast(transA: Bool, transB: Bool) throws {
         for (index, shapes) in broadcastProblems.enumerated() {
             // The shapes above are op(A) = M×K and op(B) = K×N; swap the stored last two dims
             // of a transposed operand.
             func stored(_ s: [Int], _ t: Bool) -> [Int] { t ? s.dropLast(2) + [s[s.count - 1], s[s.count - 2]] : s }
-            let p = MatmulProblem(aShape: stored(shapes.a, transA), bShape: stored(shapes.b, transB),
-                                  transposeA: transA, transposeB: transB)
+            let p = MatmulProblem(
+                aShape: stored(shapes.a, transA), bShape: stored(shapes.b, transB),
+                transposeA: transA, transposeB: transB)
             try p.validate()
             let d = MatmulData(p, seed: UInt64(40 + index)), tiled = d.tiled(threads: 2), naive = NaiveMatmul(p: p)
             #expect(mismatch(tiled.y, naive.forward(d.a, d.b)) == nil, "\(p) fwd")

@@ -1,11 +1,13 @@
 import KernelCheckCore
 import KernelCheckProblems
-import Testing
-import KernelCheckTiled
 import KernelCheckTestSupport
+import KernelCheckTiled
+import Testing
 
 func tiledPadProjectionA(_ p: PadProjectionAProblem, _ x: [Float], threads: Int = 1) -> [Float] {
-    runKernel([x], outputCount: count(p.yShape)) { i, y in Tiled.padProjectionAForward(p, x: i[0], y: y, threads: threads) }
+    runKernel([x], outputCount: count(p.yShape)) { i, y in
+        Tiled.padProjectionAForward(p, x: i[0], y: y, threads: threads)
+    }
 }
 
 func tiledPadProjectionABackward(_ p: PadProjectionAProblem, _ dy: [Float], threads: Int = 1) -> [Float] {
@@ -44,8 +46,9 @@ struct PadProjectionATests {
         #expect(dx == [1, 0, 2, 0, 3])
     }
 
-    @Test("adjoint identity ⟨P x, dy⟩ = ⟨x, Pᵀ dy⟩ in 1-D, 2-D and 3-D with odd sizes",
-          arguments: [([7], [3]), ([5, 6], [2, 3]), ([3, 5, 4], [2, 2, 3])])
+    @Test(
+        "adjoint identity ⟨P x, dy⟩ = ⟨x, Pᵀ dy⟩ in 1-D, 2-D and 3-D with odd sizes",
+        arguments: [([7], [3]), ([5, 6], [2, 3]), ([3, 5, 4], [2, 2, 3])])
     func adjointIdentity(size: [Int], stride: [Int]) {
         let p = PadProjectionAProblem(batch: 2, channels: 3, inputSize: size, stride: stride, before: 2, after: 1)
         let x = TestData.integers(count(p.xShape), seed: 6, stream: "x")
@@ -58,7 +61,8 @@ struct PadProjectionATests {
 
     @Test("large tensors are bit-identical for 1 and 2 threads")
     func deterministicAcrossThreads() {
-        let p = PadProjectionAProblem(batch: 2, channels: 16, inputSize: [32, 32], stride: [2, 2], before: 8, after: 8)
+        let p = PadProjectionAProblem(
+            batch: 2, channels: 16, inputSize: [32, 32], stride: [2, 2], before: 8, after: 8)
         let x = TestData.uniform(count(p.xShape), seed: 2, stream: "x")
         let dy = TestData.uniform(count(p.yShape), seed: 2, stream: "dy")
         #expect(tiledPadProjectionA(p, x, threads: 2) == tiledPadProjectionA(p, x, threads: 1))

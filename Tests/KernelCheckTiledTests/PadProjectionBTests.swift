@@ -1,8 +1,9 @@
 import KernelCheckCore
 import KernelCheckProblems
-import Testing
-@testable import KernelCheckTiled
 import KernelCheckTestSupport
+import Testing
+
+@testable import KernelCheckTiled
 
 // Option B (1×1 stride-s conv, then inference BatchNorm) vs. naive Float64 loops of the
 // formulas in PadProjectionBProblem's doc comment.
@@ -47,11 +48,17 @@ struct PadProjectionBInputs {
     /// z[n, co, o] = Σ_ci w[co, ci]·x[n, ci, o·s].
     var z: [Double] {
         var z = [Double](repeating: 0, count: p.batch * p.outChannels * spatial)
-        for n in 0..<p.batch { for co in 0..<p.outChannels { for o in 0..<spatial {
-            var sum = 0.0
-            for ci in 0..<p.inChannels { sum += Double(w[co * p.inChannels + ci]) * Double(x[xOffset(n: n, ci: ci, o: o)]) }
-            z[(n * p.outChannels + co) * spatial + o] = sum
-        } } }
+        for n in 0..<p.batch {
+            for co in 0..<p.outChannels {
+                for o in 0..<spatial {
+                    var sum = 0.0
+                    for ci in 0..<p.inChannels {
+                        sum += Double(w[co * p.inChannels + ci]) * Double(x[xOffset(n: n, ci: ci, o: o)])
+                    }
+                    z[(n * p.outChannels + co) * spatial + o] = sum
+                }
+            }
+        }
         return z
     }
 
@@ -65,19 +72,31 @@ struct PadProjectionBInputs {
     /// dz = a·dy; dx[n, ci, o·s] = Σ_co w[co, ci]·dz, zero at positions the stride skips.
     var expectedDx: [Double] {
         var dx = [Double](repeating: 0, count: x.count)
-        for n in 0..<p.batch { for co in 0..<p.outChannels { for o in 0..<spatial {
-            let dz = Double(gamma[co]) / root(co) * Double(dy[(n * p.outChannels + co) * spatial + o])
-            for ci in 0..<p.inChannels { dx[xOffset(n: n, ci: ci, o: o)] += Double(w[co * p.inChannels + ci]) * dz }
-        } } }
+        for n in 0..<p.batch {
+            for co in 0..<p.outChannels {
+                for o in 0..<spatial {
+                    let dz = Double(gamma[co]) / root(co) * Double(dy[(n * p.outChannels + co) * spatial + o])
+                    for ci in 0..<p.inChannels {
+                        dx[xOffset(n: n, ci: ci, o: o)] += Double(w[co * p.inChannels + ci]) * dz
+                    }
+                }
+            }
+        }
         return dx
     }
 
     var expectedDw: [Double] {
         var dw = [Double](repeating: 0, count: w.count)
-        for n in 0..<p.batch { for co in 0..<p.outChannels { for o in 0..<spatial {
-            let dz = Double(gamma[co]) / root(co) * Double(dy[(n * p.outChannels + co) * spatial + o])
-            for ci in 0..<p.inChannels { dw[co * p.inChannels + ci] += dz * Double(x[xOffset(n: n, ci: ci, o: o)]) }
-        } } }
+        for n in 0..<p.batch {
+            for co in 0..<p.outChannels {
+                for o in 0..<spatial {
+                    let dz = Double(gamma[co]) / root(co) * Double(dy[(n * p.outChannels + co) * spatial + o])
+                    for ci in 0..<p.inChannels {
+                        dw[co * p.inChannels + ci] += dz * Double(x[xOffset(n: n, ci: ci, o: o)])
+                    }
+                }
+            }
+        }
         return dw
     }
 
@@ -97,37 +116,67 @@ struct PadProjectionBInputs {
 
     func forward(threads: Int) -> [Float] {
         withGuardedOutput(dy.count, "fwd \(p)") { y in
-            withPointer(x) { x in withPointer(w) { w in withPointer(gamma) { g in withPointer(beta) { b in
-                withPointer(mean) { m in withPointer(variance) { v in
-                    Tiled.padProjectionBForward(p, x: x, w: w, gamma: g, beta: b, mean: m, variance: v, y: y, threads: threads)
-                } }
-            } } } }
+            withPointer(x) { x in
+                withPointer(w) { w in
+                    withPointer(gamma) { g in
+                        withPointer(beta) { b in
+                            withPointer(mean) { m in
+                                withPointer(variance) { v in
+                                    Tiled.padProjectionBForward(
+                                        p, x: x, w: w, gamma: g, beta: b, mean: m, variance: v, y: y, threads: threads)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
     func backwardData(threads: Int) -> [Float] {
         withGuardedOutput(x.count, "bwd_data \(p)") { dx in
-            withPointer(dy) { dy in withPointer(w) { w in withPointer(gamma) { g in withPointer(variance) { v in
-                Tiled.padProjectionBBackwardData(p, dy: dy, w: w, gamma: g, variance: v, dx: dx, threads: threads)
-            } } } }
+            withPointer(dy) { dy in
+                withPointer(w) { w in
+                    withPointer(gamma) { g in
+                        withPointer(variance) { v in
+                            Tiled.padProjectionBBackwardData(
+                                p, dy: dy, w: w, gamma: g, variance: v, dx: dx, threads: threads)
+                        }
+                    }
+                }
+            }
         }
     }
 
     func backwardWeights(threads: Int) -> [Float] {
         withGuardedOutput(w.count, "bwd_weights \(p)") { dw in
-            withPointer(x) { x in withPointer(dy) { dy in withPointer(gamma) { g in withPointer(variance) { v in
-                Tiled.padProjectionBBackwardWeights(p, x: x, dy: dy, gamma: g, variance: v, dw: dw, threads: threads)
-            } } } }
+            withPointer(x) { x in
+                withPointer(dy) { dy in
+                    withPointer(gamma) { g in
+                        withPointer(variance) { v in
+                            Tiled.padProjectionBBackwardWeights(
+                                p, x: x, dy: dy, gamma: g, variance: v, dw: dw, threads: threads)
+                        }
+                    }
+                }
+            }
         }
     }
 
     func backwardGamma(threads: Int) -> [Float] {
         withGuardedOutput(p.outChannels, "bwd_gamma \(p)") { dg in
-            withPointer(x) { x in withPointer(w) { w in withPointer(dy) { dy in withPointer(mean) { m in
-                withPointer(variance) { v in
-                    Tiled.padProjectionBBackwardGamma(p, x: x, w: w, dy: dy, mean: m, variance: v, dgamma: dg, threads: threads)
+            withPointer(x) { x in
+                withPointer(w) { w in
+                    withPointer(dy) { dy in
+                        withPointer(mean) { m in
+                            withPointer(variance) { v in
+                                Tiled.padProjectionBBackwardGamma(
+                                    p, x: x, w: w, dy: dy, mean: m, variance: v, dgamma: dg, threads: threads)
+                            }
+                        }
+                    }
                 }
-            } } } }
+            }
         }
     }
 
@@ -155,8 +204,10 @@ struct PadProjectionBExactTests {
         for threads in [1, 2] {
             expectEqual(inputs.forward(threads: threads), inputs.expectedY, "fwd \(p) threads=\(threads)")
             expectEqual(inputs.backwardData(threads: threads), inputs.expectedDx, "bwd_data \(p) threads=\(threads)")
-            expectEqual(inputs.backwardWeights(threads: threads), inputs.expectedDw, "bwd_weights \(p) threads=\(threads)")
-            expectEqual(inputs.backwardGamma(threads: threads), inputs.expectedDgamma, "bwd_gamma \(p) threads=\(threads)")
+            expectEqual(
+                inputs.backwardWeights(threads: threads), inputs.expectedDw, "bwd_weights \(p) threads=\(threads)")
+            expectEqual(
+                inputs.backwardGamma(threads: threads), inputs.expectedDgamma, "bwd_gamma \(p) threads=\(threads)")
             expectEqual(inputs.backwardBeta(threads: threads), inputs.expectedDbeta, "bwd_beta \(p) threads=\(threads)")
         }
     }
@@ -180,37 +231,59 @@ struct PadProjectionBExactTests {
     /// dγ = Σ dy·(z − μ)/2 = (−2 + 2 + 12)/2 = 6; dβ = 4.
     @Test("hand-derived 1-D example")
     func handDerived() {
-        let p = PadProjectionBProblem(batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], stride: [2], epsilon: 0.25)
+        let p = PadProjectionBProblem(
+            batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], stride: [2], epsilon: 0.25)
         let x: [Float] = [1, 2, 3, 4, 5], w: [Float] = [2], dy: [Float] = [1, 1, 2]
-        withPointer(x) { x in withPointer(w) { w in withPointer(dy) { dy in
-            withPointer([3]) { gamma in withPointer([1]) { beta in withPointer([4]) { mean in withPointer([3.75]) { variance in
-                let y = withGuardedOutput(3, "fwd") {
-                    Tiled.padProjectionBForward(p, x: x, w: w, gamma: gamma, beta: beta, mean: mean, variance: variance, y: $0, threads: 2)
+        withPointer(x) { x in
+            withPointer(w) { w in
+                withPointer(dy) { dy in
+                    withPointer([3]) { gamma in
+                        withPointer([1]) { beta in
+                            withPointer([4]) { mean in
+                                withPointer([3.75]) { variance in
+                                    let y = withGuardedOutput(3, "fwd") {
+                                        Tiled.padProjectionBForward(
+                                            p, x: x, w: w, gamma: gamma, beta: beta, mean: mean, variance: variance,
+                                            y: $0, threads: 2)
+                                    }
+                                    #expect(y == [-2, 4, 10])
+                                    let dx = withGuardedOutput(5, "dx") {
+                                        Tiled.padProjectionBBackwardData(
+                                            p, dy: dy, w: w, gamma: gamma, variance: variance, dx: $0, threads: 2)
+                                    }
+                                    #expect(dx == [3, 0, 3, 0, 6])
+                                    let dw = withGuardedOutput(1, "dw") {
+                                        Tiled.padProjectionBBackwardWeights(
+                                            p, x: x, dy: dy, gamma: gamma, variance: variance, dw: $0, threads: 2)
+                                    }
+                                    #expect(dw == [21])
+                                    let dg = withGuardedOutput(1, "dgamma") {
+                                        Tiled.padProjectionBBackwardGamma(
+                                            p, x: x, w: w, dy: dy, mean: mean, variance: variance, dgamma: $0,
+                                            threads: 2)
+                                    }
+                                    #expect(dg == [6])
+                                    let db = withGuardedOutput(1, "dbeta") {
+                                        Tiled.padProjectionBBackwardBeta(p, dy: dy, dbeta: $0, threads: 2)
+                                    }
+                                    #expect(db == [4])
+                                }
+                            }
+                        }
+                    }
                 }
-                #expect(y == [-2, 4, 10])
-                let dx = withGuardedOutput(5, "dx") {
-                    Tiled.padProjectionBBackwardData(p, dy: dy, w: w, gamma: gamma, variance: variance, dx: $0, threads: 2)
-                }
-                #expect(dx == [3, 0, 3, 0, 6])
-                let dw = withGuardedOutput(1, "dw") {
-                    Tiled.padProjectionBBackwardWeights(p, x: x, dy: dy, gamma: gamma, variance: variance, dw: $0, threads: 2)
-                }
-                #expect(dw == [21])
-                let dg = withGuardedOutput(1, "dgamma") {
-                    Tiled.padProjectionBBackwardGamma(p, x: x, w: w, dy: dy, mean: mean, variance: variance, dgamma: $0, threads: 2)
-                }
-                #expect(dg == [6])
-                let db = withGuardedOutput(1, "dbeta") { Tiled.padProjectionBBackwardBeta(p, dy: dy, dbeta: $0, threads: 2) }
-                #expect(db == [4])
-            } } } }
-        } } }
+            }
+        }
     }
 
     @Test("zero batch or zero channels run and give empty or zero results")
     func zeroSize() {
-        for p in [PadProjectionBProblem(batch: 0, inChannels: 3, outChannels: 2, inputSize: [4, 4], stride: [2, 2], epsilon: 0.25),
-                  PadProjectionBProblem(batch: 2, inChannels: 0, outChannels: 2, inputSize: [5], stride: [2], epsilon: 0.25),
-                  PadProjectionBProblem(batch: 2, inChannels: 3, outChannels: 0, inputSize: [5], stride: [1], epsilon: 0.25)] {
+        for p in [
+            PadProjectionBProblem(
+                batch: 0, inChannels: 3, outChannels: 2, inputSize: [4, 4], stride: [2, 2], epsilon: 0.25),
+            PadProjectionBProblem(batch: 2, inChannels: 0, outChannels: 2, inputSize: [5], stride: [2], epsilon: 0.25),
+            PadProjectionBProblem(batch: 2, inChannels: 3, outChannels: 0, inputSize: [5], stride: [1], epsilon: 0.25),
+        ] {
             Self.check(p, seed: 9)
         }
     }
@@ -220,16 +293,24 @@ struct PadProjectionBExactTests {
 struct PadProjectionBDeterminismTests {
     @Test("1, 2 and 3 threads give the same bits in every direction")
     func threadsAgree() {
-        for p in [PadProjectionBProblem(batch: 4, inChannels: 6, outChannels: 5, inputSize: [7, 6], stride: [2, 2]),
-                  PadProjectionBProblem(batch: 1, inChannels: 3, outChannels: 7, inputSize: [40], stride: [1])] {
+        for p in [
+            PadProjectionBProblem(batch: 4, inChannels: 6, outChannels: 5, inputSize: [7, 6], stride: [2, 2]),
+            PadProjectionBProblem(batch: 1, inChannels: 3, outChannels: 7, inputSize: [40], stride: [1]),
+        ] {
             let inputs = PadProjectionBInputs(p, fill: realFill, seed: 31)
-            let reference = [inputs.forward(threads: 1), inputs.backwardData(threads: 1), inputs.backwardWeights(threads: 1),
-                             inputs.backwardGamma(threads: 1), inputs.backwardBeta(threads: 1)]
+            let reference = [
+                inputs.forward(threads: 1), inputs.backwardData(threads: 1), inputs.backwardWeights(threads: 1),
+                inputs.backwardGamma(threads: 1), inputs.backwardBeta(threads: 1),
+            ]
             for threads in [2, 3] {
-                let run = [inputs.forward(threads: threads), inputs.backwardData(threads: threads),
-                           inputs.backwardWeights(threads: threads), inputs.backwardGamma(threads: threads),
-                           inputs.backwardBeta(threads: threads)]
-                for (direction, (a, b)) in zip(["fwd", "bwd_data", "bwd_weights", "bwd_gamma", "bwd_beta"], zip(run, reference)) {
+                let run = [
+                    inputs.forward(threads: threads), inputs.backwardData(threads: threads),
+                    inputs.backwardWeights(threads: threads), inputs.backwardGamma(threads: threads),
+                    inputs.backwardBeta(threads: threads),
+                ]
+                for (direction, (a, b)) in zip(
+                    ["fwd", "bwd_data", "bwd_weights", "bwd_gamma", "bwd_beta"], zip(run, reference))
+                {
                     expectIdentical(a, b, "\(direction) \(p) threads=\(threads)")
                 }
             }

@@ -1,5 +1,6 @@
 import Dispatch
 import Testing
+
 @testable import KernelCheckTiled
 
 /// Runs `parallelFor(count)` with each index writing its own slot; returns the visit counts.

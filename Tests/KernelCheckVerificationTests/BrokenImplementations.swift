@@ -1,6 +1,7 @@
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckReference
+
 @testable import KernelCheckVerification
 
 /// Deliberately broken kernels, each carrying one classic bug, used to prove the engine bites:
@@ -49,8 +50,10 @@ struct BrokenImplementation: KernelImplementation {
         problem.family == bug.family && direction == bug.direction
     }
 
-    func run(_ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
-             output: UnsafeMutableBufferPointer<Float>, threads: Int) throws(ImplementationError) {
+    func run(
+        _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
+        output: UnsafeMutableBufferPointer<Float>, threads: Int
+    ) throws(ImplementationError) {
         var result: Tensor<Double>
         let t = inputs.mapValues { $0.converted(to: Double.self) }
         switch (bug, problem) {

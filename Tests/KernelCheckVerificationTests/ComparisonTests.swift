@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import KernelCheckCore
 import KernelCheckTestSupport
+import Testing
+
 @testable import KernelCheckVerification
 
 private let u = 0x1p-24
@@ -42,7 +43,8 @@ struct ComparisonTests {
         let e = try tensor([2, 3, 4], values24)
         let a = values24.map(Float.init)
         for mode in ComparisonMode.allCases {
-            let r = Comparison.compare(actual: a, expected: e, magnitude: e.magnitude, accumulationLength: 7, mode: mode)
+            let r = Comparison.compare(
+                actual: a, expected: e, magnitude: e.magnitude, accumulationLength: 7, mode: mode)
             #expect(r.status == .passed, "\(r.summary)")
             #expect(r.mismatchedCount == 0 && r.maxAbsError == 0 && r.maxULPDistance == 0 && r.nmse == 0)
             #expect(r.boundUtilization == 0 && r.worstIndex == nil && r.reason == nil)
@@ -56,17 +58,18 @@ struct ComparisonTests {
         values[5] = 1
         let e = try tensor([2, 3, 4], values)
         var a = values.map(Float.init)
-        a[5] = Float(1).nextUp            // 1 + 2^−23: error 2u
+        a[5] = Float(1).nextUp  // 1 + 2^−23: error 2u
         let exact = Comparison.compare(actual: a, expected: e, accumulationLength: 1, mode: .exact)
         #expect(exact.status == .failed)
         #expect(exact.mismatchedCount == 1)
-        #expect(exact.worstCoordinates == [0, 1, 1])   // 5 = 0·12 + 1·4 + 1
+        #expect(exact.worstCoordinates == [0, 1, 1])  // 5 = 0·12 + 1·4 + 1
         #expect(exact.maxULPDistance == 1)
-        #expect(exact.boundUtilization == .infinity)   // no magnitude: the exact-mode bound is 0
+        #expect(exact.boundUtilization == .infinity)  // no magnitude: the exact-mode bound is 0
         #expect(exact.reason?.hasPrefix("Mismatched elements: 1 / 24 (4.2%)") == true, "\(exact.reason ?? "")")
 
         // K = 1, magnitude = |y| = 1: bound = 2·u/(1−u) + 4u + 2^−149 ≈ 6u; utilization ≈ 2u / 6u = 1/3.
-        let bound = Comparison.compare(actual: a, expected: e, magnitude: e.magnitude, accumulationLength: 1, mode: .bound)
+        let bound = Comparison.compare(
+            actual: a, expected: e, magnitude: e.magnitude, accumulationLength: 1, mode: .bound)
         #expect(bound.status == .passed, "\(bound.summary)")
         #expect(bound.mismatchedCount == 0)
         #expect(abs(bound.boundUtilization - 1.0 / 3) < 1e-6)
@@ -79,11 +82,13 @@ struct ComparisonTests {
     func boundEdge() throws {
         // K = 100, magnitude 100, y = 1: bound ≈ 20004u ≈ 1.1923e-3.
         let e = try tensor([1], [1]), m = try tensor([1], [100])
-        let inside = Comparison.compare(actual: [1 + 0x1p-10], expected: e, magnitude: m, accumulationLength: 100, mode: .bound)
+        let inside = Comparison.compare(
+            actual: [1 + 0x1p-10], expected: e, magnitude: m, accumulationLength: 100, mode: .bound)
         #expect(inside.status == .passed)
         // 2^−10 / (2·(100u/(1−100u))·100 + 4u + 2^−149) ≈ 0.81900
         #expect(abs(inside.boundUtilization - 0x1p-10 / (20_000 * u / (1 - 100 * u) + 4 * u)) < 1e-9)
-        let outside = Comparison.compare(actual: [1 + 0x1p-9], expected: e, magnitude: m, accumulationLength: 100, mode: .bound)
+        let outside = Comparison.compare(
+            actual: [1 + 0x1p-9], expected: e, magnitude: m, accumulationLength: 100, mode: .bound)
         #expect(outside.status == .failed)
         #expect(outside.boundUtilization > 1.6)
         #expect(outside.reason?.contains("> bound") == true)
@@ -93,29 +98,33 @@ struct ComparisonTests {
     func largeError() throws {
         let e = try tensor([2, 3, 4], values24)
         var a = values24.map(Float.init)
-        a[23] += 1       // [1, 2, 3]: error 1
-        a[6] += 0.25     // [0, 1, 2]: error 0.25
+        a[23] += 1  // [1, 2, 3]: error 1
+        a[6] += 0.25  // [0, 1, 2]: error 0.25
         for mode in ComparisonMode.allCases {
-            let r = Comparison.compare(actual: a, expected: e, magnitude: e.magnitude, accumulationLength: 3, mode: mode)
+            let r = Comparison.compare(
+                actual: a, expected: e, magnitude: e.magnitude, accumulationLength: 3, mode: mode)
             #expect(r.status == .failed)
             #expect(r.mismatchedCount == 2)
             #expect(r.worstIndex == 23)
             #expect(r.worstCoordinates == [1, 2, 3])
             #expect(r.maxAbsError == 1)
             #expect(r.worstExpected == values24[23] && r.worstActual == values24[23] + 1)
-            #expect(r.reason?.hasPrefix("Mismatched elements: 2 / 24 (8.3%); worst at index 23 [1, 2, 3]") == true,
-                    "\(r.reason ?? "")")
+            #expect(
+                r.reason?.hasPrefix("Mismatched elements: 2 / 24 (8.3%); worst at index 23 [1, 2, 3]") == true,
+                "\(r.reason ?? "")")
         }
     }
 
     @Test("Relative error and NMSE by hand")
     func relativeAndNMSE() throws {
         // e = [1, 2], a = [1, 3]: abs 1, rel 1/2, NMSE = 1² / (1² + 2²) = 0.2.
-        let r = Comparison.compare(actual: [1, 3], expected: try tensor([2], [1, 2]), accumulationLength: 1, mode: .exact)
+        let r = Comparison.compare(
+            actual: [1, 3], expected: try tensor([2], [1, 2]), accumulationLength: 1, mode: .exact)
         #expect(r.maxAbsError == 1 && r.maxRelError == 0.5)
         #expect(abs(r.nmse - 0.2) < 1e-15)
         // Error against an expected 0: infinite relative error and NMSE.
-        let z = Comparison.compare(actual: [0, 1], expected: try tensor([2], [0, 0]), accumulationLength: 1, mode: .exact)
+        let z = Comparison.compare(
+            actual: [0, 1], expected: try tensor([2], [0, 0]), accumulationLength: 1, mode: .exact)
         #expect(z.maxRelError == .infinity && z.nmse == .infinity && z.status == .failed)
     }
 
@@ -123,27 +132,33 @@ struct ComparisonTests {
     func nonFiniteActual() throws {
         let e = try tensor([2, 3, 4], values24)
         var a = values24.map(Float.init)
-        a[13] = .nan        // [1, 0, 1]
+        a[13] = .nan  // [1, 0, 1]
         a[20] = .infinity
         for mode in ComparisonMode.allCases {
-            let r = Comparison.compare(actual: a, expected: e, magnitude: e.magnitude, accumulationLength: 3, mode: mode)
+            let r = Comparison.compare(
+                actual: a, expected: e, magnitude: e.magnitude, accumulationLength: 3, mode: mode)
             #expect(r.status == .failed)
             #expect(r.mismatchedCount == 2)
             #expect(r.worstIndex == 13 && r.worstCoordinates == [1, 0, 1])
-            #expect(r.reason?.contains("first non-finite at index 13 [1, 0, 1]: actual is nan") == true, "\(r.reason ?? "")")
-            #expect(r.maxAbsError == 0)   // non-finite pairs are left out of the metrics
+            #expect(
+                r.reason?.contains("first non-finite at index 13 [1, 0, 1]: actual is nan") == true, "\(r.reason ?? "")"
+            )
+            #expect(r.maxAbsError == 0)  // non-finite pairs are left out of the metrics
         }
     }
 
     @Test("Non-finite expected values: a match only when identical")
     func nonFiniteExpected() throws {
         let e = try tensor([4], [1, .infinity, .nan, 3])
-        let same = Comparison.compare(actual: [1, .infinity, .nan, 3], expected: e, accumulationLength: 1, mode: .exact)
+        let same = Comparison.compare(
+            actual: [1, .infinity, .nan, 3], expected: e, accumulationLength: 1, mode: .exact)
         #expect(same.status == .passed)
-        let different = Comparison.compare(actual: [1, .infinity, 0, 3], expected: e, accumulationLength: 1, mode: .exact)
+        let different = Comparison.compare(
+            actual: [1, .infinity, 0, 3], expected: e, accumulationLength: 1, mode: .exact)
         #expect(different.status == .failed && different.mismatchedCount == 1)
         #expect(different.reason?.contains("expected value is not finite") == true)
-        let sign = Comparison.compare(actual: [1, -.infinity, .nan, 3], expected: e, accumulationLength: 1, mode: .exact)
+        let sign = Comparison.compare(
+            actual: [1, -.infinity, .nan, 3], expected: e, accumulationLength: 1, mode: .exact)
         #expect(sign.status == .failed && sign.worstIndex == 1)
     }
 
@@ -151,27 +166,40 @@ struct ComparisonTests {
     func mistrusted() throws {
         // 19 of 20 zeros (95 % > 90 %): mistrusted.
         let mostly = try tensor([20], [0.5] + Array(repeating: 0, count: 19))
-        let r = Comparison.compare(actual: mostly.storage.map(Float.init), expected: mostly, magnitude: mostly, accumulationLength: 1, mode: .bound)
+        let r = Comparison.compare(
+            actual: mostly.storage.map(Float.init), expected: mostly, magnitude: mostly, accumulationLength: 1,
+            mode: .bound)
         #expect(r.status == .mistrusted)
         #expect(r.zeroExpectedCount == 19)
         #expect(r.reason?.contains("19 of 20") == true)
         // 18 of 20 (exactly 90 %): trusted.
         let some = try tensor([20], [0.5, 0.25] + Array(repeating: 0, count: 18))
-        #expect(Comparison.compare(actual: some.storage.map(Float.init), expected: some, magnitude: some,
-                                   accumulationLength: 1, mode: .bound).status == .passed)
+        #expect(
+            Comparison.compare(
+                actual: some.storage.map(Float.init), expected: some, magnitude: some,
+                accumulationLength: 1, mode: .bound
+            ).status == .passed)
         // All zero, even below 10 elements: mistrusted.
         let zeros = try tensor([3], [0, 0, 0])
-        #expect(Comparison.compare(actual: [0, 0, 0], expected: zeros, accumulationLength: 1, mode: .exact).status == .mistrusted)
+        #expect(
+            Comparison.compare(actual: [0, 0, 0], expected: zeros, accumulationLength: 1, mode: .exact).status
+                == .mistrusted)
         // A failure is never downgraded to mistrusted.
-        #expect(Comparison.compare(actual: [0, 1, 0], expected: zeros, accumulationLength: 1, mode: .exact).status == .failed)
+        #expect(
+            Comparison.compare(actual: [0, 1, 0], expected: zeros, accumulationLength: 1, mode: .exact).status
+                == .failed)
         // Empty output.
-        let empty = Comparison.compare(actual: [], expected: try tensor([0, 3], []), magnitude: try tensor([0, 3], []),
-                                       accumulationLength: 5, mode: .bound)
+        let empty = Comparison.compare(
+            actual: [], expected: try tensor([0, 3], []), magnitude: try tensor([0, 3], []),
+            accumulationLength: 5, mode: .bound)
         #expect(empty.status == .passed && empty.reason == "empty output: no elements to compare")
         // An infinite bound (K·u ≥ 1) says nothing.
         let one = try tensor([1], [1])
-        #expect(Comparison.compare(actual: [1], expected: one, magnitude: one, accumulationLength: 1 << 24,
-                                   mode: .bound).status == .mistrusted)
+        #expect(
+            Comparison.compare(
+                actual: [1], expected: one, magnitude: one, accumulationLength: 1 << 24,
+                mode: .bound
+            ).status == .mistrusted)
     }
 
     @Test("Caller mistakes: no magnitude in bound mode is skipped; a wrong output size fails")
@@ -179,7 +207,8 @@ struct ComparisonTests {
         let e = try tensor([2], [1, 2])
         let skipped = Comparison.compare(actual: [1, 2], expected: e, accumulationLength: 1, mode: .bound)
         #expect(skipped.status == .skipped)
-        let wrongMagnitude = Comparison.compare(actual: [1, 2], expected: e, magnitude: try tensor([1], [1]), accumulationLength: 1, mode: .exact)
+        let wrongMagnitude = Comparison.compare(
+            actual: [1, 2], expected: e, magnitude: try tensor([1], [1]), accumulationLength: 1, mode: .exact)
         #expect(wrongMagnitude.status == .skipped)
         let short = Comparison.compare(actual: [1], expected: e, accumulationLength: 1, mode: .exact)
         #expect(short.status == .failed && short.reason == "actual has 1 elements, expected 2 (shape 2)")
@@ -192,7 +221,7 @@ struct ComparisonTests {
         #expect(Comparison.ulpDistance(1, Float(1).nextUp) == 1)
         #expect(Comparison.ulpDistance(Float(1).nextDown, Float(1).nextUp) == 2)
         #expect(Comparison.ulpDistance(-0.0, 0.0) == 0)
-        #expect(Comparison.ulpDistance(-tiny, tiny) == 2)          // −2^−149, ±0, +2^−149
+        #expect(Comparison.ulpDistance(-tiny, tiny) == 2)  // −2^−149, ±0, +2^−149
         #expect(Comparison.ulpDistance(0, tiny) == 1)
         #expect(Comparison.ulpDistance(-1, 1) == 2 * 0x3F80_0000)  // 1.0 is bit pattern 0x3F800000
         #expect(Comparison.ulpDistance(.greatestFiniteMagnitude, .infinity) == 1)
@@ -201,10 +230,11 @@ struct ComparisonTests {
 
     @Test("Exact mode: −0 and +0 are equal; the expected is rounded to Float first")
     func exactModeZeroAndRounding() throws {
-        let r = Comparison.compare(actual: [-0.0, Float(0.1)], expected: try tensor([2], [0, 0.1]), accumulationLength: 1, mode: .exact)
+        let r = Comparison.compare(
+            actual: [-0.0, Float(0.1)], expected: try tensor([2], [0, 0.1]), accumulationLength: 1, mode: .exact)
         #expect(r.status == .passed)
         #expect(r.maxULPDistance == 0)
-        #expect(r.maxAbsError > 0)   // Float(0.1) ≠ 0.1, but it is the correctly rounded value
+        #expect(r.maxAbsError > 0)  // Float(0.1) ≠ 0.1, but it is the correctly rounded value
     }
 
     @Test("Coordinates of a flat index")
@@ -217,11 +247,15 @@ struct ComparisonTests {
     @Test("Summary line and JSON round trip, infinities included")
     func summaryAndCodable() throws {
         let e = try tensor([2, 2], [1, 2, 3, 4])
-        let passed = Comparison.compare(actual: [1, 2, 3, 4], expected: e, magnitude: e, accumulationLength: 2, mode: .bound)
+        let passed = Comparison.compare(
+            actual: [1, 2, 3, 4], expected: e, magnitude: e, accumulationLength: 2, mode: .bound)
         #expect(passed.summary == "passed util=0 maxabs=0 maxrel=0 maxulp=0 nmse=0 mismatched=0/4")
         let failed = Comparison.compare(actual: [1, 2, 3, 5], expected: e, accumulationLength: 2, mode: .exact)
-        #expect(failed.summary.hasPrefix("failed util=inf maxabs=1 maxrel=0.25 maxulp=2097152 nmse=0.033 mismatched=1/4 worst=[1, 1]: Mismatched elements: 1 / 4"),
-                "\(failed.summary)")
+        #expect(
+            failed.summary.hasPrefix(
+                "failed util=inf maxabs=1 maxrel=0.25 maxulp=2097152 nmse=0.033 mismatched=1/4 worst=[1, 1]: Mismatched elements: 1 / 4"
+            ),
+            "\(failed.summary)")
         let json = try JSONEncoder().encode(failed)
         let text = String(decoding: json, as: UTF8.self)
         #expect(text.contains("\"boundUtilization\":\"inf\""))

@@ -1,6 +1,7 @@
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
+import Testing
+
 @testable import KernelCheckVerification
 
 /// The edge classes each family's generator must reach. Each name is a predicate on the
@@ -11,15 +12,17 @@ func edgeClasses(_ p: Problem) -> Set<String> {
     let bigTileEdges: Set<Int> = [15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65]
     switch p {
     case .conv(let v):
-        addConvClasses(&c, rank: v.spatialRank, batch: v.batch, ic: v.inChannels, oc: v.outChannels, groups: v.groups,
-                       input: v.inputSize, kernel: v.kernel, stride: v.stride, dilation: v.dilation,
-                       padding: v.padding, resolved: v.resolvedPadding, hasBias: v.hasBias)
+        addConvClasses(
+            &c, rank: v.spatialRank, batch: v.batch, ic: v.inChannels, oc: v.outChannels, groups: v.groups,
+            input: v.inputSize, kernel: v.kernel, stride: v.stride, dilation: v.dilation,
+            padding: v.padding, resolved: v.resolvedPadding, hasBias: v.hasBias)
         add("input size 0", v.inputSize.contains(0))
         add("channels at a tile edge ≥ 15", bigTileEdges.contains(v.inChannels) || bigTileEdges.contains(v.outChannels))
     case .convTranspose(let v):
-        addConvClasses(&c, rank: v.spatialRank, batch: v.batch, ic: v.inChannels, oc: v.outChannels, groups: v.groups,
-                       input: v.inputSize, kernel: v.kernel, stride: v.stride, dilation: v.dilation,
-                       padding: v.padding, resolved: v.resolvedPadding, hasBias: v.hasBias)
+        addConvClasses(
+            &c, rank: v.spatialRank, batch: v.batch, ic: v.inChannels, oc: v.outChannels, groups: v.groups,
+            input: v.inputSize, kernel: v.kernel, stride: v.stride, dilation: v.dilation,
+            padding: v.padding, resolved: v.resolvedPadding, hasBias: v.hasBias)
         add("output_padding > 0", v.outputPadding.contains { $0 > 0 })
         add("output_padding with same", v.outputPadding.contains { $0 > 0 } && v.padding == .same)
         add("channels at a tile edge ≥ 15", bigTileEdges.contains(v.inChannels) || bigTileEdges.contains(v.outChannels))
@@ -99,8 +102,11 @@ func addConvClasses(
     add("stride > kernel", zip(stride, kernel).contains { $0 > $1 })
     add("dilation with stride", zip(stride, dilation).contains { $0 > 1 && $1 > 1 })
     let extents = (0..<rank).map { dilation[$0] * (kernel[$0] - 1) + 1 }
-    add("padding ≥ half the dilated kernel",
-        (0..<rank).contains { i in max(resolved.begin[i], resolved.end[i]) > 0 && 2 * max(resolved.begin[i], resolved.end[i]) >= extents[i] })
+    add(
+        "padding ≥ half the dilated kernel",
+        (0..<rank).contains { i in
+            max(resolved.begin[i], resolved.end[i]) > 0 && 2 * max(resolved.begin[i], resolved.end[i]) >= extents[i]
+        })
     switch padding {
     case .valid: add("padding valid", true)
     case .same: add("padding same", true)
@@ -118,33 +124,48 @@ func addConvClasses(
 
 /// Classes each family must hit at least once in 2,000 draws.
 let requiredClasses: [OpFamily: [String]] = [
-    .conv: ["rank 1", "rank 2", "rank 3", "batch 0", "channels 0", "stride > kernel", "dilation with stride",
-            "padding ≥ half the dilated kernel", "padding valid", "padding same", "padding same_lower",
-            "padding explicit symmetric", "padding explicit asymmetric", "grouped", "depthwise", "depthwise multiplier > 1",
-            "non-square", "bias", "no bias", "input size 0", "channels at a tile edge ≥ 15"],
-    .convTranspose: ["rank 1", "rank 2", "rank 3", "batch 0", "channels 0", "stride > kernel", "dilation with stride",
-                     "padding ≥ half the dilated kernel", "padding valid", "padding same", "padding same_lower",
-                     "padding explicit symmetric", "padding explicit asymmetric", "grouped", "depthwise",
-                     "depthwise multiplier > 1", "non-square", "bias", "no bias", "output_padding > 0",
-                     "output_padding with same", "channels at a tile edge ≥ 15"],
-    .padProjectionA: ["batch 0", "channels 0", "input size 0", "stride > input size", "stride > 1", "before ≠ after",
-                      "no channel padding", "CIFAR doubling", "rank 1", "rank 2", "rank 3", "non-square"],
-    .padProjectionB: ["batch 0", "ic 0", "oc 0", "stride > 1", "stride > input size", "rank 1", "rank 2", "rank 3",
-                      "eps 1e-05", "eps 0.001", "eps 0.1", "eps 1.0", "channels at a tile edge ≥ 15"],
-    .matmul: ["ta=false tb=false", "ta=false tb=true", "ta=true tb=false", "ta=true tb=true", "no batch", "equal batch",
-              "broadcast batch", "different batch ranks", "1-sized batch dim broadcast", "batch rank 3", "M 0", "N 0", "K 0",
-              "M at a tile edge ≥ 15", "N at a tile edge ≥ 15", "K at a tile edge ≥ 15"],
-    .linear: ["x rank 1", "x rank 2", "x rank 3", "x rank 4", "in 0", "out 0", "rows 0", "bias", "no bias",
-              "in at a tile edge ≥ 15", "out at a tile edge ≥ 15"],
-    .activation: ["relu", "leaky_relu", "sigmoid", "tanh", "leaky slope 0", "leaky slope < 0", "leaky slope > 1", "scalar",
-                  "empty", "rank 4"],
+    .conv: [
+        "rank 1", "rank 2", "rank 3", "batch 0", "channels 0", "stride > kernel", "dilation with stride",
+        "padding ≥ half the dilated kernel", "padding valid", "padding same", "padding same_lower",
+        "padding explicit symmetric", "padding explicit asymmetric", "grouped", "depthwise", "depthwise multiplier > 1",
+        "non-square", "bias", "no bias", "input size 0", "channels at a tile edge ≥ 15",
+    ],
+    .convTranspose: [
+        "rank 1", "rank 2", "rank 3", "batch 0", "channels 0", "stride > kernel", "dilation with stride",
+        "padding ≥ half the dilated kernel", "padding valid", "padding same", "padding same_lower",
+        "padding explicit symmetric", "padding explicit asymmetric", "grouped", "depthwise",
+        "depthwise multiplier > 1", "non-square", "bias", "no bias", "output_padding > 0",
+        "output_padding with same", "channels at a tile edge ≥ 15",
+    ],
+    .padProjectionA: [
+        "batch 0", "channels 0", "input size 0", "stride > input size", "stride > 1", "before ≠ after",
+        "no channel padding", "CIFAR doubling", "rank 1", "rank 2", "rank 3", "non-square",
+    ],
+    .padProjectionB: [
+        "batch 0", "ic 0", "oc 0", "stride > 1", "stride > input size", "rank 1", "rank 2", "rank 3",
+        "eps 1e-05", "eps 0.001", "eps 0.1", "eps 1.0", "channels at a tile edge ≥ 15",
+    ],
+    .matmul: [
+        "ta=false tb=false", "ta=false tb=true", "ta=true tb=false", "ta=true tb=true", "no batch", "equal batch",
+        "broadcast batch", "different batch ranks", "1-sized batch dim broadcast", "batch rank 3", "M 0", "N 0", "K 0",
+        "M at a tile edge ≥ 15", "N at a tile edge ≥ 15", "K at a tile edge ≥ 15",
+    ],
+    .linear: [
+        "x rank 1", "x rank 2", "x rank 3", "x rank 4", "in 0", "out 0", "rows 0", "bias", "no bias",
+        "in at a tile edge ≥ 15", "out at a tile edge ≥ 15",
+    ],
+    .activation: [
+        "relu", "leaky_relu", "sigmoid", "tanh", "leaky slope 0", "leaky slope < 0", "leaky slope > 1", "scalar",
+        "empty", "rank 4",
+    ],
     .loss: ["mse", "sumsq", "scalar", "empty sumsq", "rank 3"],
 ]
 
 @Suite("Problem generators")
 struct GeneratorTests {
-    @Test("2,000 draws per family: valid, round-trip through their text, fit the small size, hit every edge class",
-          arguments: OpFamily.allCases)
+    @Test(
+        "2,000 draws per family: valid, round-trip through their text, fit the small size, hit every edge class",
+        arguments: OpFamily.allCases)
     func validProblemsCoverEdgeClasses(family: OpFamily) throws {
         var rng = SeededRNG(seed: 2024, stream: "generator-\(family.rawValue)")
         var counts: [String: Int] = [:]
@@ -167,7 +188,8 @@ struct GeneratorTests {
             var rng = SeededRNG(seed: 7, stream: "accept-\(family.rawValue)")
             var accepted = 0
             for _ in 0..<500 {
-                if let d = ProblemGenerator.draw(family, rng: &rng, size: size), let p = try? Problem(d), size.admits(p) {
+                if let d = ProblemGenerator.draw(family, rng: &rng, size: size), let p = try? Problem(d), size.admits(p)
+                {
                     accepted += 1
                 }
             }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KernelCheckVerification
 
 @Suite("Guarded buffers")
@@ -27,7 +28,7 @@ struct GuardedBufferTests {
     func pastTheEnd() throws {
         let b = GuardedBuffer(count: 10)
         for i in 0..<10 { b.payload[i] = 1 }
-        (b.payload.baseAddress! + 10).pointee = 1      // the classic off-by-one
+        (b.payload.baseAddress! + 10).pointee = 1  // the classic off-by-one
         let v = try #require(b.checkGuards())
         #expect(v.afterEnd == [0] && v.beforeStart.isEmpty)
         #expect(v.firstAfterBits == 0x3F80_0000)
@@ -39,17 +40,20 @@ struct GuardedBufferTests {
         let b = GuardedBuffer(count: 4, guardCount: 8)
         (b.payload.baseAddress! - 1).pointee = 0
         (b.payload.baseAddress! - 8).pointee = 2
-        (b.payload.baseAddress! + 4 + 7).pointee = 3    // last guard element after the end
+        (b.payload.baseAddress! + 4 + 7).pointee = 3  // last guard element after the end
         let v = try #require(b.checkGuards())
         #expect(v.beforeStart == [-1, -8])
         #expect(v.afterEnd == [7])
-        #expect(v.description.hasPrefix("wrote 2 elements before the start, nearest at offset -1 (found 0x00000000); wrote 1 element past the end, nearest at offset +7"))
+        #expect(
+            v.description.hasPrefix(
+                "wrote 2 elements before the start, nearest at offset -1 (found 0x00000000); wrote 1 element past the end, nearest at offset +7"
+            ))
     }
 
     @Test("Unwritten elements are counted; reset restores guards and poison")
     func unwritten() {
         let b = GuardedBuffer(count: 9)
-        for i in stride(from: 0, to: 9, by: 2) { b.payload[i] = 0 }   // 0, 2, 4, 6, 8
+        for i in stride(from: 0, to: 9, by: 2) { b.payload[i] = 0 }  // 0, 2, 4, 6, 8
         #expect(b.unwrittenCount == 4 && b.firstUnwrittenIndex == 1)
         (b.payload.baseAddress! + 9).pointee = 0
         #expect(b.checkGuards() != nil)
@@ -70,8 +74,8 @@ struct GuardedBufferTests {
     @Test("A NaN the kernel computes is not mistaken for the sentinel")
     func computedNaN() {
         let b = GuardedBuffer(count: 1)
-        let zero = Float(b.payload.count - 1)             // 0, not known at compile time
-        (b.payload.baseAddress! + 1).pointee = zero / zero   // a quiet NaN
+        let zero = Float(b.payload.count - 1)  // 0, not known at compile time
+        (b.payload.baseAddress! + 1).pointee = zero / zero  // a quiet NaN
         #expect(b.checkGuards()?.afterEnd == [0])
     }
 }

@@ -1,6 +1,7 @@
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
+import Testing
+
 @testable import KernelCheckVerification
 
 @Suite("Shrinker")
@@ -123,7 +124,9 @@ struct ShrinkerTests {
     func measure() throws {
         // 2 + 3 + 8 + 1 (n, ic, oc, g) + 5+5 (in) + 3+3 (k) + 1+1 (s) + 1+1 (d) + 2 (rank)
         // + 1 (bias) + 2·(1+1+1+1) + 1 (explicit padding) = 46.
-        #expect(Shrinker.measure(try Problem.parse("conv2d n=2 ic=3 oc=8 g=1 in=5x5 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=1")) == 46)
+        #expect(
+            Shrinker.measure(try Problem.parse("conv2d n=2 ic=3 oc=8 g=1 in=5x5 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=1"))
+                == 46)
         // 2+4+3 + 4+5 + ranks 3+2 + ta 1 = 24.
         #expect(Shrinker.measure(try Problem.parse("matmul a=2x4x3 b=4x5 ta=1 tb=0")) == 24)
     }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import KernelCheckCore
 import KernelCheckProblems
+import Testing
+
 @testable import KernelCheckVerification
 
 /// The property suite: the tiled kernels against the reference on random valid problems of
@@ -26,10 +27,13 @@ import KernelCheckProblems
         let optionalBias: Set<OpFamily> = [.conv, .convTranspose, .linear]
         var cases = optionalBias.contains(family) ? perDirection * 5 / 2 : perDirection
         while true {
-            let sweep = Sweep(families: [family], cases: cases, seed: seed, mode: mode,
-                              checker: CaseChecker(implementation: TiledImplementation()))
+            let sweep = Sweep(
+                families: [family], cases: cases, seed: seed, mode: mode,
+                checker: CaseChecker(implementation: TiledImplementation()))
             let result = sweep.run()
-            if result.tallies.values.allSatisfy({ $0.total >= perDirection }) || result.failed > 0 || cases > 8 * perDirection {
+            if result.tallies.values.allSatisfy({ $0.total >= perDirection }) || result.failed > 0
+                || cases > 8 * perDirection
+            {
                 return result
             }
             cases += cases / 2
@@ -38,7 +42,8 @@ import KernelCheckProblems
 
     static func report(_ result: Sweep.Result, _ family: OpFamily) {
         for f in result.failures {
-            Issue.record("""
+            Issue.record(
+                """
                 \(family.rawValue) [seed \(seed), mode \(result.mode.rawValue)]: \(f.original.problem) \(f.original.direction.rawValue) failed
                   shrunk to: \(f.shrunk.problem)
                   \(f.shrunk.summary)
@@ -56,7 +61,9 @@ import KernelCheckProblems
             // Mistrusted checks (mostly-zero outputs) must stay a minority or the suite proves little.
             #expect(t.mistrusted * 4 < t.total, "\(key): \(t.mistrusted) of \(t.total) mistrusted")
         }
-        print("exact \(family.rawValue) seed \(Self.seed): \(result.passed) passed, \(result.failed) failed, \(result.mistrusted) mistrusted")
+        print(
+            "exact \(family.rawValue) seed \(Self.seed): \(result.passed) passed, \(result.failed) failed, \(result.mistrusted) mistrusted"
+        )
     }
 
     @Test(arguments: OpFamily.allCases)
@@ -65,6 +72,8 @@ import KernelCheckProblems
         Self.report(result, family)
         let worst = result.tallies.values.map(\.worstUtilization).max() ?? 0
         #expect(worst <= 1)
-        print("bound \(family.rawValue) seed \(Self.seed): \(result.passed) passed, \(result.failed) failed, worst utilization \(worst)")
+        print(
+            "bound \(family.rawValue) seed \(Self.seed): \(result.passed) passed, \(result.failed) failed, worst utilization \(worst)"
+        )
     }
 }

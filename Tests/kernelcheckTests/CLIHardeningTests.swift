@@ -1,8 +1,8 @@
 import Foundation
-import Testing
 import KernelCheckCore
 import KernelCheckFixtures
 import KernelCheckHDF5
+import Testing
 
 /// Every class of bad input, end to end through the built `kernelcheck` binary: exit status 2
 /// and exactly one line on standard error, `kernelcheck: error: …`, naming the file, case or
@@ -10,18 +10,24 @@ import KernelCheckHDF5
 @Suite(.serialized) struct CLIHardeningTests {
     /// Runs the CLI and requires the bad-input contract; returns stderr for further checks.
     @discardableResult
-    static func expectBadInput(_ arguments: [String], environment: [String: String] = [:], mentions: [String],
-                               sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    static func expectBadInput(
+        _ arguments: [String], environment: [String: String] = [:], mentions: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> String {
         let r = try CLI.run(arguments, environment: environment)
         #expect(r.status == 2, "\(arguments): status \(r.status), stderr: \(r.stderr)", sourceLocation: sourceLocation)
         let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-        #expect(lines.count == 1 && r.stderr.hasPrefix("kernelcheck: error: "),
-                "\(arguments): stderr must be one 'kernelcheck: error:' line, got:\n\(r.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            lines.count == 1 && r.stderr.hasPrefix("kernelcheck: error: "),
+            "\(arguments): stderr must be one 'kernelcheck: error:' line, got:\n\(r.stderr)",
+            sourceLocation: sourceLocation)
         for forbidden in ["Fatal error", "Backtrace", "Stack dump", "Thread 0", "Illegal instruction"] {
             #expect(!r.stderr.contains(forbidden) && !r.stdout.contains(forbidden), sourceLocation: sourceLocation)
         }
         for text in mentions {
-            #expect(r.stderr.contains(text), "\(arguments): stderr lacks '\(text)': \(r.stderr)", sourceLocation: sourceLocation)
+            #expect(
+                r.stderr.contains(text), "\(arguments): stderr lacks '\(text)': \(r.stderr)",
+                sourceLocation: sourceLocation)
         }
         return r.stderr
     }
@@ -33,7 +39,8 @@ import KernelCheckHDF5
     // MARK: - Files that are not (intact) HDF5
 
     @Test func missingFile() throws {
-        try Self.expectBadInput(["verify", "/nonexistent/dir/case.h5"], mentions: ["/nonexistent/dir/case.h5", "no such file"])
+        try Self.expectBadInput(
+            ["verify", "/nonexistent/dir/case.h5"], mentions: ["/nonexistent/dir/case.h5", "no such file"])
     }
 
     @Test func directoryAndNamedPipe() throws {
@@ -76,7 +83,8 @@ import KernelCheckHDF5
         let original = try Data(contentsOf: URL(fileURLWithPath: CLI.repositoryRoot + "/fixtures/loss.h5"))
         for fraction in [0.05, 0.5, 0.99] {
             let path = Self.scratch("truncated.h5")
-            _ = FileManager.default.createFile(atPath: path, contents: original.prefix(Int(Double(original.count) * fraction)))
+            _ = FileManager.default.createFile(
+                atPath: path, contents: original.prefix(Int(Double(original.count) * fraction)))
             defer { try? FileManager.default.removeItem(atPath: path) }
             try Self.expectBadInput(["verify", path, "--impl", "reference"], mentions: [path])
         }
@@ -97,7 +105,7 @@ import KernelCheckHDF5
     func corruptedFilesFoundByFuzzing(_ name: String, _ message: String) throws {
         let input = try Data(contentsOf: URL(fileURLWithPath: CLI.repositoryRoot + "/tools/fuzz-regressions/" + name))
         let path = Self.scratch(name + ".h5")
-        _ = FileManager.default.createFile(atPath: path, contents: input.dropFirst())   // byte 0 is the fuzz mode
+        _ = FileManager.default.createFile(atPath: path, contents: input.dropFirst())  // byte 0 is the fuzz mode
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Self.expectBadInput(["verify", path], mentions: [path, message])
     }
@@ -106,8 +114,10 @@ import KernelCheckHDF5
 
     /// A relu case, `relu shape=3`: attributes (an entry mapped to nil is left out) and the
     /// datasets `write` puts in the group (by default a valid float32 x and float64 y).
-    static func reluFile(attributes overrides: [String: HDF5AttributeValue?] = [:], rootVersion: Int64 = 1,
-                         write: (HDF5File, String) throws -> Void = CLIHardeningTests.writeXY) throws -> String {
+    static func reluFile(
+        attributes overrides: [String: HDF5AttributeValue?] = [:], rootVersion: Int64 = 1,
+        write: (HDF5File, String) throws -> Void = CLIHardeningTests.writeXY
+    ) throws -> String {
         let path = scratch("relu.h5")
         let file = try HDF5File.create(path)
         let g = "/relu shape=3"
@@ -126,17 +136,23 @@ import KernelCheckHDF5
 
     /// Writes a relu case (see `reluFile`) and requires `verify` to refuse it, naming the file
     /// and every text in `mentions`.
-    static func expectVerifyRefuses(attributes: [String: HDF5AttributeValue?] = [:],
-                                    write: (HDF5File, String) throws -> Void = CLIHardeningTests.writeXY, mentions: [String],
-                                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectVerifyRefuses(
+        attributes: [String: HDF5AttributeValue?] = [:],
+        write: (HDF5File, String) throws -> Void = CLIHardeningTests.writeXY, mentions: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let path = try reluFile(attributes: attributes, write: write)
         defer { unlink(path) }
         try expectBadInput(["verify", path], mentions: [path] + mentions, sourceLocation: sourceLocation)
     }
 
-    static func writeX(_ f: HDF5File, _ g: String, _ x: [Float] = [1, -2, 3]) throws { try f.write(x, shape: [3], to: g + "/x") }
+    static func writeX(_ f: HDF5File, _ g: String, _ x: [Float] = [1, -2, 3]) throws {
+        try f.write(x, shape: [3], to: g + "/x")
+    }
     static func writeXY(_ f: HDF5File, _ g: String) throws { try writeX(f, g); try writeY(f, g) }
-    static func writeY(_ f: HDF5File, _ g: String, _ y: [Double] = [1, 0, 3]) throws { try f.write(y, shape: [3], to: g + "/y") }
+    static func writeY(_ f: HDF5File, _ g: String, _ y: [Double] = [1, 0, 3]) throws {
+        try f.write(y, shape: [3], to: g + "/y")
+    }
 
     @Test func validHandWrittenCasePasses() throws {
         let path = try Self.reluFile()
@@ -173,18 +189,42 @@ import KernelCheckHDF5
         let cases: [((HDF5File, String) throws -> Void, String)] = [
             ({ f, g in try Self.writeY(f, g) }, "missing dataset 'x'"),
             ({ f, g in try Self.writeX(f, g) }, "missing dataset 'y'"),
-            ({ f, g in try f.write([1.0, -2, 3], shape: [3], to: g + "/x"); try Self.writeY(f, g) },
-             "dataset 'x' is float64, the schema requires float32"),
-            ({ f, g in try Self.writeX(f, g); try f.write([Float(1), 0, 3], shape: [3], to: g + "/y") },
-             "dataset 'y' is float32, the schema requires float64"),
-            ({ f, g in try f.write([Int64(1), 2, 3], shape: [3], to: g + "/x"); try Self.writeY(f, g) },
-             "dataset 'x' is"),
-            ({ f, g in try f.write([Float(1), -2, 3], shape: [1, 3], to: g + "/x"); try Self.writeY(f, g) },
-             "dataset 'x' has shape 1x3, the problem implies 3"),
-            ({ f, g in try Self.writeX(f, g); try f.write(scalar: 1.0, to: g + "/y") },
-             "dataset 'y' has shape scalar, the problem implies 3"),
-            ({ f, g in try f.write([Float(1), -2, 3, 4], shape: [4], to: g + "/x"); try Self.writeY(f, g) },
-             "dataset 'x' has shape 4, the problem implies 3"),
+            (
+                { f, g in
+                    try f.write([1.0, -2, 3], shape: [3], to: g + "/x"); try Self.writeY(f, g)
+                },
+                "dataset 'x' is float64, the schema requires float32"
+            ),
+            (
+                { f, g in
+                    try Self.writeX(f, g); try f.write([Float(1), 0, 3], shape: [3], to: g + "/y")
+                },
+                "dataset 'y' is float32, the schema requires float64"
+            ),
+            (
+                { f, g in
+                    try f.write([Int64(1), 2, 3], shape: [3], to: g + "/x"); try Self.writeY(f, g)
+                },
+                "dataset 'x' is"
+            ),
+            (
+                { f, g in
+                    try f.write([Float(1), -2, 3], shape: [1, 3], to: g + "/x"); try Self.writeY(f, g)
+                },
+                "dataset 'x' has shape 1x3, the problem implies 3"
+            ),
+            (
+                { f, g in
+                    try Self.writeX(f, g); try f.write(scalar: 1.0, to: g + "/y")
+                },
+                "dataset 'y' has shape scalar, the problem implies 3"
+            ),
+            (
+                { f, g in
+                    try f.write([Float(1), -2, 3, 4], shape: [4], to: g + "/x"); try Self.writeY(f, g)
+                },
+                "dataset 'x' has shape 4, the problem implies 3"
+            ),
         ]
         for (write, message) in cases {
             try Self.expectVerifyRefuses(write: write, mentions: ["relu shape=3", message])
@@ -195,10 +235,26 @@ import KernelCheckHDF5
     /// make every comparison false, i.e. "no error").
     @Test func nonFiniteInputsAndExpectedValues() throws {
         let cases: [((HDF5File, String) throws -> Void, String)] = [
-            ({ f, g in try Self.writeX(f, g, [1, .nan, 3]); try Self.writeY(f, g) }, "dataset 'x' holds nan at flat index 1"),
-            ({ f, g in try Self.writeX(f, g, [-.infinity, 0, 3]); try Self.writeY(f, g) }, "dataset 'x' holds -inf at flat index 0"),
-            ({ f, g in try Self.writeX(f, g); try Self.writeY(f, g, [1, 0, .infinity]) }, "dataset 'y' holds inf at flat index 2"),
-            ({ f, g in try Self.writeX(f, g); try Self.writeY(f, g, [.nan, 0, 3]) }, "dataset 'y' holds nan at flat index 0"),
+            (
+                { f, g in
+                    try Self.writeX(f, g, [1, .nan, 3]); try Self.writeY(f, g)
+                }, "dataset 'x' holds nan at flat index 1"
+            ),
+            (
+                { f, g in
+                    try Self.writeX(f, g, [-.infinity, 0, 3]); try Self.writeY(f, g)
+                }, "dataset 'x' holds -inf at flat index 0"
+            ),
+            (
+                { f, g in
+                    try Self.writeX(f, g); try Self.writeY(f, g, [1, 0, .infinity])
+                }, "dataset 'y' holds inf at flat index 2"
+            ),
+            (
+                { f, g in
+                    try Self.writeX(f, g); try Self.writeY(f, g, [.nan, 0, 3])
+                }, "dataset 'y' holds nan at flat index 0"
+            ),
         ]
         for (write, message) in cases {
             try Self.expectVerifyRefuses(write: write, mentions: [message])
@@ -248,29 +304,33 @@ import KernelCheckHDF5
     /// Shapes over the memory budget are refused before anything is allocated; the budget
     /// comes from KERNELCHECK_MEMORY_BUDGET.
     @Test func memoryBudgetFromTheEnvironment() throws {
-        let big = "matmul a=40000x40000 b=40000x40000"   // 3 × 12.8 GB as Double: over the default 4 GiB
+        let big = "matmul a=40000x40000 b=40000x40000"  // 3 × 12.8 GB as Double: over the default 4 GiB
         try Self.expectBadInput(["problem", big], mentions: ["over the memory budget", "KERNELCHECK_MEMORY_BUDGET"])
         try Self.expectBadInput(["check", "--problem", big], mentions: ["over the memory budget"])
         // The same small problem passes with the default budget and fails under a 1 KiB one.
         let small = "conv2d n=1 ic=3 oc=8 in=8x8 k=3x3"
         #expect(try CLI.run(["problem", small]).status == 0)
-        try Self.expectBadInput(["problem", small], environment: ["KERNELCHECK_MEMORY_BUDGET": "1K"],
-                                mentions: ["over the memory budget of 1024 bytes"])
+        try Self.expectBadInput(
+            ["problem", small], environment: ["KERNELCHECK_MEMORY_BUDGET": "1K"],
+            mentions: ["over the memory budget of 1024 bytes"])
         // A fixture file whose cases exceed the budget is refused while reading, naming the file.
         let fixture = CLI.repositoryRoot + "/fixtures/loss.h5"
-        try Self.expectBadInput(["verify", fixture], environment: ["KERNELCHECK_MEMORY_BUDGET": "64"],
-                                mentions: [fixture, "over the memory budget of 64 bytes"])
+        try Self.expectBadInput(
+            ["verify", fixture], environment: ["KERNELCHECK_MEMORY_BUDGET": "64"],
+            mentions: [fixture, "over the memory budget of 64 bytes"])
     }
 
     // MARK: - Manifests and options
 
     @Test func badManifestNamesTheLine() throws {
         let path = Self.scratch("manifest.txt")
-        try "# header\nconv | conv2d n=1 ic=1 oc=1 in=5x5 k=3x3 | seed=1 | fill=normal(0,1)\nconv | conv2d n=1 ic=1 oc=1 in=5x5 k=3x3 s=0 | seed=1 | fill=normal(0,1)\n"
+        try
+            "# header\nconv | conv2d n=1 ic=1 oc=1 in=5x5 k=3x3 | seed=1 | fill=normal(0,1)\nconv | conv2d n=1 ic=1 oc=1 in=5x5 k=3x3 s=0 | seed=1 | fill=normal(0,1)\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         defer { unlink(path) }
         try Self.expectBadInput(["fixtures", "list", "--manifest", path], mentions: [path + ":3:", "invalid s"])
-        try Self.expectBadInput(["fixtures", "list", "--manifest", "/nonexistent/manifest.txt"], mentions: ["/nonexistent/manifest.txt"])
+        try Self.expectBadInput(
+            ["fixtures", "list", "--manifest", "/nonexistent/manifest.txt"], mentions: ["/nonexistent/manifest.txt"])
         try Self.expectBadInput(["fixtures", "list", "--op", "nope"], mentions: ["unknown op family 'nope'"])
     }
 

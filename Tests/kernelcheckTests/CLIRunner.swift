@@ -25,10 +25,12 @@ enum CLI {
     static let timeout = 120.0
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let r = try ChildProcess.run(binary, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
-                                     directory: repositoryRoot, timeout: timeout)
-        return Result(status: r.status, stdout: r.stdoutText,
-                      stderr: r.stderrText + (r.timedOut ? "(killed after \(Int(timeout)) s: a hang)\n" : ""))
+        let r = try ChildProcess.run(
+            binary, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: repositoryRoot, timeout: timeout)
+        return Result(
+            status: r.status, stdout: r.stdoutText,
+            stderr: r.stderrText + (r.timedOut ? "(killed after \(Int(timeout)) s: a hang)\n" : ""))
     }
 
     /// python3 with h5py and numpy, for the interop tests.

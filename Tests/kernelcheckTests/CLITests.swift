@@ -57,7 +57,9 @@ import Testing
     }
 
     @Test func checkReplaysOneProblem() throws {
-        let r = try CLI.run(["check", "--problem", "conv2d n=1 ic=2 oc=3 in=5x5 k=3x3 s=2x2 p=1x1:1x1 bias=1", "--seed", "4"])
+        let r = try CLI.run([
+            "check", "--problem", "conv2d n=1 ic=2 oc=3 in=5x5 k=3x3 s=2x2 p=1x1:1x1 bias=1", "--seed", "4",
+        ])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.hasSuffix("4 passed, 0 failed, 0 skipped\n"))
     }

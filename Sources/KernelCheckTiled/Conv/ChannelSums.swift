@@ -1,8 +1,10 @@
 /// Per-channel sums over images and positions, `out[c] = Σ_n Σ_p t[n, c, p]`: the bias
 /// gradient. Channels are split across threads; each channel is summed by one thread in a
 /// fixed order (16 SIMD lanes per image row, lanes folded, then images in order).
-func convChannelSums(_ t: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
-                     into out: UnsafeMutablePointer<Float>, threads: Int) {
+func convChannelSums(
+    _ t: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+    into out: UnsafeMutablePointer<Float>, threads: Int
+) {
     guard channels > 0 else { return }
     let pieces = min(channels, Tiled.resolveThreads(threads) * 4)
     Tiled.forEachItem(pieces, threads: threads) { piece, _ in

@@ -74,16 +74,20 @@ extension TiledConv {
 
     /// The path of `forward` (a convolution's forward, a transposed convolution's backward-data).
     var forwardPlan: ConvPlan {
-        if batch == 0 || groups * outChannels == 0 || outSpatial == 0 { return ConvPlan(path: .empty, reason: "no outputs") }
+        if batch == 0 || groups * outChannels == 0 || outSpatial == 0 {
+            return ConvPlan(path: .empty, reason: "no outputs")
+        }
         if columnRows == 0 { return ConvPlan(path: .empty, reason: "K = 0: the output is the bias or zero") }
         if usesDual { return ConvPlan(path: .dual, reason: dualReason) }
         switch directAttempt {
         case .success(let plan):
-            let lanes = "\(Self.percent(plan.efficiency)) useful lanes on a \(plan.flattened ? "flattened" : "row") grid"
+            let lanes =
+                "\(Self.percent(plan.efficiency)) useful lanes on a \(plan.flattened ? "flattened" : "row") grid"
             if plan.wideRows > 0 {
                 return ConvPlan(
                     path: .directWide,
-                    reason: "\(outChannels) output channels ≤ 4: \(plan.wideRows) × \(plan.wideVectors) vector tiles, \(lanes)",
+                    reason:
+                        "\(outChannels) output channels ≤ 4: \(plan.wideRows) × \(plan.wideVectors) vector tiles, \(lanes)",
                     direct: plan)
             }
             return ConvPlan(path: .direct, reason: "\(outChannels) output channels per group, \(lanes)", direct: plan)
@@ -124,7 +128,9 @@ extension TiledConv {
     /// The path of `backwardWeights`.
     var backwardWeightsPlan: ConvPlan {
         if groups * outChannels * columnRows == 0 { return ConvPlan(path: .empty, reason: "no weights") }
-        if batch == 0 || outSpatial == 0 || inSpatial == 0 { return ConvPlan(path: .empty, reason: "no products: dW = 0") }
+        if batch == 0 || outSpatial == 0 || inSpatial == 0 {
+            return ConvPlan(path: .empty, reason: "no products: dW = 0")
+        }
         if usesDual { return ConvPlan(path: .dual, reason: dualReason) }
         let plan: DirectPlan
         switch directAttempt {
@@ -141,7 +147,8 @@ extension TiledConv {
             }
             return ConvPlan(
                 path: .virtualGridWeights,
-                reason: "\(fits); output rows are not whole vectors (\(plan.flattened ? "flattened grid" : "row grid"))",
+                reason:
+                    "\(fits); output rows are not whole vectors (\(plan.flattened ? "flattened grid" : "row grid"))",
                 direct: plan)
         }
         let tooMany = "\(accumulators) floats of lane accumulators exceed \(tuning.directAccumulatorBudget)"
@@ -232,7 +239,9 @@ extension Tiled {
     }
 
     /// `convPath` for a transposed convolution, which runs on its adjoint convolution.
-    public static func convTransposePath(_ p: ConvTransposeProblem, _ direction: Direction)
+    public static func convTransposePath(
+        _ p: ConvTransposeProblem, _ direction: Direction
+    )
         -> (path: ConvPath, reason: String)
     {
         TiledConv(adjointOf: p, tuning: .standard).path(direction, adjoint: true)

@@ -106,7 +106,8 @@ extension TiledConv {
         }
         let width = sw * phaseWidth, rows = (ho - 1) * sh + (kh - 1) * dh + 1
         let plane = rows * width
-        let rowReach = (0..<kw).map { DirectPlan.columnOffset($0 * dw, widthStride: sw, phaseWidth: phaseWidth) }.max() ?? 0
+        let rowReach =
+            (0..<kw).map { DirectPlan.columnOffset($0 * dw, widthStride: sw, phaseWidth: phaseWidth) }.max() ?? 0
         let maxTap = (inChannels - 1) * plane + (kh - 1) * dh * width + rowReach
         func count(_ vectors: Int) -> Int { (vectors + 1) / 2 }
         let rowWidth = Tiled.roundUp(wo, 16)
@@ -118,8 +119,9 @@ extension TiledConv {
         let flattened = flatEfficiency > rowEfficiency
         let efficiency = max(rowEfficiency, flatEfficiency)
         guard efficiency >= tuning.directMinimumEfficiency else {
-            return no("\(Self.percent(efficiency)) of the tile lanes would be output pixels "
-                + "(needs \(Self.percent(tuning.directMinimumEfficiency)))")
+            return no(
+                "\(Self.percent(efficiency)) of the tile lanes would be output pixels "
+                    + "(needs \(Self.percent(tuning.directMinimumEfficiency)))")
         }
         let vectors = flattened ? flatVectors : rowVectors
         // Few channels: wide tiles of whole runs of consecutive vectors (within a row in row
@@ -128,7 +130,8 @@ extension TiledConv {
         let wideVectors = wideRows > 0 ? 24 / wideRows : 0
         let wide = wideRows > 0 && (flattened || (rowWidth / 16) % wideVectors == 0)
         guard wide || outChannels >= tuning.directMinimumChannels else {
-            return no("\(outChannels) output channels: wide tiles need output rows of a multiple of \(wideVectors) vectors")
+            return no(
+                "\(outChannels) output channels: wide tiles need output rows of a multiple of \(wideVectors) vectors")
         }
         var lastStart = flattened ? 16 * (vectors - 1) : (ho - 1) * sh * width + (rowWidth - 16)
         if wide && flattened { lastStart = 16 * (Tiled.roundUp(vectors, wideVectors) - 1) }
@@ -168,7 +171,6 @@ extension TiledConv {
         }
         return panels
     }
-
 
     /// Where the 16 pixels of flattened vector `v` start in an output channel plane, when
     /// all of them are real pixels of one output row (nil otherwise).
@@ -211,7 +213,8 @@ extension TiledConv {
     /// the hot loop only pays for `tileSteps` at the borders).
     func fullDirectTiles(_ plan: DirectPlan, vectorsPerTile: Int) -> Range<Int> {
         func full(_ t: Int) -> Bool {
-            tileSteps(plan, vectors: (vectorsPerTile * t)...(vectorsPerTile * t + vectorsPerTile - 1)).steps.count == columnRows
+            tileSteps(plan, vectors: (vectorsPerTile * t)...(vectorsPerTile * t + vectorsPerTile - 1)).steps.count
+                == columnRows
         }
         var lo = 0, hi = vectorsPerTile == 2 ? plan.tiles : plan.vectors
         while lo < hi && !full(lo) { lo += 1 }
@@ -247,8 +250,10 @@ extension TiledConv {
     /// channels `channels` (all by default; other planes are left as they are), then zeros
     /// to `inputCount` unless `zeroingSlack` is false (workers filling shared buffers zero the
     /// slack once, beforehand). `src` points at channel 0 of one image's group.
-    func fillPadded(_ src: UnsafePointer<Float>, _ plan: DirectPlan, channels: Range<Int>? = nil,
-                    zeroingSlack: Bool = true, into xp: UnsafeMutablePointer<Float>) {
+    func fillPadded(
+        _ src: UnsafePointer<Float>, _ plan: DirectPlan, channels: Range<Int>? = nil,
+        zeroingSlack: Bool = true, into xp: UnsafeMutablePointer<Float>
+    ) {
         for c in channels ?? 0..<inChannels {
             for r in 0..<plan.rows {
                 fillPaddedRow(src + c * inSpatial, paddedRow: r, plan, into: xp + c * plan.plane + r * plan.width)
@@ -266,8 +271,10 @@ extension TiledConv {
     /// Buffer row `r` of one channel (`plane`: that channel of the input): the padded row
     /// `r` (input row `r − pb_h`), zero outside the input, split into the plan's width
     /// phases: `row[ρ·phaseWidth + u] = x[r − pb_h][u·s_w + ρ − pb_w]`.
-    func fillPaddedRow(_ plane: UnsafePointer<Float>, paddedRow r: Int, _ plan: DirectPlan,
-                       into row: UnsafeMutablePointer<Float>) {
+    func fillPaddedRow(
+        _ plane: UnsafePointer<Float>, paddedRow r: Int, _ plan: DirectPlan,
+        into row: UnsafeMutablePointer<Float>
+    ) {
         let inH = inSize[1], inW = inSize[2], pbw = padBegin[2], i = r - padBegin[1]
         let sw = plan.widthStride, segment = plan.phaseWidth
         guard i >= 0 && i < inH else { row.update(repeating: 0, count: plan.width); return }

@@ -103,8 +103,10 @@ extension TiledConv {
 
     /// Fills a band buffer: padded rows `r0 ..< r0 + bands.rows` of every channel (zero
     /// outside the input), then zeros to `bands.count`.
-    func fillBand(_ src: UnsafePointer<Float>, _ plan: DirectPlan, _ bands: DirectBands, firstRow r0: Int,
-                  into xp: UnsafeMutablePointer<Float>) {
+    func fillBand(
+        _ src: UnsafePointer<Float>, _ plan: DirectPlan, _ bands: DirectBands, firstRow r0: Int,
+        into xp: UnsafeMutablePointer<Float>
+    ) {
         for c in 0..<inChannels {
             for r in 0..<bands.rows {
                 fillPaddedRow(src + c * inSpatial, paddedRow: r0 + r, plan, into: xp + c * bands.plane + r * plan.width)
@@ -121,8 +123,10 @@ extension TiledConv {
     /// columnOffset(kw·d_w)`), times `scale` (4 for byte offsets), for `count ≥ K` entries:
     /// the ones past the real taps (padding to whole tiles) repeat tap 0. The caller
     /// deallocates.
-    func tapOffsets<T: FixedWidthInteger>(count: Int, plane: Int, plan: DirectPlan, scale: Int = 1,
-                                          order: [Int]? = nil) -> UnsafeMutablePointer<T> {
+    func tapOffsets<T: FixedWidthInteger>(
+        count: Int, plane: Int, plan: DirectPlan, scale: Int = 1,
+        order: [Int]? = nil
+    ) -> UnsafeMutablePointer<T> {
         let k = columnRows, kh = kernel[1], kw = kernel[2], dh = dilation[1], dw = dilation[2]
         let offsets = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
         for t in 0..<count {

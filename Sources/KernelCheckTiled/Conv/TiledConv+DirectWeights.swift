@@ -24,8 +24,10 @@ extension TiledConv {
         max(1, min(outSize[1], tuning.directBandPixels / max(1, outSize[2])))
     }
 
-    func backwardWeightsDirect(_ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
-                               weights dw: UnsafeMutablePointer<Float>, threads: Int) {
+    func backwardWeightsDirect(
+        _ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        weights dw: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         precondition(!plan.flattened && plan.virtualWidth == outSize[2], "directWeights needs rows of whole vectors")
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let ho = outSize[1], wo = outSize[2], sh = stride[1]
@@ -46,7 +48,8 @@ extension TiledConv {
         // accumulators at zero (`fresh`), so the buffer is written before it is read.
         if batch == 0 { acc.update(repeating: 0, count: groups * perGroup) }
         // Byte offsets of the taps in the band buffer, padded to whole 6-tap tiles with tap 0.
-        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: bandPlane, plan: plan, scale: 4)
+        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(
+            count: tapTiles * 6, plane: bandPlane, plan: plan, scale: 4)
         defer { offsets.deallocate() }
         let items = groups * coBlocks
         let pieces = min(items, Tiled.resolveThreads(threads))
@@ -67,8 +70,9 @@ extension TiledConv {
                             let src = x + imageGroup * ci * inS
                             for c in 0..<ci {
                                 for r in 0..<bandPaddedRows {
-                                    fillPaddedRow(src + c * inS, paddedRow: r0 * sh + r, plan,
-                                                  into: band + c * bandPlane + r * width)
+                                    fillPaddedRow(
+                                        src + c * inS, paddedRow: r0 * sh + r, plan,
+                                        into: band + c * bandPlane + r * width)
                                 }
                             }
                             (band + ci * bandPlane).update(repeating: 0, count: 16)
@@ -83,10 +87,11 @@ extension TiledConv {
                         let d3 = dyBase + min(c0 + 3, co - 1) * p
                         let tiles = acc + g * perGroup + block * tapTiles * tileFloats
                         for tile in 0..<tapTiles {
-                            TiledConv.weightKernel4x6(rows: rows, vectorsPerRow: wo / 16, d0: d0, d1: d1, d2: d2, d3: d3,
-                                                  x: UnsafeRawPointer(band), xRowBytes: 4 * sh * width,
-                                                  taps: offsets + tile * 6, acc: tiles + tile * tileFloats,
-                                                  fresh: n == 0 && r0 == 0)
+                            TiledConv.weightKernel4x6(
+                                rows: rows, vectorsPerRow: wo / 16, d0: d0, d1: d1, d2: d2, d3: d3,
+                                x: UnsafeRawPointer(band), xRowBytes: 4 * sh * width,
+                                taps: offsets + tile * 6, acc: tiles + tile * tileFloats,
+                                fresh: n == 0 && r0 == 0)
                         }
                     }
                 }
@@ -97,15 +102,18 @@ extension TiledConv {
 
     /// `dW[g][c][t]` = the 16 lanes of its accumulator (`acc[g][c / 4][t / 6][(c % 4)·6 + t % 6]`)
     /// folded by `sum()`.
-    func foldLanes(_ acc: UnsafePointer<Float>, perGroup: Int, tapTiles: Int, into dw: UnsafeMutablePointer<Float>,
-                   threads: Int) {
+    func foldLanes(
+        _ acc: UnsafePointer<Float>, perGroup: Int, tapTiles: Int, into dw: UnsafeMutablePointer<Float>,
+        threads: Int
+    ) {
         let co = outChannels, k = columnRows, tileFloats = 24 * 16
         Tiled.forEachItem(groups * co, threads: threads) { row, _ in
             let g = row / co, c = row % co
             let base = acc + g * perGroup + (c / 4) * tapTiles * tileFloats + (c % 4) * 6 * 16
             let out = dw + row * k
             for t in 0..<k {
-                let v = UnsafeRawPointer(base + (t / 6) * tileFloats + (t % 6) * 16).loadUnaligned(as: SIMD16<Float>.self)
+                let v = UnsafeRawPointer(base + (t / 6) * tileFloats + (t % 6) * 16).loadUnaligned(
+                    as: SIMD16<Float>.self)
                 out[t] = v.sum()
             }
         }
@@ -117,8 +125,10 @@ extension TiledConv {
     /// rows wider than the output): per image and group, the padded input `Xp` and a copy of
     /// dY on the grid with zeros in the junk lanes (so they add nothing), then bands of
     /// `directBandPixels` grid pixels (whole grid rows in row mode) as in the in-place form.
-    func backwardWeightsVirtual(_ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
-                                weights dw: UnsafeMutablePointer<Float>, threads: Int) {
+    func backwardWeightsVirtual(
+        _ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        weights dw: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let ho = outSize[1], wo = outSize[2], sh = stride[1], vw = plan.virtualWidth
         let gridCount = plan.vectors * 16
@@ -131,13 +141,16 @@ extension TiledConv {
         // No zeroing pass: a worker's first band of each channel block starts its
         // accumulators at zero (`fresh`), so the buffer is written before it is read.
         if batch == 0 { acc.update(repeating: 0, count: groups * perGroup) }
-        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(count: tapTiles * 6, plane: plan.plane, plan: plan, scale: 4)
+        let offsets: UnsafeMutablePointer<Int32> = tapOffsets(
+            count: tapTiles * 6, plane: plan.plane, plan: plan, scale: 4)
         defer { offsets.deallocate() }
         // Bands: (first vector, rows, vectors per row); X of a band starts at `start(first)`.
         var bands: [(first: Int, rows: Int, perRow: Int)] = []
         if plan.flattened {
             let step = max(1, tuning.directBandPixels / 16)
-            for v in Swift.stride(from: 0, to: plan.vectors, by: step) { bands.append((v, 1, min(step, plan.vectors - v))) }
+            for v in Swift.stride(from: 0, to: plan.vectors, by: step) {
+                bands.append((v, 1, min(step, plan.vectors - v)))
+            }
         } else {
             let rows = max(1, min(ho, tuning.directBandPixels / vw))
             for r in Swift.stride(from: 0, to: ho, by: rows) {
@@ -163,8 +176,9 @@ extension TiledConv {
         let xRowBytes = 4 * sh * plan.width
         /// Worker `piece`'s share of the input channels of image group `i`, padded.
         func pad(_ i: Int, _ piece: Int) {
-            fillPadded(x + i * ci * inS, plan, channels: (ci * piece / pieces)..<(ci * (piece + 1) / pieces),
-                       zeroingSlack: false, into: shared + (i % buffers) * sharedStride)
+            fillPadded(
+                x + i * ci * inS, plan, channels: (ci * piece / pieces)..<(ci * (piece + 1) / pieces),
+                zeroingSlack: false, into: shared + (i % buffers) * sharedStride)
         }
         if imageGroups > 0 { Tiled.forEachItem(pieces, threads: pieces) { piece, _ in pad(0, piece) } }
         for imageGroup in 0..<imageGroups {
@@ -191,12 +205,13 @@ extension TiledConv {
                         let d = grid + 16 * band.first
                         let tiles = acc + g * perGroup + block * tapTiles * tileFloats
                         for tile in 0..<tapTiles {
-                            TiledConv.weightKernel4x6(rows: band.rows, vectorsPerRow: band.perRow,
-                                                  d0: d + c0 * gridCount, d1: d + min(c0 + 1, co - 1) * gridCount,
-                                                  d2: d + min(c0 + 2, co - 1) * gridCount, d3: d + min(c0 + 3, co - 1) * gridCount,
-                                                  x: xBand, xRowBytes: xRowBytes,
-                                                  taps: offsets + tile * 6, acc: tiles + tile * tileFloats,
-                                                  fresh: imageGroup < groups && bandIndex == 0)
+                            TiledConv.weightKernel4x6(
+                                rows: band.rows, vectorsPerRow: band.perRow,
+                                d0: d + c0 * gridCount, d1: d + min(c0 + 1, co - 1) * gridCount,
+                                d2: d + min(c0 + 2, co - 1) * gridCount, d3: d + min(c0 + 3, co - 1) * gridCount,
+                                x: xBand, xRowBytes: xRowBytes,
+                                taps: offsets + tile * 6, acc: tiles + tile * tileFloats,
+                                fresh: imageGroup < groups && bandIndex == 0)
                         }
                     }
                 }
@@ -213,11 +228,13 @@ extension TiledConv {
     /// Each lane adds one product per pixel, in order. `fresh`: the sums start at zero
     /// instead of `acc` (the same bits as adding to a zeroed buffer).
     @inline(never)
-    static func weightKernel4x6(rows: Int, vectorsPerRow: Int,
-                                d0: UnsafePointer<Float>, d1: UnsafePointer<Float>,
-                                d2: UnsafePointer<Float>, d3: UnsafePointer<Float>,
-                                x: UnsafeRawPointer, xRowBytes: Int, taps: UnsafePointer<Int32>,
-                                acc: UnsafeMutablePointer<Float>, fresh: Bool) {
+    static func weightKernel4x6(
+        rows: Int, vectorsPerRow: Int,
+        d0: UnsafePointer<Float>, d1: UnsafePointer<Float>,
+        d2: UnsafePointer<Float>, d3: UnsafePointer<Float>,
+        x: UnsafeRawPointer, xRowBytes: Int, taps: UnsafePointer<Int32>,
+        acc: UnsafeMutablePointer<Float>, fresh: Bool
+    ) {
         let raw = UnsafeMutableRawPointer(acc)
         @inline(__always) func load(_ i: Int) -> SIMD16<Float> {
             fresh ? SIMD16<Float>() : raw.loadUnaligned(fromByteOffset: i * 64, as: SIMD16<Float>.self)

@@ -30,8 +30,10 @@ extension TiledConv {
     }
 
     /// Forward through `Z = Wd · X`, `Y = b + gatherAdd(Z)`.
-    func forwardDual(input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                             output y: UnsafeMutablePointer<Float>, threads: Int) {
+    func forwardDual(
+        input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
         let channelsOut = groups * co
         Tiled.forEachItem(batch * channelsOut, threads: threads) { row, _ in
@@ -44,15 +46,18 @@ extension TiledConv {
         let groups = groups
         runItems(batch * groups, threads: threads, workspace: rows * inS) { imageGroup, z, inner in
             let g = imageGroup % groups
-            Tiled.sgemm(transA: false, transB: false, m: rows, n: inS, k: ci, a: wd + g * rows * ci, lda: ci,
-                        b: x + imageGroup * ci * inS, ldb: inS, c: z, ldc: inS, accumulate: false, threads: inner)
+            Tiled.sgemm(
+                transA: false, transB: false, m: rows, n: inS, k: ci, a: wd + g * rows * ci, lda: ci,
+                b: x + imageGroup * ci * inS, ldb: inS, c: z, ldc: inS, accumulate: false, threads: inner)
             gatherAdd(z, into: y + imageGroup * co * p, threads: inner)
         }
     }
 
     /// Backward-data through `D = scatter(dY)`, `dX = Wdᵀ · D`.
-    func backwardDataDual(output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
-                                  input dx: UnsafeMutablePointer<Float>, threads: Int) {
+    func backwardDataDual(
+        output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+        input dx: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
         let wd = Tiled.allocateFloats(groups * rows * ci)
         defer { wd.deallocate() }
@@ -61,14 +66,17 @@ extension TiledConv {
         runItems(batch * groups, threads: threads, workspace: rows * inS) { imageGroup, d, inner in
             let g = imageGroup % groups
             scatter(dy + imageGroup * co * p, into: d, threads: inner)
-            Tiled.sgemm(transA: true, transB: false, m: ci, n: inS, k: rows, a: wd + g * rows * ci, lda: ci,
-                        b: d, ldb: inS, c: dx + imageGroup * ci * inS, ldc: inS, accumulate: false, threads: inner)
+            Tiled.sgemm(
+                transA: true, transB: false, m: ci, n: inS, k: rows, a: wd + g * rows * ci, lda: ci,
+                b: d, ldb: inS, c: dx + imageGroup * ci * inS, ldc: inS, accumulate: false, threads: inner)
         }
     }
 
     /// Backward-weights through `dWd = Σ_n scatter(dY_n) · X_nᵀ`, then the permutation back.
-    func backwardWeightsDual(input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
-                                     weights dw: UnsafeMutablePointer<Float>, threads: Int) {
+    func backwardWeightsDual(
+        input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        weights dw: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
         let total = groups * rows * ci
         let (chunks, imagesPerChunk) = reductionChunks(itemsPerChunk: groups)
@@ -82,8 +90,9 @@ extension TiledConv {
             for n in (chunk * imagesPerChunk)..<min(batch, (chunk + 1) * imagesPerChunk) {
                 let imageGroup = n * groups + g
                 scatter(dy + imageGroup * co * p, into: d, threads: inner)
-                Tiled.sgemm(transA: false, transB: true, m: rows, n: ci, k: inS, a: d, lda: inS,
-                            b: x + imageGroup * ci * inS, ldb: inS, c: target, ldc: ci, accumulate: !first, threads: inner)
+                Tiled.sgemm(
+                    transA: false, transB: true, m: rows, n: ci, k: inS, a: d, lda: inS,
+                    b: x + imageGroup * ci * inS, ldb: inS, c: target, ldc: ci, accumulate: !first, threads: inner)
                 first = false
             }
         }

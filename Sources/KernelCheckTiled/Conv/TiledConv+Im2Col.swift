@@ -7,8 +7,10 @@ extension TiledConv {
 
     /// Writes rows `rows` and columns `columns` of col(src) into `dst` (row stride =
     /// `columns.count`). `src` points at channel 0 of one image's group.
-    func im2col(_ src: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
-                into dst: UnsafeMutablePointer<Float>, threads: Int) {
+    func im2col(
+        _ src: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+        into dst: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let width = columns.count
         let pieces = threads > 1 ? min(rows.count, threads * 4) : 1
         Tiled.forEachItem(pieces, threads: threads) { piece, _ in
@@ -26,8 +28,10 @@ extension TiledConv {
     /// zero past the last column. Each row is built in `rowBuffer` (`columns.count` floats,
     /// L1-resident) and dealt out to the panels, which replaces a separate packing pass over
     /// a col buffer in L2.
-    func im2colPacked(_ src: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
-                      into dst: UnsafeMutablePointer<Float>, rowBuffer: UnsafeMutablePointer<Float>, threads: Int) {
+    func im2colPacked(
+        _ src: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+        into dst: UnsafeMutablePointer<Float>, rowBuffer: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let pieces = threads > 1 ? min(rows.count, threads * 4) : 1
         if pieces == 1 {
             im2colPackedRows(src, rows: rows, of: rows, columns: columns, into: dst, rowBuffer: rowBuffer)
@@ -42,9 +46,11 @@ extension TiledConv {
         }
     }
 
-    private func im2colPackedRows(_ src: UnsafePointer<Float>, rows part: Range<Int>, of rows: Range<Int>,
-                                  columns: Range<Int>, into dst: UnsafeMutablePointer<Float>,
-                                  rowBuffer: UnsafeMutablePointer<Float>) {
+    private func im2colPackedRows(
+        _ src: UnsafePointer<Float>, rows part: Range<Int>, of rows: Range<Int>,
+        columns: Range<Int>, into dst: UnsafeMutablePointer<Float>,
+        rowBuffer: UnsafeMutablePointer<Float>
+    ) {
         let nr = GEMMBlocking.nr, height = rows.count, width = columns.count
         let full = width / nr, tail = width - full * nr
         for r in part {
@@ -67,7 +73,9 @@ extension TiledConv {
     /// the ResNet 1×1 stride-2 projection) takes the even halves of 32- and 16-float loads that
     /// end at or before the last element read.
     @inline(__always)
-    static func gather(_ base: UnsafePointer<Float>, stride: Int, range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+    static func gather(
+        _ base: UnsafePointer<Float>, stride: Int, range: Range<Int>, into out: UnsafeMutablePointer<Float>
+    ) {
         var j = range.lowerBound
         if stride == 2 {
             while j + 17 <= range.upperBound {
@@ -91,8 +99,10 @@ extension TiledConv {
     /// adds into the even lanes of 32- and 16-float windows (the odd lanes are written back
     /// unchanged: each input row belongs to one thread).
     @inline(__always)
-    static func scatterAdd(_ values: UnsafePointer<Float>, range: Range<Int>, into base: UnsafeMutablePointer<Float>,
-                           stride: Int) {
+    static func scatterAdd(
+        _ values: UnsafePointer<Float>, range: Range<Int>, into base: UnsafeMutablePointer<Float>,
+        stride: Int
+    ) {
         var j = range.lowerBound
         if stride == 1 {
             while j + 16 <= range.upperBound {
@@ -118,8 +128,10 @@ extension TiledConv {
     /// Adds rows `rows`, columns `columns` of col (stored with row stride `columns.count`)
     /// into the input they came from. Threads split the input channels: each channel's
     /// rows are scattered by one thread, in row order.
-    func col2im(_ col: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
-                into dst: UnsafeMutablePointer<Float>, threads: Int) {
+    func col2im(
+        _ col: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+        into dst: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         guard !rows.isEmpty else { return }
         let width = columns.count, taps = taps
         let firstChannel = rows.lowerBound / taps, channels = (rows.upperBound - 1) / taps + 1 - firstChannel
@@ -136,8 +148,10 @@ extension TiledConv {
     /// The row `r = (c, kd, kh, kw)` of col(src), columns `columns`, walked one output line
     /// (fixed od, oh) at a time: zeros, a contiguous or strided copy, zeros.
     @inline(__always)
-    private func im2colRow(_ src: UnsafePointer<Float>, row r: Int, columns: Range<Int>,
-                           into out: UnsafeMutablePointer<Float>) {
+    private func im2colRow(
+        _ src: UnsafePointer<Float>, row r: Int, columns: Range<Int>,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         let (kd, kh, kw, channel) = tapOf(row: r)
         let vd = validOutputs[0][kd], vh = validOutputs[1][kh], vw = validOutputs[2][kw]
         let offD = kd * dilation[0] - padBegin[0], offH = kh * dilation[1] - padBegin[1]
@@ -173,8 +187,10 @@ extension TiledConv {
 
     /// The adjoint of `im2colRow`: adds the row into the input positions it was read from.
     @inline(__always)
-    private func col2imRow(_ colRow: UnsafePointer<Float>, row r: Int, columns: Range<Int>,
-                           into dst: UnsafeMutablePointer<Float>) {
+    private func col2imRow(
+        _ colRow: UnsafePointer<Float>, row r: Int, columns: Range<Int>,
+        into dst: UnsafeMutablePointer<Float>
+    ) {
         let (kd, kh, kw, channel) = tapOf(row: r)
         let vd = validOutputs[0][kd], vh = validOutputs[1][kh], vw = validOutputs[2][kw]
         let offD = kd * dilation[0] - padBegin[0], offH = kh * dilation[1] - padBegin[1]
@@ -269,8 +285,9 @@ extension TiledConv {
         let inH = inSize[1], inW = inSize[2], outH = outSize[1], outW = outSize[2]
         for od in vd.lo..<vd.hi {
             for oh in vh.lo..<vh.hi {
-                body((od * outH + oh) * outW,
-                     ((od * stride[0] + offD) * inH + (oh * stride[1] + offH)) * inW + offW, vw.lo, vw.hi)
+                body(
+                    (od * outH + oh) * outW,
+                    ((od * stride[0] + offD) * inH + (oh * stride[1] + offH)) * inW + offW, vw.lo, vw.hi)
             }
         }
     }
@@ -281,15 +298,18 @@ extension TiledConv {
 extension TiledConv {
     /// `forward` of a pointwise convolution: `Y[n,g] = (bias or 0) + W[g] · X[n,g]`, one
     /// SGEMM per (image, group); the output already holds the bias rows when there is one.
-    func forwardPointwise(input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, hasBias: Bool,
-                          output y: UnsafeMutablePointer<Float>, threads: Int) {
+    func forwardPointwise(
+        input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, hasBias: Bool,
+        output y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let groups = groups
         runItems(batch * groups, threads: threads, workspace: 0) { imageGroup, _, inner in
             let g = imageGroup % groups  // imageGroup = n·G + g
-            Tiled.sgemm(transA: false, transB: false, m: co, n: p, k: k, a: w + g * co * k, lda: k,
-                        b: x + imageGroup * ci * inS, ldb: p, c: y + imageGroup * co * p, ldc: p,
-                        accumulate: hasBias, threads: inner)
+            Tiled.sgemm(
+                transA: false, transB: false, m: co, n: p, k: k, a: w + g * co * k, lda: k,
+                b: x + imageGroup * ci * inS, ldb: p, c: y + imageGroup * co * p, ldc: p,
+                accumulate: hasBias, threads: inner)
         }
     }
 
@@ -297,18 +317,22 @@ extension TiledConv {
     /// columns, each scattered by col2im (pointwise: one SGEMM straight into dX). Column
     /// blocks of one (image, group) are scattered in order by one worker, so every input
     /// element receives its products in a fixed order.
-    func backwardDataCol2im(output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
-                            input dx: UnsafeMutablePointer<Float>, threads: Int) {
+    func backwardDataCol2im(
+        output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+        input dx: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let (slabRows, block) = tiles
         let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
         let groups = groups, pointwise = isPointwise
-        runItems(batch * groups, threads: threads, workspace: pointwise ? 0 : slabRows * block) { imageGroup, ws, inner in
+        runItems(batch * groups, threads: threads, workspace: pointwise ? 0 : slabRows * block) {
+            imageGroup, ws, inner in
             let g = imageGroup % groups
             let dst = dx + imageGroup * ci * inS, a = w + g * co * k, dOut = dy + imageGroup * co * p
             if pointwise {
-                Tiled.sgemm(transA: true, transB: false, m: k, n: p, k: co, a: a, lda: k, b: dOut, ldb: p,
-                            c: dst, ldc: p, accumulate: false, threads: inner)
+                Tiled.sgemm(
+                    transA: true, transB: false, m: k, n: p, k: co, a: a, lda: k, b: dOut, ldb: p,
+                    c: dst, ldc: p, accumulate: false, threads: inner)
                 return
             }
             dst.update(repeating: 0, count: ci * inS)
@@ -316,22 +340,24 @@ extension TiledConv {
                 let p0 = blk * block, p1 = min(p, p0 + block)
                 for slab in 0..<slabs {
                     let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
-                    Tiled.sgemm(transA: true, transB: false, m: r1 - r0, n: p1 - p0, k: co, a: a + r0, lda: k,
-                                b: dOut + p0, ldb: p, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
+                    Tiled.sgemm(
+                        transA: true, transB: false, m: r1 - r0, n: p1 - p0, k: co, a: a + r0, lda: k,
+                        b: dOut + p0, ldb: p, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
                     col2im(ws, rows: r0..<r1, columns: p0..<p1, into: dst, threads: inner)
                 }
             }
         }
     }
 
-
     /// `backwardWeights` through `dW[g] = Σ_n dY[n,g] · col(X[n,g])ᵀ` (pointwise: X itself).
     ///
     /// Work items are (image chunk, group, slab of K rows); slabs write disjoint columns of
     /// dW. The number of image chunks depends only on the shape: with one chunk each item
     /// sums all images in order; with several, chunk partials are added in chunk order.
-    func backwardWeightsIm2col(input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
-                               weights dw: UnsafeMutablePointer<Float>, threads: Int) {
+    func backwardWeightsIm2col(
+        input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        weights dw: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let total = groups * co * k
         let (slabRows, block) = tiles
@@ -349,13 +375,15 @@ extension TiledConv {
             transposed = fill(slabRows, co) > fill(co, slabRows)
         }
         // Per-chunk partial sums (layout [g][co][K], or [g][K][co] when transposed).
-        let partials: UnsafeMutablePointer<Float>? = chunks > 1 || transposed ? .allocate(capacity: chunks * total) : nil
+        let partials: UnsafeMutablePointer<Float>? =
+            chunks > 1 || transposed ? .allocate(capacity: chunks * total) : nil
         defer { partials?.deallocate() }
         let groups = groups, batch = batch, pointwise = isPointwise
         runItems(chunks * perChunk, threads: threads, workspace: pointwise ? 0 : slabRows * block) { item, ws, inner in
             let slab = item % slabs, g = (item / slabs) % groups, chunk = item / perChunk
             let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
-            let target = transposed
+            let target =
+                transposed
                 ? partials! + chunk * total + g * k * co + r0 * co
                 : (partials.map { $0 + chunk * total } ?? dw) + g * co * k + r0
             var first = true
@@ -370,11 +398,13 @@ extension TiledConv {
                         b = UnsafePointer(ws); ldb = p1 - p0
                     }
                     if transposed {
-                        Tiled.sgemm(transA: false, transB: true, m: r1 - r0, n: co, k: p1 - p0, a: b, lda: ldb,
-                                    b: dOut + p0, ldb: p, c: target, ldc: co, accumulate: !first, threads: inner)
+                        Tiled.sgemm(
+                            transA: false, transB: true, m: r1 - r0, n: co, k: p1 - p0, a: b, lda: ldb,
+                            b: dOut + p0, ldb: p, c: target, ldc: co, accumulate: !first, threads: inner)
                     } else {
-                        Tiled.sgemm(transA: false, transB: true, m: co, n: r1 - r0, k: p1 - p0, a: dOut + p0, lda: p,
-                                    b: b, ldb: ldb, c: target, ldc: k, accumulate: !first, threads: inner)
+                        Tiled.sgemm(
+                            transA: false, transB: true, m: co, n: r1 - r0, k: p1 - p0, a: dOut + p0, lda: p,
+                            b: b, ldb: ldb, c: target, ldc: k, accumulate: !first, threads: inner)
                     }
                     first = false
                 }

@@ -15,8 +15,9 @@ extension TiledConv {
             let pieces = (total + most - 1) / most
             return (total + pieces - 1) / pieces
         }
-        let slabMost = min(GEMMBlocking.kc,
-                           max(tuning.minimumSlabRows, tuning.columnBudget / max(1, min(p, tuning.minimumColumnBlock))))
+        let slabMost = min(
+            GEMMBlocking.kc,
+            max(tuning.minimumSlabRows, tuning.columnBudget / max(1, min(p, tuning.minimumColumnBlock))))
         let slab = even(k, max(1, min(k, slabMost)))
         var block = even(p, max(1, min(p, max(tuning.minimumColumnBlock, tuning.columnBudget / slab))))
         if block >= nr { block = min(p, Tiled.roundUp(block, nr)) }
@@ -25,8 +26,10 @@ extension TiledConv {
 
     /// `forward` for a non-pointwise convolution through the packed operands; the K slabs
     /// are added into the output in slab order (the first one over the bias, or over zero).
-    func forwardPacked(input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, hasBias: Bool,
-                       output y: UnsafeMutablePointer<Float>, threads: Int) {
+    func forwardPacked(
+        input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, hasBias: Bool,
+        output y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         let (slabRows, block) = packedTiles
@@ -38,19 +41,23 @@ extension TiledConv {
         defer { packedW.deallocate() }
         Tiled.forEachItem(groups * slabs, threads: threads) { item, _ in
             let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
-            Tiled.packA(Operand(base: w + g * co * k, ld: k, transposed: false), rows: 0, count: co,
-                        columns: r0, count: r1 - r0, into: packedW + item * aStride)
+            Tiled.packA(
+                Operand(base: w + g * co * k, ld: k, transposed: false), rows: 0, count: co,
+                columns: r0, count: r1 - r0, into: packedW + item * aStride)
         }
-        runItems(batch * groups * blocks, threads: threads, workspace: Tiled.roundUp(block, nr) * slabRows + block) { item, ws, inner in
+        runItems(batch * groups * blocks, threads: threads, workspace: Tiled.roundUp(block, nr) * slabRows + block) {
+            item, ws, inner in
             let imageGroup = item / blocks, g = imageGroup % groups  // imageGroup = n·G + g
             let p0 = (item % blocks) * block, p1 = min(p, p0 + block)
             let src = x + imageGroup * ci * inS, out = y + imageGroup * co * p + p0
             for slab in 0..<slabs {
                 let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
-                im2colPacked(src, rows: r0..<r1, columns: p0..<p1, into: ws, rowBuffer: ws + Tiled.roundUp(block, nr) * slabRows,
-                             threads: inner)
-                Tiled.sgemmPrepacked(m: co, n: p1 - p0, kc: r1 - r0, packedA: packedW + (g * slabs + slab) * aStride,
-                                     packedB: ws, c: out, ldc: p, accumulate: hasBias || slab > 0, threads: inner)
+                im2colPacked(
+                    src, rows: r0..<r1, columns: p0..<p1, into: ws, rowBuffer: ws + Tiled.roundUp(block, nr) * slabRows,
+                    threads: inner)
+                Tiled.sgemmPrepacked(
+                    m: co, n: p1 - p0, kc: r1 - r0, packedA: packedW + (g * slabs + slab) * aStride,
+                    packedB: ws, c: out, ldc: p, accumulate: hasBias || slab > 0, threads: inner)
             }
         }
     }
@@ -61,8 +68,10 @@ extension TiledConv {
     /// packed into A panels once per call, each column block of `dY[n,g]` into B panels once
     /// (not once per slab), and each slab's product (one K block of `Co` steps, as in
     /// `sgemm`) goes to col and is scattered in slab order by col2im.
-    func backwardDataPacked(output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
-                            input dx: UnsafeMutablePointer<Float>, threads: Int) {
+    func backwardDataPacked(
+        output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+        input dx: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         let (slabRows, evenBlock) = tiles
@@ -76,23 +85,27 @@ extension TiledConv {
         defer { packedW.deallocate() }
         Tiled.forEachItem(groups * slabs, threads: threads) { item, _ in
             let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
-            Tiled.packA(Operand(base: w + g * co * k, ld: k, transposed: true), rows: r0, count: r1 - r0,
-                        columns: 0, count: co, into: packedW + item * aStride)
+            Tiled.packA(
+                Operand(base: w + g * co * k, ld: k, transposed: true), rows: r0, count: r1 - r0,
+                columns: 0, count: co, into: packedW + item * aStride)
         }
         let colCount = slabRows * block
-        runItems(batch * groups, threads: threads, workspace: colCount + Tiled.roundUp(block, nr) * co) { imageGroup, ws, inner in
+        runItems(batch * groups, threads: threads, workspace: colCount + Tiled.roundUp(block, nr) * co) {
+            imageGroup, ws, inner in
             let g = imageGroup % groups
             let dst = dx + imageGroup * ci * inS, dOut = dy + imageGroup * co * p
             let packedDY = ws + colCount
             dst.update(repeating: 0, count: ci * inS)
             for blk in 0..<blocks {
                 let p0 = blk * block, p1 = min(p, p0 + block)
-                Tiled.packB(Operand(base: dOut, ld: p, transposed: false), rows: 0, count: co,
-                            columns: p0, count: p1 - p0, into: packedDY)
+                Tiled.packB(
+                    Operand(base: dOut, ld: p, transposed: false), rows: 0, count: co,
+                    columns: p0, count: p1 - p0, into: packedDY)
                 for slab in 0..<slabs {
                     let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
-                    Tiled.sgemmPrepacked(m: r1 - r0, n: p1 - p0, kc: co, packedA: packedW + (g * slabs + slab) * aStride,
-                                         packedB: packedDY, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
+                    Tiled.sgemmPrepacked(
+                        m: r1 - r0, n: p1 - p0, kc: co, packedA: packedW + (g * slabs + slab) * aStride,
+                        packedB: packedDY, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
                     col2im(ws, rows: r0..<r1, columns: p0..<p1, into: dst, threads: inner)
                 }
             }

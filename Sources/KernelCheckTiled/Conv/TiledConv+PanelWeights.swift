@@ -27,8 +27,10 @@ extension TiledConv {
         tuning.panelWeights && outChannels >= tuning.panelWeightsMinimum && columnRows >= tuning.panelWeightsMinimum
     }
 
-    func backwardWeightsPanels(_ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
-                               weights dw: UnsafeMutablePointer<Float>, threads: Int) {
+    func backwardWeightsPanels(
+        _ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        weights dw: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let nr = GEMMBlocking.nr
         let ho = outSize[1], wo = outSize[2], sh = stride[1]
@@ -40,8 +42,9 @@ extension TiledConv {
         let block = rowBlocks ? (ho + blocks - 1) / blocks * wo : (p + blocks - 1) / blocks
         let order = panelTapOrder()
         let panels = (k + nr - 1) / nr
-        let offsets: UnsafeMutablePointer<Int> = tapOffsets(count: panels * nr, plane: plan.plane, plan: plan,
-                                                            order: order)
+        let offsets: UnsafeMutablePointer<Int> = tapOffsets(
+            count: panels * nr, plane: plan.plane, plan: plan,
+            order: order)
         defer { offsets.deallocate() }
         let permuted: UnsafeMutablePointer<Float>? = order.map { _ in .allocate(capacity: self.groups * co * k) }
         defer { permuted?.deallocate() }
@@ -51,8 +54,10 @@ extension TiledConv {
             let taps = (panel * nr)..<min(k, panel * nr + nr)
             guard let order, rowBlocks else { return (0..<ho, 0..<wo) }
             let rows = taps.map { (order[$0] / kernel[2]) % kernel[1] }, columns = taps.map { order[$0] % kernel[2] }
-            return (outputs(along: 1, meeting: rows.min()!...rows.max()!),
-                    outputs(along: 2, meeting: columns.min()!...columns.max()!))
+            return (
+                outputs(along: 1, meeting: rows.min()!...rows.max()!),
+                outputs(along: 2, meeting: columns.min()!...columns.max()!)
+            )
         }
         // Byte offset of B row s (pixel s of the block): the kernels' tap table.
         let rowOffsets = UnsafeMutablePointer<Int32>.allocate(capacity: block)
@@ -61,7 +66,8 @@ extension TiledConv {
         let aPanels = Self.directPanels(co), aRows = Self.panelRows(aPanels)
         let groups = groups, batch = batch
         let pieces = min(groups * panels, Tiled.resolveThreads(threads))
-        let inputCount = Tiled.roundUp(plan.inputCount, 16), aCount = Tiled.roundUp(aRows * block, 16), bCount = block * nr
+        let inputCount = Tiled.roundUp(plan.inputCount, 16), aCount = Tiled.roundUp(aRows * block, 16),
+            bCount = block * nr
         let workspace = inputCount + aCount + bCount + 12 * nr
         let buffer = Tiled.allocateFloats(pieces * workspace)
         defer { buffer.deallocate() }
@@ -85,8 +91,9 @@ extension TiledConv {
                         }
                         if g != packedGroup {
                             for a in aPanels {
-                                Self.packPanel(dy + (imageGroup * co + a.first) * p + p0, ld: p, a, length: blockPixels,
-                                               into: packedA + a.first * blockPixels)
+                                Self.packPanel(
+                                    dy + (imageGroup * co + a.first) * p + p0, ld: p, a, length: blockPixels,
+                                    into: packedA + a.first * blockPixels)
                             }
                             packedGroup = g
                         }
@@ -99,7 +106,9 @@ extension TiledConv {
                         let (runs, runLength, s0): (Int, Int, Int)
                         if rowBlocks {
                             let r0 = p0 / wo, first = max(r0, rectangle.rows.lowerBound)
-                            (runs, runLength) = (min(p1 / wo, rectangle.rows.upperBound) - first, rectangle.columns.count)
+                            (runs, runLength) = (
+                                min(p1 / wo, rectangle.rows.upperBound) - first, rectangle.columns.count
+                            )
                             s0 = (first - r0) * wo + rectangle.columns.lowerBound
                         } else {
                             (runs, runLength, s0) = (1, blockPixels, 0)
@@ -110,8 +119,9 @@ extension TiledConv {
                         }
                         for run in 0..<runs {
                             let s = s0 + run * wo
-                            gatherTaps(xp, plan, taps: taps, valid: valid, pixels: p0 + s, count: runLength,
-                                       into: packedB + s * nr)
+                            gatherTaps(
+                                xp, plan, taps: taps, valid: valid, pixels: p0 + s, count: runLength,
+                                into: packedB + s * nr)
                         }
                         let steps = DirectSteps(segments: runs, count: runLength, stride: rowBlocks ? wo : blockPixels)
                         let b0 = UnsafeRawPointer(packedB), b1 = b0 + 64
@@ -123,19 +133,23 @@ extension TiledConv {
                             let ld = inPlace ? k : nr, add = inPlace && accumulate
                             switch a.rows {
                             case 12:
-                                TiledConv.directKernel12(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
-                                                     c: out, ldc: ld, second: 16, loadC: add)
+                                TiledConv.directKernel12(
+                                    steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                    c: out, ldc: ld, second: 16, loadC: add)
                             case 8:
-                                TiledConv.directKernel8(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
-                                                    c: out, ldc: ld, second: 16, loadC: add)
+                                TiledConv.directKernel8(
+                                    steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                    c: out, ldc: ld, second: 16, loadC: add)
                             default:
-                                TiledConv.directKernel4(steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
-                                                    c: out, ldc: ld, second: 16, loadC: add)
+                                TiledConv.directKernel4(
+                                    steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                    c: out, ldc: ld, second: 16, loadC: add)
                             }
                             if !inPlace {
                                 Output(base: c, ld: k, transposed: false)
-                                    .merge(tile: tile, stride: nr, row: a.first, column: 0, height: a.valid, width: valid,
-                                           adding: accumulate)
+                                    .merge(
+                                        tile: tile, stride: nr, row: a.first, column: 0, height: a.valid, width: valid,
+                                        adding: accumulate)
                             }
                         }
                     }
@@ -164,8 +178,10 @@ extension TiledConv {
         let nr = GEMMBlocking.nr, ci = inChannels, items = groups * panels
         let perPosition = ordered && ci % nr == 0 ? ci / nr : 0
         guard pieces > 1, perPosition > 0, perPosition % pieces == 0 else {
-            return ((0..<pieces).map { Array((items * $0 / pieces)..<(items * ($0 + 1) / pieces)) },
-                    Array(repeating: 0..<ci, count: pieces))
+            return (
+                (0..<pieces).map { Array((items * $0 / pieces)..<(items * ($0 + 1) / pieces)) },
+                Array(repeating: 0..<ci, count: pieces)
+            )
         }
         let share = perPosition / pieces, positions = panels / perPosition
         let shares = (0..<pieces).map { piece in
@@ -182,8 +198,10 @@ extension TiledConv {
     /// `packed[s·32 + j] = Xp[offset(taps[j]) + address(pixel first + s)]`, zero for
     /// `j ≥ valid`, four taps and four pixels of an output row at a time through 4 × 4
     /// register transposes.
-    func gatherTaps(_ xp: UnsafePointer<Float>, _ plan: DirectPlan, taps: UnsafePointer<Int>, valid: Int,
-                    pixels first: Int, count: Int, into packed: UnsafeMutablePointer<Float>) {
+    func gatherTaps(
+        _ xp: UnsafePointer<Float>, _ plan: DirectPlan, taps: UnsafePointer<Int>, valid: Int,
+        pixels first: Int, count: Int, into packed: UnsafeMutablePointer<Float>
+    ) {
         let nr = GEMMBlocking.nr, wo = outSize[2], rowFloats = stride[1] * plan.width
         var s = 0
         while s < count {
@@ -220,8 +238,10 @@ extension TiledConv {
     /// nil when every tap meets the input for every output pixel (nothing to leave out).
     func panelTapOrder() -> [Int]? {
         let kh = kernel[1], kw = kernel[2], ci = inChannels
-        guard (0..<kh).contains(where: { outputs(along: 1, meeting: $0...$0) != 0..<outSize[1] })
-                || (0..<kw).contains(where: { outputs(along: 2, meeting: $0...$0) != 0..<outSize[2] }) else { return nil }
+        guard
+            (0..<kh).contains(where: { outputs(along: 1, meeting: $0...$0) != 0..<outSize[1] })
+                || (0..<kw).contains(where: { outputs(along: 2, meeting: $0...$0) != 0..<outSize[2] })
+        else { return nil }
         var order: [Int] = []
         order.reserveCapacity(columnRows)
         for i in 0..<kh {

@@ -36,8 +36,9 @@ extension TiledConv {
 
     /// The contiguous `N × G·Co × Ho × Wo` output of this convolution.
     var contiguousOutput: DirectOutputLayout {
-        DirectOutputLayout(origin: 0, rowStride: outSize[2], columnStride: 1, channelStride: outSpatial,
-                           imageGroupStride: outChannels * outSpatial)
+        DirectOutputLayout(
+            origin: 0, rowStride: outSize[2], columnStride: 1, channelStride: outSpatial,
+            imageGroupStride: outChannels * outSpatial)
     }
 
     /// Calls `body(j, first, n)` for each run of a tile's virtual pixels `firstPixel ..<
@@ -45,8 +46,10 @@ extension TiledConv {
     /// an output row: tile columns `j ..< j + n` go to `first + i·columnStride` in the tile's
     /// first channel (`out`); junk columns are skipped.
     @inline(__always)
-    func forEachOutputRun(tileWidth: Int, firstPixel: Int, virtualWidth vw: Int, into out: UnsafeMutablePointer<Float>,
-                          layout: DirectOutputLayout, _ body: (_ j: Int, _ first: UnsafeMutablePointer<Float>, _ n: Int) -> Void) {
+    func forEachOutputRun(
+        tileWidth: Int, firstPixel: Int, virtualWidth vw: Int, into out: UnsafeMutablePointer<Float>,
+        layout: DirectOutputLayout, _ body: (_ j: Int, _ first: UnsafeMutablePointer<Float>, _ n: Int) -> Void
+    ) {
         let ho = outSize[1], wo = outSize[2]
         var j = 0
         while j < tileWidth {
@@ -63,10 +66,13 @@ extension TiledConv {
     /// `y = bias + chain` (as the kernels' `store` adds C). `bias` is the tile's first
     /// channel's bias.
     @inline(__always)
-    func dealTile(_ tile: UnsafePointer<Float>, tileWidth: Int, firstPixel: Int, rows: Int, virtualWidth vw: Int,
-                  into out: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, bias: UnsafePointer<Float>?) {
+    func dealTile(
+        _ tile: UnsafePointer<Float>, tileWidth: Int, firstPixel: Int, rows: Int, virtualWidth vw: Int,
+        into out: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, bias: UnsafePointer<Float>?
+    ) {
         let cs = layout.columnStride
-        forEachOutputRun(tileWidth: tileWidth, firstPixel: firstPixel, virtualWidth: vw, into: out, layout: layout) { j, first, n in
+        forEachOutputRun(tileWidth: tileWidth, firstPixel: firstPixel, virtualWidth: vw, into: out, layout: layout) {
+            j, first, n in
             for r in 0..<rows {
                 let src = tile + r * tileWidth + j, dst = first + r * layout.channelStride
                 if cs == 1 {
@@ -88,7 +94,9 @@ extension TiledConv {
     /// are short (a ResNet 56 × 56 forward's tiles cross output rows), and a `memmove` call
     /// per run costs more than the copy. The buffers must not overlap.
     @inline(__always)
-    static func copyRun(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int, adding bias: Float?) {
+    static func copyRun(
+        from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int, adding bias: Float?
+    ) {
         let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
         @inline(__always) func move<V: SIMD>(_: V.Type, _ byteOffset: Int) where V.Scalar == Float {
             let v = s.loadUnaligned(fromByteOffset: byteOffset, as: V.self)
@@ -111,9 +119,12 @@ extension TiledConv {
     /// Prefetches (for writing) the output lines `dealTile` will write for the same tile, so
     /// a strided layout's scattered stores do not wait on their lines after the kernel.
     @inline(__always)
-    func prefetchDeal(tileWidth: Int, firstPixel: Int, rows: Int, virtualWidth vw: Int,
-                      into out: UnsafeMutablePointer<Float>, layout: DirectOutputLayout) {
-        forEachOutputRun(tileWidth: tileWidth, firstPixel: firstPixel, virtualWidth: vw, into: out, layout: layout) { _, first, n in
+    func prefetchDeal(
+        tileWidth: Int, firstPixel: Int, rows: Int, virtualWidth vw: Int,
+        into out: UnsafeMutablePointer<Float>, layout: DirectOutputLayout
+    ) {
+        forEachOutputRun(tileWidth: tileWidth, firstPixel: firstPixel, virtualWidth: vw, into: out, layout: layout) {
+            _, first, n in
             let span = (n - 1) * layout.columnStride
             for r in 0..<rows {
                 let dst = first + r * layout.channelStride
@@ -142,8 +153,9 @@ extension TiledConv {
         let count = max(0, q1 - q0)
         let m = taps.map { ($0 * d - r) / s }
         let step = m.count > 1 ? m[1] - m[0] : 1
-        return PhaseAxis(taps: taps.reversed(), dilation: step, padBegin: (m.last ?? 0) - q0,
-                         first: s * q0 + r - pb, count: count)
+        return PhaseAxis(
+            taps: taps.reversed(), dilation: step, padBegin: (m.last ?? 0) - q0,
+            first: s * q0 + r - pb, count: count)
     }
 
     /// One output phase of backward-data: a stride-1 convolution of dY (`lowering`, run by
@@ -234,8 +246,10 @@ extension TiledConv {
     /// path's panels, all phases in one sweep over `W` (a block of `W[g][co]` is read once,
     /// contiguously, and each (co, panel) block transposed once), or through `W'` for the
     /// few-channel path.
-    func backwardDataDirect(_ adjoint: DirectAdjoint, output dy: UnsafePointer<Float>,
-                            weights w: UnsafePointer<Float>, input dx: UnsafeMutablePointer<Float>, threads: Int) {
+    func backwardDataDirect(
+        _ adjoint: DirectAdjoint, output dy: UnsafePointer<Float>,
+        weights w: UnsafePointer<Float>, input dx: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let co = outChannels, ci = inChannels, taps = taps, kw = kernel[2], groups = groups
         if adjoint.zeroFill {
             let count = batch * groups * ci * inSpatial
@@ -270,8 +284,9 @@ extension TiledConv {
                 let rows = panel.rows, quarter = item % quarters
                 Tiled.withScratchFloats(taps * rows) { transposed in
                     for o in (co * quarter / quarters)..<(co * (quarter + 1) / quarters) {
-                        Self.packPanel(w + ((g * co + o) * ci + panel.first) * taps, ld: taps, panel, length: taps,
-                                       into: transposed)
+                        Self.packPanel(
+                            w + ((g * co + o) * ci + panel.first) * taps, ld: taps, panel, length: taps,
+                            into: transposed)
                         for (phi, start) in starts.enumerated() {
                             let t0 = tapStarts[phi], pt = tapStarts[phi + 1] - t0, k = co * pt
                             let dst = packed + start + (g * panelRows + panel.first) * k + o * pt * rows
@@ -283,8 +298,9 @@ extension TiledConv {
                 }
             }
             for (phi, phase) in phases.enumerated() {
-                phase.lowering.forwardDirect(phase.plan, input: dy, panels: panels, packedWeights: packed + starts[phi],
-                                             bias: nil, output: dx, layout: phase.output, threads: threads)
+                phase.lowering.forwardDirect(
+                    phase.plan, input: dy, panels: panels, packedWeights: packed + starts[phi],
+                    bias: nil, output: dx, layout: phase.output, threads: threads)
             }
             return
         }
@@ -301,8 +317,9 @@ extension TiledConv {
                     for t in 0..<pt { out[t] = src[tapIndex[t0 + t]] }
                 }
             }
-            phase.lowering.forwardDirect(phase.plan, input: dy, weights: gathered, bias: nil, output: dx,
-                                         layout: phase.output, threads: threads)
+            phase.lowering.forwardDirect(
+                phase.plan, input: dy, weights: gathered, bias: nil, output: dx,
+                layout: phase.output, threads: threads)
         }
     }
 }

@@ -64,9 +64,11 @@ struct TiledConv {
         }
     }
 
-    init(batch: Int, groups: Int, inChannelsPerGroup: Int, outChannelsPerGroup: Int,
-         inputSize: [Int], outputSize: [Int], kernel: [Int], stride: [Int], dilation: [Int], padBegin: [Int],
-         tuning: ConvTuning) {
+    init(
+        batch: Int, groups: Int, inChannelsPerGroup: Int, outChannelsPerGroup: Int,
+        inputSize: [Int], outputSize: [Int], kernel: [Int], stride: [Int], dilation: [Int], padBegin: [Int],
+        tuning: ConvTuning
+    ) {
         let lead = 3 - inputSize.count
         func pad(_ a: [Int], _ fill: Int) -> [Int] { Array(repeating: fill, count: lead) + a }
         self.batch = batch
@@ -87,23 +89,26 @@ struct TiledConv {
         for dim in 0..<3 {
             let s = self.stride[dim], n = self.inSize[dim], out = self.outSize[dim]
             let d = self.dilation[dim], pb = self.padBegin[dim]
-            valid.append((0..<self.kernel[dim]).map { k in
-                // o·s + off ∈ [0, n)  ⇔  o ∈ [⌈−off/s⌉, ⌈(n − off)/s⌉)
-                let off = k * d - pb
-                let lo = min(off >= 0 ? 0 : (-off + s - 1) / s, out)
-                let hi = n - off <= 0 ? 0 : min((n - off + s - 1) / s, out)
-                return (lo, max(lo, hi))
-            })
+            valid.append(
+                (0..<self.kernel[dim]).map { k in
+                    // o·s + off ∈ [0, n)  ⇔  o ∈ [⌈−off/s⌉, ⌈(n − off)/s⌉)
+                    let off = k * d - pb
+                    let lo = min(off >= 0 ? 0 : (-off + s - 1) / s, out)
+                    let hi = n - off <= 0 ? 0 : min((n - off + s - 1) / s, out)
+                    return (lo, max(lo, hi))
+                })
         }
         validOutputs = valid
-        isPointwise = taps == 1 && self.stride.allSatisfy { $0 == 1 } && self.padBegin.allSatisfy { $0 == 0 }
+        isPointwise =
+            taps == 1 && self.stride.allSatisfy { $0 == 1 } && self.padBegin.allSatisfy { $0 == 0 }
             && self.inSize == self.outSize
     }
 
     init(_ p: ConvProblem, tuning: ConvTuning) {
-        self.init(batch: p.batch, groups: p.groups, inChannelsPerGroup: p.inChannels / p.groups,
-                  outChannelsPerGroup: p.outChannels / p.groups, inputSize: p.inputSize, outputSize: p.outputSize,
-                  kernel: p.kernel, stride: p.stride, dilation: p.dilation, padBegin: p.padBegin, tuning: tuning)
+        self.init(
+            batch: p.batch, groups: p.groups, inChannelsPerGroup: p.inChannels / p.groups,
+            outChannelsPerGroup: p.outChannels / p.groups, inputSize: p.inputSize, outputSize: p.outputSize,
+            kernel: p.kernel, stride: p.stride, dilation: p.dilation, padBegin: p.padBegin, tuning: tuning)
     }
 
     /// The convolution whose backward-data is `p`'s forward: input = the transposed
@@ -111,9 +116,10 @@ struct TiledConv {
     /// Sizes are taken from `p`, not recomputed, so `output_padding ≥ s` (possible when
     /// `d > s`) is handled: those positions simply receive no products.
     init(adjointOf p: ConvTransposeProblem, tuning: ConvTuning) {
-        self.init(batch: p.batch, groups: p.groups, inChannelsPerGroup: p.outChannels / p.groups,
-                  outChannelsPerGroup: p.inChannels / p.groups, inputSize: p.outputSize, outputSize: p.inputSize,
-                  kernel: p.kernel, stride: p.stride, dilation: p.dilation, padBegin: p.padBegin, tuning: tuning)
+        self.init(
+            batch: p.batch, groups: p.groups, inChannelsPerGroup: p.outChannels / p.groups,
+            outChannelsPerGroup: p.inChannels / p.groups, inputSize: p.outputSize, outputSize: p.inputSize,
+            kernel: p.kernel, stride: p.stride, dilation: p.dilation, padBegin: p.padBegin, tuning: tuning)
     }
 
     /// How col (K × P) is cut into tiles that fit the column budget: blocks of `block`
@@ -136,7 +142,8 @@ struct TiledConv {
     /// `reductionItemsTarget` independent items anyway, else enough chunks to reach it.
     /// Depends only on the shape and the tuning, never on the thread count.
     func reductionChunks(itemsPerChunk: Int) -> (chunks: Int, imagesPerChunk: Int) {
-        let wanted = itemsPerChunk >= tuning.reductionItemsTarget
+        let wanted =
+            itemsPerChunk >= tuning.reductionItemsTarget
             ? 1 : min(batch, (tuning.reductionItemsTarget + itemsPerChunk - 1) / itemsPerChunk)
         let imagesPerChunk = (batch + wanted - 1) / wanted
         return ((batch + imagesPerChunk - 1) / imagesPerChunk, imagesPerChunk)
@@ -144,8 +151,10 @@ struct TiledConv {
 
     /// `out[i] = partials[0][i] + partials[1][i] + …` in chunk order (threads split `i`).
     /// `out` may be `partials` itself (the sum then lands in chunk 0).
-    func sumPartials(_ partials: UnsafePointer<Float>, chunks: Int, count: Int,
-                     into out: UnsafeMutablePointer<Float>, threads: Int) {
+    func sumPartials(
+        _ partials: UnsafePointer<Float>, chunks: Int, count: Int,
+        into out: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let span = 4096, inPlace = UnsafePointer(out) == partials
         Tiled.forEachItem((count + span - 1) / span, threads: threads) { piece, _ in
             let lo = piece * span, n = min(count, lo + span) - lo
@@ -162,8 +171,10 @@ struct TiledConv {
     /// run in parallel, each single-threaded with its own workspace; otherwise one after
     /// another, each using every thread inside (im2col, col2im and GEMM). Both give the same
     /// bits, because GEMM's result does not depend on its thread count.
-    func runItems(_ count: Int, threads: Int, workspace: Int,
-                  _ body: (_ item: Int, _ workspace: UnsafeMutablePointer<Float>, _ innerThreads: Int) -> Void) {
+    func runItems(
+        _ count: Int, threads: Int, workspace: Int,
+        _ body: (_ item: Int, _ workspace: UnsafeMutablePointer<Float>, _ innerThreads: Int) -> Void
+    ) {
         guard count > 0 else { return }
         let threads = Tiled.resolveThreads(threads)
         let parallel = threads > 1 && count >= threads * tuning.itemsPerThread

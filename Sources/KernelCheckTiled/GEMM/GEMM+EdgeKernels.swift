@@ -13,8 +13,10 @@ extension Tiled {
     /// in `microKernel` (zero, then one fused multiply-add per step in increasing p, then the
     /// optional add of C), so which kernel computes an element never changes its bits.
     @inline(__always)
-    static func microKernelRows(_ height: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+    static func microKernelRows(
+        _ height: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
+    ) {
         if height <= 4 {
             microKernel4(kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, loadC: loadC)
         } else {

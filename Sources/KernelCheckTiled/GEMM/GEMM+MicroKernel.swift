@@ -42,37 +42,37 @@ extension Tiled {
         let bStrideBytes = bStride &* 4
         let late = 64
         for phase in 0..<2 {
-          if phase == 1 { prefetchTile(c, ldc: ldc) }
-          for _ in 0..<(phase == 0 ? max(0, kc &- late) : min(kc, late)) {
-            let b0 = bp.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-            let b1 = bp.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-            let a0 = ap[0]
-            c0_0 = c0_0.addingProduct(a0, b0); c0_1 = c0_1.addingProduct(a0, b1)
-            let a1 = ap[1]
-            c1_0 = c1_0.addingProduct(a1, b0); c1_1 = c1_1.addingProduct(a1, b1)
-            let a2 = ap[2]
-            c2_0 = c2_0.addingProduct(a2, b0); c2_1 = c2_1.addingProduct(a2, b1)
-            let a3 = ap[3]
-            c3_0 = c3_0.addingProduct(a3, b0); c3_1 = c3_1.addingProduct(a3, b1)
-            let a4 = ap[4]
-            c4_0 = c4_0.addingProduct(a4, b0); c4_1 = c4_1.addingProduct(a4, b1)
-            let a5 = ap[5]
-            c5_0 = c5_0.addingProduct(a5, b0); c5_1 = c5_1.addingProduct(a5, b1)
-            let a6 = ap[6]
-            c6_0 = c6_0.addingProduct(a6, b0); c6_1 = c6_1.addingProduct(a6, b1)
-            let a7 = ap[7]
-            c7_0 = c7_0.addingProduct(a7, b0); c7_1 = c7_1.addingProduct(a7, b1)
-            let a8 = ap[8]
-            c8_0 = c8_0.addingProduct(a8, b0); c8_1 = c8_1.addingProduct(a8, b1)
-            let a9 = ap[9]
-            c9_0 = c9_0.addingProduct(a9, b0); c9_1 = c9_1.addingProduct(a9, b1)
-            let a10 = ap[10]
-            c10_0 = c10_0.addingProduct(a10, b0); c10_1 = c10_1.addingProduct(a10, b1)
-            let a11 = ap[11]
-            c11_0 = c11_0.addingProduct(a11, b0); c11_1 = c11_1.addingProduct(a11, b1)
-            ap += 12
-            bp += bStrideBytes
-          }
+            if phase == 1 { prefetchTile(c, ldc: ldc) }
+            for _ in 0..<(phase == 0 ? max(0, kc &- late) : min(kc, late)) {
+                let b0 = bp.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+                let b1 = bp.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+                let a0 = ap[0]
+                c0_0 = c0_0.addingProduct(a0, b0); c0_1 = c0_1.addingProduct(a0, b1)
+                let a1 = ap[1]
+                c1_0 = c1_0.addingProduct(a1, b0); c1_1 = c1_1.addingProduct(a1, b1)
+                let a2 = ap[2]
+                c2_0 = c2_0.addingProduct(a2, b0); c2_1 = c2_1.addingProduct(a2, b1)
+                let a3 = ap[3]
+                c3_0 = c3_0.addingProduct(a3, b0); c3_1 = c3_1.addingProduct(a3, b1)
+                let a4 = ap[4]
+                c4_0 = c4_0.addingProduct(a4, b0); c4_1 = c4_1.addingProduct(a4, b1)
+                let a5 = ap[5]
+                c5_0 = c5_0.addingProduct(a5, b0); c5_1 = c5_1.addingProduct(a5, b1)
+                let a6 = ap[6]
+                c6_0 = c6_0.addingProduct(a6, b0); c6_1 = c6_1.addingProduct(a6, b1)
+                let a7 = ap[7]
+                c7_0 = c7_0.addingProduct(a7, b0); c7_1 = c7_1.addingProduct(a7, b1)
+                let a8 = ap[8]
+                c8_0 = c8_0.addingProduct(a8, b0); c8_1 = c8_1.addingProduct(a8, b1)
+                let a9 = ap[9]
+                c9_0 = c9_0.addingProduct(a9, b0); c9_1 = c9_1.addingProduct(a9, b1)
+                let a10 = ap[10]
+                c10_0 = c10_0.addingProduct(a10, b0); c10_1 = c10_1.addingProduct(a10, b1)
+                let a11 = ap[11]
+                c11_0 = c11_0.addingProduct(a11, b0); c11_1 = c11_1.addingProduct(a11, b1)
+                ap += 12
+                bp += bStrideBytes
+            }
         }
         var row = c
         store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc

@@ -6,8 +6,10 @@ extension Tiled {
     /// Packs `op(A)[rows0 ..< rows0+rowCount, cols0 ..< cols0+colCount]` into micro-panels of
     /// `mr` rows: panel `q` holds, for each k step `p`, the `mr` values
     /// `op(A)[rows0 + q·mr + r, cols0 + p]` (r = 0..<mr, zero past the last row).
-    static func packA(_ a: Operand, rows rows0: Int, count rowCount: Int,
-                      columns cols0: Int, count colCount: Int, into dst: UnsafeMutablePointer<Float>) {
+    static func packA(
+        _ a: Operand, rows rows0: Int, count rowCount: Int,
+        columns cols0: Int, count colCount: Int, into dst: UnsafeMutablePointer<Float>
+    ) {
         let mr = GEMMBlocking.mr
         let kc = colCount
         if a.transposed {
@@ -46,8 +48,9 @@ extension Tiled {
                 }
                 if done == kc { continue }
             }
-            transposeRows(a.base + ((rows0 + ir) * a.ld + cols0 + done), ld: a.ld, rows: height,
-                          length: kc - done, into: panel + done * mr, stride: mr)
+            transposeRows(
+                a.base + ((rows0 + ir) * a.ld + cols0 + done), ld: a.ld, rows: height,
+                length: kc - done, into: panel + done * mr, stride: mr)
             if height < mr {
                 for p in 0..<kc { (panel + p * mr + height).update(repeating: 0, count: mr - height) }
             }
@@ -57,8 +60,10 @@ extension Tiled {
     /// Packs `op(B)[rows0 ..< rows0+rowCount, cols0 ..< cols0+colCount]` into micro-panels of
     /// `nr` columns: panel `q` holds, for each k step `p`, the `nr` values
     /// `op(B)[rows0 + p, cols0 + q·nr + j]` (j = 0..<nr, zero past the last column).
-    static func packB(_ b: Operand, rows rows0: Int, count rowCount: Int,
-                      columns cols0: Int, count colCount: Int, into dst: UnsafeMutablePointer<Float>) {
+    static func packB(
+        _ b: Operand, rows rows0: Int, count rowCount: Int,
+        columns cols0: Int, count colCount: Int, into dst: UnsafeMutablePointer<Float>
+    ) {
         let nr = GEMMBlocking.nr
         let kc = rowCount
         for jr in stride(from: 0, to: colCount, by: nr) {
@@ -68,8 +73,9 @@ extension Tiled {
                 // op(B)[p, j] = B[j, p]: read stored rows contiguously, write with stride nr.
                 // (Register transposes did not pay here: with nr-wide panels the strided
                 // stores stay in L1, so they are kept for A panels only.)
-                transposeRows(b.base + ((cols0 + jr) * b.ld + rows0), ld: b.ld, rows: width,
-                              length: kc, into: panel, stride: nr)
+                transposeRows(
+                    b.base + ((cols0 + jr) * b.ld + rows0), ld: b.ld, rows: width,
+                    length: kc, into: panel, stride: nr)
                 if width < nr {
                     for p in 0..<kc { (panel + p * nr + width).update(repeating: 0, count: nr - width) }
                 }
@@ -99,8 +105,10 @@ extension Tiled {
     /// Four source rows at a time through 4×4 register transposes: the auto-vectorized form
     /// of this loop is a scatter, which is several times slower on x86.
     @inline(__always)
-    static func transposeRows(_ src: UnsafePointer<Float>, ld: Int, rows: Int, length: Int,
-                              into dst: UnsafeMutablePointer<Float>, stride: Int) {
+    static func transposeRows(
+        _ src: UnsafePointer<Float>, ld: Int, rows: Int, length: Int,
+        into dst: UnsafeMutablePointer<Float>, stride: Int
+    ) {
         let length4 = length & ~3
         for r in Swift.stride(from: 0, to: rows, by: 4) {
             // A group past the last row repeats the last row (its lanes are zeroed later).
@@ -141,7 +149,8 @@ extension Tiled {
     static func copy12(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>) {
         let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
         d.storeBytes(of: s.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-        d.storeBytes(of: s.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self), toByteOffset: 32, as: SIMD4<Float>.self)
+        d.storeBytes(
+            of: s.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self), toByteOffset: 32, as: SIMD4<Float>.self)
     }
 
     /// Copies 32 floats with two 64-byte vector moves.
@@ -149,6 +158,7 @@ extension Tiled {
     static func copy32(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>) {
         let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
         d.storeBytes(of: s.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-        d.storeBytes(of: s.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self), toByteOffset: 64, as: SIMD16<Float>.self)
+        d.storeBytes(
+            of: s.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self), toByteOffset: 64, as: SIMD16<Float>.self)
     }
 }

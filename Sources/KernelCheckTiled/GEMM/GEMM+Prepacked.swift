@@ -9,9 +9,11 @@ extension Tiled {
     /// both zero-padded to whole panels. Every element of C is one micro-kernel chain over
     /// the block, exactly as `sgemm` sums a K block, and the split of column panels over
     /// `threads` only decides which thread computes an element.
-    static func sgemmPrepacked(m: Int, n: Int, kc: Int, packedA: UnsafePointer<Float>,
-                               packedB: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                               accumulate: Bool, threads: Int) {
+    static func sgemmPrepacked(
+        m: Int, n: Int, kc: Int, packedA: UnsafePointer<Float>,
+        packedB: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, threads: Int
+    ) {
         guard m > 0 && n > 0 else { return }
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         let panels = (n + nr - 1) / nr
@@ -30,19 +32,25 @@ extension Tiled {
                             let height = min(mr, m - ir)
                             let aPanel = packedA + ir * kc
                             if height == mr && width == nr {
-                                microKernel(kc: kc, a: aPanel, b: bPanel, bStride: nr,
-                                            c: c + ir * ldc + jr, ldc: ldc, loadC: accumulate)
+                                microKernel(
+                                    kc: kc, a: aPanel, b: bPanel, bStride: nr,
+                                    c: c + ir * ldc + jr, ldc: ldc, loadC: accumulate)
                             } else if (height == 4 || height == 8) && width == nr {
-                                microKernelRows(height, kc: kc, a: aPanel, b: bPanel, bStride: nr,
-                                                c: c + ir * ldc + jr, ldc: ldc, loadC: accumulate)
+                                microKernelRows(
+                                    height, kc: kc, a: aPanel, b: bPanel, bStride: nr,
+                                    c: c + ir * ldc + jr, ldc: ldc, loadC: accumulate)
                             } else {
                                 if hasNarrowKernel(height: height) {
-                                    microKernelRows(height, kc: kc, a: aPanel, b: bPanel, bStride: nr, c: tile, ldc: nr, loadC: false)
+                                    microKernelRows(
+                                        height, kc: kc, a: aPanel, b: bPanel, bStride: nr, c: tile, ldc: nr,
+                                        loadC: false)
                                 } else {
-                                    microKernel(kc: kc, a: aPanel, b: bPanel, bStride: nr, c: tile, ldc: nr, loadC: false)
+                                    microKernel(
+                                        kc: kc, a: aPanel, b: bPanel, bStride: nr, c: tile, ldc: nr, loadC: false)
                                 }
-                                out.merge(tile: tile, stride: nr, row: ir, column: jr,
-                                          height: height, width: width, adding: accumulate)
+                                out.merge(
+                                    tile: tile, stride: nr, row: ir, column: jr,
+                                    height: height, width: width, adding: accumulate)
                             }
                         }
                     }

@@ -16,8 +16,10 @@ extension Tiled {
         threads > 1 && rows >= 4 * GEMMBlocking.mc && columns >= 16 * GEMMBlocking.nr
     }
 
-    static func sgemmSharedB(m: Int, n: Int, k: Int, a: Operand, b: Operand, c: Output, accumulate: Bool,
-                             threads: Int) {
+    static func sgemmSharedB(
+        m: Int, n: Int, k: Int, a: Operand, b: Operand, c: Output, accumulate: Bool,
+        threads: Int
+    ) {
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         let rowTiles = (m + mr - 1) / mr
         let parts = max(1, min(threads, rowTiles))
@@ -39,8 +41,9 @@ extension Tiled {
                         let p0 = panels * t / parts, p1 = panels * (t + 1) / parts
                         guard p0 < p1 else { return }
                         let col0 = p0 * nr, col1 = min(ncb, p1 * nr)
-                        packB(b, rows: pc, count: kcb, columns: jc + col0, count: col1 - col0,
-                              into: packedB + col0 * kcb)
+                        packB(
+                            b, rows: pc, count: kcb, columns: jc + col0, count: col1 - col0,
+                            into: packedB + col0 * kcb)
                     }
                     // Multiply: thread t takes a range of whole row tiles.
                     let loadC = accumulate || pc > 0
@@ -48,9 +51,10 @@ extension Tiled {
                         let r0 = rowTiles * t / parts * mr, r1 = min(m, rowTiles * (t + 1) / parts * mr)
                         guard r0 < r1 else { return }
                         let packedA = privateBase + t * aSlot
-                        macroBlock(rows: r0..<r1, columns: jc, count: ncb, depth: pc, count: kcb,
-                                   a: a, packedB: packedB, c: c, loadC: loadC,
-                                   packedA: packedA, tile: packedA + mcMax * kcMax)
+                        macroBlock(
+                            rows: r0..<r1, columns: jc, count: ncb, depth: pc, count: kcb,
+                            a: a, packedB: packedB, c: c, loadC: loadC,
+                            packedA: packedA, tile: packedA + mcMax * kcMax)
                     }
                 }
             }

@@ -44,9 +44,11 @@ extension Tiled {
     /// Preconditions (caller bugs, like any pointer API): non-negative sizes, leading dimensions
     /// at least the stored row widths, buffers that hold the rows they address, C not
     /// overlapping A or B.
-    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, threads: Int) {
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, threads: Int
+    ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
         precondition(lda >= (transA ? m : k), "sgemm: lda=\(lda) is smaller than the row width of A")
         precondition(ldb >= (transB ? k : n), "sgemm: ldb=\(ldb) is smaller than the row width of B")
@@ -76,20 +78,23 @@ extension Tiled {
         let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k)
         let small = !work.overflow && work.partialValue < sgemmParallelThreshold
         if !small && prefersSharedB(rows: rows, columns: columns, threads: requested) {
-            sgemmSharedB(m: rows, n: columns, k: k, a: opA, b: opB, c: out, accumulate: accumulate,
-                         threads: requested)
+            sgemmSharedB(
+                m: rows, n: columns, k: k, a: opA, b: opB, c: out, accumulate: accumulate,
+                threads: requested)
             return
         }
-        let split = GEMMSplit(m: rows, n: columns, threads: small ? 1 : requested,
-                              inPlaceB: !opB.transposed)
+        let split = GEMMSplit(
+            m: rows, n: columns, threads: small ? 1 : requested,
+            inPlaceB: !opB.transposed)
 
         parallelFor(split.count) { part in
             let r = split.rows(part), cs = split.columns(part)
             guard !r.isEmpty && !cs.isEmpty else { return }
-            sgemmSerial(m: r.count, n: cs.count, k: k,
-                        a: opA.offset(row: r.lowerBound, column: 0),
-                        b: opB.offset(row: 0, column: cs.lowerBound),
-                        c: out.offset(row: r.lowerBound, column: cs.lowerBound), accumulate: accumulate)
+            sgemmSerial(
+                m: r.count, n: cs.count, k: k,
+                a: opA.offset(row: r.lowerBound, column: 0),
+                b: opB.offset(row: 0, column: cs.lowerBound),
+                c: out.offset(row: r.lowerBound, column: cs.lowerBound), accumulate: accumulate)
         }
     }
 
@@ -118,8 +123,9 @@ extension Tiled {
         ScratchPool.shared.withFloats(aCount + bCount + tileCount) { packedA in
             let packedB = packedA + aCount
             let tile = packedB + bCount
-            sgemmBlocked(m: m, n: n, k: k, a: a, b: b, c: c, accumulate: accumulate,
-                         packedA: packedA, packedB: packedB, tile: tile)
+            sgemmBlocked(
+                m: m, n: n, k: k, a: a, b: b, c: c, accumulate: accumulate,
+                packedA: packedA, packedB: packedB, tile: tile)
         }
     }
 
@@ -131,9 +137,11 @@ extension Tiled {
     /// `GEMMSplit`'s `inPlaceB`).
     static let directBMaxRows = 11 * GEMMBlocking.mr
 
-    static func sgemmBlocked(m: Int, n: Int, k: Int, a: Operand, b: Operand, c: Output, accumulate: Bool,
-                             packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
-                             tile: UnsafeMutablePointer<Float>) {
+    static func sgemmBlocked(
+        m: Int, n: Int, k: Int, a: Operand, b: Operand, c: Output, accumulate: Bool,
+        packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
+        tile: UnsafeMutablePointer<Float>
+    ) {
         let nr = GEMMBlocking.nr
         let directB = !b.transposed && m <= directBMaxRows
         for jc in stride(from: 0, to: n, by: GEMMBlocking.nc) {
@@ -143,13 +151,15 @@ extension Tiled {
             for pc in stride(from: 0, to: k, by: GEMMBlocking.kc) {
                 let kcb = min(GEMMBlocking.kc, k - pc)
                 if inPlaceWidth < ncb {
-                    packB(b, rows: pc, count: kcb, columns: jc + inPlaceWidth, count: ncb - inPlaceWidth,
-                          into: packedB + inPlaceWidth * kcb)
+                    packB(
+                        b, rows: pc, count: kcb, columns: jc + inPlaceWidth, count: ncb - inPlaceWidth,
+                        into: packedB + inPlaceWidth * kcb)
                 }
                 let loadC = accumulate || pc > 0
-                macroBlock(rows: 0..<m, columns: jc, count: ncb, depth: pc, count: kcb, a: a,
-                           inPlace: b, width: inPlaceWidth, packedB: packedB, c: c, loadC: loadC,
-                           packedA: packedA, tile: tile)
+                macroBlock(
+                    rows: 0..<m, columns: jc, count: ncb, depth: pc, count: kcb, a: a,
+                    inPlace: b, width: inPlaceWidth, packedB: packedB, c: c, loadC: loadC,
+                    packedA: packedA, tile: tile)
             }
         }
     }
@@ -159,10 +169,12 @@ extension Tiled {
     /// place from `inPlace` (untransposed B, stride `ld`), the rest from the packed block
     /// (`kcb` steps per 32-column panel). Full 12- (or 8-/4-) row tiles go straight to C; edge
     /// tiles go through `tile` and are merged.
-    static func macroBlock(rows: Range<Int>, columns jc: Int, count ncb: Int, depth pc: Int, count kcb: Int,
-                           a: Operand, inPlace b: Operand? = nil, width inPlaceWidth: Int = 0,
-                           packedB: UnsafeMutablePointer<Float>, c: Output, loadC: Bool,
-                           packedA: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>) {
+    static func macroBlock(
+        rows: Range<Int>, columns jc: Int, count ncb: Int, depth pc: Int, count kcb: Int,
+        a: Operand, inPlace b: Operand? = nil, width inPlaceWidth: Int = 0,
+        packedB: UnsafeMutablePointer<Float>, c: Output, loadC: Bool,
+        packedA: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>
+    ) {
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: GEMMBlocking.mc) {
             let mcb = min(GEMMBlocking.mc, rows.upperBound - ic)
@@ -177,21 +189,27 @@ extension Tiled {
                     let aPanel = UnsafePointer(packedA + ir * kcb)
                     let row = ic + ir, column = jc + jr
                     if height == mr && width == nr && !c.transposed {
-                        microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
-                                    c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
+                        microKernel(
+                            kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                            c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
                     } else if (height == 4 || height == 8) && width == nr && !c.transposed {
-                        microKernelRows(height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
-                                        c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
+                        microKernelRows(
+                            height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                            c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
                     } else if hasNarrowKernel(height: height) {
-                        microKernelRows(height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
-                                        c: tile, ldc: nr, loadC: false)
-                        c.merge(tile: tile, stride: nr, row: row, column: column,
-                                height: height, width: width, adding: loadC)
+                        microKernelRows(
+                            height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                            c: tile, ldc: nr, loadC: false)
+                        c.merge(
+                            tile: tile, stride: nr, row: row, column: column,
+                            height: height, width: width, adding: loadC)
                     } else {
-                        microKernel(kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
-                                    c: tile, ldc: nr, loadC: false)
-                        c.merge(tile: tile, stride: nr, row: row, column: column,
-                                height: height, width: width, adding: loadC)
+                        microKernel(
+                            kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                            c: tile, ldc: nr, loadC: false)
+                        c.merge(
+                            tile: tile, stride: nr, row: row, column: column,
+                            height: height, width: width, adding: loadC)
                     }
                 }
             }
@@ -232,8 +250,10 @@ struct Output {
 
     /// `C[row + r, column + j] = (adding ? C : 0) + tile[r·stride + j]` for the valid part.
     @inline(__always)
-    func merge(tile: UnsafeMutablePointer<Float>, stride: Int, row: Int, column: Int,
-               height: Int, width: Int, adding: Bool) {
+    func merge(
+        tile: UnsafeMutablePointer<Float>, stride: Int, row: Int, column: Int,
+        height: Int, width: Int, adding: Bool
+    ) {
         if transposed {
             for j in 0..<width {
                 let dst = base + (column + j) * ld + row

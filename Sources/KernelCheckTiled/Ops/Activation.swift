@@ -8,8 +8,10 @@ import KernelCheckProblems
 
 extension Tiled {
     /// `y = f(x)` elementwise over `p.shape` (see `ActivationKind`).
-    public static func activationForward(_ p: ActivationProblem, x: UnsafePointer<Float>,
-                                         y: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func activationForward(
+        _ p: ActivationProblem, x: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let count = p.shape.reduce(1, *)
         let kind = p.kind
         parallelChunks(count, threads: threads, grain: grain(for: kind)) { range in
@@ -39,8 +41,10 @@ extension Tiled {
 
     /// `dx = f′(x)·dy` elementwise: relu′ = 1 for x > 0 else 0 (0 at the kink), leaky
     /// relu′ = 1 for x > 0 else `slope` (slope at 0), σ′ = σ(1 − σ), tanh′ = 1 − tanh².
-    public static func activationBackward(_ p: ActivationProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                          dx: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func activationBackward(
+        _ p: ActivationProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let count = p.shape.reduce(1, *)
         let kind = p.kind
         parallelChunks(count, threads: threads, grain: grain(for: kind)) { range in

@@ -12,48 +12,63 @@ import KernelCheckProblems
 extension Tiled {
     /// `y[n, co, o…] = b[co] + Σ_{ci ∈ group(co)} Σ_{k…} w[co, ci, k…] · x[n, ci, o·s − pb + k·d]`.
     /// The bias is added when `b` is non-nil.
-    public static func convForward(_ p: ConvProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                   b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func convForward(
+        _ p: ConvProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         convForward(p, x: x, w: w, b: b, y: y, threads: threads, tuning: .standard)
     }
 
     /// `dx[n, ci, i…] = Σ_{co ∈ group(ci)} Σ_{k…, o…: o·s − pb + k·d = i} w[co, ci, k…] · dy[n, co, o…]`.
-    public static func convBackwardData(_ p: ConvProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                        dx: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func convBackwardData(
+        _ p: ConvProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         convBackwardData(p, dy: dy, w: w, dx: dx, threads: threads, tuning: .standard)
     }
 
     /// `dw[co, ci, k…] = Σ_n Σ_{o…} dy[n, co, o…] · x[n, ci, o·s − pb + k·d]`.
-    public static func convBackwardWeights(_ p: ConvProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                           dw: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func convBackwardWeights(
+        _ p: ConvProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dw: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         convBackwardWeights(p, x: x, dy: dy, dw: dw, threads: threads, tuning: .standard)
     }
 
     /// `db[co] = Σ_n Σ_{o…} dy[n, co, o…]`.
-    public static func convBackwardBias(_ p: ConvProblem, dy: UnsafePointer<Float>, db: UnsafeMutablePointer<Float>,
-                                        threads: Int) {
+    public static func convBackwardBias(
+        _ p: ConvProblem, dy: UnsafePointer<Float>, db: UnsafeMutablePointer<Float>,
+        threads: Int
+    ) {
         requireValid(p)
-        convChannelSums(dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *),
-                        into: db, threads: threads)
+        convChannelSums(
+            dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *),
+            into: db, threads: threads)
     }
 
     // Internal entry points with explicit tuning (tests shrink the blocks).
 
-    static func convForward(_ p: ConvProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                            b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int,
-                            tuning: ConvTuning) {
+    static func convForward(
+        _ p: ConvProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int,
+        tuning: ConvTuning
+    ) {
         requireValid(p)
         TiledConv(p, tuning: tuning).forward(input: x, weights: w, bias: b, output: y, threads: threads)
     }
 
-    static func convBackwardData(_ p: ConvProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                 dx: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning) {
+    static func convBackwardData(
+        _ p: ConvProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning
+    ) {
         requireValid(p)
         TiledConv(p, tuning: tuning).backwardData(output: dy, weights: w, input: dx, threads: threads)
     }
 
-    static func convBackwardWeights(_ p: ConvProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                    dw: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning) {
+    static func convBackwardWeights(
+        _ p: ConvProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dw: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning
+    ) {
         requireValid(p)
         TiledConv(p, tuning: tuning).backwardWeights(input: x, output: dy, weights: dw, threads: threads)
     }

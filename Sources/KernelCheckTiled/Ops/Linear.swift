@@ -8,43 +8,54 @@ extension Tiled {
     ///
     /// With a bias, each row of y starts at `b` and the GEMM accumulates onto it. `b` is
     /// ignored when the problem has no bias. The problem must be valid.
-    public static func linearForward(_ p: LinearProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                     b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func linearForward(
+        _ p: LinearProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let rows = p.rows, input = p.inFeatures, output = p.outFeatures
         guard rows > 0 && output > 0 else { return }
         let bias = p.hasBias ? b : nil
         if let bias {
             for r in 0..<rows { (y + r * output).update(from: bias, count: output) }
         }
-        sgemm(transA: false, transB: true, m: rows, n: output, k: input,
-              a: x, lda: max(1, input), b: w, ldb: max(1, input),
-              c: y, ldc: output, accumulate: bias != nil, threads: threads)
+        sgemm(
+            transA: false, transB: true, m: rows, n: output, k: input,
+            a: x, lda: max(1, input), b: w, ldb: max(1, input),
+            c: y, ldc: output, accumulate: bias != nil, threads: threads)
     }
 
     /// `dx = dy·W` (`rows×out` · `out×in`).
-    public static func linearBackwardData(_ p: LinearProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                          dx: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func linearBackwardData(
+        _ p: LinearProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let rows = p.rows, input = p.inFeatures, output = p.outFeatures
         guard rows > 0 && input > 0 else { return }
-        sgemm(transA: false, transB: false, m: rows, n: input, k: output,
-              a: dy, lda: max(1, output), b: w, ldb: input,
-              c: dx, ldc: input, accumulate: false, threads: threads)
+        sgemm(
+            transA: false, transB: false, m: rows, n: input, k: output,
+            a: dy, lda: max(1, output), b: w, ldb: input,
+            c: dx, ldc: input, accumulate: false, threads: threads)
     }
 
     /// `dW = dyᵀ·x` (`out×rows` · `rows×in`), the sum over all leading positions.
-    public static func linearBackwardWeights(_ p: LinearProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                             dw: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func linearBackwardWeights(
+        _ p: LinearProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dw: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let rows = p.rows, input = p.inFeatures, output = p.outFeatures
         guard output > 0 && input > 0 else { return }
-        sgemm(transA: true, transB: false, m: output, n: input, k: rows,
-              a: dy, lda: output, b: x, ldb: input,
-              c: dw, ldc: input, accumulate: false, threads: threads)
+        sgemm(
+            transA: true, transB: false, m: output, n: input, k: rows,
+            a: dy, lda: output, b: x, ldb: input,
+            c: dw, ldc: input, accumulate: false, threads: threads)
     }
 
     /// `db[o] = Σ_r dy[r, o]`, summed over rows in increasing r (threads split the outputs o,
     /// so every element is summed in the same order).
-    public static func linearBackwardBias(_ p: LinearProblem, dy: UnsafePointer<Float>,
-                                          db: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func linearBackwardBias(
+        _ p: LinearProblem, dy: UnsafePointer<Float>,
+        db: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let rows = p.rows, output = p.outFeatures
         guard output > 0 else { return }
         let t = rows * output < 1 << 16 ? 1 : threads

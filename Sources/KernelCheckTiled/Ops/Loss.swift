@@ -14,8 +14,10 @@ extension Tiled {
     /// Differences, squares and sums are taken in Double (exact differences of floats,
     /// one rounding per square and per addition), so only the final rounding to Float is
     /// visible at float precision.
-    public static func lossForward(_ p: LossProblem, x: UnsafePointer<Float>, target: UnsafePointer<Float>,
-                                   y: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func lossForward(
+        _ p: LossProblem, x: UnsafePointer<Float>, target: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let count = p.shape.reduce(1, *)
         let blocks = (count + lossBlock - 1) / lossBlock
         var partial = [Double](repeating: 0, count: blocks)
@@ -35,8 +37,10 @@ extension Tiled {
     }
 
     /// `dx = dy · scale · 2(x − t)` elementwise (`dy` is the upstream scalar, one Float).
-    public static func lossBackward(_ p: LossProblem, x: UnsafePointer<Float>, target: UnsafePointer<Float>,
-                                    dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func lossBackward(
+        _ p: LossProblem, x: UnsafePointer<Float>, target: UnsafePointer<Float>,
+        dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let count = p.shape.reduce(1, *)
         let scale = p.kind == .mse ? 1 / Double(count) : 1
         let factor = 2 * scale * Double(dy.pointee)

@@ -10,27 +10,34 @@ extension Tiled {
     /// `y[β] = op(A)[β]·op(B)[β]` for every broadcast batch index β (`MatmulProblem`).
     ///
     /// `a`, `b` hold `p.aShape`, `p.bShape`; `y` receives `p.yShape`. The problem must be valid.
-    public static func matmulForward(_ p: MatmulProblem, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                     y: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func matmulForward(
+        _ p: MatmulProblem, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let layout = MatmulLayout(p)
         let (m, n, k) = (p.m, p.n, p.k)
         forEachBatch(layout.batchCount, work: m * n * k, threads: threads) { beta, inner in
-            sgemm(transA: p.transposeA, transB: p.transposeB, m: m, n: n, k: k,
-                  a: a + layout.aIndex[beta] * m * k, lda: layout.lda,
-                  b: b + layout.bIndex[beta] * k * n, ldb: layout.ldb,
-                  c: y + beta * m * n, ldc: n, accumulate: false, threads: inner)
+            sgemm(
+                transA: p.transposeA, transB: p.transposeB, m: m, n: n, k: k,
+                a: a + layout.aIndex[beta] * m * k, lda: layout.lda,
+                b: b + layout.bIndex[beta] * k * n, ldb: layout.ldb,
+                c: y + beta * m * n, ldc: n, accumulate: false, threads: inner)
         }
     }
 
     /// `da = Σ_β dy[β]·op(B)[β]ᵀ` (transposed back when `ta`), summed over the batch entries β
     /// that use each matrix of A (all of them for a broadcast A), in increasing β.
-    public static func matmulBackwardA(_ p: MatmulProblem, dy: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                       da: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func matmulBackwardA(
+        _ p: MatmulProblem, dy: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        da: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let layout = MatmulLayout(p)
         let (m, n, k) = (p.m, p.n, p.k)
         let users = layout.users(of: layout.aIndex, count: layout.aCount)
-        forEachBatch(layout.aCount, work: m * n * k * max(1, layout.batchCount / max(1, layout.aCount)),
-                     threads: threads) { alpha, inner in
+        forEachBatch(
+            layout.aCount, work: m * n * k * max(1, layout.batchCount / max(1, layout.aCount)),
+            threads: threads
+        ) { alpha, inner in
             let out = da + alpha * m * k
             guard !users[alpha].isEmpty else { return zero(out, count: m * k) }
             for (step, beta) in users[alpha].enumerated() {
@@ -38,14 +45,16 @@ extension Tiled {
                 let bm = b + layout.bIndex[beta] * k * n
                 if p.transposeA {
                     // da is K×M: daᵀ-form = op(B)·dyᵀ.
-                    sgemm(transA: p.transposeB, transB: true, m: k, n: m, k: n,
-                          a: bm, lda: layout.ldb, b: g, ldb: n,
-                          c: out, ldc: m, accumulate: step > 0, threads: inner)
+                    sgemm(
+                        transA: p.transposeB, transB: true, m: k, n: m, k: n,
+                        a: bm, lda: layout.ldb, b: g, ldb: n,
+                        c: out, ldc: m, accumulate: step > 0, threads: inner)
                 } else {
                     // da is M×K: dy·op(B)ᵀ.
-                    sgemm(transA: false, transB: !p.transposeB, m: m, n: k, k: n,
-                          a: g, lda: n, b: bm, ldb: layout.ldb,
-                          c: out, ldc: k, accumulate: step > 0, threads: inner)
+                    sgemm(
+                        transA: false, transB: !p.transposeB, m: m, n: k, k: n,
+                        a: g, lda: n, b: bm, ldb: layout.ldb,
+                        c: out, ldc: k, accumulate: step > 0, threads: inner)
                 }
             }
         }
@@ -53,13 +62,17 @@ extension Tiled {
 
     /// `db = Σ_β op(A)[β]ᵀ·dy[β]` (transposed back when `tb`), summed over the batch entries β
     /// that use each matrix of B, in increasing β.
-    public static func matmulBackwardB(_ p: MatmulProblem, a: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                       db: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func matmulBackwardB(
+        _ p: MatmulProblem, a: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        db: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let layout = MatmulLayout(p)
         let (m, n, k) = (p.m, p.n, p.k)
         let users = layout.users(of: layout.bIndex, count: layout.bCount)
-        forEachBatch(layout.bCount, work: m * n * k * max(1, layout.batchCount / max(1, layout.bCount)),
-                     threads: threads) { beta0, inner in
+        forEachBatch(
+            layout.bCount, work: m * n * k * max(1, layout.batchCount / max(1, layout.bCount)),
+            threads: threads
+        ) { beta0, inner in
             let out = db + beta0 * k * n
             guard !users[beta0].isEmpty else { return zero(out, count: k * n) }
             for (step, beta) in users[beta0].enumerated() {
@@ -67,14 +80,16 @@ extension Tiled {
                 let am = a + layout.aIndex[beta] * m * k
                 if p.transposeB {
                     // db is N×K: dyᵀ·op(A).
-                    sgemm(transA: true, transB: p.transposeA, m: n, n: k, k: m,
-                          a: g, lda: n, b: am, ldb: layout.lda,
-                          c: out, ldc: k, accumulate: step > 0, threads: inner)
+                    sgemm(
+                        transA: true, transB: p.transposeA, m: n, n: k, k: m,
+                        a: g, lda: n, b: am, ldb: layout.lda,
+                        c: out, ldc: k, accumulate: step > 0, threads: inner)
                 } else {
                     // db is K×N: op(A)ᵀ·dy.
-                    sgemm(transA: !p.transposeA, transB: false, m: k, n: n, k: m,
-                          a: am, lda: layout.lda, b: g, ldb: n,
-                          c: out, ldc: n, accumulate: step > 0, threads: inner)
+                    sgemm(
+                        transA: !p.transposeA, transB: false, m: k, n: n, k: m,
+                        a: am, lda: layout.lda, b: g, ldb: n,
+                        c: out, ldc: n, accumulate: step > 0, threads: inner)
                 }
             }
         }

@@ -8,8 +8,10 @@ import KernelCheckProblems
 extension Tiled {
     /// `y[n, c + before, o…] = x[n, c, o·s]`; `y = 0` on the `before` leading and `after`
     /// trailing channels. The problem must be valid.
-    public static func padProjectionAForward(_ p: PadProjectionAProblem, x: UnsafePointer<Float>,
-                                             y: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func padProjectionAForward(
+        _ p: PadProjectionAProblem, x: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let g = PadProjectionAGeometry(p)
         let planes = p.batch * p.outChannels
         parallelChunks(planes, threads: g.threads(threads, planes: planes), grain: 1) { range in
@@ -36,8 +38,10 @@ extension Tiled {
     }
 
     /// `dx[n, c, o·s] = dy[n, c + before, o…]`, zero at the positions the stride skips.
-    public static func padProjectionABackwardData(_ p: PadProjectionAProblem, dy: UnsafePointer<Float>,
-                                                  dx: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func padProjectionABackwardData(
+        _ p: PadProjectionAProblem, dy: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let g = PadProjectionAGeometry(p)
         let planes = p.batch * p.channels
         parallelChunks(planes, threads: g.threads(threads, planes: planes), grain: 1) { range in
@@ -95,12 +99,15 @@ struct PadProjectionAGeometry {
 /// elements. The descriptor must be valid; an invalid one traps. Results are bit-identical
 /// for any thread count.
 extension Tiled {
-    public static func padProjectionBForward(_ p: PadProjectionBProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                             gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-                                             mean: UnsafePointer<Float>, variance: UnsafePointer<Float>,
-                                             y: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func padProjectionBForward(
+        _ p: PadProjectionBProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, variance: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         requireValid(p)
-        TiledConv(p.convolution, tuning: .standard).forward(input: x, weights: w, bias: nil, output: y, threads: threads)
+        TiledConv(p.convolution, tuning: .standard).forward(
+            input: x, weights: w, bias: nil, output: y, threads: threads)
         let channels = p.outChannels, spatial = p.outputSize.reduce(1, *)
         let scale = batchNormScale(p, gamma: gamma, variance: variance)
         Tiled.forEachItem(p.batch * channels, threads: threads) { row, _ in
@@ -110,10 +117,12 @@ extension Tiled {
         }
     }
 
-    public static func padProjectionBBackwardData(_ p: PadProjectionBProblem, dy: UnsafePointer<Float>,
-                                                  w: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
-                                                  variance: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                                                  threads: Int) {
+    public static func padProjectionBBackwardData(
+        _ p: PadProjectionBProblem, dy: UnsafePointer<Float>,
+        w: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+        variance: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+        threads: Int
+    ) {
         requireValid(p)
         let scale = batchNormScale(p, gamma: gamma, variance: variance)
         let cin = p.inChannels
@@ -127,10 +136,12 @@ extension Tiled {
         }
     }
 
-    public static func padProjectionBBackwardWeights(_ p: PadProjectionBProblem, x: UnsafePointer<Float>,
-                                                     dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
-                                                     variance: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                                                     threads: Int) {
+    public static func padProjectionBBackwardWeights(
+        _ p: PadProjectionBProblem, x: UnsafePointer<Float>,
+        dy: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+        variance: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+        threads: Int
+    ) {
         requireValid(p)
         TiledConv(p.convolution, tuning: .standard).backwardWeights(input: x, output: dy, weights: dw, threads: threads)
         let scale = batchNormScale(p, gamma: gamma, variance: variance)
@@ -140,10 +151,12 @@ extension Tiled {
         }
     }
 
-    public static func padProjectionBBackwardGamma(_ p: PadProjectionBProblem, x: UnsafePointer<Float>,
-                                                   w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                                   mean: UnsafePointer<Float>, variance: UnsafePointer<Float>,
-                                                   dgamma: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func padProjectionBBackwardGamma(
+        _ p: PadProjectionBProblem, x: UnsafePointer<Float>,
+        w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, variance: UnsafePointer<Float>,
+        dgamma: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         requireValid(p)
         let channels = p.outChannels, spatial = p.outputSize.reduce(1, *)
         guard channels > 0 else { return }
@@ -172,16 +185,21 @@ extension Tiled {
         }
     }
 
-    public static func padProjectionBBackwardBeta(_ p: PadProjectionBProblem, dy: UnsafePointer<Float>,
-                                                  dbeta: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func padProjectionBBackwardBeta(
+        _ p: PadProjectionBProblem, dy: UnsafePointer<Float>,
+        dbeta: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         requireValid(p)
-        convChannelSums(dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *),
-                        into: dbeta, threads: threads)
+        convChannelSums(
+            dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *),
+            into: dbeta, threads: threads)
     }
 
     /// `a[co] = γ[co] / √(σ²[co] + ε)` in Double, rounded once to Float.
-    private static func batchNormScale(_ p: PadProjectionBProblem, gamma: UnsafePointer<Float>,
-                                       variance: UnsafePointer<Float>) -> [Float] {
+    private static func batchNormScale(
+        _ p: PadProjectionBProblem, gamma: UnsafePointer<Float>,
+        variance: UnsafePointer<Float>
+    ) -> [Float] {
         (0..<p.outChannels).map { c in
             Float(Double(gamma[c]) / (Double(variance[c]) + p.epsilon).squareRoot())
         }
@@ -189,8 +207,10 @@ extension Tiled {
 
     /// `Σ_i dy[i]·(z[i] − μ)` in a fixed order: 16 lanes, then the tail.
     @inline(__always)
-    private static func centeredDot(_ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ mu: Float,
-                                    count: Int) -> Float {
+    private static func centeredDot(
+        _ dy: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ mu: Float,
+        count: Int
+    ) -> Float {
         var lanes = SIMD16<Float>()
         let muLanes = SIMD16<Float>(repeating: mu)
         let rawDy = UnsafeRawPointer(dy), rawZ = UnsafeRawPointer(z)

@@ -15,39 +15,50 @@ import KernelCheckProblems
 extension Tiled {
     /// `y[n, co, i·s − pb + k·d] += x[n, ci, i] · w[ci, co − g·C_out/G, k]` over `ci` in `co`'s
     /// group, plus `b[co]` when `b` is non-nil.
-    public static func convTransposeForward(_ p: ConvTransposeProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                            b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func convTransposeForward(
+        _ p: ConvTransposeProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         convTransposeForward(p, x: x, w: w, b: b, y: y, threads: threads, tuning: .standard)
     }
 
     /// `dx[n, ci, i…] = Σ_{co ∈ group(ci)} Σ_{k…} w[ci, co_g, k…] · dy[n, co, i·s − pb + k·d]`
     /// (a convolution of `dy`).
-    public static func convTransposeBackwardData(_ p: ConvTransposeProblem, dy: UnsafePointer<Float>,
-                                                 w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func convTransposeBackwardData(
+        _ p: ConvTransposeProblem, dy: UnsafePointer<Float>,
+        w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         convTransposeBackwardData(p, dy: dy, w: w, dx: dx, threads: threads, tuning: .standard)
     }
 
     /// `dw[ci, co_g, k…] = Σ_n Σ_{i…} x[n, ci, i…] · dy[n, co, i·s − pb + k·d]`:
     /// per group `dW = Σ_n X[n] · col(dY[n])ᵀ`.
-    public static func convTransposeBackwardWeights(_ p: ConvTransposeProblem, x: UnsafePointer<Float>,
-                                                    dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                                                    threads: Int) {
+    public static func convTransposeBackwardWeights(
+        _ p: ConvTransposeProblem, x: UnsafePointer<Float>,
+        dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+        threads: Int
+    ) {
         convTransposeBackwardWeights(p, x: x, dy: dy, dw: dw, threads: threads, tuning: .standard)
     }
 
     /// `db[co] = Σ_n Σ_{o…} dy[n, co, o…]`.
-    public static func convTransposeBackwardBias(_ p: ConvTransposeProblem, dy: UnsafePointer<Float>,
-                                                 db: UnsafeMutablePointer<Float>, threads: Int) {
+    public static func convTransposeBackwardBias(
+        _ p: ConvTransposeProblem, dy: UnsafePointer<Float>,
+        db: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         requireValid(p)
-        convChannelSums(dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *),
-                        into: db, threads: threads)
+        convChannelSums(
+            dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *),
+            into: db, threads: threads)
     }
 
     // Internal entry points with explicit tuning (tests shrink the blocks).
 
-    static func convTransposeForward(_ p: ConvTransposeProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                     b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int,
-                                     tuning: ConvTuning) {
+    static func convTransposeForward(
+        _ p: ConvTransposeProblem, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, threads: Int,
+        tuning: ConvTuning
+    ) {
         requireValid(p)
         TiledConv(adjointOf: p, tuning: tuning).backwardData(output: x, weights: w, input: y, threads: threads)
         guard let b else { return }
@@ -58,14 +69,18 @@ extension Tiled {
         }
     }
 
-    static func convTransposeBackwardData(_ p: ConvTransposeProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                          dx: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning) {
+    static func convTransposeBackwardData(
+        _ p: ConvTransposeProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning
+    ) {
         requireValid(p)
         TiledConv(adjointOf: p, tuning: tuning).forward(input: dy, weights: w, bias: nil, output: dx, threads: threads)
     }
 
-    static func convTransposeBackwardWeights(_ p: ConvTransposeProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                             dw: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning) {
+    static func convTransposeBackwardWeights(
+        _ p: ConvTransposeProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dw: UnsafeMutablePointer<Float>, threads: Int, tuning: ConvTuning
+    ) {
         requireValid(p)
         TiledConv(adjointOf: p, tuning: tuning).backwardWeights(input: dy, output: x, weights: dw, threads: threads)
     }

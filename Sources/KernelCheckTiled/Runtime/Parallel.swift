@@ -21,8 +21,10 @@ extension Tiled {
     /// Cuts `0..<total` into at most `threads` contiguous chunks whose bounds are multiples of
     /// `grain` (except the last), and runs `body(range)` on each. Elementwise ops use it: the
     /// chunking decides who computes an element, never what it computes.
-    static func parallelChunks(_ total: Int, threads: Int, grain: Int = 1 << 14,
-                               _ body: (Range<Int>) -> Void) {
+    static func parallelChunks(
+        _ total: Int, threads: Int, grain: Int = 1 << 14,
+        _ body: (Range<Int>) -> Void
+    ) {
         guard total > 0 else { return }
         let blocks = (total + grain - 1) / grain
         let parts = max(1, min(resolveThreads(threads), blocks))

@@ -82,8 +82,12 @@ final class WorkerPool: @unchecked Sendable {
             let value = ticket.load(ordering: .acquiring)
             let index = value & 0xFFFF_FFFF
             guard value >> 32 == generation && index < count else { return }
-            guard ticket.compareExchange(expected: value, desired: value + 1,
-                                         ordering: .acquiringAndReleasing).exchanged else { continue }
+            guard
+                ticket.compareExchange(
+                    expected: value, desired: value + 1,
+                    ordering: .acquiringAndReleasing
+                ).exchanged
+            else { continue }
             job(index)
             if finished.add(1, ordering: .acquiringAndReleasing).newValue == count {
                 condition.lock()
