@@ -204,7 +204,16 @@ struct SGEMMTests {
         arguments: [(false, false), (false, true), (true, false), (true, true)])
     func sharedPackedB(transA: Bool, transB: Bool) {
         // Rows and columns large enough for the shared-B path, with edge tiles in both,
-        // more than one nc block of columns and two K blocks.
+        // more than one nc block of columns and two K blocks. The big case (0.46 G
+        // multiply-adds, slow in a debug build) runs untransposed and fully transposed, which
+        // packs A and B each way once; the small
+        // one for all four transposes.
+        let small = GEMMCase(
+            transA: transA, transB: transB, m: 4 * GEMMBlocking.mc + 1,
+            n: 16 * GEMMBlocking.nr + 1, k: 45, padA: 2, padB: 1, padC: 1)
+        #expect(Tiled.prefersSharedB(rows: small.m, columns: small.n, threads: 2))
+        expectTiledEqualsNaive(small, seed: 92, threads: 2)
+        guard transA == transB else { return }
         let big = GEMMCase(
             transA: transA, transB: transB, m: 4 * GEMMBlocking.mc + 13,
             n: GEMMBlocking.nc + 45, k: GEMMBlocking.kc + 44, padA: 1, padB: 2, padC: 3,
@@ -218,11 +227,6 @@ struct SGEMMTests {
             big.tiled(a: a, b: b, c: &c, threads: threads)
             #expect(mismatch(c, reference, bitwise: true) == nil, "\(big) threads=\(threads)")
         }
-        let small = GEMMCase(
-            transA: transA, transB: transB, m: 4 * GEMMBlocking.mc + 1,
-            n: 16 * GEMMBlocking.nr + 1, k: 45, padA: 2, padB: 1, padC: 1)
-        #expect(Tiled.prefersSharedB(rows: small.m, columns: small.n, threads: 2))
-        expectTiledEqualsNaive(small, seed: 92, threads: 2)
     }
 
     @Test("real-valued inputs: error within the forward bound γ_K·(|A|·|B|) of a Float64 product")

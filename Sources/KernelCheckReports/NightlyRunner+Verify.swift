@@ -1,0 +1,206 @@
+import Foundation
+import KernelCheckCore
+import KernelCheckFixtures
+import KernelCheckProblems
+import KernelCheckTiled
+import KernelCheckVerification
+
+// The verification phases of the nightly run: golden fixtures, the random sweep, gradients.
+extension NightlyRunner {
+    func runFixtures(deadline: Date, into out: inout Collector) {
+        let c = configuration
+        let start = Date()
+        var cases = 0, checks = 0
+        let files = c.fixtureFiles.enumerated().filter { $0.offset % c.shardCount == c.shard }.map(\.element)
+        log("fixtures: \(files.count) file(s)")
+        for (n, path) in files.enumerated() {
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            let shown = display(path)
+            if Date() > deadline {
+                out.skipped.append(
+                    SkippedWork(
+                        phase: "fixtures", item: files[n...].map(display).joined(separator: ", "),
+                        reason: "time budget spent"))
+                break
+            }
+            let fixtures: [FixtureCase]
+            do { fixtures = try FixtureFile.read(path) } catch {
+                // An unreadable golden file is a failed check, not a skip.
+                let op = String(name.dropLast(name.hasSuffix(".h5") ? 3 : 0))
+                out.add(
+                    .fixture, op: op, direction: "read", implementation: "hdf5", status: "failed",
+                    utilization: nil, ulp: nil, nmse: nil, seconds: 0)
+                out.failures.append(
+                    FailureRecord(
+                        source: .fixture, op: op, direction: "read", implementation: "hdf5", mode: "-",
+                        seed: 0, problem: shown, shrunkProblem: shown, shrinkSteps: 0,
+                        summary: error.description, replay: "kernelcheck verify \(shown)",
+                        fixtureCase: name))
+                continue
+            }
+            for fixture in fixtures {
+                let id = "\(name):\(fixture.group)"
+                let caseStart = Date()
+                let outcomes = FixtureVerification.verify(fixture, implementations: c.implementations)
+                let seconds = Date().timeIntervalSince(caseStart) / Double(max(outcomes.count, 1))
+                out.fixtureCases.append(id)
+                cases += 1
+                for o in outcomes {
+                    checks += 1
+                    out.add(.fixture, o, op: fixture.problem.family, seconds: seconds)
+                    if o.status == .failed {
+                        out.failures.append(
+                            FailureRecord(
+                                source: .fixture, op: fixture.problem.family.rawValue, direction: o.direction.rawValue,
+                                implementation: o.implementation, mode: o.mode.rawValue, seed: o.seed,
+                                problem: o.problem,
+                                shrunkProblem: o.problem, shrinkSteps: 0, summary: o.summary,
+                                replay: "kernelcheck verify \(shown) --impl \(o.implementation)", fixtureCase: id))
+                    }
+                }
+            }
+        }
+        out.phases.append(
+            PhaseSummary(
+                name: "fixtures", seconds: Date().timeIntervalSince(start), budgetSeconds: nil,
+                problems: cases, checks: checks))
+        log(String(format: "fixtures: %d cases, %d checks in %.1f s", cases, checks, Date().timeIntervalSince(start)))
+    }
+
+    /// The random problems of indices ≡ shard (mod shardCount) below `sweepCases`: the same
+    /// problems, seeds and sharding rule as `Sweep.run`, checked here one by one so the report
+    /// gets every case's utilization and NMSE.
+    func runSweep(
+        _ mode: ComparisonMode, _ size: GeneratorSize, cases: Int, seed: UInt64, deadline: Date,
+        into out: inout Collector
+    ) {
+        let c = configuration
+        let source: CaseSource = mode == .exact ? .sweepExact : .sweepBound
+        let phase = source.rawValue + (size == .small ? "" : "_\(size.rawValue)")
+        let start = Date()
+        let implementations = c.implementations.filter { $0.name != "reference" }
+        let sweeps = implementations.map {
+            Sweep(
+                families: c.families, cases: cases, seed: seed, mode: mode, size: size,
+                checker: CaseChecker(implementation: $0), shrink: c.shrink, shard: c.shard, shardCount: c.shardCount)
+        }
+        let indices = Array(stride(from: c.shard, to: cases, by: c.shardCount))
+        log(
+            String(
+                format: "%@: %d problems, seed %llu, %.0f s", phase, indices.count, seed, deadline.timeIntervalSinceNow)
+        )
+        var problems = 0, checks = 0
+        for (n, index) in indices.enumerated() {
+            if Date() > deadline {
+                out.skipped.append(
+                    SkippedWork(
+                        phase: phase, item: "\(indices.count - n) of \(indices.count) problems",
+                        reason: "time budget spent (stopped before problem index \(index))"))
+                break
+            }
+            guard let first = sweeps.first else { break }
+            let (problem, caseSeed) = first.problem(at: index)
+            for sweep in sweeps {
+                for direction in problem.directions {
+                    let caseStart = Date()
+                    let o = sweep.checker.check(problem, direction, seed: caseSeed, mode: mode)
+                    out.add(source, o, op: problem.family, seconds: Date().timeIntervalSince(caseStart))
+                    checks += 1
+                    if o.status == .failed {
+                        let f = sweep.shrinkFailure(o, problem, direction, caseSeed)
+                        out.failures.append(
+                            FailureRecord(
+                                source: source, op: problem.family.rawValue, direction: direction.rawValue,
+                                implementation: o.implementation, mode: o.mode.rawValue, seed: caseSeed,
+                                problem: o.problem,
+                                shrunkProblem: f.shrunk.problem, shrinkSteps: f.shrinkSteps, summary: f.shrunk.summary,
+                                replay: f.replay))
+                    }
+                }
+            }
+            problems += 1
+        }
+        if implementations.isEmpty {
+            out.skipped.append(
+                SkippedWork(phase: phase, item: "all", reason: "no implementation other than the reference"))
+        }
+        out.phases.append(
+            PhaseSummary(
+                name: phase, seconds: Date().timeIntervalSince(start),
+                budgetSeconds: deadline.timeIntervalSince(start), problems: problems, checks: checks))
+        log(
+            String(
+                format: "%@: %d problems, %d checks in %.1f s", phase, problems, checks, Date().timeIntervalSince(start)
+            ))
+    }
+
+    func runGradients(deadline: Date, into out: inout Collector) {
+        let c = configuration
+        let start = Date()
+        let seed = c.seed &+ 2
+        // Problems drawn like the sweep's (bound fills), so the seed fixes them.
+        let draw = Sweep(
+            families: c.families, cases: c.gradientCases, seed: seed, mode: .bound, size: .small,
+            checker: CaseChecker(implementation: ReferenceImplementation()))
+        let indices = Array(stride(from: c.shard, to: c.gradientCases, by: c.shardCount))
+        log(
+            String(
+                format: "gradients: %d problems, seed %llu, %.0f s", indices.count, seed, deadline.timeIntervalSinceNow)
+        )
+        var problems = 0, checks = 0
+        for (n, index) in indices.enumerated() {
+            if Date() > deadline {
+                out.skipped.append(
+                    SkippedWork(
+                        phase: CaseSource.gradient.rawValue, item: "\(indices.count - n) of \(indices.count) problems",
+                        reason: "time budget spent (stopped before problem index \(index))"))
+                break
+            }
+            let (problem, caseSeed) = draw.problem(at: index)
+            for direction in problem.directions where direction != .fwd {
+                for implementation in c.implementations {
+                    let caseStart = Date()
+                    let r = GradientCheck.run(problem, direction, implementation: implementation, seed: caseSeed)
+                    checks += 1
+                    out.add(
+                        .gradient, op: problem.family.rawValue, direction: direction.rawValue,
+                        implementation: implementation.name,
+                        status: r.status.rawValue, utilization: r.status == .skipped ? nil : r.utilization, ulp: nil,
+                        nmse: nil,
+                        seconds: Date().timeIntervalSince(caseStart))
+                    if r.status == .failed {
+                        let type =
+                            implementation.name == "reference"
+                            ? "ReferenceImplementation()"
+                            : implementation.name == "tiled" ? "TiledImplementation()" : "<\(implementation.name)>"
+                        let replay =
+                            "GradientCheck.run(try Problem.parse(\"\(r.problem)\"), Direction(rawValue: \"\(direction.rawValue)\")!, "
+                            + "implementation: \(type), seed: \(caseSeed))"
+                        out.failures.append(
+                            FailureRecord(
+                                source: .gradient, op: problem.family.rawValue, direction: direction.rawValue,
+                                implementation: implementation.name, mode: "finite_difference", seed: caseSeed,
+                                problem: r.problem,
+                                shrunkProblem: r.problem, shrinkSteps: 0,
+                                summary: (["failed", String(format: "util=%.3g", r.utilization)] + r.findings).joined(
+                                    separator: "  "),
+                                replay: replay))
+                    }
+                }
+            }
+            problems += 1
+        }
+        out.phases.append(
+            PhaseSummary(
+                name: CaseSource.gradient.rawValue, seconds: Date().timeIntervalSince(start),
+                budgetSeconds: deadline.timeIntervalSince(start), problems: problems, checks: checks))
+        log(
+            String(
+                format: "gradients: %d problems, %d checks in %.1f s", problems, checks, Date().timeIntervalSince(start)
+            ))
+    }
+
+    /// Tiled GFLOP/s on the benchmark layers (shard `i` takes layers with index ≡ i mod n).
+    /// A measurement starts only when its estimated time (runs + warm-up at a pessimistic
+    /// 40 GFLOP/s per core, plus input set-up) fits before the deadline.
+}
