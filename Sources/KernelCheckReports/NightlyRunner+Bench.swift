@@ -7,6 +7,9 @@ import KernelCheckVerification
 
 // The benchmark phase of the nightly run and the re-timing that confirms a slowdown.
 extension NightlyRunner {
+    /// Tiled GFLOP/s on the benchmark layers (shard `i` takes layers with index ≡ i mod n).
+    /// A measurement starts only when its estimated time (runs + warm-up at a pessimistic
+    /// 40 GFLOP/s per core, plus input set-up) fits before the deadline.
     func runBench(deadline: Date, into out: inout Collector) {
         let c = configuration
         let start = Date()

@@ -200,7 +200,4 @@ extension NightlyRunner {
             ))
     }
 
-    /// Tiled GFLOP/s on the benchmark layers (shard `i` takes layers with index ≡ i mod n).
-    /// A measurement starts only when its estimated time (runs + warm-up at a pessimistic
-    /// 40 GFLOP/s per core, plus input set-up) fits before the deadline.
 }
