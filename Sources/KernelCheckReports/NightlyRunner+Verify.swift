@@ -199,5 +199,4 @@ extension NightlyRunner {
                 format: "gradients: %d problems, %d checks in %.1f s", problems, checks, Date().timeIntervalSince(start)
             ))
     }
-
 }
