@@ -26,7 +26,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/fixtures" "$root/tools"
 cp fixtures/*.h5 fixtures/manifest.txt "$root/fixtures/"
-cp tools/oracle.py "$root/tools/"
+cp -r tools/oracle.py tools/kcoracle "$root/tools/"
 export KERNELCHECK_ROOT=$root
 (cd "$root/fixtures" && sha256sum *.h5) > "$root/original.sha256"
 

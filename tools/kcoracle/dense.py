@@ -1,0 +1,87 @@
+"""matmul and linear: the dense products."""
+
+from __future__ import annotations
+
+from .errors import require
+from .fields import Fields, format_dims
+from .layers import WeightedLayer, gradients
+
+
+class Matmul:
+    """matmul: y = op(a)·op(b), batch dims broadcast like torch.matmul."""
+
+    family = "matmul"
+
+    def __init__(self, f: Fields):
+        self.op = f.op
+        self.a = f.dims("a")
+        self.b = f.dims("b")
+        self.ta = f.bool("ta", False)
+        self.tb = f.bool("tb", False)
+        f.finish()
+        require(len(self.a) >= 2, "matmul", "a", "needs rank >= 2")
+        require(len(self.b) >= 2, "matmul", "b", "needs rank >= 2")
+        require(all(v >= 1 for v in self.a + self.b), "matmul", "a/b", "dimensions must be >= 1")
+        m, k = (self.a[-1], self.a[-2]) if self.ta else (self.a[-2], self.a[-1])
+        kb, n = (self.b[-1], self.b[-2]) if self.tb else (self.b[-2], self.b[-1])
+        require(k == kb, "matmul", "b", f"inner dimensions differ: op(A) is {m}x{k}, op(B) is {kb}x{n}")
+        self.m, self.n, self.k = m, n, k
+        ba, bb = self.a[:-2], self.b[:-2]
+        r = max(len(ba), len(bb))
+        ba, bb = [1] * (r - len(ba)) + ba, [1] * (r - len(bb)) + bb
+        batch = []
+        for p, q in zip(ba, bb):
+            require(p == q or p == 1 or q == 1, "matmul", "b",
+                    f"batch dims {format_dims(self.a[:-2])} and {format_dims(self.b[:-2])} do not broadcast")
+            batch.append(max(p, q))
+        self.batch = batch
+
+    def directions(self):
+        return ["fwd", "bwd_data", "bwd_weights"]
+
+    def canonical(self):
+        return f"matmul a={format_dims(self.a)} b={format_dims(self.b)} ta={int(self.ta)} tb={int(self.tb)}"
+
+    def input_shapes(self):
+        return {"a": self.a, "b": self.b, "dy": self.batch + [self.m, self.n]}
+
+    def output_shapes(self):
+        return {"fwd": ("y", self.batch + [self.m, self.n]), "bwd_data": ("da", self.a), "bwd_weights": ("db", self.b)}
+
+    def compute(self, t):
+        import torch
+
+        def forward(a, b):
+            return torch.matmul(a.transpose(-1, -2) if self.ta else a, b.transpose(-1, -2) if self.tb else b)
+
+        return gradients(t, ["a", "b"], forward)
+
+
+class Linear(WeightedLayer):
+    """linear: y = x·Wᵀ + b (nn.Linear)."""
+
+    family = "linear"
+
+    def __init__(self, f: Fields):
+        self.op = f.op
+        self.x = f.dims("x")
+        self.out = f.int("out")
+        self.bias = f.bool("bias", False)
+        f.finish()
+        require(len(self.x) >= 1, "linear", "x", "needs rank >= 1")
+        require(all(v >= 1 for v in self.x), "linear", "x", "dimensions must be >= 1")
+        require(self.out >= 1, "linear", "out", "must be >= 1")
+
+    def canonical(self):
+        return f"linear x={format_dims(self.x)} out={self.out} bias={int(self.bias)}"
+
+    def shapes(self):
+        return self.x, [self.out, self.x[-1]], self.x[:-1] + [self.out]
+
+    def bias_shape(self):
+        return [self.out]
+
+    def compute(self, t):
+        import torch.nn.functional as F
+
+        return self.layer_gradients(t, F.linear)
