@@ -54,14 +54,10 @@ extension HDF5File {
         let normalized = HDF5Library.normalize(path)
         try withFileID { (fid) throws(HDF5Error) in
             try withObject(fid, normalized) { (object) throws(HDF5Error) in
-                func failed(_ what: String) -> HDF5Error {
-                    .writeFailed(
-                        file: self.path, object: normalized,
-                        reason: "attribute '\(name)': \(what): " + HDF5Library.errorStackText())
-                }
-                let exists = H5Aexists(object, name)
-                guard exists >= 0 else { throw failed("checking for an existing attribute") }
-                if exists > 0, H5Adelete(object, name) < 0 { throw failed("deleting the previous value") }
+                let failed = self.attributeFailure(HDF5Error.writeFailed, object: normalized, attribute: name)
+                let exists = try Self.attributeExists(
+                    object, name, step: "checking for an existing attribute", failed: failed)
+                if exists, H5Adelete(object, name) < 0 { throw failed("deleting the previous value") }
 
                 let shape: [Int]
                 switch value {
@@ -209,6 +205,25 @@ extension HDF5File {
         return type
     }
 
+    /// The errors of one attribute's steps: `kind(file, object, reason)`, the reason naming
+    /// the attribute and the step that failed, then HDF5's error stack (read when the error is
+    /// built, right after the failing call).
+    private func attributeFailure(
+        _ kind: @escaping (String, String, String) -> HDF5Error, object: String, attribute name: String
+    ) -> (String) -> HDF5Error {
+        let file = path
+        return { what in kind(file, object, "attribute '\(name)': \(what): " + HDF5Library.errorStackText()) }
+    }
+
+    /// Whether `object` has attribute `name`; when HDF5 cannot tell, throws `failed(step)`.
+    private static func attributeExists(
+        _ object: hid_t, _ name: String, step: String, failed: (String) -> HDF5Error
+    ) throws(HDF5Error) -> Bool {
+        let exists = H5Aexists(object, name)
+        guard exists >= 0 else { throw failed(step) }
+        return exists > 0
+    }
+
     private static func writeStrings(_ strings: [String], to attribute: hid_t, type: hid_t) -> herr_t {
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         defer { pointers.forEach { free($0) } }
@@ -224,14 +239,10 @@ extension HDF5File {
     private func readAttribute(
         _ object: hid_t, _ name: String, objectPath: String
     ) throws(HDF5Error) -> HDF5AttributeValue {
-        func failed(_ what: String) -> HDF5Error {
-            .readFailed(
-                file: self.path, object: objectPath,
-                reason: "attribute '\(name)': \(what): " + HDF5Library.errorStackText())
+        let failed = attributeFailure(HDF5Error.readFailed, object: objectPath, attribute: name)
+        guard try Self.attributeExists(object, name, step: "checking that it exists", failed: failed) else {
+            throw .missingAttribute(file: self.path, object: objectPath, attribute: name)
         }
-        let exists = H5Aexists(object, name)
-        guard exists >= 0 else { throw failed("checking that it exists") }
-        guard exists > 0 else { throw .missingAttribute(file: self.path, object: objectPath, attribute: name) }
 
         let attribute = H5Aopen(object, name, kc_h5p_default())
         guard attribute >= 0 else { throw failed("opening it") }

@@ -80,18 +80,10 @@ public struct ConvProblem: ConvolutionGeometry {
 
     /// Multiply-adds of the forward pass: `N · C_out · ∏out · (C_in/g) · ∏k`; the two
     /// backward passes over data and weights perform the same number.
-    public var macs: Double {
-        Double(batch) * Double(outChannels) * Double(outputSize.reduce(1, *)) * Double(wShape[1])
-            * Double(kernel.reduce(1, *))
-    }
+    public var macs: Double { nominalMACs(stridedChannels: outChannels, stridedSize: outputSize) }
 
     public func accumulationLength(for direction: Direction) -> Int {
-        let taps = kernel.reduce(1, *)
-        switch direction {
-        case .fwd: return wShape[1] * taps + (hasBias ? 1 : 0)
-        case .bwdData: return (groups > 0 ? outChannels / groups : 0) * taps
-        default: return batch * outputSize.reduce(1, *)
-        }
+        accumulationLength(for: direction, stridedSize: outputSize)
     }
 
     public var description: String { "\(geometryDescription) bias=\(hasBias ? 1 : 0)" }

@@ -23,12 +23,7 @@ extension ConvProblem {
     /// Order: `n`, `co`, `ci`, then `o` and `k` (row-major, `k` fastest), so each output
     /// element receives its products by input channel, then by kernel position.
     public func forEachProduct(_ body: (_ y: Int, _ x: Int, _ w: Int) -> Void) {
-        let products = ConvProducts(
-            batch: batch, groups: groups, stridedChannels: outChannels, denseChannels: inChannels,
-            taps: KernelTaps(
-                stridedSize: outputSize, denseSize: inputSize, kernel: kernel,
-                stride: stride, dilation: dilation, padBegin: padBegin))
-        products.forEach(body)
+        products(strided: (outChannels, outputSize), dense: (inChannels, inputSize)).forEach(body)
     }
 }
 
@@ -46,12 +41,21 @@ extension ConvTransposeProblem {
     /// Order: `n`, `ci`, `co`, then `i` and `k` (row-major, `k` fastest), so each output
     /// element receives its products by input channel, then by input position.
     public func forEachProduct(_ body: (_ y: Int, _ x: Int, _ w: Int) -> Void) {
-        let products = ConvProducts(
-            batch: batch, groups: groups, stridedChannels: inChannels, denseChannels: outChannels,
+        products(strided: (inChannels, inputSize), dense: (outChannels, outputSize)).forEach { strided, dense, w in
+            body(dense, strided, w)
+        }
+    }
+}
+
+extension ConvolutionGeometry {
+    /// The products of this op's geometry between a strided side and a dense side, each given
+    /// as its channel count and spatial size.
+    func products(strided: (channels: Int, size: [Int]), dense: (channels: Int, size: [Int])) -> ConvProducts {
+        ConvProducts(
+            batch: batch, groups: groups, stridedChannels: strided.channels, denseChannels: dense.channels,
             taps: KernelTaps(
-                stridedSize: inputSize, denseSize: outputSize, kernel: kernel,
+                stridedSize: strided.size, denseSize: dense.size, kernel: kernel,
                 stride: stride, dilation: dilation, padBegin: padBegin))
-        products.forEach { strided, dense, w in body(dense, strided, w) }
     }
 }
 

@@ -104,19 +104,10 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
 
     /// Multiply-adds of the scatter form (including products that land in the crop):
     /// `N · C_in · ∏in · (C_out/g) · ∏k`.
-    public var macs: Double {
-        Double(batch) * Double(inChannels) * Double(inputSize.reduce(1, *)) * Double(wShape[1])
-            * Double(kernel.reduce(1, *))
-    }
+    public var macs: Double { nominalMACs(stridedChannels: inChannels, stridedSize: inputSize) }
 
     public func accumulationLength(for direction: Direction) -> Int {
-        let taps = kernel.reduce(1, *)
-        switch direction {
-        case .fwd: return (groups > 0 ? inChannels / groups : 0) * taps + (hasBias ? 1 : 0)
-        case .bwdData: return wShape[1] * taps
-        case .bwdWeights: return batch * inputSize.reduce(1, *)
-        default: return batch * outputSize.reduce(1, *)
-        }
+        accumulationLength(for: direction, stridedSize: inputSize)
     }
 
     public var description: String {

@@ -66,3 +66,27 @@ public enum Problem: Hashable, Sendable, CustomStringConvertible {
     public var family: OpFamily { descriptor.family }
     public var directions: [Direction] { descriptor.directions }
 }
+
+/// The errors of the checked entry points (the reference's and the implementations'): they
+/// name a missing or misshapen input with the same fields, so one check serves both.
+public protocol InputCheckError: Error {
+    static func missingInput(problem: String, direction: Direction, role: String) -> Self
+    static func shapeMismatch(problem: String, role: String, expected: [Int], found: [Int]) -> Self
+}
+
+extension Problem {
+    /// Throws for the first input role of `direction`, in the descriptor's order, that
+    /// `shape(role)` lacks (nil) or gives another shape than the descriptor declares.
+    public func checkInputs<E: InputCheckError>(
+        for direction: Direction, as _: E.Type, shape: (String) -> [Int]?
+    ) throws(E) {
+        for spec in descriptor.inputs(for: direction) {
+            guard let found = shape(spec.role) else {
+                throw E.missingInput(problem: description, direction: direction, role: spec.role)
+            }
+            guard found == spec.shape else {
+                throw E.shapeMismatch(problem: description, role: spec.role, expected: spec.shape, found: found)
+            }
+        }
+    }
+}

@@ -106,6 +106,30 @@ extension ConvolutionGeometry {
         return index + 1
     }
 
+    /// `N · C_strided · ∏strided · C_dense/g · ∏k`: every product of `ConvProducts`, those
+    /// with a tap in the padding (or the crop) included. The strided side is y for a
+    /// convolution and x for a transposed one; the dense side's channels per group are
+    /// `wShape[1]`.
+    func nominalMACs(stridedChannels: Int, stridedSize: [Int]) -> Double {
+        Double(batch) * Double(stridedChannels) * Double(stridedSize.reduce(1, *)) * Double(wShape[1])
+            * Double(kernel.reduce(1, *))
+    }
+
+    /// Terms per output element: forward, `C_in/g` channels per tap (plus the bias);
+    /// backward-data, `C_out/g` per tap; backward-weights, one per image and strided position
+    /// (`stridedSize`: the output of a convolution, the input of a transposed one);
+    /// backward-bias, one per image and output position.
+    func accumulationLength(for direction: Direction, stridedSize: [Int]) -> Int {
+        let taps = kernel.reduce(1, *)
+        let inPerGroup = groups > 0 ? inChannels / groups : 0, outPerGroup = groups > 0 ? outChannels / groups : 0
+        switch direction {
+        case .fwd: return inPerGroup * taps + (hasBias ? 1 : 0)
+        case .bwdData: return outPerGroup * taps
+        case .bwdWeights: return batch * stridedSize.reduce(1, *)
+        default: return batch * outputSize.reduce(1, *)
+        }
+    }
+
     /// `2·macs` for the forward and the data / weight gradients; one add per output element
     /// for the bias gradient.
     public func flops(for direction: Direction) -> Double {

@@ -14,15 +14,11 @@ extension Reference {
             (b != nil) == p.hasBias, "\(p): bias tensor \(b == nil ? "missing" : "given to a layer without bias")")
         if let b { requireShape(b, p.bShape, role: "b", of: p) }
         let inF = p.inFeatures, outF = p.outFeatures
-        var y = Tensor<Double>(zeros: p.yShape)
-        for r in 0..<p.rows {
-            for o in 0..<outF {
-                var sum = b.map { Double($0.storage[o]) } ?? 0
-                for i in 0..<inF { sum += Double(x.storage[r * inF + i]) * Double(w.storage[o * inF + i]) }
-                y.storage[r * outF + o] = sum
-            }
+        return sums(
+            p.yShape, rows: p.rows, cols: outF, inner: inF, start: { _, o in b.map { Double($0.storage[o]) } ?? 0 }
+        ) {
+            r, o, i in Double(x.storage[r * inF + i]) * Double(w.storage[o * inF + i])
         }
-        return y
     }
 
     /// `dx[r, i] = Σ_o dy[r, o] · W[o, i]` (`dx = dy·W`).
@@ -30,15 +26,9 @@ extension Reference {
         requireShape(dy, p.yShape, role: "dy", of: p)
         requireShape(w, p.wShape, role: "w", of: p)
         let inF = p.inFeatures, outF = p.outFeatures
-        var dx = Tensor<Double>(zeros: p.xShape)
-        for r in 0..<p.rows {
-            for i in 0..<inF {
-                var sum = 0.0
-                for o in 0..<outF { sum += Double(dy.storage[r * outF + o]) * Double(w.storage[o * inF + i]) }
-                dx.storage[r * inF + i] = sum
-            }
+        return sums(p.xShape, rows: p.rows, cols: inF, inner: outF) { r, i, o in
+            Double(dy.storage[r * outF + o]) * Double(w.storage[o * inF + i])
         }
-        return dx
     }
 
     /// `dW[o, i] = Σ_r dy[r, o] · x[r, i]` (`dW = dyᵀ·x`, summed over every leading dim).
@@ -46,15 +36,9 @@ extension Reference {
         requireShape(x, p.xShape, role: "x", of: p)
         requireShape(dy, p.yShape, role: "dy", of: p)
         let inF = p.inFeatures, outF = p.outFeatures
-        var dw = Tensor<Double>(zeros: p.wShape)
-        for o in 0..<outF {
-            for i in 0..<inF {
-                var sum = 0.0
-                for r in 0..<p.rows { sum += Double(dy.storage[r * outF + o]) * Double(x.storage[r * inF + i]) }
-                dw.storage[o * inF + i] = sum
-            }
+        return sums(p.wShape, rows: outF, cols: inF, inner: p.rows) { o, i, r in
+            Double(dy.storage[r * outF + o]) * Double(x.storage[r * inF + i])
         }
-        return dw
     }
 
     /// `db[o] = Σ_r dy[r, o]`.

@@ -8,23 +8,9 @@ extension Reference {
     public static func matmulForward<T>(_ p: MatmulProblem, a: Tensor<T>, b: Tensor<T>) -> Tensor<Double> {
         requireShape(a, p.aShape, role: "a", of: p)
         requireShape(b, p.bShape, role: "b", of: p)
-        let layout = MatmulLayout(p)
-        var c = Tensor<Double>(zeros: p.yShape)
-        for batch in 0..<p.batchCount {
-            let (aBase, bBase) = layout.operandBases(batch)
-            for i in 0..<p.m {
-                for j in 0..<p.n {
-                    var sum = 0.0
-                    for k in 0..<p.k {
-                        sum +=
-                            Double(a.storage[aBase + layout.aOffset(i, k)])
-                            * Double(b.storage[bBase + layout.bOffset(k, j)])
-                    }
-                    c.storage[(batch * p.m + i) * p.n + j] = sum
-                }
-            }
+        return batchedSums(p, p.yShape, rows: p.m, cols: p.n, inner: p.k, at: { m, i, j in m.c(i, j) }) { m, i, j, k in
+            Double(a.storage[m.a(i, k)]) * Double(b.storage[m.b(k, j)])
         }
-        return c
     }
 
     /// `∂L/∂op(A)[β, i, k] = Σ_j dC[β, i, j] · op(B)[β, k, j]`, stored back in `A`'s layout
@@ -32,23 +18,9 @@ extension Reference {
     public static func matmulBackwardA<T>(_ p: MatmulProblem, dy: Tensor<T>, b: Tensor<T>) -> Tensor<Double> {
         requireShape(dy, p.yShape, role: "dy", of: p)
         requireShape(b, p.bShape, role: "b", of: p)
-        let layout = MatmulLayout(p)
-        var da = Tensor<Double>(zeros: p.aShape)
-        for batch in 0..<p.batchCount {
-            let (aBase, bBase) = layout.operandBases(batch)
-            for i in 0..<p.m {
-                for k in 0..<p.k {
-                    var sum = 0.0
-                    for j in 0..<p.n {
-                        sum +=
-                            Double(dy.storage[(batch * p.m + i) * p.n + j])
-                            * Double(b.storage[bBase + layout.bOffset(k, j)])
-                    }
-                    da.storage[aBase + layout.aOffset(i, k)] += sum
-                }
-            }
+        return batchedSums(p, p.aShape, rows: p.m, cols: p.k, inner: p.n, at: { m, i, k in m.a(i, k) }) { m, i, k, j in
+            Double(dy.storage[m.c(i, j)]) * Double(b.storage[m.b(k, j)])
         }
-        return da
     }
 
     /// `∂L/∂op(B)[β, k, j] = Σ_i op(A)[β, i, k] · dC[β, i, j]`, stored back in `B`'s layout
@@ -56,24 +28,35 @@ extension Reference {
     public static func matmulBackwardB<T>(_ p: MatmulProblem, a: Tensor<T>, dy: Tensor<T>) -> Tensor<Double> {
         requireShape(a, p.aShape, role: "a", of: p)
         requireShape(dy, p.yShape, role: "dy", of: p)
-        let layout = MatmulLayout(p)
-        var db = Tensor<Double>(zeros: p.bShape)
-        for batch in 0..<p.batchCount {
-            let (aBase, bBase) = layout.operandBases(batch)
-            for k in 0..<p.k {
-                for j in 0..<p.n {
-                    var sum = 0.0
-                    for i in 0..<p.m {
-                        sum +=
-                            Double(a.storage[aBase + layout.aOffset(i, k)])
-                            * Double(dy.storage[(batch * p.m + i) * p.n + j])
-                    }
-                    db.storage[bBase + layout.bOffset(k, j)] += sum
-                }
-            }
+        return batchedSums(p, p.bShape, rows: p.k, cols: p.n, inner: p.m, at: { m, k, j in m.b(k, j) }) { m, k, j, i in
+            Double(a.storage[m.a(i, k)]) * Double(dy.storage[m.c(i, j)])
         }
-        return db
     }
+
+    /// For every batch `β` of `C` in row-major order, `addSums` over one `rows × cols` matrix
+    /// of the result: `index` and `term` address the operands through `β`'s `MatmulBatch`.
+    private static func batchedSums(
+        _ p: MatmulProblem, _ shape: [Int], rows: Int, cols: Int, inner: Int,
+        at index: (MatmulBatch, Int, Int) -> Int, of term: (MatmulBatch, Int, Int, Int) -> Double
+    ) -> Tensor<Double> {
+        let layout = MatmulLayout(p)
+        var out = Tensor<Double>(zeros: shape)
+        for batch in 0..<p.batchCount {
+            let m = layout.matrices(batch)
+            addSums(to: &out, rows: rows, cols: cols, inner: inner, at: { index(m, $0, $1) }) { term(m, $0, $1, $2) }
+        }
+        return out
+    }
+}
+
+/// Flat offsets of `op(A)[β, i, k]`, `op(B)[β, k, j]` and `C[β, i, j]` for one batch `β`.
+private struct MatmulBatch {
+    let layout: MatmulLayout
+    let aBase, bBase, cBase: Int
+
+    func a(_ i: Int, _ k: Int) -> Int { aBase + layout.aOffset(i, k) }
+    func b(_ k: Int, _ j: Int) -> Int { bBase + layout.bOffset(k, j) }
+    func c(_ i: Int, _ j: Int) -> Int { cBase + i * layout.n + j }
 }
 
 /// Where the operands of one batch of a broadcast matmul live, and where `op(A)[i, k]` and
@@ -100,8 +83,8 @@ private struct MatmulLayout {
         bBatchStrides = strides(p.batchB, matrix: p.k * p.n)
     }
 
-    /// Offsets of `A`'s and `B`'s matrices for the row-major batch number `batch` of `C`.
-    func operandBases(_ batch: Int) -> (Int, Int) {
+    /// The matrices of `A`, `B` and `C` for the row-major batch number `batch` of `C`.
+    func matrices(_ batch: Int) -> MatmulBatch {
         var rest = batch, aBase = 0, bBase = 0
         for d in stride(from: batchShape.count - 1, through: 0, by: -1) {
             let index = rest % batchShape[d]
@@ -109,7 +92,7 @@ private struct MatmulLayout {
             aBase += index * aBatchStrides[d]
             bBase += index * bBatchStrides[d]
         }
-        return (aBase, bBase)
+        return MatmulBatch(layout: self, aBase: aBase, bBase: bBase, cBase: batch * m * n)
     }
 
     /// `op(A)[i, k]`: `A` is `M×K`, or `K×M` when transposed.

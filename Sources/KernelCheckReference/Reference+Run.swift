@@ -11,20 +11,11 @@ extension Reference {
     public static func run(
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Double>]
     ) throws(ReferenceError) -> Tensor<Double> {
-        let descriptor = problem.descriptor
         guard problem.directions.contains(direction) else {
             throw .unsupportedDirection(
                 problem: problem.description, direction: direction, supported: problem.directions)
         }
-        for spec in descriptor.inputs(for: direction) {
-            guard let tensor = inputs[spec.role] else {
-                throw .missingInput(problem: problem.description, direction: direction, role: spec.role)
-            }
-            guard tensor.shape == spec.shape else {
-                throw .shapeMismatch(
-                    problem: problem.description, role: spec.role, expected: spec.shape, found: tensor.shape)
-            }
-        }
+        try problem.checkInputs(for: direction, as: ReferenceError.self) { inputs[$0]?.shape }
         // Every role read below was checked above.
         func t(_ role: String) -> Tensor<Double> { inputs[role]! }
 

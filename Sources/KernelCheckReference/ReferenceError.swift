@@ -3,7 +3,7 @@ import KernelCheckProblems
 
 /// Why `Reference.run` refused a request. Every case names the problem by its canonical
 /// string (the one-line repro), so a message read in a log says which case was at fault.
-public enum ReferenceError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum ReferenceError: InputCheckError, Equatable, Sendable, CustomStringConvertible {
     /// The problem does not offer `direction` (e.g. `bwd_bias` of a layer without bias), or
     /// the reference has no implementation of it; `supported` lists what can be asked for.
     case unsupportedDirection(problem: String, direction: Direction, supported: [Direction])

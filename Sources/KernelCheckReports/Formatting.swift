@@ -44,6 +44,9 @@ enum Format {
         "\(e.cpuModel ?? "unknown CPU") × \(e.cores), \(e.toolchain), \(e.os)"
     }
 
+    /// `| a | b | c |`: one Markdown table row.
+    static func markdownRow(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |" }
+
     /// The fixed order of op families then directions used in tables.
     static let directionOrder = ["fwd", "bwd_data", "bwd_weights", "bwd_bias", "bwd_gamma", "bwd_beta", "read"]
 }
@@ -61,6 +64,15 @@ struct OpDirectionGroup {
     var nmseP99: Double? {
         let merged = rows.map(\.nmseHistogram).reduce(LogHistogram(binsPerDecade: 10)) { $0.merged(with: $1) }
         return Percentiles(merged)?.p99
+    }
+
+    /// The cells both reports show for the group after its op and direction: fixtures,
+    /// random exact, random bound, gradients, worst utilization, max ULP, NMSE p99.
+    var cells: [String] {
+        [
+            cell(.fixture), cell(.sweepExact), cell(.sweepBound), cell(.gradient), Format.g(worstUtilization),
+            "\(maxUlp)", Format.g(nmseP99),
+        ]
     }
 
     /// `passed/cases` of one source (plus mistrusted and skipped when there are any).
@@ -90,6 +102,16 @@ struct OpDirectionGroup {
             (rank(opOrder, $0.op), $0.op, rank(Format.directionOrder, $0.direction), $0.direction)
                 < (rank(opOrder, $1.op), $1.op, rank(Format.directionOrder, $1.direction), $1.direction)
         }
+    }
+}
+
+extension PhaseSummary {
+    /// The cells both reports show for a phase: name, problems, checks, seconds, budget.
+    var cells: [String] {
+        [
+            name, "\(problems)", "\(checks)", String(format: "%.1f", seconds),
+            budgetSeconds.map { String(format: "%.0f", $0) } ?? "–",
+        ]
     }
 }
 

@@ -3,6 +3,14 @@
 public enum HTMLReport {
     static func e(_ s: String) -> String { SVGChart.escape(s) }
 
+    /// One table row of escaped cells; those from index `numericFrom` on are numbers
+    /// (right-aligned).
+    static func row(_ cells: [String], numericFrom: Int) -> String {
+        "<tr>"
+            + cells.enumerated().map { i, c in i < numericFrom ? "<td>\(e(c))</td>" : "<td class=\"n\">\(e(c))</td>" }
+            .joined() + "</tr>"
+    }
+
     static let style = """
         body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1180px;color:#1d232a;padding:0 16px}
         h1{font-size:22px;margin:0 0 6px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d5dbe1;padding-bottom:4px}
@@ -46,12 +54,7 @@ public enum HTMLReport {
         h.append(
             "<h2>Phases</h2><table><tr><th>phase</th><th>problems</th><th>checks</th><th>seconds</th><th>budget s</th></tr>"
         )
-        for p in r.phases {
-            h.append(
-                "<tr><td>\(e(p.name))</td><td class=\"n\">\(p.problems)</td><td class=\"n\">\(p.checks)</td>"
-                    + "<td class=\"n\">\(String(format: "%.1f", p.seconds))</td><td class=\"n\">\(p.budgetSeconds.map { String(format: "%.0f", $0) } ?? "–")</td></tr>"
-            )
-        }
+        for p in r.phases { h.append(row(p.cells, numericFrom: 1)) }
         h.append("</table>")
         h.append("</body></html>")
         return h.joined(separator: "\n") + "\n"
@@ -75,13 +78,7 @@ public enum HTMLReport {
             h.append(
                 "<div class=\"op\"><table><tr><th>direction</th><th>fixtures</th><th>random exact</th><th>random bound</th>"
                     + "<th>gradients</th><th>worst util</th><th>max ULP</th><th>NMSE p99</th></tr>")
-            for g in mine {
-                h.append(
-                    "<tr><td>\(e(g.direction))</td><td>\(e(g.cell(.fixture)))</td><td>\(e(g.cell(.sweepExact)))</td>"
-                        + "<td>\(e(g.cell(.sweepBound)))</td><td>\(e(g.cell(.gradient)))</td>"
-                        + "<td class=\"n\">\(e(Format.g(g.worstUtilization)))</td><td class=\"n\">\(g.maxUlp)</td>"
-                        + "<td class=\"n\">\(e(Format.g(g.nmseP99)))</td></tr>")
-            }
+            for g in mine { h.append(row([g.direction] + g.cells, numericFrom: 5)) }
             h.append("</table>")
             let histogram = mine.flatMap(\.rows).filter { $0.source != .gradient }.map(\.utilizationHistogram)
                 .reduce(LogHistogram(binsPerDecade: 4)) { $0.merged(with: $1) }
@@ -93,8 +90,7 @@ public enum HTMLReport {
 
     static func benchSection(_ r: NightlyReport) -> [String] {
         guard !r.benchmarks.isEmpty else { return [] }
-        let baseline = Dictionary(
-            (r.diff?.performanceComparisons ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let baseline = r.baselineBenchmarks
         var h = ["<h2>Performance</h2>"]
         for threads in Set(r.benchmarks.map(\.threads)).sorted() {
             let items = r.benchmarks.filter { $0.threads == threads }.map { b in
@@ -157,11 +153,7 @@ public enum HTMLReport {
         if !d.drift.isEmpty {
             h.append("<h3>Error drift (worst utilization grew more than \(e(Format.g(ReportDiff.driftFactor)))×)</h3>")
             h.append("<table><tr><th>row</th><th>baseline</th><th>now</th></tr>")
-            for x in d.drift {
-                h.append(
-                    "<tr><td>\(e(x.key))</td><td class=\"n\">\(e(Format.g(x.baseline)))</td><td class=\"n\">\(e(Format.g(x.current)))</td></tr>"
-                )
-            }
+            for x in d.drift { h.append(row([x.key, Format.g(x.baseline), Format.g(x.current)], numericFrom: 1)) }
             h.append("</table>")
         }
         for (title, list) in [
@@ -171,18 +163,14 @@ public enum HTMLReport {
             h.append(
                 "<h3>\(e(title))</h3><table><tr><th>benchmark</th><th>baseline</th><th>now</th><th>change</th></tr>")
             for p in list {
-                h.append(
-                    "<tr><td>\(e(p.key))</td><td class=\"n\">\(e(Format.seconds(p.baselineSeconds)))</td>"
-                        + "<td class=\"n\">\(e(Format.seconds(p.currentSeconds)))</td><td class=\"n\">\(e(Format.percent(p.ratio)))</td></tr>"
-                )
+                let cells = [
+                    p.key, Format.seconds(p.baselineSeconds), Format.seconds(p.currentSeconds), Format.percent(p.ratio),
+                ]
+                h.append(row(cells, numericFrom: 1))
             }
             h.append("</table>")
         }
-        for (title, list) in [
-            ("Added rows", d.addedRows), ("Removed rows", d.removedRows),
-            ("Added fixture cases", d.addedFixtureCases), ("Removed fixture cases", d.removedFixtureCases),
-            ("Added benchmarks", d.addedBenchmarks), ("Removed benchmarks", d.removedBenchmarks),
-        ] where !list.isEmpty {
+        for (title, list) in d.addedAndRemoved where !list.isEmpty {
             h.append("<h3>\(e(title)) (\(list.count))</h3><ul>")
             for k in list { h.append("<li><code>\(e(k))</code></li>") }
             h.append("</ul>")

@@ -4,18 +4,15 @@ public enum MarkdownReport {
     public static let failureListLimit = 40
 
     public static func render(_ r: NightlyReport) -> String {
-        var md: [String] = []
         let e = r.environment, s = r.settings
-        md.append("# KernelCheck nightly \(Format.day(r)) — seed \(s.seed) (\(s.seedSource))")
-        md.append("")
-        md.append("**\(r.totalsLine)**")
-        md.append("")
-        md.append(r.coverageLine + ".")
-        md.append("")
-        md.append(
-            "Commit `\(Format.commit(e.gitCommit))`, \(Format.machine(e)); budget \(Format.duration(s.budgetSeconds))\(Format.shards(s))."
-        )
-        md.append("")
+        // The header: title, totals, coverage and provenance, one paragraph each.
+        var md = [
+            "# KernelCheck nightly \(Format.day(r)) — seed \(s.seed) (\(s.seedSource))", "",
+            "**\(r.totalsLine)**", "",
+            r.coverageLine + ".", "",
+            "Commit `\(Format.commit(e.gitCommit))`, \(Format.machine(e)); budget \(Format.duration(s.budgetSeconds))\(Format.shards(s)).",
+            "",
+        ]
         md.append(contentsOf: diffSection(r))
         md.append("## Results per op and direction")
         md.append("")
@@ -28,9 +25,7 @@ public enum MarkdownReport {
         md.append("| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: |")
         for g in OpDirectionGroup.groups(r) {
             let mark = g.failed > 0 ? " ✗" : ""
-            md.append(
-                "| \(g.op)\(mark) | \(g.direction) | \(g.cell(.fixture)) | \(g.cell(.sweepExact)) | \(g.cell(.sweepBound)) | "
-                    + "\(g.cell(.gradient)) | \(Format.g(g.worstUtilization)) | \(g.maxUlp) | \(Format.g(g.nmseP99)) |")
+            md.append(Format.markdownRow([g.op + mark, g.direction] + g.cells))
         }
         md.append("")
         md.append(contentsOf: failureSection(r.failures, title: "Failures"))
@@ -45,11 +40,7 @@ public enum MarkdownReport {
         md.append("")
         md.append("| phase | problems | checks | seconds | budget |")
         md.append("| --- | ---: | ---: | ---: | ---: |")
-        for p in r.phases {
-            md.append(
-                "| \(p.name) | \(p.problems) | \(p.checks) | \(String(format: "%.1f", p.seconds)) | \(p.budgetSeconds.map { String(format: "%.0f", $0) } ?? "–") |"
-            )
-        }
+        for p in r.phases { md.append(Format.markdownRow(p.cells)) }
         md.append("")
         return md.joined(separator: "\n")
     }
@@ -112,8 +103,10 @@ public enum MarkdownReport {
             md.append("| --- | ---: | ---: | ---: |")
             for x in d.drift {
                 md.append(
-                    "| \(x.key) | \(Format.g(x.baseline)) | \(Format.g(x.current)) | \(x.baseline > 0 ? Format.g(x.current / x.baseline) + "×" : "new") |"
-                )
+                    Format.markdownRow([
+                        x.key, Format.g(x.baseline), Format.g(x.current),
+                        x.baseline > 0 ? Format.g(x.current / x.baseline) + "×" : "new",
+                    ]))
             }
             md.append("")
         }
@@ -127,16 +120,15 @@ public enum MarkdownReport {
             md.append("| --- | ---: | ---: | ---: | ---: |")
             for p in list {
                 md.append(
-                    "| \(p.key) | \(Format.seconds(p.baselineSeconds)) | \(Format.seconds(p.currentSeconds)) | \(Format.percent(p.ratio)) | "
-                        + "\(String(format: "%.1f → %.1f", p.baselineGflops, p.currentGflops)) |")
+                    Format.markdownRow([
+                        p.key, Format.seconds(p.baselineSeconds), Format.seconds(p.currentSeconds),
+                        Format.percent(p.ratio),
+                        String(format: "%.1f → %.1f", p.baselineGflops, p.currentGflops),
+                    ]))
             }
             md.append("")
         }
-        for (title, list) in [
-            ("Added rows", d.addedRows), ("Removed rows", d.removedRows),
-            ("Added fixture cases", d.addedFixtureCases), ("Removed fixture cases", d.removedFixtureCases),
-            ("Added benchmarks", d.addedBenchmarks), ("Removed benchmarks", d.removedBenchmarks),
-        ] where !list.isEmpty {
+        for (title, list) in d.addedAndRemoved where !list.isEmpty {
             md.append("### \(title) (\(list.count))")
             md.append("")
             for k in list.prefix(30) { md.append("- `\(k)`") }
@@ -148,8 +140,7 @@ public enum MarkdownReport {
 
     static func benchSection(_ r: NightlyReport) -> [String] {
         guard !r.benchmarks.isEmpty else { return [] }
-        let baseline = Dictionary(
-            (r.diff?.performanceComparisons ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let baseline = r.baselineBenchmarks
         var md = ["## Performance (GFLOP/s, median of runs)", ""]
         md.append("| layer | direction | impl | threads | runs | median | GFLOP/s | % peak | baseline | change |")
         md.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

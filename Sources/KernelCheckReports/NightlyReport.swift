@@ -97,6 +97,14 @@ public enum CaseSource: String, Codable, Sendable, CaseIterable, Comparable {
     }
 }
 
+extension NightlyReport {
+    /// The baseline's side of each benchmark both reports have, by benchmark key (the first
+    /// where a key repeats); empty without a baseline.
+    var baselineBenchmarks: [String: ReportDiff.PerformanceChange] {
+        Dictionary((diff?.performanceComparisons ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+}
+
 /// The counts and error metrics of one source × op × direction × implementation.
 public struct ResultRow: Codable, Sendable, Equatable {
     public var source: CaseSource

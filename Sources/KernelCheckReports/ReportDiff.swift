@@ -49,6 +49,15 @@ public struct ReportDiff: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The keys present in one report only, with the titles both renderings list them under.
+    var addedAndRemoved: [(title: String, keys: [String])] {
+        [
+            ("Added rows", addedRows), ("Removed rows", removedRows),
+            ("Added fixture cases", addedFixtureCases), ("Removed fixture cases", removedFixtureCases),
+            ("Added benchmarks", addedBenchmarks), ("Removed benchmarks", removedBenchmarks),
+        ]
+    }
+
     /// True when the current report should fail the nightly.
     /// A new failure or a performance regression fails the nightly (exit 1). Error drift is
     /// listed but does not: with a new seed every night, the worst utilization of a few

@@ -51,33 +51,21 @@ public enum Benchmark {
     /// ResNet layers (batch 8) and the 3→32 k5 conv of the user question (batch 16).
     public static var standardCases: [Case] {
         let gemmDirections: [Direction] = [.fwd, .bwdData, .bwdWeights]
-        func p(_ s: String) -> Problem { try! Problem.parse(s) }
-        return [
-            Case(label: "matmul 256³", problem: p("matmul a=256x256 b=256x256"), directions: gemmDirections),
-            Case(label: "matmul 1024³", problem: p("matmul a=1024x1024 b=1024x1024"), directions: gemmDirections),
-            Case(label: "matmul 2048³", problem: p("matmul a=2048x2048 b=2048x2048"), directions: gemmDirections),
-            Case(
-                label: "GAN conv 128→256 k5 16²", problem: p("conv2d n=16 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2"),
-                directions: gemmDirections),
-            Case(
-                label: "GAN convT 256→256 k4 s2 16→32",
-                problem: p("convt2d n=16 ic=256 oc=256 in=16x16 k=4x4 s=2x2 p=1x1:1x1"), directions: gemmDirections),
-            Case(
-                label: "GAN conv 256→256 k5 32²", problem: p("conv2d n=16 ic=256 oc=256 in=32x32 k=5x5 p=2x2:2x2"),
-                directions: gemmDirections),
-            Case(
-                label: "GAN conv 256→3 k7 32²", problem: p("conv2d n=16 ic=256 oc=3 in=32x32 k=7x7 p=3x3:3x3"),
-                directions: gemmDirections),
-            Case(
-                label: "ResNet conv 64→64 k3 56²", problem: p("conv2d n=8 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1"),
-                directions: gemmDirections),
-            Case(
-                label: "ResNet 1×1 s2 256→512 56²", problem: p("conv2d n=8 ic=256 oc=512 in=56x56 k=1x1 s=2x2"),
-                directions: gemmDirections),
-            Case(
-                label: "conv 3→32 k5 256²", problem: p("conv2d n=16 ic=3 oc=32 in=256x256 k=5x5 p=2x2:2x2"),
-                directions: gemmDirections),
+        let layers = [
+            ("matmul 256³", "matmul a=256x256 b=256x256"),
+            ("matmul 1024³", "matmul a=1024x1024 b=1024x1024"),
+            ("matmul 2048³", "matmul a=2048x2048 b=2048x2048"),
+            ("GAN conv 128→256 k5 16²", "conv2d n=16 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2"),
+            ("GAN convT 256→256 k4 s2 16→32", "convt2d n=16 ic=256 oc=256 in=16x16 k=4x4 s=2x2 p=1x1:1x1"),
+            ("GAN conv 256→256 k5 32²", "conv2d n=16 ic=256 oc=256 in=32x32 k=5x5 p=2x2:2x2"),
+            ("GAN conv 256→3 k7 32²", "conv2d n=16 ic=256 oc=3 in=32x32 k=7x7 p=3x3:3x3"),
+            ("ResNet conv 64→64 k3 56²", "conv2d n=8 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1"),
+            ("ResNet 1×1 s2 256→512 56²", "conv2d n=8 ic=256 oc=512 in=56x56 k=1x1 s=2x2"),
+            ("conv 3→32 k5 256²", "conv2d n=16 ic=3 oc=32 in=256x256 k=5x5 p=2x2:2x2"),
         ]
+        return layers.map { label, problem in
+            Case(label: label, problem: try! Problem.parse(problem), directions: gemmDirections)
+        }
     }
 
     /// Median timing of `timed` (one untimed warm-up call first), as GFLOP/s of `problem`'s

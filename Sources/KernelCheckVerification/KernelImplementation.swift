@@ -26,7 +26,7 @@ extension KernelImplementation {
 }
 
 /// Why an implementation could not run a case (not a numerical mismatch: that is a result).
-public enum ImplementationError: Error, Equatable, CustomStringConvertible, Sendable {
+public enum ImplementationError: InputCheckError, Equatable, CustomStringConvertible, Sendable {
     case unsupported(implementation: String, problem: String, direction: Direction)
     case missingInput(problem: String, direction: Direction, role: String)
     case shapeMismatch(problem: String, role: String, expected: [Int], found: [Int])
@@ -68,14 +68,9 @@ public final class KernelIO {
         }
         // A zero-element output still needs a valid (never dereferenced) pointer.
         self.output = output.baseAddress ?? KernelIO.emptyOutput
+        try problem.checkInputs(for: direction, as: ImplementationError.self) { inputs[$0]?.shape }
         for spec in d.inputs(for: direction) {
-            guard let t = inputs[spec.role] else {
-                throw .missingInput(problem: problem.description, direction: direction, role: spec.role)
-            }
-            guard t.shape == spec.shape else {
-                throw .shapeMismatch(
-                    problem: problem.description, role: spec.role, expected: spec.shape, found: t.shape)
-            }
+            let t = inputs[spec.role]!  // checked above
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(t.count, 1))
             _ = buffer.initialize(from: t.storage)
             buffers[spec.role] = buffer

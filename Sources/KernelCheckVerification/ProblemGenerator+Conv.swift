@@ -48,16 +48,8 @@ extension ProblemGenerator {
     }
 
     static func randomConv(rng: inout SeededRNG, size: GeneratorSize) -> ConvProblem? {
-        let rank = rng.weighted([(1, 3), (2, 4), (3, 2)])
-        let style = paddingStyle(rng: &rng)
-        let square = rng.chance(0.5)
-        let spatialCap = size.spatialCap(rank: rank)
-        var dims: [SpatialDim] = []
-        for i in 0..<rank {
-            if square && i > 0 { dims.append(dims[0]); continue }
-            var dim = SpatialDim(
-                kernel: kernelSize(rng: &rng, size: size), stride: strideSize(rng: &rng),
-                dilation: dilationSize(rng: &rng))
+        let drawn = randomDims(rng: &rng, size: size) { dim, style, rank, rng in
+            let spatialCap = size.spatialCap(rank: rank)
             switch style {
             case .symmetric: dim.padBegin = padAmount(extent: dim.extent, rng: &rng); dim.padEnd = dim.padBegin
             case .asymmetric:
@@ -72,10 +64,11 @@ extension ProblemGenerator {
             case .same, .sameLower: minimum = 1
             case .symmetric, .asymmetric: minimum = max(0, dim.extent - dim.padBegin - dim.padEnd)
             }
-            guard minimum <= spatialCap else { return nil }
+            guard minimum <= spatialCap else { return false }
             dim.input = Self.size(in: minimum...spatialCap, edges: size.tileEdgeSizes, rng: &rng)
-            dims.append(dim)
+            return true
         }
+        guard let (style, dims) = drawn else { return nil }
         let probe = ConvProblem(
             batch: 1, inChannels: 1, outChannels: 1, inputSize: dims.map(\.input), kernel: dims.map(\.kernel),
             stride: dims.map(\.stride), dilation: dims.map(\.dilation), padding: padding(style, dims), hasBias: false)
@@ -83,17 +76,9 @@ extension ProblemGenerator {
     }
 
     static func randomConvTranspose(rng: inout SeededRNG, size: GeneratorSize) -> ConvTransposeProblem? {
-        let rank = rng.weighted([(1, 3), (2, 4), (3, 2)])
-        let style = paddingStyle(rng: &rng)
-        let square = rng.chance(0.5)
-        // The output is about `in·s`: keep inputs at half the convolution's sizes.
-        let spatialCap = max(2, size.spatialCap(rank: rank) / 2)
-        var dims: [SpatialDim] = []
-        for i in 0..<rank {
-            if square && i > 0 { dims.append(dims[0]); continue }
-            var dim = SpatialDim(
-                kernel: kernelSize(rng: &rng, size: size), stride: strideSize(rng: &rng),
-                dilation: dilationSize(rng: &rng))
+        let drawn = randomDims(rng: &rng, size: size) { dim, style, rank, rng in
+            // The output is about `in·s`: keep inputs at half the convolution's sizes.
+            let spatialCap = max(2, size.spatialCap(rank: rank) / 2)
             let outputPaddingLimit = max(dim.stride, dim.dilation) - 1
             if outputPaddingLimit > 0 && rng.chance(0.35) {
                 dim.outputPadding = rng.nextInt(in: 1...outputPaddingLimit)
@@ -114,13 +99,37 @@ extension ProblemGenerator {
                     dim.padEnd = min(dim.padEnd, full - 1 - dim.padBegin)
                 }
             }
-            dims.append(dim)
+            return true
         }
+        guard let (style, dims) = drawn else { return nil }
         let probe = ConvTransposeProblem(
             batch: 1, inChannels: 1, outChannels: 1, inputSize: dims.map(\.input),
             kernel: dims.map(\.kernel), stride: dims.map(\.stride), dilation: dims.map(\.dilation),
             padding: padding(style, dims), outputPadding: dims.map(\.outputPadding), hasBias: false)
         return withChannelsAndBias(probe, size: size, rng: &rng)
+    }
+
+    /// The geometry both convolutions start from: spatial rank, padding style and one
+    /// dimension per rank, each with its kernel, stride and dilation drawn and then finished by
+    /// `finish` (padding, sizes; false when nothing fits), or the first repeated in every
+    /// dimension half the time (square problems). Nil when `finish` gives up.
+    static func randomDims(
+        rng: inout SeededRNG, size: GeneratorSize,
+        finish: (inout SpatialDim, PaddingStyle, _ rank: Int, inout SeededRNG) -> Bool
+    ) -> (style: PaddingStyle, dims: [SpatialDim])? {
+        let rank = rng.weighted([(1, 3), (2, 4), (3, 2)])
+        let style = paddingStyle(rng: &rng)
+        let square = rng.chance(0.5)
+        var dims: [SpatialDim] = []
+        for i in 0..<rank {
+            if square && i > 0 { dims.append(dims[0]); continue }
+            var dim = SpatialDim(
+                kernel: kernelSize(rng: &rng, size: size), stride: strideSize(rng: &rng),
+                dilation: dilationSize(rng: &rng))
+            guard finish(&dim, style, rank, &rng) else { return nil }
+            dims.append(dim)
+        }
+        return (style, dims)
     }
 
     /// `probe` (one image, one input and one output channel, no bias) with batch, groups and

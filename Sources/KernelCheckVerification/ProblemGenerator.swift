@@ -221,22 +221,19 @@ public enum ProblemGenerator {
         let lead = (0..<leadRank).map { _ in rng.weighted([(0, 1), (1, 4), (2, 4), (3, 3), (4, 2), (5, 1), (7, 1)]) }
         let rows = lead.reduce(1, *)
         let edges = size.tileEdgeSizes, maxMACs = size.maxMACs, maxElements = Double(size.maxTensorElements)
-        var inFeatures = 1, outFeatures = 1
-        if rng.chance(0.5) {
-            inFeatures = Self.size(
+        // The side drawn first (either, so that either can be large) is capped by the budget
+        // alone, the second by what the first leaves.
+        func drawSides(_ rng: inout SeededRNG) -> (first: Int, second: Int)? {
+            let first = Self.size(
                 in: 1...max(1, min(cap(maxMACs, rows), cap(maxElements, rows))), edges: edges, zeroChance: 0.04,
                 rng: &rng)
-            let limit = min(cap(maxMACs, rows, inFeatures), cap(maxElements, rows), cap(maxElements, inFeatures))
+            let limit = min(cap(maxMACs, rows, first), cap(maxElements, rows), cap(maxElements, first))
             guard limit >= 1 else { return nil }
-            outFeatures = Self.size(in: 1...limit, edges: edges, zeroChance: 0.04, rng: &rng)
-        } else {
-            outFeatures = Self.size(
-                in: 1...max(1, min(cap(maxMACs, rows), cap(maxElements, rows))), edges: edges, zeroChance: 0.04,
-                rng: &rng)
-            let limit = min(cap(maxMACs, rows, outFeatures), cap(maxElements, rows), cap(maxElements, outFeatures))
-            guard limit >= 1 else { return nil }
-            inFeatures = Self.size(in: 1...limit, edges: edges, zeroChance: 0.04, rng: &rng)
+            return (first, Self.size(in: 1...limit, edges: edges, zeroChance: 0.04, rng: &rng))
         }
+        let inFirst = rng.chance(0.5)
+        guard let sides = drawSides(&rng) else { return nil }
+        let (inFeatures, outFeatures) = inFirst ? (sides.first, sides.second) : (sides.second, sides.first)
         return LinearProblem(xShape: lead + [inFeatures], outFeatures: outFeatures, hasBias: rng.chance(0.5))
     }
 

@@ -58,8 +58,7 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Skip the determinism check (second run, 1-thread run).")
     var noDeterminism = false
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let implementation = try Implementations.named(impl)
@@ -80,7 +79,7 @@ struct CheckCommand: ParsableCommand {
             for d in p.directions where directions?.contains(d) ?? true {
                 let o = checker.check(p, d, seed: seed, mode: mode)
                 outcomes.append(o)
-                if format == .text { print("\(o.direction.rawValue): \(o.summary)") }
+                if output.format == .text { print("\(o.direction.rawValue): \(o.summary)") }
                 switch o.status {
                 case .failed: failed += 1;
                 case .skipped: skipped += 1;
@@ -88,7 +87,7 @@ struct CheckCommand: ParsableCommand {
                 }
             }
             if outcomes.isEmpty { throw BadInput("'\(p)' offers none of the requested directions") }
-            if format == .json {
+            if output.format == .json {
                 print(try jsonString(outcomes))
             } else {
                 if failed > 0 { print("replay: \(outcomes.first { $0.status == .failed }!.replayCommand)") }
@@ -99,7 +98,7 @@ struct CheckCommand: ParsableCommand {
         }
 
         let families = try parseFamilies(op)
-        if format == .text {
+        if output.format == .text {
             print(
                 "check: \(cases) problems of \(families.map(\.rawValue).joined(separator: ", ")), mode \(mode.rawValue), impl \(implementation.name), seed \(seed)"
             )
@@ -107,10 +106,10 @@ struct CheckCommand: ParsableCommand {
         let sweep = Sweep(
             families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
             checker: checker, shrink: !noShrink, timeBudget: budget)
-        let bar = ProgressBar(enabled: format == .text && FileHandleOutput.stdoutIsTerminal)
+        let bar = ProgressBar(enabled: output.format == .text && FileHandleOutput.stdoutIsTerminal)
         let result = sweep.run { done, total, failures in bar.update(done, total, "failures: \(failures)") }
         bar.finish()
-        if format == .json {
+        if output.format == .json {
             print(try jsonString(result))
         } else {
             for key in result.tallies.keys.sorted() {
@@ -140,6 +139,12 @@ struct CheckCommand: ParsableCommand {
 }
 
 enum OutputFormat: String, ExpressibleByArgument { case text, json }
+
+/// `--format`, declared once for the commands that print either a text summary or JSON.
+struct OutputOptions: ParsableArguments {
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+}
 
 /// The implementations the CLI can check.
 enum Implementations {

@@ -22,8 +22,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "reference, tiled or all.")
     var impl: String = "all"
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         // Case files may be corrupted: bound what libhdf5 may allocate while reading them.
@@ -41,7 +40,7 @@ struct VerifyCommand: ParsableCommand {
             for fixture in cases {
                 for o in FixtureVerification.verify(fixture, implementations: implementations) {
                     outcomes.append(o)
-                    if format == .text {
+                    if output.format == .text {
                         let util =
                             o.comparison.map {
                                 String(format: "util=%.3g maxabs=%.3g", $0.boundUtilization, $0.maxAbsError)
@@ -58,7 +57,7 @@ struct VerifyCommand: ParsableCommand {
         let failed = outcomes.filter { $0.status == .failed }.count
         let mistrusted = outcomes.filter { $0.status == .mistrusted }.count
         let skipped = outcomes.filter { $0.status == .skipped }.count
-        if format == .json {
+        if output.format == .json {
             struct Report: Encodable {
                 var outcomes: [CaseOutcome]; var errors: [String]; var passed, failed, mistrusted, skipped: Int
             }

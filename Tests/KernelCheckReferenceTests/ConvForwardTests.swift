@@ -131,14 +131,9 @@ import Testing
 
         let x = try tensor([1, 1, 5], [1, 2, 3, 4, 5])
         let w = try tensor([1, 1, 4], [1, 1, 1, 1])
-        let upper = ConvProblem(
-            batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [4], stride: [2], padding: .same,
-            hasBias: false)
-        let lower = ConvProblem(
-            batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], kernel: [4], stride: [2], padding: .sameLower,
-            hasBias: false)
-        #expect(Reference.convForward(upper, x: x, w: w) == (try tensor([1, 1, 3], [6, 14, 9])))
-        #expect(Reference.convForward(lower, x: x, w: w) == (try tensor([1, 1, 3], [3, 10, 12])))
+        ConvOp.conv.expectSameAndSameLower(
+            inputSize: [5], kernel: [4], stride: [2], x: x, w: w, same: try tensor([1, 1, 3], [6, 14, 9]),
+            sameLower: try tensor([1, 1, 3], [3, 10, 12]))
     }
 
     /// Depthwise with channel multiplier 2 (C_in = 3, g = 3, C_out = 6): output channel `co`
@@ -229,14 +224,9 @@ import Testing
             Reference.convTransposeForward(k4, x: x, w: try tensor([1, 1, 4], [1, 1, 1, 1]))
                 == (try tensor([1, 1, 4], [1, 3, 3, 2])))
         let w3 = try tensor([1, 1, 3], [1, 1, 1])
-        let upper = ConvTransposeProblem(
-            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2], padding: .same,
-            hasBias: false)
-        let lower = ConvTransposeProblem(
-            batch: 1, inChannels: 1, outChannels: 1, inputSize: [2], kernel: [3], stride: [2], padding: .sameLower,
-            hasBias: false)
-        #expect(Reference.convTransposeForward(upper, x: x, w: w3) == (try tensor([1, 1, 4], [1, 1, 3, 2])))
-        #expect(Reference.convTransposeForward(lower, x: x, w: w3) == (try tensor([1, 1, 4], [1, 3, 2, 2])))
+        ConvOp.convTranspose.expectSameAndSameLower(
+            inputSize: [2], kernel: [3], stride: [2], x: x, w: w3, same: try tensor([1, 1, 4], [1, 1, 3, 2]),
+            sameLower: try tensor([1, 1, 4], [1, 3, 2, 2]))
     }
 
     /// The checkerboard fact, s = 2 divides k = 4: all-ones 4×4 input, all-ones 4×4 kernel.

@@ -37,6 +37,23 @@ extension ConvOp {
     }
 }
 
+extension ConvOp {
+    /// Checks the forward pass of a one-image, one-channel problem of this op (no bias) under
+    /// `same` (SAME_UPPER) and `same_lower` against hand-derived outputs: the two differ only
+    /// in which end gets the odd padding (or crop).
+    func expectSameAndSameLower(
+        inputSize: [Int], kernel: [Int], stride: [Int], x: Tensor<Double>, w: Tensor<Double>,
+        same: Tensor<Double>, sameLower: Tensor<Double>, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        for (padding, expected) in [(Padding.same, same), (.sameLower, sameLower)] {
+            let p = problem(
+                batch: 1, inChannels: 1, outChannels: 1, inputSize: inputSize, kernel: kernel, stride: stride,
+                padding: padding)
+            #expect(p.forward(x: x, w: w) == expected, "\(p)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
 /// The reference entry points of one op, so that a test written once runs on both.
 protocol ReferenceConvolution: ConvolutionGeometry {
     var hasBias: Bool { get set }

@@ -92,6 +92,12 @@ public func withPointer<R>(_ a: [Float], _ body: (UnsafePointer<Float>) -> R) ->
     return storage.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
+/// `withPointer` for several arrays at once: `body` gets their pointers in the same order.
+public func withPointers<R>(_ arrays: [[Float]], _ body: ([UnsafePointer<Float>]) -> R) -> R {
+    guard let first = arrays.first else { return body([]) }
+    return withPointer(first) { head in withPointers(Array(arrays.dropFirst())) { body([head] + $0) } }
+}
+
 /// `withPointer` for an optional array (a layer's bias): `nil` stays `nil`.
 public func withOptionalPointer<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let a else { return body(nil) }

@@ -12,54 +12,44 @@ import Testing
         var problem: String
         var fwd: ConvPath, bwdData: ConvPath, bwdWeights: ConvPath
         var description: String { problem }
+
+        init(_ problem: String, _ fwd: ConvPath, _ bwdData: ConvPath, _ bwdWeights: ConvPath) {
+            self.problem = problem
+            self.fwd = fwd
+            self.bwdData = bwdData
+            self.bwdWeights = bwdWeights
+        }
     }
 
     static let expectations: [Expectation] = [
         // GAN 128 → 256 k5 on 16²: 256 channels, output rows of one whole vector (direct); its
         // backward-data is a stride-1 adjoint (one phase); 256 × 3200 lane accumulators far
         // exceed the budget and Co, K ≥ 128 (panels).
-        Expectation(
-            problem: "conv2d n=2 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2", fwd: .direct, bwdData: .directPhases,
-            bwdWeights: .panelWeights),
+        Expectation("conv2d n=2 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2", .direct, .directPhases, .panelWeights),
         // ResNet 64 → 64 k3 on 56²: rows of 56 are not whole vectors, so the flattened grid
         // (rows of 57) is the denser one; its weights run on that virtual grid.
-        Expectation(
-            problem: "conv2d n=1 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1", fwd: .direct, bwdData: .directPhases,
-            bwdWeights: .virtualGridWeights),
+        Expectation("conv2d n=1 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1", .direct, .directPhases, .virtualGridWeights),
         // 3 → 32 k5 on 64²: rows of 4 whole vectors; 32 × 78 lane accumulators fit. Its
         // backward-data is a 32 → 3 conv whose dual buffer (3·25·4096 floats) is under the
         // dual budget and 4 times smaller than col (32·25·4096), so its one phase is not
         // direct and the packed col2im path takes it (Co = 32 ≤ 512).
-        Expectation(
-            problem: "conv2d n=1 ic=3 oc=32 in=64x64 k=5x5 p=2x2:2x2", fwd: .direct, bwdData: .packedCol2im,
-            bwdWeights: .directWeights),
+        Expectation("conv2d n=1 ic=3 oc=32 in=64x64 k=5x5 p=2x2:2x2", .direct, .packedCol2im, .directWeights),
         // The same layer on 256² (the benchmark's): the dual buffer, 3·25·65536 floats, is over
         // the dual budget (2²¹), so backward-data runs as one direct phase.
-        Expectation(
-            problem: "conv2d n=1 ic=3 oc=32 in=256x256 k=5x5 p=2x2:2x2", fwd: .direct, bwdData: .directPhases,
-            bwdWeights: .directWeights),
+        Expectation("conv2d n=1 ic=3 oc=32 in=256x256 k=5x5 p=2x2:2x2", .direct, .directPhases, .directWeights),
         // 256 → 3 k7 RGB head: Co·∏k·∏in = 3·49·1024 is over 4 times smaller than
         // Ci·∏k·∏out = 256·49·1024, so every direction is dual.
-        Expectation(
-            problem: "conv2d n=1 ic=256 oc=3 in=32x32 k=7x7 p=3x3:3x3", fwd: .dual, bwdData: .dual, bwdWeights: .dual),
+        Expectation("conv2d n=1 ic=256 oc=3 in=32x32 k=7x7 p=3x3:3x3", .dual, .dual, .dual),
         // 8 → 3 k3 on 128²: ≤ 4 output channels, 8 vectors per row = a whole number of 3-row
         // wide tiles (8 vectors each); not dual (3·9 rows are not 4 times fewer than 8·9).
-        Expectation(
-            problem: "conv2d n=1 ic=8 oc=3 in=128x128 k=3x3 p=1x1:1x1", fwd: .directWide, bwdData: .directPhases,
-            bwdWeights: .directWeights),
+        Expectation("conv2d n=1 ic=8 oc=3 in=128x128 k=3x3 p=1x1:1x1", .directWide, .directPhases, .directWeights),
         // ResNet 1×1 stride 2: the kernel reads one width phase of two (not direct), every
         // backward-data phase has one tap, Co = 64 fits one K block.
-        Expectation(
-            problem: "conv2d n=1 ic=32 oc=64 in=14x14 k=1x1 s=2x2", fwd: .packedIm2col, bwdData: .packedCol2im,
-            bwdWeights: .im2colWeights),
+        Expectation("conv2d n=1 ic=32 oc=64 in=14x14 k=1x1 s=2x2", .packedIm2col, .packedCol2im, .im2colWeights),
         // 1×1 stride 1 unpadded: the image is its own column matrix.
-        Expectation(
-            problem: "conv2d n=2 ic=16 oc=24 in=9x9 k=1x1", fwd: .pointwise, bwdData: .pointwise,
-            bwdWeights: .pointwise),
+        Expectation("conv2d n=2 ic=16 oc=24 in=9x9 k=1x1", .pointwise, .pointwise, .pointwise),
         // 3-D: no direct kernels; Co = 600 exceeds one K block of 512 for backward-data.
-        Expectation(
-            problem: "conv3d n=1 ic=2 oc=600 in=3x3x3 k=2x2x2", fwd: .packedIm2col, bwdData: .im2colCol2im,
-            bwdWeights: .im2colWeights),
+        Expectation("conv3d n=1 ic=2 oc=600 in=3x3x3 k=2x2x2", .packedIm2col, .im2colCol2im, .im2colWeights),
     ]
 
     @Test(arguments: expectations)

@@ -45,20 +45,30 @@ struct PadProjectionBInputs {
     var spatial: Int { p.outputSize.reduce(1, *) }
     func root(_ c: Int) -> Double { (Double(variance[c]) + p.epsilon).squareRoot() }
 
-    /// z[n, co, o] = Σ_ci w[co, ci]·x[n, ci, o·s].
-    var z: [Double] {
-        var z = [Double](repeating: 0, count: p.batch * p.outChannels * spatial)
+    /// Calls `body(y, x, w, co)` for every product `w[co, ci]·x[n, ci, o·s]` of the 1×1
+    /// convolution `z[n, co, o]`, as flat offsets into y (and z), x and w, in the order n, co,
+    /// o, ci: the forward pass sums them per `y`, the two gradients scatter them.
+    func forEachProduct(_ body: (_ y: Int, _ x: Int, _ w: Int, _ co: Int) -> Void) {
         for n in 0..<p.batch {
             for co in 0..<p.outChannels {
                 for o in 0..<spatial {
-                    var sum = 0.0
                     for ci in 0..<p.inChannels {
-                        sum += Double(w[co * p.inChannels + ci]) * Double(x[xOffset(n: n, ci: ci, o: o)])
+                        body(
+                            (n * p.outChannels + co) * spatial + o, xOffset(n: n, ci: ci, o: o), co * p.inChannels + ci,
+                            co)
                     }
-                    z[(n * p.outChannels + co) * spatial + o] = sum
                 }
             }
         }
+    }
+
+    /// dz = a·dy = γ/√(σ²+ε)·dy at the y offset `y` of channel `co`.
+    func dz(_ y: Int, _ co: Int) -> Double { Double(gamma[co]) / root(co) * Double(dy[y]) }
+
+    /// z[n, co, o] = Σ_ci w[co, ci]·x[n, ci, o·s].
+    var z: [Double] {
+        var z = [Double](repeating: 0, count: p.batch * p.outChannels * spatial)
+        forEachProduct { yi, xi, wi, _ in z[yi] += Double(w[wi]) * Double(x[xi]) }
         return z
     }
 
@@ -69,34 +79,17 @@ struct PadProjectionBInputs {
         }
     }
 
-    /// dz = a·dy; dx[n, ci, o·s] = Σ_co w[co, ci]·dz, zero at positions the stride skips.
+    /// dx[n, ci, o·s] = Σ_co w[co, ci]·dz, zero at positions the stride skips.
     var expectedDx: [Double] {
         var dx = [Double](repeating: 0, count: x.count)
-        for n in 0..<p.batch {
-            for co in 0..<p.outChannels {
-                for o in 0..<spatial {
-                    let dz = Double(gamma[co]) / root(co) * Double(dy[(n * p.outChannels + co) * spatial + o])
-                    for ci in 0..<p.inChannels {
-                        dx[xOffset(n: n, ci: ci, o: o)] += Double(w[co * p.inChannels + ci]) * dz
-                    }
-                }
-            }
-        }
+        forEachProduct { yi, xi, wi, co in dx[xi] += Double(w[wi]) * dz(yi, co) }
         return dx
     }
 
+    /// dw[co, ci] = Σ_{n, o} dz·x[n, ci, o·s].
     var expectedDw: [Double] {
         var dw = [Double](repeating: 0, count: w.count)
-        for n in 0..<p.batch {
-            for co in 0..<p.outChannels {
-                for o in 0..<spatial {
-                    let dz = Double(gamma[co]) / root(co) * Double(dy[(n * p.outChannels + co) * spatial + o])
-                    for ci in 0..<p.inChannels {
-                        dw[co * p.inChannels + ci] += dz * Double(x[xOffset(n: n, ci: ci, o: o)])
-                    }
-                }
-            }
-        }
+        forEachProduct { yi, xi, wi, co in dw[wi] += dz(yi, co) * Double(x[xi]) }
         return dw
     }
 
@@ -114,75 +107,55 @@ struct PadProjectionBInputs {
 
     // The tiled kernels.
 
+    /// Pointers to every input array, pinned for the duration of `body`.
+    struct Pointers { let x, w, gamma, beta, mean, variance, dy: UnsafePointer<Float> }
+
+    func withInputs<R>(_ body: (Pointers) -> R) -> R {
+        withPointers([x, w, gamma, beta, mean, variance, dy]) { a in
+            body(Pointers(x: a[0], w: a[1], gamma: a[2], beta: a[3], mean: a[4], variance: a[5], dy: a[6]))
+        }
+    }
+
     func forward(threads: Int) -> [Float] {
         withGuardedOutput(dy.count, "fwd \(p)") { y in
-            withPointer(x) { x in
-                withPointer(w) { w in
-                    withPointer(gamma) { g in
-                        withPointer(beta) { b in
-                            withPointer(mean) { m in
-                                withPointer(variance) { v in
-                                    Tiled.padProjectionBForward(
-                                        p, x: x, w: w, gamma: g, beta: b, mean: m, variance: v, y: y, threads: threads)
-                                }
-                            }
-                        }
-                    }
-                }
+            withInputs { i in
+                Tiled.padProjectionBForward(
+                    p, x: i.x, w: i.w, gamma: i.gamma, beta: i.beta, mean: i.mean, variance: i.variance, y: y,
+                    threads: threads)
             }
         }
     }
 
     func backwardData(threads: Int) -> [Float] {
         withGuardedOutput(x.count, "bwd_data \(p)") { dx in
-            withPointer(dy) { dy in
-                withPointer(w) { w in
-                    withPointer(gamma) { g in
-                        withPointer(variance) { v in
-                            Tiled.padProjectionBBackwardData(
-                                p, dy: dy, w: w, gamma: g, variance: v, dx: dx, threads: threads)
-                        }
-                    }
-                }
+            withInputs { i in
+                Tiled.padProjectionBBackwardData(
+                    p, dy: i.dy, w: i.w, gamma: i.gamma, variance: i.variance, dx: dx, threads: threads)
             }
         }
     }
 
     func backwardWeights(threads: Int) -> [Float] {
         withGuardedOutput(w.count, "bwd_weights \(p)") { dw in
-            withPointer(x) { x in
-                withPointer(dy) { dy in
-                    withPointer(gamma) { g in
-                        withPointer(variance) { v in
-                            Tiled.padProjectionBBackwardWeights(
-                                p, x: x, dy: dy, gamma: g, variance: v, dw: dw, threads: threads)
-                        }
-                    }
-                }
+            withInputs { i in
+                Tiled.padProjectionBBackwardWeights(
+                    p, x: i.x, dy: i.dy, gamma: i.gamma, variance: i.variance, dw: dw, threads: threads)
             }
         }
     }
 
     func backwardGamma(threads: Int) -> [Float] {
         withGuardedOutput(p.outChannels, "bwd_gamma \(p)") { dg in
-            withPointer(x) { x in
-                withPointer(w) { w in
-                    withPointer(dy) { dy in
-                        withPointer(mean) { m in
-                            withPointer(variance) { v in
-                                Tiled.padProjectionBBackwardGamma(
-                                    p, x: x, w: w, dy: dy, mean: m, variance: v, dgamma: dg, threads: threads)
-                            }
-                        }
-                    }
-                }
+            withInputs { i in
+                Tiled.padProjectionBBackwardGamma(
+                    p, x: i.x, w: i.w, dy: i.dy, mean: i.mean, variance: i.variance, dgamma: dg, threads: threads)
             }
         }
     }
 
     func backwardBeta(threads: Int) -> [Float] {
         withGuardedOutput(p.outChannels, "bwd_beta \(p)") { db in
-            withPointer(dy) { dy in Tiled.padProjectionBBackwardBeta(p, dy: dy, dbeta: db, threads: threads) }
+            withInputs { i in Tiled.padProjectionBBackwardBeta(p, dy: i.dy, dbeta: db, threads: threads) }
         }
     }
 }
@@ -234,45 +207,31 @@ struct PadProjectionBExactTests {
         let p = PadProjectionBProblem(
             batch: 1, inChannels: 1, outChannels: 1, inputSize: [5], stride: [2], epsilon: 0.25)
         let x: [Float] = [1, 2, 3, 4, 5], w: [Float] = [2], dy: [Float] = [1, 1, 2]
-        withPointer(x) { x in
-            withPointer(w) { w in
-                withPointer(dy) { dy in
-                    withPointer([3]) { gamma in
-                        withPointer([1]) { beta in
-                            withPointer([4]) { mean in
-                                withPointer([3.75]) { variance in
-                                    let y = withGuardedOutput(3, "fwd") {
-                                        Tiled.padProjectionBForward(
-                                            p, x: x, w: w, gamma: gamma, beta: beta, mean: mean, variance: variance,
-                                            y: $0, threads: 2)
-                                    }
-                                    #expect(y == [-2, 4, 10])
-                                    let dx = withGuardedOutput(5, "dx") {
-                                        Tiled.padProjectionBBackwardData(
-                                            p, dy: dy, w: w, gamma: gamma, variance: variance, dx: $0, threads: 2)
-                                    }
-                                    #expect(dx == [3, 0, 3, 0, 6])
-                                    let dw = withGuardedOutput(1, "dw") {
-                                        Tiled.padProjectionBBackwardWeights(
-                                            p, x: x, dy: dy, gamma: gamma, variance: variance, dw: $0, threads: 2)
-                                    }
-                                    #expect(dw == [21])
-                                    let dg = withGuardedOutput(1, "dgamma") {
-                                        Tiled.padProjectionBBackwardGamma(
-                                            p, x: x, w: w, dy: dy, mean: mean, variance: variance, dgamma: $0,
-                                            threads: 2)
-                                    }
-                                    #expect(dg == [6])
-                                    let db = withGuardedOutput(1, "dbeta") {
-                                        Tiled.padProjectionBBackwardBeta(p, dy: dy, dbeta: $0, threads: 2)
-                                    }
-                                    #expect(db == [4])
-                                }
-                            }
-                        }
-                    }
-                }
+        withPointers([x, w, dy, [3], [1], [4], [3.75]]) { a in
+            let (x, w, dy, gamma, beta, mean, variance) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6])
+            let y = withGuardedOutput(3, "fwd") {
+                Tiled.padProjectionBForward(
+                    p, x: x, w: w, gamma: gamma, beta: beta, mean: mean, variance: variance, y: $0, threads: 2)
             }
+            #expect(y == [-2, 4, 10])
+            let dx = withGuardedOutput(5, "dx") {
+                Tiled.padProjectionBBackwardData(p, dy: dy, w: w, gamma: gamma, variance: variance, dx: $0, threads: 2)
+            }
+            #expect(dx == [3, 0, 3, 0, 6])
+            let dw = withGuardedOutput(1, "dw") {
+                Tiled.padProjectionBBackwardWeights(
+                    p, x: x, dy: dy, gamma: gamma, variance: variance, dw: $0, threads: 2)
+            }
+            #expect(dw == [21])
+            let dg = withGuardedOutput(1, "dgamma") {
+                Tiled.padProjectionBBackwardGamma(
+                    p, x: x, w: w, dy: dy, mean: mean, variance: variance, dgamma: $0, threads: 2)
+            }
+            #expect(dg == [6])
+            let db = withGuardedOutput(1, "dbeta") {
+                Tiled.padProjectionBBackwardBeta(p, dy: dy, dbeta: $0, threads: 2)
+            }
+            #expect(db == [4])
         }
     }
 
