@@ -1,3 +1,30 @@
+import KernelCheckCore
+import KernelCheckProblems
+
+/// Problems whose output is `batch × outChannels × Π outputSize` floats, channels first.
+protocol ChannelsFirstOutput: ProblemDescriptor {
+    var batch: Int { get }
+    var outChannels: Int { get }
+    var outputSize: [Int] { get }
+}
+
+extension ConvProblem: ChannelsFirstOutput {}
+extension ConvTransposeProblem: ChannelsFirstOutput {}
+extension PadProjectionBProblem: ChannelsFirstOutput {}
+
+extension Tiled {
+    /// `db[c] = Σ_n Σ_{o…} dy[n, c, o…]` (`convChannelSums`): the gradient of a per-channel
+    /// bias added to the output of `p`, which must be valid.
+    static func outputChannelSums<P: ChannelsFirstOutput>(
+        _ p: P, dy: UnsafePointer<Float>, into db: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        requireValid(p)
+        convChannelSums(
+            dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *), into: db,
+            threads: threads)
+    }
+}
+
 /// Per-channel sums over images and positions, `out[c] = Σ_n Σ_p t[n, c, p]`: the bias
 /// gradient. Channels are split across threads; each channel is summed by one thread in a
 /// fixed order (16 SIMD lanes per image row, lanes folded, then images in order).

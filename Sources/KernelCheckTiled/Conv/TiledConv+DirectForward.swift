@@ -159,20 +159,10 @@ extension TiledConv {
                                         // ask for them now so the misses overlap the FMAs.
                                         Tiled.prefetchTile(c, ldc: ld, rows: panel.rows, second: half)
                                     }
-                                    switch panel.rows {
-                                    case 12:
-                                        TiledConv.directKernel12(
-                                            steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
-                                            second: half, loadC: add)
-                                    case 8:
-                                        TiledConv.directKernel8(
-                                            steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
-                                            second: half, loadC: add)
-                                    default:
-                                        TiledConv.directKernel4(
-                                            steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c, ldc: ld,
-                                            second: half, loadC: add)
-                                    }
+                                    TiledConv.directKernel(
+                                        rows: panel.rows, steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c,
+                                        ldc: ld,
+                                        second: half, loadC: add)
                                     if inPlace { continue }
                                     if writesOutput || pair {
                                         // Whole vectors of output rows: the valid channels of each half.
@@ -259,20 +249,9 @@ extension TiledConv {
                             let b = UnsafeRawPointer(padded + bands.start(v0, band, plan, heightStride: sh))
                             let c = inPlace ? out + 16 * v0 : tile
                             let ld = inPlace ? p : tileWidth, add = inPlace && bias != nil
-                            switch rowsR {
-                            case 2:
-                                TiledConv.directWideKernel2x12(
-                                    k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
-                                    prefetch: pf, prefetchLines: pfLines)
-                            case 3:
-                                TiledConv.directWideKernel3x8(
-                                    k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
-                                    prefetch: pf, prefetchLines: pfLines)
-                            default:
-                                TiledConv.directWideKernel4x6(
-                                    k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
-                                    prefetch: pf, prefetchLines: pfLines)
-                            }
+                            TiledConv.directWideKernel(
+                                channels: rowsR, k: k, a: a, offsets: offsets, b: b, c: c, ldc: ld, loadC: add,
+                                prefetch: pf, prefetchLines: pfLines)
                             if inPlace { continue }
                             dealTile(
                                 tile, tileWidth: tileWidth, firstPixel: 16 * v0, rows: co, virtualWidth: vw,

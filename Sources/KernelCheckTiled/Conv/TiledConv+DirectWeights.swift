@@ -227,6 +227,8 @@ extension TiledConv {
     /// `vectorsPerRow` vectors of 16 pixels: dY rows contiguous, input rows `xRowBytes` apart.
     /// Each lane adds one product per pixel, in order. `fresh`: the sums start at zero
     /// instead of `acc` (the same bits as adding to a zeroed buffer).
+    // Written out by hand: its multipliers are dY vectors, not broadcast weights, and its
+    // input vectors sit at 6 arbitrary tap offsets, which `RegisterTile.swift` does not model.
     @inline(never)
     static func weightKernel4x6(
         rows: Int, vectorsPerRow: Int,

@@ -29,6 +29,23 @@ extension TiledConv {
         }
     }
 
+    /// Permutes `w` into the dual weights `Wd` once, then runs `body(imageGroup, Wd[g],
+    /// buffer, innerThreads)` for every (image, group) `imageGroup = n·G + g`, with a buffer
+    /// of `dualRows × inSpatial` floats of its own.
+    private func forEachDualImageGroup(
+        _ w: UnsafePointer<Float>, threads: Int,
+        _ body: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+    ) {
+        let rows = dualRows, ci = inChannels
+        let wd = Tiled.allocateFloats(groups * rows * ci)
+        defer { wd.deallocate() }
+        permuteWeights(w, into: wd, toDual: true)
+        let groups = groups
+        runItems(batch * groups, threads: threads, workspace: rows * inSpatial) { imageGroup, buffer, inner in
+            body(imageGroup, UnsafePointer(wd + imageGroup % groups * rows * ci), buffer, inner)
+        }
+    }
+
     /// Forward through `Z = Wd · X`, `Y = b + gatherAdd(Z)`.
     func forwardDual(
         input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -40,14 +57,9 @@ extension TiledConv {
             (y + row * p).update(repeating: bias?[row % channelsOut] ?? 0, count: p)
         }
         guard inS > 0 else { return }
-        let wd = Tiled.allocateFloats(groups * rows * ci)
-        defer { wd.deallocate() }
-        permuteWeights(w, into: wd, toDual: true)
-        let groups = groups
-        runItems(batch * groups, threads: threads, workspace: rows * inS) { imageGroup, z, inner in
-            let g = imageGroup % groups
+        forEachDualImageGroup(w, threads: threads) { imageGroup, wd, z, inner in
             Tiled.sgemm(
-                transA: false, transB: false, m: rows, n: inS, k: ci, a: wd + g * rows * ci, lda: ci,
+                transA: false, transB: false, m: rows, n: inS, k: ci, a: wd, lda: ci,
                 b: x + imageGroup * ci * inS, ldb: inS, c: z, ldc: inS, accumulate: false, threads: inner)
             gatherAdd(z, into: y + imageGroup * co * p, threads: inner)
         }
@@ -59,15 +71,10 @@ extension TiledConv {
         input dx: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
-        let wd = Tiled.allocateFloats(groups * rows * ci)
-        defer { wd.deallocate() }
-        permuteWeights(w, into: wd, toDual: true)
-        let groups = groups
-        runItems(batch * groups, threads: threads, workspace: rows * inS) { imageGroup, d, inner in
-            let g = imageGroup % groups
+        forEachDualImageGroup(w, threads: threads) { imageGroup, wd, d, inner in
             scatter(dy + imageGroup * co * p, into: d, threads: inner)
             Tiled.sgemm(
-                transA: true, transB: false, m: ci, n: inS, k: rows, a: wd + g * rows * ci, lda: ci,
+                transA: true, transB: false, m: ci, n: inS, k: rows, a: wd, lda: ci,
                 b: d, ldb: inS, c: dx + imageGroup * ci * inS, ldc: inS, accumulate: false, threads: inner)
         }
     }

@@ -152,36 +152,18 @@ extension TiledConv {
         _ src: UnsafePointer<Float>, row r: Int, columns: Range<Int>,
         into out: UnsafeMutablePointer<Float>
     ) {
-        let (kd, kh, kw, channel) = tapOf(row: r)
-        let vd = validOutputs[0][kd], vh = validOutputs[1][kh], vw = validOutputs[2][kw]
-        let offD = kd * dilation[0] - padBegin[0], offH = kh * dilation[1] - padBegin[1]
-        let offW = kw * dilation[2] - padBegin[2]
-        let sd = stride[0], sh = stride[1], sw = stride[2]
-        let inH = inSize[1], inW = inSize[2], outH = outSize[1], outW = outSize[2]
-        let plane = src + channel * inSpatial
-        let line = columns.lowerBound / outW
-        var ow = columns.lowerBound - line * outW
-        var oh = line % outH, od = line / outH
-        var o = out
-        var remaining = columns.count
-        while remaining > 0 {
-            let owEnd = min(outW, ow + remaining), count = owEnd - ow
-            if od >= vd.lo && od < vd.hi && oh >= vh.lo && oh < vh.hi {
-                let lo = min(max(vw.lo, ow), owEnd), hi = max(min(vw.hi, owEnd), lo)
-                let base = plane + ((od * sd + offD) * inH + (oh * sh + offH)) * inW + offW
-                o.update(repeating: 0, count: lo - ow)
-                if sw == 1 {
-                    (o + (lo - ow)).update(from: base + lo, count: hi - lo)
-                } else {
-                    Self.gather(base, stride: sw, range: lo..<hi, into: o - ow)
-                }
-                (o + (hi - ow)).update(repeating: 0, count: owEnd - hi)
-            } else {
-                o.update(repeating: 0, count: count)
+        forEachLine(ofRow: r, columns: columns) { done, line, input in
+            let o = out + done - line.lowerBound  // o[ow] is column ow of this line
+            guard let (base, valid, sw) = input else {
+                return (o + line.lowerBound).update(repeating: 0, count: line.count)
             }
-            o += count; remaining -= count
-            ow = 0; oh += 1
-            if oh == outH { oh = 0; od += 1 }
+            (o + line.lowerBound).update(repeating: 0, count: valid.lowerBound - line.lowerBound)
+            if sw == 1 {
+                (o + valid.lowerBound).update(from: src + base + valid.lowerBound, count: valid.count)
+            } else {
+                Self.gather(src + base, stride: sw, range: valid, into: o)
+            }
+            (o + valid.upperBound).update(repeating: 0, count: line.upperBound - valid.upperBound)
         }
     }
 
@@ -191,27 +173,44 @@ extension TiledConv {
         _ colRow: UnsafePointer<Float>, row r: Int, columns: Range<Int>,
         into dst: UnsafeMutablePointer<Float>
     ) {
+        forEachLine(ofRow: r, columns: columns) { done, line, input in
+            if let (base, valid, sw) = input {
+                Self.scatterAdd(colRow + done - line.lowerBound, range: valid, into: dst + base, stride: sw)
+            }
+        }
+    }
+
+    /// Walks the row `r = (c, kd, kh, kw)` of col(·) over `columns`, one output line (fixed
+    /// od, oh) at a time, in order: `visit(done, owRange, input)` with `done` the columns
+    /// visited before this line and `owRange` its columns ow; `input` is nil when the line
+    /// reads only padding, else the valid columns (⊆ `owRange`) and the input offset `base`
+    /// with column ow reading `input[base + ow·s_w]`, `s_w` the width stride.
+    @inline(__always)
+    private func forEachLine(
+        ofRow r: Int, columns: Range<Int>,
+        _ visit: (_ done: Int, _ line: Range<Int>, _ input: (base: Int, valid: Range<Int>, sw: Int)?) -> Void
+    ) {
         let (kd, kh, kw, channel) = tapOf(row: r)
         let vd = validOutputs[0][kd], vh = validOutputs[1][kh], vw = validOutputs[2][kw]
         let offD = kd * dilation[0] - padBegin[0], offH = kh * dilation[1] - padBegin[1]
         let offW = kw * dilation[2] - padBegin[2]
         let sd = stride[0], sh = stride[1], sw = stride[2]
         let inH = inSize[1], inW = inSize[2], outH = outSize[1], outW = outSize[2]
-        let plane = dst + channel * inSpatial
+        let plane = channel * inSpatial
         let line = columns.lowerBound / outW
         var ow = columns.lowerBound - line * outW
         var oh = line % outH, od = line / outH
-        var c = colRow
-        var remaining = columns.count
-        while remaining > 0 {
-            let owEnd = min(outW, ow + remaining), count = owEnd - ow
+        var done = 0
+        while done < columns.count {
+            let owEnd = min(outW, ow + columns.count - done)
             if od >= vd.lo && od < vd.hi && oh >= vh.lo && oh < vh.hi {
                 let lo = min(max(vw.lo, ow), owEnd), hi = max(min(vw.hi, owEnd), lo)
                 let base = plane + ((od * sd + offD) * inH + (oh * sh + offH)) * inW + offW
-                let shifted = c - ow
-                Self.scatterAdd(shifted, range: lo..<hi, into: base, stride: sw)
+                visit(done, ow..<owEnd, (base, lo..<hi, sw))
+            } else {
+                visit(done, ow..<owEnd, nil)
             }
-            c += count; remaining -= count
+            done += owEnd - ow
             ow = 0; oh += 1
             if oh == outH { oh = 0; od += 1 }
         }

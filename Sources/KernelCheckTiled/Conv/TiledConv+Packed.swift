@@ -37,14 +37,8 @@ extension TiledConv {
         let groups = groups
         // Ã for slab s of group g at (g·slabs + s)·aStride: ⌈Co/mr⌉ panels of that slab's rows.
         let aStride = Tiled.roundUp(co, mr) * slabRows
-        let packedW = Tiled.allocateFloats(groups * slabs * aStride)
+        let packedW = packWeightSlabs(w, transposed: false, slabRows: slabRows, aStride: aStride, threads: threads)
         defer { packedW.deallocate() }
-        Tiled.forEachItem(groups * slabs, threads: threads) { item, _ in
-            let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
-            Tiled.packA(
-                Operand(base: w + g * co * k, ld: k, transposed: false), rows: 0, count: co,
-                columns: r0, count: r1 - r0, into: packedW + item * aStride)
-        }
         runItems(batch * groups * blocks, threads: threads, workspace: Tiled.roundUp(block, nr) * slabRows + block) {
             item, ws, inner in
             let imageGroup = item / blocks, g = imageGroup % groups  // imageGroup = n·G + g
@@ -81,14 +75,8 @@ extension TiledConv {
         let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
         let groups = groups
         let aStride = Tiled.roundUp(slabRows, mr) * co
-        let packedW = Tiled.allocateFloats(groups * slabs * aStride)
+        let packedW = packWeightSlabs(w, transposed: true, slabRows: slabRows, aStride: aStride, threads: threads)
         defer { packedW.deallocate() }
-        Tiled.forEachItem(groups * slabs, threads: threads) { item, _ in
-            let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
-            Tiled.packA(
-                Operand(base: w + g * co * k, ld: k, transposed: true), rows: r0, count: r1 - r0,
-                columns: 0, count: co, into: packedW + item * aStride)
-        }
         let colCount = slabRows * block
         runItems(batch * groups, threads: threads, workspace: colCount + Tiled.roundUp(block, nr) * co) {
             imageGroup, ws, inner in
@@ -110,5 +98,27 @@ extension TiledConv {
                 }
             }
         }
+    }
+}
+
+extension TiledConv {
+    /// A panels of the weights, one block of `aStride` floats per (group g, slab s), at
+    /// `(g·slabs + s)·aStride`: the slab's K steps `s·slabRows..<(s+1)·slabRows` of `W[g]`
+    /// (`Co × K`; `W[g]ᵀ`, `K × Co`, when `transposed`). The caller deallocates.
+    func packWeightSlabs(
+        _ w: UnsafePointer<Float>, transposed: Bool, slabRows: Int, aStride: Int, threads: Int
+    ) -> UnsafeMutablePointer<Float> {
+        let k = columnRows, co = outChannels, slabs = (k + slabRows - 1) / slabRows
+        let packed = Tiled.allocateFloats(groups * slabs * aStride)
+        Tiled.forEachItem(groups * slabs, threads: threads) { item, _ in
+            let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
+            let a = Operand(base: w + g * co * k, ld: k, transposed: transposed), into = packed + item * aStride
+            if transposed {
+                Tiled.packA(a, rows: r0, count: r1 - r0, columns: 0, count: co, into: into)
+            } else {
+                Tiled.packA(a, rows: 0, count: co, columns: r0, count: r1 - r0, into: into)
+            }
+        }
+        return packed
     }
 }

@@ -131,20 +131,9 @@ extension TiledConv {
                             let out = inPlace ? c + a.first * k : tile
                             if inPlace { Tiled.prefetchTile(out, ldc: k, rows: a.rows) }
                             let ld = inPlace ? k : nr, add = inPlace && accumulate
-                            switch a.rows {
-                            case 12:
-                                TiledConv.directKernel12(
-                                    steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
-                                    c: out, ldc: ld, second: 16, loadC: add)
-                            case 8:
-                                TiledConv.directKernel8(
-                                    steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
-                                    c: out, ldc: ld, second: 16, loadC: add)
-                            default:
-                                TiledConv.directKernel4(
-                                    steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
-                                    c: out, ldc: ld, second: 16, loadC: add)
-                            }
+                            TiledConv.directKernel(
+                                rows: a.rows, steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                c: out, ldc: ld, second: 16, loadC: add)
                             if !inPlace {
                                 Output(base: c, ld: k, transposed: false)
                                     .merge(

@@ -17,94 +17,22 @@ extension Tiled {
         _ height: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
     ) {
-        if height <= 4 {
-            microKernel4(kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, loadC: loadC)
-        } else {
-            microKernel8(kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, loadC: loadC)
+        func run<Rows: TileRows>(_: Rows.Type) where Rows.Vectors == (SIMD16<Float>, SIMD16<Float>) {
+            microKernelRows(Rows.self, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, loadC: loadC)
         }
+        if height <= 4 { run(TileRows4.self) } else { run(TileRows8.self) }
     }
 
-    /// Rows 0..<8 of a 12-row A panel against one 32-column B panel (16 accumulators).
+    /// Rows 0..<`Rows.count` of a 12-row A panel against one 32-column B panel.
     @inline(never)
-    static func microKernel8(
-        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
+    static func microKernelRows<Rows: TileRows>(
+        _: Rows.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
-    ) {
-        var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
-        var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
-        var c2_0 = SIMD16<Float>(); var c2_1 = SIMD16<Float>()
-        var c3_0 = SIMD16<Float>(); var c3_1 = SIMD16<Float>()
-        var c4_0 = SIMD16<Float>(); var c4_1 = SIMD16<Float>()
-        var c5_0 = SIMD16<Float>(); var c5_1 = SIMD16<Float>()
-        var c6_0 = SIMD16<Float>(); var c6_1 = SIMD16<Float>()
-        var c7_0 = SIMD16<Float>(); var c7_1 = SIMD16<Float>()
+    ) where Rows.Vectors == (SIMD16<Float>, SIMD16<Float>) {
+        var tile = Rows()
         var ap = a
         var bp = UnsafeRawPointer(b)
-        let bStrideBytes = bStride &* 4
-        for _ in 0..<kc {
-            let b0 = bp.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-            let b1 = bp.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-            let a0 = ap[0]
-            c0_0 = c0_0.addingProduct(a0, b0); c0_1 = c0_1.addingProduct(a0, b1)
-            let a1 = ap[1]
-            c1_0 = c1_0.addingProduct(a1, b0); c1_1 = c1_1.addingProduct(a1, b1)
-            let a2 = ap[2]
-            c2_0 = c2_0.addingProduct(a2, b0); c2_1 = c2_1.addingProduct(a2, b1)
-            let a3 = ap[3]
-            c3_0 = c3_0.addingProduct(a3, b0); c3_1 = c3_1.addingProduct(a3, b1)
-            let a4 = ap[4]
-            c4_0 = c4_0.addingProduct(a4, b0); c4_1 = c4_1.addingProduct(a4, b1)
-            let a5 = ap[5]
-            c5_0 = c5_0.addingProduct(a5, b0); c5_1 = c5_1.addingProduct(a5, b1)
-            let a6 = ap[6]
-            c6_0 = c6_0.addingProduct(a6, b0); c6_1 = c6_1.addingProduct(a6, b1)
-            let a7 = ap[7]
-            c7_0 = c7_0.addingProduct(a7, b0); c7_1 = c7_1.addingProduct(a7, b1)
-            ap += GEMMBlocking.mr
-            bp += bStrideBytes
-        }
-        var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); row += ldc
-        store(c3_0, row + 0, adding: loadC); store(c3_1, row + 16, adding: loadC); row += ldc
-        store(c4_0, row + 0, adding: loadC); store(c4_1, row + 16, adding: loadC); row += ldc
-        store(c5_0, row + 0, adding: loadC); store(c5_1, row + 16, adding: loadC); row += ldc
-        store(c6_0, row + 0, adding: loadC); store(c6_1, row + 16, adding: loadC); row += ldc
-        store(c7_0, row + 0, adding: loadC); store(c7_1, row + 16, adding: loadC)
-    }
-
-    /// Rows 0..<4 of a 12-row A panel against one 32-column B panel (8 accumulators).
-    @inline(never)
-    static func microKernel4(
-        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
-        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
-    ) {
-        var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
-        var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
-        var c2_0 = SIMD16<Float>(); var c2_1 = SIMD16<Float>()
-        var c3_0 = SIMD16<Float>(); var c3_1 = SIMD16<Float>()
-        var ap = a
-        var bp = UnsafeRawPointer(b)
-        let bStrideBytes = bStride &* 4
-        for _ in 0..<kc {
-            let b0 = bp.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-            let b1 = bp.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-            let a0 = ap[0]
-            c0_0 = c0_0.addingProduct(a0, b0); c0_1 = c0_1.addingProduct(a0, b1)
-            let a1 = ap[1]
-            c1_0 = c1_0.addingProduct(a1, b0); c1_1 = c1_1.addingProduct(a1, b1)
-            let a2 = ap[2]
-            c2_0 = c2_0.addingProduct(a2, b0); c2_1 = c2_1.addingProduct(a2, b1)
-            let a3 = ap[3]
-            c3_0 = c3_0.addingProduct(a3, b0); c3_1 = c3_1.addingProduct(a3, b1)
-            ap += GEMMBlocking.mr
-            bp += bStrideBytes
-        }
-        var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); row += ldc
-        store(c3_0, row + 0, adding: loadC); store(c3_1, row + 16, adding: loadC)
+        microSteps(&tile, kc, a: &ap, b: &bp, bStride: bStride)
+        tile.store(c, ldc: ldc, second: 16, adding: loadC)
     }
 }

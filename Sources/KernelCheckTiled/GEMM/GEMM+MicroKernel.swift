@@ -1,5 +1,5 @@
-// The register tile of the tiled SGEMM, written out by hand: no arrays or loops over
-// accumulators, so that the compiler keeps all of them in zmm registers.
+// The register tile of the tiled SGEMM (`RegisterTile.swift` keeps all of its accumulators
+// in zmm registers).
 
 import CKernelSupport
 
@@ -19,18 +19,7 @@ extension Tiled {
         kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool
     ) {
-        var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
-        var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
-        var c2_0 = SIMD16<Float>(); var c2_1 = SIMD16<Float>()
-        var c3_0 = SIMD16<Float>(); var c3_1 = SIMD16<Float>()
-        var c4_0 = SIMD16<Float>(); var c4_1 = SIMD16<Float>()
-        var c5_0 = SIMD16<Float>(); var c5_1 = SIMD16<Float>()
-        var c6_0 = SIMD16<Float>(); var c6_1 = SIMD16<Float>()
-        var c7_0 = SIMD16<Float>(); var c7_1 = SIMD16<Float>()
-        var c8_0 = SIMD16<Float>(); var c8_1 = SIMD16<Float>()
-        var c9_0 = SIMD16<Float>(); var c9_1 = SIMD16<Float>()
-        var c10_0 = SIMD16<Float>(); var c10_1 = SIMD16<Float>()
-        var c11_0 = SIMD16<Float>(); var c11_1 = SIMD16<Float>()
+        var tile = TileRows12()
         // The C tile is read and written after the k loop; on large problems its lines are
         // out of cache. Ask for them now so the misses overlap the FMAs. A 128-byte row
         // touches 3 cache lines when C is not 64-byte aligned (Swift arrays are 16-aligned).
@@ -39,54 +28,30 @@ extension Tiled {
         prefetchTile(c, ldc: ldc)
         var ap = a
         var bp = UnsafeRawPointer(b)
-        let bStrideBytes = bStride &* 4
         let late = 64
-        for phase in 0..<2 {
-            if phase == 1 { prefetchTile(c, ldc: ldc) }
-            for _ in 0..<(phase == 0 ? max(0, kc &- late) : min(kc, late)) {
-                let b0 = bp.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-                let b1 = bp.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-                let a0 = ap[0]
-                c0_0 = c0_0.addingProduct(a0, b0); c0_1 = c0_1.addingProduct(a0, b1)
-                let a1 = ap[1]
-                c1_0 = c1_0.addingProduct(a1, b0); c1_1 = c1_1.addingProduct(a1, b1)
-                let a2 = ap[2]
-                c2_0 = c2_0.addingProduct(a2, b0); c2_1 = c2_1.addingProduct(a2, b1)
-                let a3 = ap[3]
-                c3_0 = c3_0.addingProduct(a3, b0); c3_1 = c3_1.addingProduct(a3, b1)
-                let a4 = ap[4]
-                c4_0 = c4_0.addingProduct(a4, b0); c4_1 = c4_1.addingProduct(a4, b1)
-                let a5 = ap[5]
-                c5_0 = c5_0.addingProduct(a5, b0); c5_1 = c5_1.addingProduct(a5, b1)
-                let a6 = ap[6]
-                c6_0 = c6_0.addingProduct(a6, b0); c6_1 = c6_1.addingProduct(a6, b1)
-                let a7 = ap[7]
-                c7_0 = c7_0.addingProduct(a7, b0); c7_1 = c7_1.addingProduct(a7, b1)
-                let a8 = ap[8]
-                c8_0 = c8_0.addingProduct(a8, b0); c8_1 = c8_1.addingProduct(a8, b1)
-                let a9 = ap[9]
-                c9_0 = c9_0.addingProduct(a9, b0); c9_1 = c9_1.addingProduct(a9, b1)
-                let a10 = ap[10]
-                c10_0 = c10_0.addingProduct(a10, b0); c10_1 = c10_1.addingProduct(a10, b1)
-                let a11 = ap[11]
-                c11_0 = c11_0.addingProduct(a11, b0); c11_1 = c11_1.addingProduct(a11, b1)
-                ap += 12
-                bp += bStrideBytes
-            }
+        microSteps(&tile, max(0, kc &- late), a: &ap, b: &bp, bStride: bStride)
+        prefetchTile(c, ldc: ldc)
+        microSteps(&tile, min(kc, late), a: &ap, b: &bp, bStride: bStride)
+        tile.store(c, ldc: ldc, second: 16, adding: loadC)
+    }
+
+    /// `steps` K steps of a 32-column register tile: B̃'s two vectors at `b` and 64 bytes on,
+    /// Ã's rows at `a`; advances `a` by `GEMMBlocking.mr` floats a step and `b` by `bStride`.
+    @inline(__always)
+    static func microSteps<Rows: TileRows>(
+        _ tile: inout Rows, _ steps: Int, a: inout UnsafePointer<Float>, b: inout UnsafeRawPointer, bStride: Int
+    ) where Rows.Vectors == (SIMD16<Float>, SIMD16<Float>) {
+        let bStrideBytes = bStride &* 4
+        for _ in 0..<steps {
+            tile.add(
+                a,
+                (
+                    b.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self),
+                    b.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+                ))
+            a += GEMMBlocking.mr
+            b += bStrideBytes
         }
-        var row = c
-        store(c0_0, row + 0, adding: loadC); store(c0_1, row + 16, adding: loadC); row += ldc
-        store(c1_0, row + 0, adding: loadC); store(c1_1, row + 16, adding: loadC); row += ldc
-        store(c2_0, row + 0, adding: loadC); store(c2_1, row + 16, adding: loadC); row += ldc
-        store(c3_0, row + 0, adding: loadC); store(c3_1, row + 16, adding: loadC); row += ldc
-        store(c4_0, row + 0, adding: loadC); store(c4_1, row + 16, adding: loadC); row += ldc
-        store(c5_0, row + 0, adding: loadC); store(c5_1, row + 16, adding: loadC); row += ldc
-        store(c6_0, row + 0, adding: loadC); store(c6_1, row + 16, adding: loadC); row += ldc
-        store(c7_0, row + 0, adding: loadC); store(c7_1, row + 16, adding: loadC); row += ldc
-        store(c8_0, row + 0, adding: loadC); store(c8_1, row + 16, adding: loadC); row += ldc
-        store(c9_0, row + 0, adding: loadC); store(c9_1, row + 16, adding: loadC); row += ldc
-        store(c10_0, row + 0, adding: loadC); store(c10_1, row + 16, adding: loadC); row += ldc
-        store(c11_0, row + 0, adding: loadC); store(c11_1, row + 16, adding: loadC)
     }
 
     /// Prefetches (for writing) the `rows` rows of 32 floats of a C tile: 3 lines per row,

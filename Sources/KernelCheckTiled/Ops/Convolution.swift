@@ -40,10 +40,7 @@ extension Tiled {
         _ p: ConvProblem, dy: UnsafePointer<Float>, db: UnsafeMutablePointer<Float>,
         threads: Int
     ) {
-        requireValid(p)
-        convChannelSums(
-            dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *),
-            into: db, threads: threads)
+        outputChannelSums(p, dy: dy, into: db, threads: threads)
     }
 
     // Internal entry points with explicit tuning (tests shrink the blocks).

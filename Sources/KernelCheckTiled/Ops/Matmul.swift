@@ -31,33 +31,7 @@ extension Tiled {
         _ p: MatmulProblem, dy: UnsafePointer<Float>, b: UnsafePointer<Float>,
         da: UnsafeMutablePointer<Float>, threads: Int
     ) {
-        let layout = MatmulLayout(p)
-        let (m, n, k) = (p.m, p.n, p.k)
-        let users = layout.users(of: layout.aIndex, count: layout.aCount)
-        forEachBatch(
-            layout.aCount, work: m * n * k * max(1, layout.batchCount / max(1, layout.aCount)),
-            threads: threads
-        ) { alpha, inner in
-            let out = da + alpha * m * k
-            guard !users[alpha].isEmpty else { return zero(out, count: m * k) }
-            for (step, beta) in users[alpha].enumerated() {
-                let g = dy + beta * m * n
-                let bm = b + layout.bIndex[beta] * k * n
-                if p.transposeA {
-                    // da is K×M: daᵀ-form = op(B)·dyᵀ.
-                    sgemm(
-                        transA: p.transposeB, transB: true, m: k, n: m, k: n,
-                        a: bm, lda: layout.ldb, b: g, ldb: n,
-                        c: out, ldc: m, accumulate: step > 0, threads: inner)
-                } else {
-                    // da is M×K: dy·op(B)ᵀ.
-                    sgemm(
-                        transA: false, transB: !p.transposeB, m: m, n: k, k: n,
-                        a: g, lda: n, b: bm, ldb: layout.ldb,
-                        c: out, ldc: k, accumulate: step > 0, threads: inner)
-                }
-            }
-        }
+        matmulGradient(p, ofA: true, dy: dy, other: b, into: da, threads: threads)
     }
 
     /// `db = Σ_β op(A)[β]ᵀ·dy[β]` (transposed back when `tb`), summed over the batch entries β
@@ -66,31 +40,40 @@ extension Tiled {
         _ p: MatmulProblem, a: UnsafePointer<Float>, dy: UnsafePointer<Float>,
         db: UnsafeMutablePointer<Float>, threads: Int
     ) {
+        matmulGradient(p, ofA: false, dy: dy, other: a, into: db, threads: threads)
+    }
+
+    /// The gradient of A (`ofA`; `other` is B) or of B (`other` is A): for each stored matrix
+    /// i of that operand, `grad[i] = Σ_β X_β·Y_β` over the batch entries β that read it, in
+    /// increasing β, with `X_β·Y_β = dy[β]·op(B)[β]ᵀ` (M×K) for A and `op(A)[β]ᵀ·dy[β]` (K×N)
+    /// for B; stored transposed (`Y_βᵀ·X_βᵀ`) when the operand is; zero when no entry reads i.
+    private static func matmulGradient(
+        _ p: MatmulProblem, ofA: Bool, dy: UnsafePointer<Float>, other: UnsafePointer<Float>,
+        into grad: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let layout = MatmulLayout(p)
         let (m, n, k) = (p.m, p.n, p.k)
-        let users = layout.users(of: layout.bIndex, count: layout.bCount)
-        forEachBatch(
-            layout.bCount, work: m * n * k * max(1, layout.batchCount / max(1, layout.bCount)),
-            threads: threads
-        ) { beta0, inner in
-            let out = db + beta0 * k * n
-            guard !users[beta0].isEmpty else { return zero(out, count: k * n) }
-            for (step, beta) in users[beta0].enumerated() {
-                let g = dy + beta * m * n
-                let am = a + layout.aIndex[beta] * m * k
-                if p.transposeB {
-                    // db is N×K: dyᵀ·op(A).
-                    sgemm(
-                        transA: true, transB: p.transposeA, m: n, n: k, k: m,
-                        a: g, lda: n, b: am, ldb: layout.lda,
-                        c: out, ldc: k, accumulate: step > 0, threads: inner)
-                } else {
-                    // db is K×N: op(A)ᵀ·dy.
-                    sgemm(
-                        transA: !p.transposeA, transB: false, m: k, n: n, k: m,
-                        a: am, lda: layout.lda, b: g, ldb: n,
-                        c: out, ldc: n, accumulate: step > 0, threads: inner)
-                }
+        let (index, count) = ofA ? (layout.aIndex, layout.aCount) : (layout.bIndex, layout.bCount)
+        let users = layout.users(of: index, count: count)
+        let (rows, columns, inner) = ofA ? (m, k, n) : (k, n, m)
+        let transposed = ofA ? p.transposeA : p.transposeB
+        forEachBatch(count, work: m * n * k * max(1, layout.batchCount / max(1, count)), threads: threads) {
+            i, threadsInside in
+            let out = grad + i * rows * columns
+            guard !users[i].isEmpty else { return zero(out, count: rows * columns) }
+            for (step, beta) in users[i].enumerated() {
+                let g = Operand(base: dy + beta * m * n, ld: n, transposed: false)
+                let (x, y) =
+                    ofA
+                    ? (g, Operand(base: other + layout.bIndex[beta] * k * n, ld: layout.ldb, transposed: !p.transposeB))
+                    : (Operand(base: other + layout.aIndex[beta] * m * k, ld: layout.lda, transposed: !p.transposeA), g)
+                // (X·Y)ᵀ = Yᵀ·Xᵀ: swap the factors and read each the other way.
+                let (l, r) = transposed ? (y.transposedView, x.transposedView) : (x, y)
+                let (ldc, height) = transposed ? (rows, columns) : (columns, rows)
+                sgemm(
+                    transA: l.transposed, transB: r.transposed, m: height, n: ldc, k: inner,
+                    a: l.base, lda: l.ld, b: r.base, ldb: r.ld,
+                    c: out, ldc: ldc, accumulate: step > 0, threads: threadsInside)
             }
         }
     }

@@ -13,26 +13,13 @@ extension Tiled {
         y: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let g = PadProjectionAGeometry(p)
-        let planes = p.batch * p.outChannels
-        parallelChunks(planes, threads: g.threads(threads, planes: planes), grain: 1) { range in
-            for plane in range {
-                let n = plane / p.outChannels, co = plane % p.outChannels
-                let out = y + plane * g.outPlane
-                let c = co - p.before
-                guard c >= 0 && c < p.channels else {
-                    zero(out, count: g.outPlane)
-                    continue
-                }
-                let src = x + (n * p.channels + c) * g.inPlane
-                var o = 0
-                for o0 in 0..<g.outSize[0] {
-                    for o1 in 0..<g.outSize[1] {
-                        let row = src + (o0 * g.stride[0] * g.inSize[1] + o1 * g.stride[1]) * g.inSize[2]
-                        let s2 = g.stride[2]
-                        for o2 in 0..<g.outSize[2] { out[o + o2] = row[o2 * s2] }
-                        o += g.outSize[2]
-                    }
-                }
+        g.forEachPlane(p.batch * p.outChannels, threads: threads) { plane in
+            let n = plane / p.outChannels, c = plane % p.outChannels - p.before
+            let out = y + plane * g.outPlane
+            guard c >= 0 && c < p.channels else { return zero(out, count: g.outPlane) }
+            let src = x + (n * p.channels + c) * g.inPlane
+            g.forEachLine { o, i, s2 in
+                for o2 in 0..<g.outSize[2] { out[o + o2] = src[i + o2 * s2] }
             }
         }
     }
@@ -43,22 +30,13 @@ extension Tiled {
         dx: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let g = PadProjectionAGeometry(p)
-        let planes = p.batch * p.channels
-        parallelChunks(planes, threads: g.threads(threads, planes: planes), grain: 1) { range in
-            for plane in range {
-                let n = plane / p.channels, c = plane % p.channels
-                let out = dx + plane * g.inPlane
-                zero(out, count: g.inPlane)
-                let src = dy + (n * p.outChannels + c + p.before) * g.outPlane
-                var o = 0
-                for o0 in 0..<g.outSize[0] {
-                    for o1 in 0..<g.outSize[1] {
-                        let row = out + (o0 * g.stride[0] * g.inSize[1] + o1 * g.stride[1]) * g.inSize[2]
-                        let s2 = g.stride[2]
-                        for o2 in 0..<g.outSize[2] { row[o2 * s2] = src[o + o2] }
-                        o += g.outSize[2]
-                    }
-                }
+        g.forEachPlane(p.batch * p.channels, threads: threads) { plane in
+            let out = dx + plane * g.inPlane
+            zero(out, count: g.inPlane)
+            // plane = n·C + c reads dY's plane n·C_out + c + before.
+            let src = dy + (plane + plane / p.channels * (p.outChannels - p.channels) + p.before) * g.outPlane
+            g.forEachLine { o, i, s2 in
+                for o2 in 0..<g.outSize[2] { out[i + o2 * s2] = src[o + o2] }
             }
         }
     }
@@ -76,6 +54,26 @@ struct PadProjectionAGeometry {
         stride = Array(repeating: 1, count: pad) + p.stride
         inPlane = inSize.reduce(1, *)
         outPlane = outSize.reduce(1, *)
+    }
+
+    /// `body(o, i, s2)` for each output line (o0, o1) of a plane, in order: its first
+    /// output element `o` reads input element `i` of the plane, the next ones every `s2`.
+    @inline(__always)
+    func forEachLine(_ body: (_ o: Int, _ i: Int, _ s2: Int) -> Void) {
+        var o = 0
+        for o0 in 0..<outSize[0] {
+            for o1 in 0..<outSize[1] {
+                body(o, (o0 * stride[0] * inSize[1] + o1 * stride[1]) * inSize[2], stride[2])
+                o += outSize[2]
+            }
+        }
+    }
+
+    /// `body(plane)` for planes `0..<planes`, split over threads (one for small tensors).
+    func forEachPlane(_ planes: Int, threads: Int, _ body: (Int) -> Void) {
+        Tiled.parallelChunks(planes, threads: self.threads(threads, planes: planes), grain: 1) { range in
+            for plane in range { body(plane) }
+        }
     }
 
     /// One thread for small tensors (waking threads costs more than the copy).
@@ -189,10 +187,7 @@ extension Tiled {
         _ p: PadProjectionBProblem, dy: UnsafePointer<Float>,
         dbeta: UnsafeMutablePointer<Float>, threads: Int
     ) {
-        requireValid(p)
-        convChannelSums(
-            dy, batch: p.batch, channels: p.outChannels, spatial: p.outputSize.reduce(1, *),
-            into: dbeta, threads: threads)
+        outputChannelSums(p, dy: dy, into: dbeta, threads: threads)
     }
 
     /// `a[co] = γ[co] / √(σ²[co] + ε)` in Double, rounded once to Float.

@@ -1,0 +1,142 @@
+// Register tiles as nested structs of `SIMD16<Float>` accumulators. Once a kernel is
+// specialised for one tile type, every method inlines and the optimiser splits the structs
+// into scalar values, so each accumulator lives in a zmm register: the same code as a tile
+// written out accumulator by accumulator, without the copies. (An array or a loop over
+// accumulators is not enough: LLVM keeps those in memory on the stack.)
+
+/// `count` rows of a register tile, each row r holding the accumulators of one row of C.
+/// `add` is one K step: every accumulator of row r gets one fused multiply-add of `a[r]`
+/// with its B vector, so a tile's element sums its products in step order.
+protocol TileRows {
+    /// The B vectors of one K step: one per accumulator of a row.
+    associatedtype Vectors
+    static var count: Int { get }
+    init()
+    /// `acc[r][j] = fma(a[r], v[j], acc[r][j])` for r in `0..<count`.
+    mutating func add(_ a: UnsafePointer<Float>, _ v: Vectors)
+    /// Row r to `c + r·ldc` (`*p = acc` or, with `adding`, `*p += acc`); a two-vector row
+    /// puts its second vector `second` floats after its first.
+    func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool)
+}
+
+/// One row of 32 columns: two vectors, the second `second` floats after the first.
+struct TileRow: TileRows {
+    var lo = SIMD16<Float>(), hi = SIMD16<Float>()
+    static var count: Int { 1 }
+    @inline(__always) init() {}
+
+    @inline(__always)
+    mutating func add(_ a: UnsafePointer<Float>, _ v: (SIMD16<Float>, SIMD16<Float>)) {
+        let x = a[0]
+        lo = lo.addingProduct(x, v.0)
+        hi = hi.addingProduct(x, v.1)
+    }
+
+    @inline(__always)
+    func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool) {
+        Tiled.store(lo, c, adding: adding)
+        Tiled.store(hi, c + second, adding: adding)
+    }
+}
+
+/// One row of 16 columns: a single vector (a column of the wide tiles, `TileColumn`).
+struct TileLane: TileRows {
+    var acc = SIMD16<Float>()
+    static var count: Int { 1 }
+    @inline(__always) init() {}
+
+    @inline(__always)
+    mutating func add(_ a: UnsafePointer<Float>, _ v: SIMD16<Float>) { acc = acc.addingProduct(a[0], v) }
+
+    @inline(__always)
+    func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool) {
+        Tiled.store(acc, c, adding: adding)
+    }
+}
+
+/// `Top`'s rows, then `Bottom`'s: `Top.count + Bottom.count` rows.
+struct StackedRows<Top: TileRows, Bottom: TileRows>: TileRows where Bottom.Vectors == Top.Vectors {
+    var top = Top(), bottom = Bottom()
+    static var count: Int { Top.count + Bottom.count }
+    @inline(__always) init() {}
+
+    @inline(__always)
+    mutating func add(_ a: UnsafePointer<Float>, _ v: Top.Vectors) {
+        top.add(a, v)
+        bottom.add(a + Top.count, v)
+    }
+
+    @inline(__always)
+    func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool) {
+        top.store(c, ldc: ldc, second: second, adding: adding)
+        bottom.store(c + Top.count &* ldc, ldc: ldc, second: second, adding: adding)
+    }
+}
+
+typealias Stacked2<Row: TileRows> = StackedRows<Row, Row>
+typealias Stacked4<Row: TileRows> = Stacked2<Stacked2<Row>>
+/// The 4-, 8- and 12-row tiles 32 columns wide of the SGEMM and the direct convolution.
+typealias TileRows4 = Stacked4<TileRow>
+typealias TileRows8 = Stacked2<TileRows4>
+typealias TileRows12 = StackedRows<TileRows8, TileRows4>
+
+/// Vectors of 16 consecutive columns side by side, each with the same rows: the wide tiles
+/// of the direct forward (a few output channels × many pixel vectors). A K step loads each
+/// vector of B once, at `b + 64·j` bytes, and runs all of its rows before the next.
+protocol TileColumns {
+    /// The vectors side by side, and the rows of each.
+    static var count: Int { get }
+    static var rows: Int { get }
+    init()
+    /// `acc[r][j] = fma(a[r], B[j], acc[r][j])`, `B[j]` the 16 floats at `b + 64·j` bytes.
+    mutating func add(_ a: UnsafePointer<Float>, _ b: UnsafeRawPointer)
+    /// Element (r, 16·j + i) to `c[r·ldc + 16·j + i]` (or added to it).
+    func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, adding: Bool)
+}
+
+/// One vector of 16 columns with the rows of `Lanes`.
+struct TileColumn<Lanes: TileRows>: TileColumns where Lanes.Vectors == SIMD16<Float> {
+    var lanes = Lanes()
+    static var count: Int { 1 }
+    static var rows: Int { Lanes.count }
+    @inline(__always) init() {}
+
+    @inline(__always)
+    mutating func add(_ a: UnsafePointer<Float>, _ b: UnsafeRawPointer) {
+        lanes.add(a, b.loadUnaligned(as: SIMD16<Float>.self))
+    }
+
+    @inline(__always)
+    func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, adding: Bool) {
+        lanes.store(c, ldc: ldc, second: 0, adding: adding)
+    }
+}
+
+/// `Left`'s vectors, then `Right`'s.
+struct SideBySide<Left: TileColumns, Right: TileColumns>: TileColumns {
+    var left = Left(), right = Right()
+    static var count: Int { Left.count + Right.count }
+    static var rows: Int { Left.rows }
+    @inline(__always) init() {}
+
+    @inline(__always)
+    mutating func add(_ a: UnsafePointer<Float>, _ b: UnsafeRawPointer) {
+        left.add(a, b)
+        right.add(a, b + 64 &* Left.count)
+    }
+
+    @inline(__always)
+    func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, adding: Bool) {
+        left.store(c, ldc: ldc, adding: adding)
+        right.store(c + 16 &* Left.count, ldc: ldc, adding: adding)
+    }
+}
+
+typealias Columns2<Column: TileColumns> = SideBySide<Column, Column>
+typealias Columns4<Column: TileColumns> = Columns2<Columns2<Column>>
+/// The wide tiles: 2 channels × 12 vectors, 3 × 8 and 4 × 6 (24 accumulators each).
+typealias WideTile2x12 = SideBySide<
+    Columns4<Columns2<TileColumn<Stacked2<TileLane>>>>, Columns4<TileColumn<Stacked2<TileLane>>>
+>
+typealias WideTile3x8 = Columns4<Columns2<TileColumn<StackedRows<Stacked2<TileLane>, TileLane>>>>
+typealias WideTile4x6 = SideBySide<Columns4<TileColumn<Stacked4<TileLane>>>, Columns2<TileColumn<Stacked4<TileLane>>>>
