@@ -58,7 +58,7 @@ extension TiledConv {
             var panel = dst + (r - rows.lowerBound) * nr
             var q = 0
             while q < full {
-                Tiled.copy32(from: rowBuffer + q * nr, to: panel)
+                Tiled.copy(from: rowBuffer + q * nr, to: panel, SIMD16<Float>.self, SIMD16<Float>.self)
                 panel += nr * height
                 q += 1
             }
@@ -106,8 +106,8 @@ extension TiledConv {
         var j = range.lowerBound
         if stride == 1 {
             while j + 16 <= range.upperBound {
-                let sum = Tiled.load16(base + j) + Tiled.load16(values + j)
-                Tiled.store16(sum, base + j)
+                let sum = Tiled.load(base + j, as: SIMD16<Float>.self) + Tiled.load(values + j, as: SIMD16<Float>.self)
+                Tiled.store(sum, base + j)
                 j += 16
             }
         } else if stride == 2 {

@@ -203,16 +203,16 @@ extension TiledConv {
                 let dst = out + j
                 var q = 0
                 while q + 4 <= run {
-                    let v0 = Tiled.load4(s0 + q), v1 = Tiled.load4(s1 + q)
-                    let v2 = Tiled.load4(s2 + q), v3 = Tiled.load4(s3 + q)
-                    Tiled.store4(SIMD4(v0[0], v1[0], v2[0], v3[0]), dst + q * nr)
-                    Tiled.store4(SIMD4(v0[1], v1[1], v2[1], v3[1]), dst + (q + 1) * nr)
-                    Tiled.store4(SIMD4(v0[2], v1[2], v2[2], v3[2]), dst + (q + 2) * nr)
-                    Tiled.store4(SIMD4(v0[3], v1[3], v2[3], v3[3]), dst + (q + 3) * nr)
+                    let v0 = Tiled.load(s0 + q, as: SIMD4<Float>.self), v1 = Tiled.load(s1 + q, as: SIMD4<Float>.self)
+                    let v2 = Tiled.load(s2 + q, as: SIMD4<Float>.self), v3 = Tiled.load(s3 + q, as: SIMD4<Float>.self)
+                    Tiled.store(SIMD4(v0[0], v1[0], v2[0], v3[0]), dst + q * nr)
+                    Tiled.store(SIMD4(v0[1], v1[1], v2[1], v3[1]), dst + (q + 1) * nr)
+                    Tiled.store(SIMD4(v0[2], v1[2], v2[2], v3[2]), dst + (q + 2) * nr)
+                    Tiled.store(SIMD4(v0[3], v1[3], v2[3], v3[3]), dst + (q + 3) * nr)
                     q += 4
                 }
                 while q < run {
-                    Tiled.store4(SIMD4(s0[q], s1[q], s2[q], s3[q]), dst + q * nr)
+                    Tiled.store(SIMD4(s0[q], s1[q], s2[q], s3[q]), dst + q * nr)
                     q += 1
                 }
             }

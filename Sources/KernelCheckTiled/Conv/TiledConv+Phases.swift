@@ -237,7 +237,9 @@ extension TiledConv {
     /// Copies one K step of a packed panel: `rows` (a multiple of 4) floats, 4 at a time.
     @inline(__always)
     static func copyPanelRow(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, rows: Int) {
-        for r in Swift.stride(from: 0, to: rows, by: 4) { Tiled.store4(Tiled.load4(src + r), dst + r) }
+        for r in Swift.stride(from: 0, to: rows, by: 4) {
+            Tiled.store(Tiled.load(src + r, as: SIMD4<Float>.self), dst + r)
+        }
     }
 
     /// `backwardData` as the direct forwards of `directAdjoint`'s phases, one after another

@@ -22,7 +22,7 @@ extension Tiled {
                 var out = dst + p * mr
                 var s = src
                 for _ in 0..<fullPanels {
-                    copy12(from: s, to: out)
+                    copy(from: s, to: out, SIMD8<Float>.self, SIMD4<Float>.self)
                     s += mr
                     out += mr * kc
                 }
@@ -84,7 +84,7 @@ extension Tiled {
                 var src = b.base + (rows0 * b.ld + cols0 + jr)
                 if width == nr {
                     for p in 0..<kc {
-                        copy32(from: src, to: panel + p * nr)
+                        copy(from: src, to: panel + p * nr, SIMD16<Float>.self, SIMD16<Float>.self)
                         src += b.ld
                     }
                 } else {
@@ -120,45 +120,29 @@ extension Tiled {
             let out = dst + r
             var p = 0
             while p < length4 {
-                let v0 = load4(s0 + p), v1 = load4(s1 + p), v2 = load4(s2 + p), v3 = load4(s3 + p)
-                store4(SIMD4(v0[0], v1[0], v2[0], v3[0]), out + p * stride)
-                store4(SIMD4(v0[1], v1[1], v2[1], v3[1]), out + (p + 1) * stride)
-                store4(SIMD4(v0[2], v1[2], v2[2], v3[2]), out + (p + 2) * stride)
-                store4(SIMD4(v0[3], v1[3], v2[3], v3[3]), out + (p + 3) * stride)
+                let v0 = load(s0 + p, as: SIMD4<Float>.self), v1 = load(s1 + p, as: SIMD4<Float>.self)
+                let v2 = load(s2 + p, as: SIMD4<Float>.self), v3 = load(s3 + p, as: SIMD4<Float>.self)
+                store(SIMD4(v0[0], v1[0], v2[0], v3[0]), out + p * stride)
+                store(SIMD4(v0[1], v1[1], v2[1], v3[1]), out + (p + 1) * stride)
+                store(SIMD4(v0[2], v1[2], v2[2], v3[2]), out + (p + 2) * stride)
+                store(SIMD4(v0[3], v1[3], v2[3], v3[3]), out + (p + 3) * stride)
                 p += 4
             }
             while p < length {
-                store4(SIMD4(s0[p], s1[p], s2[p], s3[p]), out + p * stride)
+                store(SIMD4(s0[p], s1[p], s2[p], s3[p]), out + p * stride)
                 p += 1
             }
         }
     }
 
+    /// Copies the `First.scalarCount + Second.scalarCount` floats at `src` to `dst` with two
+    /// vector moves (never touching a float past them): `SIMD8, SIMD4` for a 12-row panel of
+    /// A, `SIMD16, SIMD16` for a 32-column panel of B.
     @inline(__always)
-    static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
-    }
-
-    @inline(__always)
-    static func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
-    }
-
-    /// Copies 12 floats with an 8- and a 4-wide vector move (never reads past the 12).
-    @inline(__always)
-    static func copy12(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>) {
-        let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
-        d.storeBytes(of: s.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-        d.storeBytes(
-            of: s.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self), toByteOffset: 32, as: SIMD4<Float>.self)
-    }
-
-    /// Copies 32 floats with two 64-byte vector moves.
-    @inline(__always)
-    static func copy32(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>) {
-        let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
-        d.storeBytes(of: s.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-        d.storeBytes(
-            of: s.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self), toByteOffset: 64, as: SIMD16<Float>.self)
+    static func copy<First: SIMD, Second: SIMD>(
+        from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, _: First.Type, _: Second.Type
+    ) where First.Scalar == Float, Second.Scalar == Float {
+        store(load(src, as: First.self), dst)
+        store(load(src + First.scalarCount, as: Second.self), dst + First.scalarCount)
     }
 }

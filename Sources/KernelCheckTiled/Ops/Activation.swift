@@ -20,9 +20,9 @@ extension Tiled {
             case .relu:
                 var i = 0
                 while i + 16 <= n {
-                    let v = load16(x + i)
+                    let v = load(x + i, as: SIMD16<Float>.self)
                     // `v < 0` is false for NaN, which passes through (as in PyTorch).
-                    store16(v.replacing(with: 0, where: v .< 0), y + i)
+                    store(v.replacing(with: 0, where: v .< 0), y + i)
                     i += 16
                 }
                 while i < n { y[i] = x[i] < 0 ? 0 : x[i]; i += 1 }
@@ -54,8 +54,8 @@ extension Tiled {
             case .relu:
                 var i = 0
                 while i + 16 <= n {
-                    let v = load16(x + i)
-                    store16(load16(dy + i).replacing(with: 0, where: .!(v .> 0)), dx + i)
+                    let v = load(x + i, as: SIMD16<Float>.self)
+                    store(load(dy + i, as: SIMD16<Float>.self).replacing(with: 0, where: .!(v .> 0)), dx + i)
                     i += 16
                 }
                 while i < n { dx[i] = x[i] > 0 ? dy[i] : 0; i += 1 }
@@ -88,15 +88,5 @@ extension Tiled {
         case .relu, .leakyRelu: return 1 << 16
         case .sigmoid, .tanh: return 1 << 12
         }
-    }
-
-    @inline(__always)
-    static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-
-    @inline(__always)
-    static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
 }

@@ -18,10 +18,9 @@ extension Tiled {
         if let bias {
             for r in 0..<rows { (y + r * output).update(from: bias, count: output) }
         }
-        sgemm(
-            transA: false, transB: true, m: rows, n: output, k: input,
-            a: x, lda: max(1, input), b: w, ldb: max(1, input),
-            c: y, ldc: output, accumulate: bias != nil, threads: threads)
+        product(
+            transA: false, transB: true, m: rows, n: output, k: input, a: x, b: w, c: y,
+            accumulate: bias != nil, threads: threads)
     }
 
     /// `dx = dy·W` (`rows×out` · `out×in`).
@@ -29,12 +28,9 @@ extension Tiled {
         _ p: LinearProblem, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
         dx: UnsafeMutablePointer<Float>, threads: Int
     ) {
-        let rows = p.rows, input = p.inFeatures, output = p.outFeatures
-        guard rows > 0 && input > 0 else { return }
-        sgemm(
-            transA: false, transB: false, m: rows, n: input, k: output,
-            a: dy, lda: max(1, output), b: w, ldb: input,
-            c: dx, ldc: input, accumulate: false, threads: threads)
+        product(
+            transA: false, transB: false, m: p.rows, n: p.inFeatures, k: p.outFeatures, a: dy, b: w, c: dx,
+            accumulate: false, threads: threads)
     }
 
     /// `dW = dyᵀ·x` (`out×rows` · `rows×in`), the sum over all leading positions.
@@ -42,12 +38,22 @@ extension Tiled {
         _ p: LinearProblem, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
         dw: UnsafeMutablePointer<Float>, threads: Int
     ) {
-        let rows = p.rows, input = p.inFeatures, output = p.outFeatures
-        guard output > 0 && input > 0 else { return }
+        product(
+            transA: true, transB: false, m: p.outFeatures, n: p.inFeatures, k: p.rows, a: dy, b: x, c: dw,
+            accumulate: false, threads: threads)
+    }
+
+    /// `C = op(A)·op(B)` on dense row-major operands: `C` is `m×n`; `A` is `m×k` (`k×m` when
+    /// `transA`), `B` is `k×n` (`n×k` when `transB`). An empty `C` is left alone; `k = 0`
+    /// gives `C = 0`, or leaves `C` as it is when accumulating.
+    private static func product(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int
+    ) {
+        guard m > 0 && n > 0 else { return }
         sgemm(
-            transA: true, transB: false, m: output, n: input, k: rows,
-            a: dy, lda: output, b: x, ldb: input,
-            c: dw, ldc: input, accumulate: false, threads: threads)
+            transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: max(1, transA ? m : k), b: b,
+            ldb: max(1, transB ? k : n), c: c, ldc: n, accumulate: accumulate, threads: threads)
     }
 
     /// `db[o] = Σ_r dy[r, o]`, summed over rows in increasing r (threads split the outputs o,
