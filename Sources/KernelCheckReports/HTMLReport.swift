@@ -158,6 +158,7 @@ public enum HTMLReport {
         }
         for (title, list) in [
             ("Performance regressions (median time > +10%)", d.performanceRegressions),
+            ("Unconfirmed slowdowns (measured once, not re-measured: not an alarm)", d.unconfirmedRegressions ?? []),
             ("Performance improvements", d.performanceImprovements),
         ] where !list.isEmpty {
             h.append(

@@ -112,6 +112,10 @@ public enum MarkdownReport {
         }
         for (title, list) in [
             ("Performance regressions (median > +10%)", d.performanceRegressions),
+            (
+                "Unconfirmed slowdowns (median > +10%, measured once, not re-measured: not an alarm)",
+                d.unconfirmedRegressions ?? []
+            ),
             ("Performance improvements (median < −10%)", d.performanceImprovements),
         ] where !list.isEmpty {
             md.append("### \(title)")

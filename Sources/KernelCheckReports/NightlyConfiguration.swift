@@ -75,9 +75,18 @@ public struct NightlyConfiguration: Sendable {
         return UInt64(c.year! * 10_000 + c.month! * 100 + c.day!)
     }
 
-    /// Parses `15m`, `90s`, `1h`, `1h30m` or a plain number of seconds.
+    /// The longest `--budget` accepted: 24 hours.
+    public static let maximumBudgetSeconds = 86_400.0
+
+    /// Parses `15m`, `90s`, `1h`, `1h30m` or a plain number of seconds; nil for anything
+    /// else, and for a non-finite result (`nan`, `inf`, `1e999`).
     public static func parseDuration(_ text: String) -> Double? {
-        if let plain = Double(text), plain >= 0 { return plain }
+        guard let value = parseDurationUnchecked(text), value.isFinite, value >= 0 else { return nil }
+        return value
+    }
+
+    static func parseDurationUnchecked(_ text: String) -> Double? {
+        if let plain = Double(text) { return plain }
         var total = 0.0, number = ""
         for ch in text {
             if ch.isNumber || ch == "." { number.append(ch); continue }

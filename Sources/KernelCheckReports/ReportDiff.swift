@@ -40,6 +40,9 @@ public struct ReportDiff: Codable, Sendable, Equatable {
     public var performanceImprovements: [PerformanceChange] = []
     /// Every benchmark present in both reports (what the HTML bars show side by side).
     public var performanceComparisons: [PerformanceChange] = []
+    /// Slowdowns set aside by `setAsideUnconfirmedRegressions`: measured once, never
+    /// re-measured (listed, never an alarm). Nil when there are none.
+    public var unconfirmedRegressions: [PerformanceChange]?
     public var addedRows: [String] = []
     public var removedRows: [String] = []
     public var addedFixtureCases: [String] = []
@@ -67,6 +70,7 @@ public struct ReportDiff: Codable, Sendable, Equatable {
     /// True when nothing changed beyond the thresholds.
     public var isQuiet: Bool {
         newFailures.isEmpty && fixedFailures.isEmpty && drift.isEmpty && performanceRegressions.isEmpty
+            && (unconfirmedRegressions ?? []).isEmpty
             && performanceImprovements.isEmpty && addedRows.isEmpty && removedRows.isEmpty && addedFixtureCases.isEmpty
             && removedFixtureCases.isEmpty && addedBenchmarks.isEmpty && removedBenchmarks.isEmpty
     }
@@ -107,6 +111,17 @@ public struct ReportDiff: Codable, Sendable, Equatable {
         (addedBenchmarks, removedBenchmarks) = Self.difference(Set(baseBench.keys), Set(currentBench.keys))
     }
 
+    /// Moves each performance regression whose current benchmark was measured only once
+    /// (`BenchEntry.attempts` nil or 1) to `unconfirmedRegressions`. For `report merge`: it
+    /// cannot re-measure, and shards run without a baseline never did, so on a shared CI
+    /// machine one slow median is noise until a re-measure (`nightly --baseline`) confirms it.
+    public mutating func setAsideUnconfirmedRegressions(in current: NightlyReport) {
+        let attempts = Dictionary(current.benchmarks.map { ($0.key, $0.attempts ?? 1) }, uniquingKeysWith: max)
+        let unconfirmed = performanceRegressions.filter { (attempts[$0.key] ?? 1) < 2 }
+        performanceRegressions.removeAll { (attempts[$0.key] ?? 1) < 2 }
+        unconfirmedRegressions = unconfirmed.isEmpty ? nil : unconfirmed
+    }
+
     static func difference(_ old: Set<String>, _ new: Set<String>) -> (added: [String], removed: [String]) {
         (new.subtracting(old).sorted(), old.subtracting(new).sorted())
     }
@@ -123,5 +138,14 @@ public struct ReportDiff: Codable, Sendable, Equatable {
             + "\(performanceRegressions.count) performance regression(s), \(performanceImprovements.count) improvement(s), "
             + "\(addedRows.count + addedFixtureCases.count + addedBenchmarks.count) added, "
             + "\(removedRows.count + removedFixtureCases.count + removedBenchmarks.count) removed"
+            + (unconfirmedRegressions.map { ", \($0.count) unconfirmed slowdown(s) (measured once)" } ?? "")
+    }
+}
+
+extension NightlyReport {
+    /// `ReportDiff.setAsideUnconfirmedRegressions(in:)` on this report's diff.
+    public mutating func setAsideUnconfirmedRegressions() {
+        let current = self
+        diff?.setAsideUnconfirmedRegressions(in: current)
     }
 }

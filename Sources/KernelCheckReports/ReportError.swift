@@ -6,6 +6,10 @@ public enum ReportError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupportedSchemaVersion(path: String, found: Int, supported: Int)
     case incompatibleShards(reason: String)
     case cannotWrite(path: String, reason: String)
+    /// A field that decodes but breaks a rule (a negative count, a NaN utilization, …).
+    case invalid(path: String, field: String, reason: String)
+    /// Another process holds the lock on an output directory.
+    case busy(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -17,6 +21,8 @@ public enum ReportError: Error, Equatable, CustomStringConvertible, Sendable {
                 "\(p) has schema_version \(f); this kernelcheck reads version \(s) only (regenerate the report, or use the kernelcheck that wrote it)"
         case .incompatibleShards(let r): return "cannot merge: \(r)"
         case .cannotWrite(let p, let r): return "cannot write \(p): \(r)"
+        case .invalid(let p, let f, let r): return "\(p) is not a valid nightly report: \(f): \(r)"
+        case .busy(let p, let r): return "\(p) is in use: \(r)"
         }
     }
 }

@@ -21,28 +21,64 @@ extension NightlyReport {
     /// The report as pretty-printed JSON with sorted keys.
     public func jsonData() throws -> Data { try Self.encoder().encode(self) }
 
-    /// Decodes a report, checking `schema_version` before anything else.
+    /// Decodes a report, checking `schema_version` before anything else, then the semantic
+    /// rules of `validate(path:)`.
     public static func decode(_ data: Data, path: String = "<data>") throws(ReportError) -> NightlyReport {
+        if data.isEmpty { throw .notAReport(path: path, reason: "the file is empty") }
+        do { _ = try JSONSerialization.jsonObject(with: data) } catch {
+            throw .notAReport(path: path, reason: "invalid JSON (truncated or corrupt): \(jsonProblem(error))")
+        }
         struct Probe: Decodable { var schemaVersion: Int? }
         let probe: Probe
         do { probe = try decoder().decode(Probe.self, from: data) } catch {
-            throw .notAReport(path: path, reason: "not a JSON object (\(error.localizedDescription))")
+            throw .notAReport(path: path, reason: "the JSON is not an object with a schema_version")
         }
         guard let version = probe.schemaVersion else { throw .missingSchemaVersion(path: path) }
         guard version == currentSchemaVersion else {
             throw .unsupportedSchemaVersion(path: path, found: version, supported: currentSchemaVersion)
         }
-        do { return try decoder().decode(NightlyReport.self, from: data) } catch {
+        let report: NightlyReport
+        do { report = try decoder().decode(NightlyReport.self, from: data) } catch {
             throw .notAReport(path: path, reason: describe(error))
         }
+        try report.validate(path: path)
+        return report
     }
 
+    /// The largest report.json accepted (a nightly's is well under a megabyte).
+    public static let maximumFileBytes = 256 << 20
+
+    /// Reads and checks a report file: a regular file (not a directory, device or FIFO: a
+    /// read of `/dev/zero` would never end) of at most `maximumFileBytes`.
     public static func read(_ path: String) throws(ReportError) -> NightlyReport {
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw .unreadable(path: path, reason: "is a directory (give the report.json inside it)")
+        default: throw .unreadable(path: path, reason: "not a regular file")
+        }
+        guard Int(info.st_size) <= maximumFileBytes else {
+            throw .unreadable(path: path, reason: "\(info.st_size) bytes: larger than any report (\(maximumFileBytes))")
+        }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadable(path: path, reason: error.localizedDescription)
+        do { data = try handle.readToEnd() ?? Data() } catch {
+            throw .unreadable(path: path, reason: "read failed: \(jsonProblem(error))")
         }
         return try decode(data, path: path)
+    }
+
+    /// The parser's own words, without Foundation's "The data couldn't be read…" preamble.
+    static func jsonProblem(_ error: Error) -> String {
+        let ns = error as NSError
+        if let detail = ns.userInfo[NSDebugDescriptionErrorKey] as? String, !detail.isEmpty { return detail }
+        return ns.localizedDescription
     }
 
     /// Names the missing or mistyped field of a decoding error.
@@ -99,22 +135,10 @@ public enum AtomicFile {
 
 extension NightlyReport {
     /// Writes `report.json`, `report.md` and `report.html` into `directory` (created if
-    /// needed), each atomically; returns their paths.
+    /// needed) as one unit (see `ReportDirectory`); returns their paths.
     @discardableResult
     public func write(to directory: String) throws(ReportError) -> [String] {
-        let json: Data
-        do { json = try jsonData() } catch { throw .cannotWrite(path: directory + "/report.json", reason: "\(error)") }
-        let files = [
-            ("report.md", Data(MarkdownReport.render(self).utf8)), ("report.html", Data(HTMLReport.render(self).utf8)),
-            ("report.json", json),
-        ]
-        var paths: [String] = []
-        for (name, data) in files {
-            let path = directory + "/" + name
-            try AtomicFile.write(data, to: path)
-            paths.append(path)
-        }
-        return paths
+        try ReportDirectory(directory).publish(self)
     }
 
     /// Attaches the diff against `baseline` (read from `path`).

@@ -5,10 +5,25 @@ extension NightlyReport {
     /// skipped work concatenated, phases summed by name (seconds: the longest shard, since
     /// shards run in parallel). The environment is the first report's.
     ///
-    /// Throws `incompatibleShards` when the reports disagree on the seed or shard count, or
-    /// cover the same shard twice.
-    public static func merge(_ reports: [NightlyReport]) throws(ReportError) -> NightlyReport {
+    /// Throws `incompatibleShards` when the reports disagree on the seed or shard count, cover
+    /// the same shard twice, or (unless `allowMissing`) leave a shard of `0..<shard_count`
+    /// out: a merge of 3 of 4 shards is not the night's report. `paths` (one per report)
+    /// name the files in the message.
+    public static func merge(
+        _ reports: [NightlyReport], paths: [String] = [], allowMissing: Bool = false
+    ) throws(ReportError) -> NightlyReport {
         guard var out = reports.first else { throw .incompatibleShards(reason: "no reports given") }
+        func name(_ i: Int) -> String { i < paths.count ? paths[i] : "report \(i + 1)" }
+        var owner: [Int: Int] = [:]
+        for (i, r) in reports.enumerated() {
+            for shard in r.settings.shards {
+                if let first = owner[shard] {
+                    throw .incompatibleShards(
+                        reason: "shard \(shard) appears twice (\(name(first)) and \(name(i))): duplicate shard reports")
+                }
+                owner[shard] = i
+            }
+        }
         for r in reports.dropFirst() {
             if r.settings.seed != out.settings.seed {
                 throw .incompatibleShards(reason: "seeds differ (\(out.settings.seed) and \(r.settings.seed))")
@@ -46,6 +61,13 @@ extension NightlyReport {
                     out.phases.append(p)
                 }
             }
+        }
+        let missing = (0..<out.settings.shardCount).filter { owner[$0] == nil }
+        if !missing.isEmpty && !allowMissing {
+            throw .incompatibleShards(
+                reason: "missing shard(s) \(missing.map(String.init).joined(separator: ", ")) of "
+                    + "\(out.settings.shardCount) (have \(owner.keys.sorted().map(String.init).joined(separator: ", ")))"
+            )
         }
         out.baseline = nil
         out.diff = nil

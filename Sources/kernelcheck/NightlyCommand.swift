@@ -20,6 +20,10 @@ struct NightlyCommand: ParsableCommand {
             (merge the n reports with 'kernelcheck report merge').
             Exit 1 on a new failure (any failure without --baseline), error drift or a performance regression (a
             benchmark more than 10 % slower is re-measured up to twice within the budget; the fastest median counts).
+            --out is a directory of its own, replaced as one unit (staged in .NAME.tmp-PID beside it, then swapped in):
+            a reader or a killed run sees the old three files or the new three. It is locked (.NAME.lock beside it) for
+            the whole run: a second run on it fails at once (exit 2); a busy or unwritable --out fails before the run.
+            The summary is printed even when the write fails.
             """)
 
     @Option(help: "Directory for report.json, report.md and report.html.")
@@ -31,7 +35,7 @@ struct NightlyCommand: ParsableCommand {
     @Option(help: "Seed of the random phases (default: today's UTC date as yyyymmdd).")
     var seed: UInt64?
 
-    @Option(help: "Time budget, e.g. 15m, 90s, 1h (default 15m).")
+    @Option(help: "Time budget, e.g. 15m, 90s, 1h (default 15m; at most 24h).")
     var budget: String = "15m"
 
     @Option(help: "Run shard i of n, written i/n (0 ≤ i < n).")
@@ -56,8 +60,12 @@ struct NightlyCommand: ParsableCommand {
     var fixtures: [String] = []
 
     func run() throws {
-        guard let budgetSeconds = NightlyConfiguration.parseDuration(budget), budgetSeconds > 0 else {
-            throw BadInput("--budget must be a duration like 15m, 90s or 1h30m, got '\(budget)'")
+        guard let budgetSeconds = NightlyConfiguration.parseDuration(budget), budgetSeconds > 0,
+            budgetSeconds <= NightlyConfiguration.maximumBudgetSeconds
+        else {
+            throw BadInput(
+                "--budget must be a duration like 15m, 90s or 1h30m, above 0 and at most 24h, got '\(budget.prefix(40))'"
+            )
         }
         let (index, count) = try Self.parseShard(shard)
         guard cases >= 0, mediumCases >= 0, gradientCases >= 0, benchRuns >= 1 else {
@@ -71,7 +79,10 @@ struct NightlyCommand: ParsableCommand {
             }
             phases.insert(p)
         }
-        // Read the baseline first: a bad path should fail before a 15-minute run, not after.
+        // Lock and probe --out, then read the baseline: a busy or unwritable directory or a bad
+        // baseline should fail before a 15-minute run, not after.
+        let directory: ReportDirectory
+        do { directory = try ReportDirectory(out) } catch { throw BadInput(error.description) }
         let previous: NightlyReport?
         do { previous = try baseline.map { path throws(ReportError) in try NightlyReport.read(path) } } catch {
             throw BadInput(error.description)
@@ -103,9 +114,10 @@ struct NightlyCommand: ParsableCommand {
             runner.confirmSlowdowns(
                 &report, baseline: previous, path: path, deadline: start.addingTimeInterval(budgetSeconds))
         }
-        do { try report.write(to: out) } catch { throw BadInput(error.description) }
-
+        // The summary is printed even when the files cannot be written: the run's results are
+        // not lost with them.
         print(MarkdownReport.render(report))
+        do { try directory.publish(report) } catch { throw BadInput(error.description) }
         print("wrote \(out)/report.json, report.md, report.html")
         try Self.exitStatus(report)
     }

@@ -22,7 +22,10 @@ struct ReportCommand: ParsableCommand {
             abstract: "Combine the report.json files of the shards of one nightly into one report (json, md, html).",
             discussion:
                 "Counts are summed, worst values maximized, histograms added, failures concatenated, benchmarks united. "
-                + "With --baseline the merged report is diffed (exit 1 on an alarm, like 'nightly').")
+                + "With --baseline the merged report is diffed: exit 1 on a new failure, or on a slowdown (> 10 %) that "
+                + "its shard re-measured (nightly --baseline) and still found; a slowdown measured once is listed as "
+                + "unconfirmed and does not fail. Refuses (exit 2) a set with a shard missing or given twice, naming it. "
+                + "--out is replaced as one unit and locked while it is written (see 'nightly --help').")
 
         @Argument(help: "Shard report.json files.")
         var reports: [String]
@@ -35,13 +38,20 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             guard !reports.isEmpty else { throw BadInput("give at least one report.json") }
+            let directory: ReportDirectory
+            do { directory = try ReportDirectory(out) } catch { throw BadInput(error.description) }
             var merged: NightlyReport
-            do { merged = try NightlyReport.merge(try ReportCommand.read(reports)) } catch let e as ReportError {
+            do { merged = try NightlyReport.merge(try ReportCommand.read(reports), paths: reports) } catch let e
+                as ReportError
+            {
                 throw BadInput(e.description)
             }
-            if let path = baseline { merged.compare(with: try ReportCommand.read([path])[0], path: path) }
-            do { try merged.write(to: out) } catch { throw BadInput(error.description) }
+            if let path = baseline {
+                merged.compare(with: try ReportCommand.read([path])[0], path: path)
+                merged.setAsideUnconfirmedRegressions()
+            }
             print(MarkdownReport.render(merged))
+            do { try directory.publish(merged) } catch { throw BadInput(error.description) }
             print("merged \(reports.count) report(s) into \(out)/report.json, report.md, report.html")
             try NightlyCommand.exitStatus(merged)
         }
