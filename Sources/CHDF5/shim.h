@@ -1,6 +1,8 @@
 #ifndef KERNELCHECK_CHDF5_SHIM_H
 #define KERNELCHECK_CHDF5_SHIM_H
 #include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 // HDF5's type identifiers (H5T_NATIVE_FLOAT, …) are macros over global variables that need
 // H5open(); Swift cannot import them, so these static inline getters hand them over.
@@ -101,5 +103,119 @@ static inline size_t kc_error_stack_text(char *buffer, size_t capacity) {
     buffer[0] = '\0';
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, kc_error_walk_append, &text);
     return text.length;
+}
+/// Names collected by one pass over a group's links or an object's attributes: `count`
+/// NUL-terminated names back to back in `bytes` (malloc'd; free with kc_name_list_free).
+typedef struct kc_name_list {
+    char *bytes;
+    size_t length;
+    size_t capacity;
+    size_t count;
+    int out_of_memory;
+} kc_name_list;
+
+static inline herr_t kc_name_list_append(kc_name_list *list, const char *name) {
+    size_t size = strlen(name) + 1;
+    if (list->length + size > list->capacity) {
+        size_t capacity = list->capacity ? list->capacity : 4096;
+        while (capacity < list->length + size) capacity *= 2;
+        char *grown = (char *)realloc(list->bytes, capacity);
+        if (!grown) { list->out_of_memory = 1; return -1; }
+        list->bytes = grown;
+        list->capacity = capacity;
+    }
+    memcpy(list->bytes + list->length, name, size);
+    list->length += size;
+    list->count += 1;
+    return 0;
+}
+
+static inline void kc_name_list_free(kc_name_list *list) {
+    free(list->bytes);
+    list->bytes = NULL;
+    list->length = list->capacity = list->count = 0;
+}
+
+#if H5_VERSION_GE(1, 12, 0)
+static inline herr_t kc_link_name_visit(hid_t group, const char *name, const H5L_info2_t *info, void *list) {
+    (void)group; (void)info;
+    return kc_name_list_append((kc_name_list *)list, name);
+}
+#else
+static inline herr_t kc_link_name_visit(hid_t group, const char *name, const H5L_info_t *info, void *list) {
+    (void)group; (void)info;
+    return kc_name_list_append((kc_name_list *)list, name);
+}
+#endif
+
+/// Appends the names of every link of the open group `group` to `list` in one iteration
+/// (name order) — linear in the member count, unlike one H5Lget_name_by_idx per index.
+static inline herr_t kc_link_names(hid_t group, kc_name_list *list) {
+    hsize_t index = 0;
+#if H5_VERSION_GE(1, 12, 0)
+    return H5Literate2(group, H5_INDEX_NAME, H5_ITER_INC, &index, kc_link_name_visit, list);
+#else
+    return H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, kc_link_name_visit, list);
+#endif
+}
+
+static inline herr_t kc_attribute_name_visit(hid_t object, const char *name, const H5A_info_t *info, void *list) {
+    (void)object; (void)info;
+    return kc_name_list_append((kc_name_list *)list, name);
+}
+
+/// Appends the names of every attribute of the open object `object` to `list` in one pass.
+static inline herr_t kc_attribute_names(hid_t object, kc_name_list *list) {
+    hsize_t index = 0;
+    return H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, kc_attribute_name_visit, list);
+}
+
+/// The type (H5L_TYPE_HARD, _SOFT, _EXTERNAL, …) of the link `name` relative to `loc`,
+/// without following it, or -1.
+static inline int kc_link_type(hid_t loc, const char *name) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5L_info2_t info;
+    if (H5Lget_info2(loc, name, &info, H5P_DEFAULT) < 0) return -1;
+#else
+    H5L_info_t info;
+    if (H5Lget_info(loc, name, &info, H5P_DEFAULT) < 0) return -1;
+#endif
+    return (int)info.type;
+}
+
+/// Writes where the soft or external link `name` points ("/path" for a soft link,
+/// "file:/path" for an external one) into `buffer` (NUL-terminated, truncated to
+/// `capacity - 1` bytes). Returns 0, or -1 when the link value cannot be read.
+static inline int kc_link_target(hid_t loc, const char *name, char *buffer, size_t capacity) {
+    if (capacity == 0) return -1;
+    buffer[0] = '\0';
+    char value[4096];
+    memset(value, 0, sizeof value);
+    if (H5Lget_val(loc, name, value, sizeof value - 1, H5P_DEFAULT) < 0) return -1;
+    int type = kc_link_type(loc, name);
+    if (type == (int)H5L_TYPE_EXTERNAL) {
+        const char *file = NULL, *object = NULL;
+        unsigned flags = 0;
+        if (H5Lunpack_elink_val(value, sizeof value, &flags, &file, &object) < 0) return -1;
+        snprintf(buffer, capacity, "%s:%s", file ? file : "?", object ? object : "?");
+    } else {
+        snprintf(buffer, capacity, "%s", value);
+    }
+    return 0;
+}
+
+/// How the open dataset `dataset` stores its values: 0 in the file (contiguous, chunked or
+/// compact), 1 in external raw files (H5Pset_external), 2 as a virtual dataset that maps
+/// other datasets (possibly in other files); -1 when the creation properties cannot be read.
+static inline int kc_dataset_storage(hid_t dataset) {
+    hid_t plist = H5Dget_create_plist(dataset);
+    if (plist < 0) return -1;
+    int external = H5Pget_external_count(plist);
+    H5D_layout_t layout = H5Pget_layout(plist);
+    H5Pclose(plist);
+    if (external < 0 || layout < 0) return -1;
+    if (external > 0) return 1;
+    if (layout == H5D_VIRTUAL) return 2;
+    return 0;
 }
 #endif

@@ -34,7 +34,24 @@ typedef struct {
     int failed;          // libhdf5 reported at least one error
     int out_of_memory;   // … and one of them was an allocation failure
     char message[1024];  // the first error stack, one line
+    int report;          // the pipe to the parent
 } probe_state;
+
+enum { CHILD_OK = 0, CHILD_HDF5_ERROR = 10, CHILD_OUT_OF_MEMORY = 11, CHILD_SANITIZER_STOPPED = 12, CHILD_REFUSED = 13 };
+
+/// Stops the probe at an object the caller must not read — an external link, a dataset whose
+/// values live outside the file — before anything of it is read: reports
+/// "kind<US>object<US>detail" (US = 0x1f) and exits with CHILD_REFUSED.
+static void refuse(probe_state *s, const char *kind, const char *object, const char *detail) {
+    char text[1024];
+    int length = snprintf(text, sizeof text, "%s\x1f%s%s\x1f%s", kind, object[0] == '/' ? "" : "/", object, detail);
+    if (length > 0) {
+        size_t size = (size_t)length < sizeof text ? (size_t)length : sizeof text - 1;
+        ssize_t ignored = write(s->report, text, size);
+        (void)ignored;
+    }
+    _exit(CHILD_REFUSED);
+}
 
 static herr_t note_allocation_failure(unsigned n, const H5E_error2_t *err, void *client) {
     (void)n;
@@ -81,7 +98,16 @@ static void read_values(probe_state *s, hid_t object, hid_t file_type, hid_t spa
     if (type_class == H5T_INTEGER || type_class == H5T_FLOAT) {
         hid_t memory_type = H5Tget_native_type(file_type, H5T_DIR_ASCEND);
         if (memory_type < 0) { record_failure(s); return; }
-        void *buffer = read_buffer(s, count, H5Tget_size(memory_type));
+        // The caller's reader budgets 8 bytes per number (it reads floats through Double), so
+        // a dataset it will refuse from its dataspace alone is not read here either: a sparse
+        // chunked dataset claiming 10⁹ elements costs no memory and no time.
+        size_t size = H5Tget_size(memory_type);
+        if (size == 0) { record_failure(s); H5Tclose(memory_type); return; }
+        if ((unsigned long long)count > (unsigned long long)s->max_read_bytes / (size < 8 ? 8 : size)) {
+            H5Tclose(memory_type);
+            return;
+        }
+        void *buffer = read_buffer(s, count, size);
         if (buffer && read(object, memory_type, buffer) < 0) record_failure(s);
         free(buffer);
         H5Tclose(memory_type);
@@ -133,6 +159,14 @@ static void probe_object(probe_state *s, hid_t file, const char *path) {
     hsize_t index = 0;
     if (H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, probe_attribute, s) < 0) record_failure(s);
     if (H5Iget_type(object) == H5I_DATASET) {
+        // Values kept outside the file (external raw storage, a virtual dataset) are never
+        // read: they would make libhdf5 open any file the author named (/etc/passwd, …).
+        switch (kc_dataset_storage(object)) {
+        case 1: refuse(s, "external-storage", path, "in external raw files"); break;
+        case 2: refuse(s, "external-storage", path, "a virtual dataset, mapped from other datasets"); break;
+        case -1: record_failure(s); break;
+        default: break;
+        }
         hid_t type = H5Dget_type(object), space = H5Dget_space(object);
         probe_values(s, object, type, space, read_dataset);
     }
@@ -140,10 +174,16 @@ static void probe_object(probe_state *s, hid_t file, const char *path) {
 }
 
 static herr_t probe_link(hid_t group, const char *name, const kc_link_info *info, void *client) {
-    (void)group;
-    // Soft and external links are not followed: KernelCheck's files have none, and an
-    // external link would make the child open other files.
-    if (info->type == H5L_TYPE_HARD) probe_object(client, group, name);
+    probe_state *s = client;
+    // Soft links are not followed (their targets are visited through their hard links, and a
+    // dangling one is the reader's "broken link"). An external link is refused: following it
+    // would make libhdf5 open another file that no probe has read.
+    if (info->type == H5L_TYPE_EXTERNAL) {
+        char target[900];
+        if (kc_link_target(group, name, target, sizeof target) < 0) snprintf(target, sizeof target, "?");
+        refuse(s, "external-link", name, target);
+    }
+    if (info->type == H5L_TYPE_HARD) probe_object(s, group, name);
     return 0;
 }
 
@@ -163,8 +203,6 @@ static void cap_address_space(long long headroom) {
     limit.rlim_cur = wanted;
     setrlimit(RLIMIT_AS, &limit);
 }
-
-enum { CHILD_OK = 0, CHILD_HDF5_ERROR = 10, CHILD_OUT_OF_MEMORY = 11, CHILD_SANITIZER_STOPPED = 12 };
 
 /// Present when this process runs under a sanitizer (compiler-rt); weak, so plain builds
 /// link without them.
@@ -194,6 +232,7 @@ static void run_child(const char *path, double timeout_seconds, long long addres
 
     static probe_state s;
     s.max_read_bytes = max_read_bytes;
+    s.report = report;
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
         record_failure(&s);
@@ -278,6 +317,7 @@ kc_probe_outcome kc_probe_file(const char *path, double timeout_seconds, long lo
                 : code == CHILD_HDF5_ERROR ? KC_PROBE_HDF5_ERROR
                 : code == CHILD_OUT_OF_MEMORY ? KC_PROBE_OUT_OF_MEMORY
                 : code == CHILD_SANITIZER_STOPPED ? KC_PROBE_CRASHED
+                : code == CHILD_REFUSED ? KC_PROBE_REFUSED
                 : KC_PROBE_UNEXPECTED_EXIT;
         // A sanitizer's stop is a crash without a signal: detail 0.
         if (code == CHILD_SANITIZER_STOPPED) *detail = 0;

@@ -39,8 +39,15 @@ public enum FixtureFile {
                 }
             }
             var cases: [FixtureCase] = []
+            var groupOfProblem: [String: String] = [:]
             for name in try file.memberNames(ofGroup: "/") where try file.kind(of: "/" + name) == .group {
-                cases.append(try readCase(file, group: name))
+                let fixture = try readCase(file, group: name)
+                let key = fixture.problem.description
+                if let first = groupOfProblem[key] {
+                    throw FixtureError.duplicateProblem(file: path, problem: key, groups: [first, name])
+                }
+                groupOfProblem[key] = name
+                cases.append(fixture)
             }
             guard !cases.isEmpty else { throw FixtureError.emptyFile(file: path) }
             return cases
@@ -74,6 +81,9 @@ public enum FixtureFile {
         do { problem = try Problem.parse(problemText) } catch {
             throw FixtureError.badProblem(file: path, group: name, reason: error.description)
         }
+        guard problemText == name else {
+            throw FixtureError.groupNameMismatch(file: path, group: name, problem: problemText)
+        }
         let seed = try intAttribute(file, g, "seed", path, group: name)
         let fill = try string("fill")
         let oracle = try string("oracle")
@@ -83,7 +93,11 @@ public enum FixtureFile {
         var directions: [Direction] = []
         for text in directionNames where !text.isEmpty {
             guard let d = Direction(rawValue: text), problem.directions.contains(d) else {
-                throw FixtureError.badDirection(file: path, group: name, direction: text)
+                throw FixtureError.badDirection(file: path, group: name, direction: FixtureError.clip(text))
+            }
+            // A repeat would re-read and re-check the same output (a 2 MB "fwd,fwd,…" ran 76 s).
+            guard !directions.contains(d) else {
+                throw FixtureError.repeatedDirection(file: path, group: name, direction: text)
             }
             directions.append(d)
         }

@@ -30,10 +30,22 @@ public enum FixtureError: Error, Equatable, CustomStringConvertible, Sendable {
     case noExpectedValues(file: String, group: String)
     /// The `directions` attribute names an unknown direction or one the problem lacks.
     case badDirection(file: String, group: String, direction: String)
+    /// The `directions` attribute lists a direction twice.
+    case repeatedDirection(file: String, group: String, direction: String)
+    /// The case group's name is not the text of its `problem` attribute (the schema requires
+    /// the same text, so a file cannot run one op under another's name).
+    case groupNameMismatch(file: String, group: String, problem: String)
+    /// Two case groups hold the same problem (`problem`: canonical form).
+    case duplicateProblem(file: String, problem: String, groups: [String])
     /// The file holds no case at all.
     case emptyFile(file: String)
     /// The oracle subprocess could not run or reported an error.
     case oracle(reason: String)
+
+    /// `text` cut to its first 120 characters (with the full length) for one-line messages.
+    static func clip(_ text: String) -> String {
+        text.count <= 120 ? text : "\(text.prefix(120))… (\(text.utf8.count) bytes)"
+    }
 
     public var description: String {
         switch self {
@@ -56,6 +68,14 @@ public enum FixtureError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(f): case '\(g)': no expected values (attribute 'directions' is empty)"
         case .badDirection(let f, let g, let d):
             return "\(f): case '\(g)': direction '\(d)' is unknown or not offered by the problem"
+        case .repeatedDirection(let f, let g, let d):
+            return "\(f): case '\(g)': attribute 'directions' lists '\(d)' more than once"
+        case .groupNameMismatch(let f, let g, let p):
+            return "\(f): case '\(Self.clip(g))': the group name differs from its problem attribute '\(Self.clip(p))'"
+                + " (the schema requires the same text)"
+        case .duplicateProblem(let f, let p, let groups):
+            return "\(f): problem '\(Self.clip(p))' appears in more than one case group: "
+                + groups.map { "'\(Self.clip($0))'" }.joined(separator: ", ")
         case .emptyFile(let f): return "\(f): holds no fixture case"
         case .oracle(let r): return "oracle: \(r)"
         }

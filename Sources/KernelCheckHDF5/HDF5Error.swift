@@ -38,6 +38,15 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
     /// Reading the object would allocate more than `MemoryBudget.bytes` (a corrupt or
     /// hostile file can declare any extent; this stops it before the allocation).
     case exceedsMemoryBudget(file: String, object: String, shape: [Int], bytes: Int, budget: Int)
+    /// The object is an external link (`target`: "file:/object"). KernelCheck reads one file
+    /// at a time and never follows a link into another file no probe has read.
+    case externalLink(file: String, object: String, target: String)
+    /// The object is a soft link whose target (`target`) does not exist: a broken link, not a
+    /// missing object.
+    case brokenLink(file: String, object: String, target: String)
+    /// The dataset keeps its values outside the file (external raw storage or a virtual
+    /// dataset; `reason` says which), so reading it would read other files.
+    case externalStorage(file: String, object: String, reason: String)
     /// HDF5 reported a failure while reading.
     case readFailed(file: String, object: String, reason: String)
     /// HDF5 reported a failure while writing (or creating the object).
@@ -51,7 +60,8 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
             .notAGroup(let f, _), .notADataset(let f, _), .missingAttribute(let f, _, _),
             .unsupportedType(let f, _, _, _), .unsupportedAttributeType(let f, _, _, _, _),
             .shapeMismatch(let f, _, _, _), .invalidShape(let f, _, _, _),
-            .exceedsMemoryBudget(let f, _, _, _, _), .readFailed(let f, _, _), .writeFailed(let f, _, _):
+            .exceedsMemoryBudget(let f, _, _, _, _), .readFailed(let f, _, _), .writeFailed(let f, _, _),
+            .externalLink(let f, _, _), .brokenLink(let f, _, _), .externalStorage(let f, _, _):
             return f
         }
     }
@@ -65,7 +75,8 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
             .notADataset(_, let o), .missingAttribute(_, let o, _), .unsupportedType(_, let o, _, _),
             .unsupportedAttributeType(_, let o, _, _, _), .shapeMismatch(_, let o, _, _),
             .invalidShape(_, let o, _, _), .exceedsMemoryBudget(_, let o, _, _, _), .readFailed(_, let o, _),
-            .writeFailed(_, let o, _):
+            .writeFailed(_, let o, _), .externalLink(_, let o, _), .brokenLink(_, let o, _),
+            .externalStorage(_, let o, _):
             return o
         }
     }
@@ -105,6 +116,12 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
         case .exceedsMemoryBudget(let f, let o, let s, let bytes, let budget):
             return "\(f): \(o) has shape \(Shape.format(s)) needing \(bytes) bytes, over the memory budget of"
                 + " \(budget) bytes (KERNELCHECK_MEMORY_BUDGET)"
+        case .externalLink(let f, let o, let t):
+            return "\(f): \(o) is an external link to '\(t)'; refused (only objects inside the file are read)"
+        case .brokenLink(let f, let o, let t):
+            return "\(f): \(o) is a broken link (its target '\(t)' does not exist)"
+        case .externalStorage(let f, let o, let r):
+            return "\(f): dataset \(o) keeps its values outside the file (\(r)); refused"
         case .readFailed(let f, let o, let r):
             return "\(f): reading \(o) failed: \(r)"
         case .writeFailed(let f, let o, let r):

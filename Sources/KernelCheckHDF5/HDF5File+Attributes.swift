@@ -127,14 +127,7 @@ extension HDF5File {
         let normalized = HDF5Library.normalize(path)
         return try withFileID { (fid) throws(HDF5Error) -> [String] in
             try withObject(fid, normalized) { (object) throws(HDF5Error) -> [String] in
-                let count = kc_attribute_count(object)
-                guard count >= 0 else {
-                    throw .readFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
-                }
-                return try sortedNames(hsize_t(count), of: normalized, "attribute") { index, buffer, capacity in
-                    H5Aget_name_by_idx(
-                        object, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, capacity, kc_h5p_default())
-                }
+                try sortedNames(of: normalized, "attribute") { kc_attribute_names(object, $0) }
             }
         }
     }
@@ -187,7 +180,7 @@ extension HDF5File {
 
     /// Opens the group or dataset at `path` for `body`; throws `missingObject`.
     func withObject<R>(_ fid: hid_t, _ path: String, _ body: (hid_t) throws(HDF5Error) -> R) throws(HDF5Error) -> R {
-        guard objectKind(fid, path) != nil else { throw .missingObject(file: self.path, object: path) }
+        guard try objectKind(fid, path) != nil else { throw .missingObject(file: self.path, object: path) }
         let object = H5Oopen(fid, path, kc_h5p_default())
         guard object >= 0 else {
             throw .readFailed(file: self.path, object: path, reason: HDF5Library.errorStackText())

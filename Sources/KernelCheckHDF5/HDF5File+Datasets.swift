@@ -46,7 +46,7 @@ extension HDF5File {
                 throw .writeFailed(
                     file: self.path, object: normalized, reason: "a dataset needs a name; \"/\" is the root group")
             }
-            if objectKind(fid, normalized) != nil {
+            if try objectKind(fid, normalized) != nil {
                 throw .alreadyExists(file: self.path, object: normalized)
             }
             try ensureGroup(fid, "/" + components.dropLast().joined(separator: "/"))
@@ -195,6 +195,14 @@ extension HDF5File {
             throw .readFailed(file: self.path, object: path, reason: HDF5Library.errorStackText())
         }
         defer { H5Dclose(dataset) }
+        switch kc_dataset_storage(dataset) {
+        case 0: break
+        case 1: throw .externalStorage(file: self.path, object: path, reason: "in external raw files")
+        case 2:
+            throw .externalStorage(
+                file: self.path, object: path, reason: "a virtual dataset, mapped from other datasets")
+        default: throw .readFailed(file: self.path, object: path, reason: HDF5Library.errorStackText())
+        }
         let fileType = H5Dget_type(dataset)
         guard fileType >= 0 else {
             throw .readFailed(file: self.path, object: path, reason: HDF5Library.errorStackText())

@@ -46,14 +46,14 @@ extension HDF5File {
     /// Whether an object (group or dataset) exists at `path`. The root always exists.
     public func exists(_ path: String) throws(HDF5Error) -> Bool {
         let normalized = HDF5Library.normalize(path)
-        return try withFileID { (fid) throws(HDF5Error) -> Bool in objectKind(fid, normalized) != nil }
+        return try withFileID { (fid) throws(HDF5Error) -> Bool in try objectKind(fid, normalized) != nil }
     }
 
     /// Whether the object at `path` is a group or a dataset; throws `missingObject`.
     public func kind(of path: String) throws(HDF5Error) -> HDF5ObjectKind {
         let normalized = HDF5Library.normalize(path)
         return try withFileID { (fid) throws(HDF5Error) -> HDF5ObjectKind in
-            guard let kind = objectKind(fid, normalized) else {
+            guard let kind = try objectKind(fid, normalized) else {
                 throw .missingObject(file: self.path, object: normalized)
             }
             return kind
@@ -71,49 +71,47 @@ extension HDF5File {
                 throw .readFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
             }
             defer { H5Gclose(group) }
-            var info = H5G_info_t()
-            guard H5Gget_info(group, &info) >= 0 else {
-                throw .readFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
-            }
-            return try sortedNames(info.nlinks, of: normalized, "member") { index, buffer, capacity in
-                H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, capacity, kc_h5p_default())
-            }
+            return try sortedNames(of: normalized, "member") { kc_link_names(group, $0) }
         }
     }
 
     // MARK: - Internal navigation (caller holds the lock)
 
-    /// Reads a name through HDF5's "call once for the length, again for the bytes" idiom.
-    static func readName(_ call: (UnsafeMutablePointer<CChar>?, Int) -> Int) -> String? {
-        let length = call(nil, 0)
-        guard length >= 0 else { return nil }
-        var buffer = [CChar](repeating: 0, count: length + 1)
-        let written = buffer.withUnsafeMutableBufferPointer { call($0.baseAddress, $0.count) }
-        guard written >= 0 else { return nil }
-        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// The `count` names of the members or attributes (`what`) of the object at `path`, read by
-    /// index through `nameAt(index, buffer, capacity)` (`readName`'s idiom), sorted by their
-    /// UTF-8 bytes: HDF5's name order, the order h5py lists them. Caller holds the lock.
+    /// The names of the members or attributes (`what`) of the object at `path`, collected in
+    /// one pass by `collect` (`kc_link_names` or `kc_attribute_names`: one iteration, linear
+    /// in the count — not one by-index lookup per name, which libhdf5 answers by rebuilding
+    /// the sorted table each time), sorted by their UTF-8 bytes: HDF5's name order, the order
+    /// h5py lists them. Caller holds the lock.
     func sortedNames(
-        _ count: hsize_t, of path: String, _ what: String,
-        nameAt: (hsize_t, UnsafeMutablePointer<CChar>?, Int) -> Int
+        of path: String, _ what: String, collect: (UnsafeMutablePointer<kc_name_list>) -> herr_t
     ) throws(HDF5Error) -> [String] {
+        var list = kc_name_list()
+        defer { kc_name_list_free(&list) }
+        guard collect(&list) >= 0, list.out_of_memory == 0 else {
+            throw .readFailed(
+                file: self.path, object: path,
+                reason: "listing \(what)s: "
+                    + (list.out_of_memory != 0 ? "out of memory" : HDF5Library.errorStackText()))
+        }
         var names: [String] = []
-        for index in 0..<count {
-            guard let name = HDF5File.readName({ nameAt(index, $0, $1) }) else {
-                throw .readFailed(
-                    file: self.path, object: path, reason: "\(what) \(index): " + HDF5Library.errorStackText())
+        names.reserveCapacity(list.count)
+        if let bytes = list.bytes {
+            let buffer = UnsafeRawBufferPointer(start: bytes, count: list.length)
+            var start = 0
+            for end in 0..<buffer.count where buffer[end] == 0 {
+                names.append(String(decoding: buffer[start..<end], as: UTF8.self))
+                start = end + 1
             }
-            names.append(name)
         }
         return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// The kind of object at the normalized `path`, or `nil` when nothing resolves there
-    /// (a missing component, a parent that is not a group, a dangling link).
-    func objectKind(_ fid: hid_t, _ path: String) -> HDF5ObjectKind? {
+    /// (a missing component, a parent that is not a group). Every link on the way is checked
+    /// before it is followed: an external link throws `externalLink`, a soft link whose
+    /// target does not resolve throws `brokenLink` (soft links are resolved here, at most
+    /// `maximumSoftLinkDepth` deep, so one into an external link is refused too).
+    func objectKind(_ fid: hid_t, _ path: String, softLinkDepth: Int = 0) throws(HDF5Error) -> HDF5ObjectKind? {
         var prefix = ""
         for component in HDF5Library.components(path) {
             if !prefix.isEmpty, kc_object_type(fid, prefix) != Int32(H5O_TYPE_GROUP.rawValue) {
@@ -121,6 +119,7 @@ extension HDF5File {
             }
             prefix += "/" + component
             guard H5Lexists(fid, prefix, kc_h5p_default()) > 0 else { return nil }
+            try checkLink(fid, prefix, softLinkDepth: softLinkDepth)
         }
         let type = kc_object_type(fid, path == "/" ? "/" : prefix)
         switch type {
@@ -132,9 +131,32 @@ extension HDF5File {
         }
     }
 
+    /// Soft links followed in a row before a path counts as a broken (cyclic) link.
+    static let maximumSoftLinkDepth = 16
+
+    /// Throws `externalLink` when the link at `path` leads into another file, `brokenLink`
+    /// when it is a soft link whose target does not resolve (or that cycles).
+    private func checkLink(_ fid: hid_t, _ path: String, softLinkDepth: Int) throws(HDF5Error) {
+        let type = kc_link_type(fid, path)
+        let soft = type == Int32(H5L_TYPE_SOFT.rawValue), external = type == Int32(H5L_TYPE_EXTERNAL.rawValue)
+        guard soft || external else { return }
+        var buffer = [CChar](repeating: 0, count: 1024)
+        let target =
+            kc_link_target(fid, path, &buffer, buffer.count) == 0
+            ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        if external { throw .externalLink(file: self.path, object: path, target: target) }
+        let parent = HDF5Library.components(path).dropLast().joined(separator: "/")
+        let resolved = HDF5Library.normalize(target.hasPrefix("/") ? target : "/" + parent + "/" + target)
+        guard softLinkDepth < Self.maximumSoftLinkDepth,
+            try objectKind(fid, resolved, softLinkDepth: softLinkDepth + 1) != nil
+        else {
+            throw .brokenLink(file: self.path, object: path, target: target)
+        }
+    }
+
     /// Throws `missingObject` / `notAGroup` / `notADataset` unless `path` is of `kind`.
     func requireKind(_ fid: hid_t, _ path: String, _ kind: HDF5ObjectKind) throws(HDF5Error) {
-        guard let found = objectKind(fid, path) else {
+        guard let found = try objectKind(fid, path) else {
             throw .missingObject(file: self.path, object: path)
         }
         guard found == kind else {
@@ -148,7 +170,7 @@ extension HDF5File {
         var prefix = ""
         for component in HDF5Library.components(path) {
             prefix += "/" + component
-            if let kind = objectKind(fid, prefix) {
+            if let kind = try objectKind(fid, prefix) {
                 guard kind == .group else { throw .notAGroup(file: self.path, object: prefix) }
                 continue
             }

@@ -50,6 +50,11 @@ public final class HDF5File: @unchecked Sendable {
     /// when the file lacks an HDF5 signature (random bytes, a text file, an empty file), and
     /// `cannotOpen` with HDF5's reason otherwise (a truncated file, for example).
     public static func open(_ path: String, mode: Mode = .readOnly) throws(HDF5Error) -> HDF5File {
+        try open(path, mode: mode, probing: HDF5ReadProbe.isEnabled)
+    }
+
+    /// `open`, with the read probe on or off (tests of the in-process reader's own refusals).
+    static func open(_ path: String, mode: Mode, probing: Bool) throws(HDF5Error) -> HDF5File {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .fileNotFound(file: path)
@@ -71,7 +76,7 @@ public final class HDF5File: @unchecked Sendable {
                     throw .cannotOpen(file: path, reason: HDF5Library.errorStackText(fallback: "file cannot be read"))
                 }
                 try checkGlobalHeap(path)
-                try HDF5ReadProbe.check(path)
+                if probing { try HDF5ReadProbe.check(path) }
                 let fapl = fileAccessProperties()
                 defer { H5Pclose(fapl) }
                 let flags = mode == .readOnly ? kc_h5f_acc_rdonly() : kc_h5f_acc_rdwr()

@@ -44,11 +44,14 @@ public enum HDF5ReadProbe {
         case unexpectedExit(status: Int32, message: String)
         /// No child could be started (errno); the caller reads without the probe.
         case unavailable(errno: Int32)
+        /// The child found, before reading it, an object the caller must not read either
+        /// (`externalLink` or `externalStorage`).
+        case refused(HDF5Error)
 
         /// Why the file must not be read in-process, or `nil` when it may be.
         public var refusal: String? {
             switch self {
-            case .readable, .libraryError, .unavailable:
+            case .readable, .libraryError, .unavailable, .refused:
                 return nil
             case .outOfMemory(let message):
                 return "reading it needs more memory than the budget allows (a corrupt length?)"
@@ -86,15 +89,30 @@ public enum HDF5ReadProbe {
         case KC_PROBE_CRASHED: return .crashed(signal: detail)
         case KC_PROBE_TIMED_OUT: return .timedOut(seconds: timeout)
         case KC_PROBE_UNEXPECTED_EXIT: return .unexpectedExit(status: detail, message: text)
+        case KC_PROBE_REFUSED: return .refused(refusal(text, path))
         default: return .unavailable(errno: detail)
         }
     }
 
-    /// Throws `cannotOpen` ("corrupt file: …") when the probe says the file must not be read.
+    /// Throws `cannotOpen` ("corrupt file: …") when the probe says the file must not be read,
+    /// and `externalLink` / `externalStorage` when it holds an object that would make libhdf5
+    /// read another file.
     static func check(_ path: String) throws(HDF5Error) {
-        guard isEnabled else { return }
-        if let refusal = probe(path).refusal {
+        let outcome = probe(path)
+        if case .refused(let error) = outcome { throw error }
+        if let refusal = outcome.refusal {
             throw .cannotOpen(file: path, reason: "corrupt file: " + refusal)
+        }
+    }
+
+    /// The typed error for the child's "kind<US>object<US>detail" report.
+    private static func refusal(_ text: String, _ path: String) -> HDF5Error {
+        let parts = text.split(separator: "\u{1f}", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        let object = parts.count > 1 ? parts[1] : "?", detail = parts.count > 2 ? parts[2] : "?"
+        switch parts.first {
+        case "external-link": return .externalLink(file: path, object: object, target: detail)
+        case "external-storage": return .externalStorage(file: path, object: object, reason: detail)
+        default: return .cannotOpen(file: path, reason: "the probe process refused it: \(text)")
         }
     }
 

@@ -42,8 +42,8 @@ public enum ComparisonStatus: String, Codable, Sendable, CaseIterable {
 ///
 /// Status, in this order:
 /// 1. `failed` when any element mismatches, or `actual` has the wrong element count;
-/// 2. `passed` (with a note) for an empty output: there is nothing to compare, and the
-///    caller's guard regions still catch any write;
+/// 2. `mistrusted` (reason "empty output") for an empty output: nothing was compared (the
+///    caller's guard regions still catch any write), so it is never counted as a pass;
 /// 3. `mistrusted` in bound mode when some element's bound is infinite (`K·u ≥ 1`);
 /// 4. `mistrusted` when every expected value is exactly zero, or when `n ≥ 10` and more
 ///    than 90 % of them are (benchdnn's MISTRUSTED: a kernel that writes zeros would pass);
@@ -142,7 +142,8 @@ public enum Comparison {
             }
             r.reason = reason
         } else if n == 0 {
-            r.status = .passed
+            // Nothing was compared: a verification harness never calls that a pass.
+            r.status = .mistrusted
             r.reason = "empty output: no elements to compare"
         } else if mode == .bound && infiniteBound {
             r.status = .mistrusted

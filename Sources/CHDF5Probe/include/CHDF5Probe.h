@@ -21,6 +21,11 @@ typedef enum {
     KC_PROBE_UNEXPECTED_EXIT = 5,
     /// No child could be started (`detail`: errno of fork or pipe).
     KC_PROBE_UNAVAILABLE = 6,
+    /// The file holds something the caller must not read, found before it was read: an
+    /// external link or a dataset stored outside the file. `message` is
+    /// "kind<0x1f>object<0x1f>detail", kind "external-link" (detail: "file:/object") or
+    /// "external-storage" (detail: why).
+    KC_PROBE_REFUSED = 7,
 } kc_probe_outcome;
 
 /// Reads the whole file at `path` with libhdf5 in a forked child process — every group

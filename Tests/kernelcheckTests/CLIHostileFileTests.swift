@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// `kernelcheck verify` on each file of `tools/craft_hostile_inputs.py` (crafted with h5py):
+/// one error line and exit 2 where the file must be refused, an honest `mistrusted` where
+/// nothing can be checked — never a hang, a silent pass or a read of another file.
+@Suite(.serialized) struct CLIHostileFileTests {
+    /// Writes `kind` into a scratch directory with h5py; `nil` when python3 with h5py is missing.
+    static func craft(_ kind: String) throws -> String? {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kc-hostile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent(kind + ".h5").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", CLI.repositoryRoot + "/tools/craft_hostile_inputs.py", kind, path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? path : nil
+    }
+
+    static let h5pyAvailable: Bool = {
+        guard let path = try? craft("name-mismatch") else { return false }
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        return true
+    }()
+
+    @Test(
+        .enabled(if: h5pyAvailable),
+        arguments: [
+            ("external-link", "/relu shape=3 is an external link to '"),
+            ("external-storage", "dataset /relu shape=3/x keeps its values outside the file (in external raw files)"),
+            ("virtual", "dataset /relu shape=3/x keeps its values outside the file (a virtual dataset"),
+            ("broken-soft-link", "/relu shape=3/y is a broken link (its target '/nowhere' does not exist)"),
+            ("sparse-huge", "over the memory budget"),
+            ("repeated-directions", "attribute 'directions' lists 'fwd' more than once"),
+            ("name-mismatch", "the group name differs from its problem attribute 'relu shape=3'"),
+            ("duplicate-problem", "appears in more than one case group"),
+        ])
+    func refusedWithOneLine(_ kind: String, _ message: String) throws {
+        let path = try #require(try Self.craft(kind))
+        defer {
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        }
+        let started = Date()
+        try CLIHardeningTests.expectBadInput(["verify", path], mentions: [path, message])
+        #expect(Date().timeIntervalSince(started) < 10, "\(kind) took \(Date().timeIntervalSince(started)) s")
+    }
+
+    /// A relu case of shape 0x3: nothing to compare, so every check is `mistrusted` with the
+    /// reason, and none is counted as passed.
+    @Test(.enabled(if: h5pyAvailable)) func emptyOutputIsMistrusted() throws {
+        let path = try #require(try Self.craft("empty-output"))
+        defer {
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        }
+        let r = try CLI.run(["verify", path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("empty output: no elements to compare"), "\(r.stdout)")
+        #expect(r.stdout.contains("0 passed") && !r.stdout.contains("\npassed"), "\(r.stdout)")
+        #expect(r.stdout.contains(" mistrusted") && !r.stdout.contains(" 0 mistrusted"), "\(r.stdout)")
+    }
+}
