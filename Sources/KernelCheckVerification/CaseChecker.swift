@@ -1,6 +1,7 @@
 import Foundation
 import KernelCheckCore
 import KernelCheckProblems
+import KernelCheckTiled
 
 /// The verdict on one (problem, direction, implementation) case: the numerical comparison
 /// plus the guards (out-of-bounds writes, unwritten outputs, nondeterminism, errors).
@@ -15,6 +16,16 @@ public struct CaseOutcome: Codable, Sendable {
     /// Problems found by the guards or the implementation, each one line.
     public var findings: [String]
     public var seconds: Double
+    /// Threads of the main run, resolved (0 = all cores becomes this machine's core count), so
+    /// that a replay elsewhere runs the same partitioning; nil where not recorded.
+    public var threads: Int? = nil
+    /// The mode the inputs were drawn for (exact: integer fills) when it differs from `mode`,
+    /// the one the case is judged in (integer-filled tanh is judged in bound mode): a replay
+    /// passes this one as `--mode` to get the same inputs.
+    public var inputMode: ComparisonMode? = nil
+
+    /// `--mode` of a replay: the mode of the inputs.
+    public var replayMode: ComparisonMode { inputMode ?? mode }
 
     /// One line: status, metrics and findings.
     public var summary: String {
@@ -31,9 +42,28 @@ public struct CaseOutcome: Codable, Sendable {
         return parts.joined(separator: "  ")
     }
 
-    /// The one-line command that replays this case.
+    /// The one-line command that replays this case: problem, direction, seed (the inputs),
+    /// mode, implementation and thread count — nothing is left to the replaying machine.
     public var replayCommand: String {
-        "kernelcheck check --problem '\(problem)' --direction \(direction.rawValue) --seed \(seed) --mode \(mode.rawValue) --impl \(implementation)"
+        "kernelcheck check --problem \(ShellQuote.quote(problem)) --direction \(direction.rawValue) --seed \(seed)"
+            + " --mode \(replayMode.rawValue) --impl \(implementation)" + (threads.map { " --threads \($0)" } ?? "")
+    }
+
+    /// The one-line command that replays this case of the fixture file `file`, and nothing else.
+    public func fixtureReplayCommand(file: String) -> String {
+        "kernelcheck verify \(ShellQuote.quote(file)) --case \(ShellQuote.quote(problem))"
+            + " --direction \(direction.rawValue) --impl \(implementation)"
+    }
+}
+
+/// Quoting for the shell commands printed as replay lines.
+public enum ShellQuote {
+    /// `text` as one POSIX shell word: unchanged when it holds only safe characters, else in
+    /// single quotes (an embedded `'` written `'\''`).
+    public static func quote(_ text: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+        if !text.isEmpty && text.allSatisfy({ safe.contains($0) }) { return text }
+        return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
 
@@ -83,9 +113,11 @@ public struct CaseChecker: Sendable {
                 mode: mode, seed: seed, status: .skipped, comparison: nil,
                 findings: ["reference cannot run: \(error)"], seconds: 0)
         }
-        return check(
+        var outcome = check(
             problem, direction, inputs: inputs, expected: expected.values, magnitude: expected.magnitude,
             seed: seed, mode: mode.effective(for: problem))
+        if outcome.mode != mode { outcome.inputMode = mode }
+        return outcome
     }
 
     /// Checks the case on given inputs against given expected values (a fixture's, or the
@@ -102,6 +134,7 @@ public struct CaseChecker: Sendable {
             outcome.findings = ["\(implementation.name) does not implement \(direction.rawValue) of this op"]
             return outcome
         }
+        outcome.threads = Tiled.resolveThreads(threads)
         let k = problem.descriptor.accumulationLength(for: direction)
         let start = Date()
         let buffer = GuardedBuffer(count: expected.count, guardCount: guards ? GuardedBuffer.defaultGuardCount : 0)

@@ -47,6 +47,12 @@ public struct Sweep: Sendable {
         public var shrunk: CaseOutcome
         public var shrinkSteps: Int
         public var replay: String { shrunk.replayCommand }
+
+        public init(original: CaseOutcome, shrunk: CaseOutcome, shrinkSteps: Int) {
+            self.original = original
+            self.shrunk = shrunk
+            self.shrinkSteps = shrinkSteps
+        }
     }
 
     /// Counts per family and direction.
@@ -59,6 +65,8 @@ public struct Sweep: Sendable {
         public var seconds = 0.0
         public var total: Int { passed + failed + mistrusted + skipped }
         public var casesPerSecond: Double { seconds > 0 ? Double(total) / seconds : 0 }
+
+        public init() {}
 
         mutating func add(_ o: CaseOutcome, wallSeconds: Double) {
             switch o.status {

@@ -11,7 +11,10 @@ struct CheckCommand: ParsableCommand {
         abstract: "Check an implementation against the reference on random valid problems, shrinking failures.",
         discussion: """
             Each failure is shrunk to a minimal problem and printed with the one-line command that replays it:
-              kernelcheck check --problem '<problem>' --direction <d> --seed <n> --mode <m> --impl <name>
+              kernelcheck check --problem '<problem>' --direction <d> --seed <n> --mode <m> --impl <name> --threads <t>
+            (--threads is the count the failing run used, so the replay does not depend on the replaying machine).
+            Failures are saved to .kernelcheck/failures/<op>.txt in the working directory and replayed first by the
+            next sweep of the same op; a saved case that passes is removed. --no-failure-db neither reads nor writes it.
             Exact mode uses small-integer fills (fp32 sums are then exact: the implementation must equal the
             reference bit for bit); bound mode uses real fills and the bound 2·γ_K·(|A|·|B|) + 4u·|y| (docs/design.md).
             """)
@@ -58,10 +61,13 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Skip the determinism check (second run, 1-thread run).")
     var noDeterminism = false
 
+    @Flag(help: "Do not replay or save failures in .kernelcheck/failures/ of the working directory.")
+    var noFailureDb = false
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let implementation = try Implementations.named(impl)
+        let implementation = FaultInjectedImplementation.wrap(try Implementations.named(impl))
         guard let mode = ComparisonMode(rawValue: mode) else {
             throw BadInput("--mode must be exact or bound, got '\(mode)'")
         }
@@ -98,6 +104,12 @@ struct CheckCommand: ParsableCommand {
         }
 
         let families = try parseFamilies(op)
+        let memory =
+            noFailureDb
+            ? nil
+            : FailureMemory(
+                database: FailureDatabase(), checker: checker, directions: directions, text: output.format == .text)
+        let replayed = try memory?.replay(families) ?? []
         if output.format == .text {
             print(
                 "check: \(cases) problems of \(families.map(\.rawValue).joined(separator: ", ")), mode \(mode.rawValue), impl \(implementation.name), seed \(seed)"
@@ -107,8 +119,16 @@ struct CheckCommand: ParsableCommand {
             families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
             checker: checker, shrink: !noShrink, timeBudget: budget)
         let bar = ProgressBar(enabled: output.format == .text && FileHandleOutput.stdoutIsTerminal)
-        let result = sweep.run { done, total, failures in bar.update(done, total, "failures: \(failures)") }
+        var result = sweep.run { done, total, failures in bar.update(done, total, "failures: \(failures)") }
         bar.finish()
+        try memory?.record(result.failures.map(\.shrunk))
+        // Saved failures that still fail count as failures of this run.
+        result.failures.insert(
+            contentsOf: replayed.map { Sweep.Failure(original: $0, shrunk: $0, shrinkSteps: 0) }, at: 0)
+        for o in replayed {
+            let family = (try? Problem.parse(o.problem).family.rawValue) ?? "saved"
+            result.tallies["\(family)/\(o.direction.rawValue)", default: Sweep.Tally()].failed += 1
+        }
         if output.format == .json {
             print(try jsonString(result))
         } else {

@@ -4,7 +4,7 @@ import KernelCheckFixtures
 import KernelCheckProblems
 import KernelCheckVerification
 
-/// `kernelcheck verify [FILE.h5 …]`: runs every case of fixture files (default: all of
+/// `kernelcheck verify [FILE.h5 …]`: runs the cases of fixture files (default: all of
 /// fixtures/) against the chosen implementations.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,15 +12,44 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Verify implementations against golden HDF5 case files (default: every fixtures/*.h5).",
         discussion: """
             Any file in the schema of fixtures/SCHEMA.md is accepted, including ones written with h5py.
-            One line per case, direction and implementation: status, bound utilization (error / bound, ≤ 1 passes),
-            max abs error. Exit 1 on any failure, 2 on a file that cannot be read as fixtures.
+            Prints the failing and mistrusted checks (every check with -v: status, implementation, direction,
+            bound utilization = error / bound, ≤ 1 passes, max abs error, problem), then one summary line.
+            Each failure is followed by the command that replays just that check:
+              kernelcheck verify FILE --case '<problem>' --direction <d> --impl <name>
+            When every implementation fails a case the same way while agreeing with the reference recomputed in
+            float64, the file's expected values are reported as suspect, with the command that regenerates them.
+            --case takes a whole problem string (selects exactly that problem) or any text (selects the problems
+            containing it); --op and --direction are repeatable. A selection that matches nothing exits 2.
+            Exit 1 on any failure, 2 on bad flags, an empty selection or a file that cannot be read as fixtures.
             """)
 
-    @Argument(help: "Fixture files (default: every .h5 in fixtures/).")
+    @Argument(help: "Fixture files (default: every .h5 in fixtures/, only those of --op when given).")
     var files: [String] = []
 
-    @Option(help: "reference, tiled or all.")
+    @Option(help: "Implementation: reference, tiled or all.")
     var impl: String = "all"
+
+    @Option(
+        name: .customLong("case"),
+        help: "Only the cases whose problem string is this problem, or else contains this text.")
+    var caseText: String?
+
+    @Option(
+        help: "Only cases of this op family (repeatable): \(OpFamily.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
+    var op: [String] = []
+
+    @Option(
+        help:
+            "Only this direction (repeatable): \(Direction.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
+    var direction: [String] = []
+
+    @Flag(name: .shortAndLong, help: "Print every check, not only the failing and mistrusted ones.")
+    var verbose = false
+
+    @Flag(name: [.customShort("x"), .customLong("fail-fast")], help: "Stop after the first case with a failure.")
+    var failFast = false
 
     @OptionGroup var output: OutputOptions
 
@@ -28,70 +57,56 @@ struct VerifyCommand: ParsableCommand {
         // Case files may be corrupted: bound what libhdf5 may allocate while reading them.
         AddressSpaceLimit.install()
         let implementations = impl == "all" ? Implementations.all : [try Implementations.named(impl)]
-        let paths = try files.isEmpty ? Self.defaultFiles() : files
-        var outcomes: [CaseOutcome] = []
-        var problems: [String] = []
+        let selection = try VerifySelection(caseText: caseText, ops: op, directions: direction)
+        let paths = try files.isEmpty ? Self.defaultFiles(families: selection.families) : files
+        var run = VerifyRun(implementations: implementations, text: output.format == .text, verbose: verbose)
+        var read: [(path: String, cases: [FixtureCase])] = []
         for path in paths {
-            let cases: [FixtureCase]
-            do { cases = try FixtureFile.read(path) } catch {
-                problems.append(error.description)
-                continue
-            }
-            for fixture in cases {
-                for o in FixtureVerification.verify(fixture, implementations: implementations) {
-                    outcomes.append(o)
-                    if output.format == .text {
-                        let util =
-                            o.comparison.map {
-                                String(format: "util=%.3g maxabs=%.3g", $0.boundUtilization, $0.maxAbsError)
-                            } ?? ""
-                        var line =
-                            "\(o.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(o.implementation.padding(toLength: 9, withPad: " ", startingAt: 0)) \(o.direction.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(util)  \(o.problem)"
-                        if o.status != .passed { line += "\n    " + o.summary }
-                        print(line)
-                    }
+            do { read.append((path, try FixtureFile.read(path))) } catch { run.unreadable.append(error.description) }
+        }
+        let available = read.map(\.cases.count).reduce(0, +)
+        let chosen = Set(selection.cases(read.flatMap(\.cases)).map { "\($0.file)\u{0}\($0.group)" })
+        fileLoop: for (path, cases) in read {
+            for var fixture in cases where chosen.contains("\(fixture.file)\u{0}\(fixture.group)") {
+                fixture.expected = fixture.expected.filter { selection.includes($0.key) }
+                if fixture.expected.isEmpty { continue }
+                run.verify(fixture, path: path)
+                if failFast && run.failed > 0 {
+                    run.stoppedEarly = true
+                    break fileLoop
                 }
             }
         }
-        let passed = outcomes.filter { $0.status == .passed }.count
-        let failed = outcomes.filter { $0.status == .failed }.count
-        let mistrusted = outcomes.filter { $0.status == .mistrusted }.count
-        let skipped = outcomes.filter { $0.status == .skipped }.count
-        if output.format == .json {
-            struct Report: Encodable {
-                var outcomes: [CaseOutcome]; var errors: [String]; var passed, failed, mistrusted, skipped: Int
-            }
-            print(
-                try jsonString(
-                    Report(
-                        outcomes: outcomes, errors: problems, passed: passed, failed: failed, mistrusted: mistrusted,
-                        skipped: skipped)))
-        } else {
-            let worst = outcomes.compactMap { $0.comparison?.boundUtilization }.filter(\.isFinite).max() ?? 0
-            print(
-                String(
-                    format: "%d files, %d checks, worst bound utilization %.3g, %d mistrusted", paths.count,
-                    outcomes.count, worst, mistrusted))
-            // An unreadable file is never summarized as a clean run.
-            print(
-                "\(passed) passed, \(failed) failed, \(skipped) skipped"
-                    + (problems.isEmpty
-                        ? "" : ", \(problems.count) unreadable file\(problems.count == 1 ? "" : "s") (exit 2)"))
+        if run.outcomes.isEmpty && selection.isFiltering {
+            let scope =
+                "\(available) case\(available == 1 ? "" : "s") of \(read.count) file\(read.count == 1 ? "" : "s")"
+            if output.format == .text { print("0 checks — nothing matched \(selection.flags) in \(scope)") }
+            for p in run.unreadable { FileHandleOutput.standardError("kernelcheck: error: \(p)") }
+            throw BadInput("nothing matched \(selection.flags) in \(scope)")
         }
-        if !problems.isEmpty {
-            for p in problems { FileHandleOutput.standardError("kernelcheck: error: \(p)") }
+        if output.format == .json {
+            print(try jsonString(run.report))
+        } else {
+            print(run.summaryLine(files: paths.count, filters: selection.isFiltering ? selection.flags : nil))
+        }
+        if !run.unreadable.isEmpty {
+            for p in run.unreadable { FileHandleOutput.standardError("kernelcheck: error: \(p)") }
             throw ExitCode(2)
         }
-        if failed > 0 { throw VerificationFailed(failures: failed) }
+        if run.failed > 0 { throw VerificationFailed(failures: run.failed) }
     }
 
-    static func defaultFiles() throws -> [String] {
+    /// Every .h5 of fixtures/; with `families`, only `<family>.h5` of those that exist (all
+    /// files when none does, so cases of those ops in other files are still found).
+    static func defaultFiles(families: Set<OpFamily> = []) throws -> [String] {
         let dir = RepositoryPaths.fixtures
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        let files = names.filter { $0.hasSuffix(".h5") }.sorted().map { dir + "/" + $0 }
+        var files = names.filter { $0.hasSuffix(".h5") }.sorted()
+        let named = files.filter { name in families.contains { $0.rawValue + ".h5" == name } }
+        if !named.isEmpty { files = named }
         if files.isEmpty {
             throw BadInput("no fixture files in \(dir); run 'kernelcheck fixtures regenerate' or pass FILE.h5")
         }
-        return files
+        return files.map { dir + "/" + $0 }
     }
 }

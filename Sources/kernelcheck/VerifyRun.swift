@@ -1,0 +1,115 @@
+import Foundation
+import KernelCheckFixtures
+import KernelCheckProblems
+import KernelCheckVerification
+
+/// The state of one `verify` run: outcomes, the lines printed as they come, suspect
+/// fixtures, and the totals of the summary.
+struct VerifyRun {
+    let implementations: [any KernelImplementation]
+    /// Print text lines (not JSON).
+    let text: Bool
+    let verbose: Bool
+    var outcomes: [CaseOutcome] = []
+    var failures: [Failure] = []
+    var suspects: [Suspect] = []
+    var unreadable: [String] = []
+    var stoppedEarly = false
+
+    /// A failed or mistrusted check and the command that replays it alone.
+    struct Failure: Encodable {
+        var file, problem, direction, implementation, status, replay: String
+    }
+
+    /// A case direction whose expected values are suspect.
+    struct Suspect: Encodable {
+        var file, problem, direction, regenerate: String
+    }
+
+    init(implementations: [any KernelImplementation], text: Bool, verbose: Bool) {
+        self.implementations = implementations
+        self.text = text
+        self.verbose = verbose
+    }
+
+    func count(_ status: ComparisonStatus) -> Int { outcomes.filter { $0.status == status }.count }
+    var failed: Int { count(.failed) }
+
+    /// Verifies one case, printing its lines.
+    mutating func verify(_ fixture: FixtureCase, path: String) {
+        let shown = displayPath(path)
+        let caseOutcomes = FixtureVerification.verify(fixture, implementations: implementations)
+        for o in caseOutcomes {
+            outcomes.append(o)
+            let bad = o.status == .failed || o.status == .mistrusted
+            if bad {
+                failures.append(
+                    Failure(
+                        file: shown, problem: o.problem, direction: o.direction.rawValue,
+                        implementation: o.implementation, status: o.status.rawValue,
+                        replay: o.fixtureReplayCommand(file: shown)))
+            }
+            guard text, verbose || bad else { continue }
+            let util =
+                o.comparison.map {
+                    String(format: "util=%.3g maxabs=%.3g", $0.boundUtilization, $0.maxAbsError)
+                } ?? ""
+            var line =
+                "\(pad(o.status.rawValue, 10)) \(pad(o.implementation, 9)) \(pad(o.direction.rawValue, 11)) \(util)  \(o.problem)"
+            if o.status != .passed { line += "\n    " + o.summary }
+            if bad { line += "\n    replay: " + o.fixtureReplayCommand(file: shown) }
+            print(line)
+        }
+        for d in fixture.directions
+        where FixtureVerification.expectedValuesSuspect(
+            fixture, d, outcomes: caseOutcomes, implementations: implementations)
+        {
+            let regenerate = FixtureVerification.regenerateCommand(fixture)
+            suspects.append(
+                Suspect(
+                    file: shown, problem: fixture.problem.description, direction: d.rawValue, regenerate: regenerate))
+            if text {
+                print(
+                    "suspect fixture: every implementation fails \(d.rawValue) of '\(fixture.problem)' in \(shown) the same"
+                        + " way, and each agrees with the reference recomputed in float64: the expected values are"
+                        + " suspect. Regenerate them (rewrites fixtures/\(fixture.problem.family.rawValue).h5 from the"
+                        + " manifest with the PyTorch oracle):\n    \(regenerate)")
+            }
+        }
+    }
+
+    /// The one summary line of a text run.
+    func summaryLine(files: Int, filters: String?) -> String {
+        let worst = outcomes.compactMap { $0.comparison?.boundUtilization }.filter(\.isFinite).max() ?? 0
+        var line =
+            "\(count(.passed)) passed, \(failed) failed, \(count(.mistrusted)) mistrusted, \(count(.skipped)) skipped"
+            + " (\(outcomes.count) checks, \(files) file\(files == 1 ? "" : "s")"
+            + String(format: ", worst bound utilization %.3g)", worst)
+        if let filters { line += "; selected by \(filters)" }
+        if !suspects.isEmpty { line += "; \(suspects.count) suspect fixture case(s)" }
+        if stoppedEarly { line += "; stopped at the first failure (--fail-fast)" }
+        if !unreadable.isEmpty {
+            line += "; \(unreadable.count) unreadable file\(unreadable.count == 1 ? "" : "s") (exit 2)"
+        }
+        return line
+    }
+
+    /// The JSON document of a `--format json` run.
+    var report: Report {
+        Report(
+            outcomes: outcomes, errors: unreadable, passed: count(.passed), failed: failed,
+            mistrusted: count(.mistrusted), skipped: count(.skipped), failures: failures, suspectFixtures: suspects,
+            stoppedEarly: stoppedEarly)
+    }
+
+    struct Report: Encodable {
+        var outcomes: [CaseOutcome]
+        var errors: [String]
+        var passed, failed, mistrusted, skipped: Int
+        var failures: [Failure]
+        var suspectFixtures: [Suspect]
+        var stoppedEarly: Bool
+    }
+
+    private func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+}
