@@ -55,7 +55,7 @@ extension NightlyRunner {
                                 implementation: o.implementation, mode: o.mode.rawValue, seed: o.seed,
                                 problem: o.problem,
                                 shrunkProblem: o.problem, shrinkSteps: 0, summary: o.summary,
-                                replay: "kernelcheck verify \(shown) --impl \(o.implementation)", fixtureCase: id))
+                                replay: o.fixtureReplayCommand(file: shown), fixtureCase: id))
                     }
                 }
             }
