@@ -24,9 +24,11 @@ import Testing
     /// passed checks, mistrusted ones not counted (bias directions exist only on problems
     /// with a bias).
     static func sweep(_ family: OpFamily, mode: ComparisonMode, perDirection: Int) -> Sweep.Result {
-        // About half the conv / linear problems have a bias: draw enough for bwd_bias up front.
+        // About half the conv / linear problems have a bias, and up to a quarter of the checks
+        // may be mistrusted: draw enough for bwd_bias and for the mistrusted up front, so that
+        // one sweep usually suffices (a retry reruns the whole sweep, larger).
         let optionalBias: Set<OpFamily> = [.conv, .convTranspose, .linear]
-        var cases = optionalBias.contains(family) ? perDirection * 5 / 2 : perDirection
+        var cases = (optionalBias.contains(family) ? perDirection * 5 / 2 : perDirection) * 4 / 3
         while true {
             let sweep = Sweep(
                 families: [family], cases: cases, seed: seed, mode: mode,
