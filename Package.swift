@@ -94,7 +94,8 @@ let package = Package(
         .testTarget(name: "KernelCheckTiledTests", dependencies: ["KernelCheckTiled", "KernelCheckTestSupport"]),
         .testTarget(name: "KernelCheckHDF5Tests", dependencies: ["KernelCheckHDF5", "KernelCheckTestSupport"]),
         .testTarget(
-            name: "KernelCheckFixturesTests", dependencies: ["KernelCheckFixtures", "KernelCheckVerification"]),
+            name: "KernelCheckFixturesTests",
+            dependencies: ["KernelCheckFixtures", "KernelCheckVerification", "KernelCheckTestSupport"]),
         .testTarget(
             name: "KernelCheckVerificationTests", dependencies: ["KernelCheckVerification", "KernelCheckTestSupport"]),
         .testTarget(
@@ -103,7 +104,8 @@ let package = Package(
                 "KernelCheckReports", "KernelCheckProblems", "KernelCheckVerification", "KernelCheckTestSupport",
             ]
         ),
-        .testTarget(name: "kernelcheckTests", dependencies: ["kernelcheck", "KernelCheckFixtures"]),
+        .testTarget(
+            name: "kernelcheckTests", dependencies: ["kernelcheck", "KernelCheckFixtures", "KernelCheckTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

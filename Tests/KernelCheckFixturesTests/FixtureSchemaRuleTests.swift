@@ -1,6 +1,7 @@
 import Foundation
 import KernelCheckHDF5
 import KernelCheckProblems
+import KernelCheckTestSupport
 import Testing
 
 @testable import KernelCheckFixtures
@@ -12,29 +13,16 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// Writes `kind` to a scratch file with h5py; `nil` when python3 with h5py is missing.
+    /// Writes `kind` into a scratch directory with h5py; `nil` when python3 with h5py is missing.
     static func craft(_ kind: String, count: Int? = nil) throws -> String? {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kc-rule-\(UUID().uuidString).h5").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments =
-            ["python3", root.appendingPathComponent("tools/craft_hostile_inputs.py").path, kind, path]
-            + (count.map { ["\($0)"] } ?? [])
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? path : nil
+        try TestSupport.craftHostile(kind, count: count)
     }
 
-    static let h5pyAvailable: Bool = {
-        guard let path = try? craft("name-mismatch") else { return false }
-        unlink(path)
-        return true
-    }()
+    static var h5pyAvailable: Bool { TestSupport.h5pyAvailable }
 
     @Test(.enabled(if: h5pyAvailable)) func groupNameMustBeTheProblemText() throws {
         let path = try #require(try Self.craft("name-mismatch"))
-        defer { unlink(path) }
+        defer { TestSupport.removeScratch(TestSupport.scratch(of: path)) }
         let expected = FixtureError.groupNameMismatch(file: path, group: "tanh shape=3", problem: "relu shape=3")
         #expect(throws: expected) { try FixtureFile.read(path) }
         #expect(expected.description.contains("'tanh shape=3'") && expected.description.contains("'relu shape=3'"))
@@ -42,7 +30,7 @@ import Testing
 
     @Test(.enabled(if: h5pyAvailable)) func oneProblemPerFile() throws {
         let path = try #require(try Self.craft("duplicate-problem"))
-        defer { unlink(path) }
+        defer { TestSupport.removeScratch(TestSupport.scratch(of: path)) }
         #expect(
             throws: FixtureError.duplicateProblem(
                 file: path, problem: "leaky_relu shape=3 slope=0.01",
@@ -54,7 +42,7 @@ import Testing
     /// second "fwd", in a fraction of a second, without echoing the attribute.
     @Test(.enabled(if: h5pyAvailable)) func repeatedDirectionIsAnError() throws {
         let path = try #require(try Self.craft("repeated-directions", count: 50_000))
-        defer { unlink(path) }
+        defer { TestSupport.removeScratch(TestSupport.scratch(of: path)) }
         let started = Date()
         let error = #expect(throws: FixtureError.repeatedDirection(file: path, group: "relu shape=3", direction: "fwd"))
         {

@@ -11,12 +11,6 @@ extension TestSupport {
     /// The committed h5py sample, `fixtures/testdata/h5py_sample.h5`.
     static var committedSample: String { fixture("testdata/h5py_sample.h5") }
 
-    /// Whether `python3` with h5py and NumPy can be run (checked once).
-    static let h5pyAvailable: Bool = {
-        guard let result = try? runPython(["-c", "import h5py, numpy"]) else { return false }
-        return result.status == 0
-    }()
-
     /// The value pattern shared with `tools/h5py_roundtrip.py check`:
     /// `value[i₀, …, i_{r−1}] = Σₖ iₖ·10^(r−1−k) + offset`, so each index is one decimal digit
     /// and a transposed or shifted element changes the value. Row-major, computed here with an

@@ -14,15 +14,10 @@ struct HDF5HostileInputTests {
     /// Writes `kind` into a fresh directory and returns the file's path (the directory is the
     /// path's parent; remove it with `TestSupport.removeScratch`).
     static func craft(_ kind: String, count: Int? = nil) throws -> String {
-        let directory = try TestSupport.makeScratchDirectory("hostile-\(kind)")
-        let path = directory.appendingPathComponent(kind + ".h5").path
-        let result = try TestSupport.runPython(
-            [TestSupport.path("tools/craft_hostile_inputs.py"), kind, path] + (count.map { ["\($0)"] } ?? []))
-        #expect(result.status == 0, "\(result.output)")
-        return path
+        try #require(try TestSupport.craftHostile(kind, count: count), "craft_hostile_inputs.py \(kind) failed")
     }
 
-    static func scratch(of path: String) -> URL { URL(fileURLWithPath: path).deletingLastPathComponent() }
+    static func scratch(of path: String) -> URL { TestSupport.scratch(of: path) }
 
     /// Opens `path` (probe on or off) and reads every member, attribute and dataset.
     static func readEverything(_ path: String, probing: Bool) throws(HDF5Error) {

@@ -39,4 +39,28 @@ public enum TestSupport {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
+
+    /// Whether `python3` with h5py and NumPy can be run (checked once).
+    public static let h5pyAvailable: Bool = {
+        guard let result = try? runPython(["-c", "import h5py, numpy"]) else { return false }
+        return result.status == 0
+    }()
+
+    /// Writes the hostile file `kind` of `tools/craft_hostile_inputs.py` (with h5py; `count`
+    /// sizes the kinds that repeat something) into a fresh scratch directory and returns its
+    /// path, or `nil` when the script fails. Remove it with `removeScratch(scratch(of:))`.
+    public static func craftHostile(_ kind: String, count: Int? = nil) throws -> String? {
+        let directory = try makeScratchDirectory("hostile-\(kind)")
+        let file = directory.appendingPathComponent(kind + ".h5").path
+        let result = try runPython(
+            [path("tools/craft_hostile_inputs.py"), kind, file] + (count.map { ["\($0)"] } ?? []))
+        guard result.status == 0 else {
+            removeScratch(directory)
+            return nil
+        }
+        return file
+    }
+
+    /// The scratch directory a file of `craftHostile` lies in.
+    public static func scratch(of file: String) -> URL { URL(fileURLWithPath: file).deletingLastPathComponent() }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KernelCheckTestSupport
 import Testing
 
 /// `kernelcheck verify` on each file of `tools/craft_hostile_inputs.py` (crafted with h5py):
@@ -6,24 +7,9 @@ import Testing
 /// nothing can be checked — never a hang, a silent pass or a read of another file.
 @Suite(.serialized) struct CLIHostileFileTests {
     /// Writes `kind` into a scratch directory with h5py; `nil` when python3 with h5py is missing.
-    static func craft(_ kind: String) throws -> String? {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kc-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent(kind + ".h5").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", CLI.repositoryRoot + "/tools/craft_hostile_inputs.py", kind, path]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? path : nil
-    }
+    static func craft(_ kind: String) throws -> String? { try TestSupport.craftHostile(kind) }
 
-    static let h5pyAvailable: Bool = {
-        guard let path = try? craft("name-mismatch") else { return false }
-        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
-        return true
-    }()
+    static var h5pyAvailable: Bool { TestSupport.h5pyAvailable }
 
     @Test(
         .enabled(if: h5pyAvailable),
@@ -40,7 +26,7 @@ import Testing
     func refusedWithOneLine(_ kind: String, _ message: String) throws {
         let path = try #require(try Self.craft(kind))
         defer {
-            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+            TestSupport.removeScratch(TestSupport.scratch(of: path))
         }
         let started = Date()
         try CLIHardeningTests.expectBadInput(["verify", path], mentions: [path, message])
@@ -52,7 +38,7 @@ import Testing
     @Test(.enabled(if: h5pyAvailable)) func emptyOutputIsMistrusted() throws {
         let path = try #require(try Self.craft("empty-output"))
         defer {
-            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+            TestSupport.removeScratch(TestSupport.scratch(of: path))
         }
         let r = try CLI.run(["verify", path])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
