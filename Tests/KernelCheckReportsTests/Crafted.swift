@@ -6,6 +6,15 @@ import KernelCheckVerification
 @testable import KernelCheckReports
 
 enum Crafted {
+    /// The message of the `ReportError` that `body` throws, "no error", or "untyped: …" for
+    /// any other error (so an expectation on the text names what happened instead).
+    static func reason(_ body: () throws -> Void) -> String {
+        do {
+            try body()
+            return "no error"
+        } catch { return (error as? ReportError)?.description ?? "untyped: \(error)" }
+    }
+
     static let environment = ReportEnvironment(
         cpuModel: "Test CPU", cores: 2, toolchain: "Swift test", os: "TestOS", gitCommit: "abc123")
 

@@ -13,18 +13,11 @@ struct ReportDirectoryTests {
         return dir
     }
 
-    static func reason(_ body: () throws -> Void) -> String {
-        do {
-            try body()
-            return "no error"
-        } catch { return (error as? ReportError)?.description ?? "untyped: \(error)" }
-    }
-
     @Test func aSecondWriterIsRefusedWhileTheFirstHoldsTheLock() throws {
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let first = try ReportDirectory(dir + "/out")
-        let text = Self.reason { _ = try ReportDirectory(dir + "/out") }
+        let text = Crafted.reason { _ = try ReportDirectory(dir + "/out") }
         #expect(text.contains("is in use") && text.contains("pid \(getpid())"), "\(text)")
         try first.publish(Crafted.report())
         first.release()
@@ -58,12 +51,12 @@ struct ReportDirectoryTests {
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/file"))
-        #expect(Self.reason { _ = try ReportDirectory(dir + "/file/out") }.hasPrefix("cannot write \(dir)/file/out"))
-        #expect(Self.reason { _ = try ReportDirectory(dir + "/file") }.contains("not a directory"))
-        #expect(Self.reason { _ = try ReportDirectory("/proc/kc-out") }.hasPrefix("cannot write /proc/kc-out"))
+        #expect(Crafted.reason { _ = try ReportDirectory(dir + "/file/out") }.hasPrefix("cannot write \(dir)/file/out"))
+        #expect(Crafted.reason { _ = try ReportDirectory(dir + "/file") }.contains("not a directory"))
+        #expect(Crafted.reason { _ = try ReportDirectory("/proc/kc-out") }.hasPrefix("cannot write /proc/kc-out"))
         try FileManager.default.createDirectory(atPath: dir + "/home", withIntermediateDirectories: false)
         try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/home/precious"))
-        #expect(Self.reason { _ = try ReportDirectory(dir + "/home") }.contains("holds 'precious'"))
+        #expect(Crafted.reason { _ = try ReportDirectory(dir + "/home") }.contains("holds 'precious'"))
         #expect(FileManager.default.fileExists(atPath: dir + "/home/precious"))
     }
 }

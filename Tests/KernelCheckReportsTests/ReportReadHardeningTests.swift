@@ -19,32 +19,25 @@ struct ReportReadHardeningTests {
         return path
     }
 
-    static func reason(_ body: () throws -> Void) -> String {
-        do {
-            try body()
-            return "no error"
-        } catch { return (error as? ReportError)?.description ?? "untyped: \(error)" }
-    }
-
     @Test func truncatedFileIsCalledTruncatedNotANonObject() throws {
         let whole = try Crafted.report().jsonData()
         let path = Self.scratch("truncated.json")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try whole.prefix(300).write(to: URL(fileURLWithPath: path))
-        let text = Self.reason { _ = try NightlyReport.read(path) }
+        let text = Crafted.reason { _ = try NightlyReport.read(path) }
         #expect(text.contains(path) && text.contains("truncated"), "\(text)")
         #expect(!text.contains("not a JSON object"))
         try Data().write(to: URL(fileURLWithPath: path))
-        #expect(Self.reason { _ = try NightlyReport.read(path) }.contains("empty"))
+        #expect(Crafted.reason { _ = try NightlyReport.read(path) }.contains("empty"))
     }
 
     @Test func devZeroAndDirectoriesAreRefusedAtOnce() throws {
-        let zero = Self.reason { _ = try NightlyReport.read("/dev/zero") }
+        let zero = Crafted.reason { _ = try NightlyReport.read("/dev/zero") }
         #expect(zero == "cannot read report /dev/zero: not a regular file")
         let dir = Self.scratch("dir")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let text = Self.reason { _ = try NightlyReport.read(dir) }
+        let text = Crafted.reason { _ = try NightlyReport.read(dir) }
         #expect(text.contains("is a directory") && !text.contains("NSCocoaErrorDomain"), "\(text)")
     }
 
@@ -82,7 +75,7 @@ struct ReportReadHardeningTests {
         for (expected, edit) in cases {
             let path = try Self.crafted(edit)
             defer { try? FileManager.default.removeItem(atPath: path) }
-            let text = Self.reason { _ = try NightlyReport.read(path) }
+            let text = Crafted.reason { _ = try NightlyReport.read(path) }
             #expect(
                 text == "\(path) is not a valid nightly report: \(expected)"
                     || text.hasPrefix("\(path) is not a valid nightly report: \(expected)"), "\(text)")
@@ -96,9 +89,9 @@ struct ReportReadHardeningTests {
             r.settings.shards = [i]
             return r
         }
-        let missing = Self.reason { _ = try NightlyReport.merge([shard(0), shard(1), shard(3)]) }
+        let missing = Crafted.reason { _ = try NightlyReport.merge([shard(0), shard(1), shard(3)]) }
         #expect(missing == "cannot merge: missing shard(s) 2 of 4 (have 0, 1, 3)")
-        let twice = Self.reason {
+        let twice = Crafted.reason {
             _ = try NightlyReport.merge([shard(0), shard(1), shard(1)], paths: ["a.json", "b.json", "c.json"])
         }
         #expect(twice.contains("shard 1 appears twice (b.json and c.json)"), "\(twice)")
