@@ -52,22 +52,18 @@ struct HDF5HostileInputTests {
         #expect(unprobed == expected)
     }
 
-    /// A dataset whose bytes live in /etc/passwd (external raw storage) was read as floats.
-    @Test func externalRawStorageIsRefused() throws {
-        let (probed, unprobed, path) = try Self.refusal("external-storage")
-        let expected = HDF5Error.externalStorage(
-            file: path, object: "/relu shape=3/x", reason: "in external raw files")
+    /// A dataset whose bytes live in /etc/passwd (external raw storage) was read as floats; a
+    /// virtual dataset maps its values from other datasets, possibly in other files.
+    @Test(arguments: [
+        ("external-storage", "in external raw files"),
+        ("virtual", "a virtual dataset, mapped from other datasets"),
+    ])
+    func storageOutsideTheFileIsRefused(kind: String, reason: String) throws {
+        let (probed, unprobed, path) = try Self.refusal(kind)
+        let expected = HDF5Error.externalStorage(file: path, object: "/relu shape=3/x", reason: reason)
         #expect(probed == expected)
         #expect(unprobed == expected)
         #expect(expected.description.contains("keeps its values outside the file"))
-    }
-
-    @Test func virtualDatasetIsRefused() throws {
-        let (probed, unprobed, path) = try Self.refusal("virtual")
-        let expected = HDF5Error.externalStorage(
-            file: path, object: "/relu shape=3/x", reason: "a virtual dataset, mapped from other datasets")
-        #expect(probed == expected)
-        #expect(unprobed == expected)
     }
 
     /// A dangling soft link is a broken link, not a missing object.
