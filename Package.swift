@@ -63,6 +63,12 @@ let package = Package(
                 "KernelCheckFixtures",
             ]
         ),
+        // Kernels outside the package: `lib:PATH` (C ABI, include/kernelcheck.h) and
+        // `exec:COMMAND` (a worker process, docs/plugins.md).
+        .target(
+            name: "KernelCheckPlugins",
+            dependencies: ["KernelCheckCore", "KernelCheckProblems", "KernelCheckVerification"]
+        ),
         .target(
             name: "KernelCheckReports",
             dependencies: ["KernelCheckCore", "KernelCheckProblems", "KernelCheckFixtures", "KernelCheckVerification"]
@@ -72,7 +78,7 @@ let package = Package(
             dependencies: [
                 "KernelCheckCore", "KernelCheckProblems", "KernelCheckReference", "KernelCheckTiled",
                 "KernelCheckHDF5", "KernelCheckFixtures", "KernelCheckVerification", "KernelCheckReports",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "KernelCheckPlugins", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // libFuzzer target over the problem-string and fixture-file parsers (tools/fuzz.sh);
@@ -104,6 +110,8 @@ let package = Package(
                 "KernelCheckReports", "KernelCheckProblems", "KernelCheckVerification", "KernelCheckTestSupport",
             ]
         ),
+        .testTarget(
+            name: "KernelCheckPluginsTests", dependencies: ["KernelCheckPlugins", "KernelCheckTestSupport"]),
         .testTarget(
             name: "kernelcheckTests", dependencies: ["kernelcheck", "KernelCheckFixtures", "KernelCheckTestSupport"]),
     ],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KernelCheckPlugins
 import KernelCheckProblems
 import KernelCheckVerification
 
@@ -170,9 +171,15 @@ struct OutputOptions: ParsableArguments {
 enum Implementations {
     static let all: [any KernelImplementation] = [ReferenceImplementation(), TiledImplementation()]
 
+    /// A built-in implementation, or a plug-in (`lib:PATH`, `exec:COMMAND`).
     static func named(_ name: String) throws -> any KernelImplementation {
+        do {
+            if let plugin = try Plugins.implementation(named: name) { return plugin }
+        } catch { throw BadInput("\(error)") }
         guard let i = all.first(where: { $0.name == name }) else {
-            throw BadInput("unknown implementation '\(name)'; known: \(all.map(\.name).joined(separator: ", "))")
+            throw BadInput(
+                "unknown implementation '\(name)'; known: \(all.map(\.name).joined(separator: ", ")), lib:PATH, exec:COMMAND"
+            )
         }
         return i
     }

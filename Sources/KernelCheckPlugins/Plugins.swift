@@ -1,0 +1,27 @@
+import KernelCheckVerification
+
+/// Implementations that live outside this package, named on the command line:
+/// `lib:PATH` loads a shared library that exports the C ABI of `include/kernelcheck.h`;
+/// `exec:COMMAND` starts a worker process that speaks the protocol of `docs/plugins.md`.
+public enum Plugins {
+    /// The implementation a `lib:` or `exec:` name stands for, or nil for any other name
+    /// (a built-in implementation).
+    public static func implementation(named name: String) throws(PluginError) -> (any KernelImplementation)? {
+        if name.hasPrefix("lib:") { return try SharedLibraryImplementation(path: String(name.dropFirst(4))) }
+        if name.hasPrefix("exec:") { return try WorkerProcessImplementation(command: String(name.dropFirst(5))) }
+        return nil
+    }
+}
+
+/// Why a plug-in could not be loaded or started (its results are outcomes, not errors).
+public enum PluginError: Error, Equatable, CustomStringConvertible, Sendable {
+    case emptyName(prefix: String)
+    case notImplemented(String)
+
+    public var description: String {
+        switch self {
+        case .emptyName(let p): return "'\(p)' needs a path or command after the colon"
+        case .notImplemented(let what): return "\(what) is not implemented yet"
+        }
+    }
+}
