@@ -15,6 +15,7 @@ KIND:
   name-mismatch     group "tanh shape=3" whose problem attribute is "relu shape=3"
   duplicate-problem "leaky_relu shape=3" and "leaky_relu shape=3 slope=0.01": one problem twice
   empty-output      relu shape=0x3: x and y hold 0 elements
+  unavailable-filter  dataset x is stored through HDF5 filter 32001 (Blosc), which libhdf5 lacks
 Every case except those damaged is otherwise schema-valid (relu of [1, -2, 3]).
 """
 
@@ -82,6 +83,11 @@ def main(kind, out, count):
             attributes(g, "relu shape=0x3")
             g.create_dataset("x", shape=(0, 3), dtype=np.float32)
             g.create_dataset("y", shape=(0, 3), dtype=np.float64)
+        elif kind == "unavailable-filter":
+            g = relu_case(f, x=False)
+            x = g.create_dataset("x", shape=(3,), dtype=np.float32, chunks=(3,), compression=32001,
+                                 allow_unknown_filter=True)
+            x.id.write_direct_chunk((0,), np.array([1, -2, 3], dtype=np.float32).tobytes())
         else:
             sys.exit(f"unknown kind {kind!r}")
 

@@ -206,16 +206,29 @@ static inline int kc_link_target(hid_t loc, const char *name, char *buffer, size
 
 /// How the open dataset `dataset` stores its values: 0 in the file (contiguous, chunked or
 /// compact), 1 in external raw files (H5Pset_external), 2 as a virtual dataset that maps
-/// other datasets (possibly in other files); -1 when the creation properties cannot be read.
-static inline int kc_dataset_storage(hid_t dataset) {
+/// other datasets (possibly in other files), 3 through a filter this libhdf5 does not have
+/// (its id in `*filter`, so the caller can name it instead of printing libhdf5's plugin-search
+/// error stack); -1 when the creation properties cannot be read.
+static inline int kc_dataset_storage(hid_t dataset, int *filter) {
     hid_t plist = H5Dget_create_plist(dataset);
     if (plist < 0) return -1;
     int external = H5Pget_external_count(plist);
     H5D_layout_t layout = H5Pget_layout(plist);
+    int filters = H5Pget_nfilters(plist), missing = 0;
+    for (int i = 0; i < filters && !missing; i++) {
+        unsigned flags = 0;
+        size_t count = 0;
+        H5Z_filter_t id = H5Pget_filter2(plist, (unsigned)i, &flags, &count, NULL, 0, NULL, NULL);
+        if (id >= 0 && H5Zfilter_avail(id) <= 0) missing = (int)id;
+    }
     H5Pclose(plist);
-    if (external < 0 || layout < 0) return -1;
+    if (external < 0 || layout < 0 || filters < 0) return -1;
     if (external > 0) return 1;
     if (layout == H5D_VIRTUAL) return 2;
+    if (missing) {
+        *filter = missing;
+        return 3;
+    }
     return 0;
 }
 #endif

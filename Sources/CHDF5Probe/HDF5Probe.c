@@ -161,9 +161,15 @@ static void probe_object(probe_state *s, hid_t file, const char *path) {
     if (H5Iget_type(object) == H5I_DATASET) {
         // Values kept outside the file (external raw storage, a virtual dataset) are never
         // read: they would make libhdf5 open any file the author named (/etc/passwd, …).
-        switch (kc_dataset_storage(object)) {
+        int filter = 0;
+        char id[16];
+        switch (kc_dataset_storage(object, &filter)) {
         case 1: refuse(s, "external-storage", path, "in external raw files"); break;
         case 2: refuse(s, "external-storage", path, "a virtual dataset, mapped from other datasets"); break;
+        case 3:
+            snprintf(id, sizeof id, "%d", filter);
+            refuse(s, "unavailable-filter", path, id);
+            break;
         case -1: record_failure(s); break;
         default: break;
         }

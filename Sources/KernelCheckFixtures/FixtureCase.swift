@@ -93,7 +93,7 @@ public enum FixtureFile {
         var directions: [Direction] = []
         for text in directionNames where !text.isEmpty {
             guard let d = Direction(rawValue: text), problem.directions.contains(d) else {
-                throw FixtureError.badDirection(file: path, group: name, direction: FixtureError.clip(text))
+                throw FixtureError.badDirection(file: path, group: name, direction: MessageText.clip(text))
             }
             // A repeat would re-read and re-check the same output (a 2 MB "fwd,fwd,…" ran 76 s).
             guard !directions.contains(d) else {

@@ -42,40 +42,40 @@ public enum FixtureError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The oracle subprocess could not run or reported an error.
     case oracle(reason: String)
 
-    /// `text` cut to its first 120 characters (with the full length) for one-line messages.
-    static func clip(_ text: String) -> String {
-        text.count <= 120 ? text : "\(text.prefix(120))… (\(text.utf8.count) bytes)"
-    }
-
     public var description: String {
         switch self {
         case .hdf5(let e): return e.description
         case .manifest(let f, let l, let r): return "\(f):\(l): \(r)"
-        case .missingAttribute(let f, let g, let a): return "\(f): case '\(g)': missing attribute '\(a)'"
-        case .badAttribute(let f, let g, let a, let r): return "\(f): case '\(g)': attribute '\(a)': \(r)"
+        case .missingAttribute(let f, let g, let a):
+            return "\(f): case '\(MessageText.clip(g))': missing attribute '\(a)'"
+        case .badAttribute(let f, let g, let a, let r):
+            return "\(f): case '\(MessageText.clip(g))': attribute '\(a)': \(r)"
         case .unknownSchemaVersion(let f, let g, let v, let s):
-            return "\(f): case '\(g)': schema_version \(v) is not supported (this build reads version \(s))"
-        case .badProblem(let f, let g, let r): return "\(f): case '\(g)': attribute 'problem': \(r)"
-        case .missingDataset(let f, let g, let r): return "\(f): case '\(g)': missing dataset '\(r)'"
+            return
+                "\(f): case '\(MessageText.clip(g))': schema_version \(v) is not supported (this build reads version \(s))"
+        case .badProblem(let f, let g, let r): return "\(f): case '\(MessageText.clip(g))': attribute 'problem': \(r)"
+        case .missingDataset(let f, let g, let r): return "\(f): case '\(MessageText.clip(g))': missing dataset '\(r)'"
         case .wrongDataType(let f, let g, let r, let e, let found):
-            return "\(f): case '\(g)': dataset '\(r)' is \(found), the schema requires \(e)"
+            return "\(f): case '\(MessageText.clip(g))': dataset '\(r)' is \(found), the schema requires \(e)"
         case .wrongShape(let f, let g, let r, let e, let found):
             return
-                "\(f): case '\(g)': dataset '\(r)' has shape \(Shape.format(found)), the problem implies \(Shape.format(e))"
+                "\(f): case '\(MessageText.clip(g))': dataset '\(r)' has shape \(Shape.format(found)), the problem implies \(Shape.format(e))"
         case .nonFinite(let f, let g, let r, let i, let v):
-            return "\(f): case '\(g)': dataset '\(r)' holds \(v) at flat index \(i); fixtures must be finite"
+            return
+                "\(f): case '\(MessageText.clip(g))': dataset '\(r)' holds \(v) at flat index \(i); fixtures must be finite"
         case .noExpectedValues(let f, let g):
-            return "\(f): case '\(g)': no expected values (attribute 'directions' is empty)"
+            return "\(f): case '\(MessageText.clip(g))': no expected values (attribute 'directions' is empty)"
         case .badDirection(let f, let g, let d):
-            return "\(f): case '\(g)': direction '\(d)' is unknown or not offered by the problem"
+            return "\(f): case '\(MessageText.clip(g))': direction '\(d)' is unknown or not offered by the problem"
         case .repeatedDirection(let f, let g, let d):
-            return "\(f): case '\(g)': attribute 'directions' lists '\(d)' more than once"
+            return "\(f): case '\(MessageText.clip(g))': attribute 'directions' lists '\(d)' more than once"
         case .groupNameMismatch(let f, let g, let p):
-            return "\(f): case '\(Self.clip(g))': the group name differs from its problem attribute '\(Self.clip(p))'"
+            return
+                "\(f): case '\(MessageText.clip(g))': the group name differs from its problem attribute '\(MessageText.clip(p))'"
                 + " (the schema requires the same text)"
         case .duplicateProblem(let f, let p, let groups):
-            return "\(f): problem '\(Self.clip(p))' appears in more than one case group: "
-                + groups.map { "'\(Self.clip($0))'" }.joined(separator: ", ")
+            return "\(f): problem '\(MessageText.clip(p))' appears in more than one case group: "
+                + groups.map { "'\(MessageText.clip($0))'" }.joined(separator: ", ")
         case .emptyFile(let f): return "\(f): holds no fixture case"
         case .oracle(let r): return "oracle: \(r)"
         }

@@ -48,6 +48,9 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
     /// dataset; `reason` says which), so reading it would read other files.
     case externalStorage(file: String, object: String, reason: String)
     /// HDF5 reported a failure while reading.
+    /// The dataset's values pass through an HDF5 filter (a compressor such as Blosc or LZF,
+    /// by its registered id) that this libhdf5 does not have.
+    case unavailableFilter(file: String, object: String, filter: Int)
     case readFailed(file: String, object: String, reason: String)
     /// HDF5 reported a failure while writing (or creating the object).
     case writeFailed(file: String, object: String, reason: String)
@@ -61,7 +64,8 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
             .unsupportedType(let f, _, _, _), .unsupportedAttributeType(let f, _, _, _, _),
             .shapeMismatch(let f, _, _, _), .invalidShape(let f, _, _, _),
             .exceedsMemoryBudget(let f, _, _, _, _), .readFailed(let f, _, _), .writeFailed(let f, _, _),
-            .externalLink(let f, _, _), .brokenLink(let f, _, _), .externalStorage(let f, _, _):
+            .externalLink(let f, _, _), .brokenLink(let f, _, _), .externalStorage(let f, _, _),
+            .unavailableFilter(let f, _, _):
             return f
         }
     }
@@ -76,7 +80,7 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
             .unsupportedAttributeType(_, let o, _, _, _), .shapeMismatch(_, let o, _, _),
             .invalidShape(_, let o, _, _), .exceedsMemoryBudget(_, let o, _, _, _), .readFailed(_, let o, _),
             .writeFailed(_, let o, _), .externalLink(_, let o, _), .brokenLink(_, let o, _),
-            .externalStorage(_, let o, _):
+            .externalStorage(_, let o, _), .unavailableFilter(_, let o, _):
             return o
         }
     }
@@ -122,6 +126,9 @@ public enum HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(f): \(o) is a broken link (its target '\(t)' does not exist)"
         case .externalStorage(let f, let o, let r):
             return "\(f): dataset \(o) keeps its values outside the file (\(r)); refused"
+        case .unavailableFilter(let f, let o, let id):
+            return "\(f): dataset \(o) is compressed with HDF5 filter \(id), which this libhdf5 does not have"
+                + " (store fixtures uncompressed, or with gzip/deflate, shuffle or fletcher32)"
         case .readFailed(let f, let o, let r):
             return "\(f): reading \(o) failed: \(r)"
         case .writeFailed(let f, let o, let r):

@@ -195,8 +195,10 @@ extension HDF5File {
             throw .readFailed(file: self.path, object: path, reason: HDF5Library.errorStackText())
         }
         defer { H5Dclose(dataset) }
-        switch kc_dataset_storage(dataset) {
+        var filter: Int32 = 0
+        switch kc_dataset_storage(dataset, &filter) {
         case 0: break
+        case 3: throw .unavailableFilter(file: self.path, object: path, filter: Int(filter))
         case 1: throw .externalStorage(file: self.path, object: path, reason: "in external raw files")
         case 2:
             throw .externalStorage(

@@ -112,6 +112,7 @@ public enum HDF5ReadProbe {
         switch parts.first {
         case "external-link": return .externalLink(file: path, object: object, target: detail)
         case "external-storage": return .externalStorage(file: path, object: object, reason: detail)
+        case "unavailable-filter": return .unavailableFilter(file: path, object: object, filter: Int(detail) ?? -1)
         default: return .cannotOpen(file: path, reason: "the probe process refused it: \(text)")
         }
     }

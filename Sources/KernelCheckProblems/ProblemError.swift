@@ -1,3 +1,5 @@
+import KernelCheckCore
+
 /// Why a problem descriptor was rejected. Every case names the op and the field at fault.
 public enum ProblemError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A field holds a value the op cannot accept (zero stride, groups not dividing channels…).
@@ -10,9 +12,9 @@ public enum ProblemError: Error, Equatable, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .invalidField(let op, let field, let reason):
-            return "\(op): invalid \(field): \(reason)"
+            return "\(op): invalid \(MessageText.clip(field)): \(MessageText.clip(reason, limit: 240))"
         case .malformed(let text, let reason):
-            return "malformed problem string '\(text)': \(reason)"
+            return "malformed problem string '\(MessageText.clip(text))': \(MessageText.clip(reason, limit: 240))"
         case .exceedsMemoryBudget(let op, let bytes, let budget):
             return
                 "\(op): tensors need \(bytes) bytes, over the memory budget of \(budget) bytes (set KERNELCHECK_MEMORY_BUDGET to raise it)"

@@ -32,8 +32,9 @@ public enum ComparisonStatus: String, Codable, Sendable, CaseIterable {
 /// - a mismatch: exact mode `a != Float(e)`; bound mode `error > bound`;
 /// - non-finite values: a NaN or ±∞ in `actual` where `e` is finite is a mismatch; a
 ///   non-finite `e` is a mismatch ("expected value is not finite") unless `a` is the same
-///   non-finite value (NaN and NaN, or the same infinity), which counts as a match. Non-finite
-///   pairs are left out of the error metrics.
+///   non-finite value (NaN and NaN, or the same infinity), which counts as a match. A
+///   non-finite mismatch makes the utilization, the absolute and relative errors and the NMSE
+///   infinite; the ULP maximum is over the finite pairs.
 ///
 /// Whole tensor: NMSE `Σ(a − e)² / Σe²` (0 when both sums are 0, ∞ when only `Σe²` is), the
 /// maxima of the metrics above, the worst element (the first non-finite mismatch if any,
@@ -89,6 +90,7 @@ public enum Comparison {
                 let same = (e.isNaN && a.isNaN) || Double(a) == e
                 if !same {
                     r.mismatchedCount += 1
+                    r.recordUnboundedError()
                     if firstNonFinite == nil {
                         firstNonFinite = (i, "expected value is not finite (\(e)) but actual is \(a)")
                     }
@@ -97,6 +99,8 @@ public enum Comparison {
             }
             guard a.isFinite else {
                 r.mismatchedCount += 1
+                r.recordUnboundedError()
+                squaredError = .infinity
                 if firstNonFinite == nil { firstNonFinite = (i, "actual is \(a) where expected is finite (\(e))") }
                 continue
             }
@@ -275,6 +279,16 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
         r.reason = reason
         r.elementCount = Shape.elementCount(shape) ?? 0
         return r
+    }
+
+    /// A non-finite value where a finite one (or another non-finite one) was expected: its
+    /// error has no finite size, so the summary says `util=inf maxabs=inf`, not the largest
+    /// error among the finite elements (which read as 0 when every element was NaN). The ULP
+    /// maximum stays over the finite pairs.
+    mutating func recordUnboundedError() {
+        maxAbsError = .infinity
+        maxRelError = .infinity
+        boundUtilization = .infinity
     }
 
     mutating func setWorst(index: Int, actual: Float, expected: Double, bound: Double?) {

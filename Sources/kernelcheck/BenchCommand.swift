@@ -20,10 +20,11 @@ struct BenchCommand: ParsableCommand {
             The reference (naive loops, Float64 accumulation) runs a smaller batch of each layer.
             """)
 
-    @Option(help: "Comma-separated thread counts (0 = all cores).")
+    @Option(parsing: .unconditional, help: "Comma-separated thread counts (0 = all cores).")
     var threads: String = "1,0"
 
     @Option(
+        parsing: .unconditional,
         help:
             "Timed samples per measurement, each ≥ 20 ms of back-to-back calls after a ≥ 0.1 s warm-up (the median is reported)."
     )

@@ -32,7 +32,7 @@ struct CheckCommand: ParsableCommand {
     )
     var direction: [String] = []
 
-    @Option(help: "Number of random problems.")
+    @Option(parsing: .unconditional, help: "Number of random problems.")
     var cases: Int = 500
 
     @Option(help: "Sweep seed (printed when not given). With --problem: the seed of the case's inputs.")
@@ -50,10 +50,10 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Problem sizes: small (debug-friendly) or medium.")
     var size: String = "small"
 
-    @Option(help: "Stop drawing new problems after this many seconds.")
+    @Option(parsing: .unconditional, help: "Stop drawing new problems after this many seconds.")
     var budget: Double?
 
-    @Option(help: "Worker threads for the implementation (0 = all cores).")
+    @Option(parsing: .unconditional, help: "Worker threads for the implementation (0 = all cores).")
     var threads: Int = 0
 
     @Flag(help: "Do not shrink failures.")

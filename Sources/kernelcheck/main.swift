@@ -11,6 +11,7 @@ HDF5CrashGuard.install()
 // ArgumentParser exits 64 on usage errors; KernelCheck promises 2 for any bad input or usage
 // and 1 only for a verification that ran and failed, so errors are mapped here.
 do {
+    for warning in try EnvironmentSettings.check() { FileHandleOutput.standardError(warning) }
     var command = try KernelCheckCommand.parseAsRoot()
     try command.run()
 } catch let failure as VerificationFailed {
@@ -29,6 +30,11 @@ do {
         exit(0)
     }
     let message = KernelCheckCommand.fullMessage(for: error)
-    FileHandleOutput.standardError(message.isEmpty ? "kernelcheck: \(error)" : message)
+    if message.hasPrefix("Error: "), !message.contains("\n") {
+        // An option's validation (OptionValidation.swift): one line, like every bad input.
+        FileHandleOutput.standardError("kernelcheck: error: " + message.dropFirst("Error: ".count))
+    } else {
+        FileHandleOutput.standardError(message.isEmpty ? "kernelcheck: \(error)" : message)
+    }
     exit(2)
 }

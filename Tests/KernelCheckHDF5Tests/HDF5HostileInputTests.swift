@@ -66,6 +66,16 @@ struct HDF5HostileInputTests {
         #expect(expected.description.contains("keeps its values outside the file"))
     }
 
+    /// A dataset compressed with a filter libhdf5 lacks printed libhdf5's 600-character
+    /// plugin-search stack; it is named by its filter id instead.
+    @Test func unavailableFilterIsNamed() throws {
+        let (probed, unprobed, path) = try Self.refusal("unavailable-filter")
+        let expected = HDF5Error.unavailableFilter(file: path, object: "/relu shape=3/x", filter: 32001)
+        #expect(probed == expected)
+        #expect(unprobed == expected)
+        #expect(expected.description.count < 300 + path.count)
+    }
+
     /// A dangling soft link is a broken link, not a missing object.
     @Test func danglingSoftLinkIsABrokenLink() throws {
         let path = try Self.craft("broken-soft-link")

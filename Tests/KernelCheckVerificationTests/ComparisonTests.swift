@@ -143,7 +143,10 @@ struct ComparisonTests {
             #expect(
                 r.reason?.contains("first non-finite at index 13 [1, 0, 1]: actual is nan") == true, "\(r.reason ?? "")"
             )
-            #expect(r.maxAbsError == 0)  // non-finite pairs are left out of the metrics
+            // A NaN's error has no finite size: the summary must not read util=0 maxabs=0.
+            #expect(r.maxAbsError == .infinity && r.boundUtilization == .infinity && r.nmse == .infinity)
+            #expect(r.summary.contains("util=inf maxabs=inf"), "\(r.summary)")
+            #expect(r.maxULPDistance == 0)  // over the finite pairs, which all match
         }
     }
 
@@ -157,6 +160,7 @@ struct ComparisonTests {
             actual: [1, .infinity, 0, 3], expected: e, accumulationLength: 1, mode: .exact)
         #expect(different.status == .failed && different.mismatchedCount == 1)
         #expect(different.reason?.contains("expected value is not finite") == true)
+        #expect(different.boundUtilization == .infinity && different.maxAbsError == .infinity)
         let sign = Comparison.compare(
             actual: [1, -.infinity, .nan, 3], expected: e, accumulationLength: 1, mode: .exact)
         #expect(sign.status == .failed && sign.worstIndex == 1)

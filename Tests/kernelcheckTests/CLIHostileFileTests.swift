@@ -19,6 +19,7 @@ import Testing
             ("virtual", "dataset /relu shape=3/x keeps its values outside the file (a virtual dataset"),
             ("broken-soft-link", "/relu shape=3/y is a broken link (its target '/nowhere' does not exist)"),
             ("sparse-huge", "over the memory budget"),
+            ("unavailable-filter", "dataset /relu shape=3/x is compressed with HDF5 filter 32001"),
             ("repeated-directions", "attribute 'directions' lists 'fwd' more than once"),
             ("name-mismatch", "the group name differs from its problem attribute 'relu shape=3'"),
             ("duplicate-problem", "appears in more than one case group"),
