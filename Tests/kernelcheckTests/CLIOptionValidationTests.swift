@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// Numeric options, environment variables and over-long problem strings: each bad value is
@@ -5,9 +6,9 @@ import Testing
 /// a run that checks nothing and passes, never a value silently replaced by its default.
 @Suite struct CLIOptionValidationTests {
     @Test(arguments: [
-        (["check", "--op", "activation", "--cases", "-5"], "--cases must be at least 1, got -5"),
-        (["check", "--op", "activation", "--cases=-5"], "--cases must be at least 1, got -5"),
-        (["check", "--op", "activation", "--cases", "0"], "--cases must be at least 1, got 0"),
+        (["check", "--op", "activation", "--cases", "-5"], "--cases must be 0 (saved failures only) or more, got -5"),
+        (["check", "--op", "activation", "--cases=-5"], "--cases must be 0 (saved failures only) or more, got -5"),
+        (["check", "--op", "activation", "--cases", "0", "--no-failure-db"], "--no-failure-db turns them off"),
         (["check", "--op", "activation", "--threads", "-1"], "--threads must be 0 (all cores) or more, got -1"),
         (["check", "--op", "activation", "--budget", "-3"], "--budget must be a positive number of seconds"),
         (["check", "--op", "activation", "--budget", "nan"], "--budget must be a positive number of seconds"),
@@ -15,6 +16,15 @@ import Testing
     ])
     func badNumericOptions(arguments: [String], message: String) throws {
         try CLIHardeningTests.expectBadInput(arguments, mentions: [message])
+    }
+
+    /// `--cases 0` runs only the saved failures; with none saved it would check nothing.
+    @Test func zeroCasesWithoutSavedFailuresIsRefused() throws {
+        let dir = try CheckFailureDatabaseTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try CLI.run(["check", "--op", "activation", "--cases", "0"], directory: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("it holds none for 'tiled' and the selected ops"), "\(r.stderr)")
     }
 
     @Test(arguments: [
