@@ -112,6 +112,13 @@ public enum Comparison {
                 } ?? 0
             if bound == .infinity { infiniteBound = true }
             let utilization = error == 0 ? 0 : (bound == 0 ? .infinity : error / bound)
+            if mode == .bound, let m = magnitude, error > 0 {
+                let tight = ErrorBound.probabilistic(
+                    expected: e, magnitude: m.storage[i], accumulationLength: accumulationLength)
+                let tightUtilization = tight == 0 ? Double.infinity : error / tight
+                r.probabilisticUtilization = max(r.probabilisticUtilization, tightUtilization)
+                if tightUtilization > 1 && utilization <= 1 { r.suspiciousCount += 1 }
+            }
             let rounded = Float(e)
             let mismatch = mode == .exact ? a != rounded : error > bound
             if mismatch { r.mismatchedCount += 1 }
@@ -256,6 +263,11 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
     public var maxULPDistance = 0
     /// `Σ(a − e)² / Σe²`.
     public var nmse = 0.0
+    /// Bound mode: max over elements of error / `ErrorBound.probabilistic` (the second
+    /// opinion; above 1 while `boundUtilization ≤ 1` is suspicious), 0 in exact mode.
+    public var probabilisticUtilization = 0.0
+    /// Bound mode: elements whose error exceeds the probabilistic bound but not the worst case.
+    public var suspiciousCount = 0
     /// The worst element (see `Comparison`), `nil` when every error is 0.
     public var worstIndex: Int?
     public var worstCoordinates: [Int]?

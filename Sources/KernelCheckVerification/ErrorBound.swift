@@ -1,3 +1,4 @@
+import Foundation
 import KernelCheckCore
 
 /// The forward error bound of the tolerance model in docs/design.md (no hand-tuned epsilons).
@@ -59,5 +60,53 @@ public enum ErrorBound {
         let accumulation = m == 0 ? 0 : accumulationFactor * gamma(k: k, unitRoundoff: u) * m
         let floor = (m == 0 && y == 0) ? 0 : underflowFloor
         return accumulation + outputRoundingFactor * u * y + floor
+    }
+
+    /// The false-alarm rate per element that `probabilistic` is set for: 10⁻¹².
+    public static let probabilisticFalseAlarmRate: Double = 1e-12
+
+    /// `λ` of Higham & Mary's probabilistic bound for a sum of `k` products, chosen so that a
+    /// correct kernel exceeds the bound with probability at most `δ` per element.
+    ///
+    /// Model (Higham & Mary, "A New Approach to Probabilistic Rounding Error Analysis", SIAM
+    /// J. Sci. Comput. 41(5), 2019, Theorem 2.4 and §3): the relative rounding errors of the
+    /// sum are independent, mean-zero random variables bounded by u. Then
+    ///
+    ///     |ŷ − y| ≤ γ̃_K(λ) · Σ|aᵢ·bᵢ|,   γ̃_K(λ) = exp(λ·√K·u + K·u²/(1 − u)) − 1 ≈ λ·√K·u
+    ///
+    /// holds with probability at least `1 − 2K·exp(−λ²(1 − u)²/2)`. Setting that failure
+    /// probability to δ gives `λ = √(2·ln(2K/δ)) / (1 − u)`: about 7.6 for K = 1 and 8.9 for
+    /// K = 10⁵ at δ = 10⁻¹², so the bound grows like √K where the worst case grows like K.
+    public static func lambda(
+        k: Int, falseAlarmRate δ: Double = probabilisticFalseAlarmRate, unitRoundoff u: Double = float32UnitRoundoff
+    ) -> Double {
+        (2 * Foundation.log(2 * Double(max(k, 1)) / δ)).squareRoot() / (1 - u)
+    }
+
+    /// `γ̃_K(λ) = exp(λ·√K·u + K·u²/(1 − u)) − 1` (`expm1`, exact for tiny arguments).
+    public static func probabilisticGamma(
+        k: Int, falseAlarmRate δ: Double = probabilisticFalseAlarmRate, unitRoundoff u: Double = float32UnitRoundoff
+    ) -> Double {
+        let n = Double(max(k, 0))
+        if n == 0 { return 0 }
+        return Foundation.expm1(
+            lambda(k: k, falseAlarmRate: δ, unitRoundoff: u) * n.squareRoot() * u + n * u * u / (1 - u))
+    }
+
+    /// The probabilistic second opinion for one element: `element`'s formula with `γ_K`
+    /// replaced by `γ̃_K(λ)`, never above the worst-case bound (for K of a few dozen or less
+    /// `λ·√K > K` and the worst case is the tighter of the two). An error above this but
+    /// within `element` is *suspicious*: possible for a correct kernel only with probability
+    /// about δ, and typical of a kernel that accumulates in lower precision than it declares.
+    public static func probabilistic(
+        expected: Double, magnitude: Double, accumulationLength k: Int,
+        falseAlarmRate δ: Double = probabilisticFalseAlarmRate, unitRoundoff u: Double = float32UnitRoundoff
+    ) -> Double {
+        let worst = element(expected: expected, magnitude: magnitude, accumulationLength: k, unitRoundoff: u)
+        let m = Swift.abs(magnitude), y = Swift.abs(expected)
+        let accumulation =
+            m == 0 ? 0 : accumulationFactor * probabilisticGamma(k: k, falseAlarmRate: δ, unitRoundoff: u) * m
+        let floor = (m == 0 && y == 0) ? 0 : underflowFloor
+        return Swift.min(worst, accumulation + outputRoundingFactor * u * y + floor)
     }
 }
