@@ -28,7 +28,7 @@ extension NightlyReport {
         }
         if let kind = probe.kind, kind != JSONKind.nightlyReport.rawValue {
             throw .notAReport(
-                path: path, reason: "it is a '\(kind.prefix(40))' document, not a nightly report (kind nightly_report)")
+                path: path, reason: "its kind is '\(kind.prefix(40))' (another command's JSON), not nightly_report")
         }
         guard let version = probe.schemaVersion else { throw .missingSchemaVersion(path: path) }
         guard version == currentSchemaVersion else {

@@ -68,10 +68,12 @@ struct BenchCommand: ParsableCommand {
             )
         #endif
         let machine = MachineProfile.current
-        print("machine: \(machine.summary)")
+        // With --format json standard output is the JSON document alone (it has the machine).
+        let say: (String) -> Void = format == .json ? { FileHandleOutput.standardError($0) } : { print($0) }
+        say("machine: \(machine.summary)")
         if micro {
             let t = Benchmark.registerTile(kc: 256, calls: 20_000, runs: runs)
-            print(
+            say(
                 String(
                     format: "register tile %@ alone: %.1f GFLOP/s (%.0f%% of one core's measured %.1f)",
                     machine.registerTile, t.gflops, 100 * t.gflops / machine.peakGFLOPSPerCore,
