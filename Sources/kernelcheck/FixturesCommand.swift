@@ -89,11 +89,12 @@ struct FixturesCommand: ParsableCommand {
             var started = 0
             do {
                 results = try regeneration.run(families: families, caseFilter: caseFilter) { line in
-                    progress.update(sizes.prefix(started).reduce(0, +), note: line)
                     progress.message(line)
+                    progress.update(sizes.prefix(started).reduce(0, +), note: "file \(started + 1) of \(sizes.count)")
                     started += 1
                 }
-                progress.finish(note: "")
+                progress.update(progress.total, note: "\(sizes.count) file(s)")
+                progress.finish()
             } catch let e as FixtureError {
                 throw BadInput(e.description)
             } catch let e as CustomStringConvertible & Error {
