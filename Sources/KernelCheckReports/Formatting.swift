@@ -47,6 +47,16 @@ enum Format {
     /// `| a | b | c |`: one Markdown table row.
     static func markdownRow(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |" }
 
+    /// The max-ULP cell of a group without a significant ULP distance.
+    static let noULP = "—"
+
+    /// The footnote under both reports' results table: how the ULP column is computed.
+    static let ulpFootnote =
+        "Max ULP: the number of Floats between the result and the expected value rounded to Float, counted only"
+        + " where the two have the same sign and |expected| is above the element's error bound; near zero or"
+        + " across a sign change a result within the bound can be millions of ULPs away, so those elements are"
+        + " left out, and \"\(noULP)\" means no element qualified (gradient rows, results near zero)."
+
     /// The fixed order of op families then directions used in tables.
     static let directionOrder = ["fwd", "bwd_data", "bwd_weights", "bwd_bias", "bwd_gamma", "bwd_beta", "read"]
 }
@@ -60,7 +70,8 @@ struct OpDirectionGroup {
     func rows(_ source: CaseSource) -> [ResultRow] { rows.filter { $0.source == source } }
     var failed: Int { rows.map(\.failed).reduce(0, +) }
     var worstUtilization: Double { rows.map(\.worstUtilization).max() ?? 0 }
-    var maxUlp: Int { rows.map(\.maxUlp).max() ?? 0 }
+    /// The largest significant ULP distance of the group's rows; nil when none has one.
+    var maxUlp: Int? { rows.compactMap(\.maxUlp).max() }
     var nmseP99: Double? {
         let merged = rows.map(\.nmseHistogram).reduce(LogHistogram(binsPerDecade: 10)) { $0.merged(with: $1) }
         return Percentiles(merged)?.p99
@@ -71,7 +82,7 @@ struct OpDirectionGroup {
     var cells: [String] {
         [
             cell(.fixture), cell(.sweepExact), cell(.sweepBound), cell(.gradient), Format.g(worstUtilization),
-            "\(maxUlp)", Format.g(nmseP99),
+            maxUlp.map(String.init) ?? Format.noULP, Format.g(nmseP99),
         ]
     }
 

@@ -48,7 +48,12 @@ public enum HTMLReport {
         h.append(contentsOf: failureSection(r.failures, title: "Failures", level: 2))
         if !r.skipped.isEmpty {
             h.append("<h2>Skipped (\(r.skipped.count))</h2><ul>")
-            for w in r.skipped { h.append("<li><b>\(e(w.phase))</b>: \(e(w.item)) — \(e(w.reason))</li>") }
+            for g in SkippedGroup.fold(r.skipped) {
+                let line = "<b>\(e(g.phase))</b>: \(e(g.itemText)) — \(e(g.reasonText))"
+                guard g.items.count > 1 else { h.append("<li>\(line)</li>"); continue }
+                let each = g.items.map { "<li>\(e($0))</li>" }.joined()
+                h.append("<li><details><summary>\(line)</summary><ul>\(each)</ul></details></li>")
+            }
             h.append("</ul>")
         }
         h.append(
@@ -80,6 +85,7 @@ public enum HTMLReport {
                     + "<th>gradients</th><th>worst util</th><th>max ULP</th><th>NMSE p99</th></tr>")
             for g in mine { h.append(row([g.direction] + g.cells, numericFrom: 5)) }
             h.append("</table>")
+            h.append("<p class=\"muted\">\(e(Format.ulpFootnote))</p>")
             let histogram = mine.flatMap(\.rows).filter { $0.source != .gradient }.map(\.utilizationHistogram)
                 .reduce(LogHistogram(binsPerDecade: 4)) { $0.merged(with: $1) }
             h.append(SVGChart.utilizationHistogram(histogram, title: "\(op): error / bound per case"))
@@ -172,9 +178,11 @@ public enum HTMLReport {
             h.append("</table>")
         }
         for (title, list) in d.addedAndRemoved where !list.isEmpty {
-            h.append("<h3>\(e(title)) (\(list.count))</h3><ul>")
+            // Folded: a night that ran more or less than its baseline can add or remove
+            // hundreds of keys, and the page should stay readable.
+            h.append("<details><summary><b>\(e(title)) (\(list.count))</b></summary><ul>")
             for k in list { h.append("<li><code>\(e(k))</code></li>") }
-            h.append("</ul>")
+            h.append("</ul></details>")
         }
         return h
     }

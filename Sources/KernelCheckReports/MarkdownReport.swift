@@ -2,6 +2,9 @@
 public enum MarkdownReport {
     /// Failures listed in full; the rest are counted (all of them are in report.json).
     public static let failureListLimit = 40
+    /// Added or removed keys listed before `… and N more` (a night that ran more or less
+    /// than its baseline can add hundreds).
+    public static let addedRemovedShown = 5
 
     public static func render(_ r: NightlyReport) -> String {
         let e = r.environment, s = r.settings
@@ -28,12 +31,14 @@ public enum MarkdownReport {
             md.append(Format.markdownRow([g.op + mark, g.direction] + g.cells))
         }
         md.append("")
+        md.append(Format.ulpFootnote)
+        md.append("")
         md.append(contentsOf: failureSection(r.failures, title: "Failures"))
         md.append(contentsOf: benchSection(r))
         if !r.skipped.isEmpty {
             md.append("## Skipped (\(r.skipped.count))")
             md.append("")
-            for w in r.skipped { md.append("- \(w.phase): \(w.item) — \(w.reason)") }
+            for g in SkippedGroup.fold(r.skipped) { md.append("- " + g.line) }
             md.append("")
         }
         md.append("## Phases")
@@ -135,8 +140,10 @@ public enum MarkdownReport {
         for (title, list) in d.addedAndRemoved where !list.isEmpty {
             md.append("### \(title) (\(list.count))")
             md.append("")
-            for k in list.prefix(30) { md.append("- `\(k)`") }
-            if list.count > 30 { md.append("- … and \(list.count - 30) more") }
+            for k in list.prefix(addedRemovedShown) { md.append("- `\(k)`") }
+            if list.count > addedRemovedShown {
+                md.append("- … and \(list.count - addedRemovedShown) more")
+            }
             md.append("")
         }
         return md

@@ -5,13 +5,14 @@ import KernelCheckVerification
 /// What `kernelcheck nightly` writes to `report.json`, and what `report merge` and
 /// `report diff` read back.
 ///
-/// JSON conventions: snake_case keys (`schema_version`, `worst_utilization`, …); non-finite
-/// numbers as the strings `"inf"`, `"-inf"`, `"nan"`. A reader checks `schema_version` first:
-/// a report of another version is refused with `ReportError.unsupportedSchemaVersion` (there
-/// is only version 1 so far, so nothing to migrate; a future version 2 reader would migrate
-/// version 1 here).
+/// JSON: the common format of every KernelCheck document (`JSONFormat`, docs/json.md), kind
+/// `nightly_report`: snake_case keys (`schema_version`, `worst_utilization`, …), `kind` and
+/// `totals` beside the report's fields; non-finite numbers as the strings `"inf"`, `"-inf"`,
+/// `"nan"`. A reader checks `kind` (when present) and `schema_version` first: another
+/// document kind is refused, and so is another version (`ReportError.unsupportedSchemaVersion`).
+/// Reports written before `kind` and `totals` existed are the same version 1 and read as they are.
 public struct NightlyReport: Codable, Sendable, Equatable {
-    public static let currentSchemaVersion = 1
+    public static let currentSchemaVersion = JSONFormat.schemaVersion
 
     public var schemaVersion: Int
     /// ISO 8601, UTC.
@@ -118,7 +119,10 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var skipped = 0
     /// Largest error / bound over the cases (≤ 1 passes); for gradient rows, error / tolerance.
     public var worstUtilization = 0.0
-    public var maxUlp = 0
+    /// Largest significant ULP distance over the cases (`ComparisonResult.maxSignificantULPDistance`:
+    /// same sign and `|expected|` above the element's bound); nil when no element of any case
+    /// qualified (gradient rows, results near zero). Reports before this rule counted every element.
+    public var maxUlp: Int?
     /// NMSE percentiles (bin upper edges, see `LogHistogram`); nil without comparisons.
     public var nmse: Percentiles?
     public var nmseHistogram = LogHistogram(binsPerDecade: 10)
@@ -150,7 +154,7 @@ public struct ResultRow: Codable, Sendable, Equatable {
             utilizationHistogram.add(u)
             worstUtilization = Swift.max(worstUtilization, u.isNaN ? .infinity : u)
         }
-        if let ulp, ulp != Int.max { maxUlp = Swift.max(maxUlp, ulp) }
+        if let ulp, ulp != Int.max { maxUlp = Swift.max(maxUlp ?? 0, ulp) }
         if let v = nmseValue { nmseHistogram.add(v); nmse = Percentiles(nmseHistogram) }
         self.seconds += seconds
     }
@@ -163,7 +167,7 @@ public struct ResultRow: Codable, Sendable, Equatable {
         mistrusted += other.mistrusted
         skipped += other.skipped
         worstUtilization = Swift.max(worstUtilization, other.worstUtilization)
-        maxUlp = Swift.max(maxUlp, other.maxUlp)
+        maxUlp = [maxUlp, other.maxUlp].compactMap { $0 }.max()
         nmseHistogram = nmseHistogram.merged(with: other.nmseHistogram)
         utilizationHistogram = utilizationHistogram.merged(with: other.utilizationHistogram)
         nmse = Percentiles(nmseHistogram)

@@ -23,12 +23,16 @@ extension NightlyRunner {
             String(
                 format: "bench: %d layer(s), %d run(s), %.0f s", cases.count, c.benchRuns, deadline.timeIntervalSinceNow
             ))
-        var measured = 0
+        var measured = 0, attempted = 0
+        let total = cases.map { $0.directions.count * c.benchThreads.count }.reduce(0, +)
+        report("bench", 0, of: total, "", deadline: deadline)
         for bench in cases {
             for direction in bench.directions {
                 for threads in c.benchThreads {
                     let name =
                         "\(bench.label) \(direction.rawValue) \(threads == 0 ? "all" : String(threads)) thread(s)"
+                    attempted += 1
+                    defer { report("bench", attempted, of: total, name, deadline: deadline) }
                     let estimate = estimatedSeconds(bench, direction, threads: threads)
                     if Date().addingTimeInterval(estimate) > deadline {
                         out.skipped.append(

@@ -13,6 +13,7 @@ extension NightlyRunner {
         var cases = 0, checks = 0
         let files = c.fixtureFiles.enumerated().filter { $0.offset % c.shardCount == c.shard }.map(\.element)
         log("fixtures: \(files.count) file(s)")
+        report("fixtures", 0, of: files.count, "", deadline: deadline)
         for (n, path) in files.enumerated() {
             let name = URL(fileURLWithPath: path).lastPathComponent
             let shown = display(path)
@@ -45,6 +46,7 @@ extension NightlyRunner {
                 let seconds = Date().timeIntervalSince(caseStart) / Double(max(outcomes.count, 1))
                 out.fixtureCases.append(id)
                 cases += 1
+                report("fixtures", n + 1, of: files.count, id, deadline: deadline)
                 for o in outcomes {
                     checks += 1
                     out.add(.fixture, o, op: fixture.problem.family, seconds: seconds)
@@ -90,6 +92,7 @@ extension NightlyRunner {
                 format: "%@: %d problems, seed %llu, %.0f s", phase, indices.count, seed, deadline.timeIntervalSinceNow)
         )
         var problems = 0, checks = 0
+        report(phase, 0, of: indices.count, "", deadline: deadline)
         for (n, index) in indices.enumerated() {
             if Date() > deadline {
                 out.skipped.append(
@@ -119,6 +122,7 @@ extension NightlyRunner {
                 }
             }
             problems += 1
+            report(phase, n + 1, of: indices.count, problem.description, deadline: deadline)
         }
         if implementations.isEmpty {
             out.skipped.append(
@@ -148,6 +152,7 @@ extension NightlyRunner {
                 format: "gradients: %d problems, seed %llu, %.0f s", indices.count, seed, deadline.timeIntervalSinceNow)
         )
         var problems = 0, checks = 0
+        report(CaseSource.gradient.rawValue, 0, of: indices.count, "", deadline: deadline)
         for (n, index) in indices.enumerated() {
             if Date() > deadline {
                 out.skipped.append(
@@ -189,6 +194,7 @@ extension NightlyRunner {
                 }
             }
             problems += 1
+            report(CaseSource.gradient.rawValue, n + 1, of: indices.count, problem.description, deadline: deadline)
         }
         out.phases.append(
             PhaseSummary(

@@ -26,10 +26,26 @@ public struct NightlyRunner {
     public var configuration: NightlyConfiguration
     /// Progress lines (phase starts and ends).
     public var log: (String) -> Void
+    /// Called after each item of a phase (fixture case, problem, measurement).
+    public var progress: (Progress) -> Void = { _ in }
+
+    /// Where a phase stands: `done` of `total` items, the last one, and the phase's deadline
+    /// (the phase stops there whatever is left, so an ETA never runs past it).
+    public struct Progress: Sendable {
+        public var phase: String
+        public var done: Int
+        public var total: Int
+        public var item: String
+        public var deadline: Date
+    }
 
     public init(configuration: NightlyConfiguration, log: @escaping (String) -> Void = { _ in }) {
         self.configuration = configuration
         self.log = log
+    }
+
+    func report(_ phase: String, _ done: Int, of total: Int, _ item: String, deadline: Date) {
+        progress(Progress(phase: phase, done: done, total: total, item: item, deadline: deadline))
     }
 
     /// Rows, failures and so on as the phases produce them.
@@ -54,7 +70,7 @@ public struct NightlyRunner {
             add(
                 source, op: op.rawValue, direction: o.direction.rawValue, implementation: o.implementation,
                 status: o.status.rawValue, utilization: o.comparison?.boundUtilization,
-                ulp: o.comparison?.maxULPDistance,
+                ulp: o.comparison?.maxSignificantULPDistance,
                 nmse: o.comparison?.nmse, seconds: seconds)
         }
     }

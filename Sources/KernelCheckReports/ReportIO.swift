@@ -1,25 +1,16 @@
 import Foundation
+import KernelCheckVerification
 
 extension NightlyReport {
-    static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
+    static func decoder() -> JSONDecoder { JSONFormat.decoder() }
+
+    /// The counts of every check of the report (`totals` of the JSON document).
+    public var totals: JSONTotals {
+        JSONTotals(passed: passed, failed: failed, mistrusted: mistrusted, skipped: skippedCases)
     }
 
-    static func decoder() -> JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        d.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return d
-    }
-
-    /// The report as pretty-printed JSON with sorted keys.
-    public func jsonData() throws -> Data { try Self.encoder().encode(self) }
+    /// The report as a `nightly_report` JSON document (docs/json.md): pretty-printed, sorted keys.
+    public func jsonData() throws -> Data { try JSONFormat.document(.nightlyReport, totals: totals, self) }
 
     /// Decodes a report, checking `schema_version` before anything else, then the semantic
     /// rules of `validate(path:)`.
@@ -28,10 +19,16 @@ extension NightlyReport {
         do { _ = try JSONSerialization.jsonObject(with: data) } catch {
             throw .notAReport(path: path, reason: "invalid JSON (truncated or corrupt): \(jsonProblem(error))")
         }
-        struct Probe: Decodable { var schemaVersion: Int? }
+        // `kind` is absent from reports written before the common JSON format (same version:
+        // they read as they are); any other kind is another command's output.
+        struct Probe: Decodable { var schemaVersion: Int?, kind: String? }
         let probe: Probe
         do { probe = try decoder().decode(Probe.self, from: data) } catch {
             throw .notAReport(path: path, reason: "the JSON is not an object with a schema_version")
+        }
+        if let kind = probe.kind, kind != JSONKind.nightlyReport.rawValue {
+            throw .notAReport(
+                path: path, reason: "its kind is '\(kind.prefix(40))' (another command's JSON), not nightly_report")
         }
         guard let version = probe.schemaVersion else { throw .missingSchemaVersion(path: path) }
         guard version == currentSchemaVersion else {

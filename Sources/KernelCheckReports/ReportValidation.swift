@@ -52,7 +52,7 @@ extension NightlyReport {
             let f = "rows[\(i)]"
             for (value, name) in [
                 (r.cases, "cases"), (r.passed, "passed"), (r.failed, "failed"), (r.mistrusted, "mistrusted"),
-                (r.skipped, "skipped"), (r.maxUlp, "max_ulp"),
+                (r.skipped, "skipped"), (r.maxUlp ?? 0, "max_ulp"),
             ] {
                 try count(value, "\(f).\(name)")
             }

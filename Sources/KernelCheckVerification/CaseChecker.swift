@@ -23,6 +23,8 @@ public struct CaseOutcome: Codable, Sendable {
     /// the one the case is judged in (integer-filled tanh is judged in bound mode): a replay
     /// passes this one as `--mode` to get the same inputs.
     public var inputMode: ComparisonMode? = nil
+    /// The fixture file of a fixture case, as shown to the user (nil for random problems).
+    public var file: String? = nil
 
     /// `--mode` of a replay: the mode of the inputs.
     public var replayMode: ComparisonMode { inputMode ?? mode }
@@ -53,6 +55,38 @@ public struct CaseOutcome: Codable, Sendable {
     public func fixtureReplayCommand(file: String) -> String {
         "kernelcheck verify \(ShellQuote.quote(file)) --case \(ShellQuote.quote(problem))"
             + " --direction \(direction.rawValue) --impl \(implementation)"
+    }
+
+    /// The replay line of this outcome: `fixtureReplayCommand` for a fixture case (`file`
+    /// set), `replayCommand` otherwise.
+    public var replay: String { file.map { fixtureReplayCommand(file: $0) } ?? replayCommand }
+
+    // MARK: Codable (`replay` and `summary` are written too, and ignored when decoding)
+
+    enum CodingKeys: String, CodingKey {
+        case problem, direction, implementation, mode, seed, status, comparison, findings, seconds, threads
+        case inputMode, file
+    }
+
+    enum DerivedKeys: String, CodingKey { case replay, summary }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(problem, forKey: .problem)
+        try c.encode(direction, forKey: .direction)
+        try c.encode(implementation, forKey: .implementation)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(status, forKey: .status)
+        try c.encodeIfPresent(comparison, forKey: .comparison)
+        try c.encode(findings, forKey: .findings)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encodeIfPresent(threads, forKey: .threads)
+        try c.encodeIfPresent(inputMode, forKey: .inputMode)
+        try c.encodeIfPresent(file, forKey: .file)
+        var derived = encoder.container(keyedBy: DerivedKeys.self)
+        try derived.encode(replay, forKey: .replay)
+        try derived.encode(summary, forKey: .summary)
     }
 }
 

@@ -29,6 +29,11 @@ public enum ComparisonStatus: String, Codable, Sendable, CaseIterable {
 ///   ULP distance between `a` and `Float(e)` (`ulpDistance`), bound `ErrorBound.element`
 ///   from `magnitude[i]` and `accumulationLength`, utilization `error / bound` (0/0 = 0,
 ///   error > 0 with bound 0 → ∞);
+/// - the ULP distance is *significant* only where `a` and `e` have the same sign and
+///   `|e| > bound` (bound 0 without a magnitude): near zero, or across a sign change, a
+///   result within the bound can be millions of ULPs away from `Float(e)`, and the count
+///   says nothing about accuracy. `maxSignificantULPDistance` is the maximum over the
+///   significant elements (nil when there is none), `insignificantULPCount` counts the others;
 /// - a mismatch: exact mode `a != Float(e)`; bound mode `error > bound`;
 /// - non-finite values: a NaN or ±∞ in `actual` where `e` is finite is a mismatch; a
 ///   non-finite `e` is a mismatch ("expected value is not finite") unless `a` is the same
@@ -124,7 +129,13 @@ public enum Comparison {
             if mismatch { r.mismatchedCount += 1 }
             r.maxAbsError = max(r.maxAbsError, error)
             r.maxRelError = max(r.maxRelError, e == 0 ? (error == 0 ? 0 : .infinity) : error / Swift.abs(e))
-            r.maxULPDistance = max(r.maxULPDistance, ulpDistance(a, rounded))
+            let ulp = ulpDistance(a, rounded)
+            r.maxULPDistance = max(r.maxULPDistance, ulp)
+            if a.sign == rounded.sign && Swift.abs(e) > bound {
+                r.maxSignificantULPDistance = max(r.maxSignificantULPDistance ?? 0, ulp)
+            } else {
+                r.insignificantULPCount += 1
+            }
             r.boundUtilization = max(r.boundUtilization, utilization)
             squaredError += difference * difference
             squaredExpected += e * e
@@ -261,6 +272,11 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
     public var maxAbsError = 0.0
     public var maxRelError = 0.0
     public var maxULPDistance = 0
+    /// The largest ULP distance where it means something: same sign, `|e|` above the
+    /// element's bound (see `Comparison`); nil when no element qualifies.
+    public var maxSignificantULPDistance: Int?
+    /// Compared elements whose ULP distance is not significant (near zero or a sign change).
+    public var insignificantULPCount = 0
     /// `Σ(a − e)² / Σe²`.
     public var nmse = 0.0
     /// Bound mode: max over elements of error / `ErrorBound.probabilistic` (the second
@@ -332,7 +348,8 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
 
     enum CodingKeys: String, CodingKey {
         case status, reason, mode, shape, accumulationLength, elementCount, mismatchedCount, zeroExpectedCount
-        case boundUtilization, maxAbsError, maxRelError, maxULPDistance, nmse
+        case boundUtilization, maxAbsError, maxRelError, maxULPDistance, maxSignificantULPDistance
+        case insignificantULPCount, nmse
         case worstIndex, worstCoordinates, worstActual, worstExpected, worstBound, summary
     }
 
@@ -354,6 +371,8 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
         try number(maxAbsError, .maxAbsError)
         try number(maxRelError, .maxRelError)
         try c.encode(maxULPDistance, forKey: .maxULPDistance)
+        try c.encodeIfPresent(maxSignificantULPDistance, forKey: .maxSignificantULPDistance)
+        try c.encode(insignificantULPCount, forKey: .insignificantULPCount)
         try number(nmse, .nmse)
         try c.encodeIfPresent(worstIndex, forKey: .worstIndex)
         try c.encodeIfPresent(worstCoordinates, forKey: .worstCoordinates)
@@ -390,6 +409,8 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
         maxAbsError = try number(.maxAbsError) ?? 0
         maxRelError = try number(.maxRelError) ?? 0
         maxULPDistance = try c.decode(Int.self, forKey: .maxULPDistance)
+        maxSignificantULPDistance = try c.decodeIfPresent(Int.self, forKey: .maxSignificantULPDistance)
+        insignificantULPCount = try c.decodeIfPresent(Int.self, forKey: .insignificantULPCount) ?? 0
         nmse = try number(.nmse) ?? 0
         worstIndex = try c.decodeIfPresent(Int.self, forKey: .worstIndex)
         worstCoordinates = try c.decodeIfPresent([Int].self, forKey: .worstCoordinates)

@@ -59,7 +59,9 @@ public struct Sweep: Sendable {
     public struct Tally: Codable, Sendable {
         public var passed = 0, failed = 0, mistrusted = 0, skipped = 0
         public var worstUtilization = 0.0
-        public var maxULP = 0
+        /// Largest significant ULP distance (`ComparisonResult.maxSignificantULPDistance`);
+        /// nil when no element of any case had one.
+        public var maxULP: Int?
         public var nmse: [Double] = []
         /// Wall time of the whole checks (inputs, reference, implementation, guards).
         public var seconds = 0.0
@@ -77,7 +79,7 @@ public struct Sweep: Sendable {
             }
             if let c = o.comparison {
                 if c.boundUtilization.isFinite { worstUtilization = max(worstUtilization, c.boundUtilization) }
-                if c.maxULPDistance != Int.max { maxULP = max(maxULP, c.maxULPDistance) }
+                if let ulp = c.maxSignificantULPDistance, ulp != Int.max { maxULP = max(maxULP ?? 0, ulp) }
                 if c.nmse.isFinite { nmse.append(c.nmse) }
             }
             seconds += wallSeconds

@@ -69,10 +69,12 @@ struct BenchCommand: ParsableCommand {
             )
         #endif
         let machine = MachineProfile.current
-        print("machine: \(machine.summary)")
+        // With --format json standard output is the JSON document alone (it has the machine).
+        let say: (String) -> Void = format == .json ? { FileHandleOutput.standardError($0) } : { print($0) }
+        say("machine: \(machine.summary)")
         if micro {
             let t = Benchmark.registerTile(kc: 256, calls: 20_000, runs: runs)
-            print(
+            say(
                 String(
                     format: "register tile %@ alone: %.1f GFLOP/s (%.0f%% of one core's measured %.1f)",
                     machine.registerTile, t.gflops, 100 * t.gflops / machine.peakGFLOPSPerCore,
@@ -81,15 +83,22 @@ struct BenchCommand: ParsableCommand {
         var records: [BenchmarkRecord] = []
         var peers: [PeerRecord] = []
         let sortedThreads = Array(Set(threadCounts)).sorted()
+        // Progress over the tiled measurements, on standard error with the measurement lines
+        // (standard output is the table or the JSON).
+        let total = cases.map { c in c.directions.filter { directions?.contains($0) ?? true }.count }.reduce(0, +)
+        let progress = Progress("bench", total: total * sortedThreads.count, stream: .standardError)
+        var measured = 0
+        defer { progress.finish() }
         for c in cases {
             let caseDirections = c.directions.filter { directions?.contains($0) ?? true }
             for d in caseDirections {
                 for t in sortedThreads {
                     let r = Benchmark.measureTiled(
                         label: c.label, problem: c.problem, direction: d, threads: t, runs: runs)
-                    FileHandleOutput.standardError(
-                        String(format: "%@ %@ threads=%d: %.1f GFLOP/s", c.label, d.rawValue, t, r.gflops))
+                    progress.message(String(format: "%@ %@ threads=%d: %.1f GFLOP/s", c.label, d.rawValue, t, r.gflops))
                     records.append(r)
+                    measured += 1
+                    progress.update(measured, note: "\(c.label) \(d.rawValue)")
                 }
                 if !noReference {
                     records.append(
@@ -112,16 +121,20 @@ struct BenchCommand: ParsableCommand {
             }
         }
         let report = BenchReport(machine: machine, records: records, peers: peers)
-        if let out { try writeAtomically(try jsonString(report), to: out) }
-        print(format == .json ? try jsonString(report) : report.markdownTable())
+        let json = try JSONFormat.string(.bench, totals: report.totals, report)
+        if let out { try writeAtomically(json, to: out) }
+        print(format == .json ? json : report.markdownTable())
     }
 }
 
-/// Tiled, reference and peer numbers of one run.
+/// Tiled, reference and peer numbers of one run (the body of the `bench` JSON document).
 struct BenchReport: Codable {
     var machine: MachineProfile?
     var records: [BenchmarkRecord]
     var peers: [PeerRecord]
+
+    /// Every measurement taken counts as a passed check (a benchmark judges no numbers).
+    var totals: JSONTotals { JSONTotals(passed: records.count, failed: 0, mistrusted: 0, skipped: 0) }
 
     func markdownTable() -> String {
         var lines = [

@@ -95,7 +95,12 @@ struct CheckCommand: ParsableCommand {
             }
             if outcomes.isEmpty { throw BadInput("'\(p)' offers none of the requested directions") }
             if output.format == .json {
-                print(try jsonString(outcomes))
+                print(
+                    try JSONFormat.string(
+                        .checkProblem, totals: JSONTotals(outcomes),
+                        ProblemDocument(
+                            problem: p.description, seed: seed, mode: mode, implementation: implementation.name,
+                            outcomes: outcomes)))
             } else {
                 if failed > 0 { print("replay: \(outcomes.first { $0.status == .failed }!.replayCommand)") }
                 print("\(passed) passed, \(failed) failed, \(skipped) skipped")
@@ -119,9 +124,13 @@ struct CheckCommand: ParsableCommand {
         let sweep = Sweep(
             families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
             checker: checker, shrink: !noShrink, timeBudget: budget)
-        let bar = ProgressBar(enabled: output.format == .text && FileHandleOutput.stdoutIsTerminal)
-        var result = sweep.run { done, total, failures in bar.update(done, total, "failures: \(failures)") }
-        bar.finish()
+        // Text runs show progress on standard output; a JSON run keeps it on standard error.
+        let progress = Progress(
+            "check", total: cases, stream: output.format == .text ? .standardOutput : .standardError)
+        var result = sweep.run { done, _, failures in
+            progress.update(done, note: "\(failures) failure\(failures == 1 ? "" : "s")")
+        }
+        progress.finish()
         try memory?.record(result.failures.map(\.shrunk))
         // Saved failures that still fail count as failures of this run.
         result.failures.insert(
@@ -131,7 +140,7 @@ struct CheckCommand: ParsableCommand {
             result.tallies["\(family)/\(o.direction.rawValue)", default: Sweep.Tally()].failed += 1
         }
         if output.format == .json {
-            print(try jsonString(result))
+            print(try JSONFormat.string(.check, totals: result.totals, SweepDocument(result)))
         } else {
             for key in result.tallies.keys.sorted() {
                 let t = result.tallies[key]!
@@ -139,8 +148,9 @@ struct CheckCommand: ParsableCommand {
                     key.padding(toLength: 26, withPad: " ", startingAt: 0)
                         + String(
                             format:
-                                " %5d passed %4d failed %4d mistrusted %4d skipped  worst util %.3g  max ulp %d  %.0f cases/s",
-                            t.passed, t.failed, t.mistrusted, t.skipped, t.worstUtilization, t.maxULP, t.casesPerSecond)
+                                " %5d passed %4d failed %4d mistrusted %4d skipped  worst util %.3g  max ulp %@  %.0f cases/s",
+                            t.passed, t.failed, t.mistrusted, t.skipped, t.worstUtilization,
+                            t.maxULP.map(String.init) ?? "—", t.casesPerSecond)
                 )
             }
             for f in result.failures {
@@ -206,26 +216,4 @@ func parseDirections(_ names: [String]) throws -> Set<Direction>? {
             }
             return d
         })
-}
-
-func jsonString<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-}
-
-/// A one-line progress bar on a terminal; silent otherwise (CI logs get the summary only).
-final class ProgressBar {
-    let enabled: Bool
-    init(enabled: Bool) { self.enabled = enabled }
-
-    func update(_ done: Int, _ total: Int, _ note: String) {
-        guard enabled, total > 0 else { return }
-        let width = 30, filled = width * done / total
-        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        print("\r[\(bar)] \(done)/\(total) \(note)", terminator: "")
-        fflush(nil)
-    }
-
-    func finish() { if enabled { print("") } }
 }

@@ -6,11 +6,13 @@
 
 /// Writing to standard error without Foundation's FileHandle.
 enum FileHandleOutput {
+    /// `line` and a newline (unless it ends with one) on standard error.
     static func standardError(_ line: String) {
-        let text = line.hasSuffix("\n") ? line : line + "\n"
-        _ = text.withCString { write(2, $0, strlen($0)) }
+        standardErrorText(line.hasSuffix("\n") ? line : line + "\n")
     }
 
-    /// True when standard output is a terminal (progress bars only then).
-    static var stdoutIsTerminal: Bool { isatty(1) != 0 }
+    /// `text` as it is on standard error (unbuffered: it arrives at once).
+    static func standardErrorText(_ text: String) {
+        _ = text.withCString { write(2, $0, strlen($0)) }
+    }
 }

@@ -76,8 +76,25 @@ struct FixturesCommand: ParsableCommand {
                 manifest: manifest, directory: directory, oracle: Oracle(script: RepositoryPaths.oracleScript))
             let start = Date()
             let results: [Regeneration.FamilyResult]
+            // Progress in cases: each family's file is one oracle run, announced as it starts.
+            let families = try options.families()
+            let selected = OpFamily.allCases.filter { f in
+                manifest.entries.contains {
+                    $0.family == f && (families.isEmpty || families.contains(f))
+                        && (caseFilter.map($0.problem.description.contains) ?? true)
+                }
+            }
+            let sizes = selected.map { f in manifest.entries.filter { $0.family == f }.count }
+            let progress = Progress("regenerate", total: sizes.reduce(0, +), stream: .standardOutput)
+            var started = 0
             do {
-                results = try regeneration.run(families: try options.families(), caseFilter: caseFilter) { print($0) }
+                results = try regeneration.run(families: families, caseFilter: caseFilter) { line in
+                    progress.message(line)
+                    progress.update(sizes.prefix(started).reduce(0, +), note: "file \(started + 1) of \(sizes.count)")
+                    started += 1
+                }
+                progress.update(progress.total, note: "\(sizes.count) file(s)")
+                progress.finish()
             } catch let e as FixtureError {
                 throw BadInput(e.description)
             } catch let e as CustomStringConvertible & Error {

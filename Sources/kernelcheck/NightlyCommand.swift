@@ -102,9 +102,15 @@ struct NightlyCommand: ParsableCommand {
         configuration.benchRuns = benchRuns
         if !phases.isEmpty { configuration.phases = phases }
 
-        let runner = NightlyRunner(configuration: configuration) { FileHandleOutput.standardError("nightly: " + $0) }
+        // Progress and the phase lines go to standard error: standard output is the report.
+        let progress = PhasedProgress(stream: .standardError)
+        var runner = NightlyRunner(configuration: configuration) { progress.message("nightly: " + $0) }
+        runner.progress = {
+            progress.update(phase: $0.phase, done: $0.done, total: $0.total, item: $0.item, deadline: $0.deadline)
+        }
         let start = Date()
         var report = runner.run()
+        progress.finish()
         if configuration.phases.contains(.fixtures) && configuration.fixtureFiles.isEmpty {
             report.skipped.append(
                 SkippedWork(phase: "fixtures", item: "all", reason: "no fixture files in \(RepositoryPaths.fixtures)"))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KernelCheckReports
+import KernelCheckVerification
 
 /// `kernelcheck report merge|diff`: combine shard reports, compare two reports.
 struct ReportCommand: ParsableCommand {
@@ -68,15 +69,35 @@ struct ReportCommand: ParsableCommand {
         @Argument(help: "The current report.json.")
         var currentReport: String
 
+        @OptionGroup var output: OutputOptions
+
         func run() throws {
             let r = try ReportCommand.read([baselineReport, currentReport])
             let diff = ReportDiff(baseline: r[0], current: r[1])
-            print("# Changes from \(baselineReport) to \(currentReport)\n")
-            print(MarkdownReport.render(diff).joined(separator: "\n"))
+            if output.format == .json {
+                let body = DiffDocument(
+                    baseline: BaselineInfo(path: baselineReport, report: r[0]), current: currentReport,
+                    hasAlarm: diff.hasAlarm, headline: diff.headline, diff: diff)
+                print(try JSONFormat.string(.reportDiff, totals: r[1].totals, body))
+            } else {
+                print("# Changes from \(baselineReport) to \(currentReport)\n")
+                print(MarkdownReport.render(diff).joined(separator: "\n"))
+            }
             if diff.hasAlarm {
                 throw VerificationFailed(
                     failures: diff.newFailures.count + diff.drift.count + diff.performanceRegressions.count)
             }
         }
     }
+}
+
+/// The body of the `report_diff` JSON document: what changed from the baseline to the
+/// current report; `totals` are the current report's.
+struct DiffDocument: Encodable {
+    var baseline: BaselineInfo
+    /// The current report.json's path.
+    var current: String
+    var hasAlarm: Bool
+    var headline: String
+    var diff: ReportDiff
 }

@@ -85,7 +85,7 @@ struct VerifyCommand: ParsableCommand {
             throw BadInput("nothing matched \(selection.flags) in \(scope)")
         }
         if output.format == .json {
-            print(try jsonString(run.report))
+            print(try run.json())
         } else {
             print(run.summaryLine(files: paths.count, filters: selection.isFiltering ? selection.flags : nil))
         }

@@ -39,7 +39,8 @@ struct VerifyRun {
     mutating func verify(_ fixture: FixtureCase, path: String) {
         let shown = displayPath(path)
         let caseOutcomes = FixtureVerification.verify(fixture, implementations: implementations)
-        for o in caseOutcomes {
+        for var o in caseOutcomes {
+            o.file = shown
             outcomes.append(o)
             let bad = o.status == .failed || o.status == .mistrusted
             if bad {
@@ -94,18 +95,21 @@ struct VerifyRun {
         return line
     }
 
-    /// The JSON document of a `--format json` run.
+    /// The body of the `verify` JSON document (docs/json.md); the counts are its `totals`.
     var report: Report {
         Report(
-            outcomes: outcomes, errors: unreadable, passed: count(.passed), failed: failed,
-            mistrusted: count(.mistrusted), skipped: count(.skipped), failures: failures, suspectFixtures: suspects,
+            outcomes: outcomes, errors: unreadable, failures: failures, suspectFixtures: suspects,
             stoppedEarly: stoppedEarly)
     }
 
+    /// The `verify` JSON document.
+    func json() throws -> String { try JSONFormat.string(.verify, totals: JSONTotals(outcomes), report) }
+
     struct Report: Encodable {
+        /// Every check, each with its `file` and `replay` line.
         var outcomes: [CaseOutcome]
+        /// Files that could not be read as fixtures (exit 2).
         var errors: [String]
-        var passed, failed, mistrusted, skipped: Int
         var failures: [Failure]
         var suspectFixtures: [Suspect]
         var stoppedEarly: Bool

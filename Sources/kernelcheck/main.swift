@@ -2,11 +2,18 @@ import ArgumentParser
 import KernelCheckHDF5
 
 #if canImport(Glibc)
-    import Glibc
+    // stdout is a C global: setting its buffering once, before any output, is safe.
+    @preconcurrency import Glibc
 #endif
 
 // A corrupt file that crashes libhdf5 itself becomes one line and exit 2, like any bad input.
 HDF5CrashGuard.install()
+
+// Line-buffered standard output even into a pipe (`kernelcheck check | tee log` shows each
+// line as it is printed, not in 4 KiB blocks), and unbuffered Python children (the oracle,
+// the benchmark peers) so that their lines arrive as they are written too.
+setvbuf(stdout, nil, _IOLBF, 0)
+setenv("PYTHONUNBUFFERED", "1", 1)
 
 // ArgumentParser exits 64 on usage errors; KernelCheck promises 2 for any bad input or usage
 // and 1 only for a verification that ran and failed, so errors are mapped here.

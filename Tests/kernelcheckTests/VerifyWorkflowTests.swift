@@ -135,7 +135,7 @@ import Testing
         #expect(r.stdout.contains("1 suspect fixture case(s)"))
         let json = try CLI.run(["verify", path, "--format", "json"])
         let doc = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
-        #expect((doc?["suspectFixtures"] as? [Any])?.count == 1)
+        #expect((doc?["suspect_fixtures"] as? [Any])?.count == 1)
         #expect((doc?["failures"] as? [[String: Any]])?.first?["replay"] as? String != nil)
         // One implementation alone proves nothing about the file; a correct file is not suspect.
         #expect(!(try CLI.run(["verify", path, "--impl", "tiled"])).stdout.contains("suspect"))
