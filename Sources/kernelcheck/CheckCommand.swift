@@ -68,7 +68,10 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let implementation = FaultInjectedImplementation.wrap(try Implementations.named(impl))
+        let chosen = try Implementations.named(impl)
+        let implementation = FaultInjectedImplementation.wrap(chosen)
+        // A plug-in's own name and version (kernelcheck_name), beside the name that replays it.
+        let shownName = (chosen as? SharedLibraryImplementation)?.displayName.map { "\(chosen.name) (\($0))" }
         guard let mode = ComparisonMode(rawValue: mode) else {
             throw BadInput("--mode must be exact or bound, got '\(mode)'")
         }
@@ -113,7 +116,7 @@ struct CheckCommand: ParsableCommand {
         let replayed = try memory?.replay(families) ?? []
         if output.format == .text {
             print(
-                "check: \(cases) problems of \(families.map(\.rawValue).joined(separator: ", ")), mode \(mode.rawValue), impl \(implementation.name), seed \(seed)"
+                "check: \(cases) problems of \(families.map(\.rawValue).joined(separator: ", ")), mode \(mode.rawValue), impl \(shownName ?? implementation.name), seed \(seed)"
             )
         }
         let sweep = Sweep(
