@@ -41,7 +41,8 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "exact or bound.")
     var mode: String = "exact"
 
-    @Option(help: "Implementation under test: tiled or reference.")
+    @Option(
+        help: "Implementation under test: tiled, reference, or a plug-in: lib:PATH (docs/plugins.md), exec:COMMAND.")
     var impl: String = "tiled"
 
     @Option(help: "Check this one problem string instead of random ones (replay).")
