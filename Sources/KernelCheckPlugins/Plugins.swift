@@ -17,11 +17,22 @@ public enum Plugins {
 public enum PluginError: Error, Equatable, CustomStringConvertible, Sendable {
     case emptyName(prefix: String)
     case notImplemented(String)
+    case libraryNotFound(path: String)
+    case libraryLoadFailed(path: String, reason: String)
+    case missingSymbol(path: String, symbol: String)
+    case abiVersionMismatch(path: String, found: Int, expected: Int)
 
     public var description: String {
         switch self {
         case .emptyName(let p): return "'\(p)' needs a path or command after the colon"
         case .notImplemented(let what): return "\(what) is not implemented yet"
+        case .libraryNotFound(let p): return "lib:\(p): no such file"
+        case .libraryLoadFailed(let p, let r): return "lib:\(p): cannot load the library: \(r)"
+        case .missingSymbol(let p, let s):
+            return "lib:\(p): the library does not export '\(s)' (see include/kernelcheck.h)"
+        case .abiVersionMismatch(let p, let f, let e):
+            return
+                "lib:\(p): the library was built for ABI version \(f), this kernelcheck speaks version \(e) (include/kernelcheck.h)"
         }
     }
 }

@@ -48,13 +48,14 @@ public struct CaseOutcome: Codable, Sendable {
     /// mode, implementation and thread count — nothing is left to the replaying machine.
     public var replayCommand: String {
         "kernelcheck check --problem \(ShellQuote.quote(problem)) --direction \(direction.rawValue) --seed \(seed)"
-            + " --mode \(replayMode.rawValue) --impl \(implementation)" + (threads.map { " --threads \($0)" } ?? "")
+            + " --mode \(replayMode.rawValue) --impl \(ShellQuote.quote(implementation))"
+            + (threads.map { " --threads \($0)" } ?? "")
     }
 
     /// The one-line command that replays this case of the fixture file `file`, and nothing else.
     public func fixtureReplayCommand(file: String) -> String {
         "kernelcheck verify \(ShellQuote.quote(file)) --case \(ShellQuote.quote(problem))"
-            + " --direction \(direction.rawValue) --impl \(implementation)"
+            + " --direction \(direction.rawValue) --impl \(ShellQuote.quote(implementation))"
     }
 
     /// The replay line of this outcome: `fixtureReplayCommand` for a fixture case (`file`
@@ -202,7 +203,8 @@ public struct CaseChecker: Sendable {
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>], first: GuardedBuffer
     ) -> String? {
         for (label, t) in [("a second run", threads), ("a 1-thread run", 1)] {
-            let again = GuardedBuffer(count: first.count, guardCount: 0)
+            // Guarded like the first run: a kernel that writes out of bounds does it again here.
+            let again = GuardedBuffer(count: first.count, guardCount: first.guardCount)
             do {
                 try implementation.run(problem, direction, inputs: inputs, output: again.payload, threads: t)
             } catch {

@@ -36,6 +36,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Only these directions (repeatable).")
     var direction: [String] = []
 
+    @Option(help: "Implementation to time against the peers: tiled, or a plug-in (lib:PATH, exec:COMMAND).")
+    var impl: String = "tiled"
+
     @Flag(help: "Skip the PyTorch / numpy peers.")
     var noPeers = false
 
@@ -59,6 +62,7 @@ struct BenchCommand: ParsableCommand {
             return Tiled.resolveThreads(v)
         }
         let directions = try parseDirections(direction)
+        let implementation = impl == "tiled" ? nil : try Implementations.named(impl)
         let cases = Benchmark.standardCases.filter { c in
             only.map { c.label.contains($0) || c.problem.description.contains($0) } ?? true
         }
@@ -93,8 +97,7 @@ struct BenchCommand: ParsableCommand {
             let caseDirections = c.directions.filter { directions?.contains($0) ?? true }
             for d in caseDirections {
                 for t in sortedThreads {
-                    let r = Benchmark.measureTiled(
-                        label: c.label, problem: c.problem, direction: d, threads: t, runs: runs)
+                    guard let r = try measure(implementation, c, d, threads: t) else { continue }
                     progress.message(String(format: "%@ %@ threads=%d: %.1f GFLOP/s", c.label, d.rawValue, t, r.gflops))
                     records.append(r)
                     measured += 1
@@ -120,28 +123,54 @@ struct BenchCommand: ParsableCommand {
                 peers += found
             }
         }
-        let report = BenchReport(machine: machine, records: records, peers: peers)
+        let report = BenchReport(machine: machine, records: records, peers: peers, implementation: impl)
         let json = try JSONFormat.string(.bench, totals: report.totals, report)
         if let out { try writeAtomically(json, to: out) }
         print(format == .json ? json : report.markdownTable())
     }
+
+    /// The tiled kernel, or the `--impl` plug-in (nil, with a note, where it does not implement
+    /// the direction).
+    func measure(
+        _ implementation: (any KernelImplementation)?, _ c: Benchmark.Case, _ d: Direction, threads: Int
+    ) throws -> BenchmarkRecord? {
+        guard let implementation else {
+            return Benchmark.measureTiled(
+                label: c.label, problem: c.problem, direction: d, threads: threads, runs: runs)
+        }
+        do {
+            if let r = try Benchmark.measureImplementation(
+                implementation, label: c.label, problem: c.problem, direction: d, threads: threads, runs: runs)
+            {
+                return r
+            }
+        } catch {
+            FileHandleOutput.standardError("kernelcheck bench: \(error)")
+            throw VerificationFailed(failures: 1)
+        }
+        FileHandleOutput.standardError("\(implementation.name) does not implement \(d.rawValue) of \(c.label): skipped")
+        return nil
+    }
 }
 
-/// Tiled, reference and peer numbers of one run (the body of the `bench` JSON document).
+/// Tiled (or `--impl`), reference and peer numbers of one run (the body of the `bench` JSON
+/// document).
 struct BenchReport: Codable {
     var machine: MachineProfile?
     var records: [BenchmarkRecord]
     var peers: [PeerRecord]
+    /// The implementation of the timed column: tiled or a plug-in.
+    var implementation = "tiled"
 
     /// Every measurement taken counts as a passed check (a benchmark judges no numbers).
     var totals: JSONTotals { JSONTotals(passed: records.count, failed: 0, mistrusted: 0, skipped: 0) }
 
     func markdownTable() -> String {
         var lines = [
-            "| layer | direction | path | threads | tiled GFLOP/s | % peak | reference GFLOP/s | PyTorch GFLOP/s | numpy GFLOP/s | tiled / PyTorch | tiled / numpy | vs fwd |",
+            "| layer | direction | path | threads | \(implementation) GFLOP/s | % peak | reference GFLOP/s | PyTorch GFLOP/s | numpy GFLOP/s | \(implementation) / PyTorch | \(implementation) / numpy | vs fwd |",
             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
-        let tiled = records.filter { $0.implementation == "tiled" }
+        let tiled = records.filter { $0.implementation == implementation }
         func fmt(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
         func ratio(_ a: Double, _ b: Double?) -> String { b.map { String(format: "%.2f×", a / $0) } ?? "–" }
         for r in tiled {

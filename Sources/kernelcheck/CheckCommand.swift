@@ -41,7 +41,8 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "exact or bound.")
     var mode: String = "exact"
 
-    @Option(help: "Implementation under test: tiled or reference.")
+    @Option(
+        help: "Implementation under test: tiled, reference, or a plug-in: lib:PATH (docs/plugins.md), exec:COMMAND.")
     var impl: String = "tiled"
 
     @Option(help: "Check this one problem string instead of random ones (replay).")
@@ -68,7 +69,10 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let implementation = FaultInjectedImplementation.wrap(try Implementations.named(impl))
+        let chosen = try Implementations.named(impl)
+        let implementation = FaultInjectedImplementation.wrap(chosen)
+        // A plug-in's own name and version (kernelcheck_name), beside the name that replays it.
+        let shownName = (chosen as? SharedLibraryImplementation)?.displayName.map { "\(chosen.name) (\($0))" }
         guard let mode = ComparisonMode(rawValue: mode) else {
             throw BadInput("--mode must be exact or bound, got '\(mode)'")
         }
@@ -118,7 +122,7 @@ struct CheckCommand: ParsableCommand {
         let replayed = try memory?.replay(families) ?? []
         if output.format == .text {
             print(
-                "check: \(cases) problems of \(families.map(\.rawValue).joined(separator: ", ")), mode \(mode.rawValue), impl \(implementation.name), seed \(seed)"
+                "check: \(cases) problems of \(families.map(\.rawValue).joined(separator: ", ")), mode \(mode.rawValue), impl \(shownName ?? implementation.name), seed \(seed)"
             )
         }
         let sweep = Sweep(

@@ -59,6 +59,9 @@ struct NightlyCommand: ParsableCommand {
     @Option(help: "Fixture files (default: every .h5 in fixtures/).")
     var fixtures: [String] = []
 
+    @Option(help: "A plug-in to check beside reference and tiled (repeatable): lib:PATH or exec:COMMAND.")
+    var impl: [String] = []
+
     func run() throws {
         guard let budgetSeconds = NightlyConfiguration.parseDuration(budget), budgetSeconds > 0,
             budgetSeconds <= NightlyConfiguration.maximumBudgetSeconds
@@ -91,7 +94,7 @@ struct NightlyCommand: ParsableCommand {
         var configuration = NightlyConfiguration(
             seed: seed ?? NightlyConfiguration.dateSeed(),
             seedSource: seed == nil ? "date" : "given",
-            budgetSeconds: budgetSeconds, implementations: Implementations.all)
+            budgetSeconds: budgetSeconds, implementations: Implementations.all + (try impl.map(Implementations.named)))
         configuration.shard = index
         configuration.shardCount = count
         configuration.fixtureFiles = fixtures.isEmpty ? ((try? VerifyCommand.defaultFiles()) ?? []) : fixtures

@@ -26,7 +26,7 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "Fixture files (default: every .h5 in fixtures/, only those of --op when given).")
     var files: [String] = []
 
-    @Option(help: "Implementation: reference, tiled or all.")
+    @Option(help: "Implementation: reference, tiled, all, or a plug-in: lib:PATH (docs/plugins.md), exec:COMMAND.")
     var impl: String = "all"
 
     @Option(
