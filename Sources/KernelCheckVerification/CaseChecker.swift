@@ -35,7 +35,7 @@ public struct CaseOutcome: Codable, Sendable {
         if let c = comparison {
             parts.append(
                 String(
-                    format: "util=%.3g maxabs=%.3g maxulp=%d nmse=%.3g", c.boundUtilization, c.maxAbsError,
+                    format: "util=%.3g maxabs=%.3g maxulp=%ld nmse=%.3g", c.boundUtilization, c.maxAbsError,
                     c.maxULPDistance, c.nmse))
             if let w = c.worstCoordinates, c.status == .failed { parts.append("worst=\(w)") }
             if let r = c.reason, c.status != .passed { parts.append(r) }

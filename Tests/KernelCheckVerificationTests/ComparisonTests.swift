@@ -1,5 +1,6 @@
 import Foundation
 import KernelCheckCore
+import KernelCheckProblems
 import KernelCheckTestSupport
 import Testing
 
@@ -265,5 +266,28 @@ struct ComparisonTests {
         #expect(text.contains("\"boundUtilization\":\"inf\""))
         #expect(text.contains("\"summary\""))
         #expect(try JSONDecoder().decode(ComparisonResult.self, from: json) == failed)
+    }
+}
+
+/// A check's one-line summary prints the ULP maximum as a 64-bit integer: -8 against 12 is
+/// 0x82400000 = 2185232384 steps apart, which `%d` printed as -2109734912.
+@Suite struct CaseSummaryULPTests {
+    struct Negating: KernelImplementation {
+        let name = "negating"
+        func run(
+            _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
+            output: UnsafeMutableBufferPointer<Float>, threads: Int
+        ) throws(ImplementationError) {
+            let x = inputs["x"]!.storage
+            for i in output.indices { output[i] = -x[i] - 20 }
+        }
+    }
+
+    @Test func largeULPDistancesPrintWhole() throws {
+        let problem = try Problem.parse("relu shape=1")
+        let o = CaseChecker(implementation: Negating(), determinism: false).check(problem, .fwd, seed: 1, mode: .exact)
+        let ulp = try #require(o.comparison?.maxULPDistance)
+        #expect(ulp > Int(Int32.max))
+        #expect(o.summary.contains("maxulp=\(ulp) "), "\(o.summary)")
     }
 }
