@@ -15,6 +15,14 @@ static inline hid_t kc_h5s_all(void) { return H5S_ALL; }
 static inline hid_t kc_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t kc_h5p_group_create(void) { return H5P_GROUP_CREATE; }
 static inline hid_t kc_h5p_link_create(void) { return H5P_LINK_CREATE; }
+/// Creation properties for a dataset (`group` = 0) or group (`group` = 1) without
+/// modification times in its object header, so that writing the same content twice gives the
+/// same bytes (as h5py writes by default). The caller closes it.
+static inline hid_t kc_untimed_creation_properties(int group) {
+    hid_t plist = H5Pcreate(group ? H5P_GROUP_CREATE : H5P_DATASET_CREATE);
+    if (plist >= 0) H5Pset_obj_track_times(plist, 0);
+    return plist;
+}
 static inline hid_t kc_h5e_default(void) { return H5E_DEFAULT; }
 static inline unsigned kc_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned kc_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }

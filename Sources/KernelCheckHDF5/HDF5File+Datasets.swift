@@ -53,9 +53,10 @@ extension HDF5File {
 
             let space = try createDataspace(shape, object: normalized)
             defer { H5Sclose(space) }
+            let properties = kc_untimed_creation_properties(0)
+            defer { H5Pclose(properties) }
             let dataset = H5Dcreate2(
-                fid, normalized, T.fileTypeID, space,
-                kc_h5p_default(), kc_h5p_default(), kc_h5p_default())
+                fid, normalized, T.fileTypeID, space, kc_h5p_default(), properties, kc_h5p_default())
             guard dataset >= 0 else {
                 throw .writeFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
             }

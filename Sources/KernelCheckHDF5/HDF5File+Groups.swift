@@ -174,7 +174,9 @@ extension HDF5File {
                 guard kind == .group else { throw .notAGroup(file: self.path, object: prefix) }
                 continue
             }
-            let group = H5Gcreate2(fid, prefix, kc_h5p_default(), kc_h5p_default(), kc_h5p_default())
+            let properties = kc_untimed_creation_properties(1)
+            defer { H5Pclose(properties) }
+            let group = H5Gcreate2(fid, prefix, kc_h5p_default(), properties, kc_h5p_default())
             guard group >= 0 else {
                 throw .writeFailed(file: self.path, object: prefix, reason: HDF5Library.errorStackText())
             }

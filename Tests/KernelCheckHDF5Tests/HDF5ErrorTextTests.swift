@@ -1,3 +1,5 @@
+import Foundation
+import KernelCheckTestSupport
 import Testing
 
 @testable import KernelCheckHDF5
@@ -20,5 +22,28 @@ import Testing
         #expect(
             HDF5Library.concise("H5Dread: can't read data; H5D__read: oops")
                 == "H5Dread: can't read data; H5D__read: oops")
+    }
+}
+
+/// Writing the same content twice gives the same bytes: no modification times in object
+/// headers (a regenerated fixture file differed from the last in 54 bytes with nothing changed).
+@Suite struct HDF5ReproducibleWriteTests {
+    static func write(_ path: String) throws {
+        let file = try HDF5File.create(path)
+        _ = try file.createGroup("/relu shape=3")
+        try file.write([Float(1), -2, 3], shape: [3], to: "/relu shape=3/x")
+        try file.setAttribute("problem", .string("relu shape=3"), on: "/relu shape=3")
+        try file.close()
+    }
+
+    @Test func sameContentSameBytes() throws {
+        let dir = try TestSupport.makeScratchDirectory("reproducible")
+        defer { TestSupport.removeScratch(dir) }
+        let a = dir.appendingPathComponent("a.h5"), b = dir.appendingPathComponent("b.h5")
+        try Self.write(a.path)
+        // Object header times have a resolution of one second.
+        Thread.sleep(forTimeInterval: 1.1)
+        try Self.write(b.path)
+        #expect(try Data(contentsOf: a) == Data(contentsOf: b))
     }
 }
