@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import KernelCheckCore
 
 /// An open HDF5 file.
 ///
@@ -157,6 +158,10 @@ public final class HDF5File: @unchecked Sendable {
             temporaryFileCounter += 1
             return temporaryFileCounter
         }
+        // Temporaries of writers that were killed before their rename (`fixtures regenerate`
+        // interrupted 50 times left 49 behind) go first.
+        StaleTemporaries.sweep(
+            directory: target.deletingLastPathComponent().path, prefix: ".\(target.lastPathComponent).tmp-")
         let temporary = target.deletingLastPathComponent()
             .appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(counter)").path
         let file = try create(temporary)

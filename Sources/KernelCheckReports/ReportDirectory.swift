@@ -1,4 +1,5 @@
 import Foundation
+import KernelCheckCore
 
 /// The output directory of `nightly` and `report merge`, written as one unit.
 ///
@@ -163,9 +164,7 @@ public final class ReportDirectory {
         }
     }
 
-    static func isDead(_ pid: Int32) -> Bool {
-        pid > 0 && pid != ProcessInfo.processInfo.processIdentifier && kill(pid, 0) != 0 && errno == ESRCH
-    }
+    static func isDead(_ pid: Int32) -> Bool { StaleTemporaries.isDead(pid) }
 
     static func sync(_ file: String, for target: String) throws(ReportError) {
         let fd = open(file, O_RDONLY | O_CLOEXEC)

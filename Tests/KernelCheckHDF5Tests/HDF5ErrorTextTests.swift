@@ -47,3 +47,26 @@ import Testing
         #expect(try Data(contentsOf: a) == Data(contentsOf: b))
     }
 }
+
+/// An atomic write removes the temporaries that killed writers of the same file left behind
+/// (50 SIGKILLed `fixtures regenerate` runs left 49), and only those.
+@Suite struct HDF5StaleTemporaryTests {
+    @Test func deadWritersTemporariesAreSwept() throws {
+        let dir = try TestSupport.makeScratchDirectory("stale")
+        defer { TestSupport.removeScratch(dir) }
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = dir.appendingPathComponent(".x.h5.tmp-\(finished.processIdentifier)-1").path
+        let mine = dir.appendingPathComponent(".x.h5.tmp-\(getpid())-99").path
+        let other = dir.appendingPathComponent(".y.h5.tmp-\(finished.processIdentifier)-1").path
+        for path in [dead, mine, other] { #expect(FileManager.default.createFile(atPath: path, contents: Data())) }
+        try HDF5File.writeAtomically(to: dir.appendingPathComponent("x.h5").path) { file in
+            try file.write([Float(1)], shape: [1], to: "/v")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(FileManager.default.fileExists(atPath: mine))  // a live writer's (this process)
+        #expect(FileManager.default.fileExists(atPath: other))  // another file's
+    }
+}
