@@ -59,6 +59,9 @@ public struct Sweep: Sendable {
     public struct Tally: Codable, Sendable {
         public var passed = 0, failed = 0, mistrusted = 0, suspicious = 0, skipped = 0
         public var worstUtilization = 0.0
+        /// Largest error / probabilistic bound (`ComparisonResult.probabilisticUtilization`):
+        /// how close a correct kernel comes to a suspicious result; 0 in exact mode.
+        public var worstProbabilisticUtilization = 0.0
         /// Largest significant ULP distance (`ComparisonResult.maxSignificantULPDistance`);
         /// nil when no element of any case had one.
         public var maxULP: Int?
@@ -80,6 +83,9 @@ public struct Sweep: Sendable {
             }
             if let c = o.comparison {
                 if c.boundUtilization.isFinite { worstUtilization = max(worstUtilization, c.boundUtilization) }
+                if c.probabilisticUtilization.isFinite {
+                    worstProbabilisticUtilization = max(worstProbabilisticUtilization, c.probabilisticUtilization)
+                }
                 if let ulp = c.maxSignificantULPDistance, ulp != Int.max { maxULP = max(maxULP ?? 0, ulp) }
                 if c.nmse.isFinite { nmse.append(c.nmse) }
             }

@@ -31,6 +31,7 @@ struct SweepDocument: Encodable {
         var direction: String
         var cases, passed, failed, mistrusted, suspicious, skipped: Int
         var worstUtilization: Double
+        var worstProbabilisticUtilization: Double
         var maxUlp: Int?
         var seconds: Double
     }
@@ -49,7 +50,7 @@ struct SweepDocument: Encodable {
             return TallyRow(
                 op: parts[0], direction: parts.count > 1 ? parts[1] : "", cases: t.total, passed: t.passed,
                 failed: t.failed, mistrusted: t.mistrusted, suspicious: t.suspicious, skipped: t.skipped,
-                worstUtilization: t.worstUtilization,
+                worstUtilization: t.worstUtilization, worstProbabilisticUtilization: t.worstProbabilisticUtilization,
                 maxUlp: t.maxULP, seconds: t.seconds)
         }
     }
