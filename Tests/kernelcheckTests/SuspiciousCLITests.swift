@@ -9,7 +9,7 @@ import Testing
 /// about 2·γ_4096·m ≈ 4.9·10⁻⁴·m and the probabilistic one 2·λ·√K·u·m ≈ 6.5·10⁻⁵·m (λ = 8.56),
 /// with m ≥ |y| the sum on absolute inputs. A relative error of 2·10⁻⁴ of y lies between them
 /// for m/|y| between 0.4 and 3 (seed 1: m/|y| ≈ 1.7). A relative 10⁻⁵ could not show here:
-/// it is below λ·√K·u·|y| for every K above about 90, within what a correct Float32 sum does.
+/// it is below 2·λ·√K·u·|y| for every K above about 100, within what a correct Float32 sum does.
 @Suite struct SuspiciousCLITests {
     static let fault = ["KERNELCHECK_INJECT_FAULT": "loss:rel2e-4"]
     static func check(_ mode: String) -> [String] {
