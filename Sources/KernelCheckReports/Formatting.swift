@@ -78,24 +78,26 @@ struct OpDirectionGroup {
     }
 
     /// The cells both reports show for the group after its op and direction: fixtures,
-    /// random exact, random bound, gradients, worst utilization, max ULP, NMSE p99.
+    /// random exact, random bound, gradients, suspicious, worst utilization, max ULP, NMSE p99.
     var cells: [String] {
         [
-            cell(.fixture), cell(.sweepExact), cell(.sweepBound), cell(.gradient), Format.g(worstUtilization),
+            cell(.fixture), cell(.sweepExact), cell(.sweepBound), cell(.gradient),
+            "\(rows.map(\.suspicious).reduce(0, +))", Format.g(worstUtilization),
             maxUlp.map(String.init) ?? Format.noULP, Format.g(nmseP99),
         ]
     }
 
-    /// `passed/cases` of one source (plus mistrusted and skipped when there are any).
+    /// `passed/cases` of one source (plus mistrusted, suspicious and skipped when there are any).
     func cell(_ source: CaseSource) -> String {
         let r = rows(source)
         guard !r.isEmpty else { return "–" }
         let cases = r.map(\.cases).reduce(0, +), passed = r.map(\.passed).reduce(0, +)
         let failed = r.map(\.failed).reduce(0, +), mistrusted = r.map(\.mistrusted).reduce(0, +)
-        let skipped = r.map(\.skipped).reduce(0, +)
+        let skipped = r.map(\.skipped).reduce(0, +), suspicious = r.map(\.suspicious).reduce(0, +)
         var s = "\(passed)/\(cases)"
         if failed > 0 { s += " ✗\(failed)" }
         if mistrusted > 0 { s += " m\(mistrusted)" }
+        if suspicious > 0 { s += " ?\(suspicious)" }
         if skipped > 0 { s += " s\(skipped)" }
         return s
     }
@@ -127,10 +129,8 @@ extension PhaseSummary {
 }
 
 extension NightlyReport {
-    /// `N passed, N failed, N mistrusted, N skipped`.
-    public var totalsLine: String {
-        "\(passed) passed, \(failed) failed, \(mistrusted) mistrusted, \(skippedCases) skipped"
-    }
+    /// `N passed, N failed, N mistrusted, N suspicious, N skipped`.
+    public var totalsLine: String { totals.summaryLine }
 
     /// Problems and checks per phase, one line.
     public var coverageLine: String {

@@ -68,7 +68,7 @@ public enum HTMLReport {
     static func opSections(_ r: NightlyReport) -> [String] {
         var h = [
             "<h2>Results per op</h2>",
-            "<p class=\"muted\">Cells: passed/cases, ✗ failed, m mistrusted, s skipped. Utilization is error / bound (≤ 1 passes; "
+            "<p class=\"muted\">Cells: passed/cases, ✗ failed, m mistrusted, ? suspicious, s skipped; suspicious: within the worst-case bound, beyond the probabilistic one. Utilization is error / bound (≤ 1 passes; "
                 + "gradient rows: error / finite-difference tolerance). NMSE p99 is a log-bin upper edge.</p>",
         ]
         let groups = OpDirectionGroup.groups(r)
@@ -82,7 +82,7 @@ public enum HTMLReport {
             )
             h.append(
                 "<div class=\"op\"><table><tr><th>direction</th><th>fixtures</th><th>random exact</th><th>random bound</th>"
-                    + "<th>gradients</th><th>worst util</th><th>max ULP</th><th>NMSE p99</th></tr>")
+                    + "<th>gradients</th><th>suspicious</th><th>worst util</th><th>max ULP</th><th>NMSE p99</th></tr>")
             for g in mine { h.append(row([g.direction] + g.cells, numericFrom: 5)) }
             h.append("</table>")
             h.append("<p class=\"muted\">\(e(Format.ulpFootnote))</p>")

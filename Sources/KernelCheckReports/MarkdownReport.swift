@@ -20,12 +20,13 @@ public enum MarkdownReport {
         md.append("## Results per op and direction")
         md.append("")
         md.append(
-            "Cells: passed/cases, ✗ failed, m mistrusted, s skipped. Utilization = error / bound (≤ 1 passes); NMSE p99 is a log-bin upper edge."
+            "Cells: passed/cases, ✗ failed, m mistrusted, ? suspicious, s skipped; suspicious: within the worst-case bound, beyond the probabilistic one. Utilization = error / bound (≤ 1 passes); NMSE p99 is a log-bin upper edge."
         )
         md.append("")
         md.append(
-            "| op | direction | fixtures | random exact | random bound | gradients | worst util | max ULP | NMSE p99 |")
-        md.append("| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: |")
+            "| op | direction | fixtures | random exact | random bound | gradients | suspicious | worst util | max ULP | NMSE p99 |"
+        )
+        md.append("| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: |")
         for g in OpDirectionGroup.groups(r) {
             let mark = g.failed > 0 ? " ✗" : ""
             md.append(Format.markdownRow([g.op + mark, g.direction] + g.cells))

@@ -52,6 +52,7 @@ public struct NightlyReport: Codable, Sendable, Equatable {
     public var passed: Int { rows.map(\.passed).reduce(0, +) }
     public var failed: Int { rows.map(\.failed).reduce(0, +) }
     public var mistrusted: Int { rows.map(\.mistrusted).reduce(0, +) }
+    public var suspicious: Int { rows.map(\.suspicious).reduce(0, +) }
     public var skippedCases: Int { rows.map(\.skipped).reduce(0, +) }
     public var checks: Int { rows.map(\.cases).reduce(0, +) }
 
@@ -116,6 +117,8 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var passed = 0
     public var failed = 0
     public var mistrusted = 0
+    /// Within the worst-case bound, beyond the probabilistic one (bound-mode sources only).
+    public var suspicious = 0
     public var skipped = 0
     /// Largest error / bound over the cases (≤ 1 passes); for gradient rows, error / tolerance.
     public var worstUtilization = 0.0
@@ -147,6 +150,7 @@ public struct ResultRow: Codable, Sendable, Equatable {
         switch status {
         case "passed": passed += 1
         case "mistrusted": mistrusted += 1
+        case "suspicious": suspicious += 1
         case "skipped": skipped += 1
         default: failed += 1
         }
@@ -159,12 +163,40 @@ public struct ResultRow: Codable, Sendable, Equatable {
         self.seconds += seconds
     }
 
+    enum CodingKeys: String, CodingKey {
+        case source, op, direction, implementation, cases, passed, failed, mistrusted, suspicious, skipped
+        case worstUtilization, maxUlp, nmse, nmseHistogram, utilizationHistogram, seconds
+    }
+
+    /// Decodes a row; `suspicious`, absent from reports written before the probabilistic
+    /// second opinion, reads as 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        source = try c.decode(CaseSource.self, forKey: .source)
+        op = try c.decode(String.self, forKey: .op)
+        direction = try c.decode(String.self, forKey: .direction)
+        implementation = try c.decode(String.self, forKey: .implementation)
+        cases = try c.decode(Int.self, forKey: .cases)
+        passed = try c.decode(Int.self, forKey: .passed)
+        failed = try c.decode(Int.self, forKey: .failed)
+        mistrusted = try c.decode(Int.self, forKey: .mistrusted)
+        suspicious = try c.decodeIfPresent(Int.self, forKey: .suspicious) ?? 0
+        skipped = try c.decode(Int.self, forKey: .skipped)
+        worstUtilization = try c.decode(Double.self, forKey: .worstUtilization)
+        maxUlp = try c.decodeIfPresent(Int.self, forKey: .maxUlp)
+        nmse = try c.decodeIfPresent(Percentiles.self, forKey: .nmse)
+        nmseHistogram = try c.decode(LogHistogram.self, forKey: .nmseHistogram)
+        utilizationHistogram = try c.decode(LogHistogram.self, forKey: .utilizationHistogram)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+    }
+
     /// Sums counts, takes maxima, adds histograms.
     public mutating func merge(_ other: ResultRow) {
         cases += other.cases
         passed += other.passed
         failed += other.failed
         mistrusted += other.mistrusted
+        suspicious += other.suspicious
         skipped += other.skipped
         worstUtilization = Swift.max(worstUtilization, other.worstUtilization)
         maxUlp = [maxUlp, other.maxUlp].compactMap { $0 }.max()

@@ -6,7 +6,8 @@ extension NightlyReport {
 
     /// The counts of every check of the report (`totals` of the JSON document).
     public var totals: JSONTotals {
-        JSONTotals(passed: passed, failed: failed, mistrusted: mistrusted, skipped: skippedCases)
+        JSONTotals(
+            passed: passed, failed: failed, mistrusted: mistrusted, suspicious: suspicious, skipped: skippedCases)
     }
 
     /// The report as a `nightly_report` JSON document (docs/json.md): pretty-printed, sorted keys.

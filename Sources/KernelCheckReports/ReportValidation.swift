@@ -52,15 +52,14 @@ extension NightlyReport {
             let f = "rows[\(i)]"
             for (value, name) in [
                 (r.cases, "cases"), (r.passed, "passed"), (r.failed, "failed"), (r.mistrusted, "mistrusted"),
-                (r.skipped, "skipped"), (r.maxUlp ?? 0, "max_ulp"),
+                (r.suspicious, "suspicious"), (r.skipped, "skipped"), (r.maxUlp ?? 0, "max_ulp"),
             ] {
                 try count(value, "\(f).\(name)")
             }
-            if r.passed + r.failed + r.mistrusted + r.skipped != r.cases {
+            let sum = r.passed + r.failed + r.mistrusted + r.suspicious + r.skipped
+            if sum != r.cases {
                 throw fail(
-                    "\(f).cases",
-                    "\(r.cases) is not passed + failed + mistrusted + skipped "
-                        + "(\(r.passed + r.failed + r.mistrusted + r.skipped))")
+                    "\(f).cases", "\(r.cases) is not passed + failed + mistrusted + suspicious + skipped (\(sum))")
             }
             try ratio(r.worstUtilization, "\(f).worst_utilization", infinityAllowed: r.failed + r.mistrusted > 0)
             try time(r.seconds, "\(f).seconds")

@@ -37,6 +37,7 @@ public struct CaseOutcome: Codable, Sendable {
                 String(
                     format: "util=%.3g maxabs=%.3g maxulp=%ld nmse=%.3g", c.boundUtilization, c.maxAbsError,
                     c.maxULPDistance, c.nmse))
+            if c.mode.usesBound { parts.append("putil=\(Comparison.format(c.probabilisticUtilization, "%.3g"))") }
             if let w = c.worstCoordinates, c.status == .failed { parts.append("worst=\(w)") }
             if let r = c.reason, c.status != .passed { parts.append(r) }
         }
@@ -52,10 +53,12 @@ public struct CaseOutcome: Codable, Sendable {
             + (threads.map { " --threads \($0)" } ?? "")
     }
 
-    /// The one-line command that replays this case of the fixture file `file`, and nothing else.
+    /// The one-line command that replays this case of the fixture file `file`, and nothing else
+    /// (with `--tight` when it was judged in tight mode).
     public func fixtureReplayCommand(file: String) -> String {
         "kernelcheck verify \(ShellQuote.quote(file)) --case \(ShellQuote.quote(problem))"
             + " --direction \(direction.rawValue) --impl \(ShellQuote.quote(implementation))"
+            + (mode == .tight ? " --tight" : "")
     }
 
     /// The replay line of this outcome: `fixtureReplayCommand` for a fixture case (`file`
@@ -106,8 +109,9 @@ extension ComparisonMode {
     /// The mode a problem is actually judged in: `exact` only where integer inputs make every
     /// result exact in fp32 (linear accumulations, relu, sums of squares); elsewhere (sigmoid,
     /// tanh, BatchNorm's division, MSE's mean, leaky ReLU's slope) bound mode on the same inputs.
+    /// Bound and tight mode are their own effective modes.
     public func effective(for problem: Problem) -> ComparisonMode {
-        guard self == .exact else { return .bound }
+        guard self == .exact else { return self }
         switch problem {
         case .conv, .convTranspose, .padProjectionA, .matmul, .linear: return .exact
         case .activation(let p): return p.kind == .relu ? .exact : .bound

@@ -8,7 +8,7 @@ public enum CaseInputs {
     public static func fill(for role: String, of problem: Problem, mode: ComparisonMode) -> Fill {
         if role == "var" { return .uniform(low: 0.5, high: 2) }
         switch mode {
-        case .bound:
+        case .bound, .tight:
             return .uniform(low: -1, high: 1)
         case .exact:
             let d = problem.descriptor

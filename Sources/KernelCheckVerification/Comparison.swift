@@ -7,8 +7,15 @@ public enum ComparisonMode: String, Codable, Sendable, CaseIterable {
     /// value rounded to Float, bit for bit — except that −0 and +0 count as equal (IEEE
     /// `==`; no kernel contract specifies the sign of a zero sum).
     case exact
-    /// Random real fills (docs/design.md, bound mode): `|actual − expected| ≤ ErrorBound.element(…)`.
+    /// Random real fills (docs/design.md, bound mode): `|actual − expected| ≤ ErrorBound.element(…)`;
+    /// an element beyond `ErrorBound.probabilistic` but within that makes the result `suspicious`.
     case bound
+    /// Bound mode's fills, judged by the probabilistic bound: an element beyond
+    /// `ErrorBound.probabilistic(…)` is a mismatch (what bound mode calls suspicious fails).
+    case tight
+
+    /// Whether the mode draws real-valued inputs and needs the magnitude (bound and tight).
+    public var usesBound: Bool { self != .exact }
 }
 
 /// The outcome of a comparison (benchdnn's statuses): never a silent pass.
@@ -17,6 +24,10 @@ public enum ComparisonStatus: String, Codable, Sendable, CaseIterable {
     case failed
     /// Every element matched but the check means little (see `Comparison`'s rules).
     case mistrusted
+    /// Bound mode: every element is within the worst-case bound but some exceed the
+    /// probabilistic one (`ErrorBound.probabilistic`): a correct kernel does that with
+    /// probability about 10⁻¹² per element. Counted on its own, never as passed or failed.
+    case suspicious
     /// Not compared at all (the caller gave no magnitude for bound mode, mismatched shapes
     /// of expected and magnitude, or `ComparisonResult.skipped(reason:)`).
     case skipped
@@ -34,7 +45,10 @@ public enum ComparisonStatus: String, Codable, Sendable, CaseIterable {
 ///   result within the bound can be millions of ULPs away from `Float(e)`, and the count
 ///   says nothing about accuracy. `maxSignificantULPDistance` is the maximum over the
 ///   significant elements (nil when there is none), `insignificantULPCount` counts the others;
-/// - a mismatch: exact mode `a != Float(e)`; bound mode `error > bound`;
+/// - a mismatch: exact mode `a != Float(e)`; bound mode `error > bound`; tight mode
+///   `error > ErrorBound.probabilistic(…)` (the worst element is then the one with the
+///   largest error / probabilistic bound, and `worstBound` that bound);
+/// - suspicious (bound mode only): `ErrorBound.probabilistic(…) < error ≤ bound`;
 /// - non-finite values: a NaN or ±∞ in `actual` where `e` is finite is a mismatch; a
 ///   non-finite `e` is a mismatch ("expected value is not finite") unless `a` is the same
 ///   non-finite value (NaN and NaN, or the same infinity), which counts as a match. A
@@ -46,14 +60,16 @@ public enum ComparisonStatus: String, Codable, Sendable, CaseIterable {
 /// else the largest utilization in bound mode or the largest error in exact mode) with its
 /// coordinates, and "Mismatched elements: k / n" as in `torch.testing.assert_close`.
 ///
-/// Status, in this order:
+/// Status, in this order (failed > suspicious > mistrusted > passed):
 /// 1. `failed` when any element mismatches, or `actual` has the wrong element count;
-/// 2. `mistrusted` (reason "empty output") for an empty output: nothing was compared (the
+/// 2. `suspicious` when some element is suspicious (the reason names how many, λ and the
+///    worst of them with both bounds);
+/// 3. `mistrusted` (reason "empty output") for an empty output: nothing was compared (the
 ///    caller's guard regions still catch any write), so it is never counted as a pass;
-/// 3. `mistrusted` in bound mode when some element's bound is infinite (`K·u ≥ 1`);
-/// 4. `mistrusted` when every expected value is exactly zero, or when `n ≥ 10` and more
+/// 4. `mistrusted` in bound mode when some element's bound is infinite (`K·u ≥ 1`);
+/// 5. `mistrusted` when every expected value is exactly zero, or when `n ≥ 10` and more
 ///    than 90 % of them are (benchdnn's MISTRUSTED: a kernel that writes zeros would pass);
-/// 5. otherwise `passed`.
+/// 6. otherwise `passed`.
 public enum Comparison {
     /// Fraction of exactly-zero expected values above which a passing check is mistrusted.
     public static let mistrustZeroFraction = 0.9
@@ -78,7 +94,7 @@ public enum Comparison {
                 reason: "magnitude has \(m.count) elements, expected \(n) (shape \(Shape.format(expected.shape)))",
                 mode: mode, shape: expected.shape, accumulationLength: accumulationLength)
         }
-        if mode == .bound && magnitude == nil {
+        if mode.usesBound && magnitude == nil {
             return .skipped(
                 reason: "bound mode needs the magnitude (the reference on |inputs|)",
                 mode: mode, shape: expected.shape, accumulationLength: accumulationLength)
@@ -88,6 +104,7 @@ public enum Comparison {
         var worstScore = -1.0
         var squaredError = 0.0, squaredExpected = 0.0
         var infiniteBound = false
+        var worstSuspicious: (index: Int, error: Double, probabilistic: Double, bound: Double)?
         for i in 0..<n {
             let e = expected.storage[i], a = actual[i]
             if e == 0 { r.zeroExpectedCount += 1 }
@@ -117,15 +134,26 @@ public enum Comparison {
                 } ?? 0
             if bound == .infinity { infiniteBound = true }
             let utilization = error == 0 ? 0 : (bound == 0 ? .infinity : error / bound)
-            if mode == .bound, let m = magnitude, error > 0 {
+            // The second opinion; in tight mode it is the bound the element is judged by.
+            var applied = bound
+            if mode.usesBound, let m = magnitude {
                 let tight = ErrorBound.probabilistic(
                     expected: e, magnitude: m.storage[i], accumulationLength: accumulationLength)
-                let tightUtilization = tight == 0 ? Double.infinity : error / tight
+                let tightUtilization = error == 0 ? 0 : (tight == 0 ? Double.infinity : error / tight)
                 r.probabilisticUtilization = max(r.probabilisticUtilization, tightUtilization)
-                if tightUtilization > 1 && utilization <= 1 { r.suspiciousCount += 1 }
+                if mode == .tight {
+                    applied = tight
+                } else if tightUtilization > 1 && utilization <= 1 {
+                    r.suspiciousCount += 1
+                    if tightUtilization > (worstSuspicious.map { $0.error / $0.probabilistic } ?? 0) {
+                        worstSuspicious = (i, error, tight, bound)
+                    }
+                }
             }
+            let appliedUtilization =
+                mode == .tight ? (error == 0 ? 0 : (applied == 0 ? .infinity : error / applied)) : utilization
             let rounded = Float(e)
-            let mismatch = mode == .exact ? a != rounded : error > bound
+            let mismatch = mode == .exact ? a != rounded : error > applied
             if mismatch { r.mismatchedCount += 1 }
             r.maxAbsError = max(r.maxAbsError, error)
             r.maxRelError = max(r.maxRelError, e == 0 ? (error == 0 ? 0 : .infinity) : error / Swift.abs(e))
@@ -139,10 +167,10 @@ public enum Comparison {
             r.boundUtilization = max(r.boundUtilization, utilization)
             squaredError += difference * difference
             squaredExpected += e * e
-            let score = mode == .bound ? utilization : error
+            let score = mode.usesBound ? appliedUtilization : error
             if error > 0 && score > worstScore {
                 worstScore = score
-                r.setWorst(index: i, actual: a, expected: e, bound: magnitude == nil ? nil : bound)
+                r.setWorst(index: i, actual: a, expected: e, bound: magnitude == nil ? nil : applied)
             }
         }
         r.nmse = squaredExpected == 0 ? (squaredError == 0 ? 0 : .infinity) : squaredError / squaredExpected
@@ -160,9 +188,20 @@ public enum Comparison {
                     "; first non-finite at index \(first.index) \(formatIndex(r.worstCoordinates ?? [])): \(first.detail)"
             } else if let idx = r.worstIndex, let a = r.worstActual, let e = r.worstExpected {
                 reason += "; worst at index \(idx) \(formatIndex(r.worstCoordinates ?? [])): actual \(a), expected \(e)"
-                if let b = r.worstBound { reason += ", error \(format(Swift.abs(a - e))) > bound \(format(b))" }
+                if let b = r.worstBound {
+                    reason +=
+                        ", error \(format(Swift.abs(a - e))) > \(mode == .tight ? "probabilistic " : "")bound \(format(b))"
+                }
             }
+            if mode == .tight { reason += " (tight mode: \(probabilisticModel(accumulationLength)))" }
             r.reason = reason
+        } else if let s = worstSuspicious {
+            r.status = .suspicious
+            r.reason =
+                "\(r.suspiciousCount) of \(n) element\(n == 1 ? "" : "s") beyond the probabilistic bound"
+                + " (\(probabilisticModel(accumulationLength))); worst at index \(s.index) "
+                + "\(formatIndex(coordinates(ofFlatIndex: s.index, shape: expected.shape))): error \(format(s.error))"
+                + " > \(format(s.probabilistic)) (worst-case bound \(format(s.bound)))"
         } else if n == 0 {
             // Nothing was compared: a verification harness never calls that a pass.
             r.status = .mistrusted
@@ -239,6 +278,13 @@ public enum Comparison {
             rest /= shape[k]
         }
         return out
+    }
+
+    /// "λ=8.7, √K·u model, false-alarm rate 1e-12 per element": how `ErrorBound.probabilistic`
+    /// was set for accumulation length `k`, for reasons that cite it.
+    static func probabilisticModel(_ k: Int) -> String {
+        "λ=\(format(ErrorBound.lambda(k: k), "%.2g")), √K·u model, K=\(k), false-alarm rate "
+            + "\(format(ErrorBound.probabilisticFalseAlarmRate, "%.0e")) per element"
     }
 
     static func formatIndex(_ c: [Int]) -> String { "[" + c.map(String.init).joined(separator: ", ") + "]" }
@@ -336,6 +382,8 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
                 " util=\(Comparison.format(boundUtilization)) maxabs=\(Comparison.format(maxAbsError))"
                 + " maxrel=\(Comparison.format(maxRelError)) maxulp=\(maxULPDistance) nmse=\(Comparison.format(nmse))"
                 + " mismatched=\(mismatchedCount)/\(elementCount)"
+            if mode.usesBound { s += " putil=\(Comparison.format(probabilisticUtilization))" }
+            if suspiciousCount > 0 { s += " suspicious=\(suspiciousCount)" }
             if let c = worstCoordinates { s += " worst=\(Comparison.formatIndex(c))" }
         }
         if let reason { s += ": \(reason)" }
@@ -349,7 +397,7 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
     enum CodingKeys: String, CodingKey {
         case status, reason, mode, shape, accumulationLength, elementCount, mismatchedCount, zeroExpectedCount
         case boundUtilization, maxAbsError, maxRelError, maxULPDistance, maxSignificantULPDistance
-        case insignificantULPCount, nmse
+        case insignificantULPCount, nmse, probabilisticUtilization, suspiciousCount
         case worstIndex, worstCoordinates, worstActual, worstExpected, worstBound, summary
     }
 
@@ -374,6 +422,8 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
         try c.encodeIfPresent(maxSignificantULPDistance, forKey: .maxSignificantULPDistance)
         try c.encode(insignificantULPCount, forKey: .insignificantULPCount)
         try number(nmse, .nmse)
+        try number(probabilisticUtilization, .probabilisticUtilization)
+        try c.encode(suspiciousCount, forKey: .suspiciousCount)
         try c.encodeIfPresent(worstIndex, forKey: .worstIndex)
         try c.encodeIfPresent(worstCoordinates, forKey: .worstCoordinates)
         try number(worstActual, .worstActual)
@@ -412,6 +462,9 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
         maxSignificantULPDistance = try c.decodeIfPresent(Int.self, forKey: .maxSignificantULPDistance)
         insignificantULPCount = try c.decodeIfPresent(Int.self, forKey: .insignificantULPCount) ?? 0
         nmse = try number(.nmse) ?? 0
+        // Absent in documents written before the probabilistic second opinion: 0, as then.
+        probabilisticUtilization = try number(.probabilisticUtilization) ?? 0
+        suspiciousCount = try c.decodeIfPresent(Int.self, forKey: .suspiciousCount) ?? 0
         worstIndex = try c.decodeIfPresent(Int.self, forKey: .worstIndex)
         worstCoordinates = try c.decodeIfPresent([Int].self, forKey: .worstCoordinates)
         worstActual = try number(.worstActual)

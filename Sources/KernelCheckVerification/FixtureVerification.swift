@@ -6,14 +6,17 @@ import KernelCheckProblems
 /// oracle's; the reference supplies only the magnitude `|A|·|B|` that scales the bound.
 public enum FixtureVerification {
     /// Every (direction, implementation) outcome of one case. Cases filled with integers are
-    /// judged in exact mode where the op allows it (see `ComparisonMode.effective(for:)`).
+    /// judged in exact mode where the op allows it (see `ComparisonMode.effective(for:)`); the
+    /// others in bound mode, or in tight mode with `tight` (so is an integer-filled case whose
+    /// op is judged by a bound: `effective(for:)` of exact is bound, which `tight` tightens).
     public static func verify(
-        _ fixture: FixtureCase, implementations: [any KernelImplementation], guards: Bool = true
+        _ fixture: FixtureCase, implementations: [any KernelImplementation], guards: Bool = true, tight: Bool = false
     )
         -> [CaseOutcome]
     {
         let requested: ComparisonMode = fixture.fill.hasPrefix("int(") ? .exact : .bound
-        let mode = requested.effective(for: fixture.problem)
+        let judged = requested.effective(for: fixture.problem)
+        let mode: ComparisonMode = tight && judged == .bound ? .tight : judged
         var outcomes: [CaseOutcome] = []
         for direction in fixture.directions {
             let expected = fixture.expected[direction]!

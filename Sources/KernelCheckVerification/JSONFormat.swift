@@ -78,25 +78,47 @@ public enum JSONKind: String, Codable, Sendable, CaseIterable {
 }
 
 /// The counts every document carries: checks by status. `checks` is their sum.
+///
+/// `suspicious` came after the first version-1 documents: a document without it reads as 0.
 public struct JSONTotals: Codable, Sendable, Equatable {
     public var passed: Int
     public var failed: Int
     public var mistrusted: Int
+    public var suspicious: Int
     public var skipped: Int
     public var checks: Int
 
-    public init(passed: Int, failed: Int, mistrusted: Int, skipped: Int) {
+    public init(passed: Int, failed: Int, mistrusted: Int, suspicious: Int = 0, skipped: Int) {
         self.passed = passed
         self.failed = failed
         self.mistrusted = mistrusted
+        self.suspicious = suspicious
         self.skipped = skipped
-        checks = passed + failed + mistrusted + skipped
+        checks = passed + failed + mistrusted + suspicious + skipped
     }
 
     /// The totals of a list of outcomes.
     public init(_ outcomes: [CaseOutcome]) {
         func count(_ s: ComparisonStatus) -> Int { outcomes.filter { $0.status == s }.count }
         self.init(
-            passed: count(.passed), failed: count(.failed), mistrusted: count(.mistrusted), skipped: count(.skipped))
+            passed: count(.passed), failed: count(.failed), mistrusted: count(.mistrusted),
+            suspicious: count(.suspicious), skipped: count(.skipped))
+    }
+
+    /// `N passed, N failed, N mistrusted, N suspicious, N skipped`: the summary line of a text run.
+    public var summaryLine: String {
+        "\(passed) passed, \(failed) failed, \(mistrusted) mistrusted, \(suspicious) suspicious, \(skipped) skipped"
+    }
+
+    enum CodingKeys: String, CodingKey { case passed, failed, mistrusted, suspicious, skipped, checks }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        passed = try c.decode(Int.self, forKey: .passed)
+        failed = try c.decode(Int.self, forKey: .failed)
+        mistrusted = try c.decode(Int.self, forKey: .mistrusted)
+        suspicious = try c.decodeIfPresent(Int.self, forKey: .suspicious) ?? 0
+        skipped = try c.decode(Int.self, forKey: .skipped)
+        checks = try c.decode(Int.self, forKey: .checks)
     }
 }

@@ -57,15 +57,18 @@ public struct Sweep: Sendable {
 
     /// Counts per family and direction.
     public struct Tally: Codable, Sendable {
-        public var passed = 0, failed = 0, mistrusted = 0, skipped = 0
+        public var passed = 0, failed = 0, mistrusted = 0, suspicious = 0, skipped = 0
         public var worstUtilization = 0.0
+        /// Largest error / probabilistic bound (`ComparisonResult.probabilisticUtilization`):
+        /// how close a correct kernel comes to a suspicious result; 0 in exact mode.
+        public var worstProbabilisticUtilization = 0.0
         /// Largest significant ULP distance (`ComparisonResult.maxSignificantULPDistance`);
         /// nil when no element of any case had one.
         public var maxULP: Int?
         public var nmse: [Double] = []
         /// Wall time of the whole checks (inputs, reference, implementation, guards).
         public var seconds = 0.0
-        public var total: Int { passed + failed + mistrusted + skipped }
+        public var total: Int { passed + failed + mistrusted + suspicious + skipped }
         public var casesPerSecond: Double { seconds > 0 ? Double(total) / seconds : 0 }
 
         public init() {}
@@ -75,10 +78,14 @@ public struct Sweep: Sendable {
             case .passed: passed += 1
             case .failed: failed += 1
             case .mistrusted: mistrusted += 1
+            case .suspicious: suspicious += 1
             case .skipped: skipped += 1
             }
             if let c = o.comparison {
                 if c.boundUtilization.isFinite { worstUtilization = max(worstUtilization, c.boundUtilization) }
+                if c.probabilisticUtilization.isFinite {
+                    worstProbabilisticUtilization = max(worstProbabilisticUtilization, c.probabilisticUtilization)
+                }
                 if let ulp = c.maxSignificantULPDistance, ulp != Int.max { maxULP = max(maxULP ?? 0, ulp) }
                 if c.nmse.isFinite { nmse.append(c.nmse) }
             }
@@ -93,10 +100,13 @@ public struct Sweep: Sendable {
         public var problemsChecked: Int
         public var tallies: [String: Tally]  // key "family/direction"
         public var failures: [Failure]
+        /// Suspicious outcomes (bound mode), as drawn: not shrunk, each with its replay line.
+        public var suspicious: [CaseOutcome] = []
         public var seconds: Double
         public var passed: Int { tallies.values.map(\.passed).reduce(0, +) }
         public var failed: Int { tallies.values.map(\.failed).reduce(0, +) }
         public var mistrusted: Int { tallies.values.map(\.mistrusted).reduce(0, +) }
+        public var suspiciousCount: Int { tallies.values.map(\.suspicious).reduce(0, +) }
         public var skipped: Int { tallies.values.map(\.skipped).reduce(0, +) }
     }
 
@@ -128,6 +138,8 @@ public struct Sweep: Sendable {
                     .add(outcome, wallSeconds: Date().timeIntervalSince(caseStart))
                 if outcome.status == .failed {
                     result.failures.append(shrinkFailure(outcome, problem, direction, caseSeed))
+                } else if outcome.status == .suspicious {
+                    result.suspicious.append(outcome)
                 }
             }
             result.problemsChecked += 1

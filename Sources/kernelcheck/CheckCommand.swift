@@ -17,7 +17,10 @@ struct CheckCommand: ParsableCommand {
             Failures are saved to .kernelcheck/failures/<op>.txt in the working directory and replayed first by the
             next sweep of the same op; a saved case that passes is removed. --no-failure-db neither reads nor writes it.
             Exact mode uses small-integer fills (fp32 sums are then exact: the implementation must equal the
-            reference bit for bit); bound mode uses real fills and the bound 2·γ_K·(|A|·|B|) + 4u·|y| (docs/design.md).
+            reference bit for bit); bound mode uses real fills and the bound 2·γ_K·(|A|·|B|) + 4u·|y| (docs/design.md),
+            and calls a result suspicious (listed with its replay line, counted, exit 0) when some element is within that
+            bound but beyond the probabilistic one, γ_K replaced by γ̃_K ≈ λ·√K·u; tight mode uses the same fills and
+            fails such elements.
             """)
 
     @Option(
@@ -38,7 +41,7 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Sweep seed (printed when not given). With --problem: the seed of the case's inputs.")
     var seed: UInt64?
 
-    @Option(help: "exact or bound.")
+    @Option(help: "exact, bound or tight (bound's fills, judged by the probabilistic bound).")
     var mode: String = "exact"
 
     @Option(
@@ -74,7 +77,7 @@ struct CheckCommand: ParsableCommand {
         // A plug-in's own name and version (kernelcheck_name), beside the name that replays it.
         let shownName = (chosen as? SharedLibraryImplementation)?.displayName.map { "\(chosen.name) (\($0))" }
         guard let mode = ComparisonMode(rawValue: mode) else {
-            throw BadInput("--mode must be exact or bound, got '\(mode)'")
+            throw BadInput("--mode must be exact, bound or tight, got '\(mode)'")
         }
         guard let size = GeneratorSize(rawValue: size) else {
             throw BadInput("--size must be small or medium, got '\(size)'")
@@ -85,31 +88,29 @@ struct CheckCommand: ParsableCommand {
 
         if let text = problem {
             let p = try parseProblem(text)
-            var failed = 0, passed = 0, skipped = 0
             var outcomes: [CaseOutcome] = []
             for d in p.directions where directions?.contains(d) ?? true {
                 let o = checker.check(p, d, seed: seed, mode: mode)
                 outcomes.append(o)
                 if output.format == .text { print("\(o.direction.rawValue): \(o.summary)") }
-                switch o.status {
-                case .failed: failed += 1;
-                case .skipped: skipped += 1;
-                default: passed += 1
-                }
             }
+            let totals = JSONTotals(outcomes)
             if outcomes.isEmpty { throw BadInput("'\(p)' offers none of the requested directions") }
             if output.format == .json {
                 print(
                     try JSONFormat.string(
-                        .checkProblem, totals: JSONTotals(outcomes),
+                        .checkProblem, totals: totals,
                         ProblemDocument(
                             problem: p.description, seed: seed, mode: mode, implementation: implementation.name,
                             outcomes: outcomes)))
             } else {
-                if failed > 0 { print("replay: \(outcomes.first { $0.status == .failed }!.replayCommand)") }
-                print("\(passed) passed, \(failed) failed, \(skipped) skipped")
+                if let f = outcomes.first(where: { $0.status == .failed }) { print("replay: \(f.replayCommand)") }
+                if let s = outcomes.first(where: { $0.status == .suspicious }) {
+                    print("suspicious replay: \(s.replayCommand)")
+                }
+                print(totals.summaryLine)
             }
-            if failed > 0 { throw VerificationFailed(failures: failed) }
+            if totals.failed > 0 { throw VerificationFailed(failures: totals.failed) }
             return
         }
 
@@ -152,8 +153,8 @@ struct CheckCommand: ParsableCommand {
                     key.padding(toLength: 26, withPad: " ", startingAt: 0)
                         + String(
                             format:
-                                " %5d passed %4d failed %4d mistrusted %4d skipped  worst util %.3g  max ulp %@  %.0f cases/s",
-                            t.passed, t.failed, t.mistrusted, t.skipped, t.worstUtilization,
+                                " %5d passed %4d failed %4d mistrusted %4d suspicious %4d skipped  worst util %.3g  max ulp %@  %.0f cases/s",
+                            t.passed, t.failed, t.mistrusted, t.suspicious, t.skipped, t.worstUtilization,
                             t.maxULP.map(String.init) ?? "—", t.casesPerSecond)
                 )
             }
@@ -163,11 +164,18 @@ struct CheckCommand: ParsableCommand {
                 print("  \(f.shrunk.summary)")
                 print("  replay: \(f.replay)")
             }
+            if !result.suspicious.isEmpty {
+                print("suspicious (within the worst-case bound, beyond the probabilistic one; not failures):")
+                for o in result.suspicious {
+                    print("SUSPICIOUS \(o.problem) [\(o.direction.rawValue)]: \(o.summary)")
+                    print("  replay: \(o.replay)")
+                }
+            }
             print(
                 String(
-                    format: "%d problems in %.1f s, seed %llu, %d mistrusted", result.problemsChecked, result.seconds,
-                    seed, result.mistrusted))
-            print("\(result.passed) passed, \(result.failed) failed, \(result.skipped) skipped")
+                    format: "%d problems in %.1f s, seed %llu, %d mistrusted, %d suspicious", result.problemsChecked,
+                    result.seconds, seed, result.mistrusted, result.suspiciousCount))
+            print(result.totals.summaryLine)
         }
         if result.failed > 0 { throw VerificationFailed(failures: result.failed) }
     }

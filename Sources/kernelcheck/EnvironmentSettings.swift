@@ -16,8 +16,10 @@ enum EnvironmentSettings {
         (
             "KERNELCHECK_INJECT_FAULT",
             {
-                OpFamily(rawValue: $0) != nil
-                    ? nil : "an op family (\(OpFamily.allCases.map(\.rawValue).joined(separator: ", ")))"
+                FaultInjectedImplementation.parse($0) != nil
+                    ? nil
+                    : "an op family (\(OpFamily.allCases.map(\.rawValue).joined(separator: ", "))), "
+                        + "optionally with :rel<x> (e.g. conv:rel1e-5)"
             }
         ),
         ("KERNELCHECK_ROOT", { isDirectory($0) ? nil : "an existing directory (the repository root)" }),

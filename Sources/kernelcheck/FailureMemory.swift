@@ -66,16 +66,31 @@ struct FailureMemory {
 /// Test hook: with KERNELCHECK_INJECT_FAULT=<op family> in the environment, `check` adds 1 to
 /// the first output element of every problem of that family, so the failure workflow
 /// (shrinking, replay lines, the failure database) can be exercised end to end.
+///
+/// `<op family>:rel<x>` (e.g. `conv:rel1e-5`) plants a small error instead: the element of
+/// largest magnitude `y` becomes `y·(1 + x)` (rounded to Float), the size of error a kernel
+/// accumulating in too low a precision makes — what the probabilistic bound is there to see.
 struct FaultInjectedImplementation: KernelImplementation {
     let base: any KernelImplementation
     let family: OpFamily
+    /// The relative perturbation of the largest element; nil: +1 on the first element.
+    let relative: Double?
     var name: String { base.name }
 
     static func wrap(_ base: any KernelImplementation) -> any KernelImplementation {
-        guard let name = ProcessInfo.processInfo.environment["KERNELCHECK_INJECT_FAULT"],
-            let family = OpFamily(rawValue: name)
+        guard let setting = ProcessInfo.processInfo.environment["KERNELCHECK_INJECT_FAULT"],
+            let fault = parse(setting)
         else { return base }
-        return FaultInjectedImplementation(base: base, family: family)
+        return FaultInjectedImplementation(base: base, family: fault.family, relative: fault.relative)
+    }
+
+    /// `<family>` or `<family>:rel<x>` (finite x); nil for anything else.
+    static func parse(_ setting: String) -> (family: OpFamily, relative: Double?)? {
+        let parts = setting.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let family = OpFamily(rawValue: parts[0]) else { return nil }
+        guard parts.count == 2 else { return (family, nil) }
+        guard parts[1].hasPrefix("rel"), let x = Double(parts[1].dropFirst(3)), x.isFinite else { return nil }
+        return (family, x)
     }
 
     func supports(_ problem: Problem, _ direction: Direction) -> Bool { base.supports(problem, direction) }
@@ -85,6 +100,13 @@ struct FaultInjectedImplementation: KernelImplementation {
         output: UnsafeMutableBufferPointer<Float>, threads: Int
     ) throws(ImplementationError) {
         try base.run(problem, direction, inputs: inputs, output: output, threads: threads)
-        if problem.family == family && !output.isEmpty { output[0] += 1 }
+        guard problem.family == family, !output.isEmpty else { return }
+        guard let relative else {
+            output[0] += 1
+            return
+        }
+        var largest = 0
+        for i in output.indices where Swift.abs(output[i]) > Swift.abs(output[largest]) { largest = i }
+        output[largest] = Float(Double(output[largest]) * (1 + relative))
     }
 }

@@ -23,12 +23,15 @@ struct SweepDocument: Encodable {
     var tallies: [TallyRow]
     /// Each with the outcome as drawn, the shrunk outcome (its `replay` line) and the steps.
     var failures: [Sweep.Failure]
+    /// Suspicious outcomes (bound mode) with their replay lines; not failures.
+    var suspicious: [CaseOutcome]
 
     struct TallyRow: Encodable {
         var op: String
         var direction: String
-        var cases, passed, failed, mistrusted, skipped: Int
+        var cases, passed, failed, mistrusted, suspicious, skipped: Int
         var worstUtilization: Double
+        var worstProbabilisticUtilization: Double
         var maxUlp: Int?
         var seconds: Double
     }
@@ -40,17 +43,22 @@ struct SweepDocument: Encodable {
         problemsChecked = r.problemsChecked
         seconds = r.seconds
         failures = r.failures
+        suspicious = r.suspicious
         tallies = r.tallies.keys.sorted().map { key in
             let t = r.tallies[key]!
             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
             return TallyRow(
                 op: parts[0], direction: parts.count > 1 ? parts[1] : "", cases: t.total, passed: t.passed,
-                failed: t.failed, mistrusted: t.mistrusted, skipped: t.skipped, worstUtilization: t.worstUtilization,
+                failed: t.failed, mistrusted: t.mistrusted, suspicious: t.suspicious, skipped: t.skipped,
+                worstUtilization: t.worstUtilization, worstProbabilisticUtilization: t.worstProbabilisticUtilization,
                 maxUlp: t.maxULP, seconds: t.seconds)
         }
     }
 }
 
 extension Sweep.Result {
-    var totals: JSONTotals { JSONTotals(passed: passed, failed: failed, mistrusted: mistrusted, skipped: skipped) }
+    var totals: JSONTotals {
+        JSONTotals(
+            passed: passed, failed: failed, mistrusted: mistrusted, suspicious: suspiciousCount, skipped: skipped)
+    }
 }

@@ -10,13 +10,17 @@ struct VerifyRun {
     /// Print text lines (not JSON).
     let text: Bool
     let verbose: Bool
+    /// Judge real-filled cases in tight mode (`verify --tight`).
+    let tight: Bool
     var outcomes: [CaseOutcome] = []
     var failures: [Failure] = []
+    /// Checks within the worst-case bound but beyond the probabilistic one (not failures).
+    var suspicious: [Failure] = []
     var suspects: [Suspect] = []
     var unreadable: [String] = []
     var stoppedEarly = false
 
-    /// A failed or mistrusted check and the command that replays it alone.
+    /// A failed, mistrusted or suspicious check and the command that replays it alone.
     struct Failure: Encodable {
         var file, problem, direction, implementation, status, replay: String
     }
@@ -26,10 +30,11 @@ struct VerifyRun {
         var file, problem, direction, regenerate: String
     }
 
-    init(implementations: [any KernelImplementation], text: Bool, verbose: Bool) {
+    init(implementations: [any KernelImplementation], text: Bool, verbose: Bool, tight: Bool = false) {
         self.implementations = implementations
         self.text = text
         self.verbose = verbose
+        self.tight = tight
     }
 
     func count(_ status: ComparisonStatus) -> Int { outcomes.filter { $0.status == status }.count }
@@ -38,18 +43,15 @@ struct VerifyRun {
     /// Verifies one case, printing its lines.
     mutating func verify(_ fixture: FixtureCase, path: String) {
         let shown = displayPath(path)
-        let caseOutcomes = FixtureVerification.verify(fixture, implementations: implementations)
+        let caseOutcomes = FixtureVerification.verify(fixture, implementations: implementations, tight: tight)
         for var o in caseOutcomes {
             o.file = shown
             outcomes.append(o)
-            let bad = o.status == .failed || o.status == .mistrusted
-            if bad {
-                failures.append(
-                    Failure(
-                        file: shown, problem: o.problem, direction: o.direction.rawValue,
-                        implementation: o.implementation, status: o.status.rawValue,
-                        replay: o.fixtureReplayCommand(file: shown)))
-            }
+            let listed = Failure(
+                file: shown, problem: o.problem, direction: o.direction.rawValue, implementation: o.implementation,
+                status: o.status.rawValue, replay: o.fixtureReplayCommand(file: shown))
+            let bad = o.status == .failed || o.status == .mistrusted || o.status == .suspicious
+            if o.status == .suspicious { suspicious.append(listed) } else if bad { failures.append(listed) }
             guard text, verbose || bad else { continue }
             let util =
                 o.comparison.map {
@@ -79,12 +81,20 @@ struct VerifyRun {
         }
     }
 
+    /// The suspicious checks under their heading, each with its replay line (empty when none).
+    var suspiciousListing: String? {
+        guard !suspicious.isEmpty else { return nil }
+        return
+            (["suspicious (within the worst-case bound, beyond the probabilistic one; not failures):"]
+            + suspicious.map { "  \($0.implementation) \($0.direction) \($0.problem)\n    replay: \($0.replay)" })
+            .joined(separator: "\n")
+    }
+
     /// The one summary line of a text run.
     func summaryLine(files: Int, filters: String?) -> String {
         let worst = outcomes.compactMap { $0.comparison?.boundUtilization }.filter(\.isFinite).max() ?? 0
         var line =
-            "\(count(.passed)) passed, \(failed) failed, \(count(.mistrusted)) mistrusted, \(count(.skipped)) skipped"
-            + " (\(outcomes.count) checks, \(files) file\(files == 1 ? "" : "s")"
+            JSONTotals(outcomes).summaryLine + " (\(outcomes.count) checks, \(files) file\(files == 1 ? "" : "s")"
             + String(format: ", worst bound utilization %.3g)", worst)
         if let filters { line += "; selected by \(filters)" }
         if !suspects.isEmpty { line += "; \(suspects.count) suspect fixture case(s)" }
@@ -98,8 +108,8 @@ struct VerifyRun {
     /// The body of the `verify` JSON document (docs/json.md); the counts are its `totals`.
     var report: Report {
         Report(
-            outcomes: outcomes, errors: unreadable, failures: failures, suspectFixtures: suspects,
-            stoppedEarly: stoppedEarly)
+            outcomes: outcomes, errors: unreadable, failures: failures, suspicious: suspicious,
+            suspectFixtures: suspects, stoppedEarly: stoppedEarly)
     }
 
     /// The `verify` JSON document.
@@ -111,6 +121,8 @@ struct VerifyRun {
         /// Files that could not be read as fixtures (exit 2).
         var errors: [String]
         var failures: [Failure]
+        /// Suspicious checks with their replay lines (`totals.suspicious` of them).
+        var suspicious: [Failure]
         var suspectFixtures: [Suspect]
         var stoppedEarly: Bool
     }

@@ -68,7 +68,7 @@ import Testing
     @Test func theMarkdownHasTotalsTablesAndReplays() {
         let r = fullReport()
         let md = MarkdownReport.render(r)
-        #expect(md.contains("**\(r.passed) passed, \(r.failed) failed, 0 mistrusted, 0 skipped**"))
+        #expect(md.contains("**\(r.passed) passed, \(r.failed) failed, 0 mistrusted, 0 suspicious, 0 skipped**"))
         #expect(r.failed == 1)
         #expect(md.contains("| matmul ✗ | fwd |"))
         #expect(md.contains("replay: `kernelcheck check --problem"))

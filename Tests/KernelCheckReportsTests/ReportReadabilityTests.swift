@@ -85,8 +85,8 @@ import Testing
         r.rows.append(near)
         r.normalize()
         let group = OpDirectionGroup.groups(r).first { $0.op == "loss" }
-        #expect(group?.cells[5] == "—")
-        #expect(OpDirectionGroup.groups(r).first { $0.op == "conv" && $0.direction == "fwd" }?.cells[5] == "3")
+        #expect(group?.cells[6] == "—")
+        #expect(OpDirectionGroup.groups(r).first { $0.op == "conv" && $0.direction == "fwd" }?.cells[6] == "3")
         #expect(MarkdownReport.render(r).contains(Format.ulpFootnote))
         #expect(HTMLReport.render(r).contains("same sign and |expected| is above the element"))
     }

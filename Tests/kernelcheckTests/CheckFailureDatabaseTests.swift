@@ -33,7 +33,10 @@ import Testing
             }
             let words = CLI.words(String(line))
             let again = try CLI.run(words, environment: Self.fault, directory: dir)
-            #expect(again.status == 1 && again.stdout.hasSuffix("0 passed, 1 failed, 0 skipped\n"), "\(again.stdout)")
+            #expect(
+                again.status == 1
+                    && again.stdout.hasSuffix("0 passed, 1 failed, 0 mistrusted, 0 suspicious, 0 skipped\n"),
+                "\(again.stdout)")
             #expect(try CLI.run(words, directory: dir).status == 0)
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/.kernelcheck"), "--no-failure-db wrote the database")
@@ -57,7 +60,9 @@ import Testing
         // A replay alone (no new problems) still fails the run on the saved failures.
         let only = try CLI.run(
             ["check", "--op", "activation", "--cases", "0"], environment: Self.fault, directory: dir)
-        #expect(only.status == 1 && only.stdout.hasSuffix("0 passed, 3 failed, 0 skipped\n"), "\(only.stdout)")
+        #expect(
+            only.status == 1 && only.stdout.hasSuffix("0 passed, 3 failed, 0 mistrusted, 0 suspicious, 0 skipped\n"),
+            "\(only.stdout)")
         // Other ops, and --no-failure-db, leave the saved failures alone.
         let otherOp = try CLI.run(["check", "--op", "loss", "--cases", "1"], directory: dir)
         #expect(otherOp.status == 0 && !otherOp.stdout.contains("replaying"))
