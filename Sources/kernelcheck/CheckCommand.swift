@@ -67,7 +67,10 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @OptionGroup var kernelVariant: KernelVariantOption
+
     func run() throws {
+        try kernelVariant.select()
         let implementation = FaultInjectedImplementation.wrap(try Implementations.named(impl))
         guard let mode = ComparisonMode(rawValue: mode) else {
             throw BadInput("--mode must be exact or bound, got '\(mode)'")
