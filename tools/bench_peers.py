@@ -278,10 +278,20 @@ def bench_onnxruntime(args, threads):
                 2.0 * n * pixels * ic * oc * k * k)
 
 
+# KERNELCHECK_PEER_ISA=avx2 restricts the peers that allow it to AVX2 code, to compare a
+# forced `--kernel-variant avx2` on an AVX-512 machine: PyTorch's ATen kernels
+# (ATEN_CPU_CAPABILITY), its oneDNN convolutions (ONEDNN_MAX_CPU_ISA) and OpenBLAS
+# (OPENBLAS_CORETYPE=Haswell). ONNX Runtime has no such switch and runs its widest kernels.
+PEER_ISA_ENVIRONMENT = {
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "OPENBLAS_CORETYPE": "Haswell"},
+}
+
+
 def child_environment(threads):
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
+    env.update(PEER_ISA_ENVIRONMENT.get(os.environ.get("KERNELCHECK_PEER_ISA", ""), {}))
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(threads)
     return env
