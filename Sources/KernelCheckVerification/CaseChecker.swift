@@ -47,8 +47,9 @@ public struct CaseOutcome: Codable, Sendable {
     /// and the tiled kernel variant when it is not the one this CPU would pick.
     public var replayCommand: String {
         let variant = KernelVariant.selected
-        return "kernelcheck check --problem \(ShellQuote.quote(problem)) --direction \(direction.rawValue) --seed \(seed)"
-            + " --mode \(replayMode.rawValue) --impl \(implementation)" + (threads.map { " --threads \($0)" } ?? "")
+        return "kernelcheck check --problem \(ShellQuote.quote(problem)) --direction \(direction.rawValue)"
+            + " --seed \(seed) --mode \(replayMode.rawValue) --impl \(implementation)"
+            + (threads.map { " --threads \($0)" } ?? "")
             + (implementation == "tiled" && variant != .detected ? " --kernel-variant \(variant.rawValue)" : "")
     }
 
