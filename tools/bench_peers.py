@@ -280,10 +280,12 @@ def bench_onnxruntime(args, threads):
 
 # KERNELCHECK_PEER_ISA=avx2 restricts the peers that allow it to AVX2 code, to compare a
 # forced `--kernel-variant avx2` on an AVX-512 machine: PyTorch's ATen kernels
-# (ATEN_CPU_CAPABILITY), its oneDNN convolutions (ONEDNN_MAX_CPU_ISA) and OpenBLAS
-# (OPENBLAS_CORETYPE=Haswell). ONNX Runtime has no such switch and runs its widest kernels.
+# (ATEN_CPU_CAPABILITY), its oneDNN convolutions (ONEDNN_MAX_CPU_ISA), its MKL matmul
+# (MKL_ENABLE_INSTRUCTIONS) and OpenBLAS (OPENBLAS_CORETYPE=Haswell). ONNX Runtime has no
+# such switch and runs its widest kernels.
 PEER_ISA_ENVIRONMENT = {
-    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "OPENBLAS_CORETYPE": "Haswell"},
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+             "OPENBLAS_CORETYPE": "Haswell"},
 }
 
 
