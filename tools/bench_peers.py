@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Peer baselines for `kernelcheck bench`: numpy (OpenBLAS) matmul and PyTorch (CPU) matmul
-and convolutions, timed with an explicit thread count.
+"""Peer baselines for `kernelcheck bench`: numpy (OpenBLAS) matmul, PyTorch (CPU) matmul and
+convolutions, and ONNX Runtime (CPU) forward matmul and convolutions, timed with an explicit
+thread count.
 
 Prints one JSON object per line on stdout (progress goes to stderr):
 
@@ -16,8 +17,13 @@ Thread counts are fixed per process before numpy/torch load: each requested coun
 a child process whose environment sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS /
 MKL_NUM_THREADS and *unsets* OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine sets
 them for old OpenBLAS builds; they make the bundled OpenBLAS pick a slower kernel). The
-caller's environment is left alone. Torch additionally gets torch.set_num_threads(t).
-Each framework runs in its own child, so idle BLAS workers of one never disturb the other.
+caller's environment is left alone. Torch additionally gets torch.set_num_threads(t), ONNX
+Runtime intra_op_num_threads = t (inter-op 1, sequential). Each framework runs in its own
+child, so idle BLAS workers of one never disturb the other.
+
+ONNX Runtime runs one-node graphs (MatMul, Conv, ConvTranspose; `ort_model`, built with
+`onnx.helper` when the `onnx` package is importable, else skipped with one line on stderr)
+and only the forward direction: it has no training kernels to compare the backward with.
 
 Usage:
     python3 tools/bench_peers.py --threads 1 --runs 5 [--only matmul]
@@ -54,7 +60,7 @@ CONVT2D_CASES = [
 
 DIRECTIONS = ["fwd", "bwd_data", "bwd_weights"]
 FAMILIES = ["matmul", "conv2d", "convt2d"]
-FRAMEWORKS = ["numpy", "torch"]
+FRAMEWORKS = ["numpy", "torch", "onnxruntime"]
 
 
 def log(message):
@@ -207,10 +213,87 @@ def bench_torch(args, threads):
                     seconds = time_runs(calls[direction], args.runs, args.warmup)
                     emit("torch", version, op, direction, problem, threads, seconds, flops)
 
+def ort_model(op, input_shapes, attributes=None, opset=17):
+    """Serialized one-node ONNX model: float inputs `x` (and `w`) of `input_shapes`, output
+    `y` of inferred shape; `op` is MatMul, Conv or ConvTranspose."""
+    from onnx import TensorProto, helper
+    names = ["x", "w"][:len(input_shapes)]
+    inputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape))
+              for name, shape in zip(names, input_shapes)]
+    output = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    node = helper.make_node(op, names, ["y"], **(attributes or {}))
+    graph = helper.make_graph([node], f"kernelcheck_{op.lower()}", inputs, [output])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8  # what every ONNX Runtime of the last years loads
+    return model.SerializeToString()
+
+
+def ort_session(model, threads):
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+def bench_onnxruntime(args, threads):
+    import numpy as np
+    try:
+        import onnx  # noqa: F401  (the graph builder needs it)
+        import onnxruntime as ort
+    except ImportError as error:
+        log(f"onnxruntime peer skipped: {error}")
+        return
+    if "fwd" not in args.directions:
+        return
+    rng = np.random.default_rng(0)
+
+    def uniform(*shape):
+        return rng.uniform(-1, 1, shape).astype(np.float32)
+
+    def run(op, problem, model, feeds, flops):
+        session = ort_session(model, threads)
+        seconds = time_runs(lambda: session.run(None, feeds), args.runs, args.warmup)
+        emit("onnxruntime", ort.__version__, op, "fwd", problem, threads, seconds, flops)
+
+    if "matmul" in args.only:
+        for n in args.matmul_sizes:
+            run("matmul", matmul_problem(n), ort_model("MatMul", [(n, n), (n, n)]),
+                {"x": uniform(n, n), "w": uniform(n, n)}, 2.0 * n ** 3)
+    for op, cases, name, transposed in (("conv2d", CONV2D_CASES, conv_problem, False),
+                                        ("convt2d", CONVT2D_CASES, convt_problem, True)):
+        if op not in args.only:
+            continue
+        for (n, ic, oc, size, k, s, p) in cases:
+            problem = name(n, ic, oc, size, k, s, p)
+            if args.problem and problem not in args.problem:
+                continue
+            weight = (ic, oc, k, k) if transposed else (oc, ic, k, k)
+            attributes = {"kernel_shape": [k, k], "strides": [s, s], "pads": [p, p, p, p]}
+            model = ort_model("ConvTranspose" if transposed else "Conv", [(n, ic, size, size), weight], attributes)
+            pixels = size * size if transposed else conv_out(size, k, s, p) ** 2
+            run(op, problem, model, {"x": uniform(n, ic, size, size), "w": uniform(*weight)},
+                2.0 * n * pixels * ic * oc * k * k)
+
+
+# KERNELCHECK_PEER_ISA=avx2 restricts the peers that allow it to AVX2 code, to compare a
+# forced `--kernel-variant avx2` on an AVX-512 machine: PyTorch's ATen kernels
+# (ATEN_CPU_CAPABILITY), its oneDNN convolutions (ONEDNN_MAX_CPU_ISA), its MKL matmul
+# (MKL_ENABLE_INSTRUCTIONS) and OpenBLAS (OPENBLAS_CORETYPE=Haswell). ONNX Runtime has no
+# such switch and runs its widest kernels.
+PEER_ISA_ENVIRONMENT = {
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+             "OPENBLAS_CORETYPE": "Haswell"},
+}
+
+
 def child_environment(threads):
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
+    env.update(PEER_ISA_ENVIRONMENT.get(os.environ.get("KERNELCHECK_PEER_ISA", ""), {}))
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(threads)
     return env
@@ -233,7 +316,7 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="timed runs per case (median reported; ≥ 5 advised)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs before timing")
     parser.add_argument("--only", type=csv(str, FAMILIES), default=FAMILIES, help="op families: matmul,conv2d,convt2d")
-    parser.add_argument("--frameworks", type=csv(str, FRAMEWORKS), default=FRAMEWORKS, help="numpy,torch")
+    parser.add_argument("--frameworks", type=csv(str, FRAMEWORKS), default=FRAMEWORKS, help="numpy,torch,onnxruntime")
     parser.add_argument("--directions", type=csv(str, DIRECTIONS), default=DIRECTIONS,
                         help="directions: fwd,bwd_data,bwd_weights (matmul: bwd_data = dC·Bᵀ, bwd_weights = Aᵀ·dC)")
     parser.add_argument("--matmul-sizes", type=csv(int), default=MATMUL_SIZES, help="square matmul sizes")
@@ -251,6 +334,8 @@ def main():
             bench_numpy(args, threads)
         if "torch" in args.frameworks:
             bench_torch(args, threads)
+        if "onnxruntime" in args.frameworks:
+            bench_onnxruntime(args, threads)
         return
 
     # One process per (thread count, framework): the thread count must be in the

@@ -60,10 +60,10 @@ def test_targets_median_of_runs():
     checks = {description: (round(median, 3), required, met)
               for description, median, required, met in merge_bench.targets(order, tiled, peers, merge_bench.peak_per_core(runs))}
     assert checks["matmul 1024³ fwd, 1 thread: fraction of peak"] == (0.901, 0.9, True)
-    assert checks["matmul 1024³ fwd, 2 threads ÷ 1 thread"] == (1.928, 1.8, True)
+    assert checks["matmul 1024³ fwd, 2 threads ÷ 1 thread"] == (1.928, 1.85, True)
     assert checks["matmul 1024³ fwd, 1 thread ÷ numpy"] == (1.037, 1.0, True)
-    assert checks["ResNet fwd, 1 thread ÷ PyTorch"] == (1.053, 1.0, True)
-    assert checks["ResNet bwd_data, 1 thread ÷ PyTorch"] == (0.944, 1.0, False)
+    assert checks["ResNet fwd, 1 thread ÷ best of PyTorch and ONNX Runtime"] == (1.053, 1.0, True)
+    assert checks["ResNet bwd_data, 1 thread ÷ best of PyTorch and ONNX Runtime"] == (0.944, 1.0, False)
     assert checks["ResNet bwd_data, 1 thread ÷ own fwd"] == (0.85, 0.8, True)
     # The 2-thread matmul has no numpy peer in these runs: no target is claimed for it.
     assert "matmul 1024³ fwd, 2 threads ÷ numpy" not in checks
@@ -78,13 +78,28 @@ def test_table_rows():
     # ResNet fwd and bwd_data.
     assert len(lines) == 2 + 4
     # Median of 248 and 236 is 242, 92 % of 262; numpy 240 and 250; ÷ numpy 1.033 and 0.944.
+    # No ONNX Runtime here: the best peer is numpy.
     assert lines[2] == ("| matmul 1024³ | fwd | 1 | 242.0 (236.0–248.0) | 92% | 1.5 | – | 245.0 (240.0–250.0) "
-                        "| – | 0.99× (0.94–1.03) |  |")
+                        "| – | 0.99× (0.94–1.03) |  | – | 0.99× (0.94–1.03) |")
     # The second row of a layer leaves the label out; 440 / 524 = 84 % of two cores.
     assert lines[3].startswith("|  | fwd | 2 | 440.0 (400.0–480.0) | 84% |")
     # bwd_data ÷ own fwd: 180 / 200 = 0.9 and 160 / 200 = 0.8 → 0.85; ÷ PyTorch 1.059 and 1.0.
     assert lines[5] == ("|  | bwd_data | 1 | 170.0 (160.0–180.0) | 65% | – | 165.0 (160.0–170.0) | – "
-                        "| 1.03× (1.00–1.06) | – | 0.85× (0.80–0.90) |")
+                        "| 1.03× (1.00–1.06) | – | 0.85× (0.80–0.90) | – | 1.03× (1.00–1.06) |")
+
+
+def test_best_peer_is_the_fastest_framework_of_each_run():
+    # Run 0: PyTorch 200, ONNX Runtime 250 → 250; run 1: PyTorch 300, ONNX Runtime 100 → 300.
+    # Tiled 250 and 240: ÷ best peer 1.0 and 0.8, median 0.9 (a miss, though each run beats one peer).
+    runs = [run(1, 1, 1, 250.0, 1, 200.0, 1), run(1, 1, 1, 240.0, 1, 300.0, 1)]
+    runs[0]["peers"].append(peer("onnxruntime", CONV, "fwd", 1, 250.0))
+    runs[1]["peers"].append(peer("onnxruntime", CONV, "fwd", 1, 100.0))
+    order, tiled, _, peers = merge_bench.collect(runs)
+    assert merge_bench.best_peer(peers, ("ResNet", "fwd", 1)) == {0: 250.0, 1: 300.0}
+    checks = {c[0]: (round(c[1], 3), c[3]) for c in merge_bench.targets(order, tiled, peers)}
+    assert checks["ResNet fwd, 1 thread ÷ best of PyTorch and ONNX Runtime"] == (0.9, False)
+    # numpy counts for matmul rows only.
+    assert merge_bench.best_peer(peers, ("matmul 1024³", "fwd", 1)) == {0: 1, 1: 1}
 
 
 def test_peak_comes_from_the_runs():

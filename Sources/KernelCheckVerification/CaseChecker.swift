@@ -46,11 +46,14 @@ public struct CaseOutcome: Codable, Sendable {
     }
 
     /// The one-line command that replays this case: problem, direction, seed (the inputs),
-    /// mode, implementation and thread count — nothing is left to the replaying machine.
+    /// mode, implementation and thread count — nothing is left to the replaying machine —
+    /// and the tiled kernel variant when it is not the one this CPU would pick.
     public var replayCommand: String {
-        "kernelcheck check --problem \(ShellQuote.quote(problem)) --direction \(direction.rawValue) --seed \(seed)"
-            + " --mode \(replayMode.rawValue) --impl \(ShellQuote.quote(implementation))"
+        let variant = KernelVariant.selected
+        return "kernelcheck check --problem \(ShellQuote.quote(problem)) --direction \(direction.rawValue)"
+            + " --seed \(seed) --mode \(replayMode.rawValue) --impl \(ShellQuote.quote(implementation))"
             + (threads.map { " --threads \($0)" } ?? "")
+            + (implementation == "tiled" && variant != .detected ? " --kernel-variant \(variant.rawValue)" : "")
     }
 
     /// The one-line command that replays this case of the fixture file `file`, and nothing else

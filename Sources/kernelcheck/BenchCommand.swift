@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Benchmark the tiled kernels against the reference and PyTorch / numpy (release build).",
         discussion: """
             Build in release for meaningful numbers: swift run -c release kernelcheck bench
-            Peers come from python3 tools/bench_peers.py (torch CPU wheel and numpy; OPENBLAS_CORETYPE and
+            Peers come from python3 tools/bench_peers.py (torch CPU wheel, numpy, ONNX Runtime; OPENBLAS_CORETYPE and
             OPENBLAS_L2_SIZE are unset for that subprocess only). The header names the CPU, its vector ISA,
             caches and fp32 FMA peak per core, measured on this machine; '% peak' is against that peak.
             The path column names the code the tiled kernel took (see 'kernelcheck problem').
@@ -54,7 +54,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Also write the JSON records to this file (atomically).")
     var out: String?
 
+    @OptionGroup var kernelVariant: KernelVariantOption
+
     func run() throws {
+        try kernelVariant.select()
         let threadCounts = try threads.split(separator: ",").map { t -> Int in
             guard let v = Int(t), v >= 0 else {
                 throw BadInput("--threads must be comma-separated non-negative integers, got '\(threads)'")
@@ -167,8 +170,8 @@ struct BenchReport: Codable {
 
     func markdownTable() -> String {
         var lines = [
-            "| layer | direction | path | threads | \(implementation) GFLOP/s | % peak | reference GFLOP/s | PyTorch GFLOP/s | numpy GFLOP/s | \(implementation) / PyTorch | \(implementation) / numpy | vs fwd |",
-            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| layer | direction | path | threads | \(implementation) GFLOP/s | % peak | reference GFLOP/s | PyTorch GFLOP/s | numpy GFLOP/s | \(implementation) / PyTorch | \(implementation) / numpy | vs fwd | ONNX Runtime GFLOP/s | \(implementation) / best peer |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         let tiled = records.filter { $0.implementation == implementation }
         func fmt(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
@@ -186,10 +189,15 @@ struct BenchReport: Codable {
                 $0.framework == "numpy" && $0.problem == r.problem && $0.direction == r.direction.rawValue
                     && $0.threads == r.threads
             }
+            let ort = peers.first {
+                $0.framework == "onnxruntime" && $0.problem == r.problem && $0.direction == r.direction.rawValue
+                    && $0.threads == r.threads
+            }
+            let best = [torch, numpy, ort].compactMap { $0?.gflops }.max()
             let forward = tiled.first { $0.label == r.label && $0.direction == .fwd && $0.threads == r.threads }
             let vsForward = r.direction == .fwd ? "" : ratio(r.gflops, forward?.gflops)
             lines.append(
-                "| \(r.label) | \(r.direction.rawValue) | \(r.path ?? "–") | \(r.threads) | \(fmt(r.gflops)) | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(fmt(torch?.gflops)) | \(fmt(numpy?.gflops)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) |"
+                "| \(r.label) | \(r.direction.rawValue) | \(r.path ?? "–") | \(r.threads) | \(fmt(r.gflops)) | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(fmt(torch?.gflops)) | \(fmt(numpy?.gflops)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) | \(fmt(ort?.gflops)) | \(ratio(r.gflops, best)) |"
             )
         }
         return lines.joined(separator: "\n")

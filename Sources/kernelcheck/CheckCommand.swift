@@ -71,7 +71,10 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @OptionGroup var kernelVariant: KernelVariantOption
+
     func run() throws {
+        try kernelVariant.select()
         let chosen = try Implementations.named(impl)
         let implementation = FaultInjectedImplementation.wrap(chosen)
         // A plug-in's own name and version (kernelcheck_name), beside the name that replays it.

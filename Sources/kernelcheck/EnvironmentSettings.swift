@@ -1,6 +1,7 @@
 import Foundation
 import KernelCheckCore
 import KernelCheckProblems
+import KernelCheckTiled
 import KernelCheckVerification
 
 /// The `KERNELCHECK_*` environment variables, checked once before any command runs: a value
@@ -22,6 +23,16 @@ enum EnvironmentSettings {
                         + "optionally with :rel<x> (e.g. conv:rel1e-5)"
             }
         ),
+        (
+            KernelVariant.environmentVariable,
+            { name in
+                (try? KernelVariant.named(name)) != nil
+                    ? nil
+                    : "a kernel variant this machine runs (\(KernelVariant.executable.map(\.rawValue).joined(separator: ", ")))"
+            }
+        ),
+        // Read by tools/bench_peers.py, which `bench` runs.
+        ("KERNELCHECK_PEER_ISA", { ["avx2", ""].contains($0) ? nil : "avx2 (or empty: the peers' own choice)" }),
         ("KERNELCHECK_ROOT", { isDirectory($0) ? nil : "an existing directory (the repository root)" }),
         ("KERNELCHECK_PYTHON", { $0.isEmpty ? "a Python interpreter (e.g. python3)" : nil }),
         // Read by the fuzz target and the test suites, not by this command.

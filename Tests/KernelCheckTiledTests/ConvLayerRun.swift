@@ -71,6 +71,10 @@ let loweringVariants: [(ConvTuning, Int)] = [
     (panelTuning, 1), (panelTuning, 3),
 ]
 
+/// The lowerings each other kernel variant reruns: the standard plan (im2col, packed and
+/// dual paths on the SGEMM), and the direct and panel paths with their own register tiles.
+let variantLowerings: [(ConvTuning, Int)] = [(.standard, 1), (directTuning, 3), (panelTuning, 2)]
+
 /// The tiled entry points of one op, with a lowering tuning.
 struct TiledKernels<Layer>: Sendable {
     let forward:
@@ -190,8 +194,10 @@ enum Naive {
 }
 
 /// Every direction of `p` with integer fills against the naive sums, for every (tuning,
-/// threads) variant; the bias gradient against plain channel sums.
-func checkExactly<Layer: TiledConvolution>(_ p: Layer, seed: UInt64) {
+/// threads) pair of `lowerings`; the bias gradient against plain channel sums.
+func checkExactly<Layer: TiledConvolution>(
+    _ p: Layer, seed: UInt64, lowerings: [(ConvTuning, Int)] = loweringVariants
+) {
     let x = TestData.filled(count(p.xShape), exactFill, seed: seed, role: "x")
     let w = TestData.filled(count(p.wShape), exactFill, seed: seed, role: "w")
     let b = p.hasBias ? TestData.filled(p.outChannels, exactFill, seed: seed, role: "b") : nil
@@ -199,7 +205,7 @@ func checkExactly<Layer: TiledConvolution>(_ p: Layer, seed: UInt64) {
     let y = Naive.forward(p, x: x, w: w, b: b)
     let dx = Naive.backwardData(p, dy: dy, w: w)
     let dw = Naive.backwardWeights(p, x: x, dy: dy)
-    for (tuning, threads) in loweringVariants {
+    for (tuning, threads) in lowerings {
         let run = LayerRun(p: p, tuning: tuning, threads: threads)
         expectEqual(run.forward(x: x, w: w, b: b), y, "fwd \(run.context)")
         expectEqual(run.backwardData(dy: dy, w: w), dx, "bwd_data \(run.context)")

@@ -33,6 +33,7 @@ import Testing
         ("KERNELCHECK_HDF5_PROBE", "yes", "0 (off) or 1 (on)"),
         ("KERNELCHECK_HDF5_PROBE_TIMEOUT", "-1", "a positive number of seconds"),
         ("KERNELCHECK_INJECT_FAULT", "convolution", "an op family"),
+        ("KERNELCHECK_KERNEL_VARIANT", "avx3", "a kernel variant this machine runs"),
     ])
     func badEnvironmentValues(name: String, value: String, expected: String) throws {
         try CLIHardeningTests.expectBadInput(

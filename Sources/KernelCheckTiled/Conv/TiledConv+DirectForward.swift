@@ -122,6 +122,7 @@ extension TiledConv {
                 let bandFirst = band.v0 / perTile, bandTiles = (band.v1 + perTile - 1) / perTile - bandFirst
                 let pieces = inner > 1 ? min(bandTiles, inner) : 1
                 Tiled.forEachItem(pieces, threads: inner) { piece, _ in
+                    let variant = KernelVariant.current
                     Tiled.withScratchFloats(12 * 32) { tile in
                         let firstTile = bandFirst + bandTiles * piece / pieces
                         let lastTile = bandFirst + bandTiles * (piece + 1) / pieces
@@ -160,7 +161,8 @@ extension TiledConv {
                                         Tiled.prefetchTile(c, ldc: ld, rows: panel.rows, second: half)
                                     }
                                     TiledConv.directKernel(
-                                        rows: panel.rows, steps: steps, a: a, offsets: taps, b0: b0, b1: b1, c: c,
+                                        variant, rows: panel.rows, steps: steps, a: a, offsets: taps, b0: b0, b1: b1,
+                                        c: c,
                                         ldc: ld,
                                         second: half, loadC: add)
                                     if inPlace { continue }

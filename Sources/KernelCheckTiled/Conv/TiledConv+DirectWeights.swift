@@ -3,7 +3,8 @@
 // `dW[g][co, (ci, kh, kw)] = Σ_n Σ_pixels dY[n, g·Co + co, pixel] · Xp[n][ci][pixel + tap]`.
 //
 // The pixels are the reduction: a register tile holds 4 output channels × 6 taps as
-// `SIMD16<Float>` accumulators over 16 pixel lanes, and each step loads 16 consecutive pixels
+// `SIMD16<Float>` accumulators over 16 pixel lanes (`avx512`; the narrower variants take
+// the lanes and taps in passes of 4 × 3 `SIMD8` or `SIMD4` accumulators), and each step loads 16 consecutive pixels
 // of 4 dY rows and of 6 tap-shifted input rows (read in place from a zero-padded band of the
 // input, as in the direct forward) for 24 fused multiply-adds. The accumulators live in a
 // buffer between bands (4 output rows of 256 pixels: the band's dY and input stay in L1
@@ -58,6 +59,7 @@ extension TiledConv {
         Tiled.forEachItem(pieces, threads: pieces) { piece, _ in
             let band = buffers + piece * bandCount
             let first = items * piece / pieces, last = items * (piece + 1) / pieces
+            let variant = KernelVariant.current
             for n in 0..<batch {
                 for r0 in Swift.stride(from: 0, to: ho, by: bandRows) {
                     let rows = min(bandRows, ho - r0)
@@ -87,8 +89,8 @@ extension TiledConv {
                         let d3 = dyBase + min(c0 + 3, co - 1) * p
                         let tiles = acc + g * perGroup + block * tapTiles * tileFloats
                         for tile in 0..<tapTiles {
-                            TiledConv.weightKernel4x6(
-                                rows: rows, vectorsPerRow: wo / 16, d0: d0, d1: d1, d2: d2, d3: d3,
+                            TiledConv.weightKernel(
+                                variant, rows: rows, vectorsPerRow: wo / 16, d0: d0, d1: d1, d2: d2, d3: d3,
                                 x: UnsafeRawPointer(band), xRowBytes: 4 * sh * width,
                                 taps: offsets + tile * 6, acc: tiles + tile * tileFloats,
                                 fresh: n == 0 && r0 == 0)
@@ -189,6 +191,7 @@ extension TiledConv {
                 let g = imageGroup % groups
                 let lo = max(first, g * coBlocks), hi = min(last, (g + 1) * coBlocks)
                 guard lo < hi else { return }
+                let variant = KernelVariant.current
                 let dOut = dy + imageGroup * co * p
                 for c in ((lo - g * coBlocks) * 4)..<min(co, (hi - g * coBlocks) * 4) {
                     let row = grid + c * gridCount
@@ -205,8 +208,8 @@ extension TiledConv {
                         let d = grid + 16 * band.first
                         let tiles = acc + g * perGroup + block * tapTiles * tileFloats
                         for tile in 0..<tapTiles {
-                            TiledConv.weightKernel4x6(
-                                rows: band.rows, vectorsPerRow: band.perRow,
+                            TiledConv.weightKernel(
+                                variant, rows: band.rows, vectorsPerRow: band.perRow,
                                 d0: d + c0 * gridCount, d1: d + min(c0 + 1, co - 1) * gridCount,
                                 d2: d + min(c0 + 2, co - 1) * gridCount, d3: d + min(c0 + 3, co - 1) * gridCount,
                                 x: xBand, xRowBytes: xRowBytes,
@@ -283,5 +286,88 @@ extension TiledConv {
         put(a1_0, 6); put(a1_1, 7); put(a1_2, 8); put(a1_3, 9); put(a1_4, 10); put(a1_5, 11)
         put(a2_0, 12); put(a2_1, 13); put(a2_2, 14); put(a2_3, 15); put(a2_4, 16); put(a2_5, 17)
         put(a3_0, 18); put(a3_1, 19); put(a3_2, 20); put(a3_3, 21); put(a3_4, 22); put(a3_5, 23)
+    }
+
+    /// `weightKernel4x6` with the register tiles of `variant`: for `avx2` and `neon`, whose
+    /// registers cannot hold 24 `SIMD16` accumulators, passes of `weightKernel4x3` over each
+    /// group of `variant.lanes` lanes and each half of the taps. Every lane adds the same
+    /// products in the same order in every variant, so the bits are the same.
+    @inline(__always)
+    static func weightKernel(
+        _ variant: KernelVariant, rows: Int, vectorsPerRow: Int,
+        d0: UnsafePointer<Float>, d1: UnsafePointer<Float>,
+        d2: UnsafePointer<Float>, d3: UnsafePointer<Float>,
+        x: UnsafeRawPointer, xRowBytes: Int, taps: UnsafePointer<Int32>,
+        acc: UnsafeMutablePointer<Float>, fresh: Bool
+    ) {
+        func passes<V: SIMD>(_: V.Type) where V.Scalar == Float {
+            for lane in Swift.stride(from: 0, to: 16, by: V.scalarCount) {
+                for firstTap in [0, 3] {
+                    weightKernel4x3(
+                        V.self, lane: lane, firstTap: firstTap, rows: rows, vectorsPerRow: vectorsPerRow,
+                        d0: d0, d1: d1, d2: d2, d3: d3, x: x, xRowBytes: xRowBytes, taps: taps, acc: acc, fresh: fresh)
+                }
+            }
+        }
+        switch variant {
+        case .avx512:
+            weightKernel4x6(
+                rows: rows, vectorsPerRow: vectorsPerRow, d0: d0, d1: d1, d2: d2, d3: d3, x: x, xRowBytes: xRowBytes,
+                taps: taps, acc: acc, fresh: fresh)
+        case .avx2: passes(SIMD8<Float>.self)
+        case .neon: passes(SIMD4<Float>.self)
+        }
+    }
+
+    /// Lanes `lane ..< lane + V.scalarCount` of `weightKernel4x6`'s accumulators of taps
+    /// `firstTap ..< firstTap + 3`: 4 dY rows × 3 taps, 12 accumulators of `V` (with 4 dY and
+    /// 1 input vector, 17 of 32 registers, or 16 ymm with the input vector reloaded).
+    @inline(never)
+    static func weightKernel4x3<V: SIMD>(
+        _: V.Type, lane: Int, firstTap: Int, rows: Int, vectorsPerRow: Int,
+        d0: UnsafePointer<Float>, d1: UnsafePointer<Float>,
+        d2: UnsafePointer<Float>, d3: UnsafePointer<Float>,
+        x: UnsafeRawPointer, xRowBytes: Int, taps: UnsafePointer<Int32>,
+        acc: UnsafeMutablePointer<Float>, fresh: Bool
+    ) where V.Scalar == Float {
+        let raw = UnsafeMutableRawPointer(acc + lane)
+        @inline(__always) func load(_ r: Int, _ t: Int) -> V {
+            fresh ? V() : raw.loadUnaligned(fromByteOffset: (r * 6 + firstTap + t) * 64, as: V.self)
+        }
+        var a0_0 = load(0, 0), a0_1 = load(0, 1), a0_2 = load(0, 2)
+        var a1_0 = load(1, 0), a1_1 = load(1, 1), a1_2 = load(1, 2)
+        var a2_0 = load(2, 0), a2_1 = load(2, 1), a2_2 = load(2, 2)
+        var a3_0 = load(3, 0), a3_1 = load(3, 1), a3_2 = load(3, 2)
+        let laneBytes = 4 * lane
+        let o0 = Int(taps[firstTap]) + laneBytes, o1 = Int(taps[firstTap + 1]) + laneBytes
+        let o2 = Int(taps[firstTap + 2]) + laneBytes
+        var p0 = UnsafeRawPointer(d0) + laneBytes, p1 = UnsafeRawPointer(d1) + laneBytes
+        var p2 = UnsafeRawPointer(d2) + laneBytes, p3 = UnsafeRawPointer(d3) + laneBytes
+        var xRow = x
+        for _ in 0..<rows {
+            var xp = xRow
+            for _ in 0..<vectorsPerRow {
+                let y0 = p0.loadUnaligned(as: V.self), y1 = p1.loadUnaligned(as: V.self)
+                let y2 = p2.loadUnaligned(as: V.self), y3 = p3.loadUnaligned(as: V.self)
+                let x0 = xp.loadUnaligned(fromByteOffset: o0, as: V.self)
+                a0_0 = a0_0.addingProduct(y0, x0); a1_0 = a1_0.addingProduct(y1, x0)
+                a2_0 = a2_0.addingProduct(y2, x0); a3_0 = a3_0.addingProduct(y3, x0)
+                let x1 = xp.loadUnaligned(fromByteOffset: o1, as: V.self)
+                a0_1 = a0_1.addingProduct(y0, x1); a1_1 = a1_1.addingProduct(y1, x1)
+                a2_1 = a2_1.addingProduct(y2, x1); a3_1 = a3_1.addingProduct(y3, x1)
+                let x2 = xp.loadUnaligned(fromByteOffset: o2, as: V.self)
+                a0_2 = a0_2.addingProduct(y0, x2); a1_2 = a1_2.addingProduct(y1, x2)
+                a2_2 = a2_2.addingProduct(y2, x2); a3_2 = a3_2.addingProduct(y3, x2)
+                p0 += 64; p1 += 64; p2 += 64; p3 += 64; xp += 64
+            }
+            xRow += xRowBytes
+        }
+        @inline(__always) func put(_ v: V, _ r: Int, _ t: Int) {
+            raw.storeBytes(of: v, toByteOffset: (r * 6 + firstTap + t) * 64, as: V.self)
+        }
+        put(a0_0, 0, 0); put(a0_1, 0, 1); put(a0_2, 0, 2)
+        put(a1_0, 1, 0); put(a1_1, 1, 1); put(a1_2, 1, 2)
+        put(a2_0, 2, 0); put(a2_1, 2, 1); put(a2_2, 2, 2)
+        put(a3_0, 3, 0); put(a3_1, 3, 1); put(a3_2, 3, 2)
     }
 }

@@ -77,6 +77,7 @@ extension TiledConv {
             let tile = packedB + bCount
             let items = shares.items[piece], channels = shares.channels[piece]
             guard !items.isEmpty else { return }
+            let variant = KernelVariant.current
             for n in 0..<batch {
                 var filled = -1
                 for b in 0..<blocks {
@@ -132,7 +133,8 @@ extension TiledConv {
                             if inPlace { Tiled.prefetchTile(out, ldc: k, rows: a.rows) }
                             let ld = inPlace ? k : nr, add = inPlace && accumulate
                             TiledConv.directKernel(
-                                rows: a.rows, steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0, b1: b1,
+                                variant, rows: a.rows, steps: steps, a: aPanel, offsets: rowOffsets + s0, b0: b0,
+                                b1: b1,
                                 c: out, ldc: ld, second: 16, loadC: add)
                             if !inPlace {
                                 Output(base: c, ld: k, transposed: false)

@@ -35,21 +35,18 @@ extension Tiled {
         tile.store(c, ldc: ldc, second: 16, adding: loadC)
     }
 
-    /// `steps` K steps of a 32-column register tile: B̃'s two vectors at `b` and 64 bytes on,
-    /// Ã's rows at `a`; advances `a` by `GEMMBlocking.mr` floats a step and `b` by `bStride`.
+    /// `steps` K steps of a register tile: B̃'s vectors at `b` (`Rows.vectors(at:)`), Ã's rows
+    /// at `a`; advances `a` by `aStride` floats a step (the packed panel's 12 rows) and `b` by
+    /// `bStride`.
     @inline(__always)
     static func microSteps<Rows: TileRows>(
-        _ tile: inout Rows, _ steps: Int, a: inout UnsafePointer<Float>, b: inout UnsafeRawPointer, bStride: Int
-    ) where Rows.Vectors == (SIMD16<Float>, SIMD16<Float>) {
+        _ tile: inout Rows, _ steps: Int, a: inout UnsafePointer<Float>, b: inout UnsafeRawPointer, bStride: Int,
+        aStride: Int = GEMMBlocking.mr
+    ) {
         let bStrideBytes = bStride &* 4
         for _ in 0..<steps {
-            tile.add(
-                a,
-                (
-                    b.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self),
-                    b.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-                ))
-            a += GEMMBlocking.mr
+            tile.add(a, Rows.vectors(at: b))
+            a += aStride
             b += bStrideBytes
         }
     }
@@ -82,11 +79,11 @@ extension Tiled {
         }
     }
 
-    /// `*p = v` or `*p += v` for 16 consecutive floats (unaligned).
+    /// `*p = v` or `*p += v` for `V.scalarCount` consecutive floats (unaligned).
     @inline(__always)
-    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, adding: Bool) {
+    static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>, adding: Bool) where V.Scalar == Float {
         let raw = UnsafeMutableRawPointer(p)
-        let sum = adding ? raw.loadUnaligned(as: SIMD16<Float>.self) + v : v
-        raw.storeBytes(of: sum, as: SIMD16<Float>.self)
+        let sum = adding ? raw.loadUnaligned(as: V.self) + v : v
+        raw.storeBytes(of: sum, as: V.self)
     }
 }

@@ -17,12 +17,13 @@ extension Tiled {
         guard m > 0 && n > 0 else { return }
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         let panels = (n + nr - 1) / nr
+        let variant = KernelVariant.current
         let pieces = threads > 1 && m * n * kc >= sgemmParallelThreshold ? min(panels, threads) : 1
         Tiled.forEachItem(pieces, threads: threads) { piece, _ in
             Tiled.withScratchFloats(mr * nr) { tile in
                 let out = Output(base: c, ld: ldc, transposed: false)
                 let firstPanel = panels * piece / pieces, lastPanel = panels * (piece + 1) / pieces
-                // mc rows of Ã (≤ 192 KiB) stay in L2 while the column panels stream past.
+                // mc rows of Ã (3/16 of L2) stay in L2 while the column panels stream past.
                 for ic in stride(from: 0, to: m, by: GEMMBlocking.mc) {
                     let rowEnd = min(m, ic + GEMMBlocking.mc)
                     for panel in firstPanel..<lastPanel {
@@ -31,23 +32,15 @@ extension Tiled {
                         for ir in stride(from: ic, to: rowEnd, by: mr) {
                             let height = min(mr, m - ir)
                             let aPanel = packedA + ir * kc
-                            if height == mr && width == nr {
-                                microKernel(
-                                    kc: kc, a: aPanel, b: bPanel, bStride: nr,
-                                    c: c + ir * ldc + jr, ldc: ldc, loadC: accumulate)
-                            } else if (height == 4 || height == 8) && width == nr {
-                                microKernelRows(
-                                    height, kc: kc, a: aPanel, b: bPanel, bStride: nr,
+                            let rows = panelRows(height: height)
+                            if rows == height && width == nr {
+                                panelKernel(
+                                    variant, rows: rows, kc: kc, a: aPanel, b: bPanel, bStride: nr,
                                     c: c + ir * ldc + jr, ldc: ldc, loadC: accumulate)
                             } else {
-                                if hasNarrowKernel(height: height) {
-                                    microKernelRows(
-                                        height, kc: kc, a: aPanel, b: bPanel, bStride: nr, c: tile, ldc: nr,
-                                        loadC: false)
-                                } else {
-                                    microKernel(
-                                        kc: kc, a: aPanel, b: bPanel, bStride: nr, c: tile, ldc: nr, loadC: false)
-                                }
+                                panelKernel(
+                                    variant, rows: rows, kc: kc, a: aPanel, b: bPanel, bStride: nr, c: tile, ldc: nr,
+                                    loadC: false)
                                 out.merge(
                                     tile: tile, stride: nr, row: ir, column: jr,
                                     height: height, width: width, adding: accumulate)

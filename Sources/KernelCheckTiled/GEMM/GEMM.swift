@@ -1,25 +1,40 @@
 import Foundation
 
-/// The register tile and cache blocking of `Tiled.sgemm` (BLIS-style loop nest).
+/// The packed panels and cache blocking of `Tiled.sgemm` (BLIS-style loop nest).
 ///
-/// - `mr × nr = 12 × 32`: 24 `SIMD16<Float>` accumulators + 2 B vectors + 1 broadcast fit a
-///   register file of 32 × 512-bit registers (AVX-512); each k step issues 24 FMAs for 2
-///   vector loads and 12 broadcasts, enough independent chains to cover the FMA latency.
-/// - `kc = 512`: K steps per packed block. The B micro-panel (`kc × nr` floats = 64 KiB)
-///   streams from L2, and a long K block halves the passes over C compared with 256 (C
-///   tiles miss cache on large problems).
-/// - `mc = 96`: the packed A block (`mc × kc` = 192 KiB) stays in L2.
-/// - `nc = 2048`: the packed B block (`kc × nc` = 4 MiB per thread) stays in L3.
+/// - `mr × nr = 12 × 32`: the packed A panel holds 12 rows and the packed B panel 32 columns
+///   per k step. The register tile of the `KernelVariant` covers them: the `avx512` tile is
+///   the whole 12 × 32 (24 `SIMD16<Float>` accumulators), the narrower tiles (`avx2` 6 × 16,
+///   `neon` 12 × 8) take 4 passes over the same panels.
+/// - `kc`: K steps per packed block, the largest power of two (128…512) whose 12-row A
+///   micro-panel fills at most 3/4 of L1d (512 on Zen 4/5 and on this Xeon's 48 KiB). The
+///   B micro-panel streams from L2.
+/// - `mc`: rows per packed A block, a multiple of `mr` whose `mc × kc` block fills at most
+///   3/16 of L2 (96 on a 1 MiB Zen 4/5 L2, 48 on a 512 KiB Zen 1 L2), so it stays there while
+///   B streams past; at most 96, since the thread splits (`prefersSharedB`: ≥ 4·mc rows) were
+///   tuned for it and a larger block only grows the L2 footprint.
+/// - `nc`: columns per packed B block, a multiple of `nr` whose `kc × nc` block fills 1/8
+///   of L3, at most 2048 (4 MiB per thread).
 ///
 /// Only `kc` affects the numbers: an element of C is summed in increasing k inside each
-/// `kc` block, and the block sums are added to C in increasing block order. `mc`, `nc` and
-/// the thread split change which core computes an element, never how.
+/// `kc` block, and the block sums are added to C in increasing block order. `mc`, `nc`, the
+/// variant and the thread split change which core computes an element, never how. Two
+/// machines whose L1d gives another `kc` sum long products (k > kc) in another order.
 public enum GEMMBlocking {
     public static let mr = 12
     public static let nr = 32
-    public static let kc = 512
-    public static let mc = 96
-    public static let nc = 2048
+    public static let kc = blocking(for: .current).kc
+    public static let mc = blocking(for: .current).mc
+    public static let nc = blocking(for: .current).nc
+
+    /// The blocking the rules above give for `caches`.
+    public static func blocking(for caches: CacheSizes) -> (kc: Int, mc: Int, nc: Int) {
+        var kc = 128
+        while kc < 512 && 2 * kc * mr * 4 <= caches.l1d * 3 / 4 { kc *= 2 }
+        let mc = min(96, max(mr, caches.l2 * 3 / 16 / (kc * 4) / mr * mr))
+        let nc = min(2048, max(4 * nr, caches.l3 / 8 / (kc * 4) / nr * nr))
+        return (kc, mc, nc)
+    }
 }
 
 extension Tiled {
@@ -168,7 +183,8 @@ extension Tiled {
     /// then runs the register tiles against B's panels — the first `width` columns read in
     /// place from `inPlace` (untransposed B, stride `ld`), the rest from the packed block
     /// (`kcb` steps per 32-column panel). Full 12- (or 8-/4-) row tiles go straight to C; edge
-    /// tiles go through `tile` and are merged.
+    /// tiles go through `tile` and are merged. The register tiles are those of
+    /// `KernelVariant.current`.
     static func macroBlock(
         rows: Range<Int>, columns jc: Int, count ncb: Int, depth pc: Int, count kcb: Int,
         a: Operand, inPlace b: Operand? = nil, width inPlaceWidth: Int = 0,
@@ -176,6 +192,7 @@ extension Tiled {
         packedA: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>
     ) {
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let variant = KernelVariant.current
         for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: GEMMBlocking.mc) {
             let mcb = min(GEMMBlocking.mc, rows.upperBound - ic)
             packA(a, rows: ic, count: mcb, columns: pc, count: kcb, into: packedA)
@@ -188,24 +205,14 @@ extension Tiled {
                     let height = min(mr, mcb - ir)
                     let aPanel = UnsafePointer(packedA + ir * kcb)
                     let row = ic + ir, column = jc + jr
-                    if height == mr && width == nr && !c.transposed {
-                        microKernel(
-                            kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                    let rows = panelRows(height: height)
+                    if rows == height && width == nr && !c.transposed {
+                        panelKernel(
+                            variant, rows: rows, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
                             c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
-                    } else if (height == 4 || height == 8) && width == nr && !c.transposed {
-                        microKernelRows(
-                            height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
-                            c: c.base + row * c.ld + column, ldc: c.ld, loadC: loadC)
-                    } else if hasNarrowKernel(height: height) {
-                        microKernelRows(
-                            height, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
-                            c: tile, ldc: nr, loadC: false)
-                        c.merge(
-                            tile: tile, stride: nr, row: row, column: column,
-                            height: height, width: width, adding: loadC)
                     } else {
-                        microKernel(
-                            kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
+                        panelKernel(
+                            variant, rows: rows, kc: kcb, a: aPanel, b: bPanel, bStride: bStride,
                             c: tile, ldc: nr, loadC: false)
                         c.merge(
                             tile: tile, stride: nr, row: row, column: column,

@@ -1,8 +1,8 @@
-// Register tiles as nested structs of `SIMD16<Float>` accumulators. Once a kernel is
-// specialised for one tile type, every method inlines and the optimiser splits the structs
-// into scalar values, so each accumulator lives in a zmm register: the same code as a tile
-// written out accumulator by accumulator, without the copies. (An array or a loop over
-// accumulators is not enough: LLVM keeps those in memory on the stack.)
+// Register tiles as nested structs of SIMD accumulators. Once a kernel is specialised for
+// one tile type, every method inlines and the optimiser splits the structs into scalar
+// values, so each accumulator lives in a vector register: the same code as a tile written
+// out accumulator by accumulator, without the copies. (An array or a loop over accumulators
+// is not enough: LLVM keeps those in memory on the stack.)
 
 /// `count` rows of a register tile, each row r holding the accumulators of one row of C.
 /// `add` is one K step: every accumulator of row r gets one fused multiply-add of `a[r]`
@@ -11,6 +11,8 @@ protocol TileRows {
     /// The B vectors of one K step: one per accumulator of a row.
     associatedtype Vectors
     static var count: Int { get }
+    /// The B vectors of one K step stored contiguously at `b`.
+    static func vectors(at b: UnsafeRawPointer) -> Vectors
     init()
     /// `acc[r][j] = fma(a[r], v[j], acc[r][j])` for r in `0..<count`.
     mutating func add(_ a: UnsafePointer<Float>, _ v: Vectors)
@@ -19,14 +21,20 @@ protocol TileRows {
     func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool)
 }
 
-/// One row of 32 columns: two vectors, the second `second` floats after the first.
-struct TileRow: TileRows {
-    var lo = SIMD16<Float>(), hi = SIMD16<Float>()
+/// One row of two vectors of `V`, the second `second` floats after the first: 32 columns of
+/// `SIMD16` (the `avx512` tile), 16 of `SIMD8` (`avx2`), 8 of `SIMD4` (`neon`).
+struct TileRowPair<V: SIMD>: TileRows where V.Scalar == Float {
+    var lo = V(), hi = V()
     static var count: Int { 1 }
     @inline(__always) init() {}
 
     @inline(__always)
-    mutating func add(_ a: UnsafePointer<Float>, _ v: (SIMD16<Float>, SIMD16<Float>)) {
+    static func vectors(at b: UnsafeRawPointer) -> (V, V) {
+        (b.loadUnaligned(as: V.self), b.loadUnaligned(fromByteOffset: 4 &* V.scalarCount, as: V.self))
+    }
+
+    @inline(__always)
+    mutating func add(_ a: UnsafePointer<Float>, _ v: (V, V)) {
         let x = a[0]
         lo = lo.addingProduct(x, v.0)
         hi = hi.addingProduct(x, v.1)
@@ -39,11 +47,17 @@ struct TileRow: TileRows {
     }
 }
 
+/// One row of 32 columns: two `SIMD16` vectors.
+typealias TileRow = TileRowPair<SIMD16<Float>>
+
 /// One row of 16 columns: a single vector (a column of the wide tiles, `TileColumn`).
 struct TileLane: TileRows {
     var acc = SIMD16<Float>()
     static var count: Int { 1 }
     @inline(__always) init() {}
+
+    @inline(__always)
+    static func vectors(at b: UnsafeRawPointer) -> SIMD16<Float> { b.loadUnaligned(as: SIMD16<Float>.self) }
 
     @inline(__always)
     mutating func add(_ a: UnsafePointer<Float>, _ v: SIMD16<Float>) { acc = acc.addingProduct(a[0], v) }
@@ -61,6 +75,9 @@ struct StackedRows<Top: TileRows, Bottom: TileRows>: TileRows where Bottom.Vecto
     @inline(__always) init() {}
 
     @inline(__always)
+    static func vectors(at b: UnsafeRawPointer) -> Top.Vectors { Top.vectors(at: b) }
+
+    @inline(__always)
     mutating func add(_ a: UnsafePointer<Float>, _ v: Top.Vectors) {
         top.add(a, v)
         bottom.add(a + Top.count, v)
@@ -75,10 +92,19 @@ struct StackedRows<Top: TileRows, Bottom: TileRows>: TileRows where Bottom.Vecto
 
 typealias Stacked2<Row: TileRows> = StackedRows<Row, Row>
 typealias Stacked4<Row: TileRows> = Stacked2<Stacked2<Row>>
-/// The 4-, 8- and 12-row tiles 32 columns wide of the SGEMM and the direct convolution.
+/// The 4-, 8- and 12-row tiles 32 columns wide of the SGEMM and the direct convolution
+/// (`avx512`).
 typealias TileRows4 = Stacked4<TileRow>
 typealias TileRows8 = Stacked2<TileRows4>
 typealias TileRows12 = StackedRows<TileRows8, TileRows4>
+/// The `avx2` tiles, 16 columns of `SIMD8` (12 or 8 accumulators: 16 ymm registers hold them,
+/// the 2 B vectors and the broadcast), and the `neon` tiles, 8 columns of `SIMD4` (24, 16 or
+/// 8 accumulators of 32 registers).
+typealias Rows4x16 = Stacked4<TileRowPair<SIMD8<Float>>>
+typealias Rows6x16 = StackedRows<Rows4x16, Stacked2<TileRowPair<SIMD8<Float>>>>
+typealias Rows4x8 = Stacked4<TileRowPair<SIMD4<Float>>>
+typealias Rows8x8 = Stacked2<Rows4x8>
+typealias Rows12x8 = StackedRows<Rows8x8, Rows4x8>
 
 /// Vectors of 16 consecutive columns side by side, each with the same rows: the wide tiles
 /// of the direct forward (a few output channels × many pixel vectors). A K step loads each

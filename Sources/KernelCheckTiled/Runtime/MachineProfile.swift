@@ -1,10 +1,12 @@
 import CKernelSupport
 import Foundation
+import Synchronization
 
 /// What the benchmark needs to know about the CPU it runs on, detected once per process:
-/// the model name, the vector instruction set, the data caches, and the fp32 FMA peak of one
-/// core, *measured* by a loop that keeps only registers busy. Nothing here is a constant of
-/// one machine: the same binary reports a different profile on another CPU.
+/// the model name, the vector instruction set, the data caches, the kernel variant and its
+/// tiles, and the fp32 FMA peak of one core at the variant's vector width, *measured* by a
+/// loop that keeps only registers busy. Nothing here is a constant of one machine: the same
+/// binary reports a different profile on another CPU.
 public struct MachineProfile: Sendable, Codable {
     /// `model name` from /proc/cpuinfo (or the architecture when the OS does not say).
     public var cpuModel: String
@@ -14,27 +16,44 @@ public struct MachineProfile: Sendable, Codable {
     public var caches: String
     /// Cores this process may use.
     public var cores: Int
-    /// Measured fp32 multiply-add rate of one core, 2 flops per lane-FMA, in GFLOP/s.
+    /// Measured fp32 multiply-add rate of one core in the vectors of `kernelVariant`
+    /// (`SIMD16`, `SIMD8` or `SIMD4`), 2 flops per lane-FMA, in GFLOP/s.
     public var peakGFLOPSPerCore: Double
-    /// The SGEMM register tile, `mr×nr`.
+    /// The kernel variant the tiled kernels run (`KernelVariant.current` when profiled).
+    public var kernelVariant: String?
+    /// The variant's SGEMM register tile, `rows×columns`.
     public var registerTile: String
+    /// The SGEMM blocking derived from the caches, e.g. `kc 512, mc 96, nc 2048`.
+    public var blocking: String?
 
-    /// The profile of this machine, measured on first use (about 0.1 s).
-    public static let current = MachineProfile.detect()
+    /// The profile of this machine for `KernelVariant.current`; the peak of each vector
+    /// width is measured on first use (about 0.1 s).
+    public static var current: MachineProfile { profile(for: KernelVariant.current) }
 
-    static func detect() -> MachineProfile {
+    /// The profile of this machine running `variant`.
+    public static func profile(for variant: KernelVariant) -> MachineProfile {
         let bits = Int(kc_cpu_vector_bits())
+        let peak = measuredPeaks.withLock { peaks in
+            if let known = peaks[variant.lanes] { return known }
+            let measured = measurePeak(lanes: variant.lanes)
+            peaks[variant.lanes] = measured
+            return measured
+        }
         return MachineProfile(
-            cpuModel: cpuModelName(), vectorISA: bits == 512 ? "avx512f" : bits == 256 ? "avx2+fma" : "none",
-            caches: cacheSummary(), cores: Tiled.defaultThreads,
-            peakGFLOPSPerCore: measurePeak(vectorBits: bits),
-            registerTile: "\(GEMMBlocking.mr)x\(GEMMBlocking.nr)")
+            cpuModel: model, vectorISA: bits == 512 ? "avx512f" : bits == 256 ? "avx2+fma" : "none",
+            caches: caches, cores: Tiled.defaultThreads, peakGFLOPSPerCore: peak,
+            kernelVariant: variant.rawValue, registerTile: variant.registerTileName,
+            blocking: "kc \(GEMMBlocking.kc), mc \(GEMMBlocking.mc), nc \(GEMMBlocking.nc)")
     }
+
+    private static let measuredPeaks = Mutex<[Int: Double]>([:])
+    private static let model = cpuModelName(), caches = cacheSummary()
 
     /// One line for a benchmark header.
     public var summary: String {
-        "\(cpuModel); \(vectorISA); \(caches); \(cores) cores; measured fp32 peak "
-            + "\(String(format: "%.1f", peakGFLOPSPerCore)) GFLOP/s per core; SGEMM tile \(registerTile)"
+        "\(cpuModel); \(vectorISA); \(caches); \(cores) cores; kernel variant \(kernelVariant ?? "?") "
+            + "(SGEMM tile \(registerTile), \(blocking ?? "blocking ?")); measured fp32 peak "
+            + "\(String(format: "%.1f", peakGFLOPSPerCore)) GFLOP/s per core at its vector width"
     }
 
     static func cpuModelName() -> String {
@@ -55,34 +74,29 @@ public struct MachineProfile: Sendable, Codable {
 
     /// Caches of cpu0 as the kernel lists them in sysfs (empty when it does not).
     static func cacheSummary() -> String {
-        let base = "/sys/devices/system/cpu/cpu0/cache"
-        var parts: [String] = []
-        for index in 0..<8 {
-            func read(_ name: String) -> String? {
-                (try? String(contentsOfFile: "\(base)/index\(index)/\(name)", encoding: .utf8))?
-                    .trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            guard let level = read("level"), let type = read("type"), let size = read("size") else { continue }
-            if type == "Instruction" { continue }
-            parts.append("L\(level)\(type == "Data" ? "d" : "") \(size)")
+        let parts = CacheSizes.sysfsEntries().filter { $0.type != "Instruction" }.map { entry in
+            "L\(entry.level)\(entry.type == "Data" ? "d" : "") \(entry.bytes >> 10)K"
         }
         return parts.isEmpty ? "caches unknown" : parts.joined(separator: ", ")
     }
 
     /// Best of three timings of `fmaChains`: 12 independent multiply-add chains, enough to
-    /// cover the FMA latency of two pipelines, in the widest vectors the CPU executes
-    /// (`SIMD16` for AVX-512; `SIMD8` otherwise, so that the 12 chains fit 16 AVX2 registers).
-    static func measurePeak(vectorBits: Int) -> Double {
+    /// cover the FMA latency of two pipelines, in vectors of `lanes` floats (12 chains of
+    /// `SIMD8` fit 16 AVX2 registers).
+    static func measurePeak(lanes: Int) -> Double {
         let clock = ContinuousClock()
         let iterations = 200_000
         var best = 0.0
         for _ in 0..<3 {
             var sink: Float = 0
             let elapsed = clock.measure {
-                sink = vectorBits == 512 ? fmaChains16(iterations) : fmaChains8(iterations)
+                switch lanes {
+                case 16: sink = fmaChains16(iterations)
+                case 8: sink = fmaChains8(iterations)
+                default: sink = fmaChains4(iterations)
+                }
             }
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            let lanes = vectorBits == 512 ? 16 : 8
             if seconds > 0, sink.isFinite { best = max(best, Double(12 * lanes * 2 * iterations) / seconds / 1e9) }
         }
         return best
@@ -106,21 +120,24 @@ func fmaChains<V: SIMD>(_ iterations: Int, _: V.Type) -> Float where V.Scalar ==
 
 @inline(never) func fmaChains16(_ iterations: Int) -> Float { fmaChains(iterations, SIMD16<Float>.self) }
 @inline(never) func fmaChains8(_ iterations: Int) -> Float { fmaChains(iterations, SIMD8<Float>.self) }
+@inline(never) func fmaChains4(_ iterations: Int) -> Float { fmaChains(iterations, SIMD4<Float>.self) }
 
 extension Tiled {
-    /// Runs the SGEMM register tile `calls` times on packed panels of `kc` steps that stay in
-    /// L1 (C loaded and stored each call): the ceiling that cache blocking can approach.
+    /// Runs the SGEMM register tiles of `KernelVariant.current` on one 12 × 32 panel pair
+    /// `calls` times, on packed panels of `kc` steps that stay in L1 (C loaded and stored each
+    /// call): the ceiling that cache blocking can approach.
     public static func runRegisterTile(kc: Int, calls: Int) {
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
+        let variant = KernelVariant.current
         let a = [Float](repeating: 0.5, count: mr * kc), b = [Float](repeating: 0.25, count: nr * kc)
         var c = [Float](repeating: 0, count: mr * nr)
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
                     for _ in 0..<calls {
-                        microKernel(
-                            kc: kc, a: a.baseAddress!, b: b.baseAddress!, bStride: nr, c: c.baseAddress!, ldc: nr,
-                            loadC: true)
+                        panelKernel(
+                            variant, rows: mr, kc: kc, a: a.baseAddress!, b: b.baseAddress!, bStride: nr,
+                            c: c.baseAddress!, ldc: nr, loadC: true)
                     }
                 }
             }

@@ -4,11 +4,12 @@ extension Tiled {
     /// Runs `body(0)`, …, `body(count − 1)` on up to `count` threads (the caller and pool
     /// workers) and returns when all have finished. Each index is one independent block of
     /// work (a block of C, a range of elements); callers make the result independent of
-    /// which thread runs which index.
+    /// which thread runs which index. Every index runs with the caller's `KernelVariant.current`.
     static func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         if count <= 0 { return }
         if count == 1 { body(0); return }
-        WorkerPool.shared.run(count: count, threads: count, body)
+        let variant = KernelVariant.current
+        WorkerPool.shared.run(count: count, threads: count) { i in KernelVariant.with(variant) { body(i) } }
     }
 
     /// Number of worker threads used when a caller passes `threads: 0` (= all cores).
@@ -41,7 +42,8 @@ extension Tiled {
     /// workers, each taking the next unclaimed item (so uneven items balance). `worker` names
     /// the calling worker (for per-worker workspace). Items must be independent: which worker
     /// runs an item never changes what it computes. (When the pool is busy, e.g. a call from
-    /// inside a job, worker 0 runs every item on the calling thread.)
+    /// inside a job, worker 0 runs every item on the calling thread.) Items run with the
+    /// caller's `KernelVariant.current`.
     static func forEachItem(_ count: Int, threads: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
         let workers = min(resolveThreads(threads), count)
         if workers <= 1 {
@@ -49,11 +51,14 @@ extension Tiled {
             return
         }
         let counter = ItemCounter()
+        let variant = KernelVariant.current
         WorkerPool.shared.run(count: workers, threads: workers) { worker in
-            while true {
-                let item = counter.next()
-                if item >= count { break }
-                body(item, worker)
+            KernelVariant.with(variant) {
+                while true {
+                    let item = counter.next()
+                    if item >= count { break }
+                    body(item, worker)
+                }
             }
         }
     }

@@ -1,0 +1,49 @@
+"""The ONNX Runtime peer's one-node graphs compute the ops they are timed as: each graph's
+output equals a hand-derived value or a naive numpy loop on small inputs."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import bench_peers  # noqa: E402
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+
+def run(model, **feeds):
+    return bench_peers.ort_session(model, threads=1).run(None, feeds)[0]
+
+
+def test_matmul_graph_multiplies():
+    x = np.array([[1, 2], [3, 4]], dtype=np.float32)
+    w = np.array([[5, 6], [7, 8]], dtype=np.float32)
+    y = run(bench_peers.ort_model("MatMul", [(2, 2), (2, 2)]), x=x, w=w)
+    assert y.tolist() == [[19, 22], [43, 50]]
+
+
+def test_conv_graph_is_cross_correlation_with_stride_and_padding():
+    rng = np.random.default_rng(1)
+    x = rng.integers(-3, 4, (1, 2, 5, 5)).astype(np.float32)
+    w = rng.integers(-3, 4, (3, 2, 3, 3)).astype(np.float32)
+    attributes = {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}
+    y = run(bench_peers.ort_model("Conv", [x.shape, w.shape], attributes), x=x, w=w)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    out = bench_peers.conv_out(5, 3, 2, 1)
+    expected = np.zeros((1, 3, out, out), dtype=np.float32)
+    for o in range(3):
+        for i in range(out):
+            for j in range(out):
+                expected[0, o, i, j] = np.sum(padded[0, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3] * w[o])
+    assert np.array_equal(y, expected)
+
+
+def test_conv_transpose_graph_scatters_each_input():
+    # x = [1 2], w = [1 10], stride 2: each input writes x[i]·w[k] at 2i + k.
+    x = np.array([1, 2], dtype=np.float32).reshape(1, 1, 1, 2)
+    w = np.array([1, 10], dtype=np.float32).reshape(1, 1, 1, 2)
+    attributes = {"kernel_shape": [1, 2], "strides": [1, 2], "pads": [0, 0, 0, 0]}
+    y = run(bench_peers.ort_model("ConvTranspose", [x.shape, w.shape], attributes), x=x, w=w)
+    assert y.reshape(-1).tolist() == [1, 10, 2, 20]
