@@ -71,12 +71,13 @@ for round in $(seq 1 "$rounds"); do
     [ $bad -eq 0 ] && [ $verify_rc -eq 0 ] || failures=$((failures + 1))
 done
 
-# A later run must succeed despite the leftovers (each temp name carries its writer's pid).
+# A later run must succeed despite the leftovers (each temp name carries its writer's pid)
+# and sweep them: every writer that left one is dead.
 "$kc" fixtures regenerate > "$root/final.log" 2>&1; final_rc=$?
 leftovers=$(ls -A "$root/fixtures" | grep -c -E '^\..*\.h5\.tmp-')
 "$kc" verify --impl reference > "$root/verify.log" 2>&1; verify_rc=$?
 echo "final regenerate after $rounds kills: exit $final_rc; then verify of the directory: exit $verify_rc; leftover temp files still present: $leftovers"
-[ $final_rc -eq 0 ] && [ $verify_rc -eq 0 ] || failures=$((failures + 1))
+[ $final_rc -eq 0 ] && [ $verify_rc -eq 0 ] && [ $leftovers -eq 0 ] || failures=$((failures + 1))
 
 # Part 2: the nightly run. A first run writes report.json/.md/.html into one directory; each
 # round starts another run into the same directory and kills it near its end, where it writes
