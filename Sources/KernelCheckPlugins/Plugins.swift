@@ -17,11 +17,16 @@ public enum Plugins {
 public enum PluginError: Error, Equatable, CustomStringConvertible, Sendable {
     case emptyName(prefix: String)
     case notImplemented(String)
+    /// An `exec:` worker could not be started or did not answer the handshake.
+    case workerHandshakeFailed(command: String, reason: String)
+    case badWorkerTimeout(variable: String, value: String)
 
     public var description: String {
         switch self {
         case .emptyName(let p): return "'\(p)' needs a path or command after the colon"
         case .notImplemented(let what): return "\(what) is not implemented yet"
+        case .workerHandshakeFailed(let c, let r): return "exec:\(c): the worker failed its handshake: \(r)"
+        case .badWorkerTimeout(let v, let value): return "\(v) must be a positive number of seconds, got '\(value)'"
         }
     }
 }

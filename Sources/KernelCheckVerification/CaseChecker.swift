@@ -15,6 +15,9 @@ public struct CaseOutcome: Codable, Sendable {
     public var comparison: ComparisonResult?
     /// Problems found by the guards or the implementation, each one line.
     public var findings: [String]
+    /// What the check could not establish, each one line (not a failure), e.g. a determinism
+    /// check that does not apply; nil when there is nothing to say.
+    public var notes: [String]? = nil
     public var seconds: Double
     /// Threads of the main run, resolved (0 = all cores becomes this machine's core count), so
     /// that a replay elsewhere runs the same partitioning; nil where not recorded.
@@ -39,6 +42,7 @@ public struct CaseOutcome: Codable, Sendable {
             if let r = c.reason, c.status != .passed { parts.append(r) }
         }
         parts.append(contentsOf: findings)
+        parts.append(contentsOf: notes ?? [])
         return parts.joined(separator: "  ")
     }
 
@@ -46,13 +50,14 @@ public struct CaseOutcome: Codable, Sendable {
     /// mode, implementation and thread count — nothing is left to the replaying machine.
     public var replayCommand: String {
         "kernelcheck check --problem \(ShellQuote.quote(problem)) --direction \(direction.rawValue) --seed \(seed)"
-            + " --mode \(replayMode.rawValue) --impl \(implementation)" + (threads.map { " --threads \($0)" } ?? "")
+            + " --mode \(replayMode.rawValue) --impl \(ShellQuote.quote(implementation))"
+            + (threads.map { " --threads \($0)" } ?? "")
     }
 
     /// The one-line command that replays this case of the fixture file `file`, and nothing else.
     public func fixtureReplayCommand(file: String) -> String {
         "kernelcheck verify \(ShellQuote.quote(file)) --case \(ShellQuote.quote(problem))"
-            + " --direction \(direction.rawValue) --impl \(implementation)"
+            + " --direction \(direction.rawValue) --impl \(ShellQuote.quote(implementation))"
     }
 }
 
@@ -141,7 +146,9 @@ public struct CaseChecker: Sendable {
         do {
             try implementation.run(problem, direction, inputs: inputs, output: buffer.payload, threads: threads)
         } catch {
-            outcome.findings.append("error: \(error)")
+            // A plug-in learns only from running a case that it cannot do it.
+            if case .unsupported = error { outcome.status = .skipped }
+            outcome.findings.append(outcome.status == .skipped ? "\(error)" : "error: \(error)")
             outcome.seconds = Date().timeIntervalSince(start)
             return outcome
         }
@@ -158,6 +165,9 @@ public struct CaseChecker: Sendable {
         if determinism, let finding = checkDeterminism(problem, direction, inputs: inputs, first: buffer) {
             outcome.findings.append(finding)
         }
+        if determinism && !implementation.honoursThreads {
+            outcome.notes = ["determinism across thread counts not applicable: \(implementation.name) ignores threads"]
+        }
         outcome.status = outcome.findings.isEmpty ? comparison.status : .failed
         return outcome
     }
@@ -167,7 +177,8 @@ public struct CaseChecker: Sendable {
     func checkDeterminism(
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>], first: GuardedBuffer
     ) -> String? {
-        for (label, t) in [("a second run", threads), ("a 1-thread run", 1)] {
+        let runs = [("a second run", threads), ("a 1-thread run", 1)]
+        for (label, t) in implementation.honoursThreads ? runs : [runs[0]] {
             let again = GuardedBuffer(count: first.count, guardCount: 0)
             do {
                 try implementation.run(problem, direction, inputs: inputs, output: again.payload, threads: t)

@@ -70,6 +70,7 @@ struct FaultInjectedImplementation: KernelImplementation {
     let base: any KernelImplementation
     let family: OpFamily
     var name: String { base.name }
+    var honoursThreads: Bool { base.honoursThreads }
 
     static func wrap(_ base: any KernelImplementation) -> any KernelImplementation {
         guard let name = ProcessInfo.processInfo.environment["KERNELCHECK_INJECT_FAULT"],
