@@ -113,10 +113,12 @@ final class WorkerProcess {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid {
                 reaped = true
-                let code = status & 0x7f
-                if code == 0 { return "worker exited with status \((status >> 8) & 0xff)" }
-                let name = strsignal(code).map { String(cString: $0) } ?? "signal"
-                return "worker was killed by signal \(code) (\(name))"
+                let code = status & 0x7f, exit = (status >> 8) & 0xff
+                if code != 0 { return "worker was killed by signal \(code) (\(signalName(code)))" }
+                // A shell that ran the command as its child reports a signal as 128 + n.
+                guard exit > 128 && exit < 128 + 65 else { return "worker exited with status \(exit)" }
+                return
+                    "worker exited with status \(exit): its command was killed by signal \(exit - 128) (\(signalName(exit - 128)))"
             }
             if r < 0 { break }
             usleep(10_000)
@@ -124,6 +126,8 @@ final class WorkerProcess {
         terminate()
         return "worker closed its standard output"
     }
+
+    private func signalName(_ n: Int32) -> String { strsignal(n).map { String(cString: $0) } ?? "signal" }
 
     /// Bytes the worker wrote that nobody asked for (after its last answer), without waiting.
     func unexpectedBytes() -> Int {

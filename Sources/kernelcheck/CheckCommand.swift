@@ -41,7 +41,11 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "exact or bound.")
     var mode: String = "exact"
 
-    @Option(help: "Implementation under test: tiled or reference.")
+    @Option(
+        help: """
+            Implementation under test: tiled, reference, lib:PATH or exec:COMMAND (a worker process, \
+            docs/worker-protocol.md; each case may take KERNELCHECK_WORKER_TIMEOUT seconds, default 60).
+            """)
     var impl: String = "tiled"
 
     @Option(help: "Check this one problem string instead of random ones (replay).")
