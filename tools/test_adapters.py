@@ -89,12 +89,16 @@ def test_wrong_output_shape_is_an_error_answer(monkeypatch):
     assert answers(out)[1][0][0] == {"id": 7, "status": "error", "message": "computed shape [4], expected [2, 2]"}
 
 
-def test_zero_sized_problem_the_oracle_refuses_is_unsupported(monkeypatch):
-    data = HELLO + request(1, "matmul a=2x0 b=0x3 ta=0 tb=0", "fwd", {"a": np.zeros((2, 0)), "b": np.zeros((0, 3))},
-                           "y", [2, 3])
-    _, out = serve_in_process(monkeypatch, data, lambda case: case.spec)
-    status = answers(out)[1][0][0]
-    assert status["status"] == "unsupported" and "dimensions must be >= 1" in status["message"]
+def test_zero_sized_dimensions_parse_and_other_oracle_refusals_are_unsupported(monkeypatch):
+    data = (HELLO + request(1, "matmul a=2x0 b=0x3 ta=0 tb=0", "fwd", {"a": np.zeros((2, 0)), "b": np.zeros((0, 3))},
+                            "y", [2, 3])
+            + request(2, "conv2d n=1 ic=3 oc=8 g=2 in=5x5 k=3x3", "fwd", {}, "y", [0]))
+    _, out = serve_in_process(monkeypatch, data, lambda case: np.full((case.spec.m, case.spec.n), case.spec.k))
+    empty, refused = answers(out)[1]
+    assert empty == ({"id": 1, "status": "ok", "bytes": 24}, np.zeros(6, "<f4").tobytes())  # k = 0
+    assert refused[0]["status"] == "unsupported" and "groups 2 do not divide ic=3" in refused[0]["message"]
+    with pytest.raises(kcworker.OracleError):  # the oracle's own parser is strict again
+        kcworker.parse_problem("matmul a=2x0 b=0x3")
 
 
 @pytest.mark.parametrize("tail, phrase", [

@@ -23,6 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tools/, for kcoracle
 
+import kcoracle.conv  # noqa: E402
+import kcoracle.dense  # noqa: E402
+import kcoracle.padproj  # noqa: E402
+import kcoracle.pointwise  # noqa: E402
 from kcoracle.errors import OracleError  # noqa: E402
 from kcoracle.fields import Fields  # noqa: E402
 from kcoracle.problems import parse_problem  # noqa: E402
@@ -57,7 +61,7 @@ class Case:
     @property
     def spec(self):
         if self._spec is None:
-            self._spec = parse_problem(self.problem)
+            self._spec = parse_allowing_empty(self.problem)
         return self._spec
 
     @property
@@ -67,6 +71,36 @@ class Case:
     @property
     def op(self) -> str:
         return self.problem.split(" ", 1)[0]
+
+
+def parse_allowing_empty(text: str):
+    """kcoracle's parse_problem, except that zero-sized dimensions pass.
+
+    The harness checks empty tensors (an empty batch, zero channels, an empty inner
+    dimension); the fixture oracle refuses them (a fixture of an empty tensor checks
+    nothing). Its `require` says "must be >= 1" for exactly those; only for the length of
+    this parse, the op modules' `require` lets those through. The harness has validated the
+    problem already, so no size here is negative.
+    """
+    try:
+        return parse_problem(text)
+    except OracleError as e:
+        if ">= 1" not in str(e):
+            raise
+    modules = [kcoracle.conv, kcoracle.dense, kcoracle.padproj, kcoracle.pointwise]
+    strict = [m.require for m in modules]
+
+    def lenient(ok, op, key, reason):
+        if not ok and ">= 1" not in reason:
+            strict[0](ok, op, key, reason)
+
+    try:
+        for m in modules:
+            m.require = lenient
+        return parse_problem(text)
+    finally:
+        for m, r in zip(modules, strict):
+            m.require = r
 
 
 def _read_exactly(stream, n: int) -> bytearray:
@@ -125,7 +159,7 @@ def run_case(case: Case, compute):
         result = compute(case)
     except Unsupported as e:
         return "unsupported", str(e) or f"{case.op} {case.direction}", b""
-    except OracleError as e:  # kcoracle refuses what the harness allows (zero-sized dimensions)
+    except OracleError as e:  # kcoracle refuses what the harness allows
         return "unsupported", f"the oracle's parser refuses it: {e}", b""
     except Exception as e:  # a failing kernel is a result for the harness, not a crash
         text = str(e).strip().splitlines()
