@@ -129,6 +129,14 @@ final class WorkerProcess {
 
     private func signalName(_ n: Int32) -> String { strsignal(n).map { String(cString: $0) } ?? "signal" }
 
+    /// Whether the worker has exited (reaping it), without waiting.
+    func hasExited() -> Bool {
+        guard !reaped else { return true }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid { reaped = true }
+        return reaped
+    }
+
     /// Bytes the worker wrote that nobody asked for (after its last answer), without waiting.
     func unexpectedBytes() -> Int {
         var scratch = [UInt8](repeating: 0, count: 4096)

@@ -142,8 +142,9 @@ final class WorkerSession: @unchecked Sendable {
         let request = try WorkerProtocol.encode(
             id: id, problem: problem, direction: direction, threads: threads, inputs: inputs)
         do throws(WorkerFault) {
-            // Bytes left over from the last answer mean the stream is out of step: restart.
-            if worker == nil || worker!.unexpectedBytes() > 0 {
+            // A worker that exited between cases, or left bytes after its last answer (the
+            // stream is out of step), is replaced before the request is sent.
+            if worker == nil || worker!.unexpectedBytes() > 0 || worker!.hasExited() {
                 do throws(WorkerFault) {
                     _ = try startLocked()
                 } catch {

@@ -67,12 +67,14 @@ import Testing
         }
     }
 
-    @Test func extraBytesAfterAnAnswerRestartTheWorkerBeforeTheNextCase() throws {
+    /// Stray bytes behind a right answer, or a worker that exits after a right answer: the
+    /// next case runs on a fresh worker instead of failing.
+    @Test(arguments: ["extra", "exit-after"])
+    func workerOutOfStepBetweenCasesIsReplacedBeforeTheNextCase(mode: String) throws {
         let dir = try TestWorkers.directory()
         defer { TestSupport.removeScratch(dir) }
-        let worker = try WorkerProcessImplementation(command: TestWorkers.command(dir, "extra"), timeout: 5)
+        let worker = try WorkerProcessImplementation(command: TestWorkers.command(dir, mode), timeout: 5)
         let checker = CaseChecker(implementation: worker, determinism: false)
-        // The answer itself is right; the stray bytes behind it must not become the next answer.
         #expect(checker.check(Self.faulty, .fwd, seed: 1, mode: .exact).status == .passed)
         usleep(100_000)
         let next = checker.check(Self.healthy, .fwd, seed: 2, mode: .exact)

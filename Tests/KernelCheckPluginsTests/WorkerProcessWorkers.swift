@@ -51,6 +51,8 @@ enum TestWorkers {
                 if mode == "error":
                     status = {"id": h["id"], "status": "error", "message": "out of cheese"}; payload = b""
             send(json.dumps(status).encode() + b"\n" + payload)
+            if mode == "exit-after" and h["problem"] == "relu shape=7":
+                sys.exit(0)
         """#
 
     /// A scratch directory holding `faulty.py`; remove it with `TestSupport.removeScratch`.
