@@ -2,7 +2,7 @@ import KernelCheckVerification
 
 /// Implementations that live outside this package, named on the command line:
 /// `lib:PATH` loads a shared library that exports the C ABI of `include/kernelcheck.h`;
-/// `exec:COMMAND` starts a worker process that speaks the protocol of `docs/plugins.md`.
+/// `exec:COMMAND` starts a worker process that speaks the protocol of `docs/worker-protocol.md`.
 public enum Plugins {
     /// The implementation a `lib:` or `exec:` name stands for, or nil for any other name
     /// (a built-in implementation).
@@ -21,6 +21,9 @@ public enum PluginError: Error, Equatable, CustomStringConvertible, Sendable {
     case libraryLoadFailed(path: String, reason: String)
     case missingSymbol(path: String, symbol: String)
     case abiVersionMismatch(path: String, found: Int, expected: Int)
+    /// An `exec:` worker could not be started or did not answer the handshake.
+    case workerHandshakeFailed(command: String, reason: String)
+    case badWorkerTimeout(variable: String, value: String)
 
     public var description: String {
         switch self {
@@ -33,6 +36,8 @@ public enum PluginError: Error, Equatable, CustomStringConvertible, Sendable {
         case .abiVersionMismatch(let p, let f, let e):
             return
                 "lib:\(p): the library was built for ABI version \(f), this kernelcheck speaks version \(e) (include/kernelcheck.h)"
+        case .workerHandshakeFailed(let c, let r): return "exec:\(c): the worker failed its handshake: \(r)"
+        case .badWorkerTimeout(let v, let value): return "\(v) must be a positive number of seconds, got '\(value)'"
         }
     }
 }

@@ -15,6 +15,9 @@ public struct CaseOutcome: Codable, Sendable {
     public var comparison: ComparisonResult?
     /// Problems found by the guards or the implementation, each one line.
     public var findings: [String]
+    /// What the check could not establish, each one line (not a failure), e.g. a determinism
+    /// check that does not apply; nil when there is nothing to say.
+    public var notes: [String]? = nil
     public var seconds: Double
     /// Threads of the main run, resolved (0 = all cores becomes this machine's core count), so
     /// that a replay elsewhere runs the same partitioning; nil where not recorded.
@@ -42,6 +45,7 @@ public struct CaseOutcome: Codable, Sendable {
             if let r = c.reason, c.status != .passed { parts.append(r) }
         }
         parts.append(contentsOf: findings)
+        parts.append(contentsOf: notes ?? [])
         return parts.joined(separator: "  ")
     }
 
@@ -72,7 +76,7 @@ public struct CaseOutcome: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case problem, direction, implementation, mode, seed, status, comparison, findings, seconds, threads
-        case inputMode, file
+        case inputMode, file, notes
     }
 
     enum DerivedKeys: String, CodingKey { case replay, summary }
@@ -91,6 +95,7 @@ public struct CaseOutcome: Codable, Sendable {
         try c.encodeIfPresent(threads, forKey: .threads)
         try c.encodeIfPresent(inputMode, forKey: .inputMode)
         try c.encodeIfPresent(file, forKey: .file)
+        try c.encodeIfPresent(notes, forKey: .notes)
         var derived = encoder.container(keyedBy: DerivedKeys.self)
         try derived.encode(replay, forKey: .replay)
         try derived.encode(summary, forKey: .summary)
@@ -183,7 +188,9 @@ public struct CaseChecker: Sendable {
         do {
             try implementation.run(problem, direction, inputs: inputs, output: buffer.payload, threads: threads)
         } catch {
-            outcome.findings.append("error: \(error)")
+            // A plug-in learns only from running a case that it cannot do it.
+            if case .unsupported = error { outcome.status = .skipped }
+            outcome.findings.append(outcome.status == .skipped ? "\(error)" : "error: \(error)")
             outcome.seconds = Date().timeIntervalSince(start)
             return outcome
         }
@@ -200,6 +207,9 @@ public struct CaseChecker: Sendable {
         if determinism, let finding = checkDeterminism(problem, direction, inputs: inputs, first: buffer) {
             outcome.findings.append(finding)
         }
+        if determinism && !implementation.honoursThreads {
+            outcome.notes = ["determinism across thread counts not applicable: \(implementation.name) ignores threads"]
+        }
         outcome.status = outcome.findings.isEmpty ? comparison.status : .failed
         return outcome
     }
@@ -209,7 +219,8 @@ public struct CaseChecker: Sendable {
     func checkDeterminism(
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>], first: GuardedBuffer
     ) -> String? {
-        for (label, t) in [("a second run", threads), ("a 1-thread run", 1)] {
+        let runs = [("a second run", threads), ("a 1-thread run", 1)]
+        for (label, t) in implementation.honoursThreads ? runs : [runs[0]] {
             // Guarded like the first run: a kernel that writes out of bounds does it again here.
             let again = GuardedBuffer(count: first.count, guardCount: first.guardCount)
             do {

@@ -11,6 +11,9 @@ import KernelCheckProblems
 /// runs with 1 and with all threads and requires identical bits.
 public protocol KernelImplementation: Sendable {
     var name: String { get }
+    /// False where `threads` is ignored (a worker process that says so): the determinism
+    /// check then repeats the run but reports the 1-thread comparison as not applicable.
+    var honoursThreads: Bool { get }
     func supports(_ problem: Problem, _ direction: Direction) -> Bool
     func run(
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
@@ -19,6 +22,8 @@ public protocol KernelImplementation: Sendable {
 }
 
 extension KernelImplementation {
+    public var honoursThreads: Bool { true }
+
     /// By default an implementation offers every direction of every problem.
     public func supports(_ problem: Problem, _ direction: Direction) -> Bool {
         problem.directions.contains(direction)

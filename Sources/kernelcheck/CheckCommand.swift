@@ -45,7 +45,11 @@ struct CheckCommand: ParsableCommand {
     var mode: String = "exact"
 
     @Option(
-        help: "Implementation under test: tiled, reference, or a plug-in: lib:PATH (docs/plugins.md), exec:COMMAND.")
+        help: """
+            Implementation under test: tiled, reference, lib:PATH (a shared library, docs/plugins.md) or \
+            exec:COMMAND (a worker process, docs/worker-protocol.md; each case may take \
+            KERNELCHECK_WORKER_TIMEOUT seconds, default 60).
+            """)
     var impl: String = "tiled"
 
     @Option(help: "Check this one problem string instead of random ones (replay).")

@@ -14,6 +14,7 @@ enum EnvironmentSettings {
         ("KERNELCHECK_ADDRESS_LIMIT", byteCount),
         ("KERNELCHECK_HDF5_PROBE", { ["0", "1"].contains($0) ? nil : "0 (off) or 1 (on)" }),
         ("KERNELCHECK_HDF5_PROBE_TIMEOUT", positiveSeconds),
+        ("KERNELCHECK_WORKER_TIMEOUT", positiveSeconds),
         (
             "KERNELCHECK_INJECT_FAULT",
             {

@@ -76,6 +76,7 @@ struct FaultInjectedImplementation: KernelImplementation {
     /// The relative perturbation of the largest element; nil: +1 on the first element.
     let relative: Double?
     var name: String { base.name }
+    var honoursThreads: Bool { base.honoursThreads }
 
     static func wrap(_ base: any KernelImplementation) -> any KernelImplementation {
         guard let setting = ProcessInfo.processInfo.environment["KERNELCHECK_INJECT_FAULT"],
