@@ -49,6 +49,22 @@ public struct CaseOutcome: Codable, Sendable {
         return parts.joined(separator: "  ")
     }
 
+    /// What kind of failure this is — `error` (the implementation threw), `out-of-bounds
+    /// write`, `unwritten output`, `nondeterministic`, `mismatch` (the numbers) — so that
+    /// shrinking keeps the kind it started from: a nondeterministic conv must not shrink to an
+    /// empty problem that fails for another reason.
+    public var failureKinds: Set<String> {
+        var kinds = Set<String>()
+        for finding in findings {
+            if finding.hasPrefix("error: ") { kinds.insert("error") }
+            if finding.hasPrefix("out-of-bounds write") { kinds.insert("out-of-bounds write") }
+            if finding.contains("never written") { kinds.insert("unwritten output") }
+            if finding.hasPrefix("nondeterministic") { kinds.insert("nondeterministic") }
+        }
+        if comparison?.status == .failed { kinds.insert("mismatch") }
+        return kinds
+    }
+
     /// The one-line command that replays this case: problem, direction, seed (the inputs),
     /// mode, implementation and thread count — nothing is left to the replaying machine —
     /// and the tiled kernel variant when it is not the one this CPU would pick.

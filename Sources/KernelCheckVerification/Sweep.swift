@@ -149,16 +149,21 @@ public struct Sweep: Sendable {
         return result
     }
 
-    /// Greedily shrinks a failing problem while the same direction, seed and mode still fail.
+    /// Greedily shrinks a failing problem while the same direction, seed and mode still fail
+    /// with a failure of the same kind (`CaseOutcome.failureKinds` shared).
     public func shrinkFailure(
         _ outcome: CaseOutcome, _ problem: Problem, _ direction: Direction, _ caseSeed: UInt64
     ) -> Failure {
         guard shrink else { return Failure(original: outcome, shrunk: outcome, shrinkSteps: 0) }
         var last = outcome
+        let kinds = outcome.failureKinds
         let (_, steps) = Shrinker.shrink(problem) { candidate in
             guard candidate.directions.contains(direction) else { return false }
             let o = checker.check(candidate, direction, seed: caseSeed, mode: mode)
-            if o.status == .failed { last = o; return true }
+            if o.status == .failed && (kinds.isEmpty || !o.failureKinds.isDisjoint(with: kinds)) {
+                last = o
+                return true
+            }
             return false
         }
         return Failure(original: outcome, shrunk: last, shrinkSteps: steps)

@@ -62,6 +62,12 @@ struct NightlyCommand: ParsableCommand {
     @Option(help: "A plug-in to check beside reference and tiled (repeatable): lib:PATH or exec:COMMAND.")
     var impl: [String] = []
 
+    @Option(
+        help:
+            "Frameworks whose CPU kernels are checked too (comma-separated): torch, onnxruntime (exec: workers of tools/adapters/)."
+    )
+    var peers: String?
+
     func run() throws {
         guard let budgetSeconds = NightlyConfiguration.parseDuration(budget), budgetSeconds > 0,
             budgetSeconds <= NightlyConfiguration.maximumBudgetSeconds
@@ -94,7 +100,9 @@ struct NightlyCommand: ParsableCommand {
         var configuration = NightlyConfiguration(
             seed: seed ?? NightlyConfiguration.dateSeed(),
             seedSource: seed == nil ? "date" : "given",
-            budgetSeconds: budgetSeconds, implementations: Implementations.all + (try impl.map(Implementations.named)))
+            budgetSeconds: budgetSeconds,
+            implementations: Implementations.all
+                + (try (impl + (peers.map(FrameworkPeers.implementationNames) ?? [])).map(Implementations.named)))
         configuration.shard = index
         configuration.shardCount = count
         configuration.fixtureFiles = fixtures.isEmpty ? ((try? VerifyCommand.defaultFiles()) ?? []) : fixtures

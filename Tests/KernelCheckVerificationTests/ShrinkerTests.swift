@@ -131,3 +131,34 @@ struct ShrinkerTests {
         #expect(Shrinker.measure(try Problem.parse("matmul a=2x4x3 b=4x5 ta=1 tb=0")) == 24)
     }
 }
+
+/// Shrinking keeps the kind of failure it started from: a kernel whose numbers are wrong on
+/// every problem of 3 or more elements, and which throws on smaller ones, shrinks to the
+/// smallest wrong-numbers problem, not to a 1-element problem that fails by throwing.
+@Suite struct ShrinkingKeepsTheFailureKindTests {
+    struct WrongThenThrowing: KernelImplementation {
+        let name = "wrong-then-throwing"
+        func run(
+            _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
+            output: UnsafeMutableBufferPointer<Float>, threads: Int
+        ) throws(ImplementationError) {
+            guard output.count >= 3 else {
+                throw .failed(implementation: name, problem: problem.description, reason: "too small")
+            }
+            let x = inputs["x"]!.storage
+            for i in output.indices { output[i] = max(x[i], 0) + 1 }
+        }
+    }
+
+    @Test func mismatchShrinksToAMismatch() throws {
+        let checker = CaseChecker(implementation: WrongThenThrowing(), determinism: false)
+        let sweep = Sweep(families: [.activation], cases: 1, seed: 1, mode: .exact, checker: checker)
+        let problem = try Problem.parse("relu shape=4x6")
+        let outcome = checker.check(problem, .fwd, seed: 5, mode: .exact)
+        #expect(outcome.failureKinds == ["mismatch"])
+        let failure = sweep.shrinkFailure(outcome, problem, .fwd, 5)
+        let shrunk = try Problem.parse(failure.shrunk.problem)
+        #expect(failure.shrunk.failureKinds == ["mismatch"], "\(failure.shrunk.summary)")
+        #expect(shrunk.description == "relu shape=3", "\(shrunk)")
+    }
+}

@@ -13,6 +13,10 @@ import Testing
         (["check", "--op", "activation", "--budget", "-3"], "--budget must be a positive number of seconds"),
         (["check", "--op", "activation", "--budget", "nan"], "--budget must be a positive number of seconds"),
         (["bench", "--runs", "-1"], "--runs must be at least 1, got -1"),
+        (
+            ["nightly", "--out", "/tmp/kernelcheck-never-written", "--peers", "torch,tensorflow"],
+            "unknown peer 'tensorflow' in --peers; known: torch, onnxruntime"
+        ),
     ])
     func badNumericOptions(arguments: [String], message: String) throws {
         try CLIHardeningTests.expectBadInput(arguments, mentions: [message])
