@@ -58,7 +58,7 @@ public enum GradientCheck {
             return result
         }
         result.role = role
-        let inputs = CaseInputs.make(problem, seed: seed, mode: .bound)
+        let inputs = CaseInputs.make(problem, seed: seed, mode: .bound, specialValues: false)
         let d = problem.descriptor
         let output = d.output(for: direction)
         let buffer = GuardedBuffer(count: Shape.elementCount(output.shape) ?? 0)
