@@ -43,6 +43,7 @@ import Testing
         #expect(timeout.status == 2)
         #expect(
             timeout.stderr
-                == "kernelcheck: error: KERNELCHECK_WORKER_TIMEOUT must be a positive number of seconds, got 'soon'\n")
+                == "kernelcheck: error: environment variable KERNELCHECK_WORKER_TIMEOUT='soon' is invalid:"
+                + " expected a positive number of seconds\n")
     }
 }
