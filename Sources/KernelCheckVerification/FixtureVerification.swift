@@ -9,8 +9,13 @@ public enum FixtureVerification {
     /// judged in exact mode where the op allows it (see `ComparisonMode.effective(for:)`); the
     /// others in bound mode, or in tight mode with `tight` (so is an integer-filled case whose
     /// op is judged by a bound: `effective(for:)` of exact is bound, which `tight` tightens).
+    ///
+    /// With `determinism` (the default) each implementation also runs again with the same,
+    /// one and three threads and must give identical bits, as in `check`: a race or a
+    /// thread-order-dependent reduction is invisible to the expected values alone.
     public static func verify(
-        _ fixture: FixtureCase, implementations: [any KernelImplementation], guards: Bool = true, tight: Bool = false
+        _ fixture: FixtureCase, implementations: [any KernelImplementation], guards: Bool = true, tight: Bool = false,
+        determinism: Bool = true
     )
         -> [CaseOutcome]
     {
@@ -34,7 +39,7 @@ public enum FixtureVerification {
                 continue
             }
             for implementation in implementations {
-                let checker = CaseChecker(implementation: implementation, guards: guards, determinism: false)
+                let checker = CaseChecker(implementation: implementation, guards: guards, determinism: determinism)
                 outcomes.append(
                     checker.check(
                         fixture.problem, direction, inputs: fixture.inputs, expected: expected,

@@ -28,8 +28,10 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             #expect(
                 Set(fixture.directions) == Set(fixture.problem.directions),
                 "\(fixture.group): not every direction has expected values")
+            // The numbers only: determinism runs on every fixture in `kernelcheck verify` (CI)
+            // and on random problems in the property suite; here it would triple a debug run.
             for o in FixtureVerification.verify(
-                fixture, implementations: [ReferenceImplementation(), TiledImplementation()])
+                fixture, implementations: [ReferenceImplementation(), TiledImplementation()], determinism: false)
             {
                 checks += 1
                 #expect(

@@ -1,5 +1,6 @@
 import Foundation
 import KernelCheckCore
+import KernelCheckProblems
 import KernelCheckVerification
 import Testing
 
@@ -93,5 +94,18 @@ import Testing
         guard x != 0, x.isFinite else { return x }
         let scale = Float(sign: .plus, exponent: x.exponent - Float.Exponent(bits - 1), significand: 1)
         return (x / scale).rounded(.toNearestOrEven) * scale
+    }
+}
+
+/// Bound-mode inputs hit the kinks on purpose: about one element in 16 is exactly 0, 1 or −1.
+@Suite struct SpecialValueFillTests {
+    @Test func boundInputsMixInSpecialValues() throws {
+        let problem = try Problem.parse("leaky_relu shape=64x64 slope=0.01")
+        let x = try #require(CaseInputs.make(problem, seed: 3, mode: .bound)["x"]).storage
+        let counts = [Float(0), 1, -1].map { v in x.filter { $0 == v }.count }
+        // 4096 elements, 1/16 special, a third each: about 85 of each value.
+        #expect(counts.allSatisfy { (50...130).contains($0) }, "\(counts)")
+        let plain = try #require(CaseInputs.make(problem, seed: 3, mode: .bound, specialValues: false)["x"]).storage
+        #expect(plain.filter { $0 == 0 || Swift.abs($0) == 1 }.isEmpty)
     }
 }
