@@ -125,3 +125,19 @@ def test_matrix_is_written_as_json_and_markdown_without_temporaries(tmp_path):
     assert md[5] == "| `m2` | p | c | stillborn | – | – |  |"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kill-matrix.json", "kill-matrix.md"]
     assert driver.summarize(matrix["mutants"]) == "1 killed, 1 stillborn"
+
+
+def test_detectors_carry_the_seed_and_targeted_problems_add_one_detector_each():
+    found = driver.detectors(100, 10, 7, 5.0, False, ["relu shape=3"])
+    assert list(found) == ["verify", "exact", "bound", "medium-exact", "medium-bound", "problem-1"]
+    assert found["exact"][found["exact"].index("--seed") + 1] == "7"
+    assert found["medium-bound"][found["medium-bound"].index("--size") + 1] == "medium"
+    assert found["problem-1"][-2:] == ["--problem", "relu shape=3"]
+    assert "tight" in driver.detectors(100, 10, 7, 5.0, True)
+
+
+def test_counts_give_the_kill_rate_of_a_sweep_and_nothing_for_other_output():
+    doc = {"problems_checked": 40, "failures": [{"shrunk": {}}, {"shrunk": {}}]}
+    assert driver.counts(json.dumps(doc)) == {"checked": 40, "failures": 2}
+    assert driver.counts(json.dumps({"outcomes": []})) == {}
+    assert driver.counts("") == {}

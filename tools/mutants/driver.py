@@ -130,8 +130,11 @@ def write_atomically(path: Path, text: str) -> None:
 # Detectors -------------------------------------------------------------------------------
 
 
-def detectors(cases: int, medium_cases: int, seed: int, budget: float, tight: bool) -> dict[str, list[str]]:
-    """Detector name → kernelcheck arguments (without the binary)."""
+def detectors(
+    cases: int, medium_cases: int, seed: int, budget: float, tight: bool, problems: list[str] = ()
+) -> dict[str, list[str]]:
+    """Detector name → kernelcheck arguments (without the binary). Each of `problems` adds a
+    targeted detector `problem-N`: that one problem string, every direction, exact and bound."""
     check = ["check", "--impl", "tiled", "--seed", str(seed), "--no-failure-db", "--format", "json"]
     limit = ["--budget", str(budget)]
     found = {
@@ -143,6 +146,8 @@ def detectors(cases: int, medium_cases: int, seed: int, budget: float, tight: bo
     }
     if tight:
         found["tight"] = check + ["--mode", "tight", "--cases", str(cases)] + limit
+    for n, problem in enumerate(problems, 1):
+        found[f"problem-{n}"] = check + ["--mode", "exact", "--problem", problem]
     return found
 
 
@@ -187,7 +192,20 @@ def run_detector(binary: Path, args: list[str], cwd: Path, limit: float) -> dict
     result = {"status": status, "seconds": seconds, "exit": code}
     if status == "killed":
         result["shrunk"] = first_failure(out) or ("crash" if code not in (1,) else None)
+    result.update(counts(out))
     return result
+
+
+def counts(stdout: str) -> dict[str, int]:
+    """How many checks a check document drew (`problems_checked`) and how many failed: the kill
+    rate of a detector, since a sweep draws until its budget and shrinks every failure."""
+    try:
+        doc = json.loads(stdout)
+    except (json.JSONDecodeError, ValueError):
+        return {}
+    if not isinstance(doc, dict) or "problems_checked" not in doc:
+        return {}
+    return {"checked": doc["problems_checked"], "failures": len(doc.get("failures") or [])}
 
 
 # The scratch copy ---------------------------------------------------------------------------
@@ -284,11 +302,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="check that every mutant applies, then exit")
     ap.add_argument("--sample", type=int, help="run a seeded sample of this many mutants")
     ap.add_argument("--seed", type=int, default=1, help="seed of the sample and of the check sweeps")
-    ap.add_argument("--budget", type=float, default=60, help="seconds each check detector draws problems")
-    ap.add_argument("--cases", type=int, default=300)
-    ap.add_argument("--medium-cases", type=int, default=40)
+    ap.add_argument("--budget", type=float, default=10, help="seconds each check detector draws problems")
+    ap.add_argument("--cases", type=int, default=3000)
+    ap.add_argument("--medium-cases", type=int, default=300)
     ap.add_argument("--tight", action="store_true", help="add the tight-mode detector")
-    ap.add_argument("--detectors", help="comma-separated subset of verify,exact,bound,medium-exact,medium-bound,tight")
+    ap.add_argument(
+        "--problem", action="append", default=[],
+        help="add a targeted detector checking this one problem string (repeatable)")
+    ap.add_argument("--detectors", help="comma-separated subset of verify,exact,bound,medium-exact,medium-bound,tight,problem-N")
     ap.add_argument("--no-baseline", action="store_true", help="skip running the detectors on the unmutated tree")
     ap.add_argument("--scratch", type=Path, default=repo / ".build" / "mutants" / "scratch")
     ap.add_argument("--out", type=Path, default=repo / ".build" / "mutants")
@@ -310,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     except (LibraryError, OSError, subprocess.CalledProcessError) as e:
         print(f"mutants: {e}", file=sys.stderr)
         return 2
-    found = detectors(a.cases, a.medium_cases, a.seed, a.budget, a.tight)
+    found = detectors(a.cases, a.medium_cases, a.seed, a.budget, a.tight, a.problem)
     if a.detectors:
         wanted = a.detectors.split(",")
         bad = [d for d in wanted if d not in found]
