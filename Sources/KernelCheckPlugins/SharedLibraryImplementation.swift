@@ -37,12 +37,7 @@ public struct SharedLibraryImplementation: KernelImplementation {
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
         output: UnsafeMutableBufferPointer<Float>, threads: Int
     ) throws(ImplementationError) {
-        let expected = Shape.elementCount(problem.descriptor.output(for: direction).shape) ?? -1
-        guard output.count == expected else {
-            throw .outputSizeMismatch(
-                problem: problem.description, direction: direction, expected: expected, found: output.count)
-        }
-        try problem.checkInputs(for: direction, as: ImplementationError.self) { inputs[$0]?.shape }
+        try problem.checkCase(direction, inputs: inputs, outputCount: output.count)
         // The header promises a 64-byte-aligned output: a caller's buffer that is not (or an
         // empty one without an address) is stood in for by an aligned, guarded one.
         if let base = output.baseAddress, SharedLibraryArguments.isAligned(base) {

@@ -67,11 +67,7 @@ public struct WorkerProcessImplementation: KernelImplementation {
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
         output: UnsafeMutableBufferPointer<Float>, threads: Int
     ) throws(ImplementationError) {
-        let expected = Shape.elementCount(problem.descriptor.output(for: direction).shape) ?? -1
-        guard output.count == expected else {
-            throw .outputSizeMismatch(
-                problem: problem.description, direction: direction, expected: expected, found: output.count)
-        }
+        try problem.checkCase(direction, inputs: inputs, outputCount: output.count)
         let answer = try session.run(problem, direction, inputs: inputs, output: output, threads: threads)
         switch answer {
         case .ok: return

@@ -51,6 +51,22 @@ public enum ImplementationError: InputCheckError, Equatable, CustomStringConvert
     }
 }
 
+extension Problem {
+    /// Throws unless an output buffer of `outputCount` elements is exactly `direction`'s output
+    /// and `inputs` holds every role the direction reads, with its shape: what an
+    /// implementation checks before any kernel (or plug-in) sees the buffers.
+    public func checkCase(
+        _ direction: Direction, inputs: [String: Tensor<Float>], outputCount: Int
+    ) throws(ImplementationError) {
+        let expected = Shape.elementCount(descriptor.output(for: direction).shape) ?? -1
+        guard outputCount == expected else {
+            throw .outputSizeMismatch(
+                problem: description, direction: direction, expected: expected, found: outputCount)
+        }
+        try checkInputs(for: direction, as: ImplementationError.self) { inputs[$0]?.shape }
+    }
+}
+
 /// Checked, pointer-stable copies of a case's inputs for kernels that take raw pointers.
 ///
 /// Validates every role against the descriptor before any kernel runs (so a kernel never sees
@@ -64,17 +80,10 @@ public final class KernelIO {
         _ problem: Problem, _ direction: Direction, _ inputs: [String: Tensor<Float>],
         _ output: UnsafeMutableBufferPointer<Float>
     ) throws(ImplementationError) {
-        let d = problem.descriptor
-        let expected = d.output(for: direction)
-        let n = Shape.elementCount(expected.shape) ?? -1
-        guard output.count == n else {
-            throw .outputSizeMismatch(
-                problem: problem.description, direction: direction, expected: n, found: output.count)
-        }
+        try problem.checkCase(direction, inputs: inputs, outputCount: output.count)
         // A zero-element output still needs a valid (never dereferenced) pointer.
         self.output = output.baseAddress ?? KernelIO.emptyOutput
-        try problem.checkInputs(for: direction, as: ImplementationError.self) { inputs[$0]?.shape }
-        for spec in d.inputs(for: direction) {
+        for spec in problem.descriptor.inputs(for: direction) {
             let t = inputs[spec.role]!  // checked above
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(t.count, 1))
             _ = buffer.initialize(from: t.storage)
