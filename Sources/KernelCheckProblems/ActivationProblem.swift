@@ -72,6 +72,7 @@ public struct ActivationProblem: ProblemDescriptor {
         case "tanh": self.init(.tanh, shape: shape)
         default: throw .malformed(text: f.text, reason: "op '\(f.op)' is not an activation")
         }
+        _ = try f.precision(supported: false)
         try f.finish()
     }
 }
@@ -129,6 +130,7 @@ public struct LossProblem: ProblemDescriptor {
             throw .malformed(text: f.text, reason: "op '\(f.op)' is not a loss")
         }
         self.init(kind, shape: try f.dims("shape"))
+        _ = try f.precision(supported: false)
         try f.finish()
     }
 }

@@ -20,6 +20,7 @@ public struct ConvProblem: ConvolutionGeometry {
     public var dilation: [Int]
     public var padding: Padding
     public var hasBias: Bool
+    public var precision: Precision = .float32
 
     public init(
         batch: Int, inChannels: Int, outChannels: Int, groups: Int = 1,
@@ -65,6 +66,7 @@ public struct ConvProblem: ConvolutionGeometry {
     public var parameterCount: Int { outChannels * wShape[1] * kernel.reduce(1, *) + (hasBias ? outChannels : 0) }
 
     public func validate() throws(ProblemError) {
+        try precision.validate(op: opName)
         try validateGeometry(minimumInputSize: 0)
         let op = opName
         let (pb, pe) = resolvedPadding
@@ -86,7 +88,7 @@ public struct ConvProblem: ConvolutionGeometry {
         accumulationLength(for: direction, stridedSize: outputSize)
     }
 
-    public var description: String { "\(geometryDescription) bias=\(hasBias ? 1 : 0)" }
+    public var description: String { "\(geometryDescription) bias=\(hasBias ? 1 : 0)\(precision.fieldsDescription)" }
 
     public init(fields: ProblemFields) throws(ProblemError) {
         var f = fields
@@ -99,6 +101,7 @@ public struct ConvProblem: ConvolutionGeometry {
             stride: try f.dims("s", rank: rank, default: ones), dilation: try f.dims("d", rank: rank, default: ones),
             padding: try Padding.parse(f.raw("p") ?? "valid", rank: rank, problemText: f.text),
             hasBias: try f.bool("bias", default: false))
+        precision = try f.precision()
         try f.finish()
     }
 }

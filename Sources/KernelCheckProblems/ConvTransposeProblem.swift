@@ -22,6 +22,7 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
     public var padding: Padding
     public var outputPadding: [Int]
     public var hasBias: Bool
+    public var precision: Precision = .float32
 
     public init(
         batch: Int, inChannels: Int, outChannels: Int, groups: Int = 1,
@@ -74,6 +75,7 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
     }
 
     public func validate() throws(ProblemError) {
+        try precision.validate(op: opName)
         try validateGeometry(minimumInputSize: 1)
         let op = opName
         try check(
@@ -111,7 +113,7 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
     }
 
     public var description: String {
-        "\(geometryDescription) op=\(Shape.format(outputPadding)) bias=\(hasBias ? 1 : 0)"
+        "\(geometryDescription) op=\(Shape.format(outputPadding)) bias=\(hasBias ? 1 : 0)\(precision.fieldsDescription)"
     }
 
     public init(fields: ProblemFields) throws(ProblemError) {
@@ -126,6 +128,7 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
             padding: try Padding.parse(f.raw("p") ?? "valid", rank: rank, problemText: f.text),
             outputPadding: try f.dims("op", rank: rank, default: zeros),
             hasBias: try f.bool("bias", default: false))
+        precision = try f.precision()
         try f.finish()
     }
 }

@@ -15,6 +15,7 @@ public struct MatmulProblem: ProblemDescriptor {
     public var bShape: [Int]
     public var transposeA: Bool
     public var transposeB: Bool
+    public var precision: Precision = .float32
 
     public init(aShape: [Int], bShape: [Int], transposeA: Bool = false, transposeB: Bool = false) {
         self.aShape = aShape
@@ -52,6 +53,7 @@ public struct MatmulProblem: ProblemDescriptor {
     public var batchCount: Int { (batchShape ?? []).reduce(1, *) }
 
     public func validate() throws(ProblemError) {
+        try precision.validate(op: opName)
         try check(aShape.count >= 2, opName, "a", "needs rank ≥ 2, got \(Shape.format(aShape))")
         try check(bShape.count >= 2, opName, "b", "needs rank ≥ 2, got \(Shape.format(bShape))")
         try check(aShape.allSatisfy { $0 >= 0 }, opName, "a", "dimensions must be ≥ 0")
@@ -96,7 +98,7 @@ public struct MatmulProblem: ProblemDescriptor {
     }
 
     public var description: String {
-        "matmul a=\(Shape.format(aShape)) b=\(Shape.format(bShape)) ta=\(transposeA ? 1 : 0) tb=\(transposeB ? 1 : 0)"
+        "matmul a=\(Shape.format(aShape)) b=\(Shape.format(bShape)) ta=\(transposeA ? 1 : 0) tb=\(transposeB ? 1 : 0)\(precision.fieldsDescription)"
     }
 
     public init(fields: ProblemFields) throws(ProblemError) {
@@ -104,6 +106,7 @@ public struct MatmulProblem: ProblemDescriptor {
         self.init(
             aShape: try f.dims("a"), bShape: try f.dims("b"),
             transposeA: try f.bool("ta", default: false), transposeB: try f.bool("tb", default: false))
+        precision = try f.precision()
         try f.finish()
     }
 }
@@ -118,6 +121,7 @@ public struct LinearProblem: WeightedLayerProblem {
     public var xShape: [Int]
     public var outFeatures: Int
     public var hasBias: Bool
+    public var precision: Precision = .float32
 
     public init(xShape: [Int], outFeatures: Int, hasBias: Bool = true) {
         self.xShape = xShape
@@ -136,6 +140,7 @@ public struct LinearProblem: WeightedLayerProblem {
     public var parameterCount: Int { outFeatures * inFeatures + (hasBias ? outFeatures : 0) }
 
     public func validate() throws(ProblemError) {
+        try precision.validate(op: opName)
         try check(xShape.count >= 1, opName, "x", "needs rank ≥ 1")
         try check(xShape.allSatisfy { $0 >= 0 }, opName, "x", "dimensions must be ≥ 0, got \(Shape.format(xShape))")
         try check(outFeatures >= 0, opName, "out", "must be ≥ 0, got \(outFeatures)")
@@ -153,11 +158,14 @@ public struct LinearProblem: WeightedLayerProblem {
         }
     }
 
-    public var description: String { "linear x=\(Shape.format(xShape)) out=\(outFeatures) bias=\(hasBias ? 1 : 0)" }
+    public var description: String {
+        "linear x=\(Shape.format(xShape)) out=\(outFeatures) bias=\(hasBias ? 1 : 0)\(precision.fieldsDescription)"
+    }
 
     public init(fields: ProblemFields) throws(ProblemError) {
         var f = fields
         self.init(xShape: try f.dims("x"), outFeatures: try f.int("out"), hasBias: try f.bool("bias", default: false))
+        precision = try f.precision(outputAlias: false)
         try f.finish()
     }
 }

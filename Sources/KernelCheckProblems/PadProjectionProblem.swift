@@ -85,6 +85,7 @@ public struct PadProjectionAProblem: SubsamplingProblem {
                 batch: n, channels: c, inputSize: size, stride: s, before: try f.int("before"),
                 after: try f.int("after"))
         }
+        _ = try f.precision(supported: false)
         try f.finish()
     }
 }
@@ -203,6 +204,7 @@ public struct PadProjectionBProblem: SubsamplingProblem {
             batch: try f.int("n"), inChannels: try f.int("ic"), outChannels: try f.int("oc"), inputSize: size,
             stride: try Self.stride(of: &f, inputSize: size),
             epsilon: try f.double("eps", default: 1e-5))
+        _ = try f.precision(supported: false)
         try f.finish()
     }
 }

@@ -22,12 +22,15 @@ public protocol ProblemDescriptor: Hashable, Sendable, LosslessStringConvertible
     /// Largest number of products summed into one output element of a direction
     /// (the K of the forward error bound γ_K·(|A|·|B|)).
     func accumulationLength(for direction: Direction) -> Int
+    /// Number formats of inputs, accumulation and output (float32 unless the op stores one).
+    var precision: Precision { get }
     /// Parses a tokenized problem string; `init?(_:)` and `Problem.parse` build on it.
     init(fields: ProblemFields) throws(ProblemError)
 }
 
 extension ProblemDescriptor {
     public var family: OpFamily { Self.family }
+    public var precision: Precision { .float32 }
 
     public init?(_ description: String) {
         guard let fields = try? ProblemFields(parsing: description),
