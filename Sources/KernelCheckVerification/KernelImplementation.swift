@@ -72,9 +72,16 @@ extension Problem {
 /// Validates every role against the descriptor before any kernel runs (so a kernel never sees
 /// a wrongly sized buffer), copies each input into its own allocation (stable for the call,
 /// freed on deinit) and exposes them by role.
+///
+/// For a problem whose inputs are stored in a narrow type (`dt=bf16`, `f16`, `f8e4m3`,
+/// `f8e5m2`) each role is also held in that type's stored form (`stored(_:)`): 16- or 8-bit
+/// patterns, for kernels that convert their inputs themselves.
 public final class KernelIO {
     private var buffers: [String: UnsafeMutableBufferPointer<Float>] = [:]
+    private var storedBuffers: [String: UnsafeMutableRawBufferPointer] = [:]
     public let output: UnsafeMutablePointer<Float>
+    /// The problem's number formats (`storage` is the type of `stored(_:)`).
+    public let precision: Precision
 
     public init(
         _ problem: Problem, _ direction: Direction, _ inputs: [String: Tensor<Float>],
@@ -83,18 +90,28 @@ public final class KernelIO {
         try problem.checkCase(direction, inputs: inputs, outputCount: output.count)
         // A zero-element output still needs a valid (never dereferenced) pointer.
         self.output = output.baseAddress ?? KernelIO.emptyOutput
+        precision = problem.descriptor.precision
         for spec in problem.descriptor.inputs(for: direction) {
             let t = inputs[spec.role]!  // checked above
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(t.count, 1))
             _ = buffer.initialize(from: t.storage)
             buffers[spec.role] = buffer
+            if precision.storage != .f32 {
+                let bytes = precision.storage.encode(t.storage)
+                let stored = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+                stored.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+                storedBuffers[spec.role] = stored
+            }
         }
     }
 
     /// Stand-in address for a zero-element output; kernels never dereference it.
     nonisolated(unsafe) private static let emptyOutput = UnsafeMutablePointer<Float>.allocate(capacity: 1)
 
-    deinit { for b in buffers.values { b.deallocate() } }
+    deinit {
+        for b in buffers.values { b.deallocate() }
+        for b in storedBuffers.values { b.deallocate() }
+    }
 
     /// The input of a role the descriptor declared (validated in `init`).
     public subscript(_ role: String) -> UnsafePointer<Float> { UnsafePointer(buffers[role]!.baseAddress!) }
@@ -102,5 +119,13 @@ public final class KernelIO {
     /// An input that may be absent (the bias of a problem without one).
     public func optional(_ role: String) -> UnsafePointer<Float>? {
         buffers[role].map { UnsafePointer($0.baseAddress!) }
+    }
+
+    /// The input of a role in its storage type's bit patterns (`precision.storage.byteWidth`
+    /// bytes per element, little-endian), or `nil` for a float32 problem or an absent role.
+    /// The values are the same numbers as `self[role]`: the case's inputs are exactly
+    /// representable in the storage type.
+    public func stored(_ role: String) -> UnsafeRawPointer? {
+        storedBuffers[role].map { UnsafeRawPointer($0.baseAddress!) }
     }
 }
