@@ -9,7 +9,13 @@ import KernelCheckCore
 /// Gradients: `dA = dC·op(B)ᵀ` (summed over broadcast batch dims, transposed back when `ta`),
 /// `dB = op(A)ᵀ·dC` likewise. Roles: `a`, `b` → `y`; `bwd_data` gives `da`, `bwd_weights` `db`.
 ///
-/// Canonical text: `matmul a=2x3x4 b=4x5 ta=0 tb=0`.
+/// 1-D operands as `torch.matmul` and ONNX `MatMul` define them: a 1-D `a` of length `K` is the
+/// row vector `1×K` and a 1-D `b` the column vector `K×1` (the same memory either way); that
+/// `M` (or `N`) dimension is then removed from `C`, so `a=K b=K` gives a scalar (shape `[]`)
+/// and `a=4 b=2x4x1` gives `C` of shape `2×1`. `da` and `db` keep the operands' own shapes.
+/// A vector has no transpose: `ta=1` on a 1-D `a` (`tb=1` on a 1-D `b`) is refused.
+///
+/// Canonical text: `matmul a=2x3x4 b=4x5 ta=0 tb=0`, `matmul a=4 b=2x4x1 ta=0 tb=0`.
 public struct MatmulProblem: ProblemDescriptor {
     public var aShape: [Int]
     public var bShape: [Int]
@@ -31,12 +37,25 @@ public struct MatmulProblem: ProblemDescriptor {
     public static let opNames = ["matmul"]
     public var opName: String { "matmul" }
 
-    public var m: Int { aShape.count >= 2 ? aShape[aShape.count - (transposeA ? 1 : 2)] : 0 }
-    public var k: Int { aShape.count >= 2 ? aShape[aShape.count - (transposeA ? 2 : 1)] : 0 }
-    public var n: Int { bShape.count >= 2 ? bShape[bShape.count - (transposeB ? 2 : 1)] : 0 }
-    var kOfB: Int { bShape.count >= 2 ? bShape[bShape.count - (transposeB ? 1 : 2)] : 0 }
-    public var batchA: [Int] { Array(aShape.dropLast(2)) }
-    public var batchB: [Int] { Array(bShape.dropLast(2)) }
+    /// `a` is a vector (rank 1): the row vector `1×K`, its `M` dimension absent from `C`.
+    public var aIsVector: Bool { aShape.count == 1 }
+    /// `b` is a vector (rank 1): the column vector `K×1`, its `N` dimension absent from `C`.
+    public var bIsVector: Bool { bShape.count == 1 }
+    /// `A` as a batch of matrices: a 1-D `a` of length `K` is `1×K`, with the same memory.
+    public var aMatrixShape: [Int] { aIsVector ? [1] + aShape : aShape }
+    /// `B` as a batch of matrices: a 1-D `b` of length `K` is `K×1`, with the same memory.
+    public var bMatrixShape: [Int] { bIsVector ? bShape + [1] : bShape }
+
+    public var m: Int { matrixDim(aMatrixShape, fromEnd: transposeA ? 1 : 2) }
+    public var k: Int { matrixDim(aMatrixShape, fromEnd: transposeA ? 2 : 1) }
+    public var n: Int { matrixDim(bMatrixShape, fromEnd: transposeB ? 2 : 1) }
+    var kOfB: Int { matrixDim(bMatrixShape, fromEnd: transposeB ? 1 : 2) }
+    public var batchA: [Int] { Array(aMatrixShape.dropLast(2)) }
+    public var batchB: [Int] { Array(bMatrixShape.dropLast(2)) }
+
+    /// Dimension `fromEnd` (1 = last) of a matrix shape; 0 for a shape of rank < 2, which
+    /// `validate` refuses.
+    private func matrixDim(_ shape: [Int], fromEnd: Int) -> Int { shape.count >= 2 ? shape[shape.count - fromEnd] : 0 }
 
     /// The broadcast batch shape, or `nil` when the batch dims are incompatible.
     public var batchShape: [Int]? {
@@ -49,13 +68,19 @@ public struct MatmulProblem: ProblemDescriptor {
         }
         return out
     }
-    public var yShape: [Int] { (batchShape ?? []) + [m, n] }
+    /// `broadcast(batchA, batchB) × M × N`, without `M` when `a` is a vector and without `N`
+    /// when `b` is one.
+    public var yShape: [Int] { (batchShape ?? []) + (aIsVector ? [] : [m]) + (bIsVector ? [] : [n]) }
     public var batchCount: Int { (batchShape ?? []).reduce(1, *) }
 
     public func validate() throws(ProblemError) {
         try precision.validate(op: opName)
-        try check(aShape.count >= 2, opName, "a", "needs rank ≥ 2, got \(Shape.format(aShape))")
-        try check(bShape.count >= 2, opName, "b", "needs rank ≥ 2, got \(Shape.format(bShape))")
+        try check(aShape.count >= 1, opName, "a", "needs rank ≥ 1, got \(Shape.format(aShape))")
+        try check(bShape.count >= 1, opName, "b", "needs rank ≥ 1, got \(Shape.format(bShape))")
+        // torch.matmul has no transpose flag; a transposed row vector would be a column, which
+        // is a different product (M = K, not 1), so the flag is refused rather than guessed.
+        try check(!(aIsVector && transposeA), opName, "ta", "a 1-D a is a row vector and has no transpose")
+        try check(!(bIsVector && transposeB), opName, "tb", "a 1-D b is a column vector and has no transpose")
         try check(aShape.allSatisfy { $0 >= 0 }, opName, "a", "dimensions must be ≥ 0")
         try check(bShape.allSatisfy { $0 >= 0 }, opName, "b", "dimensions must be ≥ 0")
         try check(k == kOfB, opName, "b", "inner dimensions differ: op(A) is \(m)×\(k), op(B) is \(kOfB)×\(n)")
@@ -83,7 +108,7 @@ public struct MatmulProblem: ProblemDescriptor {
     public func flops(for direction: Direction) -> Double { 2 * Double(batchCount) * Double(m) * Double(n) * Double(k) }
 
     public func accumulationLength(for direction: Direction) -> Int {
-        let r = yShape.count - 2
+        let r = (batchShape ?? []).count
         let aPad = Array(repeating: 1, count: r - batchA.count) + batchA
         let bPad = Array(repeating: 1, count: r - batchB.count) + batchB
         let full = batchShape ?? []

@@ -3,6 +3,10 @@ import KernelCheckProblems
 
 /// Batched matrix product `C = op(A)·op(B)` with `torch.matmul` batch broadcasting and its two
 /// gradients. Formulas: `MatmulProblem`.
+///
+/// A 1-D operand needs no case of its own: `MatmulProblem` describes a 1-D `a` as the `1×K`
+/// matrix and a 1-D `b` as the `K×1` one, whose row-major memory is the vector's, and `C`
+/// without that unit dimension has the row-major memory of `C` with it.
 extension Reference {
     /// `C[β, i, j] = Σ_k op(A)[β, i, k] · op(B)[β, k, j]` for every broadcast batch index `β`.
     public static func matmulForward<T>(_ p: MatmulProblem, a: Tensor<T>, b: Tensor<T>) -> Tensor<Double> {

@@ -207,11 +207,11 @@ public enum Shrinker {
         for i in 0..<max(rb - 2, 0) {
             for v in smaller(m.bShape[i], floor: 0) { var q = m; q.bShape[i] = v; out.append(q) }
         }
-        // M, N, K (K in both operands).
+        // M, N, K (K in both operands). A 1-D operand (a vector, never transposed) holds only K.
         let aM = ra - (m.transposeA ? 1 : 2), aK = ra - (m.transposeA ? 2 : 1)
-        let bK = rb - (m.transposeB ? 1 : 2), bN = rb - (m.transposeB ? 2 : 1)
-        for v in smaller(m.m, floor: 0) { var q = m; q.aShape[aM] = v; out.append(q) }
-        for v in smaller(m.n, floor: 0) { var q = m; q.bShape[bN] = v; out.append(q) }
+        let bK = rb == 1 ? 0 : rb - (m.transposeB ? 1 : 2), bN = rb - (m.transposeB ? 2 : 1)
+        if ra >= 2 { for v in smaller(m.m, floor: 0) { var q = m; q.aShape[aM] = v; out.append(q) } }
+        if rb >= 2 { for v in smaller(m.n, floor: 0) { var q = m; q.bShape[bN] = v; out.append(q) } }
         for v in smaller(m.k, floor: 0) { var q = m; q.aShape[aK] = v; q.bShape[bK] = v; out.append(q) }
         return out
     }

@@ -113,6 +113,13 @@ enum MatmulHandCase {
         MatmulProblem(aShape: [2, 1, 3, 4], bShape: [5, 4, 6]),
         MatmulProblem(aShape: [3, 4, 2], bShape: [2, 1, 3, 4], transposeA: true, transposeB: true),
         MatmulProblem(aShape: [1, 2, 3], bShape: [3, 1], transposeA: false),
+        // 1-D operands (torch.matmul's vectors): the three ONNX MatMul node-test shapes and
+        // a vector against a transposed, broadcast matrix.
+        MatmulProblem(aShape: [4], bShape: [2, 4, 1]),
+        MatmulProblem(aShape: [1, 2, 4, 3], bShape: [3]),
+        MatmulProblem(aShape: [3], bShape: [3]),
+        MatmulProblem(aShape: [5], bShape: [3, 1, 2, 5], transposeB: true),
+        MatmulProblem(aShape: [2, 5, 3], bShape: [5], transposeA: true),
     ]
 
     /// ⟨op(A)·op(B), G⟩ = ⟨A, bwd_a(G)⟩ = ⟨B, bwd_b(G)⟩, exact with integer fills.
@@ -135,5 +142,78 @@ enum MatmulHandCase {
         checkGradient("\(p) db", analytic: Reference.matmulBackwardB(p, a: a, dy: g), at: b, seed: 43) {
             Reference.matmulForward(p, a: a, b: $0).dot(g)
         }
+    }
+}
+
+/// 1-D operands as torch.matmul defines them: a 1-D `a` is a row vector, a 1-D `b` a column
+/// vector, and that dimension is absent from the result. Values worked by hand.
+@Suite struct MatmulVectorTests {
+    /// [1, 2, 3]·[4, 5, 6] = 4 + 10 + 18 = 32, a scalar (shape []).
+    @Test func dotProduct() throws {
+        let p = MatmulProblem(aShape: [3], bShape: [3])
+        let y = Reference.matmulForward(p, a: try tensor([3], [1, 2, 3]), b: try tensor([3], [4, 5, 6]))
+        #expect(y.shape == [])
+        #expect(y.storage == [32])
+    }
+
+    /// With dy = 2: da = dy·b = [8, 10, 12], db = a·dy = [2, 4, 6], both 1-D.
+    @Test func dotProductGradients() throws {
+        let p = MatmulProblem(aShape: [3], bShape: [3])
+        let a = try tensor([3], [1, 2, 3]), b = try tensor([3], [4, 5, 6]), dy = try tensor([], [2])
+        let da = Reference.matmulBackwardA(p, dy: dy, b: b), db = Reference.matmulBackwardB(p, a: a, dy: dy)
+        #expect(da.shape == [3] && da.storage == [8, 10, 12])
+        #expect(db.shape == [3] && db.storage == [2, 4, 6])
+    }
+
+    /// [1, 2, 3]·B (B of `MatmulHandCase`) = A's first row times B = [58, 64], shape [2];
+    /// with tb the stored Bᵀ gives the same.
+    @Test(arguments: [false, true]) func vectorTimesMatrix(_ tb: Bool) throws {
+        let p = MatmulProblem(aShape: [3], bShape: tb ? [2, 3] : [3, 2], transposeB: tb)
+        try p.validate()
+        let b = try tensor(p.bShape, tb ? MatmulHandCase.bTransposed : MatmulHandCase.b)
+        let y = Reference.matmulForward(p, a: try tensor([3], [1, 2, 3]), b: b)
+        #expect(y.shape == [2])
+        #expect(y.storage == [58, 64])
+    }
+
+    /// A·[7, 9, 11] (B's first column) = C's first column = [58, 139], shape [2]; with ta
+    /// the stored Aᵀ gives the same.
+    @Test(arguments: [false, true]) func matrixTimesVector(_ ta: Bool) throws {
+        let p = MatmulProblem(aShape: ta ? [3, 2] : [2, 3], bShape: [3], transposeA: ta)
+        try p.validate()
+        let a = try tensor(p.aShape, ta ? MatmulHandCase.aTransposed : MatmulHandCase.a)
+        let y = Reference.matmulForward(p, a: a, b: try tensor([3], [7, 9, 11]))
+        #expect(y.shape == [2])
+        #expect(y.storage == [58, 139])
+    }
+
+    /// a = [1, 2, 3, 4] (1-D) against b = 2×4×1 with columns [1, 1, 1, 1] and [1, −1, 2, 0]:
+    /// y = [[1 + 2 + 3 + 4], [1 − 2 + 6 + 0]] = [[10], [5]], shape [2, 1] (ONNX test_matmul_1d_3d).
+    /// Backward with dy = [[1], [2]]: da[k] = Σ_β dy[β]·b[β, k] = [1, 1, 1, 1] + 2·[1, −1, 2, 0]
+    /// = [3, −1, 5, 1] (a is shared by both batch entries, so its gradient sums them);
+    /// db[β, k] = a[k]·dy[β] = [1, 2, 3, 4, 2, 4, 6, 8].
+    @Test func rowVectorAgainstBatchedColumns() throws {
+        let p = MatmulProblem(aShape: [4], bShape: [2, 4, 1])
+        try p.validate()
+        let a = try tensor([4], [1, 2, 3, 4]), b = try tensor([2, 4, 1], [1, 1, 1, 1, 1, -1, 2, 0])
+        let y = Reference.matmulForward(p, a: a, b: b)
+        #expect(y.shape == [2, 1] && y.storage == [10, 5])
+        let dy = try tensor([2, 1], [1, 2])
+        let da = Reference.matmulBackwardA(p, dy: dy, b: b), db = Reference.matmulBackwardB(p, a: a, dy: dy)
+        #expect(da.shape == [4] && da.storage == [3, -1, 5, 1])
+        #expect(db.shape == [2, 4, 1] && db.storage == [1, 2, 3, 4, 2, 4, 6, 8])
+    }
+
+    /// a = 1×2×2×3 holding A and then 10·A, b = [7, 9, 11]: y = [[[58, 139], [580, 1390]]],
+    /// shape [1, 2, 2] (ONNX test_matmul_4d_1d's pattern). With dy all ones,
+    /// db[k] = Σ_{β, i} a[β, i, k] = 11·(A's column sums [5, 7, 9]) = [55, 77, 99].
+    @Test func batchedMatrixTimesVector() throws {
+        let p = MatmulProblem(aShape: [1, 2, 2, 3], bShape: [3])
+        try p.validate()
+        let a = try tensor([1, 2, 2, 3], MatmulHandCase.a + MatmulHandCase.a.map { 10 * $0 })
+        let y = Reference.matmulForward(p, a: a, b: try tensor([3], [7, 9, 11]))
+        #expect(y.shape == [1, 2, 2] && y.storage == [58, 139, 580, 1390])
+        let db = Reference.matmulBackwardB(p, a: a, dy: try tensor([1, 2, 2], [1, 1, 1, 1]))
+        #expect(db.shape == [3] && db.storage == [55, 77, 99])
     }
 }

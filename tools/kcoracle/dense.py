@@ -19,22 +19,29 @@ class Matmul:
         self.ta = f.bool("ta", False)
         self.tb = f.bool("tb", False)
         f.finish()
-        require(len(self.a) >= 2, "matmul", "a", "needs rank >= 2")
-        require(len(self.b) >= 2, "matmul", "b", "needs rank >= 2")
+        require(len(self.a) >= 1, "matmul", "a", "needs rank >= 1")
+        require(len(self.b) >= 1, "matmul", "b", "needs rank >= 1")
+        # torch.matmul's vectors: a 1-D a is the row vector 1xK, a 1-D b the column vector
+        # Kx1, and that dimension is dropped from y. torch has no transpose of a vector.
+        require(not (len(self.a) == 1 and self.ta), "matmul", "ta", "a 1-D a has no transpose")
+        require(not (len(self.b) == 1 and self.tb), "matmul", "tb", "a 1-D b has no transpose")
         require(all(v >= 1 for v in self.a + self.b), "matmul", "a/b", "dimensions must be >= 1")
-        m, k = (self.a[-1], self.a[-2]) if self.ta else (self.a[-2], self.a[-1])
-        kb, n = (self.b[-1], self.b[-2]) if self.tb else (self.b[-2], self.b[-1])
+        a2 = [1] + self.a if len(self.a) == 1 else self.a
+        b2 = self.b + [1] if len(self.b) == 1 else self.b
+        m, k = (a2[-1], a2[-2]) if self.ta else (a2[-2], a2[-1])
+        kb, n = (b2[-1], b2[-2]) if self.tb else (b2[-2], b2[-1])
         require(k == kb, "matmul", "b", f"inner dimensions differ: op(A) is {m}x{k}, op(B) is {kb}x{n}")
         self.m, self.n, self.k = m, n, k
-        ba, bb = self.a[:-2], self.b[:-2]
+        ba, bb = a2[:-2], b2[:-2]
         r = max(len(ba), len(bb))
         ba, bb = [1] * (r - len(ba)) + ba, [1] * (r - len(bb)) + bb
         batch = []
         for p, q in zip(ba, bb):
             require(p == q or p == 1 or q == 1, "matmul", "b",
-                    f"batch dims {format_dims(self.a[:-2])} and {format_dims(self.b[:-2])} do not broadcast")
+                    f"batch dims {format_dims(a2[:-2])} and {format_dims(b2[:-2])} do not broadcast")
             batch.append(max(p, q))
         self.batch = batch
+        self.y = batch + ([self.m] if len(self.a) >= 2 else []) + ([self.n] if len(self.b) >= 2 else [])
 
     def directions(self):
         return ["fwd", "bwd_data", "bwd_weights"]
@@ -43,10 +50,10 @@ class Matmul:
         return f"matmul a={format_dims(self.a)} b={format_dims(self.b)} ta={int(self.ta)} tb={int(self.tb)}"
 
     def input_shapes(self):
-        return {"a": self.a, "b": self.b, "dy": self.batch + [self.m, self.n]}
+        return {"a": self.a, "b": self.b, "dy": self.y}
 
     def output_shapes(self):
-        return {"fwd": ("y", self.batch + [self.m, self.n]), "bwd_data": ("da", self.a), "bwd_weights": ("db", self.b)}
+        return {"fwd": ("y", self.y), "bwd_data": ("da", self.a), "bwd_weights": ("db", self.b)}
 
     def compute(self, t):
         import torch

@@ -5,6 +5,8 @@ import KernelCheckProblems
 // pass; in the backward pass the gradient of such an operand is the sum over every batch
 // entry that used it, accumulated into its matrix in increasing batch order, so the result
 // does not depend on the thread count.
+// A 1-D operand (`torch.matmul`'s vector) reaches the GEMM as the 1×K or K×1 matrix that
+// `MatmulProblem` makes of it: the same memory, so nothing here distinguishes it.
 
 extension Tiled {
     /// `y[β] = op(A)[β]·op(B)[β]` for every broadcast batch index β (`MatmulProblem`).
