@@ -32,8 +32,7 @@ public enum FixtureError: Error, Equatable, CustomStringConvertible, Sendable {
         file: String, group: String, role: String, stored: String, type: String, index: Int, value: Double,
         expected: String)
     /// A bit-pattern input decodes to NaN or ±Inf (`0x7F` is NaN in f8e4m3).
-    case nonFinitePattern(
-        file: String, group: String, role: String, index: Int, type: String, pattern: UInt32, value: Double)
+    case nonFinitePattern(file: String, group: String, role: String, index: Int, type: String, pattern: UInt32)
     /// The case lists no direction with expected values.
     case noExpectedValues(file: String, group: String)
     /// The `directions` attribute names an unknown direction or one the problem lacks.
@@ -75,8 +74,9 @@ public enum FixtureError: Error, Equatable, CustomStringConvertible, Sendable {
             return
                 "\(f): case '\(MessageText.clip(g))': dataset '\(r)' (\(stored)) holds \(v) at flat index \(i), which is not a \(type) number;"
                 + " the schema requires \(e)"
-        case .nonFinitePattern(let f, let g, let r, let i, let type, let bits, let v):
+        case .nonFinitePattern(let f, let g, let r, let i, let type, let bits):
             let hex = String(bits, radix: 16, uppercase: true)
+            let v = ScalarType(rawValue: type).map { "\($0.decode(bits))" } ?? "not finite"
             return
                 "\(f): case '\(MessageText.clip(g))': dataset '\(r)' holds bit pattern 0x\(hex) at flat index \(i), which is \(v) in \(type);"
                 + " fixtures must be finite"

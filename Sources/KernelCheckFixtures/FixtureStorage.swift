@@ -99,8 +99,7 @@ extension FixtureFile {
             var bits: UInt32 = 0
             for b in 0..<dt.byteWidth { bits |= UInt32(raw.bytes[i * dt.byteWidth + b]) << (8 * b) }
             throw FixtureError.nonFinitePattern(
-                file: file.path, group: group, role: spec.role, index: i, type: dt.rawValue, pattern: bits,
-                value: Double(values[i]))
+                file: file.path, group: group, role: spec.role, index: i, type: dt.rawValue, pattern: bits)
         }
         return try Tensor(shape: spec.shape, storage: values)
     }
