@@ -17,6 +17,7 @@ import h5py
 import numpy as np
 
 import oracle
+from kcoracle.errors import OracleError
 from kcoracle.problems import parse_problem
 
 TOOLS = Path(__file__).resolve().parent
@@ -40,8 +41,12 @@ def stored_input(value, dt):
 
 
 def write_case(path, problem, inputs, mode="a"):
-    """Writes one case group with its inputs in the problem's dt, as the Swift side does."""
-    dt = parse_problem(problem).precision.dt
+    """Writes one case group with its inputs in the problem's dt, as the Swift side does
+    (float32 when the problem does not parse: the error tests write such cases on purpose)."""
+    try:
+        dt = parse_problem(problem).precision.dt
+    except OracleError:
+        dt = "f32"
     with h5py.File(path, mode) as f:
         f.attrs["schema_version"] = np.int64(1)
         g = f.create_group(problem)
