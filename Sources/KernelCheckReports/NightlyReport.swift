@@ -166,6 +166,17 @@ public struct ResultRow: Codable, Sendable, Equatable {
         return fields.hasPrefix("dt=") ? String(fields.dropFirst(3)) : fields
     }
 
+    /// The precision a label names, nil unless `label` is exactly `precisionLabel` of a
+    /// valid precision (so a label read from a file cannot smuggle other text into keys).
+    public static func precision(label: String) -> Precision? {
+        if label == "f32" { return .float32 }
+        guard label.utf8.count < 64, !label.contains("/"),
+            let p = try? Problem.parse("matmul a=1x1 b=1x1 dt=" + label).descriptor.precision,
+            precisionLabel(p) == label
+        else { return nil }
+        return p
+    }
+
     public mutating func add(status: String, utilization: Double?, ulp: Int?, nmse nmseValue: Double?, seconds: Double)
     {
         cases += 1

@@ -67,6 +67,23 @@ import Testing
         #expect(d.removedRows.isEmpty && d.drift.isEmpty)
     }
 
+    /// A label outside the grammar is refused when read, naming the row: keys join fields
+    /// with "/", and "bf16/tiled" would make one row look like another.
+    @Test(arguments: ["bf16/tiled", "f64", "dt=bf16", "bf16 acc=f16", "f32 odt=f32", ""])
+    func aForeignPrecisionLabelIsRefused(_ label: String) throws {
+        var r = Crafted.report()
+        r.rows = [Self.row("f32")]
+        var object = try JSONSerialization.jsonObject(with: r.jsonData()) as! [String: Any]
+        object["rows"] = (object["rows"] as! [[String: Any]]).map {
+            var row = $0; row["precision"] = label; return row
+        }
+        let reason = Crafted.reason { _ = try NightlyReport.decode(JSONSerialization.data(withJSONObject: object)) }
+        #expect(reason.contains("rows[0].precision") && reason.contains("is not a precision label"), "\(reason)")
+        for good in ["f32", "bf16", "f16 acc=f16 odt=f32", "f8e4m3 acc=f16 odt=f16", "f8e5m2 odt=f32"] {
+            #expect(ResultRow.precision(label: good).map(ResultRow.precisionLabel) == good)
+        }
+    }
+
     /// A failure is fixed only where its own precision's row still ran.
     @Test func aFixedFailureNeedsItsPrecisionsRow() {
         var baseline = Crafted.report()
