@@ -128,7 +128,7 @@ extension FixtureFile {
             info.dataType.description
             + (tag.map { " with attribute \(FixtureStorage.dtypeAttribute)='\(MessageText.clip($0))'" }
                 ?? (info.dataType == .float32 || info.dataType == .float64 ? "" : " without a dtype attribute"))
-        let expected = "\(storage.description) (dt=\(dt))"
+        let expected = storage.description + (dt == .f32 ? "" : " (dt=\(dt))")
         // A float dataset in a narrow case: say whether its values would even be dt numbers.
         if dt != .f32, case .float = info.dataType, info.shape == spec.shape {
             let values = try file.readFloats("/" + group + "/" + spec.role).values

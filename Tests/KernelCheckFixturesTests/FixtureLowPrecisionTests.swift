@@ -95,7 +95,7 @@ import Testing
         try file.write([0] as [Double], shape: [1, 1], to: "/\(f32)/y")
         #expect(
             throws: FixtureError.wrongDataType(
-                file: path, group: f32, role: "a", expected: "float32 (dt=f32)",
+                file: path, group: f32, role: "a", expected: "float32",
                 found: "uint16 with attribute dtype='bfloat16'")
         ) { try FixtureFile.readCase(file, group: f32) }
         try file.close()
