@@ -127,7 +127,7 @@ extension FixtureFile {
         let found =
             info.dataType.description
             + (tag.map { " with attribute \(FixtureStorage.dtypeAttribute)='\(MessageText.clip($0))'" }
-                ?? (info.dataType == .float32 || info.dataType == .float64 ? "" : " without a dtype attribute"))
+                ?? (storage.attribute == nil || info.dataType != storage.dataType ? "" : " without a dtype attribute"))
         let expected = storage.description + (dt == .f32 ? "" : " (dt=\(dt))")
         // A float dataset in a narrow case: say whether its values would even be dt numbers.
         if dt != .f32, case .float = info.dataType, info.shape == spec.shape {
