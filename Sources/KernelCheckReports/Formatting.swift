@@ -158,7 +158,9 @@ extension NightlyReport {
             let each = sweeps.map {
                 "\($0.name.dropFirst("sweep_".count).replacingOccurrences(of: "_", with: " ")) \($0.problems)"
             }
-            parts.append("\(randomProblems) random problems (\(each.joined(separator: ", ")); \(checks) checks)")
+            // The precision axis (absent from reports written before it: float32 only).
+            let axis = settings.precisions.map { "; precisions \($0.joined(separator: ", "))" } ?? ""
+            parts.append("\(randomProblems) random problems (\(each.joined(separator: ", ")); \(checks) checks\(axis))")
         }
         if let g = phase(CaseSource.gradient.rawValue) {
             parts.append("\(g.problems) gradient problems (\(g.checks) checks)")

@@ -140,5 +140,6 @@ import Testing
         #expect(fixtures.isSuperset(of: ["f32", "bf16", "f16", "f8e4m3", "f8e5m2"]), "\(fixtures.sorted())")
         #expect(r.settings.precisions?.count == 6)
         #expect(MarkdownReport.render(r).contains("| linear | fwd | f8e5m2 |"))
+        #expect(r.coverageLine.contains("checks; precisions f32, bf16, f16, f8e4m3, f8e5m2, f16 acc=f16)"))
     }
 }
