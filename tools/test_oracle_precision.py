@@ -125,3 +125,43 @@ def test_half_infinity_names_the_first_index(tmp_path):
     write_narrow(path, problem, {"a": np.array([[1, np.inf]], np.float16), "b": np.ones((2, 1), np.float16),
                                  "dy": np.ones((1, 1), np.float16)})
     assert_one_line_error(call_oracle("fill", str(path)), "input 'a' holds inf at flat index 1")
+
+
+def decode(ds):
+    """A stored input decoded by ml_dtypes (not by torch, which the oracle uses)."""
+    import ml_dtypes
+
+    tag = ds.attrs.get("dtype")
+    raw = ds[()]
+    if tag is None:
+        return raw.astype(np.float64)
+    return raw.view({"bfloat16": ml_dtypes.bfloat16, "float8_e4m3fn": ml_dtypes.float8_e4m3fn,
+                     "float8_e5m2": ml_dtypes.float8_e5m2}[tag]).astype(np.float64)
+
+
+def test_committed_low_precision_dense_cases_match_numpy_on_the_decoded_inputs():
+    """Every committed matmul / linear case with dt=: y, and both gradients, recomputed with
+    numpy in float64 from inputs decoded by ml_dtypes, equal the stored expected values."""
+    from oracle_test_helpers import ROOT
+
+    checked = 0
+    for family in ("matmul", "linear"):
+        with h5py.File(ROOT / "fixtures" / f"{family}.h5") as f:
+            for name in f:
+                if " dt=" not in name:
+                    continue
+                g, p = f[name], parse_problem(name)
+                if family == "matmul":
+                    a, b, dy = decode(g["a"]), decode(g["b"]), decode(g["dy"])
+                    oa = np.swapaxes(a, -1, -2) if p.ta else a
+                    ob = np.swapaxes(b, -1, -2) if p.tb else b
+                    y = np.matmul(oa, ob)
+                else:
+                    x, w, dy = decode(g["x"]), decode(g["w"]), decode(g["dy"])
+                    y = x @ w.T + (decode(g["b"]) if p.bias else 0)
+                    dx, dw = dy @ w, np.tensordot(dy, x, axes=(list(range(x.ndim - 1)),) * 2)
+                    np.testing.assert_allclose(g["dx"][()], dx, rtol=1e-12, atol=1e-12, err_msg=name)
+                    np.testing.assert_allclose(g["dw"][()], dw, rtol=1e-12, atol=1e-12, err_msg=name)
+                np.testing.assert_allclose(g["y"][()], y, rtol=1e-12, atol=1e-12, err_msg=name)
+                checked += 1
+    assert checked >= 30
