@@ -42,7 +42,8 @@ class Matmul:
         return ["fwd", "bwd_data", "bwd_weights"]
 
     def canonical(self):
-        return f"matmul a={format_dims(self.a)} b={format_dims(self.b)} ta={int(self.ta)} tb={int(self.tb)}{self.precision.fields()}"
+        return (f"matmul a={format_dims(self.a)} b={format_dims(self.b)} ta={int(self.ta)} tb={int(self.tb)}"
+                f"{self.precision.fields()}")
 
     def input_shapes(self):
         return {"a": self.a, "b": self.b, "dy": self.batch + [self.m, self.n]}
