@@ -16,7 +16,15 @@ KIND:
   duplicate-problem "leaky_relu shape=3" and "leaky_relu shape=3 slope=0.01": one problem twice
   empty-output      relu shape=0x3: x and y hold 0 elements
   unavailable-filter  dataset x is stored through HDF5 filter 32001 (Blosc), which libhdf5 lacks
-Every case except those damaged is otherwise schema-valid (relu of [1, -2, 3]).
+Low-precision cases (`matmul a=1x2 b=2x1 ta=0 tb=0 dt=…`: inputs a, b, dy; outputs float64):
+  lowp-float32-values  dt=bf16, a stored as float32 [1, 0.1]: 0.1 is not a bf16 number (index 1)
+  lowp-float32-exact   dt=bf16, a stored as float32 [1, 0.5]: bf16 numbers, still the wrong type
+  lowp-missing-dtype   dt=bf16, a stored as uint16 patterns without the dtype attribute
+  lowp-wrong-dtype     dt=f8e4m3, b stored as uint8 tagged dtype='float8_e5m2'
+  lowp-e4m3-nan        dt=f8e4m3, b = [0x38, 0x7F]: 0x7F is NaN in e4m3 (index 1)
+  lowp-half-inf        dt=f16, a = [1, inf] as IEEE half (index 1)
+Every case except those damaged is otherwise schema-valid (relu of [1, -2, 3]; the matmul
+cases: a valid pattern for every other input).
 """
 
 import sys
@@ -38,6 +46,27 @@ def relu_case(f, name="relu shape=3", problem=None, directions="fwd", x=True, y=
     if y:
         g.create_dataset("y", data=np.array([1, 0, 3], dtype=np.float64))
     return g
+
+
+LOWP_TAGS = {"bf16": ("<u2", "bfloat16", 0x3F80), "f8e4m3": ("u1", "float8_e4m3fn", 0x38),
+             "f16": ("<f2", None, 1.0)}
+
+
+def lowp_case(f, dt, **damaged):
+    """matmul a=1x2 b=2x1 in dt with every input 1 (a valid pattern), except `damaged` roles,
+    given as finished numpy arrays (and (array, tag) pairs for a tagged pattern)."""
+    problem = f"matmul a=1x2 b=2x1 ta=0 tb=0 dt={dt}"
+    g = f.create_group(problem)
+    attributes(g, problem, "fwd,bwd_data,bwd_weights")
+    dtype, tag, one = LOWP_TAGS[dt]
+    for role, shape in (("a", (1, 2)), ("b", (2, 1)), ("dy", (1, 1))):
+        value = damaged.get(role)
+        value, own_tag = value if isinstance(value, tuple) else (value, tag)
+        ds = g.create_dataset(role, data=np.full(shape, one).astype(dtype) if value is None else value)
+        if own_tag is not None:
+            ds.attrs["dtype"] = own_tag
+    for role, shape in (("y", (1, 1)), ("da", (1, 2)), ("db", (2, 1))):
+        g.create_dataset(role, data=np.ones(shape))
 
 
 def main(kind, out, count):
@@ -88,6 +117,18 @@ def main(kind, out, count):
             x = g.create_dataset("x", shape=(3,), dtype=np.float32, chunks=(3,), compression=32001,
                                  allow_unknown_filter=True)
             x.id.write_direct_chunk((0,), np.array([1, -2, 3], dtype=np.float32).tobytes())
+        elif kind == "lowp-float32-values":
+            lowp_case(f, "bf16", a=(np.array([[1, 0.1]], np.float32), None))
+        elif kind == "lowp-float32-exact":
+            lowp_case(f, "bf16", a=(np.array([[1, 0.5]], np.float32), None))
+        elif kind == "lowp-missing-dtype":
+            lowp_case(f, "bf16", a=(np.array([[0x3F80, 0x3F80]], np.uint16), None))
+        elif kind == "lowp-wrong-dtype":
+            lowp_case(f, "f8e4m3", b=(np.array([[0x38], [0x38]], np.uint8), "float8_e5m2"))
+        elif kind == "lowp-e4m3-nan":
+            lowp_case(f, "f8e4m3", b=np.array([[0x38], [0x7F]], np.uint8))
+        elif kind == "lowp-half-inf":
+            lowp_case(f, "f16", a=np.array([[1, np.inf]], np.float16))
         else:
             sys.exit(f"unknown kind {kind!r}")
 

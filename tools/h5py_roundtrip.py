@@ -4,6 +4,8 @@
 Usage:
   python3 tools/h5py_roundtrip.py write <path>   write the h5py sample file
   python3 tools/h5py_roundtrip.py check <path>   verify a file written by the Swift test
+  python3 tools/h5py_roundtrip.py write-narrow <path>  write the float16 / bf16 / fp8 sample
+  python3 tools/h5py_roundtrip.py check-narrow <path>  verify the narrow file the Swift test writes
 
 `write` produces the sample that Tests/KernelCheckHDF5Tests reads. The committed copy,
 fixtures/testdata/h5py_sample.h5, was made with
@@ -146,15 +148,71 @@ def check(path):
     print("all checks passed")
 
 
+# --- narrow types: float16, bfloat16 and float8 ------------------------------------------------
+#
+# The same literal bit patterns on both sides (Tests/KernelCheckHDF5Tests/HDF5NarrowTypeTests
+# writes and expects exactly these). Each value was worked out by hand from the formats:
+#   half   0x3C00 1, 0xC100 -2.5, 0x7BFF 65504 (largest), 0x0001 2^-24 (smallest subnormal),
+#          0x8000 -0, 0x3555 0.333251953125 (2^-2 · 1365/1024)
+#   bf16   0x3F80 1, 0xC020 -2.5, 0x7F7F (2 - 2^-7)·2^127 (largest), 0x0001 2^-133, 0x8000 -0
+#   e4m3   0x38 1, 0xC4 -3, 0x7E 448 (largest), 0x01 2^-9
+#   e5m2   0x3C 1, 0xC2 -3, 0x7B 57344 (largest), 0x01 2^-16
+NARROW = {
+    "half": ("<f2", None, (2, 3), [0x3C00, 0xC100, 0x7BFF, 0x0001, 0x8000, 0x3555],
+             [1.0, -2.5, 65504.0, 2.0**-24, -0.0, 0.333251953125]),
+    "bf16": ("<u2", "bfloat16", (5,), [0x3F80, 0xC020, 0x7F7F, 0x0001, 0x8000],
+             [1.0, -2.5, (2 - 2.0**-7) * 2.0**127, 2.0**-133, -0.0]),
+    "e4m3": ("u1", "float8_e4m3fn", (2, 2), [0x38, 0xC4, 0x7E, 0x01], [1.0, -3.0, 448.0, 2.0**-9]),
+    "e5m2": ("u1", "float8_e5m2", (4,), [0x3C, 0xC2, 0x7B, 0x01], [1.0, -3.0, 57344.0, 2.0**-16]),
+}
+
+
+def write_narrow(path):
+    """The narrow sample as h5py writes it, plus a big-endian half dataset (`half_be`)."""
+    with h5py.File(path, "w", libver=("earliest", "v110")) as f:
+        for name, (dtype, tag, shape, bits, _) in NARROW.items():
+            raw = np.array(bits, dtype=np.uint16 if dtype != "u1" else np.uint8)
+            data = raw.view(np.float16) if name == "half" else raw
+            ds = f.create_dataset(name, data=data.reshape(shape).astype(dtype))
+            if tag:
+                ds.attrs["dtype"] = tag
+        f.create_dataset("half_be", data=np.array(NARROW["half"][3], np.uint16).view(np.float16).astype(">f2"))
+    print(f"wrote {path}")
+
+
+def check_narrow(path):
+    """Checks the narrow sample written by the Swift test: types, shapes, patterns, values
+    (decoded by ml_dtypes, not by KernelCheck) and the dtype attributes."""
+    import ml_dtypes
+
+    decoders = {"half": np.float16, "bf16": ml_dtypes.bfloat16, "e4m3": ml_dtypes.float8_e4m3fn,
+                "e5m2": ml_dtypes.float8_e5m2}
+    with h5py.File(path, "r") as f:
+        expect(sorted(f.keys()) == sorted(NARROW), f"root members {sorted(f.keys())}")
+        for name, (dtype, tag, shape, bits, values) in NARROW.items():
+            ds = f[name]
+            expect(ds.dtype == np.dtype(dtype) and ds.shape == shape, f"/{name} is {ds.dtype} {ds.shape}")
+            raw = ds[()].reshape(-1)
+            as_bits = raw.view(np.uint16) if name == "half" else raw
+            expect(as_bits.tolist() == bits, f"/{name} bit patterns {[hex(b) for b in as_bits.tolist()]}")
+            decoded = raw.view(decoders[name]).astype(np.float64)
+            expect(decoded.tolist() == values and list(np.signbit(decoded)) == list(np.signbit(values)),
+                   f"/{name} decodes to {decoded.tolist()}")
+            got = ds.attrs.get("dtype")
+            expect(got == tag, f"/{name} attr 'dtype' == {tag!r} (got {got!r})")
+    print("all checks passed")
+
+
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("write", "check"):
+    commands = {"write": write_sample, "write-narrow": write_narrow, "check": check, "check-narrow": check_narrow}
+    if len(argv) != 3 or argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         return 2
-    if argv[1] == "write":
-        write_sample(argv[2])
+    if argv[1].startswith("write"):
+        commands[argv[1]](argv[2])
         return 0
     try:
-        check(argv[2])
+        commands[argv[1]](argv[2])
     except Mismatch as mismatch:
         print(f"FAIL {mismatch}")
         return 1

@@ -17,6 +17,7 @@ import h5py
 import numpy as np
 
 import oracle
+from kcoracle.errors import OracleError
 from kcoracle.problems import parse_problem
 
 TOOLS = Path(__file__).resolve().parent
@@ -24,8 +25,28 @@ ROOT = TOOLS.parent
 ORACLE = TOOLS / "oracle.py"
 
 
+def stored_input(value, dt):
+    """`value` rounded to the input type `dt` (torch's round to nearest even) in its storage:
+    float32, float16, or bf16 / fp8 bit patterns (uint16 / uint8) with the dtype tag."""
+    import torch
+
+    from kcoracle.precision import STORAGE
+
+    stored, tag, torch_name = STORAGE[dt]
+    if dt in ("f32", "f16"):
+        return np.asarray(value, dtype=np.float32).astype(stored), None
+    rounded = torch.from_numpy(np.asarray(value, dtype=np.float32).copy()).to(getattr(torch, torch_name))
+    bits = rounded.view(torch.int16 if stored == "uint16" else torch.int8).numpy()
+    return bits.view(stored), tag
+
+
 def write_case(path, problem, inputs, mode="a"):
-    """Writes one case group with float32 inputs, as the Swift side does."""
+    """Writes one case group with its inputs in the problem's dt, as the Swift side does
+    (float32 when the problem does not parse: the error tests write such cases on purpose)."""
+    try:
+        dt = parse_problem(problem).precision.dt
+    except OracleError:
+        dt = "f32"
     with h5py.File(path, mode) as f:
         f.attrs["schema_version"] = np.int64(1)
         g = f.create_group(problem)
@@ -34,7 +55,10 @@ def write_case(path, problem, inputs, mode="a"):
         g.attrs["seed"] = np.int64(0)
         g.attrs["fill"] = "normal(0,1)"
         for role, value in inputs.items():
-            g.create_dataset(role, data=np.asarray(value, dtype=np.float32))
+            data, tag = stored_input(value, dt)
+            ds = g.create_dataset(role, data=data)
+            if tag is not None:
+                ds.attrs["dtype"] = tag
 
 
 def run_oracle(*args, env=None):

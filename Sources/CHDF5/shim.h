@@ -34,6 +34,20 @@ static inline hid_t kc_h5i_invalid_hid(void) { return H5I_INVALID_HID; }
 static inline hid_t kc_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t kc_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline hid_t kc_h5t_std_i64le(void) { return H5T_STD_I64LE; }
+static inline hid_t kc_h5t_std_u16le(void) { return H5T_STD_U16LE; }
+static inline hid_t kc_h5t_std_u8le(void) { return H5T_STD_U8LE; }
+/// A new IEEE binary16 little-endian type (sign bit 15, exponent bits 10-14 with bias 15,
+/// mantissa bits 0-9), built as h5py builds numpy's float16: libhdf5 1.10 has no predefined
+/// H5T_IEEE_F16LE (1.14.4 added one with the same layout). The caller closes it (H5Tclose).
+static inline hid_t kc_h5t_ieee_f16le_create(void) {
+    hid_t type = H5Tcopy(H5T_IEEE_F32LE);
+    if (type < 0) return type;
+    if (H5Tset_fields(type, 15, 10, 5, 0, 10) < 0 || H5Tset_size(type, 2) < 0 || H5Tset_ebias(type, 15) < 0) {
+        H5Tclose(type);
+        return -1;
+    }
+    return type;
+}
 
 // The functions below paper over API differences between HDF5 1.10 (installed here) and
 // 1.12+ (where H5Oget_info* take H5O_info2_t and H5Fis_hdf5 is deprecated), so the Swift

@@ -3,7 +3,8 @@ import KernelCheckHDF5
 import KernelCheckProblems
 
 /// One golden case as stored in a fixture file (schema: fixtures/SCHEMA.md): a problem, its
-/// float32 inputs by role and the oracle's float64 expected output per direction.
+/// inputs by role (stored in the problem's input type `dt`, held here as the same values in
+/// Float) and the oracle's float64 expected output per direction.
 public struct FixtureCase: Sendable {
     public var problem: Problem
     public var seed: Int64
@@ -26,8 +27,9 @@ public enum FixtureFile {
 
     /// Every case of a fixture file, validated against the schema: attributes present and of
     /// the right kind, a known schema version, a valid problem string, every input of every
-    /// listed direction stored as float32 and every expected output as float64, shapes as the
-    /// problem implies, all values finite.
+    /// listed direction stored in the problem's input type (`FixtureStorage`: float32 for
+    /// files written before precisions existed) and every expected output as float64, shapes
+    /// as the problem implies, all values finite.
     public static func read(_ path: String) throws(FixtureError) -> [FixtureCase] {
         do {
             let file = try HDF5File.open(path)
@@ -107,7 +109,7 @@ public enum FixtureFile {
         var expected: [Direction: Tensor<Double>] = [:]
         for direction in directions {
             for spec in d.inputs(for: direction) where inputs[spec.role] == nil {
-                inputs[spec.role] = try dataset(file, name, spec, as: Float.self, dtype: .float32)
+                inputs[spec.role] = try readInput(file, name, spec, dt: d.precision.storage)
             }
             let out = d.output(for: direction)
             expected[direction] = try dataset(file, name, out, as: Double.self, dtype: .float64)
@@ -168,7 +170,7 @@ public enum FixtureFile {
             try file.setAttribute("seed", .int(Int64(bitPattern: entry.seed)), on: g)
             try file.setAttribute("fill", .string(entry.fill.description), on: g)
             for (role, tensor) in entry.makeInputs() {
-                try file.write(tensor, to: g + "/" + role)
+                try writeInput(tensor, dt: entry.problem.descriptor.precision.storage, to: g + "/" + role, in: file)
             }
         }
     }

@@ -26,6 +26,13 @@ public enum FixtureError: Error, Equatable, CustomStringConvertible, Sendable {
     case wrongShape(file: String, group: String, role: String, expected: [Int], found: [Int])
     /// An input or expected value is NaN or infinite.
     case nonFinite(file: String, group: String, role: String, index: Int, value: Double)
+    /// An input dataset of a narrow-typed case holds a value that is not a number of the
+    /// case's input type `type` (a float32 that is not a bf16 number); `stored`: its type.
+    case unrepresentable(
+        file: String, group: String, role: String, stored: String, type: String, index: Int, value: Double,
+        expected: String)
+    /// A bit-pattern input decodes to NaN or ±Inf (`0x7F` is NaN in f8e4m3).
+    case nonFinitePattern(file: String, group: String, role: String, index: Int, type: String, pattern: UInt32)
     /// The case lists no direction with expected values.
     case noExpectedValues(file: String, group: String)
     /// The `directions` attribute names an unknown direction or one the problem lacks.
@@ -63,6 +70,16 @@ public enum FixtureError: Error, Equatable, CustomStringConvertible, Sendable {
         case .nonFinite(let f, let g, let r, let i, let v):
             return
                 "\(f): case '\(MessageText.clip(g))': dataset '\(r)' holds \(v) at flat index \(i); fixtures must be finite"
+        case .unrepresentable(let f, let g, let r, let stored, let type, let i, let v, let e):
+            return
+                "\(f): case '\(MessageText.clip(g))': dataset '\(r)' (\(stored)) holds \(v) at flat index \(i), which is not a \(type) number;"
+                + " the schema requires \(e)"
+        case .nonFinitePattern(let f, let g, let r, let i, let type, let bits):
+            let hex = String(bits, radix: 16, uppercase: true)
+            let v = ScalarType(rawValue: type).map { "\($0.decode(bits))" } ?? "not finite"
+            return
+                "\(f): case '\(MessageText.clip(g))': dataset '\(r)' holds bit pattern 0x\(hex) at flat index \(i), which is \(v) in \(type);"
+                + " fixtures must be finite"
         case .noExpectedValues(let f, let g):
             return "\(f): case '\(MessageText.clip(g))': no expected values (attribute 'directions' is empty)"
         case .badDirection(let f, let g, let d):

@@ -25,14 +25,20 @@ public struct ManifestEntry: Hashable, Sendable {
         role == "var" ? .uniform(low: 0.5, high: 2) : fill
     }
 
-    /// Every input role of every direction, drawn from its own stream of the case seed.
+    /// Every input role of every direction, drawn from its own stream of the case seed and
+    /// rounded to the problem's input type `dt` (ties to even, `ScalarType.rounded`): the
+    /// numbers a kernel of that type receives, so the oracle computes on exactly them. For
+    /// f32 the rounding is the identity, and older fixtures keep their bytes.
     public func makeInputs() -> [(role: String, tensor: Tensor<Float>)] {
         let d = problem.descriptor
+        let dt = d.precision.storage
         var seen = Set<String>()
         var out: [(String, Tensor<Float>)] = []
         for direction in d.directions {
             for spec in d.inputs(for: direction) where seen.insert(spec.role).inserted {
-                out.append((spec.role, fill(for: spec.role).tensor(spec.shape, seed: seed, role: spec.role)))
+                var t: Tensor<Float> = fill(for: spec.role).tensor(spec.shape, seed: seed, role: spec.role)
+                if dt != .f32 { t.storage = t.storage.map(dt.rounded) }
+                out.append((spec.role, t))
             }
         }
         return out

@@ -41,34 +41,48 @@ extension HDF5File {
             throw .invalidShape(file: self.path, object: normalized, shape: shape, valueCount: values.count)
         }
         try withFileID { (fid) throws(HDF5Error) in
-            let components = HDF5Library.components(normalized)
-            guard !components.isEmpty else {
-                throw .writeFailed(
-                    file: self.path, object: normalized, reason: "a dataset needs a name; \"/\" is the root group")
-            }
-            if try objectKind(fid, normalized) != nil {
-                throw .alreadyExists(file: self.path, object: normalized)
-            }
-            try ensureGroup(fid, "/" + components.dropLast().joined(separator: "/"))
+            // withUnsafeBytes rethrows untyped errors: the typed one travels in a Result.
+            try values.withUnsafeBytes { bytes in
+                Result { () throws(HDF5Error) in
+                    try createDataset(
+                        fid, normalized, shape: shape, fileType: T.fileTypeID, memoryType: T.memoryTypeID,
+                        values: count > 0 ? bytes.baseAddress : nil)
+                }
+            }.get()
+        }
+    }
 
-            let space = try createDataspace(shape, object: normalized)
-            defer { H5Sclose(space) }
-            let properties = kc_untimed_creation_properties(0)
-            defer { H5Pclose(properties) }
-            let dataset = H5Dcreate2(
-                fid, normalized, T.fileTypeID, space, kc_h5p_default(), properties, kc_h5p_default())
-            guard dataset >= 0 else {
-                throw .writeFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
-            }
-            defer { H5Dclose(dataset) }
-            // HDF5 rejects a null buffer even for zero elements; there is nothing to write then.
-            guard count > 0 else { return }
-            let status = values.withUnsafeBytes {
-                H5Dwrite(dataset, T.memoryTypeID, kc_h5s_all(), kc_h5s_all(), kc_h5p_default(), $0.baseAddress)
-            }
-            guard status >= 0 else {
-                throw .writeFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
-            }
+    /// Creates the dataset `normalized` (no object may be there yet; missing parents are
+    /// created) of `shape` and `fileType`, and writes `values` (laid out as `memoryType`; nil
+    /// for zero elements). Caller holds the lock.
+    func createDataset(
+        _ fid: hid_t, _ normalized: String, shape: [Int], fileType: hid_t, memoryType: hid_t,
+        values: UnsafeRawPointer?
+    ) throws(HDF5Error) {
+        let components = HDF5Library.components(normalized)
+        guard !components.isEmpty else {
+            throw .writeFailed(
+                file: self.path, object: normalized, reason: "a dataset needs a name; \"/\" is the root group")
+        }
+        if try objectKind(fid, normalized) != nil {
+            throw .alreadyExists(file: self.path, object: normalized)
+        }
+        try ensureGroup(fid, "/" + components.dropLast().joined(separator: "/"))
+
+        let space = try createDataspace(shape, object: normalized)
+        defer { H5Sclose(space) }
+        let properties = kc_untimed_creation_properties(0)
+        defer { H5Pclose(properties) }
+        let dataset = H5Dcreate2(fid, normalized, fileType, space, kc_h5p_default(), properties, kc_h5p_default())
+        guard dataset >= 0 else {
+            throw .writeFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
+        }
+        defer { H5Dclose(dataset) }
+        // HDF5 rejects a null buffer even for zero elements; there is nothing to write then.
+        guard let values else { return }
+        let status = H5Dwrite(dataset, memoryType, kc_h5s_all(), kc_h5s_all(), kc_h5p_default(), values)
+        guard status >= 0 else {
+            throw .writeFailed(file: self.path, object: normalized, reason: HDF5Library.errorStackText())
         }
     }
 
@@ -126,7 +140,7 @@ extension HDF5File {
 
     // MARK: - Internal (caller holds the lock)
 
-    private func elementCount(_ shape: [Int]) -> Int? {
+    func elementCount(_ shape: [Int]) -> Int? {
         var total = 1
         for dimension in shape {
             let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
@@ -186,7 +200,7 @@ extension HDF5File {
     }
 
     /// Opens the dataset at `path`, describes it, and passes both to `body`.
-    private func withDataset<R>(
+    func withDataset<R>(
         _ fid: hid_t, _ path: String,
         _ body: (hid_t, hid_t, HDF5DatasetInfo) throws(HDF5Error) -> R
     ) throws(HDF5Error) -> R {

@@ -1,4 +1,5 @@
 import Foundation
+import KernelCheckCore
 
 /// Number formatting shared by the Markdown and HTML renderers.
 enum Format {
@@ -61,10 +62,12 @@ enum Format {
     static let directionOrder = ["fwd", "bwd_data", "bwd_weights", "bwd_bias", "bwd_gamma", "bwd_beta", "read"]
 }
 
-/// Rows of a report grouped for the per-op × direction tables.
+/// Rows of a report grouped for the per-op × direction × precision tables.
 struct OpDirectionGroup {
     var op: String
     var direction: String
+    /// `ResultRow.precision` (`f32`, `bf16`, `f16 acc=f16`, …).
+    var precision = "f32"
     var rows: [ResultRow]
 
     func rows(_ source: CaseSource) -> [ResultRow] { rows.filter { $0.source == source } }
@@ -105,15 +108,27 @@ struct OpDirectionGroup {
     static func groups(_ report: NightlyReport) -> [OpDirectionGroup] {
         let opOrder = ["conv", "conv_transpose", "padproj_a", "padproj_b", "matmul", "linear", "activation", "loss"]
         func rank(_ list: [String], _ v: String) -> Int { list.firstIndex(of: v) ?? list.count }
+        // f32 first, then the narrow types in ScalarType's order; variants (acc=, odt=) after
+        // their plain type.
+        func precisionRank(_ label: String) -> Int {
+            rank(ScalarType.allCases.map(\.rawValue), String(label.prefix { $0 != " " }))
+        }
         var byKey: [String: OpDirectionGroup] = [:]
         for row in report.rows {
             byKey[
-                "\(row.op)/\(row.direction)", default: OpDirectionGroup(op: row.op, direction: row.direction, rows: [])
+                "\(row.op)/\(row.direction)/\(row.precision)",
+                default: OpDirectionGroup(op: row.op, direction: row.direction, precision: row.precision, rows: [])
             ].rows.append(row)
         }
         return byKey.values.sorted {
-            (rank(opOrder, $0.op), $0.op, rank(Format.directionOrder, $0.direction), $0.direction)
-                < (rank(opOrder, $1.op), $1.op, rank(Format.directionOrder, $1.direction), $1.direction)
+            (
+                rank(opOrder, $0.op), $0.op, rank(Format.directionOrder, $0.direction), $0.direction,
+                precisionRank($0.precision), $0.precision
+            )
+                < (
+                    rank(opOrder, $1.op), $1.op, rank(Format.directionOrder, $1.direction), $1.direction,
+                    precisionRank($1.precision), $1.precision
+                )
         }
     }
 }
@@ -143,7 +158,9 @@ extension NightlyReport {
             let each = sweeps.map {
                 "\($0.name.dropFirst("sweep_".count).replacingOccurrences(of: "_", with: " ")) \($0.problems)"
             }
-            parts.append("\(randomProblems) random problems (\(each.joined(separator: ", ")); \(checks) checks)")
+            // The precision axis (absent from reports written before it: float32 only).
+            let axis = settings.precisions.map { "; precisions \($0.joined(separator: ", "))" } ?? ""
+            parts.append("\(randomProblems) random problems (\(each.joined(separator: ", ")); \(checks) checks\(axis))")
         }
         if let g = phase(CaseSource.gradient.rawValue) {
             parts.append("\(g.problems) gradient problems (\(g.checks) checks)")

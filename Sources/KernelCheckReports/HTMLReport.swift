@@ -81,9 +81,9 @@ public enum HTMLReport {
                 "<h3 id=\"op-\(e(op))\">\(e(op))\(failed > 0 ? " <span class=\"fail\">✗ \(failed) failed</span>" : "")</h3>"
             )
             h.append(
-                "<div class=\"op\"><table><tr><th>direction</th><th>fixtures</th><th>random exact</th><th>random bound</th>"
+                "<div class=\"op\"><table><tr><th>direction</th><th>precision</th><th>fixtures</th><th>random exact</th><th>random bound</th>"
                     + "<th>gradients</th><th>suspicious</th><th>worst util</th><th>max ULP</th><th>NMSE p99</th></tr>")
-            for g in mine { h.append(row([g.direction] + g.cells, numericFrom: 5)) }
+            for g in mine { h.append(row([g.direction, g.precision] + g.cells, numericFrom: 6)) }
             h.append("</table>")
             h.append("<p class=\"muted\">\(e(Format.ulpFootnote))</p>")
             let histogram = mine.flatMap(\.rows).filter { $0.source != .gradient }.map(\.utilizationHistogram)

@@ -17,19 +17,19 @@ public enum MarkdownReport {
             "",
         ]
         md.append(contentsOf: diffSection(r))
-        md.append("## Results per op and direction")
+        md.append("## Results per op, direction and precision")
         md.append("")
         md.append(
             "Cells: passed/cases, ✗ failed, m mistrusted, ? suspicious, s skipped; suspicious: within the worst-case bound, beyond the probabilistic one. Utilization = error / bound (≤ 1 passes); NMSE p99 is a log-bin upper edge."
         )
         md.append("")
         md.append(
-            "| op | direction | fixtures | random exact | random bound | gradients | suspicious | worst util | max ULP | NMSE p99 |"
+            "| op | direction | precision | fixtures | random exact | random bound | gradients | suspicious | worst util | max ULP | NMSE p99 |"
         )
-        md.append("| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: |")
+        md.append("| --- | --- | --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: |")
         for g in OpDirectionGroup.groups(r) {
             let mark = g.failed > 0 ? " ✗" : ""
-            md.append(Format.markdownRow([g.op + mark, g.direction] + g.cells))
+            md.append(Format.markdownRow([g.op + mark, g.direction, g.precision] + g.cells))
         }
         md.append("")
         md.append(Format.ulpFootnote)
@@ -63,7 +63,9 @@ public enum MarkdownReport {
     }
 
     static func failureItem(_ f: FailureRecord) -> [String] {
-        var lines = ["- **\(f.source.rawValue)** \(f.op) \(f.direction) [\(f.implementation)] `\(f.problem)`"]
+        var lines = [
+            "- **\(f.source.rawValue)** \(f.op) \(f.direction) \(f.precision) [\(f.implementation)] `\(f.problem)`"
+        ]
         if f.shrunkProblem != f.problem { lines.append("  - shrunk in \(f.shrinkSteps) steps to `\(f.shrunkProblem)`") }
         lines.append("  - \(f.summary)")
         if let path = f.path { lines.append("  - tiled path: `\(path)`") }

@@ -19,7 +19,7 @@ public struct NightlyReport: Codable, Sendable, Equatable {
     public var createdAt: String
     public var environment: ReportEnvironment
     public var settings: NightlySettings
-    /// One row per source × op × direction × implementation, sorted by `key`.
+    /// One row per source × op × direction × precision × implementation, sorted by `key`.
     public var rows: [ResultRow]
     /// Every fixture case that ran: `file.h5:group` (sorted).
     public var fixtureCases: [String]
@@ -107,11 +107,14 @@ extension NightlyReport {
     }
 }
 
-/// The counts and error metrics of one source × op × direction × implementation.
+/// The counts and error metrics of one source × op × direction × precision × implementation.
 public struct ResultRow: Codable, Sendable, Equatable {
     public var source: CaseSource
     public var op: String
     public var direction: String
+    /// The cases' number formats (`ResultRow.precisionLabel`): `f32`, `bf16`, `f16 acc=f16`,
+    /// `f8e4m3 odt=f32`, …; rows of reports written before precisions existed read as `f32`.
+    public var precision = "f32"
     public var implementation: String
     public var cases = 0
     public var passed = 0
@@ -134,15 +137,45 @@ public struct ResultRow: Codable, Sendable, Equatable {
     /// Wall time of the row's checks.
     public var seconds = 0.0
 
-    public init(source: CaseSource, op: String, direction: String, implementation: String) {
+    public init(source: CaseSource, op: String, direction: String, precision: String = "f32", implementation: String) {
         self.source = source
         self.op = op
         self.direction = direction
+        self.precision = precision
         self.implementation = implementation
     }
 
-    /// `source/op/direction/implementation`: how diffs match rows across reports.
-    public var key: String { "\(source.rawValue)/\(op)/\(direction)/\(implementation)" }
+    /// `source/op/direction/precision/implementation`: how diffs match rows across reports (a
+    /// baseline without precisions has only f32 rows, which match this report's f32 rows).
+    public var key: String { Self.key(source, op, direction, precision, implementation) }
+
+    static func key(
+        _ source: CaseSource, _ op: String, _ direction: String, _ precision: String, _ implementation: String
+    )
+        -> String
+    {
+        "\(source.rawValue)/\(op)/\(direction)/\(precision)/\(implementation)"
+    }
+
+    /// The row label of a problem's number formats: `f32` for float32 throughout, otherwise
+    /// the non-default fields of its problem string without `dt=` (`bf16`, `f16 acc=f16`,
+    /// `bf16 odt=f32`).
+    public static func precisionLabel(_ p: Precision) -> String {
+        guard !p.isFloat32 else { return "f32" }
+        let fields = p.fieldsDescription.trimmingCharacters(in: .whitespaces)
+        return fields.hasPrefix("dt=") ? String(fields.dropFirst(3)) : fields
+    }
+
+    /// The precision a label names, nil unless `label` is exactly `precisionLabel` of a
+    /// valid precision (so a label read from a file cannot smuggle other text into keys).
+    public static func precision(label: String) -> Precision? {
+        if label == "f32" { return .float32 }
+        guard label.utf8.count < 64, !label.contains("/"),
+            let p = try? Problem.parse("matmul a=1x1 b=1x1 dt=" + label).descriptor.precision,
+            precisionLabel(p) == label
+        else { return nil }
+        return p
+    }
 
     public mutating func add(status: String, utilization: Double?, ulp: Int?, nmse nmseValue: Double?, seconds: Double)
     {
@@ -164,17 +197,18 @@ public struct ResultRow: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case source, op, direction, implementation, cases, passed, failed, mistrusted, suspicious, skipped
+        case source, op, direction, precision, implementation, cases, passed, failed, mistrusted, suspicious, skipped
         case worstUtilization, maxUlp, nmse, nmseHistogram, utilizationHistogram, seconds
     }
 
     /// Decodes a row; `suspicious`, absent from reports written before the probabilistic
-    /// second opinion, reads as 0.
+    /// second opinion, reads as 0, and `precision`, absent before precisions, as `f32`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         source = try c.decode(CaseSource.self, forKey: .source)
         op = try c.decode(String.self, forKey: .op)
         direction = try c.decode(String.self, forKey: .direction)
+        precision = try c.decodeIfPresent(String.self, forKey: .precision) ?? "f32"
         implementation = try c.decode(String.self, forKey: .implementation)
         cases = try c.decode(Int.self, forKey: .cases)
         passed = try c.decode(Int.self, forKey: .passed)
@@ -243,6 +277,15 @@ public struct FailureRecord: Codable, Sendable, Equatable {
             path = TiledImplementation().path(p, d).name
         }
     }
+
+    /// The row label of the failing problem's precision (`ResultRow.precisionLabel`; `f32`
+    /// when the problem text does not parse, as for an unreadable fixture file).
+    public var precision: String {
+        (try? Problem.parse(problem)).map { ResultRow.precisionLabel($0.descriptor.precision) } ?? "f32"
+    }
+
+    /// The key of the row this failure was counted in.
+    public var rowKey: String { ResultRow.key(source, op, direction, precision, implementation) }
 
     /// How a failure is recognised across nights: source, implementation, direction and the
     /// shrunk problem (random failures of one bug shrink to the same minimal problem), or the
@@ -333,6 +376,9 @@ public struct NightlySettings: Codable, Sendable, Equatable {
     /// Shards this report covers (`[i]` for `--shard i/n`; every index after a merge).
     public var shards: [Int]
     public var shardCount: Int
+    /// The precision axis of the sweeps (`ResultRow.precisionLabel` of each); nil in reports
+    /// written before precisions existed (float32 only).
+    public var precisions: [String]?
 
     public init(
         seed: UInt64, seedSource: String, budgetSeconds: Double, sweepCases: Int, mediumCases: Int, gradientCases: Int,

@@ -49,7 +49,7 @@ extension NightlyRunner {
                 report("fixtures", n + 1, of: files.count, id, deadline: deadline)
                 for o in outcomes {
                     checks += 1
-                    out.add(.fixture, o, op: fixture.problem.family, seconds: seconds)
+                    out.add(.fixture, o, problem: fixture.problem, seconds: seconds)
                     if o.status == .failed {
                         out.failures.append(
                             FailureRecord(
@@ -102,12 +102,13 @@ extension NightlyRunner {
                 break
             }
             guard let first = sweeps.first else { break }
-            let (problem, caseSeed) = first.problem(at: index)
+            let (drawn, caseSeed) = first.problem(at: index)
+            let problem = c.sweepProblem(drawn, seed: caseSeed)
             for sweep in sweeps {
                 for direction in problem.directions {
                     let caseStart = Date()
                     let o = sweep.checker.check(problem, direction, seed: caseSeed, mode: mode)
-                    out.add(source, o, op: problem.family, seconds: Date().timeIntervalSince(caseStart))
+                    out.add(source, o, problem: problem, seconds: Date().timeIntervalSince(caseStart))
                     checks += 1
                     if o.status == .failed {
                         let f = sweep.shrinkFailure(o, problem, direction, caseSeed)

@@ -58,17 +58,23 @@ public struct NightlyRunner {
         var phases: [PhaseSummary] = []
 
         mutating func add(
-            _ source: CaseSource, op: String, direction: String, implementation: String,
-            status: String, utilization: Double?, ulp: Int?, nmse: Double?, seconds: Double
+            _ source: CaseSource, op: String, direction: String, precision: Precision = .float32,
+            implementation: String, status: String, utilization: Double?, ulp: Int?, nmse: Double?, seconds: Double
         ) {
-            let key = "\(source.rawValue)/\(op)/\(direction)/\(implementation)"
-            rows[key, default: ResultRow(source: source, op: op, direction: direction, implementation: implementation)]
-                .add(status: status, utilization: utilization, ulp: ulp, nmse: nmse, seconds: seconds)
+            let label = ResultRow.precisionLabel(precision)
+            let key = ResultRow.key(source, op, direction, label, implementation)
+            rows[
+                key,
+                default: ResultRow(
+                    source: source, op: op, direction: direction, precision: label, implementation: implementation)
+            ]
+            .add(status: status, utilization: utilization, ulp: ulp, nmse: nmse, seconds: seconds)
         }
 
-        mutating func add(_ source: CaseSource, _ o: CaseOutcome, op: OpFamily, seconds: Double) {
+        mutating func add(_ source: CaseSource, _ o: CaseOutcome, problem: Problem, seconds: Double) {
             add(
-                source, op: op.rawValue, direction: o.direction.rawValue, implementation: o.implementation,
+                source, op: problem.family.rawValue, direction: o.direction.rawValue,
+                precision: problem.descriptor.precision, implementation: o.implementation,
                 status: o.status.rawValue, utilization: o.comparison?.boundUtilization,
                 ulp: o.comparison?.maxSignificantULPDistance,
                 nmse: o.comparison?.nmse, seconds: seconds)
@@ -111,11 +117,12 @@ public struct NightlyRunner {
             out.skipped.append(SkippedWork(phase: "bench", item: "all", reason: "phase not selected"))
         }
 
-        let settings = NightlySettings(
+        var settings = NightlySettings(
             seed: c.seed, seedSource: c.seedSource, budgetSeconds: c.budgetSeconds,
             sweepCases: c.sweepCases, mediumCases: c.mediumCases, gradientCases: c.gradientCases,
             benchRuns: c.benchRuns,
             shard: c.shard, shardCount: c.shardCount)
+        settings.precisions = c.precisions.map(ResultRow.precisionLabel)
         var report = NightlyReport(
             createdAt: ISO8601DateFormatter().string(from: start), environment: .current(),
             settings: settings, rows: Array(out.rows.values), fixtureCases: out.fixtureCases,

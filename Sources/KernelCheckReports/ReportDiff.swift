@@ -84,7 +84,7 @@ public struct ReportDiff: Codable, Sendable, Equatable {
         fixedFailures = unique(
             baseline.failures.filter { f in
                 !currentIDs.contains(f.identity)
-                    && currentRows["\(f.source.rawValue)/\(f.op)/\(f.direction)/\(f.implementation)"] != nil
+                    && currentRows[f.rowKey] != nil
             })
         for key in currentRows.keys.sorted() {
             guard let b = baseRows[key], let c = currentRows[key] else { continue }

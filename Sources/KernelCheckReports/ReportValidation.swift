@@ -1,4 +1,5 @@
 import Foundation
+import KernelCheckCore
 
 /// The semantic checks a report passes when it is read (`report diff`, `report merge`,
 /// `nightly --baseline`): a file that decodes is not yet a report to trust. A negative
@@ -70,6 +71,17 @@ extension NightlyReport {
             }
             try histogram(r.nmseHistogram, "\(f).nmse_histogram")
             try histogram(r.utilizationHistogram, "\(f).utilization_histogram")
+            // Row keys join fields with "/": a label outside the grammar could make two rows one.
+            if ResultRow.precision(label: r.precision) == nil {
+                throw fail(
+                    "\(f).precision",
+                    "'\(MessageText.clip(r.precision, limit: 40))' is not a precision label (f32, bf16, f16 acc=f16, f8e4m3 odt=f32, …)"
+                )
+            }
+        }
+        for (i, label) in (s.precisions ?? []).enumerated() where ResultRow.precision(label: label) == nil {
+            throw fail(
+                "settings.precisions[\(i)]", "'\(MessageText.clip(label, limit: 40))' is not a precision label")
         }
         for (i, b) in benchmarks.enumerated() {
             let f = "benchmarks[\(i)]"

@@ -58,6 +58,8 @@ struct FixturesCommand: ParsableCommand {
             discussion: """
                 Each fixtures/<family>.h5 that holds a selected case is rewritten with every case of its family,
                 atomically (temporary file, then rename): an interrupted run leaves the previous file intact.
+                Inputs are stored in each case's input type (dt=bf16, f16, f8e4m3, f8e5m2: rounded to it, ties to
+                even; fixtures/SCHEMA.md); a rerun writes byte-identical files.
                 Needs python3 with tools/requirements-oracle.txt (PyTorch's CPU wheel).
                 """)
         @OptionGroup var options: Options

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import KernelCheckCore
+import KernelCheckProblems
 import KernelCheckReports
 import KernelCheckVerification
 
@@ -12,7 +14,8 @@ struct NightlyCommand: ParsableCommand {
             "Run the nightly sweep (fixtures, random problems, gradients, benchmarks) and write diffable reports.",
         discussion: """
             Phases, in order: every fixture case for every implementation; small then medium random problems in exact
-            and bound mode (seed: the UTC date yyyymmdd unless --seed); finite-difference checks of the backward passes;
+            and bound mode (seed: the UTC date yyyymmdd unless --seed), each conv, transposed conv, matmul or linear
+            problem in one of the --dtypes input types (drawn from its seed); finite-difference checks of the backward passes;
             tiled GFLOP/s on the benchmark layers (1 thread and all threads). Fixtures run first; of the rest of the
             budget the benchmarks keep 30 % (≤ 180 s) and the gradient checks 10 % (≤ 60 s); the sweeps share the rest.
             Anything the budget cuts is listed under "skipped" in the reports.
@@ -52,6 +55,12 @@ struct NightlyCommand: ParsableCommand {
 
     @Option(help: "Timed runs per benchmark (median; after one warm-up).")
     var benchRuns: Int = 5
+
+    @Option(
+        help:
+            "Input types of the random sweeps (comma-separated: f32, bf16, f16, f8e4m3, f8e5m2; default all, plus f16 with acc=f16)."
+    )
+    var dtypes: String?
 
     @Option(help: "Phases to run (repeatable; default all): fixtures, sweep, gradients, bench.")
     var phase: [String] = []
@@ -112,6 +121,7 @@ struct NightlyCommand: ParsableCommand {
         configuration.gradientCases = gradientCases
         configuration.benchRuns = benchRuns
         if !phases.isEmpty { configuration.phases = phases }
+        if let dtypes { configuration.precisions = try Self.parseDTypes(dtypes) }
 
         // Progress and the phase lines go to standard error: standard output is the report.
         let progress = PhasedProgress(stream: .standardError)
@@ -149,6 +159,22 @@ struct NightlyCommand: ParsableCommand {
         } else if report.failures.count > 0 {
             throw VerificationFailed(failures: report.failures.count)
         }
+    }
+
+    /// `f32,bf16,…`: each input type once, with its default accumulation and output type.
+    static func parseDTypes(_ text: String) throws -> [Precision] {
+        var out: [Precision] = []
+        for name in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let t = ScalarType(rawValue: String(name)) else {
+                throw BadInput(
+                    "--dtypes: '\(name.prefix(40))' is not a type; known: "
+                        + ScalarType.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            let p = Precision(storage: t)
+            guard !out.contains(p) else { throw BadInput("--dtypes lists \(t) twice") }
+            out.append(p)
+        }
+        return out
     }
 
     static func parseShard(_ text: String) throws -> (Int, Int) {

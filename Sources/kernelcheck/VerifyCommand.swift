@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KernelCheckCore
 import KernelCheckFixtures
 import KernelCheckProblems
 import KernelCheckVerification
@@ -19,7 +20,8 @@ struct VerifyCommand: ParsableCommand {
             When every implementation fails a case the same way while agreeing with the reference recomputed in
             float64, the file's expected values are reported as suspect, with the command that regenerates them.
             --case takes a whole problem string (selects exactly that problem) or any text (selects the problems
-            containing it); --op and --direction are repeatable. A selection that matches nothing exits 2.
+            containing it); --op, --direction and --dtype (input type: f32, bf16, f16, f8e4m3, f8e5m2) are repeatable.
+            A selection that matches nothing exits 2.
             Suspicious: within the worst-case bound but beyond the probabilistic one (docs/design.md); listed with
             replay lines and counted, exit 0. --tight judges real-filled cases by the probabilistic bound (they fail).
             Exit 1 on any failure, 2 on bad flags, an empty selection or a file that cannot be read as fixtures.
@@ -47,6 +49,12 @@ struct VerifyCommand: ParsableCommand {
     )
     var direction: [String] = []
 
+    @Option(
+        help:
+            "Only cases whose inputs are stored in this type (repeatable): \(ScalarType.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
+    var dtype: [String] = []
+
     @Flag(name: .shortAndLong, help: "Print every check, not only the failing, mistrusted and suspicious ones.")
     var verbose = false
 
@@ -65,7 +73,7 @@ struct VerifyCommand: ParsableCommand {
         // Case files may be corrupted: bound what libhdf5 may allocate while reading them.
         AddressSpaceLimit.install()
         let implementations = impl == "all" ? Implementations.all : [try Implementations.named(impl)]
-        let selection = try VerifySelection(caseText: caseText, ops: op, directions: direction)
+        let selection = try VerifySelection(caseText: caseText, ops: op, directions: direction, dtypes: dtype)
         let paths = try files.isEmpty ? Self.defaultFiles(families: selection.families) : files
         var run = VerifyRun(
             implementations: implementations, text: output.format == .text, verbose: verbose, tight: tight)

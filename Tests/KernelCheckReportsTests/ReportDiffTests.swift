@@ -74,7 +74,7 @@ import Testing
     @Test func errorDriftAboveTwiceIsListed() {
         let d = diff({ setWorst(&$0, 0.25) }, baseline: { setWorst(&$0, 0.1) })
         #expect(d.drift.count == 1)
-        #expect(d.drift.first?.key == "sweep_bound/conv/fwd/tiled")
+        #expect(d.drift.first?.key == "sweep_bound/conv/fwd/f32/tiled")
         #expect(d.drift.first?.current == 0.25 && d.drift.first?.baseline == 0.1)
         #expect(!d.hasAlarm && !d.isQuiet)
         // From nothing to something above the floor is drift too.
@@ -112,13 +112,13 @@ import Testing
             baseline: {
                 $0.rows.removeAll { $0.source == .gradient }
             })
-        #expect(d.addedRows == ["gradient/conv/bwd_data/tiled", "sweep_exact/loss/bwd_data/tiled"])
+        #expect(d.addedRows == ["gradient/conv/bwd_data/f32/tiled", "sweep_exact/loss/bwd_data/f32/tiled"])
         #expect(d.removedRows.isEmpty)
         #expect(d.addedFixtureCases == ["conv.h5:case1"] && d.removedFixtureCases == ["conv.h5:case0"])
         #expect(d.addedBenchmarks == ["matmul 1024³/fwd/tiled/1t"])
         #expect(!d.hasAlarm && !d.isQuiet)
         let reverse = diff({ $0.rows.removeAll { $0.source == .gradient } })
-        #expect(reverse.removedRows == ["gradient/conv/bwd_data/tiled"])
+        #expect(reverse.removedRows == ["gradient/conv/bwd_data/f32/tiled"])
     }
 
     @Test func theMarkdownDiffNamesEachKind() {

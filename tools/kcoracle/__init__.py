@@ -2,6 +2,7 @@
 
     errors.py     OracleError (exit status 2) and the validation helper `require`
     fields.py     problem-string tokens: Fields, Padding, dims and number formatting
+    precision.py  dt= / acc= / odt= and reading inputs stored as float16, bf16 or fp8
     layers.py     the autograd helper `gradients` and WeightedLayer (x, w, b -> y)
     conv.py       conv{1,2,3}d and convt{1,2,3}d
     padproj.py    the ResNet shortcut projections padproj_a and padproj_b

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .errors import require
 from .fields import Fields, Padding, format_dims, split_total
 from .layers import WeightedLayer
+from .precision import parse_precision
 
 
 class ConvBase(WeightedLayer):
@@ -27,6 +28,7 @@ class ConvBase(WeightedLayer):
         if self.transposed:
             self.op_pad = f.dims("op", r, [0] * r)
         self.bias = f.bool("bias", False)
+        self.precision = parse_precision(f)
         f.finish()
         self.validate()
 
@@ -65,7 +67,7 @@ class ConvBase(WeightedLayer):
         op_pad = f" op={format_dims(self.op_pad)}" if self.transposed else ""
         return (f"{self.op} n={self.n} ic={self.ic} oc={self.oc} g={self.g} in={format_dims(self.inp)} "
                 f"k={format_dims(self.k)} s={format_dims(self.s)} d={format_dims(self.d)} p={self.pad}{op_pad} "
-                f"bias={int(self.bias)}")
+                f"bias={int(self.bias)}{self.precision.fields()}")
 
     def shapes(self):
         return [self.n, self.ic] + self.inp, self.weight_shape(), [self.n, self.oc] + self.out_size()

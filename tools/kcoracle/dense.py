@@ -5,6 +5,7 @@ from __future__ import annotations
 from .errors import require
 from .fields import Fields, format_dims
 from .layers import WeightedLayer, gradients
+from .precision import parse_precision
 
 
 class Matmul:
@@ -18,6 +19,7 @@ class Matmul:
         self.b = f.dims("b")
         self.ta = f.bool("ta", False)
         self.tb = f.bool("tb", False)
+        self.precision = parse_precision(f)
         f.finish()
         require(len(self.a) >= 1, "matmul", "a", "needs rank >= 1")
         require(len(self.b) >= 1, "matmul", "b", "needs rank >= 1")
@@ -47,7 +49,8 @@ class Matmul:
         return ["fwd", "bwd_data", "bwd_weights"]
 
     def canonical(self):
-        return f"matmul a={format_dims(self.a)} b={format_dims(self.b)} ta={int(self.ta)} tb={int(self.tb)}"
+        return (f"matmul a={format_dims(self.a)} b={format_dims(self.b)} ta={int(self.ta)} tb={int(self.tb)}"
+                f"{self.precision.fields()}")
 
     def input_shapes(self):
         return {"a": self.a, "b": self.b, "dy": self.y}
@@ -74,13 +77,15 @@ class Linear(WeightedLayer):
         self.x = f.dims("x")
         self.out = f.int("out")
         self.bias = f.bool("bias", False)
+        # linear's `out` is its feature count, so the output type is only `odt`.
+        self.precision = parse_precision(f, output_alias=False)
         f.finish()
         require(len(self.x) >= 1, "linear", "x", "needs rank >= 1")
         require(all(v >= 1 for v in self.x), "linear", "x", "dimensions must be >= 1")
         require(self.out >= 1, "linear", "out", "must be >= 1")
 
     def canonical(self):
-        return f"linear x={format_dims(self.x)} out={self.out} bias={int(self.bias)}"
+        return f"linear x={format_dims(self.x)} out={self.out} bias={int(self.bias)}{self.precision.fields()}"
 
     def shapes(self):
         return self.x, [self.out, self.x[-1]], self.x[:-1] + [self.out]

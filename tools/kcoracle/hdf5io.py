@@ -1,6 +1,6 @@
 """`fill`: computes the expected outputs of every case in an HDF5 file.
 
-compute_case reads one case group's float32 inputs and runs its op in float64; fill_file
+compute_case reads one case group's inputs (stored in the problem's dt) and runs its op in float64; fill_file
 writes the outputs of every group of a file, or nothing when any group fails.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .errors import OracleError
 from .fields import format_dims
+from .precision import read_input
 from .problems import parse_problem
 
 SCHEMA_VERSION = 1
@@ -66,14 +67,14 @@ def compute_case(group):
         ds = group[role]
         if not isinstance(ds, h5py.Dataset):
             raise OracleError(f"'{role}' is not a dataset")
-        if ds.dtype != np.float32:
-            raise OracleError(f"input '{role}' is {ds.dtype}, the schema stores inputs as float32")
         if list(ds.shape) != list(shape):
             raise OracleError(f"input '{role}' has shape {format_dims(list(ds.shape))}, "
                               f"the problem needs {format_dims(shape)}")
-        values = np.asarray(ds[()], dtype=np.float64)  # exact upcast of the stored float32
-        if not np.isfinite(values).all():
-            raise OracleError(f"input '{role}' holds non-finite values")
+        try:
+            # exact upcast of the stored float32 / float16 / bf16 / fp8 values
+            values = read_input(ds, problem.precision.dt)
+        except OracleError as e:
+            raise OracleError(f"input '{role}' {e}") from None
         tensors[role] = torch.from_numpy(np.array(values, dtype=np.float64, copy=True).reshape(shape))
     results = problem.compute(tensors)
     outputs = {}

@@ -78,9 +78,10 @@ def read_manifest(path: str) -> list[ManifestCase]:
 
 
 def case_bytes(problem) -> tuple[int, int]:
-    """Raw data bytes of a case: float32 inputs, float64 outputs."""
+    """Raw data bytes of a case: inputs in the problem's dt (4, 2 or 1 bytes), float64 outputs."""
     count = lambda s: math.prod(s) if s else 1
-    inputs = sum(count(s) for s in problem.input_shapes().values()) * 4
+    width = {"f32": 4, "bf16": 2, "f16": 2, "f8e4m3": 1, "f8e5m2": 1}[problem.precision.dt]
+    inputs = sum(count(s) for s in problem.input_shapes().values()) * width
     outputs = sum(count(s) for _, s in problem.output_shapes().values()) * 8
     return inputs, outputs
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .errors import OracleError, require
 from .fields import Fields, format_dims, format_number, subsampled
 from .layers import gradients
+from .precision import parse_precision
 
 
 def _require_sizes_and_strides(op: str, inp, s):
@@ -33,6 +34,7 @@ class PadProjA:
             self.before, self.after = gap // 2, gap - gap // 2
         else:
             self.before, self.after = f.int("before"), f.int("after")
+        self.precision = parse_precision(f, supported=False)  # float32 only: refuses dt/acc/odt
         f.finish()
         op = "padproj_a"
         require(1 <= r <= 3, op, "in", f"spatial rank must be 1, 2 or 3, got {r}")
@@ -82,6 +84,7 @@ class PadProjB:
         self.oc = f.int("oc")
         self.s = f.dims("s", r, [1] * r)
         self.eps = f.float("eps", 1e-5)
+        self.precision = parse_precision(f, supported=False)  # float32 only: refuses dt/acc/odt
         f.finish()
         op = "padproj_b"
         require(1 <= r <= 3, op, "in", f"spatial rank must be 1, 2 or 3, got {r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .errors import require
 from .fields import Fields, format_dims, format_number
 from .layers import gradients
+from .precision import parse_precision
 
 
 class Activation:
@@ -16,6 +17,7 @@ class Activation:
         self.op = f.op
         self.shape = f.dims("shape")
         self.slope = f.float("slope", 0.01) if self.op == "leaky_relu" else None
+        self.precision = parse_precision(f, supported=False)  # float32 only: refuses dt/acc/odt
         f.finish()
         require(all(v >= 1 for v in self.shape), self.op, "shape", "dimensions must be >= 1")
 
@@ -56,6 +58,7 @@ class Loss:
     def __init__(self, f: Fields):
         self.op = f.op
         self.shape = f.dims("shape")
+        self.precision = parse_precision(f, supported=False)  # float32 only: refuses dt/acc/odt
         f.finish()
         require(all(v >= 1 for v in self.shape), self.op, "shape", "dimensions must be >= 1")
 
