@@ -37,6 +37,8 @@ public enum ImplementationError: InputCheckError, Equatable, CustomStringConvert
     case shapeMismatch(problem: String, role: String, expected: [Int], found: [Int])
     case outputSizeMismatch(problem: String, direction: Direction, expected: Int, found: Int)
     case failed(implementation: String, problem: String, reason: String)
+    /// An input that is NaN, ±Inf or not a value of the problem's storage type (`dt`).
+    case unrepresentableInput(UnrepresentableInput)
 
     public var description: String {
         switch self {
@@ -47,14 +49,16 @@ public enum ImplementationError: InputCheckError, Equatable, CustomStringConvert
         case .outputSizeMismatch(let p, let d, let e, let f):
             return "'\(p)' \(d.rawValue): output buffer holds \(f) elements, expected \(e)"
         case .failed(let i, let p, let r): return "\(i) failed on '\(p)': \(r)"
+        case .unrepresentableInput(let e): return e.description
         }
     }
 }
 
 extension Problem {
     /// Throws unless an output buffer of `outputCount` elements is exactly `direction`'s output
-    /// and `inputs` holds every role the direction reads, with its shape: what an
-    /// implementation checks before any kernel (or plug-in) sees the buffers.
+    /// and `inputs` holds every role the direction reads, with its shape, each value a finite
+    /// number of the storage type (`checkRepresentable`): what an implementation checks before
+    /// any kernel (or plug-in) sees the buffers.
     public func checkCase(
         _ direction: Direction, inputs: [String: Tensor<Float>], outputCount: Int
     ) throws(ImplementationError) {
@@ -64,6 +68,11 @@ extension Problem {
                 problem: description, direction: direction, expected: expected, found: outputCount)
         }
         try checkInputs(for: direction, as: ImplementationError.self) { inputs[$0]?.shape }
+        do {
+            try checkRepresentable(inputs: inputs)
+        } catch {
+            throw .unrepresentableInput(error)
+        }
     }
 }
 
