@@ -10,6 +10,14 @@ public struct UnrepresentableInput: Error, Equatable, Sendable, CustomStringConv
     public var value: Float
     public var storage: ScalarType
 
+    public init(problem: String, role: String, index: Int, value: Float, storage: ScalarType) {
+        self.problem = problem
+        self.role = role
+        self.index = index
+        self.value = value
+        self.storage = storage
+    }
+
     public var description: String {
         let what =
             value.isFinite
