@@ -58,11 +58,22 @@ public struct SharedLibraryImplementation: KernelImplementation {
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
         output: UnsafeMutablePointer<Float>, threads: Int
     ) throws(ImplementationError) {
-        let arguments = SharedLibraryArguments(problem, direction, inputs: inputs, output: output)
+        let storage = problem.descriptor.precision.storage
+        let runStored = storage == .f32 ? nil : library.runStored
+        let arguments = SharedLibraryArguments(
+            problem, direction, inputs: inputs, output: output, stored: runStored != nil)
         var message = [CChar](repeating: 0, count: Self.messageCapacity)
         let status = problem.description.withCString { p in
             direction.rawValue.withCString { d in
-                library.run(
+                if let runStored, let stored = arguments.stored {
+                    // A library with kernelcheck_run_stored gets narrow inputs as bit patterns too.
+                    return storage.rawValue.withCString { t in
+                        runStored(
+                            p, d, arguments.inputs, stored, t, UInt(arguments.inputCount), arguments.output,
+                            Int32(clamping: threads), &message, UInt(message.count))
+                    }
+                }
+                return library.run(
                     p, d, arguments.inputs, UInt(arguments.inputCount), arguments.output,
                     Int32(clamping: threads), &message, UInt(message.count))
             }
