@@ -236,16 +236,9 @@ extension CheckCommand {
         do {
             return try Precision.list(dtypes: dtype, accumulation: accumulation, output: output)
         } catch {
-            throw BadInput("--\(error.field ?? "dtype"): \(error)")
+            guard case .invalidField(_, let field, let reason) = error else { throw BadInput("\(error)") }
+            throw BadInput("--\(field): \(reason)")
         }
-    }
-}
-
-extension ProblemError {
-    /// The field an `invalidField` error names.
-    var field: String? {
-        if case .invalidField(_, let field, _) = self { return field }
-        return nil
     }
 }
 
