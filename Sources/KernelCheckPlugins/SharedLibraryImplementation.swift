@@ -38,6 +38,7 @@ public struct SharedLibraryImplementation: KernelImplementation {
         output: UnsafeMutableBufferPointer<Float>, threads: Int
     ) throws(ImplementationError) {
         try problem.checkCase(direction, inputs: inputs, outputCount: output.count)
+        try problem.checkInputValues(inputs)
         // The header promises a 64-byte-aligned output: a caller's buffer that is not (or an
         // empty one without an address) is stood in for by an aligned, guarded one.
         if let base = output.baseAddress, SharedLibraryArguments.isAligned(base) {

@@ -68,6 +68,7 @@ public struct WorkerProcessImplementation: KernelImplementation {
         output: UnsafeMutableBufferPointer<Float>, threads: Int
     ) throws(ImplementationError) {
         try problem.checkCase(direction, inputs: inputs, outputCount: output.count)
+        try problem.checkInputValues(inputs)
         let answer = try session.run(problem, direction, inputs: inputs, output: output, threads: threads)
         switch answer {
         case .ok: return

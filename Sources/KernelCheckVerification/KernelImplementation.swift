@@ -56,9 +56,8 @@ public enum ImplementationError: InputCheckError, Equatable, CustomStringConvert
 
 extension Problem {
     /// Throws unless an output buffer of `outputCount` elements is exactly `direction`'s output
-    /// and `inputs` holds every role the direction reads, with its shape, each value a finite
-    /// number of the storage type (`checkRepresentable`): what an implementation checks before
-    /// any kernel (or plug-in) sees the buffers.
+    /// and `inputs` holds every role the direction reads, with its shape: what an
+    /// implementation checks before any kernel (or plug-in) sees the buffers.
     public func checkCase(
         _ direction: Direction, inputs: [String: Tensor<Float>], outputCount: Int
     ) throws(ImplementationError) {
@@ -68,6 +67,13 @@ extension Problem {
                 problem: description, direction: direction, expected: expected, found: outputCount)
         }
         try checkInputs(for: direction, as: ImplementationError.self) { inputs[$0]?.shape }
+    }
+
+    /// `checkRepresentable` as an `ImplementationError`: for implementations that hand the
+    /// inputs on in their storage type (the plug-ins), where a value `dt` cannot hold would be
+    /// silently rounded. (`CaseChecker` checks every case's inputs before any implementation
+    /// runs; `KernelIO` does not repeat it, so a benchmark's unrounded fills still run.)
+    public func checkInputValues(_ inputs: [String: Tensor<Float>]) throws(ImplementationError) {
         do {
             try checkRepresentable(inputs: inputs)
         } catch {

@@ -33,6 +33,7 @@ struct LowPrecisionImplementation: KernelImplementation {
         output: UnsafeMutableBufferPointer<Float>, threads: Int
     ) throws(ImplementationError) {
         try problem.checkCase(direction, inputs: inputs, outputCount: output.count)
+        try problem.checkInputValues(inputs)
         let exact = inputs.mapValues { $0.converted(to: Double.self) }
         let odt = problem.descriptor.precision.output
         do {
