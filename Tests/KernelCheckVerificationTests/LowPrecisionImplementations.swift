@@ -62,12 +62,48 @@ struct LowPrecisionImplementation: KernelImplementation {
         return Swift.abs(r) > type.largestFinite ? Float(x < 0 ? -type.largestFinite : type.largestFinite) : Float(r)
     }
 
-    /// The directions the f16-accumulating kernel is written for: every direction of linear,
-    /// matmul forward (with broadcast batch dimensions).
+    /// The directions the f16-accumulating kernel is written for: every direction of conv,
+    /// transposed conv and linear, matmul forward (with broadcast batch dimensions).
     static func hasF16Loops(_ problem: Problem, _ direction: Direction) -> Bool {
         switch (problem, direction) {
-        case (.linear, _), (.matmul, .fwd): return true
+        case (.conv, _), (.convTranspose, _), (.linear, _), (.matmul, .fwd): return true
         default: return false
+        }
+    }
+
+    /// A convolution's direction with f16 partial sums: the products in the order
+    /// `forEachProduct` lists them (the reference's own order), each added to its output
+    /// element's running f16 sum; the bias last.
+    static func f16Products<P: ConvolutionGeometry>(
+        _ p: P, _ direction: Direction, _ t: [String: Tensor<Double>]
+    ) -> [Double] {
+        func add(_ s: inout Double, _ v: Double) { s = Double(ScalarType.f16.roundedOnce(s + v)) }
+        let channels = p.yShape.count > 1 ? p.yShape[1] : 1
+        let spatial = p.yShape.dropFirst(2).reduce(1, *)
+        switch direction {
+        case .fwd:
+            let x = t["x"]!.storage, w = t["w"]!.storage
+            var y = [Double](repeating: 0, count: p.yShape.reduce(1, *))
+            p.forEachProduct { yi, xi, wi in add(&y[yi], x[xi] * w[wi]) }
+            if let b = t["b"]?.storage {
+                for i in y.indices { add(&y[i], b[(i / max(spatial, 1)) % max(channels, 1)]) }
+            }
+            return y
+        case .bwdData:
+            let dy = t["dy"]!.storage, w = t["w"]!.storage
+            var dx = [Double](repeating: 0, count: p.xShape.reduce(1, *))
+            p.forEachProduct { yi, xi, wi in add(&dx[xi], w[wi] * dy[yi]) }
+            return dx
+        case .bwdWeights:
+            let dy = t["dy"]!.storage, x = t["x"]!.storage
+            var dw = [Double](repeating: 0, count: p.wShape.reduce(1, *))
+            p.forEachProduct { yi, xi, wi in add(&dw[wi], x[xi] * dy[yi]) }
+            return dw
+        default:
+            let dy = t["dy"]!.storage
+            var db = [Double](repeating: 0, count: channels)
+            for i in dy.indices { add(&db[(i / max(spatial, 1)) % max(channels, 1)], dy[i]) }
+            return db
         }
     }
 
@@ -80,6 +116,8 @@ struct LowPrecisionImplementation: KernelImplementation {
             return start == 0 ? s : Double(ScalarType.f16.roundedOnce(s + start))
         }
         switch (problem, direction) {
+        case (.conv(let p), _): return f16Products(p, direction, t)
+        case (.convTranspose(let p), _): return f16Products(p, direction, t)
         case (.linear(let p), _):
             let rows = p.rows, inF = p.inFeatures, outF = p.outFeatures
             let dy = t["dy"]?.storage ?? [], x = t["x"]?.storage ?? [], w = t["w"]?.storage ?? []
