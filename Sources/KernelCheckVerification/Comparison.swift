@@ -58,7 +58,7 @@ public enum ComparisonStatus: String, Codable, Sendable, CaseIterable {
 ///
 /// With a narrow output type (`precision.output` = `odt` ≠ f32; docs/design.md, "Bounds per
 /// precision") the bound is `ErrorBound.element(…precision:)`, exact mode compares with the
-/// expected value rounded once to odt (`ScalarType.rounded`), ULP distances count odt's
+/// expected value rounded once to odt (`ScalarType.roundedOnce`), ULP distances count odt's
 /// values, and two more failures exist:
 /// - **not rounded to odt**: a finite output that is not a value of odt (the kernel skipped
 ///   its output rounding); counted in `notRoundedCount`, the first index named in the reason;
