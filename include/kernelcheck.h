@@ -116,6 +116,25 @@ int kernelcheck_run(
     const kernelcheck_output *output, int threads, char *message, size_t message_capacity);
 
 /**
+ * Optional (ABI 1, added with low-precision problems; a library without it keeps working):
+ * the same call for a problem whose inputs are stored in a narrow type, i.e. whose problem
+ * string ends in `dt=bf16`, `dt=f16`, `dt=f8e4m3` or `dt=f8e5m2` (then `acc=` / `odt=` when
+ * not the defaults). When the library exports it, KernelCheck calls it instead of
+ * kernelcheck_run for those problems (kernelcheck_run still serves float32 problems).
+ * `dtype` is that type's name ("bf16", "f16", "f8e4m3", "f8e5m2"); `stored[i]` points at
+ * inputs[i]'s elements as the type's little-endian bit patterns (2 bytes each for bf16 and
+ * f16, 1 byte for fp8; f8e4m3 is the OCP "fn" variant, no infinities), 64-byte aligned, in
+ * the same row-major order. `inputs[i].data` still holds the same values as float32 (every
+ * value is exactly a number of `dtype`), so a kernel may read either. The output is float32
+ * as always, and every element must be a value of the output type (`odt`, default `dt`):
+ * round it (to nearest, ties to even) before storing. Return codes as kernelcheck_run.
+ */
+int kernelcheck_run_stored(
+    const char *problem, const char *direction, const kernelcheck_tensor *inputs, const void *const *stored,
+    const char *dtype, size_t input_count, const kernelcheck_output *output, int threads, char *message,
+    size_t message_capacity);
+
+/**
  * Optional: a short human-readable name and version of the library, e.g. "c-conv 1.0",
  * shown beside `lib:PATH` in the headers of KernelCheck's output. The string must stay valid
  * for the life of the process.

@@ -14,6 +14,11 @@ and `case.output_shape`; it returns the output array. Raise `Unsupported` for a 
 not implement (it is reported as skipped); any other exception is reported as an error of
 that case. Do not print to standard output: it carries the protocol (kcworker sends print()
 to standard error).
+
+Low-precision problems (`dt=bf16|f16|f8e4m3|f8e5m2` at the end of the problem string) arrive
+with float32 inputs that are exactly numbers of `dt`; pass `stored_inputs=True` to `serve` to
+get their bit patterns as well (`case.stored[role]`). Round the output to the output type
+(`odt`, default `dt`) before returning it (docs/worker-protocol.md).
 """
 
 import sys

@@ -83,6 +83,28 @@ public enum Fill: Equatable, Hashable, Sendable, LosslessStringConvertible {
         return tensor(shape, rng: &rng)
     }
 
+    /// Exact mode for narrow types (docs/design.md, "Exact mode per precision"): the largest
+    /// `k ≤ min(maxK, storage.largestExactInteger)` with `K·k² + k < 2ᵖ` of the accumulator
+    /// (`2²⁴` for f32, `2¹¹ = 2048` for f16), so every input is an exact integer of `storage`
+    /// and every partial sum, in any order, an exact integer of `accumulation`; `nil` when not
+    /// even `k = 1` qualifies (an f16 accumulator with `K ≥ 2047`): then no integer fill can
+    /// promise an exact result, and exact mode must say so instead of comparing.
+    ///
+    /// The output type needs no range of its own: the exact sum rounded once to it
+    /// (round-to-nearest-even) is one well-defined value, which the kernel must produce.
+    public static func exact(
+        accumulationLength: Int, storage: ScalarType, accumulation: ScalarType, maxK: Int = 4, density: Double = 1
+    ) -> Fill? {
+        let limit = accumulation.largestExactInteger, n = max(accumulationLength, 1)
+        var k = min(maxK, storage.largestExactInteger)
+        while k >= 1 {
+            // n·k² + k < limit, written so that no product can overflow.
+            if n < (limit - k + k * k - 1) / (k * k) { return .integers(k: k, density: density) }
+            k -= 1
+        }
+        return nil
+    }
+
     /// Integer fill whose products summed over `accumulationLength` terms can never exceed
     /// 2²⁴ (plus one bias term), so fp32 sums are exact in any order: `K·k² + k < 2²⁴`.
     public static func exact(accumulationLength: Int, maxK: Int = 4, density: Double = 0.5) -> Fill {

@@ -25,8 +25,18 @@ final class SharedLibrary: @unchecked Sendable {
             UnsafeMutablePointer<CChar>, UInt
         ) -> Int32
 
+    /// `kernelcheck_run_stored(problem, direction, inputs, stored, dtype, input_count, output,
+    /// threads, message, capacity)`: the optional entry point for narrow-typed inputs.
+    typealias RunStoredFunction =
+        @convention(c) (
+            UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeRawPointer, UnsafeRawPointer, UnsafePointer<CChar>, UInt,
+            UnsafeRawPointer, Int32, UnsafeMutablePointer<CChar>, UInt
+        ) -> Int32
+
     let supports: SupportsFunction
     let run: RunFunction
+    /// The optional `kernelcheck_run_stored`, if the library exports it.
+    let runStored: RunStoredFunction?
     /// What the optional `kernelcheck_name()` returned, if the library exports it.
     let displayName: String?
 
@@ -50,6 +60,7 @@ final class SharedLibrary: @unchecked Sendable {
         }
         supports = try symbol("kernelcheck_supports", as: SupportsFunction.self)
         run = try symbol("kernelcheck_run", as: RunFunction.self)
+        runStored = dlsym(handle, "kernelcheck_run_stored").map { unsafeBitCast($0, to: RunStoredFunction.self) }
         let name = dlsym(handle, "kernelcheck_name").map { unsafeBitCast($0, to: NameFunction.self) }
         displayName = name?().map { String(cString: $0) }
     }

@@ -20,13 +20,17 @@ final class SharedLibraryArguments {
     let inputCount: Int
     /// One `kernelcheck_output`.
     let output: UnsafeMutableRawPointer
+    /// With `stored`: `input_count` pointers, each to an input's bit patterns in the problem's
+    /// storage type (the `stored` argument of `kernelcheck_run_stored`); nil otherwise.
+    private(set) var stored: UnsafeMutableRawPointer?
     private var allocations: [UnsafeMutableRawPointer] = []
 
     /// Lays out the direction's inputs (already checked against the descriptor by the caller)
     /// and the output `data` of the direction's output shape.
+    /// With `stored` (and a narrow storage type) each input is also laid out as its bit patterns.
     init(
         _ problem: Problem, _ direction: Direction, inputs tensors: [String: Tensor<Float>],
-        output data: UnsafeMutablePointer<Float>
+        output data: UnsafeMutablePointer<Float>, stored withStored: Bool = false
     ) {
         let descriptor = problem.descriptor
         let specs = descriptor.inputs(for: direction)
@@ -34,10 +38,19 @@ final class SharedLibraryArguments {
         inputs = UnsafeMutableRawPointer.allocate(byteCount: max(specs.count, 1) * 4 * Self.word, alignment: 8)
         output = UnsafeMutableRawPointer.allocate(byteCount: 5 * Self.word, alignment: 8)
         allocations = [inputs, output]
+        if withStored && descriptor.precision.storage != .f32 {
+            stored = allocate(max(specs.count, 1) * Self.word)
+        }
         for (index, spec) in specs.enumerated() {
             let storage = tensors[spec.role]!.storage  // checked by the caller
             let copy = allocate(max(storage.count, 1) * MemoryLayout<Float>.stride)
             storage.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            if let stored {
+                let bits = descriptor.precision.storage.encode(storage)
+                let narrow = allocate(bits.count)
+                bits.withUnsafeBytes { narrow.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                stored.storeBytes(of: address(narrow), toByteOffset: index * Self.word, as: UInt.self)
+            }
             store(
                 [address(string(spec.role)), address(copy), UInt(spec.shape.count), address(shape(spec.shape))],
                 at: inputs + index * 4 * Self.word)

@@ -38,6 +38,7 @@ public struct SharedLibraryImplementation: KernelImplementation {
         output: UnsafeMutableBufferPointer<Float>, threads: Int
     ) throws(ImplementationError) {
         try problem.checkCase(direction, inputs: inputs, outputCount: output.count)
+        try problem.checkInputValues(inputs)
         // The header promises a 64-byte-aligned output: a caller's buffer that is not (or an
         // empty one without an address) is stood in for by an aligned, guarded one.
         if let base = output.baseAddress, SharedLibraryArguments.isAligned(base) {
@@ -58,11 +59,22 @@ public struct SharedLibraryImplementation: KernelImplementation {
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>],
         output: UnsafeMutablePointer<Float>, threads: Int
     ) throws(ImplementationError) {
-        let arguments = SharedLibraryArguments(problem, direction, inputs: inputs, output: output)
+        let storage = problem.descriptor.precision.storage
+        let runStored = storage == .f32 ? nil : library.runStored
+        let arguments = SharedLibraryArguments(
+            problem, direction, inputs: inputs, output: output, stored: runStored != nil)
         var message = [CChar](repeating: 0, count: Self.messageCapacity)
         let status = problem.description.withCString { p in
             direction.rawValue.withCString { d in
-                library.run(
+                if let runStored, let stored = arguments.stored {
+                    // A library with kernelcheck_run_stored gets narrow inputs as bit patterns too.
+                    return storage.rawValue.withCString { t in
+                        runStored(
+                            p, d, arguments.inputs, stored, t, UInt(arguments.inputCount), arguments.output,
+                            Int32(clamping: threads), &message, UInt(message.count))
+                    }
+                }
+                return library.run(
                     p, d, arguments.inputs, UInt(arguments.inputCount), arguments.output,
                     Int32(clamping: threads), &message, UInt(message.count))
             }

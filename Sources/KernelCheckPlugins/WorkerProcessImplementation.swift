@@ -68,6 +68,7 @@ public struct WorkerProcessImplementation: KernelImplementation {
         output: UnsafeMutableBufferPointer<Float>, threads: Int
     ) throws(ImplementationError) {
         try problem.checkCase(direction, inputs: inputs, outputCount: output.count)
+        try problem.checkInputValues(inputs)
         let answer = try session.run(problem, direction, inputs: inputs, output: output, threads: threads)
         switch answer {
         case .ok: return
@@ -97,6 +98,8 @@ final class WorkerSession: @unchecked Sendable {
     private let lock = NSLock()
     private var worker: WorkerProcess?
     private var nextID = 1
+    /// The last handshake's `stored_inputs`: narrow-typed inputs go as their bit patterns.
+    private var storedInputs = false
 
     init(command: String, timeout: Double) {
         self.command = command
@@ -119,6 +122,7 @@ final class WorkerSession: @unchecked Sendable {
                 WorkerProtocol.hello, deadline: Deadline(seconds: timeout), waitingFor: "the handshake")
             let handshake = try WorkerProtocol.decodeHandshake(line)
             worker = w
+            storedInputs = handshake.stored_inputs ?? false
             return handshake
         } catch {
             w.terminate()
@@ -136,7 +140,8 @@ final class WorkerSession: @unchecked Sendable {
         let id = nextID
         nextID += 1
         let request = try WorkerProtocol.encode(
-            id: id, problem: problem, direction: direction, threads: threads, inputs: inputs)
+            id: id, problem: problem, direction: direction, threads: threads, inputs: inputs,
+            storedInputs: storedInputs)
         do throws(WorkerFault) {
             // A worker that exited between cases, or left bytes after its last answer (the
             // stream is out of step), is replaced before the request is sent.

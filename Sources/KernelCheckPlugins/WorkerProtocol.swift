@@ -22,12 +22,20 @@ enum WorkerProtocol {
         /// Op name (first token of a problem string) → the directions offered; absent: every
         /// op and direction (the worker answers `unsupported` per case instead).
         var supports: [String: [String]]?
+        /// Whether the worker takes the inputs of a narrow-typed problem (`dt=bf16`, `f16`,
+        /// `f8e4m3`, `f8e5m2`) in their stored form: each input's header then names its
+        /// `dtype` and its bytes are that type's little-endian bit patterns (2 or 1 bytes per
+        /// element). Absent or false (every protocol-1 worker before this field): float32
+        /// inputs, whose values are exactly the same numbers.
+        var stored_inputs: Bool?
     }
 
     struct TensorHeader: Encodable {
         var role: String
         var shape: [Int]
         var bytes: Int
+        /// The element type when it is not float32 (stored inputs only; omitted otherwise).
+        var dtype: String? = nil
     }
 
     /// One case: this line, then each input's bytes in the listed order.
@@ -53,10 +61,16 @@ enum WorkerProtocol {
     static let maxLineLength = 1 << 16
 
     /// The request line (newline-terminated) and the inputs it announces, as one buffer.
+    ///
+    /// With `storedInputs` and a narrow storage type the inputs go as `dtype` bit patterns
+    /// (`ScalarType.encode`): the values are already numbers of that type, so nothing rounds.
     static func encode(
-        id: Int, problem: Problem, direction: Direction, threads: Int, inputs: [String: Tensor<Float>]
+        id: Int, problem: Problem, direction: Direction, threads: Int, inputs: [String: Tensor<Float>],
+        storedInputs: Bool = false
     ) throws(ImplementationError) -> [UInt8] {
         let d = problem.descriptor
+        let storage = d.precision.storage
+        let stored = storedInputs && storage != .f32
         var tensors: [Tensor<Float>] = []
         var headers: [TensorHeader] = []
         for spec in d.inputs(for: direction) {
@@ -68,7 +82,10 @@ enum WorkerProtocol {
                     problem: problem.description, role: spec.role, expected: spec.shape, found: t.shape)
             }
             tensors.append(t)
-            headers.append(TensorHeader(role: spec.role, shape: spec.shape, bytes: t.count * 4))
+            headers.append(
+                TensorHeader(
+                    role: spec.role, shape: spec.shape, bytes: t.count * (stored ? storage.byteWidth : 4),
+                    dtype: stored ? storage.rawValue : nil))
         }
         let out = d.output(for: direction)
         let request = Request(
@@ -79,7 +96,11 @@ enum WorkerProtocol {
         bytes.append(UInt8(ascii: "\n"))
         for t in tensors {
             // The wire format is little-endian; so is every platform this package builds on.
-            t.storage.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            if stored {
+                bytes.append(contentsOf: storage.encode(t.storage))
+            } else {
+                t.storage.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            }
         }
         return bytes
     }

@@ -50,7 +50,10 @@ public struct CaseOutcome: Codable, Sendable {
     }
 
     /// What kind of failure this is — `error` (the implementation threw), `out-of-bounds
-    /// write`, `unwritten output`, `nondeterministic`, `mismatch` (the numbers) — so that
+    /// write`, `unwritten output`, `nondeterministic`, `mismatch` (the numbers), and for a
+    /// narrow output type `overflow` (Inf / NaN where the exact value fits odt) and `not
+    /// rounded to odt` (outputs that are not odt values; `mismatch` only when other elements
+    /// are off too) — so that
     /// shrinking keeps the kind it started from: a nondeterministic conv must not shrink to an
     /// empty problem that fails for another reason.
     public var failureKinds: Set<String> {
@@ -61,7 +64,13 @@ public struct CaseOutcome: Codable, Sendable {
             if finding.contains("never written") { kinds.insert("unwritten output") }
             if finding.hasPrefix("nondeterministic") { kinds.insert("nondeterministic") }
         }
-        if comparison?.status == .failed { kinds.insert("mismatch") }
+        if let c = comparison, c.status == .failed {
+            if c.overflowCount > 0 { kinds.insert("overflow") }
+            if c.notRoundedCount > 0 { kinds.insert("not rounded to odt") }
+            if c.mismatchedCount > c.overflowCount + c.notRoundedCount || c.mismatchedCount == 0 {
+                kinds.insert("mismatch")
+            }
+        }
         return kinds
     }
 
@@ -166,6 +175,11 @@ public struct CaseChecker: Sendable {
 
     /// Draws the inputs from `seed` (integer fills in exact mode) and checks the case.
     public func check(_ problem: Problem, _ direction: Direction, seed: UInt64, mode: ComparisonMode) -> CaseOutcome {
+        if mode.effective(for: problem) == .exact, let reason = CaseInputs.exactModeRefusal(problem, direction) {
+            return CaseOutcome(
+                problem: problem.description, direction: direction, implementation: implementation.name,
+                mode: mode, seed: seed, status: .skipped, comparison: nil, findings: [reason], seconds: 0)
+        }
         let inputs = CaseInputs.make(problem, seed: seed, mode: mode)
         let expected: ExpectedValues
         do {
@@ -184,7 +198,9 @@ public struct CaseChecker: Sendable {
     }
 
     /// Checks the case on given inputs against given expected values (a fixture's, or the
-    /// reference's) with `magnitude` scaling the error bound.
+    /// reference's) with `magnitude` scaling the error bound. Inputs that are not finite
+    /// numbers of the problem's storage type (`Problem.checkRepresentable`) are bad input: the
+    /// case is skipped, its finding naming the role and the first index, and no kernel runs.
     public func check(
         _ problem: Problem, _ direction: Direction, inputs: [String: Tensor<Float>], expected: Tensor<Double>,
         magnitude: Tensor<Double>, seed: UInt64, mode: ComparisonMode
@@ -195,6 +211,13 @@ public struct CaseChecker: Sendable {
         guard implementation.supports(problem, direction) else {
             outcome.status = .skipped
             outcome.findings = ["\(implementation.name) does not implement \(direction.rawValue) of this op"]
+            return outcome
+        }
+        do {
+            try problem.checkRepresentable(inputs: inputs)
+        } catch {
+            outcome.status = .skipped
+            outcome.findings = ["bad input: \(error)"]
             return outcome
         }
         outcome.threads = Tiled.resolveThreads(threads)
@@ -218,7 +241,7 @@ public struct CaseChecker: Sendable {
         }
         let comparison = Comparison.compare(
             actual: UnsafeBufferPointer(buffer.payload), expected: expected, magnitude: magnitude,
-            accumulationLength: k, mode: mode)
+            accumulationLength: k, mode: mode, precision: problem.descriptor.precision)
         outcome.comparison = comparison
         if determinism, let finding = checkDeterminism(problem, direction, inputs: inputs, first: buffer) {
             outcome.findings.append(finding)

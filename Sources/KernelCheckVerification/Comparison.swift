@@ -1,5 +1,6 @@
 import Foundation
 import KernelCheckCore
+import KernelCheckProblems
 
 /// How `Comparison.compare` decides whether an element matches.
 public enum ComparisonMode: String, Codable, Sendable, CaseIterable {
@@ -55,6 +56,17 @@ public enum ComparisonStatus: String, Codable, Sendable, CaseIterable {
 ///   non-finite mismatch makes the utilization, the absolute and relative errors and the NMSE
 ///   infinite; the ULP maximum is over the finite pairs.
 ///
+/// With a narrow output type (`precision.output` = `odt` ≠ f32; docs/design.md, "Bounds per
+/// precision") the bound is `ErrorBound.element(…precision:)`, exact mode compares with the
+/// expected value rounded once to odt (`ScalarType.roundedOnce`), ULP distances count odt's
+/// values, and two more failures exist:
+/// - **not rounded to odt**: a finite output that is not a value of odt (the kernel skipped
+///   its output rounding); counted in `notRoundedCount`, the first index named in the reason;
+/// - **overflow**: ±Inf or NaN where the exact value, widened by its bound, still rounds to a
+///   finite odt value (`overflowCount`). Where even the exact value narrowed by its bound
+///   overflows odt, the correct output is ±Inf of its sign (NaN for f8e4m3, which has no Inf)
+///   and is accepted; in between either a finite result within the bound or that overflow is.
+///
 /// Whole tensor: NMSE `Σ(a − e)² / Σe²` (0 when both sums are 0, ∞ when only `Σe²` is), the
 /// maxima of the metrics above, the worst element (the first non-finite mismatch if any,
 /// else the largest utilization in bound mode or the largest error in exact mode) with its
@@ -78,9 +90,18 @@ public enum Comparison {
 
     public static func compare(
         actual: UnsafeBufferPointer<Float>, expected: Tensor<Double>, magnitude: Tensor<Double>? = nil,
-        accumulationLength: Int, mode: ComparisonMode
+        accumulationLength: Int, mode: ComparisonMode, precision: Precision = .float32
     ) -> ComparisonResult {
         let n = expected.count
+        let out = precision.output, narrow = precision.output != .f32
+        func boundOf(_ e: Double, _ i: Int) -> Double {
+            magnitude.map {
+                ErrorBound.element(
+                    expected: e, magnitude: $0.storage[i], accumulationLength: accumulationLength, precision: precision)
+            } ?? 0
+        }
+        /// Whether `x` rounds to a finite value of odt.
+        func fits(_ x: Double) -> Bool { out.roundedOnce(x).isFinite }
         var r = ComparisonResult(mode: mode, shape: expected.shape, accumulationLength: accumulationLength)
         r.elementCount = n
         guard actual.count == n else {
@@ -105,6 +126,7 @@ public enum Comparison {
         var squaredError = 0.0, squaredExpected = 0.0
         var infiniteBound = false
         var worstSuspicious: (index: Int, error: Double, probabilistic: Double, bound: Double)?
+        var firstNotRounded: Int?
         for i in 0..<n {
             let e = expected.storage[i], a = actual[i]
             if e == 0 { r.zeroExpectedCount += 1 }
@@ -120,6 +142,21 @@ public enum Comparison {
                 continue
             }
             guard a.isFinite else {
+                if narrow {
+                    let b = mode == .exact ? 0 : boundOf(e, i)
+                    if fits(Swift.abs(e) + b) {
+                        r.overflowCount += 1
+                        if firstNonFinite == nil {
+                            firstNonFinite = (
+                                i,
+                                "overflow: actual is \(a) where the exact value \(e) is within \(out)'s range"
+                                    + " (largest finite \(format(out.largestFinite, "%g")))"
+                            )
+                        }
+                    } else if out.hasInfinity ? (a.isInfinite && (a < 0) == (e < 0)) : a.isNaN {
+                        continue  // the exact value overflows odt too: this is the correct result
+                    }
+                }
                 r.mismatchedCount += 1
                 r.recordUnboundedError()
                 squaredError = .infinity
@@ -128,17 +165,14 @@ public enum Comparison {
             }
             let difference = Double(a) - e
             let error = Swift.abs(difference)
-            let bound =
-                magnitude.map {
-                    ErrorBound.element(expected: e, magnitude: $0.storage[i], accumulationLength: accumulationLength)
-                } ?? 0
+            let bound = boundOf(e, i)
             if bound == .infinity { infiniteBound = true }
             let utilization = error == 0 ? 0 : (bound == 0 ? .infinity : error / bound)
             // The second opinion; in tight mode it is the bound the element is judged by.
             var applied = bound
             if mode.usesBound, let m = magnitude {
                 let tight = ErrorBound.probabilistic(
-                    expected: e, magnitude: m.storage[i], accumulationLength: accumulationLength)
+                    expected: e, magnitude: m.storage[i], accumulationLength: accumulationLength, precision: precision)
                 let tightUtilization = error == 0 ? 0 : (tight == 0 ? Double.infinity : error / tight)
                 r.probabilisticUtilization = max(r.probabilisticUtilization, tightUtilization)
                 if mode == .tight {
@@ -152,12 +186,18 @@ public enum Comparison {
             }
             let appliedUtilization =
                 mode == .tight ? (error == 0 ? 0 : (applied == 0 ? .infinity : error / applied)) : utilization
-            let rounded = Float(e)
-            let mismatch = mode == .exact ? a != rounded : error > applied
+            let rounded = narrow ? out.roundedOnce(e) : Float(e)
+            // A value odt cannot hold: the kernel did not round its output (whatever its error).
+            let notRounded = narrow && !out.represents(a)
+            if notRounded {
+                r.notRoundedCount += 1
+                if firstNotRounded == nil { firstNotRounded = i }
+            }
+            let mismatch = (mode == .exact ? a != rounded : error > applied) || notRounded
             if mismatch { r.mismatchedCount += 1 }
             r.maxAbsError = max(r.maxAbsError, error)
             r.maxRelError = max(r.maxRelError, e == 0 ? (error == 0 ? 0 : .infinity) : error / Swift.abs(e))
-            let ulp = ulpDistance(a, rounded)
+            let ulp = narrow ? ulpDistance(a, rounded, in: out) : ulpDistance(a, rounded)
             r.maxULPDistance = max(r.maxULPDistance, ulp)
             if a.sign == rounded.sign && Swift.abs(e) > bound {
                 r.maxSignificantULPDistance = max(r.maxSignificantULPDistance ?? 0, ulp)
@@ -183,6 +223,13 @@ public enum Comparison {
         if r.mismatchedCount > 0 {
             r.status = .failed
             var reason = "Mismatched elements: \(r.mismatchedCount) / \(n) (\(format(percent, "%.1f"))%)"
+            if let i = firstNotRounded {
+                reason +=
+                    "; not rounded to \(out): \(r.notRoundedCount) output value\(r.notRoundedCount == 1 ? "" : "s")"
+                    + " not \(out) numbers, first at index \(i) "
+                    + "\(formatIndex(coordinates(ofFlatIndex: i, shape: expected.shape))): \(actual[i])"
+                    + " (nearest \(out) value \(out.rounded(actual[i])); the kernel skipped its output rounding)"
+            }
             if let first = firstNonFinite {
                 reason +=
                     "; first non-finite at index \(first.index) \(formatIndex(r.worstCoordinates ?? [])): \(first.detail)"
@@ -193,13 +240,15 @@ public enum Comparison {
                         ", error \(format(Swift.abs(a - e))) > \(mode == .tight ? "probabilistic " : "")bound \(format(b))"
                 }
             }
-            if mode == .tight { reason += " (tight mode: \(probabilisticModel(accumulationLength)))" }
+            if mode == .tight {
+                reason += " (tight mode: \(probabilisticModel(accumulationLength, precision: precision)))"
+            }
             r.reason = reason
         } else if let s = worstSuspicious {
             r.status = .suspicious
             r.reason =
                 "\(r.suspiciousCount) of \(n) element\(n == 1 ? "" : "s") beyond the probabilistic bound"
-                + " (\(probabilisticModel(accumulationLength))); worst at index \(s.index) "
+                + " (\(probabilisticModel(accumulationLength, precision: precision))); worst at index \(s.index) "
                 + "\(formatIndex(coordinates(ofFlatIndex: s.index, shape: expected.shape))): error \(format(s.error))"
                 + " > \(format(s.probabilistic)) (worst-case bound \(format(s.bound)))"
         } else if n == 0 {
@@ -226,32 +275,33 @@ public enum Comparison {
 
     public static func compare(
         actual: [Float], expected: Tensor<Double>, magnitude: Tensor<Double>? = nil,
-        accumulationLength: Int, mode: ComparisonMode
+        accumulationLength: Int, mode: ComparisonMode, precision: Precision = .float32
     ) -> ComparisonResult {
         actual.withUnsafeBufferPointer {
             compare(
-                actual: $0, expected: expected, magnitude: magnitude, accumulationLength: accumulationLength, mode: mode
-            )
+                actual: $0, expected: expected, magnitude: magnitude, accumulationLength: accumulationLength,
+                mode: mode,
+                precision: precision)
         }
     }
 
     public static func compare(
         actual: Tensor<Float>, expected: Tensor<Double>, magnitude: Tensor<Double>? = nil,
-        accumulationLength: Int, mode: ComparisonMode
+        accumulationLength: Int, mode: ComparisonMode, precision: Precision = .float32
     ) -> ComparisonResult {
         compare(
             actual: actual.storage, expected: expected, magnitude: magnitude,
-            accumulationLength: accumulationLength, mode: mode)
+            accumulationLength: accumulationLength, mode: mode, precision: precision)
     }
 
     /// Compares the payload of a guarded output buffer (its guards are the caller's to check).
     public static func compare(
         actual: GuardedBuffer, expected: Tensor<Double>, magnitude: Tensor<Double>? = nil,
-        accumulationLength: Int, mode: ComparisonMode
+        accumulationLength: Int, mode: ComparisonMode, precision: Precision = .float32
     ) -> ComparisonResult {
         compare(
             actual: UnsafeBufferPointer(actual.payload), expected: expected, magnitude: magnitude,
-            accumulationLength: accumulationLength, mode: mode)
+            accumulationLength: accumulationLength, mode: mode, precision: precision)
     }
 
     /// Number of representable Floats between `a` and `b` (0 when equal; −0 and +0 are the
@@ -282,9 +332,26 @@ public enum Comparison {
 
     /// "λ=8.7, √K·u model, false-alarm rate 1e-12 per element": how `ErrorBound.probabilistic`
     /// was set for accumulation length `k`, for reasons that cite it.
-    static func probabilisticModel(_ k: Int) -> String {
-        "λ=\(format(ErrorBound.lambda(k: k), "%.2g")), √K·u model, K=\(k), false-alarm rate "
-            + "\(format(ErrorBound.probabilisticFalseAlarmRate, "%.0e")) per element"
+    static func probabilisticModel(_ k: Int, precision: Precision = .float32) -> String {
+        let u = precision.accumulation.unitRoundoff
+        return "λ=\(format(ErrorBound.lambda(k: k, unitRoundoff: u), "%.2g")), √K·u model, K=\(k),"
+            + (precision.accumulation == .f32 ? "" : " u=2^-\(precision.accumulation.significandBits) (acc=f16),")
+            + " false-alarm rate \(format(ErrorBound.probabilisticFalseAlarmRate, "%.0e")) per element"
+    }
+
+    /// Number of values of `type` between `a` and `b` (each first rounded to `type`), as
+    /// `ulpDistance(_:_:)` counts Floats: ±0 the same point, ±Inf one step beyond the largest
+    /// finite value, NaN `Int.max`.
+    public static func ulpDistance(_ a: Float, _ b: Float, in type: ScalarType) -> Int {
+        if type == .f32 { return ulpDistance(a, b) }
+        let ra = type.rounded(a), rb = type.rounded(b)
+        if ra.isNaN || rb.isNaN { return Int.max }
+        func ordered(_ x: Float) -> Int {
+            let bits = Int(type.encode(x)), signBit = 1 << (type.bitWidth - 1)
+            let magnitude = bits & (signBit - 1)
+            return bits & signBit != 0 ? -magnitude : magnitude
+        }
+        return Swift.abs(ordered(ra) - ordered(rb))
     }
 
     static func formatIndex(_ c: [Int]) -> String { "[" + c.map(String.init).joined(separator: ", ") + "]" }
@@ -330,6 +397,10 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
     public var probabilisticUtilization = 0.0
     /// Bound mode: elements whose error exceeds the probabilistic bound but not the worst case.
     public var suspiciousCount = 0
+    /// Narrow output type: finite outputs that are not values of odt (never rounded to it).
+    public var notRoundedCount = 0
+    /// Narrow output type: ±Inf / NaN outputs where the exact value is within odt's range.
+    public var overflowCount = 0
     /// The worst element (see `Comparison`), `nil` when every error is 0.
     public var worstIndex: Int?
     public var worstCoordinates: [Int]?
@@ -397,7 +468,7 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
     enum CodingKeys: String, CodingKey {
         case status, reason, mode, shape, accumulationLength, elementCount, mismatchedCount, zeroExpectedCount
         case boundUtilization, maxAbsError, maxRelError, maxULPDistance, maxSignificantULPDistance
-        case insignificantULPCount, nmse, probabilisticUtilization, suspiciousCount
+        case insignificantULPCount, nmse, probabilisticUtilization, suspiciousCount, notRoundedCount, overflowCount
         case worstIndex, worstCoordinates, worstActual, worstExpected, worstBound, summary
     }
 
@@ -424,6 +495,9 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
         try number(nmse, .nmse)
         try number(probabilisticUtilization, .probabilisticUtilization)
         try c.encode(suspiciousCount, forKey: .suspiciousCount)
+        // Written only where they occur (narrow outputs), so float32 documents keep their keys.
+        if notRoundedCount > 0 { try c.encode(notRoundedCount, forKey: .notRoundedCount) }
+        if overflowCount > 0 { try c.encode(overflowCount, forKey: .overflowCount) }
         try c.encodeIfPresent(worstIndex, forKey: .worstIndex)
         try c.encodeIfPresent(worstCoordinates, forKey: .worstCoordinates)
         try number(worstActual, .worstActual)
@@ -465,6 +539,8 @@ public struct ComparisonResult: Sendable, Equatable, Codable, CustomStringConver
         // Absent in documents written before the probabilistic second opinion: 0, as then.
         probabilisticUtilization = try number(.probabilisticUtilization) ?? 0
         suspiciousCount = try c.decodeIfPresent(Int.self, forKey: .suspiciousCount) ?? 0
+        notRoundedCount = try c.decodeIfPresent(Int.self, forKey: .notRoundedCount) ?? 0
+        overflowCount = try c.decodeIfPresent(Int.self, forKey: .overflowCount) ?? 0
         worstIndex = try c.decodeIfPresent(Int.self, forKey: .worstIndex)
         worstCoordinates = try c.decodeIfPresent([Int].self, forKey: .worstCoordinates)
         worstActual = try number(.worstActual)

@@ -1,5 +1,6 @@
 import Foundation
 import KernelCheckCore
+import KernelCheckProblems
 
 /// The forward error bound of the tolerance model in docs/design.md (no hand-tuned epsilons).
 ///
@@ -108,5 +109,76 @@ public enum ErrorBound {
             m == 0 ? 0 : accumulationFactor * probabilisticGamma(k: k, falseAlarmRate: δ, unitRoundoff: u) * m
         let floor = (m == 0 && y == 0) ? 0 : underflowFloor
         return Swift.min(worst, accumulation + outputRoundingFactor * u * y + floor)
+    }
+
+    /// `element` for a problem of precision `precision` (docs/design.md, "Bounds per
+    /// precision"). With `u_a` the accumulator's unit roundoff, `u_o` the output type's (0 for
+    /// an f32 output) and `s_o`, `s_a` the smallest subnormals:
+    ///
+    ///     bound = c·γ_K(u_a)·m·(1 + u_o) + r·2⁻²⁴·|y| + u_o·|y| + η + ½·s_o + [acc ≠ f32]·K·½·s_a
+    ///
+    /// - `γ_K(u_a)`: products of two values of a narrow type are exact in f32 (at most 2·8
+    ///   significant bits, exponents far inside f32's range for the drawn values), so with
+    ///   `acc=f32` the sum is an f32 sum of exact terms, `u_a = 2⁻²⁴`; with `acc=f16` every
+    ///   product and partial sum rounds to f16, `u_a = 2⁻¹¹` (Higham's γ_K counts the product
+    ///   roundings too).
+    /// - `u_o·|y|`: one rounding of the computed sum `ŝ` to the output type costs `u_o·|ŝ| ≤
+    ///   u_o·|y| + u_o·|ŝ − y|`; the factor `(1 + u_o)` on the accumulation term is the second part.
+    /// - `½·s_o`: in the output type's subnormal range rounding is absolute; `K·½·s_a` the same
+    ///   for every product and partial sum in an f16 accumulator (an f32 one keeps η, as before).
+    ///
+    /// For float32 throughout it is `element` itself, bit for bit: `u_o = 0`, no extra floor.
+    public static func element(
+        expected: Double, magnitude: Double, accumulationLength k: Int, precision: Precision
+    ) -> Double {
+        let terms = Terms(precision, accumulationLength: k)
+        if precision.accumulation == .f32 && terms.isFloat32Output {
+            return element(
+                expected: expected, magnitude: magnitude, accumulationLength: k, unitRoundoff: terms.accumulation)
+        }
+        return terms.bound(gamma: gamma(k: k, unitRoundoff: terms.accumulation), expected, magnitude)
+    }
+
+    /// `probabilistic` for a problem of precision `precision`: `element(…precision:)` with
+    /// `γ_K(u_a)` replaced by `γ̃_K(λ)` at `u_a`, never above it.
+    public static func probabilistic(
+        expected: Double, magnitude: Double, accumulationLength k: Int, precision: Precision,
+        falseAlarmRate δ: Double = probabilisticFalseAlarmRate
+    ) -> Double {
+        let terms = Terms(precision, accumulationLength: k)
+        if precision.accumulation == .f32 && terms.isFloat32Output {
+            return probabilistic(
+                expected: expected, magnitude: magnitude, accumulationLength: k, falseAlarmRate: δ,
+                unitRoundoff: terms.accumulation)
+        }
+        let worst = element(expected: expected, magnitude: magnitude, accumulationLength: k, precision: precision)
+        let tight = probabilisticGamma(k: k, falseAlarmRate: δ, unitRoundoff: terms.accumulation)
+        return Swift.min(worst, terms.bound(gamma: tight, expected, magnitude))
+    }
+
+    /// The per-precision constants of `element(…precision:)`.
+    struct Terms {
+        /// `u_a`: 2⁻²⁴ (f32 accumulator) or 2⁻¹¹ (f16).
+        var accumulation: Double
+        /// `u_o`: the output type's unit roundoff, 0 for an f32 output (its rounding is in `r`).
+        var output: Double
+        /// `η + ½·s_o + [acc ≠ f32]·K·½·s_a`.
+        var floor: Double
+        var isFloat32Output: Bool { output == 0 }
+
+        init(_ p: Precision, accumulationLength k: Int) {
+            accumulation = p.accumulation.unitRoundoff
+            output = p.output == .f32 ? 0 : p.output.unitRoundoff
+            floor = underflowFloor
+            if p.output != .f32 { floor += p.output.smallestSubnormal / 2 }
+            if p.accumulation != .f32 { floor += Double(max(k, 0)) * p.accumulation.smallestSubnormal / 2 }
+        }
+
+        func bound(gamma: Double, _ expected: Double, _ magnitude: Double) -> Double {
+            let m = Swift.abs(magnitude), y = Swift.abs(expected)
+            let sum = m == 0 ? 0 : accumulationFactor * gamma * m * (1 + output)
+            let floor = (m == 0 && y == 0) ? 0 : self.floor
+            return sum + outputRoundingFactor * float32UnitRoundoff * y + output * y + floor
+        }
     }
 }

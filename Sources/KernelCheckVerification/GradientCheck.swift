@@ -107,7 +107,8 @@ public enum GradientCheck {
             let fd = FiniteDifference.central(at: target, index: i, step: h, loss)
             let actual = Double(buffer.payload[i])
             let tolerance =
-                ErrorBound.element(expected: fd, magnitude: magnitude.storage[i], accumulationLength: k)
+                ErrorBound.element(
+                    expected: fd, magnitude: magnitude.storage[i], accumulationLength: k, precision: d.precision)
                 + 1e-6 * (magnitude.storage[i] + Swift.abs(fd)) + quotientRounding
             let error = Swift.abs(actual - fd)
             result.sampled += 1

@@ -37,6 +37,8 @@ public enum ImplementationError: InputCheckError, Equatable, CustomStringConvert
     case shapeMismatch(problem: String, role: String, expected: [Int], found: [Int])
     case outputSizeMismatch(problem: String, direction: Direction, expected: Int, found: Int)
     case failed(implementation: String, problem: String, reason: String)
+    /// An input that is NaN, ±Inf or not a value of the problem's storage type (`dt`).
+    case unrepresentableInput(UnrepresentableInput)
 
     public var description: String {
         switch self {
@@ -47,6 +49,7 @@ public enum ImplementationError: InputCheckError, Equatable, CustomStringConvert
         case .outputSizeMismatch(let p, let d, let e, let f):
             return "'\(p)' \(d.rawValue): output buffer holds \(f) elements, expected \(e)"
         case .failed(let i, let p, let r): return "\(i) failed on '\(p)': \(r)"
+        case .unrepresentableInput(let e): return e.description
         }
     }
 }
@@ -64,6 +67,18 @@ extension Problem {
                 problem: description, direction: direction, expected: expected, found: outputCount)
         }
         try checkInputs(for: direction, as: ImplementationError.self) { inputs[$0]?.shape }
+    }
+
+    /// `checkRepresentable` as an `ImplementationError`: for implementations that hand the
+    /// inputs on in their storage type (the plug-ins), where a value `dt` cannot hold would be
+    /// silently rounded. (`CaseChecker` checks every case's inputs before any implementation
+    /// runs; `KernelIO` does not repeat it, so a benchmark's unrounded fills still run.)
+    public func checkInputValues(_ inputs: [String: Tensor<Float>]) throws(ImplementationError) {
+        do {
+            try checkRepresentable(inputs: inputs)
+        } catch {
+            throw .unrepresentableInput(error)
+        }
     }
 }
 

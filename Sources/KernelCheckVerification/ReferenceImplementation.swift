@@ -3,7 +3,7 @@ import KernelCheckProblems
 import KernelCheckReference
 
 /// The reference behind the `KernelImplementation` protocol: Float inputs widened to Double,
-/// Float64 accumulation, the result rounded once to Float.
+/// Float64 accumulation, the result rounded once to the problem's output type (Float for f32).
 public struct ReferenceImplementation: KernelImplementation {
     public init() {}
     public var name: String { "reference" }
@@ -22,6 +22,8 @@ public struct ReferenceImplementation: KernelImplementation {
             throw .outputSizeMismatch(
                 problem: problem.description, direction: direction, expected: result.count, found: output.count)
         }
-        for i in 0..<result.count { output[i] = Float(result.storage[i]) }
+        // Rounded once to the output type (odt): the exact result's nearest odt value.
+        let odt = problem.descriptor.precision.output
+        for i in 0..<result.count { output[i] = odt.roundedOnce(result.storage[i]) }
     }
 }

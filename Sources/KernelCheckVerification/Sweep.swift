@@ -22,12 +22,19 @@ public struct Sweep: Sendable {
     /// seed run exactly the problems of the unsharded sweep.
     public var shard: Int
     public var shardCount: Int
+    /// The number formats to cover (`--dtype`): problem `i` of a family that accepts them
+    /// gets `precisions[(i / families.count) % precisions.count]`, so every precision gets an
+    /// equal share of every family; float32-only families stay float32 (and are not drawn at
+    /// all when the list lacks float32).
+    public var precisions: [Precision]
 
     public init(
         families: [OpFamily] = OpFamily.allCases, directions: Set<Direction>? = nil, cases: Int, seed: UInt64,
         mode: ComparisonMode, size: GeneratorSize = .small, checker: CaseChecker, shrink: Bool = true,
-        timeBudget: Double? = nil, shard: Int = 0, shardCount: Int = 1
+        timeBudget: Double? = nil, shard: Int = 0, shardCount: Int = 1, precisions: [Precision] = [.float32]
     ) {
+        let precisions = precisions.isEmpty ? [.float32] : precisions
+        let families = precisions.contains(.float32) ? families : families.filter { $0.acceptsLowPrecision }
         self.families = families
         self.directions = directions
         self.cases = cases
@@ -39,6 +46,7 @@ public struct Sweep: Sendable {
         self.timeBudget = timeBudget
         self.shard = shard
         self.shardCount = shardCount
+        self.precisions = precisions
     }
 
     /// A failure, before and after shrinking.
@@ -116,11 +124,22 @@ public struct Sweep: Sendable {
         return rng.next() >> 1  // keep it positive as Int64 for JSON and HDF5
     }
 
-    /// The problem of index `index` (family round-robin, drawn from the case seed).
+    /// The problem of index `index` (family round-robin, drawn from the case seed), in its
+    /// precision (see `precisions`). The problem's shape does not depend on the precision.
     public func problem(at index: Int) -> (Problem, UInt64) {
         let s = Self.caseSeed(seed, index)
         var rng = SeededRNG(seed: s, stream: "problem")
-        return (ProblemGenerator.random(families[index % families.count], rng: &rng, size: size), s)
+        let problem = ProblemGenerator.random(families[index % families.count], rng: &rng, size: size)
+        let precision = precisions[(index / max(families.count, 1)) % precisions.count]
+        return (problem.with(precision: precision) ?? problem, s)
+    }
+
+    /// The tally key of a check: `family/direction`, plus `/dt=… acc=… odt=…` (the non-default
+    /// fields) for a precision other than float32.
+    public static func tallyKey(_ problem: Problem, _ direction: Direction) -> String {
+        let p = problem.descriptor.precision
+        return "\(problem.family.rawValue)/\(direction.rawValue)"
+            + (p.isFloat32 ? "" : "/" + String(p.fieldsDescription.dropFirst()))
     }
 
     public func run(progress: (_ done: Int, _ total: Int, _ failures: Int) -> Void = { _, _, _ in }) -> Result {
@@ -134,7 +153,7 @@ public struct Sweep: Sendable {
             for direction in problem.directions where directions?.contains(direction) ?? true {
                 let caseStart = Date()
                 let outcome = checker.check(problem, direction, seed: caseSeed, mode: mode)
-                result.tallies["\(problem.family.rawValue)/\(direction.rawValue)", default: Tally()]
+                result.tallies[Self.tallyKey(problem, direction), default: Tally()]
                     .add(outcome, wallSeconds: Date().timeIntervalSince(caseStart))
                 if outcome.status == .failed {
                     result.failures.append(shrinkFailure(outcome, problem, direction, caseSeed))

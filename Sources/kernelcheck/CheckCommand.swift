@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KernelCheckCore
 import KernelCheckPlugins
 import KernelCheckProblems
 import KernelCheckVerification
@@ -21,6 +22,11 @@ struct CheckCommand: ParsableCommand {
             and calls a result suspicious (listed with its replay line, counted, exit 0) when some element is within that
             bound but beyond the probabilistic one, γ_K replaced by γ̃_K ≈ λ·√K·u; tight mode uses the same fills and
             fails such elements.
+            --dtype bf16|f16|f8e4m3|f8e5m2|all (repeatable or comma-separated; default f32) gives the conv, conv_transpose,
+            matmul and linear problems inputs stored in that type (the problem string's dt=, acc=, odt=): problem i of a
+            family takes the precisions in turn; float32-only families run only when f32 is in the list. --acc f16
+            accumulates in f16 (dt f16, f8e4m3, f8e5m2; 'all' then means those), --odt f32|f16 stores the output in
+            another type than dt. The bound adds one rounding to the output type (docs/design.md, bounds per precision).
             """)
 
     @Option(
@@ -54,6 +60,17 @@ struct CheckCommand: ParsableCommand {
 
     @Option(help: "Check this one problem string instead of random ones (replay).")
     var problem: String?
+
+    @Option(
+        help:
+            "Input storage types (repeatable or comma-separated): f32 (default), bf16, f16, f8e4m3, f8e5m2 or all.")
+    var dtype: [String] = []
+
+    @Option(help: "Accumulation type with --dtype: f32 (default) or f16 (dt f16, f8e4m3, f8e5m2).")
+    var acc: String = "f32"
+
+    @Option(help: "Output type with --dtype: the storage type (default), f32, or f16 (with --acc f16).")
+    var odt: String?
 
     @Option(help: "Problem sizes: small (debug-friendly) or medium.")
     var size: String = "small"
@@ -90,6 +107,7 @@ struct CheckCommand: ParsableCommand {
             throw BadInput("--size must be small or medium, got '\(size)'")
         }
         let directions = try parseDirections(direction)
+        let precisions = try parsePrecisions()
         let checker = CaseChecker(implementation: implementation, determinism: !noDeterminism, threads: threads)
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000_007
 
@@ -122,6 +140,11 @@ struct CheckCommand: ParsableCommand {
         }
 
         let families = try parseFamilies(op)
+        if !precisions.contains(.float32) && !families.contains(where: { $0.acceptsLowPrecision }) {
+            throw BadInput(
+                "--dtype without f32 needs an op family that accepts it (conv, conv_transpose, matmul, linear); got "
+                    + families.map(\.rawValue).joined(separator: ", "))
+        }
         let memory =
             noFailureDb
             ? nil
@@ -131,11 +154,13 @@ struct CheckCommand: ParsableCommand {
         if output.format == .text {
             print(
                 "check: \(cases) problems of \(families.map(\.rawValue).joined(separator: ", ")), mode \(mode.rawValue), impl \(shownName ?? implementation.name), seed \(seed)"
+                    + (precisions == [.float32]
+                        ? "" : ", precisions " + precisions.map(\.description).joined(separator: "; "))
             )
         }
         let sweep = Sweep(
             families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
-            checker: checker, shrink: !noShrink, timeBudget: budget)
+            checker: checker, shrink: !noShrink, timeBudget: budget, precisions: precisions)
         // Text runs show progress on standard output; a JSON run keeps it on standard error.
         let progress = Progress(
             "check", total: cases, stream: output.format == .text ? .standardOutput : .standardError)
@@ -148,8 +173,10 @@ struct CheckCommand: ParsableCommand {
         result.failures.insert(
             contentsOf: replayed.map { Sweep.Failure(original: $0, shrunk: $0, shrinkSteps: 0) }, at: 0)
         for o in replayed {
-            let family = (try? Problem.parse(o.problem).family.rawValue) ?? "saved"
-            result.tallies["\(family)/\(o.direction.rawValue)", default: Sweep.Tally()].failed += 1
+            let key =
+                (try? Problem.parse(o.problem)).map { Sweep.tallyKey($0, o.direction) }
+                ?? "saved/\(o.direction.rawValue)"
+            result.tallies[key, default: Sweep.Tally()].failed += 1
         }
         if output.format == .json {
             print(try JSONFormat.string(.check, totals: result.totals, SweepDocument(result)))
@@ -157,7 +184,7 @@ struct CheckCommand: ParsableCommand {
             for key in result.tallies.keys.sorted() {
                 let t = result.tallies[key]!
                 print(
-                    key.padding(toLength: 26, withPad: " ", startingAt: 0)
+                    key.padding(toLength: precisions == [.float32] ? 26 : 44, withPad: " ", startingAt: 0)
                         + String(
                             format:
                                 " %5d passed %4d failed %4d mistrusted %4d suspicious %4d skipped  worst util %.3g  max ulp %@  %.0f cases/s",
@@ -185,6 +212,33 @@ struct CheckCommand: ParsableCommand {
             print(result.totals.summaryLine)
         }
         if result.failed > 0 { throw VerificationFailed(failures: result.failed) }
+    }
+}
+
+extension CheckCommand {
+    /// `--dtype`, `--acc` and `--odt` as the sweep's list of precisions (bad values: one line
+    /// naming the option, exit 2).
+    func parsePrecisions() throws -> [Precision] {
+        guard let accumulation = ScalarType(rawValue: acc) else {
+            throw BadInput("--acc must be f32 or f16, got '\(acc)'")
+        }
+        var output: ScalarType?
+        if let odt {
+            guard let t = ScalarType(rawValue: odt) else {
+                throw BadInput(
+                    "--odt must be one of \(ScalarType.allCases.map(\.rawValue).joined(separator: ", ")), got '\(odt)'")
+            }
+            output = t
+        }
+        if dtype.isEmpty && (accumulation != .f32 || output != nil) {
+            throw BadInput("--acc and --odt need --dtype (bf16, f16, f8e4m3, f8e5m2 or all)")
+        }
+        do {
+            return try Precision.list(dtypes: dtype, accumulation: accumulation, output: output)
+        } catch {
+            guard case .invalidField(_, let field, let reason) = error else { throw BadInput("\(error)") }
+            throw BadInput("--\(field): \(reason)")
+        }
     }
 }
 

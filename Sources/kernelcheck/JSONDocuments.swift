@@ -29,6 +29,8 @@ struct SweepDocument: Encodable {
     struct TallyRow: Encodable {
         var op: String
         var direction: String
+        /// `dt=… acc=… odt=…` (non-default fields) for a precision other than float32.
+        var precision: String?
         var cases, passed, failed, mistrusted, suspicious, skipped: Int
         var worstUtilization: Double
         var worstProbabilisticUtilization: Double
@@ -46,9 +48,10 @@ struct SweepDocument: Encodable {
         suspicious = r.suspicious
         tallies = r.tallies.keys.sorted().map { key in
             let t = r.tallies[key]!
-            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            let parts = key.split(separator: "/", maxSplits: 2).map(String.init)
             return TallyRow(
-                op: parts[0], direction: parts.count > 1 ? parts[1] : "", cases: t.total, passed: t.passed,
+                op: parts[0], direction: parts.count > 1 ? parts[1] : "", precision: parts.count > 2 ? parts[2] : nil,
+                cases: t.total, passed: t.passed,
                 failed: t.failed, mistrusted: t.mistrusted, suspicious: t.suspicious, skipped: t.skipped,
                 worstUtilization: t.worstUtilization, worstProbabilisticUtilization: t.worstProbabilisticUtilization,
                 maxUlp: t.maxULP, seconds: t.seconds)

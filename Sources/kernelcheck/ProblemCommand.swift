@@ -19,6 +19,12 @@ struct ProblemCommand: ParsableCommand {
         let p = try parseProblem(problem)
         let d = p.descriptor
         print(p.description)
+        if !d.precision.isFloat32 {
+            let pr = d.precision
+            print(
+                "  precision: \(pr) (accumulation u = 2^-\(pr.accumulation.significandBits), output rounding"
+                    + (pr.output == .f32 ? " to f32" : " u = 2^-\(pr.output.significandBits)") + ")")
+        }
         for direction in p.directions {
             let inputs = d.inputs(for: direction).map(\.description).joined(separator: " ")
             print(
@@ -26,6 +32,7 @@ struct ProblemCommand: ParsableCommand {
             )
             let path = TiledImplementation().path(p, direction)
             print("    tiled path: \(path.name) (\(path.reason))")
+            if let refusal = CaseInputs.exactModeRefusal(p, direction) { print("    exact mode: \(refusal)") }
         }
     }
 }

@@ -40,3 +40,33 @@ import Testing
         }
     }
 }
+
+@Suite struct ExactFillPerPrecisionTests {
+    /// `K·k² + k < 2ᵖ` of the accumulator, `k ≤ 4`: for f16 (2048) by hand, 100·16 + 4 = 1604,
+    /// 200·9 + 3 = 1803, 500·4 + 2 = 2002, 2046·1 + 1 = 2047 — and K = 2047 leaves no k.
+    @Test(arguments: [
+        (100, 4), (127, 4), (128, 3), (200, 3), (227, 3), (228, 2), (500, 2), (511, 2), (512, 1), (2046, 1),
+    ])
+    func f16AccumulatorChoosesTheLargestExactK(_ length: Int, _ k: Int) {
+        #expect(
+            Fill.exact(accumulationLength: length, storage: .f16, accumulation: .f16) == .integers(k: k, density: 1))
+    }
+
+    @Test func f16AccumulatorRefusesOnceK1CannotBeExact() {
+        #expect(Fill.exact(accumulationLength: 2047, storage: .f16, accumulation: .f16) == nil)
+        #expect(Fill.exact(accumulationLength: 1 << 20, storage: .f8e5m2, accumulation: .f16) == nil)
+    }
+
+    /// The storage type caps k at its exact integers (e5m2: 8), and an f32 accumulator keeps
+    /// float32's choice.
+    @Test func storageAndF32AccumulatorMatchTheFloat32Rule() {
+        #expect(
+            Fill.exact(accumulationLength: 10, storage: .f8e5m2, accumulation: .f32, maxK: 100)
+                == .integers(k: 8, density: 1))
+        for length in [1, 1000, 1_000_000] {
+            #expect(
+                Fill.exact(accumulationLength: length, storage: .bf16, accumulation: .f32)
+                    == Fill.exact(accumulationLength: length, density: 1))
+        }
+    }
+}

@@ -46,7 +46,8 @@ class Case:
     """One request: `problem` (the canonical string), `fields` (its key=value tokens,
     e.g. `case.fields.bool("ta")`), `spec` (kcoracle's parsed and validated problem: shapes,
     padding resolved; it refuses zero-sized dimensions), `direction`, `threads` (0: as many as you like), `inputs` (role -> float32 ndarray of its
-    shape, writable), `output_role` and `output_shape`."""
+    shape, writable), `stored` (role -> the bit patterns of a narrow-typed problem's inputs, with
+    `serve(..., stored_inputs=True)`), `output_role` and `output_shape`."""
 
     def __init__(self, header: dict, inputs: dict):
         self.id = header["id"]
@@ -54,6 +55,8 @@ class Case:
         self.direction = header["direction"]
         self.threads = int(header.get("threads", 0))
         self.inputs = inputs
+        # Narrow-typed inputs' bit patterns (uint16 / uint8) when the worker asked for stored inputs.
+        self.stored = {}
         self.output_role = header["output"]["role"]
         self.output_shape = tuple(header["output"]["shape"])
         self._spec = None
@@ -128,16 +131,47 @@ def read_case(stream):
     except (ValueError, KeyError, TypeError) as e:
         raise ProtocolError(f"unreadable request line {line[:80]!r}: {e}") from e
     inputs = {}
+    stored = {}
     for spec in specs:
         shape = tuple(spec["shape"])
         count = int(np.prod(shape, dtype=np.int64))
-        if spec["bytes"] != 4 * count:
-            raise ProtocolError(f"input {spec['role']}: {spec['bytes']} bytes for shape {list(shape)}")
+        dtype = spec.get("dtype", "f32")
+        if dtype not in STORED_DTYPES:
+            raise ProtocolError(f"input {spec['role']}: unknown dtype {dtype!r}")
+        width = STORED_DTYPES[dtype]
+        if spec["bytes"] != width * count:
+            raise ProtocolError(f"input {spec['role']}: {spec['bytes']} bytes for shape {list(shape)} of {dtype}")
         buf = _read_exactly(stream, spec["bytes"])
-        inputs[spec["role"]] = np.frombuffer(buf, dtype="<f4").reshape(shape)
+        if dtype == "f32":
+            inputs[spec["role"]] = np.frombuffer(buf, dtype="<f4").reshape(shape)
+        else:
+            # The bit patterns, and their exact float32 values (every bf16 / f16 / fp8 number is one).
+            bits = np.frombuffer(buf, dtype="<u2" if width == 2 else "u1").reshape(shape)
+            stored[spec["role"]] = bits
+            inputs[spec["role"]] = decode_stored(bits, dtype)
     if output["bytes"] != 4 * int(np.prod(output["shape"], dtype=np.int64)):
         raise ProtocolError(f"output: {output['bytes']} bytes for shape {output['shape']}")
-    return Case(header, inputs)
+    case = Case(header, inputs)
+    case.stored = stored
+    return case
+
+
+# Bytes per element of each input dtype the harness may send (docs/worker-protocol.md).
+STORED_DTYPES = {"f32": 4, "bf16": 2, "f16": 2, "f8e4m3": 1, "f8e5m2": 1}
+
+
+def decode_stored(bits, dtype: str):
+    """float32 values of little-endian bit patterns of `dtype` (bf16, f16, f8e4m3, f8e5m2)."""
+    import numpy as np
+
+    if dtype == "bf16":
+        return (bits.astype(np.uint32) << 16).view(np.float32)
+    if dtype == "f16":
+        return bits.view(np.float16).astype(np.float32)
+    import ml_dtypes  # fp8: the OCP formats (e4m3 "fn": no infinities), as PyTorch's float8 types
+
+    kind = ml_dtypes.float8_e4m3fn if dtype == "f8e4m3" else ml_dtypes.float8_e5m2
+    return bits.view(kind).astype(np.float32)
 
 
 def answer(stream, case_id, status: str, message: str | None = None, payload: bytes = b""):
@@ -171,11 +205,14 @@ def run_case(case: Case, compute):
 
 
 def serve(name: str, compute, honours_threads: bool, supports: dict | None = None,
-          stdin=None, stdout=None) -> int:
+          stdin=None, stdout=None, stored_inputs: bool = False) -> int:
     """Runs the protocol until standard input ends; returns the exit status.
 
     `supports` maps op names (the first token of a problem string) to the directions this
     worker offers; None offers everything (`compute` raises Unsupported case by case).
+    With `stored_inputs` the harness sends a narrow-typed problem's inputs as their bit
+    patterns: `case.stored[role]` holds them (uint16 / uint8), `case.inputs[role]` their
+    float32 values either way.
     """
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
@@ -190,6 +227,8 @@ def serve(name: str, compute, honours_threads: bool, supports: dict | None = Non
     reply = {"kernelcheck_protocol": PROTOCOL, "name": name, "honours_threads": honours_threads}
     if supports is not None:
         reply["supports"] = supports
+    if stored_inputs:
+        reply["stored_inputs"] = True
     stdout.write(json.dumps(reply).encode() + b"\n")
     stdout.flush()
     if version != PROTOCOL:
