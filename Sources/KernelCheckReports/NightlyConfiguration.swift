@@ -85,9 +85,8 @@ public struct NightlyConfiguration: Sendable {
         guard !precisions.isEmpty else { return problem }
         var rng = SeededRNG(seed: seed, stream: "precision")
         let precision = precisions[Int(rng.next() % UInt64(precisions.count))]
-        guard !precision.isFloat32, problem.descriptor.precision.isFloat32 else { return problem }
-        // The canonical text ends with the precision fields; an op that refuses them throws.
-        return (try? Problem.parse(problem.description + precision.fieldsDescription)) ?? problem
+        guard problem.descriptor.precision.isFloat32 else { return problem }
+        return problem.with(precision: precision) ?? problem
     }
 
     /// The seed of a UTC date: `yyyymmdd` as a number (2026-11-27 → 20261127).

@@ -35,7 +35,7 @@ extension Precision {
     ) throws(ProblemError) -> [Precision] {
         var storages: [ScalarType] = []
         for text in dtypes.isEmpty ? ["f32"] : dtypes {
-            for item in text.split(separator: ",").map(String.init) {
+            for item in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
                 if item == "all" {
                     storages += ScalarType.allCases.filter {
                         accumulation == .f32 || Precision(storage: $0, accumulation: accumulation).isValid

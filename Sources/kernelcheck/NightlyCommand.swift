@@ -163,18 +163,10 @@ struct NightlyCommand: ParsableCommand {
 
     /// `f32,bf16,…`: each input type once, with its default accumulation and output type.
     static func parseDTypes(_ text: String) throws -> [Precision] {
-        var out: [Precision] = []
-        for name in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let t = ScalarType(rawValue: String(name)) else {
-                throw BadInput(
-                    "--dtypes: '\(name.prefix(40))' is not a type; known: "
-                        + ScalarType.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            let p = Precision(storage: t)
-            guard !out.contains(p) else { throw BadInput("--dtypes lists \(t) twice") }
-            out.append(p)
+        do { return try Precision.list(dtypes: [text]) } catch {
+            guard case .invalidField(_, _, let reason) = error else { throw BadInput("--dtypes: \(error)") }
+            throw BadInput("--dtypes: \(reason)")
         }
-        return out
     }
 
     static func parseShard(_ text: String) throws -> (Int, Int) {
