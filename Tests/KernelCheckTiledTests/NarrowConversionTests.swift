@@ -86,6 +86,21 @@ struct NarrowConversionTests {
         Self.expectRoundsLikeScalarType(values, .f16)
     }
 
+    @Test(
+        "every midpoint between neighbouring values, and the floats either side, rounds like ScalarType.rounded",
+        arguments: [ScalarType.bf16, .f16, .f8e4m3, .f8e5m2])
+    func midpoints(type: ScalarType) {
+        // The non-negative finite values in increasing order (patterns 0, 1, 2, … up to the
+        // largest finite), then one spacing past the largest: the overflow tie.
+        let values = (0..<(1 << (type.bitWidth - 1))).map { type.decode(UInt32($0)) }.filter(\.isFinite)
+        var probes: [Float] = []
+        for (a, b) in zip(values, values.dropFirst() + [values.last! + (values.last! - values[values.count - 2])]) {
+            let mid = (a + b) / 2  // exact: one bit more than the type holds
+            for x in [mid, mid.nextDown, mid.nextUp] { probes += [x, -x] }
+        }
+        Self.expectRoundsLikeScalarType(probes, type)
+    }
+
     @Test("a seeded sweep over every binade rounds like ScalarType.rounded", arguments: ScalarType.allCases)
     func sweep(type: ScalarType) {
         // Random bit patterns cover every exponent (subnormal, normal, overflowing, Inf, NaN).

@@ -82,7 +82,8 @@ extension Tiled {
     /// bf16: adding `0x7FFF + lsb` to the float32 pattern carries into bit 16 exactly when the
     /// low 16 bits exceed half an ulp, or equal it with an odd lsb (RNE); masking the low half
     /// then truncates (a carry out of the largest finite value yields the Inf pattern). f16:
-    /// `Float16(x)` is IEEE RNE (F16C `vcvtps2ph`). fp8: `ScalarType.rounded` (exact, scalar).
+    /// `Float16(x)` is IEEE RNE (F16C `vcvtps2ph`). fp8: `Float8Rounding` (the same carry trick,
+    /// plus a magic-number addition in the subnormal range).
     public static func roundOutput(_ y: UnsafeMutablePointer<Float>, count: Int, to type: ScalarType, threads: Int) {
         guard type != .f32 && count > 0 else { return }
         let t = count < 1 << 16 ? 1 : threads
@@ -101,9 +102,49 @@ extension Tiled {
             case .f16:
                 for i in 0..<n { p[i] = Float(Float16(p[i])) }
             case .f8e4m3, .f8e5m2:
-                for i in 0..<n { p[i] = type.rounded(p[i]) }
+                let format = Float8Rounding(type)
+                for i in 0..<n { p[i] = format.rounded(p[i]) }
             }
         }
+    }
+}
+
+/// Round-to-nearest-even of a float32 to an fp8 type, branch-free (vectorizable), the same
+/// results as `ScalarType.rounded`:
+/// - normal range: the bf16 carry trick at the fp8 mantissa width (`shift = 23 − m` bits are
+///   cut: add `2^(shift−1) − 1 + lsb`, mask);
+/// - below the smallest normal `2^e_min`, where the spacing is the fixed `2^(e_min − m)`: add
+///   and subtract `2^(e_min − m + 23)`, whose float32 spacing is exactly that, so the
+///   hardware's RNE addition rounds (on the magnitude, the sign put back after);
+/// - beyond the largest finite value: Inf for f8e5m2, NaN for f8e4m3; NaN stays NaN.
+struct Float8Rounding {
+    let shift: UInt32
+    let smallestNormal: Float
+    let magic: Float
+    let largest: Float
+    let overflow: Float
+
+    init(_ type: ScalarType) {
+        let m = type.significandBits - 1
+        shift = UInt32(23 - m)
+        smallestNormal = Float(sign: .plus, exponent: type.minimumNormalExponent, significand: 1)
+        magic = Float(sign: .plus, exponent: type.minimumNormalExponent - m + 23, significand: 1)
+        largest = Float(type.largestFinite)
+        overflow = type.hasInfinity ? .infinity : .nan
+    }
+
+    @inline(__always)
+    func rounded(_ x: Float) -> Float {
+        let bits = x.bitPattern
+        let magnitude = bits & 0x7FFF_FFFF
+        let a = Float(bitPattern: magnitude)
+        let cut: UInt32 = (1 << shift) - 1
+        let normal = Float(bitPattern: (magnitude &+ (cut >> 1) &+ ((magnitude >> shift) & 1)) & ~cut)
+        let subnormal = (a + magic) - magic
+        var r = a < smallestNormal ? subnormal : normal
+        r = r > largest ? overflow : r
+        r = a.isNaN ? a : r
+        return Float(bitPattern: r.bitPattern | (bits & 0x8000_0000))
     }
 }
 
