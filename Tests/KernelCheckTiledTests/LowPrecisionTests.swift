@@ -62,9 +62,9 @@ struct LowPrecisionTests {
 
     @Test("a GEMM large enough for the shared packed B block (2 threads), A and B both ways round")
     func sharedBlock() throws {
-        // 400 rows ≥ 4·mc and 520 columns ≥ 16·nr: `sgemmSharedB` packs B with both threads.
+        // 390 rows ≥ 4·mc and 520 columns ≥ 16·nr: `sgemmSharedB` packs B with both threads.
         for (text, type) in [
-            ("matmul a=400x64 b=64x520 ta=0 tb=0", ScalarType.bf16), ("matmul a=64x400 b=520x64 ta=1 tb=1", .f8e4m3),
+            ("matmul a=390x20 b=20x520 ta=0 tb=0", ScalarType.bf16), ("matmul a=20x390 b=520x20 ta=1 tb=1", .f8e4m3),
         ] {
             let precision = Precision(storage: type)
             check(try narrowProblem(text, precision), float32: try Problem.parse(text), .fwd, precision)
