@@ -13,6 +13,18 @@ Prints one JSON object per line on stdout (progress goes to stderr):
 benchmark's output. FLOPs follow the descriptors: a multiply-add counts 2; a transposed
 convolution counts its scatter form `N·C_in·∏in·C_out·∏k` multiply-adds.
 
+`--dtypes bf16,f16,f8e4m3,f8e5m2` also times PyTorch on inputs and outputs of that type
+(`torch.bfloat16`, `float16`, `float8_e4m3fn`, `float8_e5m2`; accumulation is PyTorch's own,
+float32 in its bf16 / f16 CPU kernels): the problem string gets ` dt=<type>`, as KernelCheck
+writes the same problem. Where PyTorch has no CPU kernel for a type (fp8 convolutions) the
+line says so instead of a number:
+
+    {"framework": "torch", "version": "2.13.0+cpu", "op": "conv2d", "direction": "fwd",
+     "problem": "conv2d … bias=0 dt=f8e4m3", "threads": 1,
+     "unavailable": "\"slow_conv2d_cpu\" not implemented for 'Float8_e4m3fn'"}
+
+numpy and ONNX Runtime time float32 only.
+
 Thread counts are fixed per process before numpy/torch load: each requested count runs in
 a child process whose environment sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS /
 MKL_NUM_THREADS and *unsets* OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine sets
@@ -30,6 +42,7 @@ Usage:
     python3 tools/bench_peers.py --threads 1,2 --only conv2d --directions fwd \
         --problem 'conv2d n=8 ic=64 oc=64 g=1 in=56x56 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=0'
     python3 tools/bench_peers.py --threads 1,2 --only conv2d,convt2d --frameworks torch
+    python3 tools/bench_peers.py --threads 1 --only matmul --matmul-sizes 1024 --frameworks torch --dtypes f32,bf16
 """
 import argparse
 import json
@@ -59,6 +72,9 @@ CONVT2D_CASES = [
 ]
 
 DIRECTIONS = ["fwd", "bwd_data", "bwd_weights"]
+# KernelCheck's storage types (`dt=`) and PyTorch's dtype names for them.
+DTYPES = {"f32": "float32", "bf16": "bfloat16", "f16": "float16", "f8e4m3": "float8_e4m3fn",
+          "f8e5m2": "float8_e5m2"}
 FAMILIES = ["matmul", "conv2d", "convt2d"]
 FRAMEWORKS = ["numpy", "torch", "onnxruntime"]
 
@@ -112,6 +128,19 @@ def emit(framework, version, op, direction, problem, threads, seconds, flops):
     log(f"{framework:6} {problem} {direction:11} threads={threads}: {record['gflops']:.1f} GFLOP/s")
 
 
+def emit_unavailable(framework, version, op, direction, problem, threads, reason):
+    """A line for a (problem, direction) the framework cannot run: the reason, no number."""
+    record = {"framework": framework, "version": version, "op": op, "direction": direction,
+              "problem": problem, "threads": threads, "unavailable": reason}
+    print(json.dumps(record), flush=True)
+    log(f"{framework:6} {problem} {direction:11} threads={threads}: n/a ({reason})")
+
+
+def with_dtype(problem, dtype):
+    """The problem string of `problem` stored in `dtype` (KernelCheck's canonical suffix)."""
+    return problem if dtype == "f32" else f"{problem} dt={dtype}"
+
+
 def matmul_problem(n):
     return f"matmul a={n}x{n} b={n}x{n} ta=0 tb=0"
 
@@ -156,19 +185,37 @@ def bench_numpy(args, threads):
 
 def bench_torch(args, threads):
     import torch
-    import torch.nn.functional as F
     torch.set_num_threads(threads)
+    for dtype in args.dtypes:
+        bench_torch_dtype(args, threads, dtype)
+
+
+def bench_torch_dtype(args, threads, dtype):
+    import torch
+    import torch.nn.functional as F
     version = torch.__version__
     gen = torch.Generator().manual_seed(0)
+    torch_dtype = getattr(torch, DTYPES[dtype])
 
     def uniform(*shape):
-        return torch.rand(*shape, generator=gen, dtype=torch.float32) * 2 - 1
+        return (torch.rand(*shape, generator=gen, dtype=torch.float32) * 2 - 1).to(torch_dtype)
+
+    def timed(op, direction, problem, call, flops):
+        problem = with_dtype(problem, dtype)
+        try:
+            call()
+        except (RuntimeError, NotImplementedError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            emit_unavailable("torch", version, op, direction, problem, threads, reason)
+            return
+        seconds = time_runs(call, args.runs, args.warmup)
+        emit("torch", version, op, direction, problem, threads, seconds, flops)
 
     with torch.no_grad():
         if "matmul" in args.only:
             for n in args.matmul_sizes:
                 a, b, dc = uniform(n, n), uniform(n, n), uniform(n, n)
-                c = torch.empty(n, n)
+                c = torch.empty(n, n, dtype=torch_dtype)
                 # What autograd's mm backward calls: dA = dC · Bᵀ, dB = Aᵀ · dC (strided views).
                 calls = {
                     "fwd": lambda: torch.matmul(a, b, out=c),
@@ -176,8 +223,7 @@ def bench_torch(args, threads):
                     "bwd_weights": lambda: torch.matmul(a.t(), dc, out=c),
                 }
                 for direction in args.directions:
-                    seconds = time_runs(calls[direction], args.runs, args.warmup)
-                    emit("torch", version, "matmul", direction, matmul_problem(n), threads, seconds, 2.0 * n ** 3)
+                    timed("matmul", direction, matmul_problem(n), calls[direction], 2.0 * n ** 3)
 
         # aten.convolution_backward computes one gradient at a time through output_mask,
         # which is what the direction-specific timings need (no autograd graph involved).
@@ -210,8 +256,7 @@ def bench_torch(args, threads):
                                                     [False, True, False]),
                 }
                 for direction in args.directions:
-                    seconds = time_runs(calls[direction], args.runs, args.warmup)
-                    emit("torch", version, op, direction, problem, threads, seconds, flops)
+                    timed(op, direction, problem, calls[direction], flops)
 
 def ort_model(op, input_shapes, attributes=None, opset=17):
     """Serialized one-node ONNX model: float inputs `x` (and `w`) of `input_shapes`, output
@@ -322,6 +367,8 @@ def main():
     parser.add_argument("--matmul-sizes", type=csv(int), default=MATMUL_SIZES, help="square matmul sizes")
     parser.add_argument("--problem", action="append", default=[],
                         help="only this convolution problem string (repeatable; matmul: --matmul-sizes)")
+    parser.add_argument("--dtypes", type=csv(str, list(DTYPES)), default=["f32"],
+                        help="PyTorch storage types: f32,bf16,f16,f8e4m3,f8e5m2 (numpy / ONNX Runtime: f32 only)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.runs < 1 or any(t < 1 for t in args.threads):
@@ -330,11 +377,11 @@ def main():
     if args.child:
         threads = args.threads[0]
         warm_allocator()
-        if "numpy" in args.frameworks:
+        if "numpy" in args.frameworks and "f32" in args.dtypes:
             bench_numpy(args, threads)
         if "torch" in args.frameworks:
             bench_torch(args, threads)
-        if "onnxruntime" in args.frameworks:
+        if "onnxruntime" in args.frameworks and "f32" in args.dtypes:
             bench_onnxruntime(args, threads)
         return
 
@@ -346,7 +393,7 @@ def main():
             command = [sys.executable, os.path.abspath(__file__), "--child", "--threads", str(threads),
                        "--runs", str(args.runs), "--warmup", str(args.warmup),
                        "--only", ",".join(args.only), "--frameworks", framework,
-                       "--directions", ",".join(args.directions),
+                       "--directions", ",".join(args.directions), "--dtypes", ",".join(args.dtypes),
                        "--matmul-sizes", ",".join(map(str, args.matmul_sizes))]
             for problem in args.problem:
                 command += ["--problem", problem]

@@ -42,6 +42,9 @@ def collect(runs):
     for index, run in enumerate(runs):
         labels = {}
         for record in run["records"]:
+            # `bench --dtype` rows (bf16, f16, fp8) are not the float32 rows the targets are about.
+            if record.get("dtype", "f32") != "f32":
+                continue
             key = (record["label"], record["direction"], record["threads"])
             labels[record["problem"]] = record["label"]
             if record["implementation"] == "tiled":

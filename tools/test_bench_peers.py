@@ -47,3 +47,24 @@ def test_conv_transpose_graph_scatters_each_input():
     attributes = {"kernel_shape": [1, 2], "strides": [1, 2], "pads": [0, 0, 0, 0]}
     y = run(bench_peers.ort_model("ConvTranspose", [x.shape, w.shape], attributes), x=x, w=w)
     assert y.reshape(-1).tolist() == [1, 10, 2, 20]
+
+
+def test_dtype_suffix_is_the_canonical_problem_string():
+    assert bench_peers.with_dtype("matmul a=8x8 b=8x8 ta=0 tb=0", "f32") == "matmul a=8x8 b=8x8 ta=0 tb=0"
+    assert bench_peers.with_dtype("matmul a=8x8 b=8x8 ta=0 tb=0", "bf16") == "matmul a=8x8 b=8x8 ta=0 tb=0 dt=bf16"
+
+
+def test_a_missing_torch_kernel_is_reported_with_its_reason_and_no_number(capsys):
+    pytest.importorskip("torch")
+    import argparse
+    import json
+    # PyTorch 2.13 has no CPU convolution for float8_e4m3fn (slow_conv2d_cpu refuses it).
+    case = bench_peers.CONV2D_CASES[3]
+    args = argparse.Namespace(only=["conv2d"], directions=["fwd"], runs=1, warmup=1, matmul_sizes=[],
+                              problem=[bench_peers.conv_problem(*case)])
+    bench_peers.bench_torch_dtype(args, threads=1, dtype="f8e4m3")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 1
+    assert lines[0]["problem"] == bench_peers.conv_problem(*case) + " dt=f8e4m3"
+    assert "Float8_e4m3fn" in lines[0]["unavailable"]
+    assert "gflops" not in lines[0] and "median_s" not in lines[0]

@@ -42,12 +42,18 @@ extension Benchmark {
         }
     }
 
-    /// The inputs of one direction, uniform in [−1, 1] (a variance in [0.5, 2]), seed 1.
+    /// The inputs of one direction, uniform in [−1, 1] (a variance in [0.5, 2]), seed 1,
+    /// rounded to the problem's storage type (so that they are values of it).
     static func benchmarkInputs(_ problem: Problem, _ direction: Direction) -> [String: Tensor<Float>] {
         var inputs: [String: Tensor<Float>] = [:]
+        let storage = problem.descriptor.precision.storage
         for spec in problem.descriptor.inputs(for: direction) {
             let fill: Fill = spec.role == "var" ? .uniform(low: 0.5, high: 2) : .uniform(low: -1, high: 1)
-            inputs[spec.role] = fill.tensor(spec.shape, seed: 1, role: spec.role)
+            var t: Tensor<Float> = fill.tensor(spec.shape, seed: 1, role: spec.role)
+            if storage != .f32 {
+                for i in t.storage.indices { t.storage[i] = storage.rounded(t.storage[i]) }
+            }
+            inputs[spec.role] = t
         }
         return inputs
     }

@@ -23,6 +23,9 @@ public struct BenchmarkRecord: Codable, Sendable {
     /// The code path the tiled implementation took (`TiledImplementation.path`), so that a
     /// number names the code it belongs to; nil for other implementations.
     public var path: String?
+    /// The storage type of the problem's inputs and output (`dt`): `f32`, `bf16`, `f16`,
+    /// `f8e4m3` or `f8e5m2` (also in `problem`, as ` dt=…`).
+    public var dtype: ScalarType? = nil
 }
 
 /// `kernelcheck bench`: GFLOP/s of the tiled kernels (and of the reference, for scale) on the
@@ -45,6 +48,12 @@ public enum Benchmark {
         public var label: String
         public var problem: Problem
         public var directions: [Direction]
+
+        public init(label: String, problem: Problem, directions: [Direction]) {
+            self.label = label
+            self.problem = problem
+            self.directions = directions
+        }
     }
 
     /// The benchmark list: matmul 256³/1024³/2048³, the GAN generator layers (batch 16), the
@@ -68,6 +77,19 @@ public enum Benchmark {
         }
     }
 
+    /// `problem` with its inputs and output stored in `type` (accumulation float32), or nil
+    /// for an op that is float32 only (padding projections, activations, losses).
+    public static func stored(_ problem: Problem, as type: ScalarType) -> Problem? {
+        let precision = Precision(storage: type)
+        switch problem {
+        case .conv(var p): p.precision = precision; return .conv(p)
+        case .convTranspose(var p): p.precision = precision; return .convTranspose(p)
+        case .matmul(var p): p.precision = precision; return .matmul(p)
+        case .linear(var p): p.precision = precision; return .linear(p)
+        default: return type == .f32 ? problem : nil
+        }
+    }
+
     /// Median timing of `timed` (one untimed warm-up call first), as GFLOP/s of `problem`'s
     /// direction (or of `measuredProblem` when a smaller stand-in was timed).
     public static func measure(
@@ -84,7 +106,7 @@ public enum Benchmark {
             label: label, problem: problem.description, direction: direction, implementation: implementation,
             threads: cores, runs: runs, medianSeconds: seconds, gflops: gflops,
             peakFraction: gflops / (peakGFLOPSPerCore * Double(cores)),
-            measuredProblem: measuredProblem?.description)
+            measuredProblem: measuredProblem?.description, dtype: problem.descriptor.precision.storage)
     }
 
     /// The same layer with a smaller batch (or smaller M for matmul) so the naive reference

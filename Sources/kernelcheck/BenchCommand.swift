@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckTiled
 import KernelCheckVerification
@@ -18,6 +19,9 @@ struct BenchCommand: ParsableCommand {
             caches and fp32 FMA peak per core, measured on this machine; '% peak' is against that peak.
             The path column names the code the tiled kernel took (see 'kernelcheck problem').
             The reference (naive loops, Float64 accumulation) runs a smaller batch of each layer.
+            --dtype bf16 (f16, f8e4m3, f8e5m2, a comma list, or all) also times each layer with its inputs and output
+            stored in that type (float32 accumulation) and prints a second table: GFLOP/s beside the float32 row of the
+            same layer and beside PyTorch's CPU kernel for that type, or n/a with PyTorch's reason where it has none.
             """)
 
     @Option(parsing: .unconditional, help: "Comma-separated thread counts (0 = all cores).")
@@ -38,6 +42,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Implementation to time against the peers: tiled, or a plug-in (lib:PATH, exec:COMMAND).")
     var impl: String = "tiled"
+
+    @Option(help: "Storage types to time besides f32: bf16, f16, f8e4m3, f8e5m2, a comma list, or all.")
+    var dtype: String = "f32"
 
     @Flag(help: "Skip the PyTorch / numpy peers.")
     var noPeers = false
@@ -65,6 +72,7 @@ struct BenchCommand: ParsableCommand {
             return Tiled.resolveThreads(v)
         }
         let directions = try parseDirections(direction)
+        let dtypes = try parseStorageTypes(dtype)
         let implementation = impl == "tiled" ? nil : try Implementations.named(impl)
         let cases = Benchmark.standardCases.filter { c in
             only.map { c.label.contains($0) || c.problem.description.contains($0) } ?? true
@@ -89,22 +97,30 @@ struct BenchCommand: ParsableCommand {
         }
         var records: [BenchmarkRecord] = []
         var peers: [PeerRecord] = []
+        var unavailable: [PeerUnavailable] = []
         let sortedThreads = Array(Set(threadCounts)).sorted()
         // Progress over the tiled measurements, on standard error with the measurement lines
         // (standard output is the table or the JSON).
         let total = cases.map { c in c.directions.filter { directions?.contains($0) ?? true }.count }.reduce(0, +)
-        let progress = Progress("bench", total: total * sortedThreads.count, stream: .standardError)
+        let progress = Progress("bench", total: total * sortedThreads.count * dtypes.count, stream: .standardError)
         var measured = 0
         defer { progress.finish() }
         for c in cases {
             let caseDirections = c.directions.filter { directions?.contains($0) ?? true }
             for d in caseDirections {
-                for t in sortedThreads {
-                    guard let r = try measure(implementation, c, d, threads: t) else { continue }
-                    progress.message(String(format: "%@ %@ threads=%d: %.1f GFLOP/s", c.label, d.rawValue, t, r.gflops))
-                    records.append(r)
-                    measured += 1
-                    progress.update(measured, note: "\(c.label) \(d.rawValue)")
+                for type in dtypes {
+                    guard let problem = Benchmark.stored(c.problem, as: type) else { continue }
+                    let stored = Benchmark.Case(label: c.label, problem: problem, directions: c.directions)
+                    for t in sortedThreads {
+                        guard let r = try measure(implementation, stored, d, threads: t) else { continue }
+                        progress.message(
+                            String(
+                                format: "%@ %@ %@ threads=%d: %.1f GFLOP/s", c.label, d.rawValue, type.rawValue, t,
+                                r.gflops))
+                        records.append(r)
+                        measured += 1
+                        progress.update(measured, note: "\(c.label) \(d.rawValue) \(type)")
+                    }
                 }
                 if !noReference {
                     records.append(
@@ -116,8 +132,9 @@ struct BenchCommand: ParsableCommand {
             // timings taken seconds apart: this VM's speed drifts by several percent over a
             // minute, and a run is a minute and a half long.
             if !noPeers && !caseDirections.isEmpty {
-                let found = PeerBenchmarks.run(
-                    cases: [c], threads: sortedThreads, directions: caseDirections, runs: runs)
+                let (found, gaps) = PeerBenchmarks.run(
+                    cases: [c], threads: sortedThreads, directions: caseDirections, dtypes: dtypes, runs: runs)
+                unavailable += gaps
                 // Peers join by problem string: say so when none came back for this layer
                 // (a peer list out of step with the layer list), instead of empty columns.
                 if found.isEmpty {
@@ -126,10 +143,28 @@ struct BenchCommand: ParsableCommand {
                 peers += found
             }
         }
-        let report = BenchReport(machine: machine, records: records, peers: peers, implementation: impl)
+        let report = BenchReport(
+            machine: machine, records: records, peers: peers, implementation: impl,
+            peersUnavailable: unavailable.isEmpty ? nil : unavailable)
         let json = try JSONFormat.string(.bench, totals: report.totals, report)
         if let out { try writeAtomically(json, to: out) }
         print(format == .json ? json : report.markdownTable())
+        if format != .json && dtypes != [.f32] { print("\n" + report.lowPrecisionTable()) }
+    }
+
+    /// `--dtype`: f32 first (the rows the narrow ones are compared with), then each type named.
+    func parseStorageTypes(_ text: String) throws -> [ScalarType] {
+        if text == "all" { return ScalarType.allCases }
+        var types: [ScalarType] = [.f32]
+        for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let type = ScalarType(rawValue: name) else {
+                throw BadInput(
+                    "--dtype: '\(name)' is not a type; known: \(ScalarType.allCases.map(\.rawValue).joined(separator: ", ")), all"
+                )
+            }
+            if !types.contains(type) { types.append(type) }
+        }
+        return types
     }
 
     /// The tiled kernel, or the `--impl` plug-in (nil, with a note, where it does not implement
@@ -164,6 +199,8 @@ struct BenchReport: Codable {
     var peers: [PeerRecord]
     /// The implementation of the timed column: tiled or a plug-in.
     var implementation = "tiled"
+    /// PyTorch directions that have no CPU kernel for a storage type, with PyTorch's reason.
+    var peersUnavailable: [PeerUnavailable]?
 
     /// Every measurement taken counts as a passed check (a benchmark judges no numbers).
     var totals: JSONTotals { JSONTotals(passed: records.count, failed: 0, mistrusted: 0, skipped: 0) }
@@ -173,7 +210,7 @@ struct BenchReport: Codable {
             "| layer | direction | path | threads | \(implementation) GFLOP/s | % peak | reference GFLOP/s | PyTorch GFLOP/s | numpy GFLOP/s | \(implementation) / PyTorch | \(implementation) / numpy | vs fwd | ONNX Runtime GFLOP/s | \(implementation) / best peer |",
             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
-        let tiled = records.filter { $0.implementation == implementation }
+        let tiled = records.filter { $0.implementation == implementation && ($0.dtype ?? .f32) == .f32 }
         func fmt(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
         func ratio(_ a: Double, _ b: Double?) -> String { b.map { String(format: "%.2f×", a / $0) } ?? "–" }
         for r in tiled {
@@ -204,6 +241,60 @@ struct BenchReport: Codable {
     }
 }
 
+extension BenchReport {
+    /// The narrow-type rows beside the float32 row of the same layer, direction and threads
+    /// (`dt / f32`) and beside PyTorch's kernel for the same type (n/a, with the reason listed
+    /// under the table, where PyTorch has none).
+    func lowPrecisionTable() -> String {
+        var lines = [
+            "| layer | direction | threads | dt | \(implementation) f32 GFLOP/s | \(implementation) dt GFLOP/s | dt / f32 | PyTorch dt GFLOP/s | \(implementation) / PyTorch (dt) | PyTorch f32 GFLOP/s |",
+            "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        var reasons: [String] = []
+        func fmt(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
+        func ratio(_ a: Double, _ b: Double?) -> String { b.map { String(format: "%.2f×", a / $0) } ?? "–" }
+        let timed = records.filter { $0.implementation == implementation }
+        for r in timed where (r.dtype ?? .f32) != .f32 {
+            let f32 = timed.first {
+                $0.label == r.label && $0.direction == r.direction && $0.threads == r.threads
+                    && ($0.dtype ?? .f32) == .f32
+            }
+            func torch(_ problem: String?) -> PeerRecord? {
+                peers.first {
+                    $0.framework == "torch" && $0.problem == problem && $0.direction == r.direction.rawValue
+                        && $0.threads == r.threads
+                }
+            }
+            let peer = torch(r.problem)
+            var peerText = fmt(peer?.gflops)
+            if peer == nil,
+                let gap = peersUnavailable?.first(where: {
+                    $0.problem == r.problem && $0.direction == r.direction.rawValue && $0.threads == r.threads
+                })
+            {
+                if !reasons.contains(gap.unavailable) { reasons.append(gap.unavailable) }
+                peerText = "n/a [\(reasons.firstIndex(of: gap.unavailable)! + 1)]"
+            }
+            lines.append(
+                "| \(r.label) | \(r.direction.rawValue) | \(r.threads) | \(r.dtype?.rawValue ?? "f32") | \(fmt(f32?.gflops)) | \(fmt(r.gflops)) | \(ratio(r.gflops, f32?.gflops)) | \(peerText) | \(ratio(r.gflops, peer?.gflops)) | \(fmt(torch(f32?.problem)?.gflops)) |"
+            )
+        }
+        for (i, reason) in reasons.enumerated() { lines.append("\n[\(i + 1)] PyTorch: \(reason)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A line of tools/bench_peers.py for a problem the framework has no kernel for.
+struct PeerUnavailable: Codable {
+    var framework: String
+    var version: String
+    var op: String
+    var direction: String
+    var problem: String
+    var threads: Int
+    var unavailable: String
+}
+
 /// One line of tools/bench_peers.py.
 struct PeerRecord: Codable {
     var framework: String
@@ -218,8 +309,11 @@ struct PeerRecord: Codable {
 }
 
 enum PeerBenchmarks {
-    /// Runs tools/bench_peers.py; on any failure prints one line and returns no peers.
-    static func run(cases: [Benchmark.Case], threads: [Int], directions: [Direction], runs: Int) -> [PeerRecord] {
+    /// Runs tools/bench_peers.py; on any failure prints one line and returns no peers. Also
+    /// returns the lines of problems a peer has no kernel for (`unavailable`).
+    static func run(
+        cases: [Benchmark.Case], threads: [Int], directions: [Direction], dtypes: [ScalarType] = [.f32], runs: Int
+    ) -> ([PeerRecord], [PeerUnavailable]) {
         // Only the peer families, matmul sizes, convolutions and directions of these layers.
         var families = Set<String>(), sizes = Set<Int>(), problems: [String] = []
         for c in cases {
@@ -237,6 +331,7 @@ enum PeerBenchmarks {
             "--only", families.sorted().joined(separator: ","),
         ]
         arguments += ["--directions", directions.map { $0.rawValue }.joined(separator: ",")]
+        arguments += ["--dtypes", dtypes.map(\.rawValue).joined(separator: ",")]
         if !sizes.isEmpty { arguments += ["--matmul-sizes", sizes.sorted().map(String.init).joined(separator: ",")] }
         for problem in problems { arguments += ["--problem", problem] }
         process.arguments = arguments
@@ -245,19 +340,21 @@ enum PeerBenchmarks {
         do { try process.run() } catch {
             FileHandleOutput.standardError(
                 "kernelcheck bench: peers skipped: cannot run python3 (\(error.localizedDescription))")
-            return []
+            return ([], [])
         }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             FileHandleOutput.standardError(
                 "kernelcheck bench: peers skipped: tools/bench_peers.py exited \(process.terminationStatus)")
-            return []
+            return ([], [])
         }
         let decoder = JSONDecoder()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-            try? decoder.decode(PeerRecord.self, from: Data($0.utf8))
-        }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map { Data($0.utf8) }
+        return (
+            lines.compactMap { try? decoder.decode(PeerRecord.self, from: $0) },
+            lines.compactMap { try? decoder.decode(PeerUnavailable.self, from: $0) }
+        )
     }
 }
 

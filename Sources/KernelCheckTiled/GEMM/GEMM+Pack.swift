@@ -10,6 +10,9 @@ extension Tiled {
         _ a: Operand, rows rows0: Int, count rowCount: Int,
         columns cols0: Int, count colCount: Int, into dst: UnsafeMutablePointer<Float>
     ) {
+        if a.type != .f32 {
+            return packANarrow(a, rows: rows0, count: rowCount, columns: cols0, count: colCount, into: dst)
+        }
         let mr = GEMMBlocking.mr
         let kc = colCount
         if a.transposed {
@@ -64,6 +67,9 @@ extension Tiled {
         _ b: Operand, rows rows0: Int, count rowCount: Int,
         columns cols0: Int, count colCount: Int, into dst: UnsafeMutablePointer<Float>
     ) {
+        if b.type != .f32 {
+            return packBNarrow(b, rows: rows0, count: rowCount, columns: cols0, count: colCount, into: dst)
+        }
         let nr = GEMMBlocking.nr
         let kc = rowCount
         for jr in stride(from: 0, to: colCount, by: nr) {

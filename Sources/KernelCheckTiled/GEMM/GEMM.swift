@@ -1,4 +1,5 @@
 import Foundation
+import KernelCheckCore
 
 /// The packed panels and cache blocking of `Tiled.sgemm` (BLIS-style loop nest).
 ///
@@ -64,6 +65,19 @@ extension Tiled {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, threads: Int
     ) {
+        gemm(
+            transA: transA, transB: transB, m: m, n: n, k: k, a: Input(a), lda: lda, b: Input(b), ldb: ldb,
+            c: c, ldc: ldc, accumulate: accumulate, threads: threads)
+    }
+
+    /// `sgemm` on inputs that may be stored in a narrow type (bf16, f16, fp8): packing widens
+    /// them to float32 (exactly), the products and sums are the float32 SGEMM's, so the result
+    /// is bit-identical to `sgemm` on the widened matrices. C is float32.
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        a: Input, lda: Int, b: Input, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, threads: Int
+    ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
         precondition(lda >= (transA ? m : k), "sgemm: lda=\(lda) is smaller than the row width of A")
         precondition(ldb >= (transB ? k : n), "sgemm: ldb=\(ldb) is smaller than the row width of B")
@@ -75,8 +89,8 @@ extension Tiled {
             }
             return
         }
-        var opA = Operand(base: a, ld: lda, transposed: transA)
-        var opB = Operand(base: b, ld: ldb, transposed: transB)
+        var opA = Operand(a, ld: lda, transposed: transA)
+        var opB = Operand(b, ld: ldb, transposed: transB)
         var out = Output(base: c, ld: ldc, transposed: false)
         var (rows, columns) = (m, n)
         // A narrow C (n well under one register tile wide) wastes most of each 12×32 tile;
@@ -100,7 +114,7 @@ extension Tiled {
         }
         let split = GEMMSplit(
             m: rows, n: columns, threads: small ? 1 : requested,
-            inPlaceB: !opB.transposed)
+            inPlaceB: !opB.transposed && opB.type == .f32)
 
         parallelFor(split.count) { part in
             let r = split.rows(part), cs = split.columns(part)
@@ -158,7 +172,7 @@ extension Tiled {
         tile: UnsafeMutablePointer<Float>
     ) {
         let nr = GEMMBlocking.nr
-        let directB = !b.transposed && m <= directBMaxRows
+        let directB = !b.transposed && b.type == .f32 && m <= directBMaxRows
         for jc in stride(from: 0, to: n, by: GEMMBlocking.nc) {
             let ncb = min(GEMMBlocking.nc, n - jc)
             // In-place B: only a partial last panel needs packing (zero padding).
@@ -227,20 +241,42 @@ extension Tiled {
     static func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
 }
 
-/// A matrix operand `op(X)` of the SGEMM: its storage and whether it is read transposed.
+/// A matrix operand `op(X)` of the SGEMM: its storage, its element type (float32, or a narrow
+/// type that packing widens, `GEMM+PackNarrow.swift`) and whether it is read transposed.
 struct Operand {
-    let base: UnsafePointer<Float>
+    let raw: UnsafeRawPointer
     let ld: Int
     let transposed: Bool
+    let type: ScalarType
+
+    init(base: UnsafePointer<Float>, ld: Int, transposed: Bool) {
+        self.init(raw: UnsafeRawPointer(base), ld: ld, transposed: transposed, type: .f32)
+    }
+
+    init(_ input: Tiled.Input, ld: Int, transposed: Bool) {
+        self.init(raw: input.raw, ld: ld, transposed: transposed, type: input.type)
+    }
+
+    init(raw: UnsafeRawPointer, ld: Int, transposed: Bool, type: ScalarType) {
+        self.raw = raw
+        self.ld = ld
+        self.transposed = transposed
+        self.type = type
+    }
+
+    /// The float32 storage (only for `type == .f32`).
+    @inline(__always)
+    var base: UnsafePointer<Float> { raw.assumingMemoryBound(to: Float.self) }
 
     /// The operand starting at `op(X)[row, column]`.
     @inline(__always)
     func offset(row: Int, column: Int) -> Operand {
-        Operand(base: base + (transposed ? column * ld + row : row * ld + column), ld: ld, transposed: transposed)
+        let element = transposed ? column * ld + row : row * ld + column
+        return Operand(raw: raw + element * type.byteWidth, ld: ld, transposed: transposed, type: type)
     }
 
     /// `op(X)ᵀ` over the same storage.
-    var transposedView: Operand { Operand(base: base, ld: ld, transposed: !transposed) }
+    var transposedView: Operand { Operand(raw: raw, ld: ld, transposed: !transposed, type: type) }
 }
 
 /// Where the SGEMM writes `C[i, j]`: `base[i·ld + j]`, or `base[j·ld + i]` when the

@@ -6,7 +6,9 @@ import KernelCheckProblems
 /// output phases, im2col into SGEMM, …; see `Conv/`). Shapes and math as in `ConvProblem`:
 /// `x = N × C_in × in…`, `w = C_out × C_in/g × k…`, `b = C_out`, `y = N × C_out × out…`.
 ///
-/// Every pointer must hold exactly its tensor's element count (row-major, contiguous).
+/// Every pointer must hold exactly its tensor's element count (row-major, contiguous). The
+/// output is rounded to `p.precision.output` when that is narrower than float32 (the sums are
+/// float32); narrow-stored inputs go through the `Input` overloads (`Convolution+Narrow.swift`).
 /// The descriptor must be valid (`validate()`); an invalid one traps. `threads: 0` uses every
 /// core; results are bit-identical for any thread count.
 extension Tiled {
@@ -41,6 +43,7 @@ extension Tiled {
         threads: Int
     ) {
         outputChannelSums(p, dy: dy, into: db, threads: threads)
+        roundOutput(db, count: p.outChannels, to: p.precision.output, threads: threads)
     }
 
     // Internal entry points with explicit tuning (tests shrink the blocks).
@@ -52,6 +55,7 @@ extension Tiled {
     ) {
         requireValid(p)
         TiledConv(p, tuning: tuning).forward(input: x, weights: w, bias: b, output: y, threads: threads)
+        roundOutput(y, count: p.yShape.reduce(1, *), to: p.precision.output, threads: threads)
     }
 
     static func convBackwardData(
@@ -60,6 +64,7 @@ extension Tiled {
     ) {
         requireValid(p)
         TiledConv(p, tuning: tuning).backwardData(output: dy, weights: w, input: dx, threads: threads)
+        roundOutput(dx, count: p.xShape.reduce(1, *), to: p.precision.output, threads: threads)
     }
 
     static func convBackwardWeights(
@@ -68,5 +73,6 @@ extension Tiled {
     ) {
         requireValid(p)
         TiledConv(p, tuning: tuning).backwardWeights(input: x, output: dy, weights: dw, threads: threads)
+        roundOutput(dw, count: p.wShape.reduce(1, *), to: p.precision.output, threads: threads)
     }
 }

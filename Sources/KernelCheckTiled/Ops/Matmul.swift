@@ -11,20 +11,30 @@ import KernelCheckProblems
 extension Tiled {
     /// `y[β] = op(A)[β]·op(B)[β]` for every broadcast batch index β (`MatmulProblem`).
     ///
-    /// `a`, `b` hold `p.aShape`, `p.bShape`; `y` receives `p.yShape`. The problem must be valid.
+    /// `a`, `b` hold `p.aShape`, `p.bShape`; `y` receives `p.yShape`, rounded to
+    /// `p.precision.output` when that is narrower than float32. The problem must be valid.
     public static func matmulForward(
         _ p: MatmulProblem, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, threads: Int
     ) {
+        matmulForward(p, a: Input(a), b: Input(b), y: y, threads: threads)
+    }
+
+    /// `matmulForward` on inputs that may be stored in `p.precision.storage` (widened while
+    /// packing, summed in float32, rounded once to `p.precision.output`).
+    public static func matmulForward(
+        _ p: MatmulProblem, a: Input, b: Input, y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         let layout = MatmulLayout(p)
         let (m, n, k) = (p.m, p.n, p.k)
         forEachBatch(layout.batchCount, work: m * n * k, threads: threads) { beta, inner in
-            sgemm(
+            gemm(
                 transA: p.transposeA, transB: p.transposeB, m: m, n: n, k: k,
-                a: a + layout.aIndex[beta] * m * k, lda: layout.lda,
-                b: b + layout.bIndex[beta] * k * n, ldb: layout.ldb,
+                a: a.advanced(by: layout.aIndex[beta] * m * k), lda: layout.lda,
+                b: b.advanced(by: layout.bIndex[beta] * k * n), ldb: layout.ldb,
                 c: y + beta * m * n, ldc: n, accumulate: false, threads: inner)
         }
+        roundOutput(y, count: layout.batchCount * m * n, to: p.precision.output, threads: threads)
     }
 
     /// `da = Σ_β dy[β]·op(B)[β]ᵀ` (transposed back when `ta`), summed over the batch entries β
@@ -32,6 +42,13 @@ extension Tiled {
     public static func matmulBackwardA(
         _ p: MatmulProblem, dy: UnsafePointer<Float>, b: UnsafePointer<Float>,
         da: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        matmulBackwardA(p, dy: Input(dy), b: Input(b), da: da, threads: threads)
+    }
+
+    /// `matmulBackwardA` on inputs that may be narrow (rounded once to `p.precision.output`).
+    public static func matmulBackwardA(
+        _ p: MatmulProblem, dy: Input, b: Input, da: UnsafeMutablePointer<Float>, threads: Int
     ) {
         matmulGradient(p, ofA: true, dy: dy, other: b, into: da, threads: threads)
     }
@@ -42,6 +59,13 @@ extension Tiled {
         _ p: MatmulProblem, a: UnsafePointer<Float>, dy: UnsafePointer<Float>,
         db: UnsafeMutablePointer<Float>, threads: Int
     ) {
+        matmulBackwardB(p, a: Input(a), dy: Input(dy), db: db, threads: threads)
+    }
+
+    /// `matmulBackwardB` on inputs that may be narrow (rounded once to `p.precision.output`).
+    public static func matmulBackwardB(
+        _ p: MatmulProblem, a: Input, dy: Input, db: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         matmulGradient(p, ofA: false, dy: dy, other: a, into: db, threads: threads)
     }
 
@@ -50,7 +74,7 @@ extension Tiled {
     /// increasing β, with `X_β·Y_β = dy[β]·op(B)[β]ᵀ` (M×K) for A and `op(A)[β]ᵀ·dy[β]` (K×N)
     /// for B; stored transposed (`Y_βᵀ·X_βᵀ`) when the operand is; zero when no entry reads i.
     private static func matmulGradient(
-        _ p: MatmulProblem, ofA: Bool, dy: UnsafePointer<Float>, other: UnsafePointer<Float>,
+        _ p: MatmulProblem, ofA: Bool, dy: Input, other: Input,
         into grad: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let layout = MatmulLayout(p)
@@ -64,20 +88,29 @@ extension Tiled {
             let out = grad + i * rows * columns
             guard !users[i].isEmpty else { return zero(out, count: rows * columns) }
             for (step, beta) in users[i].enumerated() {
-                let g = Operand(base: dy + beta * m * n, ld: n, transposed: false)
+                let g = Operand(dy.advanced(by: beta * m * n), ld: n, transposed: false)
                 let (x, y) =
                     ofA
-                    ? (g, Operand(base: other + layout.bIndex[beta] * k * n, ld: layout.ldb, transposed: !p.transposeB))
-                    : (Operand(base: other + layout.aIndex[beta] * m * k, ld: layout.lda, transposed: !p.transposeA), g)
+                    ? (
+                        g,
+                        Operand(
+                            other.advanced(by: layout.bIndex[beta] * k * n), ld: layout.ldb, transposed: !p.transposeB)
+                    )
+                    : (
+                        Operand(
+                            other.advanced(by: layout.aIndex[beta] * m * k), ld: layout.lda, transposed: !p.transposeA),
+                        g
+                    )
                 // (X·Y)ᵀ = Yᵀ·Xᵀ: swap the factors and read each the other way.
                 let (l, r) = transposed ? (y.transposedView, x.transposedView) : (x, y)
                 let (ldc, height) = transposed ? (rows, columns) : (columns, rows)
-                sgemm(
+                gemm(
                     transA: l.transposed, transB: r.transposed, m: height, n: ldc, k: inner,
-                    a: l.base, lda: l.ld, b: r.base, ldb: r.ld,
+                    a: Input(bits: l.raw, type: l.type), lda: l.ld, b: Input(bits: r.raw, type: r.type), ldb: r.ld,
                     c: out, ldc: ldc, accumulate: step > 0, threads: threadsInside)
             }
         }
+        roundOutput(grad, count: count * rows * columns, to: p.precision.output, threads: threads)
     }
 
     /// Runs `body(index, innerThreads)` for `count` independent GEMM jobs of `work`

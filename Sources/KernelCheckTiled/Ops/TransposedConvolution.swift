@@ -9,7 +9,9 @@ import KernelCheckProblems
 /// Shapes and math as in `ConvTransposeProblem`: `x = N × C_in × in…`,
 /// `w = C_in × C_out/g × k…`, `b = C_out`, `y = N × C_out × out…`.
 ///
-/// Every pointer must hold exactly its tensor's element count. The descriptor must be valid;
+/// Every pointer must hold exactly its tensor's element count. The output is rounded to
+/// `p.precision.output` when that is narrower than float32; narrow-stored inputs go through
+/// the `Input` overloads (`Convolution+Narrow.swift`). The descriptor must be valid;
 /// an invalid one traps. `threads: 0` uses every core; results are bit-identical for any
 /// thread count.
 extension Tiled {
@@ -47,6 +49,7 @@ extension Tiled {
         db: UnsafeMutablePointer<Float>, threads: Int
     ) {
         outputChannelSums(p, dy: dy, into: db, threads: threads)
+        roundOutput(db, count: p.outChannels, to: p.precision.output, threads: threads)
     }
 
     // Internal entry points with explicit tuning (tests shrink the blocks).
@@ -58,12 +61,14 @@ extension Tiled {
     ) {
         requireValid(p)
         TiledConv(adjointOf: p, tuning: tuning).backwardData(output: x, weights: w, input: y, threads: threads)
-        guard let b else { return }
-        let channels = p.outChannels, spatial = p.outputSize.reduce(1, *)
-        Tiled.forEachItem(p.batch * channels, threads: threads) { row, _ in
-            let out = y + row * spatial, bias = b[row % channels]
-            for i in 0..<spatial { out[i] += bias }
+        if let b {
+            let channels = p.outChannels, spatial = p.outputSize.reduce(1, *)
+            Tiled.forEachItem(p.batch * channels, threads: threads) { row, _ in
+                let out = y + row * spatial, bias = b[row % channels]
+                for i in 0..<spatial { out[i] += bias }
+            }
         }
+        roundOutput(y, count: p.yShape.reduce(1, *), to: p.precision.output, threads: threads)
     }
 
     static func convTransposeBackwardData(
@@ -72,6 +77,7 @@ extension Tiled {
     ) {
         requireValid(p)
         TiledConv(adjointOf: p, tuning: tuning).forward(input: dy, weights: w, bias: nil, output: dx, threads: threads)
+        roundOutput(dx, count: p.xShape.reduce(1, *), to: p.precision.output, threads: threads)
     }
 
     static func convTransposeBackwardWeights(
@@ -80,5 +86,6 @@ extension Tiled {
     ) {
         requireValid(p)
         TiledConv(adjointOf: p, tuning: tuning).backwardWeights(input: dy, output: x, weights: dw, threads: threads)
+        roundOutput(dw, count: p.wShape.reduce(1, *), to: p.precision.output, threads: threads)
     }
 }
