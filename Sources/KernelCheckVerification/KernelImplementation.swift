@@ -114,7 +114,7 @@ public final class KernelIO {
             if precision.storage != .f32 {
                 let bytes = precision.storage.encode(t.storage)
                 let stored = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
-                stored.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+                bytes.withUnsafeBytes { stored.copyMemory(from: $0) }
                 storedBuffers[spec.role] = stored
             }
         }

@@ -33,7 +33,7 @@ extension TiledConv {
     ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let nr = GEMMBlocking.nr
-        let ho = outSize[1], wo = outSize[2], sh = stride[1]
+        let ho = outSize[1], wo = outSize[2]
         // Blocks of whole output rows, cut evenly, at most `panelWeightsBlock` (≤ kc) pixels
         // each; rows longer than that are cut into blocks of pixels, with no rectangles.
         let most = max(1, min(GEMMBlocking.kc, tuning.panelWeightsBlock))
