@@ -76,6 +76,8 @@ public struct Sweep: Sendable {
         public var nmse: [Double] = []
         /// Wall time of the whole checks (inputs, reference, implementation, guards).
         public var seconds = 0.0
+        /// Why the first skipped check of this tally was skipped (its first finding).
+        public var skipReason: String?
         public var total: Int { passed + failed + mistrusted + suspicious + skipped }
         public var casesPerSecond: Double { seconds > 0 ? Double(total) / seconds : 0 }
 
@@ -87,7 +89,9 @@ public struct Sweep: Sendable {
             case .failed: failed += 1
             case .mistrusted: mistrusted += 1
             case .suspicious: suspicious += 1
-            case .skipped: skipped += 1
+            case .skipped:
+                skipped += 1
+                if skipReason == nil { skipReason = o.findings.first ?? "no reason given" }
             }
             if let c = o.comparison {
                 if c.boundUtilization.isFinite { worstUtilization = max(worstUtilization, c.boundUtilization) }
@@ -116,6 +120,8 @@ public struct Sweep: Sendable {
         public var mistrusted: Int { tallies.values.map(\.mistrusted).reduce(0, +) }
         public var suspiciousCount: Int { tallies.values.map(\.suspicious).reduce(0, +) }
         public var skipped: Int { tallies.values.map(\.skipped).reduce(0, +) }
+        /// True when checks were drawn but every one was skipped: the run compared nothing.
+        public var comparedNothing: Bool { skipped > 0 && passed + failed + mistrusted + suspiciousCount == 0 }
     }
 
     /// The seed of problem `index`: SplitMix-style mixing so neighbouring indices differ widely.

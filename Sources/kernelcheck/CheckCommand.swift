@@ -192,6 +192,10 @@ struct CheckCommand: ParsableCommand {
                             t.maxULP.map(String.init) ?? "—", t.casesPerSecond)
                 )
             }
+            for key in result.tallies.keys.sorted() {
+                guard let t = result.tallies[key], t.skipped > 0, let reason = t.skipReason else { continue }
+                print("skipped \(key): \(t.skipped) (first: \(MessageText.clip(reason, limit: 200)))")
+            }
             for f in result.failures {
                 print("FAILED \(f.original.problem) [\(f.original.direction.rawValue)]: \(f.original.summary)")
                 print("  shrunk in \(f.shrinkSteps) steps to: \(f.shrunk.problem)")
@@ -212,6 +216,11 @@ struct CheckCommand: ParsableCommand {
             print(result.totals.summaryLine)
         }
         if result.failed > 0 { throw VerificationFailed(failures: result.failed) }
+        if result.comparedNothing {
+            throw BadInput(
+                "nothing was checked: all \(result.skipped) checks were skipped (see the skip reasons above; "
+                    + "e.g. --impl reference for acc=f16, which the tiled kernels do not implement)")
+        }
     }
 }
 

@@ -19,6 +19,18 @@ import Testing
         #expect(tallies.contains { $0["precision"] == nil && $0["op"] as? String == "activation" })
     }
 
+    /// The tiled kernels do not accumulate in f16: a sweep of only acc=f16 problems skips every
+    /// check, names why, and exits 2 instead of reporting a pass about nothing.
+    @Test func aSweepThatComparesNothingIsAnError() throws {
+        let r = try CLI.run([
+            "check", "--dtype", "f16", "--acc", "f16", "--op", "matmul", "--cases", "5", "--seed", "1",
+            "--no-failure-db",
+        ])
+        #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("skipped matmul/fwd/dt=f16 acc=f16: "), "\(r.stdout)")
+        #expect(r.stderr.contains("nothing was checked: all"), "\(r.stderr)")
+    }
+
     @Test func aReplayedNarrowProblemAndItsDescription() throws {
         let problem = "matmul a=1x3000 b=3000x2 dt=f16 acc=f16"
         let r = try CLI.run(["check", "--problem", problem, "--impl", "reference", "--seed", "2", "--mode", "exact"])
