@@ -81,4 +81,29 @@ import Testing
             "bound \(family.rawValue) seed \(Self.seed): \(result.passed) passed, \(result.failed) failed, worst utilization \(worst)"
         )
     }
+
+    /// Every narrow precision the tiled kernels implement (acc = f32): each drawn problem of
+    /// the family takes bf16, f16, f8e4m3, f8e5m2 in turn, its output stored in its own type
+    /// or in f32 — inputs rounded to the type, the bound with one output rounding, and every
+    /// output element required to be a value of `odt`.
+    @Test(arguments: [OpFamily.conv, .convTranspose, .matmul, .linear], [ComparisonMode.exact, .bound])
+    func everyNarrowPrecisionMatchesTheReference(_ family: OpFamily, _ mode: ComparisonMode) {
+        let precisions = ScalarType.allCases.filter { $0 != .f32 }.flatMap {
+            [Precision(storage: $0), Precision(storage: $0, output: .f32)]
+        }
+        let result = Sweep(
+            families: [family], cases: 8 * precisions.count, seed: Self.seed, mode: mode,
+            checker: CaseChecker(implementation: TiledImplementation()), precisions: precisions
+        ).run()
+        Self.report(result, family)
+        for p in precisions {
+            let label = String(p.fieldsDescription.dropFirst())
+            let passed = result.tallies.filter { $0.key.hasSuffix("/" + label) }.map(\.value.passed).reduce(0, +)
+            #expect(passed >= 8, "\(family.rawValue) \(label): only \(passed) passed checks")
+        }
+        #expect(result.tallies.values.allSatisfy { $0.worstUtilization <= 1 })
+        print(
+            "\(mode.rawValue) \(family.rawValue) narrow seed \(Self.seed): \(result.passed) passed, \(result.failed) failed"
+        )
+    }
 }
