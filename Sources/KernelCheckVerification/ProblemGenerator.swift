@@ -64,7 +64,8 @@ public enum GeneratorSize: String, CaseIterable, Sendable, Codable {
 ///   spatial dimension drawn independently half the time); bias on and off; output_padding
 ///   for transposed convolutions;
 /// - matmul: all four transpose combinations; no batch, equal batch, and broadcast batch
-///   dims (1-sized dims, different batch ranks on each side);
+///   dims (1-sized dims, different batch ranks on each side); 1-D operands (vectors) on
+///   either or both sides;
 /// - linear with 0–3 leading dims; every activation kind (leaky ReLU slopes 0.01, 0.2, 0,
 ///   −0.5, 1.5); both losses; pad-projection A with symmetric, CIFAR-split and asymmetric
 ///   channel padding and strides that skip past the input.
@@ -211,9 +212,18 @@ public enum ProblemGenerator {
             dims[key] = Self.size(in: 1...limit, edges: edges, zeroChance: 0.04, rng: &rng)
         }
         let m = dims["m"]!, n = dims["n"]!, k = dims["k"]!
-        return MatmulProblem(
+        var problem = MatmulProblem(
             aShape: batchA + (ta ? [k, m] : [m, k]), bShape: batchB + (tb ? [n, k] : [k, n]),
             transposeA: ta, transposeB: tb)
+        // 1-D operands (torch.matmul's vectors: a = [K] is 1×K, b = [K] is K×1, that dimension
+        // dropped from y), each side about one draw in eight. They come from a stream of
+        // their own, seeded from a copy of `rng`, so the draws above and after stay what they
+        // were before vectors existed.
+        var copy = rng
+        var side = SeededRNG(seed: copy.next(), stream: "matmul-vector")
+        if side.chance(0.125) { problem.aShape = [k]; problem.transposeA = false }
+        if side.chance(0.125) { problem.bShape = [k]; problem.transposeB = false }
+        return problem
     }
 
     static func randomLinear(rng: inout SeededRNG, size: GeneratorSize) -> LinearProblem? {

@@ -200,6 +200,10 @@ public enum Shrinker {
         // Untranspose (the stored shape swaps its last two dims, op(A) stays the same).
         if m.transposeA { var q = m; q.transposeA = false; q.aShape.swapAt(ra - 2, ra - 1); out.append(q) }
         if m.transposeB { var q = m; q.transposeB = false; q.bShape.swapAt(rb - 2, rb - 1); out.append(q) }
+        // A matrix operand without batch dims becomes a vector holding only K (op(A) = 1×K,
+        // op(B) = K×1): torch.matmul's 1-D operands, simpler than any matrix.
+        if ra == 2 { var q = m; q.aShape = [m.k]; q.transposeA = false; out.append(q) }
+        if rb == 2 { var q = m; q.bShape = [m.k]; q.transposeB = false; out.append(q) }
         // Batch dims, one at a time (1 makes a dimension broadcast; validation keeps it legal).
         for i in 0..<max(ra - 2, 0) {
             for v in smaller(m.aShape[i], floor: 0) { var q = m; q.aShape[i] = v; out.append(q) }

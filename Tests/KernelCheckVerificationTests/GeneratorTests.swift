@@ -58,6 +58,9 @@ func edgeClasses(_ p: Problem) -> Set<String> {
         add("broadcast batch", pa != pb)
         add("different batch ranks", ra != rb)
         add("1-sized batch dim broadcast", zip(pa, pb).contains { ($0 == 1) != ($1 == 1) })
+        add("1-D a", v.aShape.count == 1)
+        add("1-D b", v.bShape.count == 1)
+        add("1-D a and b", v.aShape.count == 1 && v.bShape.count == 1)
         add("batch rank 3", r == 3)
         add("M 0", v.m == 0); add("N 0", v.n == 0); add("K 0", v.k == 0)
         add("M at a tile edge ≥ 15", bigTileEdges.contains(v.m))
@@ -148,7 +151,7 @@ let requiredClasses: [OpFamily: [String]] = [
     .matmul: [
         "ta=false tb=false", "ta=false tb=true", "ta=true tb=false", "ta=true tb=true", "no batch", "equal batch",
         "broadcast batch", "different batch ranks", "1-sized batch dim broadcast", "batch rank 3", "M 0", "N 0", "K 0",
-        "M at a tile edge ≥ 15", "N at a tile edge ≥ 15", "K at a tile edge ≥ 15",
+        "M at a tile edge ≥ 15", "N at a tile edge ≥ 15", "K at a tile edge ≥ 15", "1-D a", "1-D b", "1-D a and b",
     ],
     .linear: [
         "x rank 1", "x rank 2", "x rank 3", "x rank 4", "in 0", "out 0", "rows 0", "bias", "no bias",

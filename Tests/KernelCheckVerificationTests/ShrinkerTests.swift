@@ -31,7 +31,7 @@ struct ShrinkerTests {
     ///   in ≥ d·(k−1)+1 = 1 (in = 0 would need padding, which weighs 2 per unit);
     /// - convt: same, with in ≥ 1 by rule and op = 0;
     /// - padproj_a: everything 0 except stride 1 (rank 1); padproj_b: in ≥ 1, ε kept;
-    /// - matmul: both operands 0×0 (rank 2 is the minimum), no transposes;
+    /// - matmul: both operands the empty vector (rank 1 is the minimum), no transposes;
     /// - linear: x = [0] (rank ≥ 1), out = 0; activation and loss: the scalar shape.
     @Test("Always-failing predicate shrinks to the family's minimum", arguments: OpFamily.allCases)
     func shrinksToMinimum(family: OpFamily) throws {
@@ -47,7 +47,7 @@ struct ShrinkerTests {
             case .convTranspose: expected = "convt1d n=0 ic=0 oc=0 g=1 in=1 k=1 s=1 d=1 p=valid op=0 bias=0"
             case .padProjectionA: expected = "padproj_a n=0 c=0 in=0 s=1 before=0 after=0"
             case .padProjectionB(let b): expected = "padproj_b n=0 ic=0 oc=0 in=1 s=1 eps=\(b.epsilon)"
-            case .matmul: expected = "matmul a=0x0 b=0x0 ta=0 tb=0"
+            case .matmul: expected = "matmul a=0 b=0 ta=0 tb=0"
             case .linear: expected = "linear x=0 out=0 bias=0"
             case .activation(let a): expected = try Problem(ActivationProblem(a.kind, shape: [])).description
             case .loss(let l): expected = "\(l.kind.rawValue) shape=scalar"
@@ -84,8 +84,9 @@ struct ShrinkerTests {
             guard case .matmul(let m) = $0 else { return false }
             return m.transposeB && m.k >= 17
         }
-        // M, N and the batch go to 0/nothing, ta to 0; K stops at 17 and tb stays: B = N×K.
-        #expect(q == (try Problem.parse("matmul a=0x17 b=0x17 ta=0 tb=1")))
+        // The batch goes, A becomes the vector of K (ta to 0), N to 0; K stops at 17 and tb
+        // stays, so B stays a matrix: B = N×K.
+        #expect(q == (try Problem.parse("matmul a=17 b=0x17 ta=0 tb=1")))
         #expect(steps > 0)
     }
 
