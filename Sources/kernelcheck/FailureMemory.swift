@@ -11,6 +11,9 @@ struct FailureMemory {
     let checker: CaseChecker
     let directions: Set<Direction>?
     let text: Bool
+    /// How a saved case is checked again (nil: `checker` in this process; `check` passes its
+    /// isolated child, so a saved crash cannot take the run down).
+    var check: ((Problem, Direction, UInt64, ComparisonMode) -> CaseOutcome)? = nil
 
     /// The saved failures of `families` for this implementation (and the selected
     /// directions), each checked again with its own seed and mode; returns those that still fail.
@@ -29,7 +32,9 @@ struct FailureMemory {
                     if text { print("  cannot parse saved problem '\(entry.problem)', kept") }
                     continue
                 }
-                let o = checker.check(problem, entry.direction, seed: entry.seed, mode: entry.mode)
+                let o =
+                    check?(problem, entry.direction, entry.seed, entry.mode)
+                    ?? checker.check(problem, entry.direction, seed: entry.seed, mode: entry.mode)
                 if o.status == .failed {
                     stillFailing.append(o)
                     if text { print("  still fails: \(entry.problem) [\(entry.direction.rawValue)]") }
