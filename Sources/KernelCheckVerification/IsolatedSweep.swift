@@ -35,41 +35,49 @@ public struct IsolatedMessage: Codable, Sendable {
     }
 
     /// Plain keys (they round-trip exactly, unlike snake case), one line, non-finite numbers
-    /// as strings.
-    static func encoder() -> JSONEncoder {
+    /// as strings. One instance each: a sweep writes and reads a line per check, and making
+    /// a coder costs more than using one. Each side uses its coder from one thread.
+    nonisolated(unsafe) static let encoder: JSONEncoder = {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.outputFormatting = [.withoutEscapingSlashes]
         e.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return e
-    }
+    }()
+
+    nonisolated(unsafe) static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }()
 
     /// The protocol line (prefix, JSON, newline).
     public var line: String {
-        let data = (try? Self.encoder().encode(self)) ?? Data("{}".utf8)
+        let data = (try? Self.encoder.encode(self)) ?? Data("{}".utf8)
         return Self.prefix + String(decoding: data, as: UTF8.self) + "\n"
     }
 
     /// Parses a protocol line (with or without its newline); nil for any other line.
     public init?(line: String) {
-        guard line.hasPrefix(Self.prefix) else { return nil }
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        guard let m = try? d.decode(Self.self, from: Data(line.dropFirst(Self.prefix.count).utf8)) else { return nil }
+        guard line.hasPrefix(Self.prefix),
+            let m = try? Self.decoder.decode(Self.self, from: Data(line.dropFirst(Self.prefix.count).utf8))
+        else { return nil }
         self = m
     }
 }
 
 extension Sweep {
     /// The child's side of an isolated sweep: the problems from index `start` on (this
-    /// shard's), every selected direction, each failure shrunk here; every step reported
-    /// through `emit` as it happens. No time budget: the parent stops the child when its own
-    /// budget is spent.
-    public func runAsChild(from start: Int, emit: (IsolatedMessage) -> Void) {
+    /// shard's), every selected direction (but the first `skipping` of problem `start`: those
+    /// ran in a child that died), each failure shrunk here; every step reported through
+    /// `emit` as it happens. No time budget: the parent stops the child when its own budget
+    /// is spent.
+    public func runAsChild(from start: Int, skipping: Int = 0, emit: (IsolatedMessage) -> Void) {
         for index in max(start, 0)..<cases where index % shardCount == shard {
             let (problem, caseSeed) = problem(at: index)
-            for direction in problem.directions where directions?.contains(direction) ?? true {
+            let selected = problem.directions.filter { directions?.contains($0) ?? true }
+            for direction in selected.dropFirst(index == start ? skipping : 0) {
                 emit(IsolatedMessage(.start, index: index, direction: direction))
                 let caseStart = Date()
                 let outcome = checker.check(problem, direction, seed: caseSeed, mode: mode)
@@ -99,6 +107,11 @@ extension Sweep {
         } else if outcome.status == .suspicious {
             result.suspicious.append(outcome)
         }
+    }
+
+    /// The directions of problem `index` that the sweep checks, in order.
+    public func selectedDirections(at index: Int) -> [Direction] {
+        problem(at: index).0.directions.filter { directions?.contains($0) ?? true }
     }
 
     /// An empty result of this sweep's settings.

@@ -17,10 +17,21 @@ struct IsolationOptions: ParsableArguments {
     )
     var caseTimeout: Double = 120
 
-    /// Internal: run as the isolated child of a sweep (from this problem index) or of a
-    /// replayed problem, writing `IsolatedMessage` lines.
+    /// Internal: run as the isolated child of a sweep (`INDEX[:SKIP]`: from this problem
+    /// index, skipping its first SKIP directions) or of a replayed problem, writing
+    /// `IsolatedMessage` lines.
     @Option(help: .hidden)
-    var isolatedChild: Int?
+    var isolatedChild: String?
+
+    /// `--isolated-child` as (index, directions to skip); nil when not a child.
+    func childStart() throws -> (index: Int, skipping: Int)? {
+        guard let text = isolatedChild else { return nil }
+        let words = text.split(separator: ":", omittingEmptySubsequences: false)
+        let parts = words.compactMap { Int($0) }
+        guard (1...2).contains(parts.count), parts.count == words.count, parts.allSatisfy({ $0 >= 0 })
+        else { throw BadInput("--isolated-child must be INDEX or INDEX:SKIP, got '\(text)'") }
+        return (parts[0], parts.count > 1 ? parts[1] : 0)
+    }
 }
 
 extension CheckCommand {
@@ -45,7 +56,7 @@ extension CheckCommand {
 
     /// This run's arguments for a child sweeping from `start`: the same options with the
     /// seed made explicit.
-    func childArguments(seed: UInt64, start: Int) -> [String] {
+    func childArguments(seed: UInt64, start: Int, skipping: Int) -> [String] {
         var out: [String] = []
         var arguments = CommandLine.arguments.dropFirst()[...]
         while let a = arguments.popFirst() {
@@ -56,7 +67,7 @@ extension CheckCommand {
             if a.hasPrefix("--seed=") || a.hasPrefix("--isolated-child=") { continue }
             out.append(a)
         }
-        return out + ["--seed", String(seed), "--isolated-child", String(start)]
+        return out + ["--seed", String(seed), "--isolated-child", "\(start):\(skipping)"]
     }
 
     /// The sweep, its cases run by child processes: each result is recorded as the child
@@ -68,7 +79,9 @@ extension CheckCommand {
         var result = sweep.emptyResult()
         let start = Date()
         var next = 0
+        var skipping = 0  // directions of problem `next` already checked
         var failuresSeen = 0
+        var cached: (index: Int, problem: Problem)?  // the problem of the latest outcome
         func note() -> String { "\(result.failures.count) failure\(result.failures.count == 1 ? "" : "s")" }
         func reportNewFailures() {
             for f in result.failures.dropFirst(failuresSeen) {
@@ -80,7 +93,10 @@ extension CheckCommand {
         }
         sweeping: while next < sweep.cases {
             let child: IsolatedProcess
-            do { child = try IsolatedProcess(arguments: childArguments(seed: sweep.seed, start: next)) } catch {
+            do {
+                child = try IsolatedProcess(
+                    arguments: childArguments(seed: sweep.seed, start: next, skipping: skipping))
+            } catch {
                 throw BadInput("cannot start the isolated child: \(error) (--no-isolation runs in this process)")
             }
             var running: (index: Int, direction: Direction, since: Date)?
@@ -98,14 +114,14 @@ extension CheckCommand {
                     case .alive: break
                     case .outcome:
                         guard let o = m.outcome else { continue }
-                        Sweep.record(
-                            o, problem: sweep.problem(at: m.index).0, wall: m.wall ?? 0, failure: m.failure,
-                            into: &result)
+                        if cached?.index != m.index { cached = (m.index, sweep.problem(at: m.index).0) }
+                        Sweep.record(o, problem: cached!.problem, wall: m.wall ?? 0, failure: m.failure, into: &result)
                         running = nil
                         reportNewFailures()
                     case .done:
                         result.problemsChecked += 1
                         next = m.index + 1
+                        skipping = 0
                         progress.update(next, note: note())
                         if let budget, Date().timeIntervalSince(start) > budget {
                             child.kill()
@@ -149,10 +165,16 @@ extension CheckCommand {
                 Sweep.record(
                     outcome, problem: problem, wall: outcome.seconds, failure: failure, into: &result)
                 reportNewFailures()
-                // The directions of this problem after the one that crashed are not checked.
-                result.problemsChecked += 1
-                next = r.index + 1
-                progress.update(next, note: note())
+                // A fresh child goes on with the problem's next direction.
+                let selected = sweep.selectedDirections(at: r.index)
+                let position = (selected.firstIndex(of: r.direction) ?? selected.count - 1) + 1
+                if position < selected.count {
+                    (next, skipping) = (r.index, position)
+                } else {
+                    result.problemsChecked += 1
+                    (next, skipping) = (r.index + 1, 0)
+                    progress.update(next, note: note())
+                }
                 if let budget, Date().timeIntervalSince(start) > budget { break sweeping }
                 break reading
             }

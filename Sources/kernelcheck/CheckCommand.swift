@@ -153,7 +153,9 @@ struct CheckCommand: ParsableCommand {
         let sweep = Sweep(
             families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
             checker: checker, shrink: !noShrink, timeBudget: budget, precisions: precisions)
-        if let start = isolation.isolatedChild { return sweep.runAsChild(from: start, emit: Self.emit) }
+        if let start = try isolation.childStart() {
+            return sweep.runAsChild(from: start.index, skipping: start.skipping, emit: Self.emit)
+        }
         let isolated = !isolation.noIsolation
         let memory =
             noFailureDb

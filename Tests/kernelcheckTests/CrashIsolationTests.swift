@@ -111,6 +111,26 @@ import Testing
         #expect(r.stdout.contains("replay: kernelcheck check --problem"), "\(all)")
     }
 
+    /// A saved crash is replayed by the next sweep in a child too: it still fails, and the
+    /// sweep goes on (in-process replay would end the run at the first saved crash).
+    @Test func savedCrashIsReplayedInAChild() throws {
+        let directory = try TestSupport.makeScratchDirectory("crash-isolation-db")
+        defer { TestSupport.removeScratch(directory) }
+        let arguments = ["check", "--op", "activation", "--cases", "2", "--seed", "1", "--no-shrink"]
+        let crash = ["KERNELCHECK_INJECT_FAULT": "activation:crash", "SWIFT_BACKTRACE": "enable=no"]
+        let first = try CLI.run(arguments, environment: crash, directory: directory.path)
+        #expect(first.status == 1, "\(first.stdout)\(first.stderr)")
+        let saved = try String(
+            contentsOfFile: directory.appendingPathComponent(".kernelcheck/failures/activation.txt").path,
+            encoding: .utf8)
+        let lines = saved.split(separator: "\n")
+        #expect(lines.count == first.stdout.components(separatedBy: "\nFAILED ").count - 1, "\(saved)")
+        let second = try CLI.run(arguments, environment: crash, directory: directory.path)
+        #expect(second.status == 1, "\(second.stdout)\(second.stderr)")
+        #expect(second.stdout.components(separatedBy: "  still fails: ").count == lines.count + 1, "\(second.stdout)")
+        #expect(second.stdout.contains("2 problems in"), "\(second.stdout)")
+    }
+
     @Test func noIsolationStillRunsInProcess() throws {
         let r = try CLI.run([
             "check", "--op", "activation", "--cases", "5", "--seed", "3", "--no-failure-db", "--no-isolation",
