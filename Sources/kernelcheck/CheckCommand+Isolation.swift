@@ -23,6 +23,12 @@ struct IsolationOptions: ParsableArguments {
     @Option(help: .hidden)
     var isolatedChild: String?
 
+    func validate() throws {
+        try OptionValidation.require(
+            caseTimeout.isFinite && caseTimeout > 0,
+            "--case-timeout must be a positive number of seconds, got \(caseTimeout)")
+    }
+
     /// `--isolated-child` as (index, directions to skip); nil when not a child.
     func childStart() throws -> (index: Int, skipping: Int)? {
         guard let text = isolatedChild else { return nil }
@@ -80,6 +86,7 @@ extension CheckCommand {
         let start = Date()
         var next = 0
         var skipping = 0  // directions of problem `next` already checked
+        var quietDeaths = 0  // children in a row that died outside a case with nothing done
         var failuresSeen = 0
         var cached: (index: Int, problem: Problem)?  // the problem of the latest outcome
         func note() -> String { "\(result.failures.count) failure\(result.failures.count == 1 ? "" : "s")" }
@@ -100,6 +107,7 @@ extension CheckCommand {
                 throw BadInput("cannot start the isolated child: \(error) (--no-isolation runs in this process)")
             }
             var running: (index: Int, direction: Direction, since: Date)?
+            var reported = false
             reading: while true {
                 let read = child.readLine(timeout: isolation.caseTimeout)
                 var ended: String?
@@ -117,6 +125,8 @@ extension CheckCommand {
                         if cached?.index != m.index { cached = (m.index, sweep.problem(at: m.index).0) }
                         Sweep.record(o, problem: cached!.problem, wall: m.wall ?? 0, failure: m.failure, into: &result)
                         running = nil
+                        reported = true
+                        (next, skipping) = m.index == next ? (next, skipping + 1) : (m.index, 1)
                         reportNewFailures()
                     case .done:
                         result.problemsChecked += 1
@@ -140,11 +150,20 @@ extension CheckCommand {
                     ended = nil
                 }
                 guard let r = running else {
-                    throw BadInput(
-                        "the isolated child "
-                            + (ended.map { "ended (\($0))" } ?? "was silent for \(isolation.caseTimeout) s")
-                            + " outside any case; --no-isolation runs the sweep in this process")
+                    // Between checks (e.g. a plug-in's destructor at exit): nothing is lost; go
+                    // on where the child stopped, unless children keep dying without doing anything.
+                    let what = ended.map { "ended (\($0))" } ?? "was silent for \(Self.seconds(isolation.caseTimeout))"
+                    quietDeaths = reported ? 0 : quietDeaths + 1
+                    if next >= sweep.cases { break sweeping }
+                    guard quietDeaths < 2 else {
+                        throw BadInput(
+                            "the isolated child \(what) outside any case, twice in a row; --no-isolation runs the sweep in this process"
+                        )
+                    }
+                    progress.message("the isolated child \(what) outside any case; a new one goes on")
+                    break reading
                 }
+                quietDeaths = 0
                 let (problem, caseSeed) = sweep.problem(at: r.index)
                 let kind = ended == nil ? "timeout" : "crash"
                 let what =

@@ -21,6 +21,13 @@ import Testing
         #include "conv.c"
         #undef kernelcheck_run
 
+        static int ran = 0;
+
+        #ifdef ABORT_AT_EXIT
+        /* In the process that ran kernels (the isolated child), not in the one that only loaded it. */
+        __attribute__((destructor)) static void unload(void) { if (ran) abort(); }
+        #endif
+
         static long output_channels(const char *problem) {
             const char *field = strstr(problem, " oc=");
             return field ? atol(field + 4) : 0;
@@ -29,6 +36,7 @@ import Testing
         int kernelcheck_run(const char *problem, const char *direction, const kernelcheck_tensor *inputs,
                             size_t input_count, const kernelcheck_output *output, int threads, char *message,
                             size_t capacity) {
+            ran = 1;
             if (output_channels(problem) >= 5 && strncmp(problem, "conv2d n=3 ", 11) == 0) {
         #ifdef HANG
                 for (;;) pause();
@@ -44,17 +52,18 @@ import Testing
     static let compilerAvailable: Bool =
         (try? ChildProcess.run("/usr/bin/env", ["cc", "--version"]))?.status == 0
 
-    /// Compiles the plug-in into `directory` (with `-DHANG` when `hang`).
-    static func build(in directory: URL, hang: Bool) throws -> String {
+    /// Compiles the plug-in into `directory/<define or "crashing">.so` (with `-D<define>`:
+    /// HANG, ABORT_AT_EXIT).
+    static func build(in directory: URL, define: String? = nil) throws -> String {
         let source = directory.appendingPathComponent("crashing.c")
         try Data(crashingCode.utf8).write(to: source)
-        let library = directory.appendingPathComponent(hang ? "hanging.so" : "crashing.so").path
+        let library = directory.appendingPathComponent((define ?? "crashing") + ".so").path
         let r = try ChildProcess.run(
             "/usr/bin/env",
             [
                 "cc", "-std=gnu99", "-O1", "-shared", "-fPIC", "-I", TestSupport.path("include"), "-I",
                 TestSupport.path("examples/c-conv"),
-            ] + (hang ? ["-DHANG"] : []) + [source.path, "-o", library])
+            ] + (define.map { ["-D" + $0] } ?? []) + [source.path, "-o", library])
         guard r.status == 0 else { throw BuildFailed(description: "cc failed: \(r.stderrText)") }
         return library
     }
@@ -65,7 +74,7 @@ import Testing
     func crashIsAFailureShrunkAndReplayableAndTheSweepGoesOn() throws {
         let directory = try TestSupport.makeScratchDirectory("crash-isolation")
         defer { TestSupport.removeScratch(directory) }
-        let library = try Self.build(in: directory, hang: false)
+        let library = try Self.build(in: directory)
         let r = try CLI.run(
             [
                 "check", "--impl", "lib:" + library, "--op", "conv", "--direction", "fwd", "--cases", "40",
@@ -98,7 +107,7 @@ import Testing
     func hangIsATimeoutFailure() throws {
         let directory = try TestSupport.makeScratchDirectory("crash-isolation-hang")
         defer { TestSupport.removeScratch(directory) }
-        let library = try Self.build(in: directory, hang: true)
+        let library = try Self.build(in: directory, define: "HANG")
         let r = try CLI.run(
             [
                 "check", "--impl", "lib:" + library, "--op", "conv", "--direction", "fwd", "--cases", "12",
@@ -109,6 +118,24 @@ import Testing
         #expect(r.stdout.contains("timeout: no result within --case-timeout 1 s"), "\(all)")
         #expect(r.stdout.contains("12 problems in"), "\(all)")
         #expect(r.stdout.contains("replay: kernelcheck check --problem"), "\(all)")
+    }
+
+    /// A child that dies after its last check (here: the plug-in's destructor aborts at exit
+    /// of a process that ran a kernel)
+    /// loses nothing: every result was reported before.
+    @Test(.enabled(if: compilerAvailable, "no C compiler: 'cc' is not on PATH"))
+    func crashAfterTheLastCheckLosesNothing() throws {
+        let directory = try TestSupport.makeScratchDirectory("crash-isolation-exit")
+        defer { TestSupport.removeScratch(directory) }
+        let library = try Self.build(in: directory, define: "ABORT_AT_EXIT")
+        let r = try CLI.run(
+            [
+                "check", "--impl", "lib:" + library, "--op", "conv", "--direction", "fwd", "--cases", "8",
+                "--seed", "2", "--no-failure-db",
+            ], environment: ["SWIFT_BACKTRACE": "enable=no"], directory: directory.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("8 problems in"), "\(r.stdout)")
+        #expect(!r.stdout.contains(" 0 passed,"), "\(r.stdout)")
     }
 
     /// A saved crash is replayed by the next sweep in a child too: it still fails, and the
@@ -129,6 +156,12 @@ import Testing
         #expect(second.status == 1, "\(second.stdout)\(second.stderr)")
         #expect(second.stdout.components(separatedBy: "  still fails: ").count == lines.count + 1, "\(second.stdout)")
         #expect(second.stdout.contains("2 problems in"), "\(second.stdout)")
+    }
+
+    @Test(arguments: ["0", "-1", "nan"]) func badCaseTimeoutIsExitTwo(value: String) throws {
+        let r = try CLI.run(["check", "--op", "activation", "--cases", "1", "--case-timeout", value])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--case-timeout must be a positive number of seconds"), "\(r.stderr)")
     }
 
     @Test func noIsolationStillRunsInProcess() throws {
