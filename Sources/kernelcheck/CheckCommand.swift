@@ -27,6 +27,8 @@ struct CheckCommand: ParsableCommand {
             family takes the precisions in turn; float32-only families run only when f32 is in the list. --acc f16
             accumulates in f16 (dt f16, f8e4m3, f8e5m2; 'all' then means those), --odt f32|f16 stores the output in
             another type than dt. The bound adds one rounding to the output type (docs/design.md, bounds per precision).
+            The sweep runs in a child kernelcheck process (--no-isolation: in this one): an implementation that crashes
+            or hangs (--case-timeout) fails that case, shrunk and replayable, and the sweep goes on (docs/workflow.md).
             """)
 
     @Option(
