@@ -75,6 +75,9 @@ def documents(tmp_path_factory):
     # A deliberately broken kernel: failures, shrunk outcomes and replay lines.
     stdout("check", ["check", "--op", "activation", "--cases", "2", "--seed", "1", "--no-failure-db", "--format", "json"],
            expect=1, env={"KERNELCHECK_INJECT_FAULT": "activation"})
+    # A kernel that crashes (SIGSEGV): crash failures, run in the isolated child and shrunk there.
+    stdout("check", ["check", "--op", "activation", "--cases", "2", "--seed", "1", "--no-failure-db", "--format", "json"],
+           expect=1, env={"KERNELCHECK_INJECT_FAULT": "activation:crash"})
     stdout("check_problem", ["check", "--problem", "relu shape=2x3", "--seed", "1", "--format", "json"])
     stdout("bench", ["bench", "--only", "matmul 256", "--direction", "fwd", "--threads", "1", "--runs", "1",
                      "--no-peers", "--no-reference", "--format", "json"])
@@ -109,6 +112,12 @@ def test_outcomes_carry_their_identity(documents):
     assert failing["totals"]["failed"] > 0 and failing["failures"]
     assert failing["failures"][0]["shrunk"]["replay"].startswith("kernelcheck check --problem ")
     assert documents["nightly_report"][2]["diff"] is not None
+    crashed = documents["check"][2]
+    assert crashed["totals"]["failed"] == len(crashed["failures"]) > 0
+    for f in crashed["failures"]:
+        assert f["original"]["findings"][0].startswith("crash: killed by SIGSEGV"), f["original"]["findings"]
+        assert "comparison" not in f["original"]
+        assert f["shrunk"]["replay"].startswith("kernelcheck check --problem ")
 
 
 def test_a_schema_rejects_a_document_of_another_kind(documents):

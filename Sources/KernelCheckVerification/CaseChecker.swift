@@ -63,6 +63,8 @@ public struct CaseOutcome: Codable, Sendable {
             if finding.hasPrefix("out-of-bounds write") { kinds.insert("out-of-bounds write") }
             if finding.contains("never written") { kinds.insert("unwritten output") }
             if finding.hasPrefix("nondeterministic") { kinds.insert("nondeterministic") }
+            if finding.hasPrefix("crash: ") { kinds.insert("crash") }  // an isolated sweep's child died
+            if finding.hasPrefix("timeout: ") { kinds.insert("timeout") }
         }
         if let c = comparison, c.status == .failed {
             if c.overflowCount > 0 { kinds.insert("overflow") }

@@ -175,9 +175,11 @@ public struct Sweep: Sendable {
     }
 
     /// Greedily shrinks a failing problem while the same direction, seed and mode still fail
-    /// with a failure of the same kind (`CaseOutcome.failureKinds` shared).
+    /// with a failure of the same kind (`CaseOutcome.failureKinds` shared); `candidateChecked`
+    /// is called after each candidate (an isolated child's sign of life).
     public func shrinkFailure(
-        _ outcome: CaseOutcome, _ problem: Problem, _ direction: Direction, _ caseSeed: UInt64
+        _ outcome: CaseOutcome, _ problem: Problem, _ direction: Direction, _ caseSeed: UInt64,
+        candidateChecked: () -> Void = {}
     ) -> Failure {
         guard shrink else { return Failure(original: outcome, shrunk: outcome, shrinkSteps: 0) }
         var last = outcome
@@ -185,6 +187,7 @@ public struct Sweep: Sendable {
         let (_, steps) = Shrinker.shrink(problem) { candidate in
             guard candidate.directions.contains(direction) else { return false }
             let o = checker.check(candidate, direction, seed: caseSeed, mode: mode)
+            candidateChecked()
             if o.status == .failed && (kinds.isEmpty || !o.failureKinds.isDisjoint(with: kinds)) {
                 last = o
                 return true

@@ -27,6 +27,8 @@ struct CheckCommand: ParsableCommand {
             family takes the precisions in turn; float32-only families run only when f32 is in the list. --acc f16
             accumulates in f16 (dt f16, f8e4m3, f8e5m2; 'all' then means those), --odt f32|f16 stores the output in
             another type than dt. The bound adds one rounding to the output type (docs/design.md, bounds per precision).
+            The sweep runs in a child kernelcheck process (--no-isolation: in this one): an implementation that crashes
+            or hangs (--case-timeout) fails that case, shrunk and replayable, and the sweep goes on (docs/workflow.md).
             """)
 
     @Option(
@@ -94,6 +96,8 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var kernelVariant: KernelVariantOption
 
+    @OptionGroup var isolation: IsolationOptions
+
     func run() throws {
         try kernelVariant.select()
         let chosen = try Implementations.named(impl)
@@ -113,6 +117,9 @@ struct CheckCommand: ParsableCommand {
 
         if let text = problem {
             let p = try parseProblem(text)
+            if isolation.isolatedChild != nil {
+                return Self.runIsolatedChild(p, directions: directions, checker: checker, seed: seed, mode: mode)
+            }
             var outcomes: [CaseOutcome] = []
             for d in p.directions where directions?.contains(d) ?? true {
                 let o = checker.check(p, d, seed: seed, mode: mode)
@@ -145,11 +152,19 @@ struct CheckCommand: ParsableCommand {
                 "--dtype without f32 needs an op family that accepts it (conv, conv_transpose, matmul, linear); got "
                     + families.map(\.rawValue).joined(separator: ", "))
         }
+        let sweep = Sweep(
+            families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
+            checker: checker, shrink: !noShrink, timeBudget: budget, precisions: precisions)
+        if let start = try isolation.childStart() {
+            return sweep.runAsChild(from: start.index, skipping: start.skipping, emit: Self.emit)
+        }
+        let isolated = !isolation.noIsolation
         let memory =
             noFailureDb
             ? nil
             : FailureMemory(
-                database: FailureDatabase(), checker: checker, directions: directions, text: output.format == .text)
+                database: FailureDatabase(), checker: checker, directions: directions, text: output.format == .text,
+                check: isolated ? { checkInChild($0, $1, seed: $2, mode: $3, checker: checker) } : nil)
         let replayed = try memory?.replay(families) ?? []
         if output.format == .text {
             print(
@@ -158,15 +173,15 @@ struct CheckCommand: ParsableCommand {
                         ? "" : ", precisions " + precisions.map(\.description).joined(separator: "; "))
             )
         }
-        let sweep = Sweep(
-            families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
-            checker: checker, shrink: !noShrink, timeBudget: budget, precisions: precisions)
         // Text runs show progress on standard output; a JSON run keeps it on standard error.
         let progress = Progress(
             "check", total: cases, stream: output.format == .text ? .standardOutput : .standardError)
-        var result = sweep.run { done, _, failures in
-            progress.update(done, note: "\(failures) failure\(failures == 1 ? "" : "s")")
-        }
+        var result =
+            isolated
+            ? try runIsolated(sweep, checker: checker, progress: progress)
+            : sweep.run { done, _, failures in
+                progress.update(done, note: "\(failures) failure\(failures == 1 ? "" : "s")")
+            }
         progress.finish()
         try memory?.record(result.failures.map(\.shrunk))
         // Saved failures that still fail count as failures of this run.

@@ -21,7 +21,7 @@ enum EnvironmentSettings {
                 FaultInjectedImplementation.parse($0) != nil
                     ? nil
                     : "an op family (\(OpFamily.allCases.map(\.rawValue).joined(separator: ", "))), "
-                        + "optionally with :rel<x> (e.g. conv:rel1e-5)"
+                        + "optionally with :rel<x> (e.g. conv:rel1e-5) or :crash"
             }
         ),
         (

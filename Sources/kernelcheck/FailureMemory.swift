@@ -11,6 +11,9 @@ struct FailureMemory {
     let checker: CaseChecker
     let directions: Set<Direction>?
     let text: Bool
+    /// How a saved case is checked again (nil: `checker` in this process; `check` passes its
+    /// isolated child, so a saved crash cannot take the run down).
+    var check: ((Problem, Direction, UInt64, ComparisonMode) -> CaseOutcome)? = nil
 
     /// The saved failures of `families` for this implementation (and the selected
     /// directions), each checked again with its own seed and mode; returns those that still fail.
@@ -29,7 +32,9 @@ struct FailureMemory {
                     if text { print("  cannot parse saved problem '\(entry.problem)', kept") }
                     continue
                 }
-                let o = checker.check(problem, entry.direction, seed: entry.seed, mode: entry.mode)
+                let o =
+                    check?(problem, entry.direction, entry.seed, entry.mode)
+                    ?? checker.check(problem, entry.direction, seed: entry.seed, mode: entry.mode)
                 if o.status == .failed {
                     stillFailing.append(o)
                     if text { print("  still fails: \(entry.problem) [\(entry.direction.rawValue)]") }
@@ -70,11 +75,13 @@ struct FailureMemory {
 /// `<op family>:rel<x>` (e.g. `conv:rel1e-5`) plants a small error instead: the element of
 /// largest magnitude `y` becomes `y·(1 + x)` (rounded to Float), the size of error a kernel
 /// accumulating in too low a precision makes — what the probabilistic bound is there to see.
+/// `<op family>:crash` raises SIGSEGV instead (the crash isolation of `check`, without a plug-in).
 struct FaultInjectedImplementation: KernelImplementation {
     let base: any KernelImplementation
     let family: OpFamily
     /// The relative perturbation of the largest element; nil: +1 on the first element.
     let relative: Double?
+    var crashes = false
     var name: String { base.name }
     var honoursThreads: Bool { base.honoursThreads }
 
@@ -82,7 +89,8 @@ struct FaultInjectedImplementation: KernelImplementation {
         guard let setting = ProcessInfo.processInfo.environment["KERNELCHECK_INJECT_FAULT"],
             let fault = parse(setting)
         else { return base }
-        return FaultInjectedImplementation(base: base, family: fault.family, relative: fault.relative)
+        return FaultInjectedImplementation(
+            base: base, family: fault.family, relative: fault.relative, crashes: setting.hasSuffix(":crash"))
     }
 
     /// `<family>` or `<family>:rel<x>` (finite x); nil for anything else.
@@ -90,6 +98,7 @@ struct FaultInjectedImplementation: KernelImplementation {
         let parts = setting.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let family = OpFamily(rawValue: parts[0]) else { return nil }
         guard parts.count == 2 else { return (family, nil) }
+        if parts[1] == "crash" { return (family, nil) }
         guard parts[1].hasPrefix("rel"), let x = Double(parts[1].dropFirst(3)), x.isFinite else { return nil }
         return (family, x)
     }
@@ -102,6 +111,7 @@ struct FaultInjectedImplementation: KernelImplementation {
     ) throws(ImplementationError) {
         try base.run(problem, direction, inputs: inputs, output: output, threads: threads)
         guard problem.family == family, !output.isEmpty else { return }
+        if crashes { raise(SIGSEGV) }
         guard let relative else {
             output[0] += 1
             return
