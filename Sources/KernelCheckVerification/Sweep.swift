@@ -102,6 +102,9 @@ public struct Sweep: Sendable {
         public var failures: [Failure]
         /// Suspicious outcomes (bound mode), as drawn: not shrunk, each with its replay line.
         public var suspicious: [CaseOutcome] = []
+        /// The tiled paths and boundaries the checked cases reached (`PathCoverage`; empty
+        /// for other implementations).
+        public var coverage = PathCoverage()
         public var seconds: Double
         public var passed: Int { tallies.values.map(\.passed).reduce(0, +) }
         public var failed: Int { tallies.values.map(\.failed).reduce(0, +) }
@@ -134,6 +137,9 @@ public struct Sweep: Sendable {
             for direction in problem.directions where directions?.contains(direction) ?? true {
                 let caseStart = Date()
                 let outcome = checker.check(problem, direction, seed: caseSeed, mode: mode)
+                if checker.implementation.name == TiledImplementation().name {
+                    result.coverage.record(problem, direction, threads: checker.threads)
+                }
                 result.tallies["\(problem.family.rawValue)/\(direction.rawValue)", default: Tally()]
                     .add(outcome, wallSeconds: Date().timeIntervalSince(caseStart))
                 if outcome.status == .failed {
