@@ -14,20 +14,21 @@ import KernelCheckTiled
 // problem) falls back to a plain draw and stays a gap in the coverage table.
 
 extension GeneratorSize {
-    /// The `large` class's limits: ≤ 64M MACs, tensors ≤ 2 Mi elements (release builds only).
-    static let largeMaxMACs = 64_000_000.0
+    /// The `large` class's limits: ≤ 128M MACs, tensors ≤ 2 Mi elements (release builds only).
+    static let largeMaxMACs = 128_000_000.0
     static let largeMaxTensorElements = 1 << 21
 
     /// Share of conv, transposed conv, matmul and linear draws that are targeted.
-    var targetedShare: Double { self == .small ? 0.25 : 0.4 }
+    var targetedShare: Double { self == .small ? 0.15 : 0.4 }
 
     /// Largest spatial size of the `large` class per rank.
     static func largeSpatialCap(rank: Int) -> Int { rank == 1 ? 4096 : rank == 2 ? 320 : 32 }
 }
 
 extension ProblemGenerator {
-    /// Attempts per targeted draw before falling back to a plain one.
-    static let targetedAttempts = 60
+    /// Attempts per targeted draw before falling back to a plain one (each attempt parses a
+    /// problem and plans one direction: cheap, but a debug-build test suite draws thousands).
+    static let targetedAttempts = 24
 
     /// With probability `size.targetedShare`, a problem of `family` aimed at a random target
     /// path × boundary (nil: draw a plain one).
@@ -61,7 +62,8 @@ extension ProblemGenerator {
             guard let descriptor = recipe(family, target: target, grow: grow, rng: &rng, size: size),
                 let problem = try? Problem(descriptor), size.admits(problem)
             else { continue }
-            for direction in problem.directions {
+            for direction in directions(of: family, reaching: target.kernel)
+            where problem.directions.contains(direction) {
                 guard let c = Tiled.coverage(of: problem, direction, threads: threads),
                     c.kernel == target.kernel, c.path == target.path
                 else { continue }
@@ -69,6 +71,19 @@ extension ProblemGenerator {
             }
         }
         return nil
+    }
+
+    /// The directions of `family` that run the plan `kernel` (a transposed convolution's
+    /// forward runs its adjoint's backward-data plan and vice versa).
+    static func directions(of family: OpFamily, reaching kernel: String) -> [Direction] {
+        let transposed = family == .convTranspose
+        switch kernel {
+        case "conv_forward": return [transposed ? .bwdData : .fwd]
+        case "conv_backward_data": return [transposed ? .fwd : .bwdData]
+        case "conv_backward_weights": return [.bwdWeights]
+        case "conv_bias", "linear_bias": return [.bwdBias]
+        default: return [.fwd, .bwdData, .bwdWeights]
+        }
     }
 
     /// A size in `1...cap`, log-uniform, scaled up by `grow` (0: anywhere, 1: the top half
@@ -92,34 +107,23 @@ extension ProblemGenerator {
         return family == .convTranspose ? shape.transposed : shape.conv
     }
 
-    /// A conv (or its adjoint transposed conv) geometry, as problem strings.
+    /// A conv (or its adjoint transposed conv) geometry.
     struct ConvShape {
         var n = 1, ci = 1, co = 1, groups = 1
         var input: [Int] = [8], kernel: [Int] = [3], stride: [Int] = [1], dilation: [Int] = [1]
         var padBegin: [Int] = [1], padEnd: [Int] = [1]
         var bias = true
 
-        static func join(_ a: [Int]) -> String { a.map(String.init).joined(separator: "x") }
-
-        /// `k=… s=… d=… p=…:…`, shared by both ops.
-        var geometryText: String {
-            let k = Self.join(kernel), s = Self.join(stride), d = Self.join(dilation)
-            let p = Self.join(padBegin) + ":" + Self.join(padEnd)
-            return "k=\(k) s=\(s) d=\(d) p=\(p)"
-        }
-
-        var convText: String {
-            let head = "conv\(input.count)d n=\(n) ic=\(ci) oc=\(co) g=\(groups) in=\(Self.join(input))"
-            return head + " " + geometryText + " bias=\(bias ? 1 : 0)"
-        }
-
+        /// The convolution, when valid.
         var conv: ConvProblem? {
-            guard case .conv(let p)? = try? Problem.parse(convText) else { return nil }
-            return p
+            let p = ConvProblem(
+                batch: n, inChannels: ci, outChannels: co, groups: groups, inputSize: input, kernel: kernel,
+                stride: stride, dilation: dilation, padding: .explicit(begin: padBegin, end: padEnd), hasBias: bias)
+            return (try? Problem(p)) == nil ? nil : p
         }
 
         /// The transposed convolution whose adjoint is `conv` (input = conv's output; the
-        /// output padding restores conv's input size).
+        /// output padding restores conv's input size), when valid.
         var transposed: ConvTransposeProblem? {
             guard let c = conv else { return nil }
             var op: [Int] = []
@@ -127,10 +131,11 @@ extension ProblemGenerator {
                 let span: Int = input[i] + padBegin[i] + padEnd[i] - dilation[i] * (kernel[i] - 1) - 1
                 op.append(span % stride[i])
             }
-            let head = "convt\(input.count)d n=\(n) ic=\(co) oc=\(ci) g=\(groups) in=\(Self.join(c.outputSize))"
-            let text = head + " " + geometryText + " op=\(Self.join(op)) bias=\(bias ? 1 : 0)"
-            guard case .convTranspose(let p)? = try? Problem.parse(text) else { return nil }
-            return p
+            let p = ConvTransposeProblem(
+                batch: n, inChannels: co, outChannels: ci, groups: groups, inputSize: c.outputSize, kernel: kernel,
+                stride: stride, dilation: dilation, padding: .explicit(begin: padBegin, end: padEnd),
+                outputPadding: op, hasBias: bias)
+            return (try? Problem(p)) == nil ? nil : p
         }
     }
 
@@ -138,63 +143,88 @@ extension ProblemGenerator {
         size == .large ? GeneratorSize.largeSpatialCap(rank: rank) : size.spatialCap(rank: rank)
     }
 
-    /// Shapes for one convolution path; `grow` pushes sizes toward the size's limits.
+    /// Shapes for one convolution path; `grow` pushes sizes toward the size's limits. The
+    /// channel counts reach past the GEMM blocks (kc, mc, nc) in the larger classes.
     static func convRecipe(_ path: ConvPath, grow: Double, rng: inout SeededRNG, size: GeneratorSize) -> ConvShape {
         var s = ConvShape()
-        let rank = path == .packedIm2col || path == .packedCol2im || path == .im2colWeights ? rng.pick([1, 2, 3]) : 2
+        let rank: Int
+        switch path {
+        case .packedIm2col, .packedCol2im, .im2colWeights: rank = rng.pick([1, 2, 3])
+        case .panelWeights, .im2colCol2im: rank = 2
+        default: rank = rng.pick([1, 2, 2])
+        }
         let cap = spatialCap(size, rank: rank)
-        let big = size == .small ? 1 : 4
+        let channels = size == .small ? 64 : size == .medium ? 1024 : 4096
+        func channelCount() -> Int { logSize(channels, grow: grow, rng: &rng) }
         s.kernel = (0..<rank).map { _ in rng.pick([1, 2, 3, 3, 4, 5]) }
         s.stride = (0..<rank).map { _ in rng.weighted([(1, 6), (2, 3), (3, 1)]) }
         s.dilation = (0..<rank).map { _ in rng.weighted([(1, 8), (2, 2), (8, 1)]) }
         s.input = (0..<rank).map { _ in max(1, logSize(cap, grow: grow, rng: &rng)) }
-        s.n = rng.weighted([(1, 4), (2, 3), (3, 1)])
+        s.n = rng.weighted([(1, 4), (2, 3), (3, 1), (5, 1)])
         switch path {
         case .empty:
             s.n = 0
         case .dual:
+            // Few output channels, many input channels (a dual buffer 4× smaller than col).
             s.co = rng.nextInt(in: 1...3)
-            s.ci = s.co * rng.nextInt(in: 8...24) * big
+            s.ci = max(4 * s.co, channelCount())
+            s.kernel = (0..<rank).map { _ in rng.pick([2, 3, 5, 7]) }
         case .direct, .directWeights, .virtualGridWeights, .channelSums:
             s.co = rng.pick([8, 9, 12, 16, 20, 24, 32]) * (size == .small ? 1 : rng.pick([1, 2, 4]))
             s.ci = rng.nextInt(in: 1...s.co)
             if path == .directWeights {
-                s.input[1] = 16 * rng.nextInt(in: 1...max(1, cap / 16))
-                s.stride = [rng.pick([1, 2]), 1]
+                s.input[rank - 1] = 16 * rng.nextInt(in: 1...max(1, cap / 16))
+                s.stride[rank - 1] = 1
             }
         case .directWide:
             s.co = rng.nextInt(in: 1...4)
             s.ci = rng.nextInt(in: 1...(4 * s.co - 1))
-            s.stride = [1, 1]
+            s.stride = Array(repeating: 1, count: rank)
         case .pointwise:
             s.kernel = Array(repeating: 1, count: rank)
             s.stride = Array(repeating: 1, count: rank)
-            s.ci = logSize(64 * big, grow: grow, rng: &rng)
-            s.co = logSize(64 * big, grow: grow, rng: &rng)
+            s.ci = channelCount()
+            s.co = channelCount()
         case .packedIm2col, .packedCol2im, .im2colWeights:
-            s.co = rank == 3 ? logSize(32 * big, grow: grow, rng: &rng) : rng.pick([5, 6, 7])
-            s.ci = logSize(16 * big, grow: grow, rng: &rng)
+            s.co = rank == 3 ? channelCount() : rng.pick([5, 6, 7])
+            s.ci = channelCount()
         case .directPhases:
-            s.ci = rng.pick([1, 2, 3, 4, 8, 12, 16, 24]) * (size == .small ? 1 : rng.pick([1, 2]))
-            s.co = rng.nextInt(in: 1...max(1, 2 * s.ci))
-            s.kernel = [rng.pick([3, 4, 5]), rng.pick([3, 4, 5])]
-            s.stride = [rng.pick([1, 2]), rng.pick([1, 2])]
+            // The phases' output channels are the convolution's input channels; neither the
+            // convolution nor a phase may take the dual lowering (Co between Ci/4 and 4·Ci).
+            s.ci = rng.pick([1, 2, 3, 4, 8, 12, 16, 24])
+            s.co = min(logSize(size == .small ? 16 : 128, grow: grow, rng: &rng), 4 * s.ci - 1)
+            s.co = max(s.co, s.ci / 4 + 1)
+            s.kernel = (0..<rank).map { _ in rng.pick([2, 3, 4, 5]) }
+            s.stride = (0..<rank).map { _ in rng.pick([1, 2]) }
+            s.dilation = Array(repeating: 1, count: rank)
         case .im2colCol2im:
-            // Co past one K block, and not direct (1-D, k1 s2 skips width phases).
+            // Co past one K block, and not direct (k1 s2 skips width phases).
             s.co = GEMMBlocking.kc + rng.nextInt(in: 1...16)
-            s.ci = rng.nextInt(in: 1...2)
+            s.ci = logSize(size == .small ? 2 : 256, grow: grow, rng: &rng)
             s.kernel = [1, 1]
             s.stride = [1, 2]
-            s.input = [1, rng.nextInt(in: 1...4)]
+            s.input = [1, logSize(size == .small ? 4 : 8192, grow: grow, rng: &rng)]
         case .panelWeights:
+            // Co and K ≥ 128 and 16·Co·K lane accumulators past 2²⁰, on a small grid whose
+            // tiles are ≥ 80 % pixels (2 × 13 flattened: 26 of 32 lanes).
             s.co = rng.pick([128, 129, 136, 192, 256])
-            let taps = s.kernel.reduce(1, *)
-            s.ci = max(1, (65_536 / s.co + 1 + taps - 1) / taps) + rng.nextInt(in: 0...8)
-            s.input = (0..<rank).map { _ in max(1, logSize(min(cap, 48), grow: grow, rng: &rng)) }
-            s.n = 1
+            s.kernel = [3, 3]
+            s.stride = [1, 1]
+            s.dilation = [1, 1]
+            s.ci = (65_536 / s.co + 9) / 9 + rng.nextInt(in: 0...4)
+            let grids = [[2, 13], [2, 16], [4, 16], [3, 16], [16, 16], [12, 32], [24, 24], [32, 32], [20, 48]]
+            s.input = grids[min(grids.count - 1, Int(grow * Double(grids.count)) + rng.nextInt(in: 0...2))]
+            s.n = rng.nextInt(in: 1...2)
         }
-        if path == .directWeights || path == .virtualGridWeights || path == .direct || path == .directWide {
+        let directFamily: Set<ConvPath> = [.direct, .directWide, .directPhases, .directWeights, .virtualGridWeights]
+        if directFamily.contains(path) {
             s.kernel = s.kernel.map { min($0, 5) }
+            // Most of the time, output rows (or phase rows) close to whole 32-pixel tiles:
+            // the direct paths need ≥ 80 % of the tile lanes to be pixels.
+            if rng.chance(0.7) {
+                let tiles = size == .small ? rng.nextInt(in: 1...2) : logSize(max(1, cap / 16), grow: grow, rng: &rng)
+                s.input[rank - 1] = s.stride[rank - 1] * max(1, 16 * tiles - rng.nextInt(in: 0...3))
+            }
         }
         s.padBegin = (0..<rank).map { i in ((s.kernel[i] - 1) * s.dilation[i] + 1) / 2 }
         s.padEnd = (0..<rank).map { i in (s.kernel[i] - 1) * s.dilation[i] - s.padBegin[i] }
@@ -223,9 +253,12 @@ extension ProblemGenerator {
         case .packedB?: if rng.chance(0.5) { tb = true } else { m = max(m, Tiled.inPlaceBMaxRows + 1) }
         case .transposedC?: n = rng.nextInt(in: 1...(GEMMBlocking.nr - 1)); m = max(m, 2 * GEMMBlocking.nr)
         case .sharedB?:
+            // Rows ≥ 4·mc, columns ≥ 16·nr; sometimes past one K block or one N block.
             m = 4 * GEMMBlocking.mc + rng.nextInt(in: 0...GEMMBlocking.mc)
             n = 16 * GEMMBlocking.nr + rng.nextInt(in: 0...(8 * GEMMBlocking.nr))
             k = rng.nextInt(in: 2...8)
+            if rng.chance(0.3) { k = GEMMBlocking.kc + rng.nextInt(in: 1...64) }
+            if rng.chance(0.3) { n = GEMMBlocking.nc + rng.nextInt(in: 1...256) }
         case nil: break
         }
         if family == .linear {

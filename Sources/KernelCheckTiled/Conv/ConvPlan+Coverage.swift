@@ -55,6 +55,12 @@ public struct CoverageTarget: Hashable, Sendable, Codable {
     public var kernel: String
     public var path: String
     public var boundaries: [CoverageBoundary]
+
+    public init(kernel: String, path: String, boundaries: [CoverageBoundary]) {
+        self.kernel = kernel
+        self.path = path
+        self.boundaries = boundaries
+    }
 }
 
 extension ConvPath {

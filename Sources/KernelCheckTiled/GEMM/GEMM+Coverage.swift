@@ -23,9 +23,9 @@ public enum GEMMPath: String, CaseIterable, Sendable, Codable {
     var boundaries: [CoverageBoundary] {
         switch self {
         case .empty: []
-        // A transposed C has n < nr columns before the swap: its N (then M) is small, but
-        // the swapped M can still pass mc and its N pass nc.
-        case .inPlaceB, .packedB, .transposedC: [.kPastKc, .nPastNc, .mPastMc, .threadSplit, .edgeTiles]
+        case .inPlaceB, .packedB: [.kPastKc, .nPastNc, .mPastMc, .threadSplit, .edgeTiles]
+        // A transposed C has n < nr columns: after the swap its rows (n) never pass mc.
+        case .transposedC: [.kPastKc, .nPastNc, .threadSplit, .edgeTiles]
         // Shared B needs rows ≥ 4·mc and threads > 1, so M past mc and a split always hold.
         case .sharedB: [.kPastKc, .nPastNc, .edgeTiles]
         }
