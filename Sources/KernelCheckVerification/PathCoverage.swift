@@ -135,7 +135,17 @@ public struct CoverageDocument: Codable, Sendable, Equatable {
         public var kernel: String
         public var path: String
         public var cases: Int
-        public var boundaries: [String: Int]
+        /// Boundaries crossed, in `CoverageBoundary` order (an array, not an object: JSON
+        /// readers convert object keys from snake case).
+        public var boundaries: [BoundaryCount]
+
+        /// The count of `boundary` (0 when absent).
+        public func count(_ boundary: String) -> Int { boundaries.first { $0.boundary == boundary }?.cases ?? 0 }
+    }
+
+    public struct BoundaryCount: Codable, Sendable, Equatable {
+        public var boundary: String
+        public var cases: Int
     }
 
     public var rows: [Row]
@@ -145,9 +155,28 @@ public struct CoverageDocument: Codable, Sendable, Equatable {
     public init(_ c: PathCoverage, targets: [CoverageTarget] = Tiled.coverageTargets) {
         rows = c.rows.keys.sorted().map { key in
             let r = c.rows[key]!
-            return Row(kernel: r.kernel, path: r.path, cases: r.cases, boundaries: r.boundaries)
+            let order = CoverageBoundary.allCases.map(\.rawValue)
+            let names = r.boundaries.keys.sorted {
+                (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1)
+            }
+            return Row(
+                kernel: r.kernel, path: r.path, cases: r.cases,
+                boundaries: names.map { BoundaryCount(boundary: $0, cases: r.boundaries[$0]!) })
         }
         untracked = c.untracked
         gaps = c.gaps(targets)
+    }
+}
+
+extension PathCoverage {
+    /// The tally a document carries (to merge shard reports).
+    public init(_ d: CoverageDocument) {
+        for r in d.rows {
+            var row = Row(kernel: r.kernel, path: r.path)
+            row.cases = r.cases
+            row.boundaries = Dictionary(r.boundaries.map { ($0.boundary, $0.cases) }, uniquingKeysWith: +)
+            rows["\(r.kernel)/\(r.path)"] = row
+        }
+        untracked = d.untracked
     }
 }
