@@ -19,7 +19,12 @@ extension GeneratorSize {
     static let largeMaxTensorElements = 1 << 21
 
     /// Share of conv, transposed conv, matmul and linear draws that are targeted.
-    var targetedShare: Double { self == .small ? 0.15 : 0.4 }
+    var targetedShare: Double { self == .small ? 0.3 : self == .medium ? 0.5 : 0.75 }
+
+    /// Boundaries that only this class reaches: half of its targeted draws aim at one of them
+    /// (the large class exists for them; a uniform pick would spend most draws on paths that
+    /// smaller classes already cover).
+    var focus: Set<CoverageBoundary> { self == .large ? [.bandSplit, .panelBlocks] : [] }
 
     /// Largest spatial size of the `large` class per rank.
     static func largeSpatialCap(rank: Int) -> Int { rank == 1 ? 4096 : rank == 2 ? 320 : 32 }
@@ -42,9 +47,15 @@ extension ProblemGenerator {
         if family == .linear { kernels.insert("linear_bias") }
         let targets = Tiled.coverageTargets.filter { kernels.contains($0.kernel) }
         guard !targets.isEmpty else { return nil }
-        let target = rng.pick(targets)
-        let boundary: CoverageBoundary? =
-            target.boundaries.isEmpty || rng.chance(0.25) ? nil : rng.pick(target.boundaries)
+        let focused = targets.filter { !size.focus.isDisjoint(with: $0.boundaries) }
+        let target: CoverageTarget, boundary: CoverageBoundary?
+        if !focused.isEmpty && rng.chance(0.5) {
+            target = rng.pick(focused)
+            boundary = rng.pick(target.boundaries.filter { size.focus.contains($0) })
+        } else {
+            target = rng.pick(targets)
+            boundary = target.boundaries.isEmpty || rng.chance(0.15) ? nil : rng.pick(target.boundaries)
+        }
         // A boundary out of the size's reach still leaves a draw on the path.
         return targeted(family, target: target, boundary: boundary, rng: &rng, size: size)
             ?? (boundary == nil ? nil : targeted(family, target: target, boundary: nil, rng: &rng, size: size))
