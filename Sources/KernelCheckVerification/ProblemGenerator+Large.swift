@@ -45,7 +45,9 @@ extension ProblemGenerator {
         var kernels: Set<String> =
             gemm ? ["gemm"] : ["conv_forward", "conv_backward_data", "conv_backward_weights", "conv_bias"]
         if family == .linear { kernels.insert("linear_bias") }
-        let targets = Tiled.coverageTargets.filter { kernels.contains($0.kernel) }
+        // Not the empty paths: plain draws reach them on purpose (zero-size dimensions), and
+        // more empty problems would only dilute the sweeps.
+        let targets = Tiled.coverageTargets.filter { kernels.contains($0.kernel) && $0.path != "empty" }
         guard !targets.isEmpty else { return nil }
         let focused = targets.filter { !size.focus.isDisjoint(with: $0.boundaries) }
         let target: CoverageTarget, boundary: CoverageBoundary?

@@ -1,10 +1,12 @@
 import KernelCheckProblems
 
 // Path and threshold coverage: which path one direction of a problem takes and which
-// blocking boundaries it crosses, computed from the same plan, band, block and split rules
-// the kernels run (`ConvPlan`, `directBands`, `GEMMSplit`, `runItems`), never by counting
-// inside the kernels' loops. A rule changed in a kernel changes what is reported here,
-// because both read the same function.
+// blocking boundaries it crosses, computed by calling the functions the kernels decide with
+// (`ConvPlan`, `directBands`, `pairsImages`, `directPanels`, `packedTiles`, `tiles`,
+// `reductionChunks`, `GEMMSplit`), never by counting inside the kernels' loops. The few
+// rules the kernels compute inline (runItems' parallel test, thread pieces, the panel path's
+// block count, the backward-weights bands) are restated below beside the kernel they come
+// from; `PlanCoverageTests` pins them on hand-derived shapes.
 
 /// A blocking boundary of the tiled kernels: a size past which the code takes a second
 /// iteration of some block loop (or a split, or an edge tile) that smaller problems never run.
