@@ -158,7 +158,9 @@ extension TiledConv {
         case .direct, .directWide: return directForwardBoundaries(plan.direct!, threads: t)
         case .directPhases:
             return plan.adjoint!.phases.reduce(into: Set()) {
-                $0.formUnion($1.lowering.directForwardBoundaries($1.plan, threads: t))
+                // A phase writes through its own layout: image pairs only into a plain output.
+                let strided = $1.output != $1.lowering.contiguousOutput
+                $0.formUnion($1.lowering.directForwardBoundaries($1.plan, strided: strided, threads: t))
             }
         case .directWeights, .virtualGridWeights:
             let d = plan.direct!
@@ -216,11 +218,11 @@ extension TiledConv {
 
     /// The direct forward's boundaries (`forwardDirect`): several bands, threads over
     /// (image, group) items or over a band's tiles, partial weight panels or junk lanes.
-    func directForwardBoundaries(_ plan: DirectPlan, threads t: Int) -> Set<CoverageBoundary> {
+    func directForwardBoundaries(_ plan: DirectPlan, strided: Bool = false, threads t: Int) -> Set<CoverageBoundary> {
         var b: Set<CoverageBoundary> = []
         let wide = plan.wideRows > 0
         let unit = wide ? plan.wideVectors : 2
-        let paired = !wide && pairsImages(plan)
+        let paired = !wide && !strided && pairsImages(plan)
         let bands = directBands(plan, unit: unit)
         if bands.ranges.count > 1 { b.insert(.bandSplit) }
         let items = wide ? batch * groups : (batch + (paired ? 1 : 0)) / (paired ? 2 : 1) * groups
