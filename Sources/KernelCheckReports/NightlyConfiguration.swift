@@ -56,6 +56,10 @@ public struct NightlyConfiguration: Sendable {
     /// Medium random problems per sweep mode (larger shapes: several cache blocks of the
     /// tiled kernels), before sharding.
     public var mediumCases = 3_000
+    /// Large random problems (exact mode only: past the bands, panel blocks and GEMM blocks
+    /// that smaller classes never reach), before sharding. Off unless asked for (a large
+    /// problem takes seconds even in a release build; the scheduled nightly asks for them).
+    public var largeCases = 0
     /// Random problems whose backward passes are checked by finite differences.
     public var gradientCases = 2_000
     public var benchCases: [NightlyBenchCase] = NightlyBenchCase.standard

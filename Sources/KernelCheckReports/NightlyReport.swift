@@ -31,6 +31,9 @@ public struct NightlyReport: Codable, Sendable, Equatable {
     /// The comparison with the baseline report, when one was given.
     public var baseline: BaselineInfo?
     public var diff: ReportDiff?
+    /// Tiled paths and blocking boundaries the sweeps reached, with the gaps
+    /// (`CoverageSection`); absent in reports of runs without a tiled sweep.
+    public var pathCoverage: CoverageDocument?
 
     public init(
         createdAt: String, environment: ReportEnvironment, settings: NightlySettings, rows: [ResultRow] = [],
@@ -371,6 +374,10 @@ public struct NightlySettings: Codable, Sendable, Equatable {
     public var sweepCases: Int
     /// Medium random problems per sweep mode (before sharding).
     public var mediumCases: Int
+    /// Large random problems (exact mode; before sharding) and their seed (`seed + 5`);
+    /// absent in reports written before the large class existed.
+    public var largeCases: Int?
+    public var largeSeed: UInt64?
     public var gradientCases: Int
     public var benchRuns: Int
     /// Shards this report covers (`[i]` for `--shard i/n`; every index after a merge).

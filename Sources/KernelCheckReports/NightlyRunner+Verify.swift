@@ -109,6 +109,9 @@ extension NightlyRunner {
                     let caseStart = Date()
                     let o = sweep.checker.check(problem, direction, seed: caseSeed, mode: mode)
                     out.add(source, o, problem: problem, seconds: Date().timeIntervalSince(caseStart))
+                    if sweep.checker.implementation.name == TiledImplementation().name {
+                        out.coverage.record(problem, direction, threads: sweep.checker.threads)
+                    }
                     checks += 1
                     if o.status == .failed {
                         let f = sweep.shrinkFailure(o, problem, direction, caseSeed)

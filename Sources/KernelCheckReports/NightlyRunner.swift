@@ -11,12 +11,13 @@ import KernelCheckVerification
 /// divided so that the benchmarks keep `benchShare` of it (at most `benchReserveCap`
 /// seconds) and the gradient checks `gradientShare` (at most `gradientReserveCap`); the
 /// sweeps get the rest: the small sweeps (exact, then bound) may use up to half of it each,
-/// the medium sweeps share what the small ones left (exact up to half, bound the rest). A
+/// the medium sweeps up to half of what is left each (bound all of it when no large cases
+/// are asked for), the large exact sweep the rest. A
 /// phase that finishes early leaves its time to the next. Each phase stops drawing work at
 /// its deadline and records in `skipped` what it did not do.
 ///
 /// Seeds: small exact `seed`, small bound `seed + 1`, gradients `seed + 2`, medium exact
-/// `seed + 3`, medium bound `seed + 4`.
+/// `seed + 3`, medium bound `seed + 4`, large exact `seed + 5`.
 public struct NightlyRunner {
     public static let benchShare = 0.3
     public static let benchReserveCap = 180.0
@@ -56,6 +57,8 @@ public struct NightlyRunner {
         var benchmarks: [BenchEntry] = []
         var skipped: [SkippedWork] = []
         var phases: [PhaseSummary] = []
+        /// Tiled paths and boundaries the sweeps reached.
+        var coverage = PathCoverage()
 
         mutating func add(
             _ source: CaseSource, op: String, direction: String, precision: Precision = .float32,
@@ -102,7 +105,13 @@ public struct NightlyRunner {
             runSweep(.exact, .small, cases: c.sweepCases, seed: c.seed, deadline: half(), into: &out)
             runSweep(.bound, .small, cases: c.sweepCases, seed: c.seed &+ 1, deadline: half(), into: &out)
             runSweep(.exact, .medium, cases: c.mediumCases, seed: c.seed &+ 3, deadline: half(), into: &out)
-            runSweep(.bound, .medium, cases: c.mediumCases, seed: c.seed &+ 4, deadline: sweepEnd, into: &out)
+            let large = c.largeCases > 0
+            runSweep(
+                .bound, .medium, cases: c.mediumCases, seed: c.seed &+ 4, deadline: large ? half() : sweepEnd,
+                into: &out)
+            if large {
+                runSweep(.exact, .large, cases: c.largeCases, seed: c.seed &+ 5, deadline: sweepEnd, into: &out)
+            }
         } else {
             out.skipped.append(SkippedWork(phase: "sweep", item: "all", reason: "phase not selected"))
         }
@@ -123,10 +132,13 @@ public struct NightlyRunner {
             benchRuns: c.benchRuns,
             shard: c.shard, shardCount: c.shardCount)
         settings.precisions = c.precisions.map(ResultRow.precisionLabel)
+        settings.largeCases = c.largeCases
+        settings.largeSeed = c.seed &+ 5
         var report = NightlyReport(
             createdAt: ISO8601DateFormatter().string(from: start), environment: .current(),
             settings: settings, rows: Array(out.rows.values), fixtureCases: out.fixtureCases,
             failures: out.failures, benchmarks: out.benchmarks, skipped: out.skipped, phases: out.phases)
+        report.pathCoverage = out.coverage.cases > 0 ? CoverageDocument(out.coverage) : nil
         report.normalize()
         return report
     }

@@ -52,6 +52,7 @@ extension NightlyReport {
             let have = Set(out.benchmarks.map(\.key))
             out.benchmarks += r.benchmarks.filter { !have.contains($0.key) }
             out.skipped += r.skipped
+            out.mergePathCoverage(r.pathCoverage)
             for p in r.phases {
                 if let i = out.phases.firstIndex(where: { $0.name == p.name }) {
                     out.phases[i].seconds = max(out.phases[i].seconds, p.seconds)

@@ -96,12 +96,16 @@ extension Sweep {
         }
     }
 
-    /// Adds an outcome that arrived from a child (or was made for a crash) to `result`, as
-    /// `run` adds its own.
-    public static func record(
+    /// Adds an outcome to `result`: one checked in process by `run`, or one that arrived from
+    /// a child (or was made for a crash). The tiled implementation's path coverage is derived
+    /// from the problem (a pure function of the plan), so a child need not send it.
+    public func record(
         _ outcome: CaseOutcome, problem: Problem, wall: Double, failure: Failure?, into result: inout Result
     ) {
-        result.tallies[tallyKey(problem, outcome.direction), default: Tally()].add(outcome, wallSeconds: wall)
+        if checker.implementation.name == TiledImplementation().name {
+            result.coverage.record(problem, outcome.direction, threads: checker.threads)
+        }
+        result.tallies[Self.tallyKey(problem, outcome.direction), default: Tally()].add(outcome, wallSeconds: wall)
         if outcome.status == .failed {
             result.failures.append(failure ?? Failure(original: outcome, shrunk: outcome, shrinkSteps: 0))
         } else if outcome.status == .suspicious {

@@ -13,9 +13,14 @@ public enum GeneratorSize: String, CaseIterable, Sendable, Codable {
     case small
     /// For release-build CLI sweeps (≤ 2M MACs, tensors ≤ 262,144 elements).
     case medium
+    /// For release-build nightly sweeps: past the blocking thresholds (bands, panel blocks,
+    /// kc, nc, mc; `ProblemGenerator+Large.swift`).
+    case large
 
-    public var maxMACs: Double { self == .small ? 20_000 : 2_000_000 }
-    public var maxTensorElements: Int { self == .small ? 4_096 : 262_144 }
+    public var maxMACs: Double { self == .small ? 20_000 : self == .medium ? 2_000_000 : Self.largeMaxMACs }
+    public var maxTensorElements: Int {
+        self == .small ? 4_096 : self == .medium ? 262_144 : Self.largeMaxTensorElements
+    }
 
     /// Sizes around tile sizes (XNNPACK's "equal, less, greater, multiple" rule): 1 and small
     /// primes (remainder loops), multiples of 8 and 16 (SIMD widths) with one less and one more,
@@ -25,7 +30,7 @@ public enum GeneratorSize: String, CaseIterable, Sendable, Codable {
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
         var sizes: Set<Int> = [1, 2, 3, 5, 7, 8, 15, 16, 17, 47, 48, 63, 64, 65, 4, 9]
         for t in [mr, 2 * mr, nr] { sizes.formUnion([t - 1, t, t + 1]) }
-        if self == .medium {
+        if self != .small {
             let mc = GEMMBlocking.mc
             sizes.formUnion([mc - 1, mc, mc + 1, 127, 128, 129])
         }
@@ -41,6 +46,7 @@ public enum GeneratorSize: String, CaseIterable, Sendable, Codable {
         case (.medium, 1): return 300
         case (.medium, 2): return 40
         case (.medium, _): return 12
+        case (.large, _): return Self.largeSpatialCap(rank: rank)
         }
     }
 
@@ -81,6 +87,7 @@ public enum ProblemGenerator {
 
     /// A random valid problem of `family` that fits `size`.
     public static func random(_ family: OpFamily, rng: inout SeededRNG, size: GeneratorSize = .small) -> Problem {
+        if let problem = targetedDraw(family, rng: &rng, size: size) { return problem }
         for _ in 0..<maxAttempts {
             guard let descriptor = draw(family, rng: &rng, size: size),
                 let problem = try? Problem(descriptor),

@@ -114,6 +114,9 @@ public struct Sweep: Sendable {
         public var failures: [Failure]
         /// Suspicious outcomes (bound mode), as drawn: not shrunk, each with its replay line.
         public var suspicious: [CaseOutcome] = []
+        /// The tiled paths and boundaries the checked cases reached (`PathCoverage`; empty
+        /// for other implementations).
+        public var coverage = PathCoverage()
         public var seconds: Double
         public var passed: Int { tallies.values.map(\.passed).reduce(0, +) }
         public var failed: Int { tallies.values.map(\.failed).reduce(0, +) }
@@ -159,13 +162,9 @@ public struct Sweep: Sendable {
             for direction in problem.directions where directions?.contains(direction) ?? true {
                 let caseStart = Date()
                 let outcome = checker.check(problem, direction, seed: caseSeed, mode: mode)
-                result.tallies[Self.tallyKey(problem, direction), default: Tally()]
-                    .add(outcome, wallSeconds: Date().timeIntervalSince(caseStart))
-                if outcome.status == .failed {
-                    result.failures.append(shrinkFailure(outcome, problem, direction, caseSeed))
-                } else if outcome.status == .suspicious {
-                    result.suspicious.append(outcome)
-                }
+                let wall = Date().timeIntervalSince(caseStart)
+                let failure = outcome.status == .failed ? shrinkFailure(outcome, problem, direction, caseSeed) : nil
+                record(outcome, problem: problem, wall: wall, failure: failure, into: &result)
             }
             result.problemsChecked += 1
             progress(index + 1, cases, result.failures.count)

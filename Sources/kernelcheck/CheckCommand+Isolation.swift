@@ -123,7 +123,7 @@ extension CheckCommand {
                     case .outcome:
                         guard let o = m.outcome else { continue }
                         if cached?.index != m.index { cached = (m.index, sweep.problem(at: m.index).0) }
-                        Sweep.record(o, problem: cached!.problem, wall: m.wall ?? 0, failure: m.failure, into: &result)
+                        sweep.record(o, problem: cached!.problem, wall: m.wall ?? 0, failure: m.failure, into: &result)
                         running = nil
                         reported = true
                         (next, skipping) = m.index == next ? (next, skipping + 1) : (m.index, 1)
@@ -181,7 +181,7 @@ extension CheckCommand {
                     sweep.shrink
                     ? shrinkInChildren(outcome, problem, r.direction, caseSeed, checker: checker)
                     : Sweep.Failure(original: outcome, shrunk: outcome, shrinkSteps: 0)
-                Sweep.record(
+                sweep.record(
                     outcome, problem: problem, wall: outcome.seconds, failure: failure, into: &result)
                 reportNewFailures()
                 // A fresh child goes on with the problem's next direction.

@@ -74,7 +74,8 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Output type with --dtype: the storage type (default), f32, or f16 (with --acc f16).")
     var odt: String?
 
-    @Option(help: "Problem sizes: small (debug-friendly) or medium.")
+    @Option(
+        help: "Problem sizes: small (debug-friendly), medium or large (release builds; past the blocking thresholds).")
     var size: String = "small"
 
     @Option(parsing: .unconditional, help: "Stop drawing new problems after this many seconds.")
@@ -108,7 +109,7 @@ struct CheckCommand: ParsableCommand {
             throw BadInput("--mode must be exact, bound or tight, got '\(mode)'")
         }
         guard let size = GeneratorSize(rawValue: size) else {
-            throw BadInput("--size must be small or medium, got '\(size)'")
+            throw BadInput("--size must be small, medium or large, got '\(size)'")
         }
         let directions = try parseDirections(direction)
         let precisions = try parsePrecisions()
@@ -224,6 +225,7 @@ struct CheckCommand: ParsableCommand {
                     print("  replay: \(o.replay)")
                 }
             }
+            Self.printCoverage(result.coverage, implementation: implementation.name)
             print(
                 String(
                     format: "%d problems in %.1f s, seed %llu, %d mistrusted, %d suspicious", result.problemsChecked,

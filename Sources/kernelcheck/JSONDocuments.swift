@@ -25,6 +25,8 @@ struct SweepDocument: Encodable {
     var failures: [Sweep.Failure]
     /// Suspicious outcomes (bound mode) with their replay lines; not failures.
     var suspicious: [CaseOutcome]
+    /// Tiled path × boundary coverage (`PathCoverage`); absent for other implementations.
+    var coverage: CoverageDocument?
 
     struct TallyRow: Encodable {
         var op: String
@@ -46,6 +48,7 @@ struct SweepDocument: Encodable {
         seconds = r.seconds
         failures = r.failures
         suspicious = r.suspicious
+        coverage = r.coverage.cases > 0 ? CoverageDocument(r.coverage) : nil
         tallies = r.tallies.keys.sorted().map { key in
             let t = r.tallies[key]!
             let parts = key.split(separator: "/", maxSplits: 2).map(String.init)

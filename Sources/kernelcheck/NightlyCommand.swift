@@ -50,6 +50,10 @@ struct NightlyCommand: ParsableCommand {
     @Option(help: "Medium random problems per sweep mode (several cache blocks), before sharding.")
     var mediumCases: Int = 3_000
 
+    @Option(
+        help: "Large random problems (exact mode; past the blocking thresholds; release builds), before sharding.")
+    var largeCases: Int = 0
+
     @Option(help: "Random problems whose backward passes get finite-difference checks.")
     var gradientCases: Int = 2_000
 
@@ -86,8 +90,9 @@ struct NightlyCommand: ParsableCommand {
             )
         }
         let (index, count) = try Self.parseShard(shard)
-        guard cases >= 0, mediumCases >= 0, gradientCases >= 0, benchRuns >= 1 else {
-            throw BadInput("--cases, --medium-cases and --gradient-cases must be ≥ 0 and --bench-runs ≥ 1")
+        guard cases >= 0, mediumCases >= 0, largeCases >= 0, gradientCases >= 0, benchRuns >= 1 else {
+            throw BadInput(
+                "--cases, --medium-cases, --large-cases and --gradient-cases must be ≥ 0 and --bench-runs ≥ 1")
         }
         var phases = Set<NightlyPhase>()
         for name in phase {
@@ -118,6 +123,7 @@ struct NightlyCommand: ParsableCommand {
         configuration.displayRoot = RepositoryPaths.root
         configuration.sweepCases = cases
         configuration.mediumCases = mediumCases
+        configuration.largeCases = largeCases
         configuration.gradientCases = gradientCases
         configuration.benchRuns = benchRuns
         if !phases.isEmpty { configuration.phases = phases }

@@ -131,10 +131,13 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def detectors(
-    cases: int, medium_cases: int, seed: int, budget: float, tight: bool, problems: list[str] = ()
+    cases: int, medium_cases: int, seed: int, budget: float, tight: bool, problems: list[str] = (),
+    large_cases: int = 0,
 ) -> dict[str, list[str]]:
     """Detector name → kernelcheck arguments (without the binary). Each of `problems` adds a
-    targeted detector `problem-N`: that one problem string, every direction, exact and bound."""
+    targeted detector `problem-N`: that one problem string, every direction, exact and bound.
+    `large_cases` > 0 adds `large-exact`: a sweep of the large size class (the only one whose
+    targeted draws cross the band split with 12 × 32 tiles and the panel blocks)."""
     check = ["check", "--impl", "tiled", "--seed", str(seed), "--no-failure-db", "--format", "json"]
     limit = ["--budget", str(budget)]
     found = {
@@ -146,6 +149,8 @@ def detectors(
     }
     if tight:
         found["tight"] = check + ["--mode", "tight", "--cases", str(cases)] + limit
+    if large_cases > 0:
+        found["large-exact"] = check + ["--mode", "exact", "--size", "large", "--cases", str(large_cases)] + limit
     for n, problem in enumerate(problems, 1):
         found[f"problem-{n}"] = check + ["--mode", "exact", "--problem", problem]
     return found
@@ -305,11 +310,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=10, help="seconds each check detector draws problems")
     ap.add_argument("--cases", type=int, default=3000)
     ap.add_argument("--medium-cases", type=int, default=300)
+    ap.add_argument("--large-cases", type=int, default=0, help="add the large-exact detector with this many cases")
     ap.add_argument("--tight", action="store_true", help="add the tight-mode detector")
     ap.add_argument(
         "--problem", action="append", default=[],
         help="add a targeted detector checking this one problem string (repeatable)")
-    ap.add_argument("--detectors", help="comma-separated subset of verify,exact,bound,medium-exact,medium-bound,tight,problem-N")
+    ap.add_argument(
+        "--detectors", help="comma-separated subset of verify,exact,bound,medium-exact,medium-bound,tight,large-exact,problem-N")
     ap.add_argument("--no-baseline", action="store_true", help="skip running the detectors on the unmutated tree")
     ap.add_argument("--scratch", type=Path, default=repo / ".build" / "mutants" / "scratch")
     ap.add_argument("--out", type=Path, default=repo / ".build" / "mutants")
@@ -331,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     except (LibraryError, OSError, subprocess.CalledProcessError) as e:
         print(f"mutants: {e}", file=sys.stderr)
         return 2
-    found = detectors(a.cases, a.medium_cases, a.seed, a.budget, a.tight, a.problem)
+    found = detectors(a.cases, a.medium_cases, a.seed, a.budget, a.tight, a.problem, a.large_cases)
     if a.detectors:
         wanted = a.detectors.split(",")
         bad = [d for d in wanted if d not in found]
