@@ -176,7 +176,8 @@ extension TiledConv {
         switch plan.path {
         case .dual: forwardDual(input: x, weights: w, bias: bias, output: y, threads: threads)
         case .direct, .directWide:
-            forwardDirect(plan.direct!, input: x, weights: w, bias: bias, output: y, threads: threads)
+            forwardDirect(
+                plan.direct!, input: Tiled.Input(x), weights: Tiled.Input(w), bias: bias, output: y, threads: threads)
         case .empty, .pointwise, .packedIm2col:
             guard rows > 0, p > 0 else { return }
             if let bias {
@@ -205,7 +206,9 @@ extension TiledConv {
         switch plan.path {
         case .empty: dx.update(repeating: 0, count: batch * groups * inChannels * inSpatial)
         case .dual: backwardDataDual(output: dy, weights: w, input: dx, threads: threads)
-        case .directPhases: backwardDataDirect(plan.adjoint!, output: dy, weights: w, input: dx, threads: threads)
+        case .directPhases:
+            backwardDataDirect(
+                plan.adjoint!, output: Tiled.Input(dy), weights: Tiled.Input(w), input: dx, threads: threads)
         case .packedCol2im: backwardDataPacked(output: dy, weights: w, input: dx, threads: threads)
         case .pointwise, .im2colCol2im: backwardDataCol2im(output: dy, weights: w, input: dx, threads: threads)
         default: preconditionFailure("\(plan.path) is not a backward-data path")
@@ -221,10 +224,14 @@ extension TiledConv {
         switch plan.path {
         case .empty: dw.update(repeating: 0, count: groups * outChannels * columnRows)
         case .dual: backwardWeightsDual(input: x, output: dy, weights: dw, threads: threads)
-        case .directWeights: backwardWeightsDirect(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
+        case .directWeights:
+            backwardWeightsDirect(plan.direct!, input: Tiled.Input(x), output: dy, weights: dw, threads: threads)
         case .virtualGridWeights:
-            backwardWeightsVirtual(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
-        case .panelWeights: backwardWeightsPanels(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
+            backwardWeightsVirtual(
+                plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
+        case .panelWeights:
+            backwardWeightsPanels(
+                plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
         case .pointwise, .im2colWeights: backwardWeightsIm2col(input: x, output: dy, weights: dw, threads: threads)
         default: preconditionFailure("\(plan.path) is not a backward-weights path")
         }

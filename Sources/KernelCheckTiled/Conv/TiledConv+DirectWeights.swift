@@ -26,7 +26,7 @@ extension TiledConv {
     }
 
     func backwardWeightsDirect(
-        _ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        _ plan: DirectPlan, input x: Tiled.Input, output dy: UnsafePointer<Float>,
         weights dw: UnsafeMutablePointer<Float>, threads: Int
     ) {
         precondition(!plan.flattened && plan.virtualWidth == outSize[2], "directWeights needs rows of whole vectors")
@@ -69,11 +69,11 @@ extension TiledConv {
                         let imageGroup = n * groups + g
                         if g != filledGroup {
                             // Padded rows r0·s_h ..< +bandPaddedRows of this image's group.
-                            let src = x + imageGroup * ci * inS
+                            let src = x.advanced(by: imageGroup * ci * inS)
                             for c in 0..<ci {
                                 for r in 0..<bandPaddedRows {
                                     fillPaddedRow(
-                                        src + c * inS, paddedRow: r0 * sh + r, plan,
+                                        src.advanced(by: c * inS), paddedRow: r0 * sh + r, plan,
                                         into: band + c * bandPlane + r * width)
                                 }
                             }
@@ -128,7 +128,7 @@ extension TiledConv {
     /// dY on the grid with zeros in the junk lanes (so they add nothing), then bands of
     /// `directBandPixels` grid pixels (whole grid rows in row mode) as in the in-place form.
     func backwardWeightsVirtual(
-        _ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        _ plan: DirectPlan, input x: Tiled.Input, output dy: Tiled.Input,
         weights dw: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
@@ -179,7 +179,7 @@ extension TiledConv {
         /// Worker `piece`'s share of the input channels of image group `i`, padded.
         func pad(_ i: Int, _ piece: Int) {
             fillPadded(
-                x + i * ci * inS, plan, channels: (ci * piece / pieces)..<(ci * (piece + 1) / pieces),
+                x.advanced(by: i * ci * inS), plan, channels: (ci * piece / pieces)..<(ci * (piece + 1) / pieces),
                 zeroingSlack: false, into: shared + (i % buffers) * sharedStride)
         }
         if imageGroups > 0 { Tiled.forEachItem(pieces, threads: pieces) { piece, _ in pad(0, piece) } }
@@ -192,11 +192,17 @@ extension TiledConv {
                 let lo = max(first, g * coBlocks), hi = min(last, (g + 1) * coBlocks)
                 guard lo < hi else { return }
                 let variant = KernelVariant.current
-                let dOut = dy + imageGroup * co * p
+                let dOut = dy.advanced(by: imageGroup * co * p)
                 for c in ((lo - g * coBlocks) * 4)..<min(co, (hi - g * coBlocks) * 4) {
                     let row = grid + c * gridCount
                     for oh in 0..<ho {
-                        TiledConv.copyRun(from: dOut + c * p + oh * wo, to: row + oh * vw, count: wo, adding: nil)
+                        // A narrow dY is widened on its way onto the grid.
+                        if dy.type == .f32 {
+                            TiledConv.copyRun(
+                                from: dOut.floats + c * p + oh * wo, to: row + oh * vw, count: wo, adding: nil)
+                        } else {
+                            Tiled.widen(dOut.advanced(by: c * p + oh * wo), count: wo, into: row + oh * vw)
+                        }
                         for u in wo..<vw { row[oh * vw + u] = 0 }  // a few lanes: no memset call
                     }
                     (row + ho * vw).update(repeating: 0, count: gridCount - ho * vw)
