@@ -225,7 +225,8 @@ extension TiledConv {
         case .empty: dw.update(repeating: 0, count: groups * outChannels * columnRows)
         case .dual: backwardWeightsDual(input: x, output: dy, weights: dw, threads: threads)
         case .directWeights:
-            backwardWeightsDirect(plan.direct!, input: Tiled.Input(x), output: dy, weights: dw, threads: threads)
+            backwardWeightsDirect(
+                plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
         case .virtualGridWeights:
             backwardWeightsVirtual(
                 plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)

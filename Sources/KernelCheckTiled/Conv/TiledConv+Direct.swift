@@ -275,8 +275,8 @@ extension TiledConv {
     /// phases: `row[ρ·phaseWidth + u] = x[r − pb_h][u·s_w + ρ − pb_w]`.
     ///
     /// A narrow `plane` is widened while copying: with width stride 1 the row's input run is
-    /// widened straight into the buffer row; with a larger stride the input row is widened
-    /// into a staging row first, which the float32 phase split then reads. Either way the
+    /// widened straight into the buffer row; with a larger stride each phase segment is
+    /// gathered and widened straight from the narrow row (`splitNarrowRow`). Either way the
     /// buffer holds the same floats as for the widened tensor.
     @inline(__always)
     func fillPaddedRow(
@@ -297,9 +297,42 @@ extension TiledConv {
             for u in hi..<width { row[u] = 0 }
             return
         }
-        Tiled.withScratchFloats(inW) { stage in
-            Tiled.widen(source, count: inW, into: stage)
-            fillPaddedRow(input: stage, plan, into: row)
+        switch plane.type {
+        case .f32: break
+        case .bf16:
+            splitNarrowRow(source.raw.assumingMemoryBound(to: UInt16.self), plan, into: row) {
+                Float(bitPattern: UInt32($0) << 16)
+            }
+        case .f16:
+            splitNarrowRow(source.raw.assumingMemoryBound(to: Float16.self), plan, into: row) { Float($0) }
+        case .f8e4m3, .f8e5m2:
+            let table = plane.type == .f8e4m3 ? Float8Table.e4m3 : Float8Table.e5m2
+            table.withUnsafeBufferPointer { t in
+                splitNarrowRow(source.raw.assumingMemoryBound(to: UInt8.self), plan, into: row) { t[Int($0)] }
+            }
+        }
+    }
+
+    /// The width-phase split of `fillPaddedRow` on a narrow input row (`source`, elements of
+    /// type `T`, widened by `value`): `row[ρ·phaseWidth + u] = x[u·s_w + ρ − pb_w]`, zero
+    /// outside the input. A strided gather straight from the narrow row: input rows of strided
+    /// layers are short (32 columns in a GAN transposed conv), so a staging row per row would
+    /// cost more than the row.
+    @inline(__always)
+    func splitNarrowRow<T>(
+        _ source: UnsafePointer<T>, _ plan: DirectPlan, into row: UnsafeMutablePointer<Float>,
+        _ value: (T) -> Float
+    ) {
+        let inW = inSize[2], pbw = padBegin[2], sw = plan.widthStride, segment = plan.phaseWidth
+        for phase in 0..<sw {
+            // Segment columns u whose input column u·s_w + ρ − pb_w lies in 0 ..< inW.
+            let lo = min(segment, max(0, (pbw - phase + sw - 1) / sw))
+            let hi = max(lo, min(segment, max(0, (pbw + inW - phase + sw - 1) / sw)))
+            let dst = row + phase * segment
+            for u in 0..<lo { dst[u] = 0 }
+            let first = lo * sw + phase - pbw
+            for u in lo..<hi { dst[u] = value(source[first + (u - lo) * sw]) }
+            for u in hi..<segment { dst[u] = 0 }
         }
     }
 

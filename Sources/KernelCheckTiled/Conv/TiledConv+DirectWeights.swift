@@ -26,7 +26,7 @@ extension TiledConv {
     }
 
     func backwardWeightsDirect(
-        _ plan: DirectPlan, input x: Tiled.Input, output dy: UnsafePointer<Float>,
+        _ plan: DirectPlan, input x: Tiled.Input, output dy: Tiled.Input,
         weights dw: UnsafeMutablePointer<Float>, threads: Int
     ) {
         precondition(!plan.flattened && plan.virtualWidth == outSize[2], "directWeights needs rows of whole vectors")
@@ -56,8 +56,13 @@ extension TiledConv {
         let pieces = min(items, Tiled.resolveThreads(threads))
         let buffers = Tiled.allocateFloats(pieces * bandCount)
         defer { buffers.deallocate() }
+        // A narrow dY: each worker widens a block's 4 channels of a band's rows into its own
+        // staging rows (the kernel reads them once per tap tile, as it reads float32 dY in place).
+        let stageCount = dy.type == .f32 ? 0 : Tiled.roundUp(4 * bandRows * wo, 16)
+        let stages = Tiled.allocateFloats(max(1, pieces * stageCount))
+        defer { stages.deallocate() }
         Tiled.forEachItem(pieces, threads: pieces) { piece, _ in
-            let band = buffers + piece * bandCount
+            let band = buffers + piece * bandCount, stage = stages + piece * stageCount
             let first = items * piece / pieces, last = items * (piece + 1) / pieces
             let variant = KernelVariant.current
             for n in 0..<batch {
@@ -82,11 +87,26 @@ extension TiledConv {
                         }
                         // dY rows of the block (rows past Co repeat the block's first row).
                         let c0 = block * 4
-                        let dyBase = dy + (imageGroup * co) * p + r0 * wo
-                        let d0 = dyBase + c0 * p
-                        let d1 = dyBase + min(c0 + 1, co - 1) * p
-                        let d2 = dyBase + min(c0 + 2, co - 1) * p
-                        let d3 = dyBase + min(c0 + 3, co - 1) * p
+                        let first = (imageGroup * co) * p + r0 * wo
+                        func channel(_ j: Int) -> Int { min(c0 + j, co - 1) }
+                        let d0: UnsafePointer<Float>, d1: UnsafePointer<Float>
+                        let d2: UnsafePointer<Float>, d3: UnsafePointer<Float>
+                        if dy.type == .f32 {
+                            let dyBase = dy.floats + first
+                            (d0, d1, d2, d3) = (
+                                dyBase + channel(0) * p, dyBase + channel(1) * p, dyBase + channel(2) * p,
+                                dyBase + channel(3) * p
+                            )
+                        } else {
+                            let run = rows * wo
+                            for j in 0..<4 {
+                                Tiled.widen(dy.advanced(by: first + channel(j) * p), count: run, into: stage + j * run)
+                            }
+                            (d0, d1, d2, d3) = (
+                                UnsafePointer(stage), UnsafePointer(stage + run), UnsafePointer(stage + 2 * run),
+                                UnsafePointer(stage + 3 * run)
+                            )
+                        }
                         let tiles = acc + g * perGroup + block * tapTiles * tileFloats
                         for tile in 0..<tapTiles {
                             TiledConv.weightKernel(

@@ -9,7 +9,8 @@
 //   up front when a phase runs the wide kernels, which gather single taps);
 // - `panelWeights`: x into the padded buffer, dY into the A panels;
 // - `virtualGridWeights`: x into the padded buffer, dY onto the virtual grid;
-// - `directWeights`: x into the padded band; dY is read in place (widened up front).
+// - `directWeights`: x into the padded band; dY, which the float32 kernel reads in place,
+//   into per-worker staging rows (a block's 4 channels of a band), read once per tap tile.
 //
 // Every other path (and the bias) widens each narrow operand once up front into a float32
 // workspace (`Tiled.withFloats`) and runs the float32 path. A float32 `Input` is never copied.
@@ -63,9 +64,7 @@ extension TiledConv {
         let plan = backwardWeightsPlan
         switch plan.path {
         case .directWeights:
-            Tiled.withFloats(dy, count: outputElements, threads: threads) { dy in
-                backwardWeightsDirect(plan.direct!, input: x, output: dy!, weights: dw, threads: threads)
-            }
+            backwardWeightsDirect(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
         case .virtualGridWeights:
             backwardWeightsVirtual(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
         case .panelWeights:
