@@ -27,6 +27,9 @@ let narrowPathCases: [(String, Direction, ConvTuning, ConvPath)] = [
     ("conv2d n=2 ic=16 oc=8 in=8x8 k=3x3 s=2 p=1", .bwdData, directTuning, .directPhases),
     ("conv2d n=2 ic=12 oc=5 in=7x9 k=3x3 p=1", .bwdData, directTuning, .directPhases),
     ("conv2d n=1 ic=3 oc=8 in=8x8 k=4x4 s=2 p=1", .bwdData, directTuning, .directPhases),
+    // W into the A panels and dY into the B panels of the SGEMM before col2im.
+    ("conv2d n=2 ic=5 oc=7 in=9x8 k=3x3 s=2 p=1", .bwdData, im2colTuning, .packedCol2im),
+    ("conv2d n=1 ic=6 oc=13 in=12x12 k=1x1 s=2", .bwdData, tinyTuning, .packedCol2im),
     // Backward-weights: x into the padded band, dY into staging rows per channel block.
     ("conv2d n=2 ic=3 oc=5 in=16x16 k=3x3 p=1", .bwdWeights, directTuning, .directWeights),
     ("conv2d n=1 ic=2 oc=9 in=8x32 k=3x3 s=2 p=1", .bwdWeights, directTuning, .directWeights),

@@ -209,7 +209,8 @@ extension TiledConv {
         case .directPhases:
             backwardDataDirect(
                 plan.adjoint!, output: Tiled.Input(dy), weights: Tiled.Input(w), input: dx, threads: threads)
-        case .packedCol2im: backwardDataPacked(output: dy, weights: w, input: dx, threads: threads)
+        case .packedCol2im:
+            backwardDataPacked(output: Tiled.Input(dy), weights: Tiled.Input(w), input: dx, threads: threads)
         case .pointwise, .im2colCol2im: backwardDataCol2im(output: dy, weights: w, input: dx, threads: threads)
         default: preconditionFailure("\(plan.path) is not a backward-data path")
         }

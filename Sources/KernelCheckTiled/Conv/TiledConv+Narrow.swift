@@ -9,6 +9,7 @@
 //   up front when a phase runs the wide kernels, which gather single taps);
 // - `panelWeights`: x into the padded buffer, dY into the A panels;
 // - `virtualGridWeights`: x into the padded buffer, dY onto the virtual grid;
+// - `packedCol2im`: W into its A panels, dY into its B panels (the GEMM's narrow packing);
 // - `directWeights`: x into the padded band; dY, which the float32 kernel reads in place,
 //   into per-worker staging rows (a block's 4 channels of a band), read once per tap tile.
 //
@@ -46,9 +47,14 @@ extension TiledConv {
         output dy: Tiled.Input, weights w: Tiled.Input, input dx: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let plan = backwardDataPlan
-        if plan.path == .directPhases {
+        switch plan.path {
+        case .directPhases:
             backwardDataDirect(plan.adjoint!, output: dy, weights: w, input: dx, threads: threads)
             return
+        case .packedCol2im:
+            backwardDataPacked(output: dy, weights: w, input: dx, threads: threads)
+            return
+        default: break
         }
         Tiled.withFloats(dy, count: outputElements, threads: threads) { dy in
             Tiled.withFloats(w, count: weightElements, threads: threads) { w in
