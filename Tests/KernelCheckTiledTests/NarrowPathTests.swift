@@ -22,6 +22,9 @@ let narrowPathCases: [(String, Direction, ConvTuning, ConvPath)] = [
     ("conv1d n=2 ic=3 oc=9 in=37 k=5 p=2 bias=1", .fwd, directTuning, .direct),
     // Wide tiles: x into the padded bands (W widened up front).
     ("conv2d n=2 ic=3 oc=3 in=9x10 k=3x3 p=1 bias=1", .fwd, directTuning, .directWide),
+    // W into the SGEMM's A panels (x widened up front for im2col).
+    ("conv2d n=2 ic=3 oc=7 in=9x8 k=3x3 s=2 p=1 bias=1", .fwd, im2colTuning, .packedIm2col),
+    ("conv3d n=1 ic=2 oc=5 in=4x5x3 k=2x2x2 p=1 bias=1", .fwd, tinyTuning, .packedIm2col),
     // Phases: dY into each phase's padded buffer, W into the phases' panels (12 × 32), or
     // widened up front (wide phases).
     ("conv2d n=2 ic=16 oc=8 in=8x8 k=3x3 s=2 p=1", .bwdData, directTuning, .directPhases),

@@ -172,29 +172,38 @@ extension TiledConv {
         output y: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let plan = forwardPlan
-        let rows = batch * groups * outChannels, p = outSpatial
         switch plan.path {
         case .dual: forwardDual(input: x, weights: w, bias: bias, output: y, threads: threads)
         case .direct, .directWide:
             forwardDirect(
                 plan.direct!, input: Tiled.Input(x), weights: Tiled.Input(w), bias: bias, output: y, threads: threads)
         case .empty, .pointwise, .packedIm2col:
-            guard rows > 0, p > 0 else { return }
-            if let bias {
-                let channels = groups * outChannels
-                Tiled.forEachItem(rows, threads: threads) { row, _ in
-                    (y + row * p).update(repeating: bias[row % channels], count: p)
-                }
-            } else if plan.path == .empty {
-                y.update(repeating: 0, count: rows * p)
-            }
+            guard prefillOutput(plan.path, bias: bias, output: y, threads: threads) else { return }
             if plan.path == .pointwise {
                 forwardPointwise(input: x, weights: w, hasBias: bias != nil, output: y, threads: threads)
             } else if plan.path == .packedIm2col {
-                forwardPacked(input: x, weights: w, hasBias: bias != nil, output: y, threads: threads)
+                forwardPacked(input: x, weights: Tiled.Input(w), hasBias: bias != nil, output: y, threads: threads)
             }
         default: preconditionFailure("\(plan.path) is not a forward path")
         }
+    }
+
+    /// Before the GEMM forward paths add their products: `output` = the bias per channel, or
+    /// zeros for `empty` (nothing to do otherwise). False when there is no output at all.
+    func prefillOutput(
+        _ path: ConvPath, bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, threads: Int
+    ) -> Bool {
+        let rows = batch * groups * outChannels, p = outSpatial
+        guard rows > 0, p > 0 else { return false }
+        if let bias {
+            let channels = groups * outChannels
+            Tiled.forEachItem(rows, threads: threads) { row, _ in
+                (y + row * p).update(repeating: bias[row % channels], count: p)
+            }
+        } else if path == .empty {
+            y.update(repeating: 0, count: rows * p)
+        }
+        return true
     }
 
     /// `input = col2im(W[g]ᵀ · output[n, g])`: the gradient of `forward` w.r.t. its input.

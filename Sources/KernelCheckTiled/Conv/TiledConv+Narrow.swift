@@ -9,6 +9,7 @@
 //   up front when a phase runs the wide kernels, which gather single taps);
 // - `panelWeights`: x into the padded buffer, dY into the A panels;
 // - `virtualGridWeights`: x into the padded buffer, dY onto the virtual grid;
+// - `packedIm2col`: W into its A panels (x widened up front: im2col reads it in place);
 // - `packedCol2im`: W into its A panels, dY into its B panels (the GEMM's narrow packing);
 // - `directWeights`: x into the padded band; dY, which the float32 kernel reads in place,
 //   into per-worker staging rows (a block's 4 channels of a band), read once per tap tile.
@@ -32,6 +33,12 @@ extension TiledConv {
             switch plan.path {
             case .direct, .directWide:
                 forwardDirect(plan.direct!, input: x, weights: w, bias: bias, output: y, threads: threads)
+            case .packedIm2col:
+                // im2col builds its B panels from float32 x: x widened up front, W while packing.
+                Tiled.withFloats(x, count: inputElements, threads: threads) { x in
+                    guard prefillOutput(plan.path, bias: bias, output: y, threads: threads) else { return }
+                    forwardPacked(input: x!, weights: w, hasBias: bias != nil, output: y, threads: threads)
+                }
             default:
                 Tiled.withFloats(x, count: inputElements, threads: threads) { x in
                     Tiled.withFloats(w, count: weightElements, threads: threads) { w in

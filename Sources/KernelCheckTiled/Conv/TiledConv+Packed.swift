@@ -26,8 +26,9 @@ extension TiledConv {
 
     /// `forward` for a non-pointwise convolution through the packed operands; the K slabs
     /// are added into the output in slab order (the first one over the bias, or over zero).
+    /// A narrow `w` is widened while packing its slabs.
     func forwardPacked(
-        input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, hasBias: Bool,
+        input x: UnsafePointer<Float>, weights w: Tiled.Input, hasBias: Bool,
         output y: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
@@ -37,8 +38,7 @@ extension TiledConv {
         let groups = groups
         // Ã for slab s of group g at (g·slabs + s)·aStride: ⌈Co/mr⌉ panels of that slab's rows.
         let aStride = Tiled.roundUp(co, mr) * slabRows
-        let packedW = packWeightSlabs(
-            Tiled.Input(w), transposed: false, slabRows: slabRows, aStride: aStride, threads: threads)
+        let packedW = packWeightSlabs(w, transposed: false, slabRows: slabRows, aStride: aStride, threads: threads)
         defer { packedW.deallocate() }
         runItems(batch * groups * blocks, threads: threads, workspace: Tiled.roundUp(block, nr) * slabRows + block) {
             item, ws, inner in
