@@ -22,6 +22,13 @@ let narrowPathCases: [(String, Direction, ConvTuning, ConvPath)] = [
     ("conv1d n=2 ic=3 oc=9 in=37 k=5 p=2 bias=1", .fwd, directTuning, .direct),
     // Wide tiles: x into the padded bands (W widened up front).
     ("conv2d n=2 ic=3 oc=3 in=9x10 k=3x3 p=1 bias=1", .fwd, directTuning, .directWide),
+    // Plain SGEMMs: x, W and dY packed by the GEMM (groups, a bias, K split into slabs).
+    ("conv2d n=2 ic=4 oc=6 g=2 in=5x7 k=1x1 bias=1", .fwd, tinyTuning, .pointwise),
+    ("conv2d n=2 ic=4 oc=6 g=2 in=5x7 k=1x1", .bwdData, tinyTuning, .pointwise),
+    ("conv2d n=3 ic=4 oc=6 g=2 in=5x7 k=1x1", .bwdWeights, tinyTuning, .pointwise),
+    ("conv2d n=1 ic=2 oc=520 in=4x5 k=2x2 p=1", .bwdData, tinyTuning, .im2colCol2im),
+    ("conv2d n=3 ic=3 oc=5 in=7x6 k=3x3 s=2 p=1", .bwdWeights, tinyTuning, .im2colWeights),
+    ("conv2d n=3 ic=3 oc=5 in=7x6 k=3x3 s=2 p=1", .bwdWeights, transposedTuning, .im2colWeights),
     // W into the SGEMM's A panels (x widened up front for im2col).
     ("conv2d n=2 ic=3 oc=7 in=9x8 k=3x3 s=2 p=1 bias=1", .fwd, im2colTuning, .packedIm2col),
     ("conv3d n=1 ic=2 oc=5 in=4x5x3 k=2x2x2 p=1 bias=1", .fwd, tinyTuning, .packedIm2col),

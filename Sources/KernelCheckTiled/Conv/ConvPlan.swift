@@ -180,7 +180,9 @@ extension TiledConv {
         case .empty, .pointwise, .packedIm2col:
             guard prefillOutput(plan.path, bias: bias, output: y, threads: threads) else { return }
             if plan.path == .pointwise {
-                forwardPointwise(input: x, weights: w, hasBias: bias != nil, output: y, threads: threads)
+                forwardPointwise(
+                    input: Tiled.Input(x), weights: Tiled.Input(w), hasBias: bias != nil, output: y,
+                    threads: threads)
             } else if plan.path == .packedIm2col {
                 forwardPacked(input: x, weights: Tiled.Input(w), hasBias: bias != nil, output: y, threads: threads)
             }
@@ -220,7 +222,8 @@ extension TiledConv {
                 plan.adjoint!, output: Tiled.Input(dy), weights: Tiled.Input(w), input: dx, threads: threads)
         case .packedCol2im:
             backwardDataPacked(output: Tiled.Input(dy), weights: Tiled.Input(w), input: dx, threads: threads)
-        case .pointwise, .im2colCol2im: backwardDataCol2im(output: dy, weights: w, input: dx, threads: threads)
+        case .pointwise, .im2colCol2im:
+            backwardDataCol2im(output: Tiled.Input(dy), weights: Tiled.Input(w), input: dx, threads: threads)
         default: preconditionFailure("\(plan.path) is not a backward-data path")
         }
     }
@@ -243,7 +246,8 @@ extension TiledConv {
         case .panelWeights:
             backwardWeightsPanels(
                 plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
-        case .pointwise, .im2colWeights: backwardWeightsIm2col(input: x, output: dy, weights: dw, threads: threads)
+        case .pointwise, .im2colWeights:
+            backwardWeightsIm2col(input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
         default: preconditionFailure("\(plan.path) is not a backward-weights path")
         }
     }

@@ -9,6 +9,9 @@
 //   up front when a phase runs the wide kernels, which gather single taps);
 // - `panelWeights`: x into the padded buffer, dY into the A panels;
 // - `virtualGridWeights`: x into the padded buffer, dY onto the virtual grid;
+// - `pointwise`: x, W and dY into the SGEMM's panels (the GEMM's narrow packing);
+// - `im2colCol2im`: W and dY into the SGEMM's panels;
+// - `im2colWeights`: dY into the SGEMM's panels (x widened up front: im2col reads it);
 // - `packedIm2col`: W into its A panels (x widened up front: im2col reads it in place);
 // - `packedCol2im`: W into its A panels, dY into its B panels (the GEMM's narrow packing);
 // - `directWeights`: x into the padded band; dY, which the float32 kernel reads in place,
@@ -33,6 +36,9 @@ extension TiledConv {
             switch plan.path {
             case .direct, .directWide:
                 forwardDirect(plan.direct!, input: x, weights: w, bias: bias, output: y, threads: threads)
+            case .pointwise:
+                guard prefillOutput(plan.path, bias: bias, output: y, threads: threads) else { return }
+                forwardPointwise(input: x, weights: w, hasBias: bias != nil, output: y, threads: threads)
             case .packedIm2col:
                 // im2col builds its B panels from float32 x: x widened up front, W while packing.
                 Tiled.withFloats(x, count: inputElements, threads: threads) { x in
@@ -61,6 +67,9 @@ extension TiledConv {
         case .packedCol2im:
             backwardDataPacked(output: dy, weights: w, input: dx, threads: threads)
             return
+        case .pointwise, .im2colCol2im:
+            backwardDataCol2im(output: dy, weights: w, input: dx, threads: threads)
+            return
         default: break
         }
         Tiled.withFloats(dy, count: outputElements, threads: threads) { dy in
@@ -82,6 +91,12 @@ extension TiledConv {
             backwardWeightsVirtual(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
         case .panelWeights:
             backwardWeightsPanels(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
+        case .pointwise:
+            backwardWeightsIm2col(input: x, output: dy, weights: dw, threads: threads)
+        case .im2colWeights:
+            Tiled.withFloats(x, count: inputElements, threads: threads) { x in
+                backwardWeightsIm2col(input: Tiled.Input(x!), output: dy, weights: dw, threads: threads)
+            }
         default:
             Tiled.withFloats(x, count: inputElements, threads: threads) { x in
                 Tiled.withFloats(dy, count: outputElements, threads: threads) { dy in
