@@ -22,6 +22,9 @@ let narrowPathCases: [(String, Direction, ConvTuning, ConvPath)] = [
     ("conv1d n=2 ic=3 oc=9 in=37 k=5 p=2 bias=1", .fwd, directTuning, .direct),
     // Wide tiles: x into the padded bands (W widened up front).
     ("conv2d n=2 ic=3 oc=3 in=9x10 k=3x3 p=1 bias=1", .fwd, directTuning, .directWide),
+    // The dual lowering: x packed by its SGEMMs.
+    ("conv2d n=2 ic=6 oc=2 in=6x7 k=3x3 s=2 p=1 bias=1", .fwd, dualTuning, .dual),
+    ("conv2d n=3 ic=6 oc=2 in=6x7 k=3x3 s=2 p=1", .bwdWeights, dualTuning, .dual),
     // Plain SGEMMs: x, W and dY packed by the GEMM (groups, a bias, K split into slabs).
     ("conv2d n=2 ic=4 oc=6 g=2 in=5x7 k=1x1 bias=1", .fwd, tinyTuning, .pointwise),
     ("conv2d n=2 ic=4 oc=6 g=2 in=5x7 k=1x1", .bwdData, tinyTuning, .pointwise),

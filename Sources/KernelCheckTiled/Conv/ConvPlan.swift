@@ -173,7 +173,7 @@ extension TiledConv {
     ) {
         let plan = forwardPlan
         switch plan.path {
-        case .dual: forwardDual(input: x, weights: w, bias: bias, output: y, threads: threads)
+        case .dual: forwardDual(input: Tiled.Input(x), weights: w, bias: bias, output: y, threads: threads)
         case .direct, .directWide:
             forwardDirect(
                 plan.direct!, input: Tiled.Input(x), weights: Tiled.Input(w), bias: bias, output: y, threads: threads)
@@ -236,7 +236,7 @@ extension TiledConv {
         let plan = backwardWeightsPlan
         switch plan.path {
         case .empty: dw.update(repeating: 0, count: groups * outChannels * columnRows)
-        case .dual: backwardWeightsDual(input: x, output: dy, weights: dw, threads: threads)
+        case .dual: backwardWeightsDual(input: Tiled.Input(x), output: dy, weights: dw, threads: threads)
         case .directWeights:
             backwardWeightsDirect(
                 plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)

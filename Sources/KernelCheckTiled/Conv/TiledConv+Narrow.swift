@@ -9,6 +9,8 @@
 //   up front when a phase runs the wide kernels, which gather single taps);
 // - `panelWeights`: x into the padded buffer, dY into the A panels;
 // - `virtualGridWeights`: x into the padded buffer, dY onto the virtual grid;
+// - `dual` forward and backward-weights: x into the SGEMM's panels (W and dY up front: the
+//   permutation into Wd and the scatter of dY read them in place);
 // - `pointwise`: x, W and dY into the SGEMM's panels (the GEMM's narrow packing);
 // - `im2colCol2im`: W and dY into the SGEMM's panels;
 // - `im2colWeights`: dY into the SGEMM's panels (x widened up front: im2col reads it);
@@ -36,6 +38,11 @@ extension TiledConv {
             switch plan.path {
             case .direct, .directWide:
                 forwardDirect(plan.direct!, input: x, weights: w, bias: bias, output: y, threads: threads)
+            case .dual:
+                // W is permuted into Wd (a copy, small for the few output channels of this path).
+                Tiled.withFloats(w, count: weightElements, threads: threads) { w in
+                    forwardDual(input: x, weights: w!, bias: bias, output: y, threads: threads)
+                }
             case .pointwise:
                 guard prefillOutput(plan.path, bias: bias, output: y, threads: threads) else { return }
                 forwardPointwise(input: x, weights: w, hasBias: bias != nil, output: y, threads: threads)
@@ -91,6 +98,10 @@ extension TiledConv {
             backwardWeightsVirtual(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
         case .panelWeights:
             backwardWeightsPanels(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
+        case .dual:
+            Tiled.withFloats(dy, count: outputElements, threads: threads) { dy in
+                backwardWeightsDual(input: x, output: dy!, weights: dw, threads: threads)
+            }
         case .pointwise:
             backwardWeightsIm2col(input: x, output: dy, weights: dw, threads: threads)
         case .im2colWeights:
