@@ -172,28 +172,40 @@ extension TiledConv {
         output y: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let plan = forwardPlan
-        let rows = batch * groups * outChannels, p = outSpatial
         switch plan.path {
-        case .dual: forwardDual(input: x, weights: w, bias: bias, output: y, threads: threads)
+        case .dual: forwardDual(input: Tiled.Input(x), weights: w, bias: bias, output: y, threads: threads)
         case .direct, .directWide:
-            forwardDirect(plan.direct!, input: x, weights: w, bias: bias, output: y, threads: threads)
+            forwardDirect(
+                plan.direct!, input: Tiled.Input(x), weights: Tiled.Input(w), bias: bias, output: y, threads: threads)
         case .empty, .pointwise, .packedIm2col:
-            guard rows > 0, p > 0 else { return }
-            if let bias {
-                let channels = groups * outChannels
-                Tiled.forEachItem(rows, threads: threads) { row, _ in
-                    (y + row * p).update(repeating: bias[row % channels], count: p)
-                }
-            } else if plan.path == .empty {
-                y.update(repeating: 0, count: rows * p)
-            }
+            guard prefillOutput(plan.path, bias: bias, output: y, threads: threads) else { return }
             if plan.path == .pointwise {
-                forwardPointwise(input: x, weights: w, hasBias: bias != nil, output: y, threads: threads)
+                forwardPointwise(
+                    input: Tiled.Input(x), weights: Tiled.Input(w), hasBias: bias != nil, output: y,
+                    threads: threads)
             } else if plan.path == .packedIm2col {
-                forwardPacked(input: x, weights: w, hasBias: bias != nil, output: y, threads: threads)
+                forwardPacked(input: x, weights: Tiled.Input(w), hasBias: bias != nil, output: y, threads: threads)
             }
         default: preconditionFailure("\(plan.path) is not a forward path")
         }
+    }
+
+    /// Before the GEMM forward paths add their products: `output` = the bias per channel, or
+    /// zeros for `empty` (nothing to do otherwise). False when there is no output at all.
+    func prefillOutput(
+        _ path: ConvPath, bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, threads: Int
+    ) -> Bool {
+        let rows = batch * groups * outChannels, p = outSpatial
+        guard rows > 0, p > 0 else { return false }
+        if let bias {
+            let channels = groups * outChannels
+            Tiled.forEachItem(rows, threads: threads) { row, _ in
+                (y + row * p).update(repeating: bias[row % channels], count: p)
+            }
+        } else if path == .empty {
+            y.update(repeating: 0, count: rows * p)
+        }
+        return true
     }
 
     /// `input = col2im(W[g]ᵀ · output[n, g])`: the gradient of `forward` w.r.t. its input.
@@ -205,9 +217,13 @@ extension TiledConv {
         switch plan.path {
         case .empty: dx.update(repeating: 0, count: batch * groups * inChannels * inSpatial)
         case .dual: backwardDataDual(output: dy, weights: w, input: dx, threads: threads)
-        case .directPhases: backwardDataDirect(plan.adjoint!, output: dy, weights: w, input: dx, threads: threads)
-        case .packedCol2im: backwardDataPacked(output: dy, weights: w, input: dx, threads: threads)
-        case .pointwise, .im2colCol2im: backwardDataCol2im(output: dy, weights: w, input: dx, threads: threads)
+        case .directPhases:
+            backwardDataDirect(
+                plan.adjoint!, output: Tiled.Input(dy), weights: Tiled.Input(w), input: dx, threads: threads)
+        case .packedCol2im:
+            backwardDataPacked(output: Tiled.Input(dy), weights: Tiled.Input(w), input: dx, threads: threads)
+        case .pointwise, .im2colCol2im:
+            backwardDataCol2im(output: Tiled.Input(dy), weights: Tiled.Input(w), input: dx, threads: threads)
         default: preconditionFailure("\(plan.path) is not a backward-data path")
         }
     }
@@ -220,12 +236,18 @@ extension TiledConv {
         let plan = backwardWeightsPlan
         switch plan.path {
         case .empty: dw.update(repeating: 0, count: groups * outChannels * columnRows)
-        case .dual: backwardWeightsDual(input: x, output: dy, weights: dw, threads: threads)
-        case .directWeights: backwardWeightsDirect(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
+        case .dual: backwardWeightsDual(input: Tiled.Input(x), output: dy, weights: dw, threads: threads)
+        case .directWeights:
+            backwardWeightsDirect(
+                plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
         case .virtualGridWeights:
-            backwardWeightsVirtual(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
-        case .panelWeights: backwardWeightsPanels(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
-        case .pointwise, .im2colWeights: backwardWeightsIm2col(input: x, output: dy, weights: dw, threads: threads)
+            backwardWeightsVirtual(
+                plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
+        case .panelWeights:
+            backwardWeightsPanels(
+                plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
+        case .pointwise, .im2colWeights:
+            backwardWeightsIm2col(input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
         default: preconditionFailure("\(plan.path) is not a backward-weights path")
         }
     }

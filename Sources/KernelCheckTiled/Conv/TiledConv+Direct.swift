@@ -250,13 +250,15 @@ extension TiledConv {
     /// channels `channels` (all by default; other planes are left as they are), then zeros
     /// to `inputCount` unless `zeroingSlack` is false (workers filling shared buffers zero the
     /// slack once, beforehand). `src` points at channel 0 of one image's group.
+    /// A narrow `src` (bf16, f16, fp8) is widened on its way into the buffer (exact).
     func fillPadded(
-        _ src: UnsafePointer<Float>, _ plan: DirectPlan, channels: Range<Int>? = nil,
+        _ src: Tiled.Input, _ plan: DirectPlan, channels: Range<Int>? = nil,
         zeroingSlack: Bool = true, into xp: UnsafeMutablePointer<Float>
     ) {
         for c in channels ?? 0..<inChannels {
             for r in 0..<plan.rows {
-                fillPaddedRow(src + c * inSpatial, paddedRow: r, plan, into: xp + c * plan.plane + r * plan.width)
+                fillPaddedRow(
+                    src.advanced(by: c * inSpatial), paddedRow: r, plan, into: xp + c * plan.plane + r * plan.width)
             }
         }
         if zeroingSlack { zeroSlack(plan, of: xp) }
@@ -271,14 +273,76 @@ extension TiledConv {
     /// Buffer row `r` of one channel (`plane`: that channel of the input): the padded row
     /// `r` (input row `r − pb_h`), zero outside the input, split into the plan's width
     /// phases: `row[ρ·phaseWidth + u] = x[r − pb_h][u·s_w + ρ − pb_w]`.
+    ///
+    /// A narrow `plane` is widened while copying: with width stride 1 the row's input run is
+    /// widened straight into the buffer row; with a larger stride each phase segment is
+    /// gathered and widened straight from the narrow row (`splitNarrowRow`). Either way the
+    /// buffer holds the same floats as for the widened tensor.
+    @inline(__always)
     func fillPaddedRow(
-        _ plane: UnsafePointer<Float>, paddedRow r: Int, _ plan: DirectPlan,
-        into row: UnsafeMutablePointer<Float>
+        _ plane: Tiled.Input, paddedRow r: Int, _ plan: DirectPlan, into row: UnsafeMutablePointer<Float>
     ) {
-        let inH = inSize[1], inW = inSize[2], pbw = padBegin[2], i = r - padBegin[1]
-        let sw = plan.widthStride, segment = plan.phaseWidth
+        let inH = inSize[1], inW = inSize[2], i = r - padBegin[1]
         guard i >= 0 && i < inH else { row.update(repeating: 0, count: plan.width); return }
-        let source = plane + i * inW
+        if plane.type == .f32 {
+            fillPaddedRow(input: plane.floats + i * inW, plan, into: row)
+            return
+        }
+        let source = plane.advanced(by: i * inW)
+        if plan.widthStride == 1 {
+            let pbw = padBegin[2], width = plan.width
+            let lo = min(width, max(0, pbw)), hi = max(lo, min(width, pbw + inW))
+            for u in 0..<lo { row[u] = 0 }
+            Tiled.widen(source.advanced(by: lo - pbw), count: hi - lo, into: row + lo)
+            for u in hi..<width { row[u] = 0 }
+            return
+        }
+        switch plane.type {
+        case .f32: break
+        case .bf16:
+            splitNarrowRow(source.raw.assumingMemoryBound(to: UInt16.self), plan, into: row) {
+                Float(bitPattern: UInt32($0) << 16)
+            }
+        case .f16:
+            splitNarrowRow(source.raw.assumingMemoryBound(to: Float16.self), plan, into: row) { Float($0) }
+        case .f8e4m3, .f8e5m2:
+            let table = plane.type == .f8e4m3 ? Float8Table.e4m3 : Float8Table.e5m2
+            table.withUnsafeBufferPointer { t in
+                splitNarrowRow(source.raw.assumingMemoryBound(to: UInt8.self), plan, into: row) { t[Int($0)] }
+            }
+        }
+    }
+
+    /// The width-phase split of `fillPaddedRow` on a narrow input row (`source`, elements of
+    /// type `T`, widened by `value`): `row[ρ·phaseWidth + u] = x[u·s_w + ρ − pb_w]`, zero
+    /// outside the input. A strided gather straight from the narrow row: input rows of strided
+    /// layers are short (32 columns in a GAN transposed conv), so a staging row per row would
+    /// cost more than the row.
+    @inline(__always)
+    func splitNarrowRow<T>(
+        _ source: UnsafePointer<T>, _ plan: DirectPlan, into row: UnsafeMutablePointer<Float>,
+        _ value: (T) -> Float
+    ) {
+        let inW = inSize[2], pbw = padBegin[2], sw = plan.widthStride, segment = plan.phaseWidth
+        for phase in 0..<sw {
+            // Segment columns u whose input column u·s_w + ρ − pb_w lies in 0 ..< inW.
+            let lo = min(segment, max(0, (pbw - phase + sw - 1) / sw))
+            let hi = max(lo, min(segment, max(0, (pbw + inW - phase + sw - 1) / sw)))
+            let dst = row + phase * segment
+            for u in 0..<lo { dst[u] = 0 }
+            let first = lo * sw + phase - pbw
+            for u in lo..<hi { dst[u] = value(source[first + (u - lo) * sw]) }
+            for u in hi..<segment { dst[u] = 0 }
+        }
+    }
+
+    /// `fillPaddedRow` for a padded row that meets the input: `source` is its float32 input row.
+    @inline(__always)
+    func fillPaddedRow(
+        input source: UnsafePointer<Float>, _ plan: DirectPlan, into row: UnsafeMutablePointer<Float>
+    ) {
+        let inW = inSize[2], pbw = padBegin[2]
+        let sw = plan.widthStride, segment = plan.phaseWidth
         if sw == 1 {
             // The row as it is, with the padding's few zeros written one by one: no memset
             // and memmove calls or divisions per row (a ResNet 56 × 56 image is 3.7 Ki short

@@ -69,12 +69,12 @@ extension TiledConv {
     struct BandPrefetch {
         var base: UnsafeRawPointer, channelBytes: Int, linesPerChannel: Int, lines: Int, tiles: Int, channels: Int
 
-        init(_ lowering: TiledConv, _ src: UnsafePointer<Float>, _ bands: DirectBands, firstRow r0: Int, tiles: Int) {
-            let inW = lowering.inSize[2], pbh = lowering.padBegin[1]
+        init(_ lowering: TiledConv, _ src: Tiled.Input, _ bands: DirectBands, firstRow r0: Int, tiles: Int) {
+            let inW = lowering.inSize[2], pbh = lowering.padBegin[1], bytes = src.type.byteWidth
             let first = max(0, r0 - pbh), last = max(first, min(lowering.inSize[1], r0 + bands.rows - pbh))
-            base = UnsafeRawPointer(src + first * inW)
-            channelBytes = 4 * lowering.inSpatial
-            linesPerChannel = ((last - first) * inW * 4 + 63) / 64
+            base = src.advanced(by: first * inW).raw
+            channelBytes = bytes * lowering.inSpatial
+            linesPerChannel = ((last - first) * inW * bytes + 63) / 64
             channels = lowering.inChannels
             lines = channels * linesPerChannel
             self.tiles = max(1, tiles)
@@ -104,12 +104,14 @@ extension TiledConv {
     /// Fills a band buffer: padded rows `r0 ..< r0 + bands.rows` of every channel (zero
     /// outside the input), then zeros to `bands.count`.
     func fillBand(
-        _ src: UnsafePointer<Float>, _ plan: DirectPlan, _ bands: DirectBands, firstRow r0: Int,
+        _ src: Tiled.Input, _ plan: DirectPlan, _ bands: DirectBands, firstRow r0: Int,
         into xp: UnsafeMutablePointer<Float>
     ) {
         for c in 0..<inChannels {
             for r in 0..<bands.rows {
-                fillPaddedRow(src + c * inSpatial, paddedRow: r0 + r, plan, into: xp + c * bands.plane + r * plan.width)
+                fillPaddedRow(
+                    src.advanced(by: c * inSpatial), paddedRow: r0 + r, plan,
+                    into: xp + c * bands.plane + r * plan.width)
             }
         }
         let filled = inChannels * bands.plane

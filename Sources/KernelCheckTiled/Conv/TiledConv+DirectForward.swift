@@ -8,13 +8,16 @@ extension TiledConv {
     /// `forward` through the direct kernels (see the top of this file), written through
     /// `layout` (nil: the plain contiguous output; otherwise every tile is dealt out).
     func forwardDirect(
-        _ plan: DirectPlan, input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+        _ plan: DirectPlan, input x: Tiled.Input, weights w: Tiled.Input,
         bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
         layout: DirectOutputLayout? = nil, threads: Int
     ) {
         let layout = layout ?? contiguousOutput
         if plan.wideRows > 0 {
-            forwardDirectWide(plan, input: x, weights: w, bias: bias, output: y, layout: layout, threads: threads)
+            // The wide kernels read W in place: a narrow W is widened up front.
+            Tiled.withFloats(w, count: groups * outChannels * columnRows, threads: threads) { w in
+                forwardDirectWide(plan, input: x, weights: w!, bias: bias, output: y, layout: layout, threads: threads)
+            }
             return
         }
         let panels = Self.directPanels(outChannels)
@@ -32,17 +35,36 @@ extension TiledConv {
     }
 
     /// Packs `w` (`G·Co × K`) into `panels`: panel i of group g at `(g·panelRows + first_i)·K`,
-    /// `rows` values per K step, zero past the valid rows.
+    /// `rows` values per K step, zero past the valid rows. A narrow `w` is widened while
+    /// packing: each panel's `valid` rows (one contiguous block of W) into a staging block,
+    /// then transposed as for float32.
     func packDirectPanels(
-        _ w: UnsafePointer<Float>, _ panels: [(first: Int, rows: Int, valid: Int)],
+        _ w: Tiled.Input, _ panels: [(first: Int, rows: Int, valid: Int)],
         into packedW: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let k = columnRows, co = outChannels, aStride = Self.panelRows(panels) * k
         Tiled.forEachItem(groups * panels.count, threads: threads) { item, _ in
             let g = item / panels.count, panel = panels[item % panels.count]
             Self.packPanel(
-                w + (g * co + panel.first) * k, ld: k, panel, length: k,
+                w.advanced(by: (g * co + panel.first) * k), ld: k, panel, length: k,
                 into: packedW + g * aStride + panel.first * k)
+        }
+    }
+
+    /// `packPanel` on a matrix that may be narrow: float32 as it is; a narrow one has its
+    /// `valid` rows of `length` values widened into a staging block (`valid × length`
+    /// floats), which is then transposed as for float32.
+    static func packPanel(
+        _ src: Tiled.Input, ld: Int, _ panel: (first: Int, rows: Int, valid: Int), length: Int,
+        into dst: UnsafeMutablePointer<Float>
+    ) {
+        if src.type == .f32 {
+            packPanel(src.floats, ld: ld, panel, length: length, into: dst)
+            return
+        }
+        Tiled.withScratchFloats(max(1, panel.valid * length)) { stage in
+            for r in 0..<panel.valid { Tiled.widen(src.advanced(by: r * ld), count: length, into: stage + r * length) }
+            packPanel(stage, ld: length, panel, length: length, into: dst)
         }
     }
 
@@ -63,7 +85,7 @@ extension TiledConv {
 
     /// The 12 × 32 direct forward on weights already packed into `panels` (`packDirectPanels`).
     func forwardDirect(
-        _ plan: DirectPlan, input x: UnsafePointer<Float>, panels: [(first: Int, rows: Int, valid: Int)],
+        _ plan: DirectPlan, input x: Tiled.Input, panels: [(first: Int, rows: Int, valid: Int)],
         packedWeights packedW: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
         output y: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, threads: Int
     ) {
@@ -115,9 +137,10 @@ extension TiledConv {
             let padded1 = pair ? padded + Tiled.roundUp(bands.count, 16) : padded, second = pair ? nextImage : 16
             let perTile = pair ? 1 : 2, full = pair ? fullVectors : fullTiles
             for band in bands.ranges {
-                fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
+                fillBand(x.advanced(by: imageGroup * ci * inS), plan, bands, firstRow: band.r0, into: padded)
                 if pair {
-                    fillBand(x + (imageGroup + groups) * ci * inS, plan, bands, firstRow: band.r0, into: padded1)
+                    fillBand(
+                        x.advanced(by: (imageGroup + groups) * ci * inS), plan, bands, firstRow: band.r0, into: padded1)
                 }
                 let bandFirst = band.v0 / perTile, bandTiles = (band.v1 + perTile - 1) / perTile - bandFirst
                 let pieces = inner > 1 ? min(bandTiles, inner) : 1
@@ -200,7 +223,7 @@ extension TiledConv {
     /// `wideVectors` consecutive vectors (`TiledConv.directWideKernel…`), same sums as the
     /// 12 × 32 tiles (one chain over K per element, then the bias).
     func forwardDirectWide(
-        _ plan: DirectPlan, input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+        _ plan: DirectPlan, input x: Tiled.Input, weights w: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
         layout: DirectOutputLayout, threads: Int
     ) {
@@ -232,13 +255,13 @@ extension TiledConv {
             let out = y + imageGroup * layout.imageGroupStride
             let a = UnsafePointer(packedW + g * rowsR * k)
             for (bandIndex, band) in bands.ranges.enumerated() {
-                fillBand(x + imageGroup * ci * inS, plan, bands, firstRow: band.r0, into: padded)
+                fillBand(x.advanced(by: imageGroup * ci * inS), plan, bands, firstRow: band.r0, into: padded)
                 let firstTile = band.v0 / perTile, bandTiles = (band.v1 + perTile - 1) / perTile - firstTile
                 let pieces = inner > 1 ? min(bandTiles, inner) : 1
                 let next =
                     bandIndex + 1 < bands.ranges.count
                     ? BandPrefetch(
-                        self, x + imageGroup * ci * inS, bands, firstRow: bands.ranges[bandIndex + 1].r0,
+                        self, x.advanced(by: imageGroup * ci * inS), bands, firstRow: bands.ranges[bandIndex + 1].r0,
                         tiles: bandTiles)
                     : nil
                 Tiled.forEachItem(pieces, threads: inner) { piece, _ in

@@ -26,7 +26,7 @@ extension TiledConv {
     }
 
     func backwardWeightsDirect(
-        _ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        _ plan: DirectPlan, input x: Tiled.Input, output dy: Tiled.Input,
         weights dw: UnsafeMutablePointer<Float>, threads: Int
     ) {
         precondition(!plan.flattened && plan.virtualWidth == outSize[2], "directWeights needs rows of whole vectors")
@@ -56,8 +56,13 @@ extension TiledConv {
         let pieces = min(items, Tiled.resolveThreads(threads))
         let buffers = Tiled.allocateFloats(pieces * bandCount)
         defer { buffers.deallocate() }
+        // A narrow dY: each worker widens a block's 4 channels of a band's rows into its own
+        // staging rows (the kernel reads them once per tap tile, as it reads float32 dY in place).
+        let stageCount = dy.type == .f32 ? 0 : Tiled.roundUp(4 * bandRows * wo, 16)
+        let stages = Tiled.allocateFloats(max(1, pieces * stageCount))
+        defer { stages.deallocate() }
         Tiled.forEachItem(pieces, threads: pieces) { piece, _ in
-            let band = buffers + piece * bandCount
+            let band = buffers + piece * bandCount, stage = stages + piece * stageCount
             let first = items * piece / pieces, last = items * (piece + 1) / pieces
             let variant = KernelVariant.current
             for n in 0..<batch {
@@ -69,11 +74,11 @@ extension TiledConv {
                         let imageGroup = n * groups + g
                         if g != filledGroup {
                             // Padded rows r0·s_h ..< +bandPaddedRows of this image's group.
-                            let src = x + imageGroup * ci * inS
+                            let src = x.advanced(by: imageGroup * ci * inS)
                             for c in 0..<ci {
                                 for r in 0..<bandPaddedRows {
                                     fillPaddedRow(
-                                        src + c * inS, paddedRow: r0 * sh + r, plan,
+                                        src.advanced(by: c * inS), paddedRow: r0 * sh + r, plan,
                                         into: band + c * bandPlane + r * width)
                                 }
                             }
@@ -82,11 +87,26 @@ extension TiledConv {
                         }
                         // dY rows of the block (rows past Co repeat the block's first row).
                         let c0 = block * 4
-                        let dyBase = dy + (imageGroup * co) * p + r0 * wo
-                        let d0 = dyBase + c0 * p
-                        let d1 = dyBase + min(c0 + 1, co - 1) * p
-                        let d2 = dyBase + min(c0 + 2, co - 1) * p
-                        let d3 = dyBase + min(c0 + 3, co - 1) * p
+                        let first = (imageGroup * co) * p + r0 * wo
+                        func channel(_ j: Int) -> Int { min(c0 + j, co - 1) }
+                        let d0: UnsafePointer<Float>, d1: UnsafePointer<Float>
+                        let d2: UnsafePointer<Float>, d3: UnsafePointer<Float>
+                        if dy.type == .f32 {
+                            let dyBase = dy.floats + first
+                            (d0, d1, d2, d3) = (
+                                dyBase + channel(0) * p, dyBase + channel(1) * p, dyBase + channel(2) * p,
+                                dyBase + channel(3) * p
+                            )
+                        } else {
+                            let run = rows * wo
+                            for j in 0..<4 {
+                                Tiled.widen(dy.advanced(by: first + channel(j) * p), count: run, into: stage + j * run)
+                            }
+                            (d0, d1, d2, d3) = (
+                                UnsafePointer(stage), UnsafePointer(stage + run), UnsafePointer(stage + 2 * run),
+                                UnsafePointer(stage + 3 * run)
+                            )
+                        }
                         let tiles = acc + g * perGroup + block * tapTiles * tileFloats
                         for tile in 0..<tapTiles {
                             TiledConv.weightKernel(
@@ -128,7 +148,7 @@ extension TiledConv {
     /// dY on the grid with zeros in the junk lanes (so they add nothing), then bands of
     /// `directBandPixels` grid pixels (whole grid rows in row mode) as in the in-place form.
     func backwardWeightsVirtual(
-        _ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        _ plan: DirectPlan, input x: Tiled.Input, output dy: Tiled.Input,
         weights dw: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
@@ -179,7 +199,7 @@ extension TiledConv {
         /// Worker `piece`'s share of the input channels of image group `i`, padded.
         func pad(_ i: Int, _ piece: Int) {
             fillPadded(
-                x + i * ci * inS, plan, channels: (ci * piece / pieces)..<(ci * (piece + 1) / pieces),
+                x.advanced(by: i * ci * inS), plan, channels: (ci * piece / pieces)..<(ci * (piece + 1) / pieces),
                 zeroingSlack: false, into: shared + (i % buffers) * sharedStride)
         }
         if imageGroups > 0 { Tiled.forEachItem(pieces, threads: pieces) { piece, _ in pad(0, piece) } }
@@ -192,11 +212,17 @@ extension TiledConv {
                 let lo = max(first, g * coBlocks), hi = min(last, (g + 1) * coBlocks)
                 guard lo < hi else { return }
                 let variant = KernelVariant.current
-                let dOut = dy + imageGroup * co * p
+                let dOut = dy.advanced(by: imageGroup * co * p)
                 for c in ((lo - g * coBlocks) * 4)..<min(co, (hi - g * coBlocks) * 4) {
                     let row = grid + c * gridCount
                     for oh in 0..<ho {
-                        TiledConv.copyRun(from: dOut + c * p + oh * wo, to: row + oh * vw, count: wo, adding: nil)
+                        // A narrow dY is widened on its way onto the grid.
+                        if dy.type == .f32 {
+                            TiledConv.copyRun(
+                                from: dOut.floats + c * p + oh * wo, to: row + oh * vw, count: wo, adding: nil)
+                        } else {
+                            Tiled.widen(dOut.advanced(by: c * p + oh * wo), count: wo, into: row + oh * vw)
+                        }
                         for u in wo..<vw { row[oh * vw + u] = 0 }  // a few lanes: no memset call
                     }
                     (row + ho * vw).update(repeating: 0, count: gridCount - ho * vw)

@@ -46,9 +46,10 @@ extension TiledConv {
         }
     }
 
-    /// Forward through `Z = Wd · X`, `Y = b + gatherAdd(Z)`.
+    /// Forward through `Z = Wd · X`, `Y = b + gatherAdd(Z)`. A narrow `x` is widened while
+    /// the SGEMM packs it.
     func forwardDual(
-        input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        input x: Tiled.Input, weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output y: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
@@ -58,9 +59,10 @@ extension TiledConv {
         }
         guard inS > 0 else { return }
         forEachDualImageGroup(w, threads: threads) { imageGroup, wd, z, inner in
-            Tiled.sgemm(
-                transA: false, transB: false, m: rows, n: inS, k: ci, a: wd, lda: ci,
-                b: x + imageGroup * ci * inS, ldb: inS, c: z, ldc: inS, accumulate: false, threads: inner)
+            Tiled.gemm(
+                transA: false, transB: false, m: rows, n: inS, k: ci, a: Tiled.Input(wd), lda: ci,
+                b: x.advanced(by: imageGroup * ci * inS), ldb: inS, c: z, ldc: inS, accumulate: false,
+                threads: inner)
             gatherAdd(z, into: y + imageGroup * co * p, threads: inner)
         }
     }
@@ -80,8 +82,9 @@ extension TiledConv {
     }
 
     /// Backward-weights through `dWd = Σ_n scatter(dY_n) · X_nᵀ`, then the permutation back.
+    /// A narrow `x` is widened while the SGEMM packs it.
     func backwardWeightsDual(
-        input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        input x: Tiled.Input, output dy: UnsafePointer<Float>,
         weights dw: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, co = outChannels, ci = inChannels, inS = inSpatial, rows = dualRows
@@ -97,9 +100,10 @@ extension TiledConv {
             for n in (chunk * imagesPerChunk)..<min(batch, (chunk + 1) * imagesPerChunk) {
                 let imageGroup = n * groups + g
                 scatter(dy + imageGroup * co * p, into: d, threads: inner)
-                Tiled.sgemm(
-                    transA: false, transB: true, m: rows, n: ci, k: inS, a: d, lda: inS,
-                    b: x + imageGroup * ci * inS, ldb: inS, c: target, ldc: ci, accumulate: !first, threads: inner)
+                Tiled.gemm(
+                    transA: false, transB: true, m: rows, n: ci, k: inS, a: Tiled.Input(d), lda: inS,
+                    b: x.advanced(by: imageGroup * ci * inS), ldb: inS, c: target, ldc: ci, accumulate: !first,
+                    threads: inner)
                 first = false
             }
         }

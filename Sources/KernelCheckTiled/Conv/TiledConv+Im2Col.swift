@@ -297,17 +297,18 @@ extension TiledConv {
 extension TiledConv {
     /// `forward` of a pointwise convolution: `Y[n,g] = (bias or 0) + W[g] · X[n,g]`, one
     /// SGEMM per (image, group); the output already holds the bias rows when there is one.
+    /// Narrow `x` and `w` are widened while the SGEMM packs them.
     func forwardPointwise(
-        input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, hasBias: Bool,
+        input x: Tiled.Input, weights w: Tiled.Input, hasBias: Bool,
         output y: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let groups = groups
         runItems(batch * groups, threads: threads, workspace: 0) { imageGroup, _, inner in
             let g = imageGroup % groups  // imageGroup = n·G + g
-            Tiled.sgemm(
-                transA: false, transB: false, m: co, n: p, k: k, a: w + g * co * k, lda: k,
-                b: x + imageGroup * ci * inS, ldb: p, c: y + imageGroup * co * p, ldc: p,
+            Tiled.gemm(
+                transA: false, transB: false, m: co, n: p, k: k, a: w.advanced(by: g * co * k), lda: k,
+                b: x.advanced(by: imageGroup * ci * inS), ldb: p, c: y + imageGroup * co * p, ldc: p,
                 accumulate: hasBias, threads: inner)
         }
     }
@@ -315,9 +316,10 @@ extension TiledConv {
     /// `backwardData` through `col(dX[n,g]) = W[g]ᵀ · dY[n,g]` in slabs of rows and blocks of
     /// columns, each scattered by col2im (pointwise: one SGEMM straight into dX). Column
     /// blocks of one (image, group) are scattered in order by one worker, so every input
-    /// element receives its products in a fixed order.
+    /// element receives its products in a fixed order. Narrow `dy` and `w` are widened while
+    /// the SGEMMs pack them.
     func backwardDataCol2im(
-        output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+        output dy: Tiled.Input, weights w: Tiled.Input,
         input dx: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
@@ -327,9 +329,10 @@ extension TiledConv {
         runItems(batch * groups, threads: threads, workspace: pointwise ? 0 : slabRows * block) {
             imageGroup, ws, inner in
             let g = imageGroup % groups
-            let dst = dx + imageGroup * ci * inS, a = w + g * co * k, dOut = dy + imageGroup * co * p
+            let dst = dx + imageGroup * ci * inS, a = w.advanced(by: g * co * k)
+            let dOut = dy.advanced(by: imageGroup * co * p)
             if pointwise {
-                Tiled.sgemm(
+                Tiled.gemm(
                     transA: true, transB: false, m: k, n: p, k: co, a: a, lda: k, b: dOut, ldb: p,
                     c: dst, ldc: p, accumulate: false, threads: inner)
                 return
@@ -339,9 +342,9 @@ extension TiledConv {
                 let p0 = blk * block, p1 = min(p, p0 + block)
                 for slab in 0..<slabs {
                     let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
-                    Tiled.sgemm(
-                        transA: true, transB: false, m: r1 - r0, n: p1 - p0, k: co, a: a + r0, lda: k,
-                        b: dOut + p0, ldb: p, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
+                    Tiled.gemm(
+                        transA: true, transB: false, m: r1 - r0, n: p1 - p0, k: co, a: a.advanced(by: r0), lda: k,
+                        b: dOut.advanced(by: p0), ldb: p, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
                     col2im(ws, rows: r0..<r1, columns: p0..<p1, into: dst, threads: inner)
                 }
             }
@@ -353,10 +356,14 @@ extension TiledConv {
     /// Work items are (image chunk, group, slab of K rows); slabs write disjoint columns of
     /// dW. The number of image chunks depends only on the shape: with one chunk each item
     /// sums all images in order; with several, chunk partials are added in chunk order.
+    ///
+    /// A narrow `dy` is widened while the SGEMMs pack it, and so is a narrow `x` of a
+    /// pointwise convolution; im2col reads `x` in place, so otherwise `x` must be float32.
     func backwardWeightsIm2col(
-        input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        input x: Tiled.Input, output dy: Tiled.Input,
         weights dw: UnsafeMutablePointer<Float>, threads: Int
     ) {
+        precondition(isPointwise || x.type == .f32, "im2col reads x as float32")
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let total = groups * co * k
         let (slabRows, block) = tiles
@@ -388,21 +395,22 @@ extension TiledConv {
             var first = true
             for n in (chunk * imagesPerChunk)..<min(batch, (chunk + 1) * imagesPerChunk) {
                 let imageGroup = n * groups + g
-                let src = x + imageGroup * ci * inS, dOut = dy + imageGroup * co * p
+                let src = x.advanced(by: imageGroup * ci * inS), dOut = dy.advanced(by: imageGroup * co * p)
                 for blk in 0..<blocks {
                     let p0 = blk * block, p1 = min(p, p0 + block)
-                    var b = src + r0 * p + p0, ldb = p
+                    var b = src.advanced(by: r0 * p + p0), ldb = p
                     if !pointwise {
-                        im2col(src, rows: r0..<r1, columns: p0..<p1, into: ws, threads: inner)
-                        b = UnsafePointer(ws); ldb = p1 - p0
+                        im2col(src.floats, rows: r0..<r1, columns: p0..<p1, into: ws, threads: inner)
+                        b = Tiled.Input(ws); ldb = p1 - p0
                     }
                     if transposed {
-                        Tiled.sgemm(
+                        Tiled.gemm(
                             transA: false, transB: true, m: r1 - r0, n: co, k: p1 - p0, a: b, lda: ldb,
-                            b: dOut + p0, ldb: p, c: target, ldc: co, accumulate: !first, threads: inner)
+                            b: dOut.advanced(by: p0), ldb: p, c: target, ldc: co, accumulate: !first, threads: inner)
                     } else {
-                        Tiled.sgemm(
-                            transA: false, transB: true, m: co, n: r1 - r0, k: p1 - p0, a: dOut + p0, lda: p,
+                        Tiled.gemm(
+                            transA: false, transB: true, m: co, n: r1 - r0, k: p1 - p0, a: dOut.advanced(by: p0),
+                            lda: p,
                             b: b, ldb: ldb, c: target, ldc: k, accumulate: !first, threads: inner)
                     }
                     first = false

@@ -26,8 +26,9 @@ extension TiledConv {
 
     /// `forward` for a non-pointwise convolution through the packed operands; the K slabs
     /// are added into the output in slab order (the first one over the bias, or over zero).
+    /// A narrow `w` is widened while packing its slabs.
     func forwardPacked(
-        input x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, hasBias: Bool,
+        input x: UnsafePointer<Float>, weights w: Tiled.Input, hasBias: Bool,
         output y: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
@@ -62,8 +63,10 @@ extension TiledConv {
     /// packed into A panels once per call, each column block of `dY[n,g]` into B panels once
     /// (not once per slab), and each slab's product (one K block of `Co` steps, as in
     /// `sgemm`) goes to col and is scattered in slab order by col2im.
+    ///
+    /// Narrow `dy` and `w` are widened while packing (`packA` / `packB` on a narrow `Operand`).
     func backwardDataPacked(
-        output dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>,
+        output dy: Tiled.Input, weights w: Tiled.Input,
         input dx: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
@@ -81,13 +84,13 @@ extension TiledConv {
         runItems(batch * groups, threads: threads, workspace: colCount + Tiled.roundUp(block, nr) * co) {
             imageGroup, ws, inner in
             let g = imageGroup % groups
-            let dst = dx + imageGroup * ci * inS, dOut = dy + imageGroup * co * p
+            let dst = dx + imageGroup * ci * inS, dOut = dy.advanced(by: imageGroup * co * p)
             let packedDY = ws + colCount
             dst.update(repeating: 0, count: ci * inS)
             for blk in 0..<blocks {
                 let p0 = blk * block, p1 = min(p, p0 + block)
                 Tiled.packB(
-                    Operand(base: dOut, ld: p, transposed: false), rows: 0, count: co,
+                    Operand(dOut, ld: p, transposed: false), rows: 0, count: co,
                     columns: p0, count: p1 - p0, into: packedDY)
                 for slab in 0..<slabs {
                     let r0 = slab * slabRows, r1 = min(k, r0 + slabRows)
@@ -104,15 +107,16 @@ extension TiledConv {
 extension TiledConv {
     /// A panels of the weights, one block of `aStride` floats per (group g, slab s), at
     /// `(g·slabs + s)·aStride`: the slab's K steps `s·slabRows..<(s+1)·slabRows` of `W[g]`
-    /// (`Co × K`; `W[g]ᵀ`, `K × Co`, when `transposed`). The caller deallocates.
+    /// (`Co × K`; `W[g]ᵀ`, `K × Co`, when `transposed`), a narrow `w` widened while packing.
+    /// The caller deallocates.
     func packWeightSlabs(
-        _ w: UnsafePointer<Float>, transposed: Bool, slabRows: Int, aStride: Int, threads: Int
+        _ w: Tiled.Input, transposed: Bool, slabRows: Int, aStride: Int, threads: Int
     ) -> UnsafeMutablePointer<Float> {
         let k = columnRows, co = outChannels, slabs = (k + slabRows - 1) / slabRows
         let packed = Tiled.allocateFloats(groups * slabs * aStride)
         Tiled.forEachItem(groups * slabs, threads: threads) { item, _ in
             let g = item / slabs, r0 = (item % slabs) * slabRows, r1 = min(k, r0 + slabRows)
-            let a = Operand(base: w + g * co * k, ld: k, transposed: transposed), into = packed + item * aStride
+            let a = Operand(w.advanced(by: g * co * k), ld: k, transposed: transposed), into = packed + item * aStride
             if transposed {
                 Tiled.packA(a, rows: r0, count: r1 - r0, columns: 0, count: co, into: into)
             } else {

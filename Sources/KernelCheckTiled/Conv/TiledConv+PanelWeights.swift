@@ -28,7 +28,7 @@ extension TiledConv {
     }
 
     func backwardWeightsPanels(
-        _ plan: DirectPlan, input x: UnsafePointer<Float>, output dy: UnsafePointer<Float>,
+        _ plan: DirectPlan, input x: Tiled.Input, output dy: Tiled.Input,
         weights dw: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
@@ -87,13 +87,14 @@ extension TiledConv {
                         let g = item / panels, panel = item % panels
                         let imageGroup = n * groups + g
                         if g != filled {
-                            fillPadded(x + imageGroup * ci * inS, plan, channels: channels, into: xp)
+                            fillPadded(x.advanced(by: imageGroup * ci * inS), plan, channels: channels, into: xp)
                             filled = g
                         }
                         if g != packedGroup {
                             for a in aPanels {
                                 Self.packPanel(
-                                    dy + (imageGroup * co + a.first) * p + p0, ld: p, a, length: blockPixels,
+                                    dy.advanced(by: (imageGroup * co + a.first) * p + p0), ld: p, a,
+                                    length: blockPixels,
                                     into: packedA + a.first * blockPixels)
                             }
                             packedGroup = g

@@ -249,8 +249,8 @@ extension TiledConv {
     /// contiguously, and each (co, panel) block transposed once), or through `W'` for the
     /// few-channel path.
     func backwardDataDirect(
-        _ adjoint: DirectAdjoint, output dy: UnsafePointer<Float>,
-        weights w: UnsafePointer<Float>, input dx: UnsafeMutablePointer<Float>, threads: Int
+        _ adjoint: DirectAdjoint, output dy: Tiled.Input,
+        weights w: Tiled.Input, input dx: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let co = outChannels, ci = inChannels, taps = taps, kw = kernel[2], groups = groups
         if adjoint.zeroFill {
@@ -287,8 +287,8 @@ extension TiledConv {
                 Tiled.withScratchFloats(taps * rows) { transposed in
                     for o in (co * quarter / quarters)..<(co * (quarter + 1) / quarters) {
                         Self.packPanel(
-                            w + ((g * co + o) * ci + panel.first) * taps, ld: taps, panel, length: taps,
-                            into: transposed)
+                            w.advanced(by: ((g * co + o) * ci + panel.first) * taps), ld: taps, panel,
+                            length: taps, into: transposed)
                         for (phi, start) in starts.enumerated() {
                             let t0 = tapStarts[phi], pt = tapStarts[phi + 1] - t0, k = co * pt
                             let dst = packed + start + (g * panelRows + panel.first) * k + o * pt * rows
@@ -306,6 +306,21 @@ extension TiledConv {
             }
             return
         }
+        // The few-channel phases gather single taps of W: a narrow W is widened up front.
+        Tiled.withFloats(w, count: groups * co * ci * taps, threads: threads) { w in
+            backwardDataDirectWide(
+                adjoint, output: dy, weights: w!, input: dx, tapStarts: tapStarts, tapIndex: tapIndex,
+                threads: threads)
+        }
+    }
+
+    /// The phases of `backwardDataDirect` when some phase runs the few-channel kernels: each
+    /// phase's weights gathered into `W'`, then its direct forward.
+    private func backwardDataDirectWide(
+        _ adjoint: DirectAdjoint, output dy: Tiled.Input, weights w: UnsafePointer<Float>,
+        input dx: UnsafeMutablePointer<Float>, tapStarts: [Int], tapIndex: [Int], threads: Int
+    ) {
+        let co = outChannels, ci = inChannels, taps = taps, groups = groups, phases = adjoint.phases
         let most = phases.indices.map { tapStarts[$0 + 1] - tapStarts[$0] }.max() ?? 0
         let gathered = Tiled.allocateFloats(max(1, groups * ci * co * most))
         defer { gathered.deallocate() }
@@ -320,7 +335,7 @@ extension TiledConv {
                 }
             }
             phase.lowering.forwardDirect(
-                phase.plan, input: dy, weights: gathered, bias: nil, output: dx,
+                phase.plan, input: dy, weights: Tiled.Input(gathered), bias: nil, output: dx,
                 layout: phase.output, threads: threads)
         }
     }

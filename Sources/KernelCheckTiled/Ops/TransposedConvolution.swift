@@ -61,14 +61,19 @@ extension Tiled {
     ) {
         requireValid(p)
         TiledConv(adjointOf: p, tuning: tuning).backwardData(output: x, weights: w, input: y, threads: threads)
-        if let b {
-            let channels = p.outChannels, spatial = p.outputSize.reduce(1, *)
-            Tiled.forEachItem(p.batch * channels, threads: threads) { row, _ in
-                let out = y + row * spatial, bias = b[row % channels]
-                for i in 0..<spatial { out[i] += bias }
-            }
-        }
+        if let b { addChannelBias(p, b, to: y, threads: threads) }
         roundOutput(y, count: p.yShape.reduce(1, *), to: p.precision.output, threads: threads)
+    }
+
+    /// `y[n, co, o…] += b[co]` (the transposed convolution's bias, after its sums).
+    static func addChannelBias(
+        _ p: ConvTransposeProblem, _ b: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        let channels = p.outChannels, spatial = p.outputSize.reduce(1, *)
+        Tiled.forEachItem(p.batch * channels, threads: threads) { row, _ in
+            let out = y + row * spatial, bias = b[row % channels]
+            for i in 0..<spatial { out[i] += bias }
+        }
     }
 
     static func convTransposeBackwardData(

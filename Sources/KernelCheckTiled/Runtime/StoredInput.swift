@@ -2,7 +2,8 @@ import KernelCheckCore
 
 // Inputs in a narrow storage type (bf16, f16, fp8) reach the kernels as their bit patterns
 // and are widened to float32 where the kernel first touches them: the GEMM while packing its
-// panels, the convolution once up front (docs/tiled-convolution.md). Every value of these
+// panels, the convolution's direct paths while copying their padded buffers and packing their
+// panels, its other paths once up front (docs/tiled-convolution.md). Every value of these
 // types is a float32 value, so widening is exact and the float32 kernels then compute the
 // same sums they would compute on the widened tensor.
 
