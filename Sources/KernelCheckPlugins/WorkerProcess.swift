@@ -1,4 +1,5 @@
 import Foundation
+import KernelCheckCore
 
 #if canImport(Glibc)
     import Glibc
@@ -58,34 +59,16 @@ final class WorkerProcess {
         }
         // Close-on-exec: a worker started later must not hold this one's pipes open.
         for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t(), empty = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
-        defer { for a in argv { free(a) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, "/bin/sh", &actions, &attributes, argv, environ)
+        let spawned = ProcessGroupSpawn.spawn(
+            "/bin/sh", arguments: ["/bin/sh", "-c", command], redirect: [(toChild[0], 0), (fromChild[1], 1)])
         close(toChild[0])
         close(fromChild[1])
-        guard rc == 0 else {
+        switch spawned {
+        case .success(let child): pid = child
+        case .failure(let error):
             close(toChild[1]); close(fromChild[0])
-            throw .cannotStart("posix_spawn /bin/sh: \(String(cString: strerror(rc)))")
+            throw .cannotStart(error.description)
         }
-        pid = child
         input = toChild[1]
         output = fromChild[0]
         for fd in [input, output] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
