@@ -97,7 +97,7 @@ struct BenchCommand: ParsableCommand {
         }
         var records: [BenchmarkRecord] = []
         var peers: [PeerRecord] = []
-        var unavailable: [PeerUnavailable] = []
+        var unavailable: [PeerRecord] = []
         let sortedThreads = Array(Set(threadCounts)).sorted()
         // Progress over the tiled measurements, on standard error with the measurement lines
         // (standard output is the table or the JSON).
@@ -200,7 +200,7 @@ struct BenchReport: Codable {
     /// The implementation of the timed column: tiled or a plug-in.
     var implementation = "tiled"
     /// PyTorch directions that have no CPU kernel for a storage type, with PyTorch's reason.
-    var peersUnavailable: [PeerUnavailable]?
+    var peersUnavailable: [PeerRecord]?
 
     /// Every measurement taken counts as a passed check (a benchmark judges no numbers).
     var totals: JSONTotals { JSONTotals(passed: records.count, failed: 0, mistrusted: 0, skipped: 0) }
@@ -270,10 +270,10 @@ extension BenchReport {
             if peer == nil,
                 let gap = peersUnavailable?.first(where: {
                     $0.problem == r.problem && $0.direction == r.direction.rawValue && $0.threads == r.threads
-                })
+                }), let reason = gap.unavailable
             {
-                if !reasons.contains(gap.unavailable) { reasons.append(gap.unavailable) }
-                peerText = "n/a [\(reasons.firstIndex(of: gap.unavailable)! + 1)]"
+                if !reasons.contains(reason) { reasons.append(reason) }
+                peerText = "n/a [\(reasons.firstIndex(of: reason)! + 1)]"
             }
             lines.append(
                 "| \(r.label) | \(r.direction.rawValue) | \(r.threads) | \(r.dtype?.rawValue ?? "f32") | \(fmt(f32?.gflops)) | \(fmt(r.gflops)) | \(ratio(r.gflops, f32?.gflops)) | \(peerText) | \(ratio(r.gflops, peer?.gflops)) | \(fmt(torch(f32?.problem)?.gflops)) |"
@@ -284,18 +284,8 @@ extension BenchReport {
     }
 }
 
-/// A line of tools/bench_peers.py for a problem the framework has no kernel for.
-struct PeerUnavailable: Codable {
-    var framework: String
-    var version: String
-    var op: String
-    var direction: String
-    var problem: String
-    var threads: Int
-    var unavailable: String
-}
-
-/// One line of tools/bench_peers.py.
+/// One line of tools/bench_peers.py: a timing (`runs`, `median_s`, `gflops`), or, for a
+/// problem the framework has no kernel for, the reason (`unavailable`).
 struct PeerRecord: Codable {
     var framework: String
     var version: String
@@ -303,9 +293,10 @@ struct PeerRecord: Codable {
     var direction: String
     var problem: String
     var threads: Int
-    var runs: Int
-    var median_s: Double
-    var gflops: Double
+    var runs: Int?
+    var median_s: Double?
+    var gflops: Double?
+    var unavailable: String?
 }
 
 enum PeerBenchmarks {
@@ -313,7 +304,7 @@ enum PeerBenchmarks {
     /// returns the lines of problems a peer has no kernel for (`unavailable`).
     static func run(
         cases: [Benchmark.Case], threads: [Int], directions: [Direction], dtypes: [ScalarType] = [.f32], runs: Int
-    ) -> ([PeerRecord], [PeerUnavailable]) {
+    ) -> ([PeerRecord], [PeerRecord]) {
         // Only the peer families, matmul sizes, convolutions and directions of these layers.
         var families = Set<String>(), sizes = Set<Int>(), problems: [String] = []
         for c in cases {
@@ -351,10 +342,8 @@ enum PeerBenchmarks {
         }
         let decoder = JSONDecoder()
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map { Data($0.utf8) }
-        return (
-            lines.compactMap { try? decoder.decode(PeerRecord.self, from: $0) },
-            lines.compactMap { try? decoder.decode(PeerUnavailable.self, from: $0) }
-        )
+        let parsed = lines.compactMap { try? decoder.decode(PeerRecord.self, from: $0) }
+        return (parsed.filter { $0.gflops != nil }, parsed.filter { $0.gflops == nil && $0.unavailable != nil })
     }
 }
 

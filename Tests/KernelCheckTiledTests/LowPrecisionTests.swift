@@ -72,28 +72,14 @@ struct LowPrecisionTests {
     }
 
     func check(_ problem: Problem, float32: Problem, _ direction: Direction, _ precision: Precision) {
-        let (dt, odt) = (precision.storage, precision.output)
+        let odt = precision.output
         let context =
             "'\(problem)' \(direction.rawValue) seed \(Self.seed) (replay: swift test --filter LowPrecisionTests)"
         let d = problem.descriptor
-        let inputs = d.inputs(for: direction).map { spec in
-            TestData.uniform(count(spec.shape), seed: Self.seed, stream: spec.role).map { dt.rounded($0) }
-        }
-        let outputCount = count(d.output(for: direction).shape)
-        let got = withStoredInputs(inputs, dt) { stored in
-            withGuardedOutput(outputCount, context) { runNarrow(problem, direction, stored, $0, threads: 2) }
-        }
-        let wide = withPointers(inputs) { pointers in
-            withGuardedOutput(outputCount, context) {
-                runNarrow(float32, direction, pointers.map(Tiled.Input.init), $0, threads: 1)
-            }
-        }
-        // The first differing element only (an #expect over whole arrays would print them all).
-        if let i = (0..<outputCount).first(where: { got[$0].bitPattern != odt.rounded(wide[$0]).bitPattern }) {
-            Issue.record(
-                "\(context): element \(i) = \(got[i]), the float32 kernel's \(wide[i]) rounded to \(odt) is \(odt.rounded(wide[i]))"
-            )
-        }
+        let (inputs, got) = narrowAgainstFloat32(
+            problem, float32: float32, direction, precision, seed: Self.seed, context: context
+        ) { problem, inputs, out, threads in runNarrow(problem, direction, inputs, out, threads: threads) }
+        let outputCount = got.count
         let exact = naiveSums(problem, direction, inputs)
         let magnitude = naiveSums(problem, direction, inputs.map { $0.map(abs) })
         let k = Double(d.accumulationLength(for: direction) + 1)
@@ -111,6 +97,37 @@ struct LowPrecisionTests {
             }
         }
     }
+}
+
+/// Runs `problem` on its inputs stored in `precision.storage` (2 threads) and `float32`, the
+/// same problem in float32, on the same values (1 thread), both through `run`; records the
+/// first element where the narrow result is not the float32 result rounded to the output
+/// type (the narrow paths widen exactly and round once). Returns the inputs and the narrow
+/// result.
+func narrowAgainstFloat32(
+    _ problem: Problem, float32: Problem, _ direction: Direction, _ precision: Precision, seed: UInt64,
+    context: String, run: (Problem, [Tiled.Input], UnsafeMutablePointer<Float>, Int) -> Void
+) -> (inputs: [[Float]], got: [Float]) {
+    let (dt, odt) = (precision.storage, precision.output)
+    let d = problem.descriptor
+    let inputs = d.inputs(for: direction).map { spec in
+        TestData.uniform(count(spec.shape), seed: seed, stream: spec.role).map { dt.rounded($0) }
+    }
+    let outputCount = count(d.output(for: direction).shape)
+    let got = withStoredInputs(inputs, dt) { stored in
+        withGuardedOutput(outputCount, context) { run(problem, stored, $0, 2) }
+    }
+    let wide = withPointers(inputs) { pointers in
+        withGuardedOutput(outputCount, context) { run(float32, pointers.map(Tiled.Input.init), $0, 1) }
+    }
+    #expect(outputCount == 0 || wide.contains { $0 != 0 }, "\(context): the float32 kernel gave only zeros")
+    // The first differing element only (an #expect over whole arrays would print them all).
+    if let i = (0..<outputCount).first(where: { got[$0].bitPattern != odt.rounded(wide[$0]).bitPattern }) {
+        Issue.record(
+            "\(context): element \(i) = \(got[i]), the float32 kernel's \(wide[i]) rounded to \(odt) is \(odt.rounded(wide[i]))"
+        )
+    }
+    return (inputs, got)
 }
 
 /// `body` with each array stored as `type`'s bit patterns (64-byte aligned copies).

@@ -69,29 +69,12 @@ struct NarrowPathTests {
         #expect(takenPath(float32, direction, tuning) == path, "'\(text)' \(direction.rawValue) takes another path")
         for precision in narrowPrecisions {
             let problem = try narrowProblem(text, precision)
-            let (dt, odt) = (precision.storage, precision.output)
             let context =
                 "'\(problem)' \(direction.rawValue) (\(path)) seed \(Self.seed) (replay: swift test --filter NarrowPathTests)"
-            let d = problem.descriptor
-            let inputs = d.inputs(for: direction).map { spec in
-                TestData.uniform(count(spec.shape), seed: Self.seed, stream: spec.role).map { dt.rounded($0) }
-            }
-            let outputCount = count(d.output(for: direction).shape)
-            let got = withStoredInputs(inputs, dt) { stored in
-                withGuardedOutput(outputCount, context) {
-                    runTuned(problem, direction, stored, $0, tuning: tuning, threads: 2)
-                }
-            }
-            let wide = withPointers(inputs) { pointers in
-                withGuardedOutput(outputCount, context) {
-                    runTuned(float32, direction, pointers, $0, tuning: tuning, threads: 1)
-                }
-            }
-            #expect(wide.contains { $0 != 0 }, "\(context): the float32 kernel gave only zeros")
-            if let i = (0..<outputCount).first(where: { got[$0].bitPattern != odt.rounded(wide[$0]).bitPattern }) {
-                Issue.record(
-                    "\(context): element \(i) = \(got[i]), the float32 kernel's \(wide[i]) rounded to \(odt) is \(odt.rounded(wide[i]))"
-                )
+            _ = narrowAgainstFloat32(
+                problem, float32: float32, direction, precision, seed: Self.seed, context: context
+            ) { problem, inputs, out, threads in
+                runTuned(problem, direction, inputs, out, tuning: tuning, threads: threads)
             }
         }
     }
@@ -105,7 +88,8 @@ struct NarrowPathTests {
         }
     }
 
-    /// The narrow entry points with a tuning, on stored inputs in `inputs(for:)` order.
+    /// The entry points with a tuning, on stored inputs in `inputs(for:)` order (float32
+    /// inputs pass through them uncopied, so they run the float32 paths).
     func runTuned(
         _ problem: Problem, _ direction: Direction, _ i: [Tiled.Input], _ out: UnsafeMutablePointer<Float>,
         tuning: ConvTuning, threads t: Int
@@ -122,28 +106,7 @@ struct NarrowPathTests {
             Tiled.convTransposeBackwardData(p, dy: i[0], w: i[1], dx: out, threads: t, tuning: tuning)
         case (.convTranspose(let p), .bwdWeights):
             Tiled.convTransposeBackwardWeights(p, x: i[0], dy: i[1], dw: out, threads: t, tuning: tuning)
-        default: Issue.record("no tuned narrow entry point for '\(problem)' \(direction.rawValue)")
-        }
-    }
-
-    /// The float32 entry points with a tuning (the paths as they run on float32 tensors).
-    func runTuned(
-        _ problem: Problem, _ direction: Direction, _ i: [UnsafePointer<Float>], _ out: UnsafeMutablePointer<Float>,
-        tuning: ConvTuning, threads t: Int
-    ) {
-        let b = i.count > 2 ? i[2] : nil
-        switch (problem, direction) {
-        case (.conv(let p), .fwd): Tiled.convForward(p, x: i[0], w: i[1], b: b, y: out, threads: t, tuning: tuning)
-        case (.conv(let p), .bwdData): Tiled.convBackwardData(p, dy: i[0], w: i[1], dx: out, threads: t, tuning: tuning)
-        case (.conv(let p), .bwdWeights):
-            Tiled.convBackwardWeights(p, x: i[0], dy: i[1], dw: out, threads: t, tuning: tuning)
-        case (.convTranspose(let p), .fwd):
-            Tiled.convTransposeForward(p, x: i[0], w: i[1], b: b, y: out, threads: t, tuning: tuning)
-        case (.convTranspose(let p), .bwdData):
-            Tiled.convTransposeBackwardData(p, dy: i[0], w: i[1], dx: out, threads: t, tuning: tuning)
-        case (.convTranspose(let p), .bwdWeights):
-            Tiled.convTransposeBackwardWeights(p, x: i[0], dy: i[1], dw: out, threads: t, tuning: tuning)
-        default: Issue.record("no tuned float32 entry point for '\(problem)' \(direction.rawValue)")
+        default: Issue.record("no tuned entry point for '\(problem)' \(direction.rawValue)")
         }
     }
 }

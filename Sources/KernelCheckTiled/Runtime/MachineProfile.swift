@@ -80,14 +80,14 @@ public struct MachineProfile: Sendable, Codable {
         return parts.isEmpty ? "caches unknown" : parts.joined(separator: ", ")
     }
 
-    /// Best of three timings of `fmaChains`: 12 independent multiply-add chains, enough to
-    /// cover the FMA latency of two pipelines, in vectors of `lanes` floats (12 chains of
-    /// `SIMD8` fit 16 AVX2 registers).
+    /// Best of five timings of `fmaChains` (12 independent multiply-add chains, enough to
+    /// cover the FMA latency of two pipelines, in vectors of `lanes` floats; 12 chains of
+    /// `SIMD8` fit 16 AVX2 registers), each about 10 ms, after 50 ms of the same loop: a
+    /// core that was idle runs at a lower clock for its first milliseconds, and a peak
+    /// measured then is below what the kernels reach later.
     static func measurePeak(lanes: Int) -> Double {
         let clock = ContinuousClock()
-        let iterations = 200_000
-        var best = 0.0
-        for _ in 0..<3 {
+        func run(_ iterations: Int) -> Double {
             var sink: Float = 0
             let elapsed = clock.measure {
                 switch lanes {
@@ -97,7 +97,22 @@ public struct MachineProfile: Sendable, Codable {
                 }
             }
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            if seconds > 0, sink.isFinite { best = max(best, Double(12 * lanes * 2 * iterations) / seconds / 1e9) }
+            return sink.isFinite ? seconds : 0
+        }
+        // Grow the trial until it lasts 10 ms; the growing is the warm-up.
+        var iterations = 10_000
+        var warmUp = 0.0
+        while true {
+            let seconds = run(iterations)
+            warmUp += seconds
+            if seconds >= 0.01 && warmUp >= 0.05 { break }
+            if seconds < 0.01 { iterations *= 2 }
+            if iterations > 1 << 30 { break }
+        }
+        var best = 0.0
+        for _ in 0..<5 {
+            let seconds = run(iterations)
+            if seconds > 0 { best = max(best, Double(12 * lanes * 2 * iterations) / seconds / 1e9) }
         }
         return best
     }
