@@ -86,6 +86,8 @@ extension KillMatrix {
         return try raw.checked(path: path)
     }
 
+    /// `s` on one line (line breaks become spaces) and at most 300 characters, so that no
+    /// text of the file can break the Markdown's lines or tables.
     static func oneLine(_ s: String) -> String {
         String(s.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(300))
     }
@@ -177,14 +179,17 @@ struct RawMatrix: Decodable {
                 }
                 results.append(
                     DetectorResult(
-                        detector: name, status: status, seconds: r.seconds, shrunk: r.shrunk, checked: r.checked,
+                        detector: name, status: status, seconds: r.seconds, shrunk: r.shrunk.map(KillMatrix.oneLine),
+                        checked: r.checked,
                         failures: r.failures))
             }
             results.sort { detectors.firstIndex(of: $0.detector)! < detectors.firstIndex(of: $1.detector)! }
             let outcome = try Self.outcome(of: m.status, results, field: f, fail)
             rows.append(
                 MutantResult(
-                    id: m.id, description: m.description, path: m.path, direction: m.direction, bugClass: m.bugClass,
+                    id: KillMatrix.oneLine(m.id), description: KillMatrix.oneLine(m.description),
+                    path: KillMatrix.oneLine(m.path), direction: KillMatrix.oneLine(m.direction),
+                    bugClass: KillMatrix.oneLine(m.bugClass),
                     status: m.status, outcome: outcome, results: results,
                     error: m.error.map { KillMatrix.oneLine($0) }))
         }

@@ -98,7 +98,7 @@ enum MutationSection {
         md.append("| --- | --- |" + String(repeating: " --- |", count: m.detectors.count + 1))
         for x in m.gapsFirst {
             let cells = m.detectors.map { d in cell(x.results.first { $0.detector == d }) }
-            md.append(Format.markdownRow(["`\(x.id)`", x.outcome.rawValue] + cells + [escape(shrunk(x))]))
+            md.append(Format.markdownRow(["`\(escape(x.id))`", x.outcome.rawValue] + cells + [escape(shrunk(x))]))
         }
         md.append("")
         return md

@@ -92,6 +92,16 @@ import Testing
         #expect(a.bugClass == "K tail")
     }
 
+    @Test func textOfTheFileCannotBreakTheMarkdown() throws {
+        let text = Self.replacing(#""description": "band one row short""#, #""description": "band\none | row""#)
+            .replacingOccurrences(of: #""id": "b-survivor""#, with: #""id": "b|s""#)
+        var r = Crafted.report()
+        r.mutationTesting = MutationTesting(killMatrix: try KillMatrix.decode(Data(text.utf8), path: "km.json"))
+        let md = MarkdownReport.render(r)
+        #expect(md.contains("- **gap** `b|s`: band one | row (direct, fwd, band): survived every detector"))
+        #expect(md.contains("| `b\\|s` | survived | · | · | · |  |"))
+    }
+
     @Test func aMatrixWithoutTheAdditiveFieldsStillReads() throws {
         let old = Self.replacing(#""kind": "kill_matrix", "schema_version": 1, "planned": 6,"#, "")
         let m = try KillMatrix.decode(Data(old.utf8), path: "old.json")
