@@ -88,7 +88,7 @@ extension KillMatrix {
 
     /// `s` on one line (line breaks become spaces) and at most 300 characters, so that no
     /// text of the file can break the Markdown's lines or tables.
-    static func oneLine(_ s: String) -> String {
+    public static func oneLine(_ s: String) -> String {
         String(s.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(300))
     }
 

@@ -65,12 +65,18 @@ enum MutationSection {
         m.results.first { $0.status == .killed && $0.shrunk != nil }?.shrunk ?? ""
     }
 
+    /// The reason there is no matrix, as a sentence (one final period).
+    static func missingLine(_ t: MutationTesting) -> String {
+        let reason = t.missing ?? KillMatrix.missingNote
+        return "No kill matrix: " + (reason.hasSuffix(".") ? reason : reason + ".")
+    }
+
     static func markdown(_ r: NightlyReport) -> [String] {
         guard let section = r.mutationTesting else { return [] }
         var md = ["## \(title)", ""]
         guard let m = section.killMatrix else {
             md.append(
-                "**No kill matrix: \(section.missing ?? KillMatrix.missingNote).** The harness's kill rate is unknown "
+                "**\(missingLine(section))** The harness's kill rate is unknown "
                     + "this week, which is not a pass (docs/mutation-testing.md).")
             md.append("")
             return md
@@ -113,7 +119,7 @@ enum MutationSection {
         var h = ["<h2>\(title)</h2>"]
         guard let m = section.killMatrix else {
             h.append(
-                "<p class=\"alarm\"><b>No kill matrix: \(e(section.missing ?? KillMatrix.missingNote)).</b> The harness's "
+                "<p class=\"alarm\"><b>\(e(missingLine(section)))</b> The harness's "
                     + "kill rate is unknown this week, which is not a pass.</p>")
             return h
         }

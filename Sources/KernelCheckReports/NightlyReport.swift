@@ -36,7 +36,7 @@ public struct NightlyReport: Codable, Sendable, Equatable {
     public var pathCoverage: CoverageDocument?
     /// The most recent kill matrix of the mutant library, or why there is none
     /// (`MutationSection`); absent unless `report merge` was given `--kill-matrix` or
-    /// `--kill-matrix-missing`.
+    /// `--kill-matrix-missing REASON`.
     public var mutationTesting: MutationTesting?
 
     public init(

@@ -42,15 +42,20 @@ struct ReportCommand: ParsableCommand {
         @Option(help: "The kill-matrix.json of tools/mutants.sh to show in a Mutation testing section.")
         var killMatrix: String?
 
-        @Flag(help: "Show a Mutation testing section that says no kill matrix was found this week (not a pass).")
-        var killMatrixMissing = false
+        @Option(
+            help: ArgumentHelp(
+                "Show a Mutation testing section that says there is no kill matrix, and why "
+                    + "(e.g. 'no kill matrix this week'): unknown, never a pass.", valueName: "reason"))
+        var killMatrixMissing: String?
 
         /// The section `--kill-matrix` or `--kill-matrix-missing` asks for, read before
         /// anything is written (a bad matrix leaves no report).
         func mutationTesting() throws -> MutationTesting? {
-            if killMatrixMissing {
+            if let reason = killMatrixMissing {
                 guard killMatrix == nil else { throw BadInput("give --kill-matrix or --kill-matrix-missing, not both") }
-                return MutationTesting()
+                let line = KillMatrix.oneLine(reason).trimmingCharacters(in: .whitespaces)
+                guard !line.isEmpty else { throw BadInput("--kill-matrix-missing needs a reason") }
+                return MutationTesting(missing: line)
             }
             guard let path = killMatrix else { return nil }
             do { return MutationTesting(killMatrix: try KillMatrix.read(path)) } catch {

@@ -50,11 +50,15 @@ import Testing
                 ["report", "merge", report, "--out", dir + "/bad", "--kill-matrix", matrix], mentions: mentions)
         }
         try CLIHardeningTests.expectBadInput(
-            ["report", "merge", report, "--out", dir + "/bad", "--kill-matrix", good, "--kill-matrix-missing"],
+            ["report", "merge", report, "--out", dir + "/bad", "--kill-matrix", good, "--kill-matrix-missing", "none"],
             mentions: ["not both"])
         #expect(!FileManager.default.fileExists(atPath: dir + "/bad"))
 
-        let missing = try CLI.run(["report", "merge", report, "--out", dir + "/none", "--kill-matrix-missing"])
+        try CLIHardeningTests.expectBadInput(
+            ["report", "merge", report, "--out", dir + "/bad", "--kill-matrix-missing", " "],
+            mentions: ["needs a reason"])
+        let missing = try CLI.run(
+            ["report", "merge", report, "--out", dir + "/none", "--kill-matrix-missing", "no kill matrix this week"])
         #expect(missing.status == 0, "\(missing.stderr)")
         let none = try String(contentsOfFile: dir + "/none/report.md", encoding: .utf8)
         #expect(none.contains("**No kill matrix: no kill matrix this week.**"))
