@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,23 @@ def run(args, expect, cwd, env=None):
     return r
 
 
+# Two mutants over two detectors: one killed by exact alone, one survivor.
+KILL_MATRIX = {
+    "kind": "kill_matrix", "schema_version": 1, "planned": 2, "date": "2026-12-06 03:10 UTC", "cpu": "cpu",
+    "command": "tools/mutants.sh --out mutants", "detectors": ["verify", "exact"],
+    "mutants": [
+        {"id": "m1", "description": "d1", "path": "dual", "direction": "fwd", "class": "c", "status": "killed",
+         "results": {"verify": {"status": "survived", "seconds": 1.0, "exit": 0},
+                     "exact": {"status": "killed", "seconds": 2.5, "exit": 1, "shrunk": "relu shape=1 [fwd]",
+                               "checked": 10, "failures": 1}}},
+        {"id": "m2", "description": "d2", "path": "direct", "direction": "fwd", "class": "c", "status": "survived",
+         "results": {"verify": {"status": "survived", "seconds": 1.0, "exit": 0},
+                     "exact": {"status": "survived", "seconds": 2.0, "exit": 0}}},
+    ],
+    "summary": "1 killed, 1 survived",
+}
+
+
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory):
     """One or more real documents of every kind, from small runs of each command."""
@@ -87,7 +105,16 @@ def documents(tmp_path_factory):
     run(nightly + ["--out", str(tmp / "s1"), "--shard", "1/2"], 0, tmp)
     run(["report", "merge", str(tmp / "s0/report.json"), str(tmp / "s1/report.json"), "--out", str(tmp / "m")], 0, tmp)
     run(nightly + ["--out", str(tmp / "n"), "--baseline", str(tmp / "m/report.json")], 0, tmp)
-    for d in ["s0", "m", "n"]:
+    # The mutation section: a kill matrix as the mutation driver writes it, then its absence.
+    sys.path.insert(0, str(ROOT / "tools" / "mutants"))
+    import driver
+
+    driver.write_matrix(KILL_MATRIX, tmp / "mutants")
+    shards = [str(tmp / "s0/report.json"), str(tmp / "s1/report.json")]
+    run(["report", "merge", *shards, "--out", str(tmp / "k"), "--kill-matrix", str(tmp / "mutants/kill-matrix.json")],
+        0, tmp)
+    run(["report", "merge", *shards, "--out", str(tmp / "k0"), "--kill-matrix-missing", "no kill matrix this week"], 0, tmp)
+    for d in ["s0", "m", "n", "k", "k0"]:
         docs["nightly_report"].append(json.loads((tmp / d / "report.json").read_text()))
     stdout("report_diff", ["report", "diff", str(tmp / "s0/report.json"), str(tmp / "m/report.json"), "--format", "json"])
     return docs
@@ -118,6 +145,15 @@ def test_outcomes_carry_their_identity(documents):
         assert f["original"]["findings"][0].startswith("crash: killed by SIGSEGV"), f["original"]["findings"]
         assert "comparison" not in f["original"]
         assert f["shrunk"]["replay"].startswith("kernelcheck check --problem ")
+
+
+def test_the_kill_matrix_section_has_the_driver_matrix_counts(documents):
+    km = documents["nightly_report"][3]["mutation_testing"]["kill_matrix"]
+    assert km["totals"] == {"mutants": 2, "killed": 1, "survived": 1, "timeout": 0, "error": 0, "stillborn": 0,
+                            "inapplicable": 0}
+    assert km["detector_kills"] == [{"detector": "verify", "kills": 0, "sole_kills": 0},
+                                    {"detector": "exact", "kills": 1, "sole_kills": 1}]
+    assert documents["nightly_report"][4]["mutation_testing"] == {"missing": "no kill matrix this week"}
 
 
 def test_a_schema_rejects_a_document_of_another_kind(documents):

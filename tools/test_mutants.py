@@ -136,6 +136,18 @@ def test_detectors_carry_the_seed_and_targeted_problems_add_one_detector_each():
     assert "tight" in driver.detectors(100, 10, 7, 5.0, True)
 
 
+def test_the_large_detector_has_its_own_budget_and_time_limit():
+    found = driver.detectors(100, 10, 7, 10.0, False, large_cases=400, large_budget=150.0)
+    large = found["large-exact"]
+    assert large[large.index("--budget") + 1] == "150.0"
+    assert large[large.index("--cases") + 1] == "400"
+    assert driver.time_limit(large, 10.0) == 510.0  # 3 × 150 + 60
+    assert driver.time_limit(found["exact"], 10.0) == 90.0
+    assert driver.time_limit(found["verify"], 10.0) == 90.0  # no --budget: the default's
+    same = driver.detectors(100, 10, 7, 10.0, False, large_cases=400)["large-exact"]
+    assert same[same.index("--budget") + 1] == "10.0"
+
+
 def test_counts_give_the_kill_rate_of_a_sweep_and_nothing_for_other_output():
     doc = {"problems_checked": 40, "failures": [{"shrunk": {}}, {"shrunk": {}}]}
     assert driver.counts(json.dumps(doc)) == {"checked": 40, "failures": 2}

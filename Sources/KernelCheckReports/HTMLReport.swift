@@ -47,6 +47,7 @@ public enum HTMLReport {
         h.append(contentsOf: benchSection(r))
         h.append(contentsOf: failureSection(r.failures, title: "Failures", level: 2))
         h.append(contentsOf: CoverageSection.html(r))
+        h.append(contentsOf: MutationSection.html(r))
         if !r.skipped.isEmpty {
             h.append("<h2>Skipped (\(r.skipped.count))</h2><ul>")
             for g in SkippedGroup.fold(r.skipped) {

@@ -36,6 +36,7 @@ public enum MarkdownReport {
         md.append("")
         md.append(contentsOf: failureSection(r.failures, title: "Failures"))
         md.append(contentsOf: CoverageSection.markdown(r))
+        md.append(contentsOf: MutationSection.markdown(r))
         md.append(contentsOf: benchSection(r))
         if !r.skipped.isEmpty {
             md.append("## Skipped (\(r.skipped.count))")

@@ -34,6 +34,10 @@ public struct NightlyReport: Codable, Sendable, Equatable {
     /// Tiled paths and blocking boundaries the sweeps reached, with the gaps
     /// (`CoverageSection`); absent in reports of runs without a tiled sweep.
     public var pathCoverage: CoverageDocument?
+    /// The most recent kill matrix of the mutant library, or why there is none
+    /// (`MutationSection`); absent unless `report merge` was given `--kill-matrix` or
+    /// `--kill-matrix-missing REASON`.
+    public var mutationTesting: MutationTesting?
 
     public init(
         createdAt: String, environment: ReportEnvironment, settings: NightlySettings, rows: [ResultRow] = [],

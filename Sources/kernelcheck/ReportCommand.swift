@@ -26,7 +26,9 @@ struct ReportCommand: ParsableCommand {
                 + "With --baseline the merged report is diffed: exit 1 on a new failure, or on a slowdown (> 10 %) that "
                 + "its shard re-measured (nightly --baseline) and still found; a slowdown measured once is listed as "
                 + "unconfirmed and does not fail. Refuses (exit 2) a set with a shard missing or given twice, naming it. "
-                + "--out is replaced as one unit and locked while it is written (see 'nightly --help').")
+                + "--out is replaced as one unit and locked while it is written (see 'nightly --help'). "
+                + "--kill-matrix adds a Mutation testing section from the mutant library's kill matrix "
+                + "(tools/mutants.sh, docs/mutation-testing.md); a malformed one is exit 2 and nothing is written.")
 
         @Argument(help: "Shard report.json files.")
         var reports: [String]
@@ -37,8 +39,33 @@ struct ReportCommand: ParsableCommand {
         @Option(help: "A previous report.json to diff the merged report against.")
         var baseline: String?
 
+        @Option(help: "The kill-matrix.json of tools/mutants.sh to show in a Mutation testing section.")
+        var killMatrix: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "Show a Mutation testing section that says there is no kill matrix, and why "
+                    + "(e.g. 'no kill matrix this week'): unknown, never a pass.", valueName: "reason"))
+        var killMatrixMissing: String?
+
+        /// The section `--kill-matrix` or `--kill-matrix-missing` asks for, read before
+        /// anything is written (a bad matrix leaves no report).
+        func mutationTesting() throws -> MutationTesting? {
+            if let reason = killMatrixMissing {
+                guard killMatrix == nil else { throw BadInput("give --kill-matrix or --kill-matrix-missing, not both") }
+                let line = KillMatrix.oneLine(reason).trimmingCharacters(in: .whitespaces)
+                guard !line.isEmpty else { throw BadInput("--kill-matrix-missing needs a reason") }
+                return MutationTesting(missing: line)
+            }
+            guard let path = killMatrix else { return nil }
+            do { return MutationTesting(killMatrix: try KillMatrix.read(path)) } catch {
+                throw BadInput(error.description)
+            }
+        }
+
         func run() throws {
             guard !reports.isEmpty else { throw BadInput("give at least one report.json") }
+            let mutation = try mutationTesting()
             let directory: ReportDirectory
             do { directory = try ReportDirectory(out) } catch { throw BadInput(error.description) }
             var merged: NightlyReport
@@ -51,6 +78,7 @@ struct ReportCommand: ParsableCommand {
                 merged.compare(with: try ReportCommand.read([path])[0], path: path)
                 merged.setAsideUnconfirmedRegressions()
             }
+            if let mutation { merged.mutationTesting = mutation }
             print(MarkdownReport.render(merged))
             do { try directory.publish(merged) } catch { throw BadInput(error.description) }
             print("merged \(reports.count) report(s) into \(out)/report.json, report.md, report.html")

@@ -132,12 +132,13 @@ def write_atomically(path: Path, text: str) -> None:
 
 def detectors(
     cases: int, medium_cases: int, seed: int, budget: float, tight: bool, problems: list[str] = (),
-    large_cases: int = 0,
+    large_cases: int = 0, large_budget: float | None = None,
 ) -> dict[str, list[str]]:
     """Detector name → kernelcheck arguments (without the binary). Each of `problems` adds a
     targeted detector `problem-N`: that one problem string, every direction, exact and bound.
     `large_cases` > 0 adds `large-exact`: a sweep of the large size class (the only one whose
-    targeted draws cross the band split with 12 × 32 tiles and the panel blocks)."""
+    targeted draws cross the band split with 12 × 32 tiles and the panel blocks), drawing for
+    `large_budget` seconds when given, else `budget`."""
     check = ["check", "--impl", "tiled", "--seed", str(seed), "--no-failure-db", "--format", "json"]
     limit = ["--budget", str(budget)]
     found = {
@@ -150,7 +151,8 @@ def detectors(
     if tight:
         found["tight"] = check + ["--mode", "tight", "--cases", str(cases)] + limit
     if large_cases > 0:
-        found["large-exact"] = check + ["--mode", "exact", "--size", "large", "--cases", str(large_cases)] + limit
+        found["large-exact"] = check + ["--mode", "exact", "--size", "large", "--cases", str(large_cases),
+                                        "--budget", str(large_budget if large_budget is not None else budget)]
     for n, problem in enumerate(problems, 1):
         found[f"problem-{n}"] = check + ["--mode", "exact", "--problem", problem]
     return found
@@ -182,6 +184,13 @@ def classify(returncode: int | None) -> str:
     if returncode == 1 or returncode < 0 or returncode > 128:
         return "killed"
     return "error"
+
+
+def time_limit(args: list[str], default_budget: float) -> float:
+    """The wall-time limit of a detector: 3 × its `--budget` (`default_budget` without one)
+    plus 60 s, room for shrinking every failure."""
+    budget = float(args[args.index("--budget") + 1]) if "--budget" in args else default_budget
+    return budget * 3 + 60
 
 
 def run_detector(binary: Path, args: list[str], cwd: Path, limit: float) -> dict:
@@ -311,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", type=int, default=3000)
     ap.add_argument("--medium-cases", type=int, default=300)
     ap.add_argument("--large-cases", type=int, default=0, help="add the large-exact detector with this many cases")
+    ap.add_argument("--large-budget", type=float, help="seconds the large-exact detector draws (default: --budget)")
     ap.add_argument("--tight", action="store_true", help="add the tight-mode detector")
     ap.add_argument(
         "--problem", action="append", default=[],
@@ -338,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     except (LibraryError, OSError, subprocess.CalledProcessError) as e:
         print(f"mutants: {e}", file=sys.stderr)
         return 2
-    found = detectors(a.cases, a.medium_cases, a.seed, a.budget, a.tight, a.problem, a.large_cases)
+    found = detectors(a.cases, a.medium_cases, a.seed, a.budget, a.tight, a.problem, a.large_cases, a.large_budget)
     if a.detectors:
         wanted = a.detectors.split(",")
         bad = [d for d in wanted if d not in found]
@@ -346,9 +356,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mutants: unknown detector(s) {', '.join(bad)}", file=sys.stderr)
             return 2
         found = {d: found[d] for d in wanted}
-    limit = a.budget * 3 + 60
+    limits = {d: time_limit(args, a.budget) for d, args in found.items()}
     binary = a.scratch / ".build" / "release" / "kernelcheck"
+    # `kind`, `schema_version` and `planned` let a reader (`kernelcheck report merge
+    # --kill-matrix`) refuse another document and tell a run that stopped early.
     matrix = {
+        "kind": "kill_matrix",
+        "schema_version": 1,
+        "planned": len(chosen),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_model(),
         "command": "tools/mutants.sh " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -362,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"mutants: clean build {seconds} s", flush=True)
     if not a.no_baseline:
-        base = {d: run_detector(binary, args, a.scratch, limit) for d, args in found.items()}
+        base = {d: run_detector(binary, args, a.scratch, limits[d]) for d, args in found.items()}
         matrix["baseline"] = base
         dirty = [d for d, r in base.items() if r["status"] != "survived"]
         shown = ", ".join(f"{d} {r['status']} {r['seconds']} s" for d, r in base.items())
@@ -385,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
                     row.update(status="stillborn", error=log[-800:])
                 else:
                     for d, args in found.items():
-                        row["results"][d] = run_detector(binary, args, a.scratch, limit)
+                        row["results"][d] = run_detector(binary, args, a.scratch, limits[d])
                     row["status"] = verdict(row["results"])
             finally:
                 revert(originals)
