@@ -1,8 +1,8 @@
 import Foundation
 import KernelCheckProblems
 
-/// One line of the protocol between `kernelcheck check` and the child process that runs its
-/// sweep (`check --isolated-child START`): the child writes `IsolatedMessage.prefix` + one
+/// One line of the protocol between `kernelcheck check` (or `nightly`) and the child process
+/// that runs its sweep (`check --isolated-child START`): the child writes `IsolatedMessage.prefix` + one
 /// JSON object per line on standard output, *before* each check (`start`), while it shrinks
 /// (`alive`, so a long shrink is not taken for a hang), after each check (`outcome`, with the
 /// shrunk failure) and after each problem (`done`). When the child dies, the last `start`

@@ -105,6 +105,44 @@ import Testing
         #expect(!command.noDeterminism && command.noFailureDb)
     }
 
+    /// A plug-in's children load it by its `--impl` spelling: its rows sit beside tiled's, and
+    /// a crash of it (conv2d n = 3, oc ≥ 5) is its failure, replayed with `--impl lib:PATH`.
+    @Test(.enabled(if: CrashIsolationTests.compilerAvailable, "no C compiler: 'cc' is not on PATH"))
+    func aPlugInIsCheckedInItsOwnChildren() throws {
+        let directory = try TestSupport.makeScratchDirectory("nightly-isolation-lib")
+        defer { TestSupport.removeScratch(directory) }
+        let library = try CrashIsolationTests.build(in: directory)
+        let out = directory.appendingPathComponent("out")
+        let r = try CLI.run(
+            ["nightly", "--out", out.path, "--impl", "lib:" + library] + Self.sweep,
+            environment: ["SWIFT_BACKTRACE": "enable=no"], directory: directory.path)
+        #expect([0, 1].contains(r.status), "\(r.stderr)")
+        let report = try Self.report(out)
+        let rows = report["rows"] as? [[String: Any]] ?? []
+        for implementation in ["tiled", "lib:" + library] {
+            let passed = rows.filter { $0["implementation"] as? String == implementation }.map {
+                $0["passed"] as? Int ?? 0
+            }
+            #expect(passed.reduce(0, +) > 0, "\(implementation)")
+        }
+        for f in report["failures"] as? [[String: Any]] ?? [] {
+            #expect(f["implementation"] as? String == "lib:" + library, "\(f)")
+            #expect((f["replay"] as? String)?.contains("--impl lib:") == true, "\(f)")
+        }
+    }
+
+    /// `check --shard i/n` (the children's spelling of the nightly's shard) checks the problems
+    /// with index ≡ i (mod n): 3 of 6.
+    @Test func checkRunsOneShard() throws {
+        let r = try CLI.run([
+            "check", "--op", "activation", "--cases", "6", "--seed", "3", "--shard", "1/2", "--no-failure-db",
+        ])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("3 problems in"), "\(r.stdout)")
+        let bad = try CLI.run(["check", "--op", "activation", "--cases", "6", "--shard", "2/2"])
+        #expect(bad.status == 2 && bad.stderr.contains("--shard must be i/n with 0 ≤ i < n"), "\(bad.stderr)")
+    }
+
     @Test(arguments: ["0", "-1", "nan"]) func badCaseTimeoutIsExitTwo(value: String) throws {
         let r = try CLI.run(["nightly", "--out", "/tmp/kc-never-written", "--case-timeout", value])
         #expect(r.status == 2)
