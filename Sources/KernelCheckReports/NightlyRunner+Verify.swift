@@ -110,16 +110,18 @@ extension NightlyRunner {
                 let name = sweep.checker.implementation.name
                 let suffix = sweeps.count > 1 ? " (\(name))" : ""
                 var done = 0
+                var last = ""  // the problem of the latest case (drawing it again costs a targeted draw)
                 do {
                     let stopped = try isolation.run(
                         sweep, deadline: share, log: { log("\(phase)\(suffix): \($0)") },
                         checked: {
                             checks += 1
+                            last = $0.problem.description
                             out.add(source, $0, threads: sweep.checker.threads)
                         },
-                        problemDone: {
+                        problemDone: { _ in
                             done += 1
-                            report(phase, done, of: indices.count, sweep.problem(at: $0).0.description, deadline: share)
+                            report(phase, done, of: indices.count, last, deadline: share)
                         })
                     if let stopped, let first = indices.first(where: { $0 >= stopped }) {
                         out.skipped.append(
