@@ -105,6 +105,33 @@ import Testing
         #expect(!command.noDeterminism && command.noFailureDb)
     }
 
+    /// A phase's deadline stops its child: the problems before index K are checked (K of them,
+    /// every check a row), and the rest are listed as skipped, "stopped before problem index K".
+    @Test func theDeadlineStopsTheChildAndListsTheRest() throws {
+        let directory = try TestSupport.makeScratchDirectory("nightly-isolation-deadline")
+        defer { TestSupport.removeScratch(directory) }
+        let r = try CLI.run([
+            "nightly", "--out", directory.path + "/out", "--phase", "sweep", "--cases", "20000", "--medium-cases", "0",
+            "--seed", "5", "--budget", "3s",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try Self.report(directory.appendingPathComponent("out"))
+        let phases = report["phases"] as? [[String: Any]] ?? []
+        let skipped = report["skipped"] as? [[String: Any]] ?? []
+        let rows = report["rows"] as? [[String: Any]] ?? []
+        for (name, source) in [("sweep_exact", "sweep_exact"), ("sweep_bound", "sweep_bound")] {
+            let phase = try #require(phases.first { $0["name"] as? String == name })
+            let done = try #require(phase["problems"] as? Int)
+            #expect(done > 0 && done < 20000, "\(phase)")
+            let entry = try #require(skipped.first { $0["phase"] as? String == name }, "\(skipped)")
+            #expect(entry["item"] as? String == "\(20000 - done) of 20000 problems", "\(entry)")
+            #expect(
+                entry["reason"] as? String == "time budget spent (stopped before problem index \(done))", "\(entry)")
+            let cases = rows.filter { $0["source"] as? String == source }.map { $0["cases"] as? Int ?? 0 }
+            #expect(cases.reduce(0, +) == phase["checks"] as? Int, "\(name)")
+        }
+    }
+
     /// A plug-in's children load it by its `--impl` spelling: its rows sit beside tiled's, and
     /// a crash of it (conv2d n = 3, oc ≥ 5) is its failure, replayed with `--impl lib:PATH`.
     @Test(.enabled(if: CrashIsolationTests.compilerAvailable, "no C compiler: 'cc' is not on PATH"))
