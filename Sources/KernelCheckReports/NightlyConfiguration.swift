@@ -46,9 +46,10 @@ public struct NightlyConfiguration: Sendable {
     /// reference runs the random sweeps (the reference against itself proves nothing).
     public var implementations: [any KernelImplementation]
     public var families: [OpFamily] = OpFamily.allCases
-    /// The precision axis of the random sweeps: each drawn problem of an op with low-precision
-    /// support (conv, conv_transpose, matmul, linear) takes one of these (`sweepProblem`);
-    /// the others stay float32. Fixtures carry their own precision; gradient checks stay
+    /// The precision axis of the random sweeps, by `Sweep.precisions`' rule (the same as
+    /// `kernelcheck check --dtype`): problem `i` of an op with low-precision support (conv,
+    /// conv_transpose, matmul, linear) takes `precisions[(i / families) mod count]`; the others
+    /// stay float32, and are not drawn when the list lacks float32. Fixtures carry their own precision; gradient checks stay
     /// float32 (a finite difference of a rounded output measures the rounding).
     public var precisions: [Precision] = NightlyConfiguration.allPrecisions
     /// Small random problems per sweep mode (exact and bound), before sharding.
@@ -79,19 +80,6 @@ public struct NightlyConfiguration: Sendable {
     /// Every input type with its default accumulation and output, plus accumulation in f16.
     public static let allPrecisions: [Precision] =
         ScalarType.allCases.map { Precision(storage: $0) } + [Precision(storage: .f16, accumulation: .f16)]
-
-    /// `problem` (as drawn, float32) with the precision the sweep gives the random case of
-    /// `seed`: `precisions[r mod count]` for `r` the first draw of `SeededRNG(seed:, stream:
-    /// "precision")` — a stream of its own, so the problem and its inputs stay what the seed
-    /// gives without the axis, and every op meets every precision whatever the order of draws.
-    /// Ops without low-precision support, and an empty axis, keep the problem as it is.
-    public func sweepProblem(_ problem: Problem, seed: UInt64) -> Problem {
-        guard !precisions.isEmpty else { return problem }
-        var rng = SeededRNG(seed: seed, stream: "precision")
-        let precision = precisions[Int(rng.next() % UInt64(precisions.count))]
-        guard problem.descriptor.precision.isFloat32 else { return problem }
-        return problem.with(precision: precision) ?? problem
-    }
 
     /// The seed of a UTC date: `yyyymmdd` as a number (2026-11-27 → 20261127).
     public static func dateSeed(_ date: Date = Date()) -> UInt64 {

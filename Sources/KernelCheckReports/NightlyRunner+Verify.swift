@@ -69,9 +69,10 @@ extension NightlyRunner {
         log(String(format: "fixtures: %d cases, %d checks in %.1f s", cases, checks, Date().timeIntervalSince(start)))
     }
 
-    /// The random problems of indices ≡ shard (mod shardCount) below `sweepCases`: the same
-    /// problems, seeds and sharding rule as `Sweep.run`, checked here one by one so the report
-    /// gets every case's utilization and NMSE.
+    /// The random problems of indices ≡ shard (mod shardCount) below `cases`: the same
+    /// problems, seeds, precisions and sharding rule as `Sweep.run` (so `kernelcheck check`
+    /// replays them), each case recorded with its utilization and NMSE. With `isolation` each
+    /// implementation's cases run there (an equal share of the time left each), else here.
     func runSweep(
         _ mode: ComparisonMode, _ size: GeneratorSize, cases: Int, seed: UInt64, deadline: Date,
         into out: inout Collector
@@ -84,7 +85,8 @@ extension NightlyRunner {
         let sweeps = implementations.map {
             Sweep(
                 families: c.families, cases: cases, seed: seed, mode: mode, size: size,
-                checker: CaseChecker(implementation: $0), shrink: c.shrink, shard: c.shard, shardCount: c.shardCount)
+                checker: CaseChecker(implementation: $0), shrink: c.shrink, shard: c.shard, shardCount: c.shardCount,
+                precisions: c.precisions)
         }
         let indices = Array(stride(from: c.shard, to: cases, by: c.shardCount))
         log(
@@ -93,44 +95,75 @@ extension NightlyRunner {
         )
         var problems = 0, checks = 0
         report(phase, 0, of: indices.count, "", deadline: deadline)
-        for (n, index) in indices.enumerated() {
-            if Date() > deadline {
-                out.skipped.append(
-                    SkippedWork(
-                        phase: phase, item: "\(indices.count - n) of \(indices.count) problems",
-                        reason: "time budget spent (stopped before problem index \(index))"))
-                break
-            }
-            guard let first = sweeps.first else { break }
-            let (drawn, caseSeed) = first.problem(at: index)
-            let problem = c.sweepProblem(drawn, seed: caseSeed)
-            for sweep in sweeps {
-                for direction in problem.directions {
-                    let caseStart = Date()
-                    let o = sweep.checker.check(problem, direction, seed: caseSeed, mode: mode)
-                    out.add(source, o, problem: problem, seconds: Date().timeIntervalSince(caseStart))
-                    if sweep.checker.implementation.name == TiledImplementation().name {
-                        out.coverage.record(problem, direction, threads: sweep.checker.threads)
-                    }
-                    checks += 1
-                    if o.status == .failed {
-                        let f = sweep.shrinkFailure(o, problem, direction, caseSeed)
-                        out.failures.append(
-                            FailureRecord(
-                                source: source, op: problem.family.rawValue, direction: direction.rawValue,
-                                implementation: o.implementation, mode: o.mode.rawValue, seed: caseSeed,
-                                problem: o.problem,
-                                shrunkProblem: f.shrunk.problem, shrinkSteps: f.shrinkSteps, summary: f.shrunk.summary,
-                                replay: f.replay))
-                    }
-                }
-            }
-            problems += 1
-            report(phase, n + 1, of: indices.count, problem.description, deadline: deadline)
-        }
         if implementations.isEmpty {
             out.skipped.append(
                 SkippedWork(phase: phase, item: "all", reason: "no implementation other than the reference"))
+        } else if sweeps[0].families.isEmpty {
+            out.skipped.append(
+                SkippedWork(
+                    phase: phase, item: "all",
+                    reason: "no op family takes the precisions "
+                        + c.precisions.map(ResultRow.precisionLabel).joined(separator: ", ")))
+        } else if let isolation, !indices.isEmpty {
+            for (k, sweep) in sweeps.enumerated() {
+                let share = Date().addingTimeInterval(max(0, deadline.timeIntervalSinceNow) / Double(sweeps.count - k))
+                let name = sweep.checker.implementation.name
+                let suffix = sweeps.count > 1 ? " (\(name))" : ""
+                var done = 0
+                var last = ""  // the problem of the latest case (drawing it again costs a targeted draw)
+                do {
+                    let stopped = try isolation.run(
+                        sweep, deadline: share, log: { log("\(phase)\(suffix): \($0)") },
+                        checked: {
+                            checks += 1
+                            last = $0.problem.description
+                            out.add(source, $0, threads: sweep.checker.threads)
+                        },
+                        problemDone: { _ in
+                            done += 1
+                            report(phase, done, of: indices.count, last, deadline: share)
+                        })
+                    if let stopped, let first = indices.first(where: { $0 >= stopped }) {
+                        out.skipped.append(
+                            SkippedWork(
+                                phase: phase, item: "\(indices.count - done) of \(indices.count) problems\(suffix)",
+                                reason: "time budget spent (stopped before problem index \(first))"))
+                    }
+                } catch {
+                    log("\(phase)\(suffix): \(error)")
+                    out.skipped.append(
+                        SkippedWork(
+                            phase: phase, item: "\(indices.count - done) of \(indices.count) problems\(suffix)",
+                            reason: "\(error)"))
+                }
+                problems = max(problems, done)
+            }
+        } else {
+            for (n, index) in indices.enumerated() {
+                if Date() > deadline {
+                    out.skipped.append(
+                        SkippedWork(
+                            phase: phase, item: "\(indices.count - n) of \(indices.count) problems",
+                            reason: "time budget spent (stopped before problem index \(index))"))
+                    break
+                }
+                let (problem, caseSeed) = sweeps[0].problem(at: index)
+                for sweep in sweeps {
+                    for direction in problem.directions {
+                        let caseStart = Date()
+                        let o = sweep.checker.check(problem, direction, seed: caseSeed, mode: mode)
+                        let wall = Date().timeIntervalSince(caseStart)
+                        let failure =
+                            o.status == .failed ? sweep.shrinkFailure(o, problem, direction, caseSeed) : nil
+                        out.add(
+                            source, Sweep.CheckedCase(outcome: o, problem: problem, wall: wall, failure: failure),
+                            threads: sweep.checker.threads)
+                        checks += 1
+                    }
+                }
+                problems += 1
+                report(phase, n + 1, of: indices.count, problem.description, deadline: deadline)
+            }
         }
         out.phases.append(
             PhaseSummary(

@@ -29,6 +29,10 @@ public struct NightlyRunner {
     public var log: (String) -> Void
     /// Called after each item of a phase (fixture case, problem, measurement).
     public var progress: (Progress) -> Void = { _ in }
+    /// Where the sweep phases check their cases: nil in this process (a crash of an
+    /// implementation then ends the run); `kernelcheck nightly` sets crash-isolated child
+    /// processes.
+    public var isolation: (any NightlySweepIsolation)?
 
     /// Where a phase stands: `done` of `total` items, the last one, and the phase's deadline
     /// (the phase stops there whatever is left, so an ETA never runs past it).
@@ -81,6 +85,23 @@ public struct NightlyRunner {
                 status: o.status.rawValue, utilization: o.comparison?.boundUtilization,
                 ulp: o.comparison?.maxSignificantULPDistance,
                 nmse: o.comparison?.nmse, seconds: seconds)
+        }
+
+        /// A checked sweep case: its row, its tiled coverage (`threads`: the checker's), and its
+        /// failure with the shrunk problem and replay line.
+        mutating func add(_ source: CaseSource, _ c: Sweep.CheckedCase, threads: Int) {
+            let o = c.outcome
+            add(source, o, problem: c.problem, seconds: c.wall)
+            if o.implementation == TiledImplementation().name {
+                coverage.record(c.problem, o.direction, threads: threads)
+            }
+            guard let f = c.failure else { return }
+            failures.append(
+                FailureRecord(
+                    source: source, op: c.problem.family.rawValue, direction: o.direction.rawValue,
+                    implementation: o.implementation, mode: o.mode.rawValue, seed: o.seed, problem: o.problem,
+                    shrunkProblem: f.shrunk.problem, shrinkSteps: f.shrinkSteps, summary: f.shrunk.summary,
+                    replay: f.replay))
         }
     }
 
@@ -148,4 +169,18 @@ public struct NightlyRunner {
         guard let root = configuration.displayRoot, path.hasPrefix(root + "/") else { return path }
         return String(path.dropFirst(root.count + 1))
     }
+}
+
+/// Runs one implementation's part of a nightly sweep phase where a crash or hang of the
+/// implementation cannot end the nightly (`kernelcheck nightly`: child processes).
+public protocol NightlySweepIsolation {
+    /// Checks the problems of `sweep` (its shard) in index order until all are checked or
+    /// `deadline` passes: `checked` gets each case as it finishes (a crash or hang as a failed
+    /// case with its shrunk problem), `problemDone` each problem index once all its directions
+    /// are checked, `log` what happened to a child. Returns the index of the first problem left
+    /// unfinished at the deadline, nil when none was left; throws when it cannot go on.
+    func run(
+        _ sweep: Sweep, deadline: Date, log: (String) -> Void, checked: (Sweep.CheckedCase) -> Void,
+        problemDone: (Int) -> Void
+    ) throws -> Int?
 }

@@ -1,8 +1,8 @@
 import Foundation
 import KernelCheckProblems
 
-/// One line of the protocol between `kernelcheck check` and the child process that runs its
-/// sweep (`check --isolated-child START`): the child writes `IsolatedMessage.prefix` + one
+/// One line of the protocol between `kernelcheck check` (or `nightly`) and the child process
+/// that runs its sweep (`check --isolated-child START`): the child writes `IsolatedMessage.prefix` + one
 /// JSON object per line on standard output, *before* each check (`start`), while it shrinks
 /// (`alive`, so a long shrink is not taken for a hang), after each check (`outcome`, with the
 /// shrunk failure) and after each problem (`done`). When the child dies, the last `start`
@@ -68,6 +68,25 @@ public struct IsolatedMessage: Codable, Sendable {
 }
 
 extension Sweep {
+    /// One checked case as a sweep hands it on (in process, or streamed from an isolated
+    /// child): the outcome, its problem, the check's wall time in seconds and, for a failed
+    /// outcome, the failure (shrunk, or the outcome itself when the sweep does not shrink).
+    public struct CheckedCase: Sendable {
+        public var outcome: CaseOutcome
+        public var problem: Problem
+        public var wall: Double
+        public var failure: Failure?
+
+        public init(outcome: CaseOutcome, problem: Problem, wall: Double, failure: Failure?) {
+            self.outcome = outcome
+            self.problem = problem
+            self.wall = wall
+            self.failure =
+                outcome.status == .failed
+                ? failure ?? Failure(original: outcome, shrunk: outcome, shrinkSteps: 0) : nil
+        }
+    }
+
     /// The child's side of an isolated sweep: the problems from index `start` on (this
     /// shard's), every selected direction (but the first `skipping` of problem `start`: those
     /// ran in a child that died), each failure shrunk here; every step reported through

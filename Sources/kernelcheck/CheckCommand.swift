@@ -81,6 +81,9 @@ struct CheckCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Stop drawing new problems after this many seconds.")
     var budget: Double?
 
+    @Option(help: "Check shard i of n, written i/n: the problems with index ≡ i mod n of the whole sweep.")
+    var shard: String = "0/1"
+
     @Option(parsing: .unconditional, help: "Worker threads for the implementation (0 = all cores).")
     var threads: Int = 0
 
@@ -153,19 +156,22 @@ struct CheckCommand: ParsableCommand {
                 "--dtype without f32 needs an op family that accepts it (conv, conv_transpose, matmul, linear); got "
                     + families.map(\.rawValue).joined(separator: ", "))
         }
+        let (shardIndex, shardCount) = try NightlyCommand.parseShard(shard)
         let sweep = Sweep(
             families: families, directions: directions, cases: cases, seed: seed, mode: mode, size: size,
-            checker: checker, shrink: !noShrink, timeBudget: budget, precisions: precisions)
+            checker: checker, shrink: !noShrink, timeBudget: budget, shard: shardIndex, shardCount: shardCount,
+            precisions: precisions)
         if let start = try isolation.childStart() {
             return sweep.runAsChild(from: start.index, skipping: start.skipping, emit: Self.emit)
         }
         let isolated = !isolation.noIsolation
+        let driver = isolatedDriver(sweep)
         let memory =
             noFailureDb
             ? nil
             : FailureMemory(
                 database: FailureDatabase(), checker: checker, directions: directions, text: output.format == .text,
-                check: isolated ? { checkInChild($0, $1, seed: $2, mode: $3, checker: checker) } : nil)
+                check: isolated ? { driver.checkInChild($0, $1, seed: $2, mode: $3) } : nil)
         let replayed = try memory?.replay(families) ?? []
         if output.format == .text {
             print(
@@ -179,7 +185,7 @@ struct CheckCommand: ParsableCommand {
             "check", total: cases, stream: output.format == .text ? .standardOutput : .standardError)
         var result =
             isolated
-            ? try runIsolated(sweep, checker: checker, progress: progress)
+            ? try runIsolated(driver, progress: progress)
             : sweep.run { done, _, failures in
                 progress.update(done, note: "\(failures) failure\(failures == 1 ? "" : "s")")
             }
@@ -245,6 +251,7 @@ extension CheckCommand {
     /// `--dtype`, `--acc` and `--odt` as the sweep's list of precisions (bad values: one line
     /// naming the option, exit 2).
     func parsePrecisions() throws -> [Precision] {
+        if let list = isolation.isolatedPrecisions { return try IsolationOptions.parsePrecisionList(list) }
         guard let accumulation = ScalarType(rawValue: acc) else {
             throw BadInput("--acc must be f32 or f16, got '\(acc)'")
         }

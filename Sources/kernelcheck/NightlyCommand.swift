@@ -15,10 +15,14 @@ struct NightlyCommand: ParsableCommand {
         discussion: """
             Phases, in order: every fixture case for every implementation; small then medium random problems in exact
             and bound mode (seed: the UTC date yyyymmdd unless --seed), each conv, transposed conv, matmul or linear
-            problem in one of the --dtypes input types (drawn from its seed); finite-difference checks of the backward passes;
-            tiled GFLOP/s on the benchmark layers (1 thread and all threads). Fixtures run first; of the rest of the
+            problem in one of the --dtypes input types (in turn, by problem index, as check --dtype); finite-difference
+            checks of the backward passes; tiled GFLOP/s on the benchmark layers (1 thread and all threads). Fixtures run first; of the rest of the
             budget the benchmarks keep 30 % (≤ 180 s) and the gradient checks 10 % (≤ 60 s); the sweeps share the rest.
             Anything the budget cuts is listed under "skipped" in the reports.
+            The sweep phases run their checks in child kernelcheck processes (as 'check' does; --no-isolation: in this
+            one): an implementation that crashes or hangs (--case-timeout) fails that case, shrunk in child processes
+            and replayable, and a fresh child goes on; past a phase's deadline the child is stopped after the check
+            in progress.
             With --shard i/n only shard i runs: sweep problems, fixture files and benchmark layers with index ≡ i mod n
             (merge the n reports with 'kernelcheck report merge').
             Exit 1 on a new failure (any failure without --baseline), error drift or a performance regression (a
@@ -81,6 +85,21 @@ struct NightlyCommand: ParsableCommand {
     )
     var peers: String?
 
+    @Flag(help: "Run the sweep phases in this process (a crash of an implementation then ends the whole run).")
+    var noIsolation = false
+
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds one sweep check (its runs and its shrinking) may take in the child before it counts as a hang."
+    )
+    var caseTimeout: Double = 120
+
+    func validate() throws {
+        try OptionValidation.require(
+            caseTimeout.isFinite && caseTimeout > 0,
+            "--case-timeout must be a positive number of seconds, got \(caseTimeout)")
+    }
+
     func run() throws {
         guard let budgetSeconds = NightlyConfiguration.parseDuration(budget), budgetSeconds > 0,
             budgetSeconds <= NightlyConfiguration.maximumBudgetSeconds
@@ -111,12 +130,15 @@ struct NightlyCommand: ParsableCommand {
             throw BadInput(error.description)
         }
 
+        // Each plug-in with the --impl spelling its isolated children load it by.
+        let plugins = try (impl + (peers.map(FrameworkPeers.implementationNames) ?? [])).map {
+            (spelling: $0, implementation: try Implementations.named($0))
+        }
         var configuration = NightlyConfiguration(
             seed: seed ?? NightlyConfiguration.dateSeed(),
             seedSource: seed == nil ? "date" : "given",
             budgetSeconds: budgetSeconds,
-            implementations: Implementations.all
-                + (try (impl + (peers.map(FrameworkPeers.implementationNames) ?? [])).map(Implementations.named)))
+            implementations: Implementations.all + plugins.map(\.implementation))
         configuration.shard = index
         configuration.shardCount = count
         configuration.fixtureFiles = fixtures.isEmpty ? ((try? VerifyCommand.defaultFiles()) ?? []) : fixtures
@@ -132,6 +154,11 @@ struct NightlyCommand: ParsableCommand {
         // Progress and the phase lines go to standard error: standard output is the report.
         let progress = PhasedProgress(stream: .standardError)
         var runner = NightlyRunner(configuration: configuration) { progress.message("nightly: " + $0) }
+        if !noIsolation {
+            var spellings = Dictionary(Implementations.all.map { ($0.name, $0.name) }) { a, _ in a }
+            for p in plugins { spellings[p.implementation.name] = p.spelling }
+            runner.isolation = IsolatedNightlySweeps(spellings: spellings, caseTimeout: caseTimeout)
+        }
         runner.progress = {
             progress.update(phase: $0.phase, done: $0.done, total: $0.total, item: $0.item, deadline: $0.deadline)
         }
@@ -181,5 +208,29 @@ struct NightlyCommand: ParsableCommand {
             throw BadInput("--shard must be i/n with 0 ≤ i < n, got '\(text)'")
         }
         return (i, n)
+    }
+}
+
+/// The nightly's sweep phases in child `kernelcheck check --isolated-child` processes
+/// (`IsolatedSweepDriver`), each stopped at its phase's deadline.
+struct IsolatedNightlySweeps: NightlySweepIsolation {
+    /// Implementation name → its `--impl` spelling.
+    var spellings: [String: String]
+    var caseTimeout: Double
+
+    func run(
+        _ sweep: Sweep, deadline: Date, log: (String) -> Void, checked: (Sweep.CheckedCase) -> Void,
+        problemDone: (Int) -> Void
+    ) throws -> Int? {
+        let name = sweep.checker.implementation.name
+        let impl = spellings[name] ?? name
+        var driver = IsolatedSweepDriver(
+            sweep: sweep, impl: impl, caseTimeout: caseTimeout,
+            childArguments: IsolatedSweepDriver.checkArguments(for: sweep, impl: impl))
+        driver.deadline = deadline
+        driver.stopsAfterAnyCheck = true
+        return try driver.run(
+            message: log, checked: { c, _ in checked(c) }, problemDone: { index, _ in problemDone(index) }
+        ).stoppedBefore
     }
 }

@@ -97,31 +97,29 @@ import Testing
         #expect(ReportDiff(baseline: baseline, current: current).fixedFailures.count == 1)
     }
 
-    /// Over 200 random cases each low-precision op meets every precision of the axis; the
-    /// others stay f32; the choice is a function of the case seed alone.
+    /// The nightly draws its sweep problems by `Sweep`'s precision rule (what `check --dtype`
+    /// replays): over 120 problems (each family's problem taking the axis in turn) every
+    /// low-precision op meets every precision of the axis, the others stay f32; without f32
+    /// in the axis the f32-only families are not drawn at all.
     @Test func theSweepAxisCoversEveryPrecision() throws {
         let c = NightlyConfiguration(seed: 1, seedSource: "given", budgetSeconds: 1, implementations: [])
         let labels = Set(NightlyConfiguration.allPrecisions.map(ResultRow.precisionLabel))
         #expect(labels == ["f32", "bf16", "f16", "f8e4m3", "f8e5m2", "f16 acc=f16"])
-        for text in [
-            "conv2d n=1 ic=2 oc=2 in=4x4 k=3x3", "convt1d n=1 ic=2 oc=2 in=4 k=3", "matmul a=3x4 b=4x2",
-            "linear x=2x3 out=4 bias=1",
-        ] {
-            let problem = try Problem.parse(text)
-            var seen = Set<String>()
-            for seed in UInt64(0)..<200 {
-                let p = c.sweepProblem(problem, seed: seed)
-                #expect(p.description.hasPrefix(problem.description))
-                #expect(c.sweepProblem(problem, seed: seed) == p)
-                seen.insert(ResultRow.precisionLabel(p.descriptor.precision))
-            }
-            #expect(seen == labels, "\(text): \(seen.sorted())")
+        let sweep = Sweep(
+            cases: 120, seed: 1, mode: .exact, checker: CaseChecker(implementation: ReferenceImplementation()),
+            precisions: c.precisions)
+        var seen: [OpFamily: Set<String>] = [:]
+        for index in 0..<sweep.cases {
+            let (p, _) = sweep.problem(at: index)
+            seen[p.family, default: []].insert(ResultRow.precisionLabel(p.descriptor.precision))
         }
-        let relu = try Problem.parse("relu shape=3")
-        #expect((0..<50).allSatisfy { c.sweepProblem(relu, seed: UInt64($0)) == relu })
-        var f32Only = c
-        f32Only.precisions = [.float32]
-        #expect(f32Only.sweepProblem(try Problem.parse("matmul a=3x4 b=4x2"), seed: 7).descriptor.precision.isFloat32)
+        for family in OpFamily.allCases {
+            #expect(seen[family] == (family.acceptsLowPrecision ? labels : ["f32"]), "\(family): \(seen[family] ?? [])")
+        }
+        let narrow = Sweep(
+            cases: 40, seed: 1, mode: .exact, checker: CaseChecker(implementation: ReferenceImplementation()),
+            precisions: [Precision(storage: .bf16)])
+        #expect((0..<40).allSatisfy { narrow.problem(at: $0).0.descriptor.precision == Precision(storage: .bf16) })
     }
 
     /// A short nightly: the sweep's rows carry narrow precisions, fixture rows the fixtures'.
