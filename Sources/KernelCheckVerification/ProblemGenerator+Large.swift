@@ -11,7 +11,9 @@ import KernelCheckTiled
 // shapes from that path's recipe until `Tiled.coverage` says the problem takes the path and
 // crosses the boundary: the plan decides, not the recipe, so a recipe that drifts from the
 // plan only costs attempts. A target the size class cannot reach (panel blocks in a small
-// problem) falls back to a plain draw and stays a gap in the coverage table.
+// problem) falls back to a plain draw and stays a gap in the coverage table. Four pairs that
+// no path recipe aims at have recipes of their own and a share of the medium and large
+// draws (`ProblemGenerator+RarePairs.swift`).
 
 extension GeneratorSize {
     /// The `large` class's limits: ≤ 128M MACs, tensors ≤ 2 Mi elements (release builds only).
@@ -41,6 +43,7 @@ extension ProblemGenerator {
         guard [.conv, .convTranspose, .matmul, .linear].contains(family), rng.chance(size.targetedShare) else {
             return nil
         }
+        if let problem = rarePairDraw(family, rng: rng, size: size) { return problem }
         let gemm = family == .matmul || family == .linear
         var kernels: Set<String> =
             gemm ? ["gemm"] : ["conv_forward", "conv_backward_data", "conv_backward_weights", "conv_bias"]
@@ -72,7 +75,8 @@ extension ProblemGenerator {
         for attempt in 0..<targetedAttempts {
             // Later attempts grow the shapes, toward the size's limit.
             let grow = Double(attempt) / Double(targetedAttempts)
-            guard let descriptor = recipe(family, target: target, grow: grow, rng: &rng, size: size),
+            guard
+                let descriptor = recipe(family, target: target, boundary: boundary, grow: grow, rng: &rng, size: size),
                 let problem = try? Problem(descriptor), size.admits(problem)
             else { continue }
             for direction in directions(of: family, reaching: target.kernel)
@@ -108,15 +112,25 @@ extension ProblemGenerator {
         return min(cap, max(1, Int((u * top).expValue.rounded())))
     }
 
-    /// One draw of `target`'s recipe.
+    /// One draw of `target`'s recipe (a rare pair's own recipe when `boundary` makes one, in
+    /// the classes that aim at rare pairs).
     static func recipe(
-        _ family: OpFamily, target: CoverageTarget, grow: Double, rng: inout SeededRNG, size: GeneratorSize
+        _ family: OpFamily, target: CoverageTarget, boundary: CoverageBoundary?, grow: Double,
+        rng: inout SeededRNG, size: GeneratorSize
     ) -> (any ProblemDescriptor)? {
         if target.kernel == "gemm" || target.kernel == "linear_bias" {
             return gemmRecipe(family, path: target.path, grow: grow, rng: &rng, size: size)
         }
         guard let path = ConvPath(rawValue: target.path) else { return nil }
-        let shape = convRecipe(path, grow: grow, rng: &rng, size: size)
+        let shape: ConvShape
+        // The small class keeps the path recipes: no rare pair fits it.
+        if let boundary, size.rarePairShare > 0, rarePairs.contains(where: { $0 == (target.kernel, path, boundary) }) {
+            guard let rare = rareShape(kernel: target.kernel, path: path, boundary: boundary, rng: &rng, size: size)
+            else { return nil }
+            shape = rare
+        } else {
+            shape = convRecipe(path, grow: grow, rng: &rng, size: size)
+        }
         return family == .convTranspose ? shape.transposed : shape.conv
     }
 

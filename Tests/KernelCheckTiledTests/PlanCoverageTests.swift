@@ -102,6 +102,65 @@ import Testing
                 .edgeTiles))
     }
 
+    /// 11 output channels × 7 × 7 taps = 539 dual rows, 48 input channels on 8 × 8, same
+    /// padding: the dual buffer (539 × 64 = 34,496 floats) is ≥ 4 times smaller than col
+    /// (48 · 49 · 64 = 150,528), so every direction is dual. The forward's GEMM is 539 × 64
+    /// over K = 48: M = 539 > mc (≤ 96); on 2 threads its 45 row tiles × 2 column tiles split
+    /// by columns (45 tiles per part, against 23 × 2 = 46 for a row split), so a part still
+    /// has all 539 rows. Backward-data's GEMM is 48 × 64 over K = 539 > kc (≤ 512).
+    @Test func dualRowsPastTheBlocks() throws {
+        let text = "conv2d n=1 ic=48 oc=11 in=8x8 k=7x7 p=3x3:3x3"
+        for threads in [1, 2] {
+            let forward = try coverage(text, .fwd, threads: threads)
+            #expect(forward.path == ConvPath.dual.rawValue)
+            #expect(forward.boundaries.contains(.mPastMc), "\(threads) threads")
+            let data = try coverage(text, .bwdData, threads: threads)
+            #expect(data.path == ConvPath.dual.rawValue)
+            #expect(data.boundaries.contains(.kPastKc), "\(threads) threads")
+        }
+        // 1 output channel: 49 rows, within kc (≥ 128), and within mc where mc ≥ 49.
+        let one = "conv2d n=1 ic=48 oc=1 in=8x8 k=7x7 p=3x3:3x3"
+        #expect(try coverage(one, .fwd).path == ConvPath.dual.rawValue)
+        #expect(try !coverage(one, .bwdData).boundaries.contains(.kPastKc))
+        if GEMMBlocking.mc >= 49 { #expect(try !coverage(one, .fwd).boundaries.contains(.mPastMc)) }
+    }
+
+    /// Four output channels, 15 input channels (< 4 · 4: not dual) on 140 × 140, 3 × 3,
+    /// padding 1: the flattened grid (rows of 141 floats, 99 % useful lanes) with 4 × 6 wide
+    /// tiles. The padded image is 142 rows × 141 × 15 = 300,330 floats > 2¹⁸, so bands of
+    /// ¾ · 2¹⁸ / (15 · 141) = 92 rows: 89 output rows = 784 → 780 vectors (whole 6-vector
+    /// tiles) of the 1,234, two bands. On 100 × 100 it is 102 · 101 · 15 = 154,530 floats:
+    /// one band.
+    @Test func wideTilesInBands() throws {
+        let big = try coverage("conv2d n=1 ic=15 oc=4 in=140x140 k=3x3 p=1x1:1x1", .fwd)
+        #expect(big.path == ConvPath.directWide.rawValue)
+        #expect(big.boundaries.contains(.bandSplit))
+        let small = try coverage("conv2d n=1 ic=15 oc=4 in=100x100 k=3x3 p=1x1:1x1", .fwd)
+        #expect(small.path == ConvPath.directWide.rawValue)
+        #expect(!small.boundaries.contains(.bandSplit))
+    }
+
+    /// 513 output channels (> kc ≤ 512: im2colCol2im, not packedCol2im), a 1 × 1 kernel of
+    /// width stride 2 (skips width phases: not direct), K = 24 input channels: a column block
+    /// may hold 2¹⁷ / 24 = 5,461 ≥ 2,049 positions, so one block of 2,049 columns > nc
+    /// (≤ 2048). On 2 threads the GEMM is 24 × 2,049: 2 row tiles × 65 column tiles, split
+    /// 2 × 1 (65 tiles per part) rather than 1 × 2 (2 · 33 = 66), so each part keeps all the
+    /// columns. With 2,081 positions (66 column tiles) the two splits tie at 66 and the first,
+    /// by columns, stays: 1,056 columns per part, within nc where nc ≥ 1,056.
+    @Test func columnBlockPastNc() throws {
+        let odd = "conv2d n=1 ic=24 oc=513 in=1x4098 k=1x1 s=1x2"
+        for threads in [1, 2] {
+            let c = try coverage(odd, .bwdData, threads: threads)
+            #expect(c.path == ConvPath.im2colCol2im.rawValue)
+            #expect(c.boundaries.contains(.nPastNc), "\(threads) threads")
+        }
+        let even = "conv2d n=1 ic=24 oc=513 in=1x4162 k=1x1 s=1x2"
+        #expect(try coverage(even, .bwdData, threads: 1).boundaries.contains(.nPastNc))
+        if GEMMBlocking.nc >= 1056 {
+            #expect(try !coverage(even, .bwdData, threads: 2).boundaries.contains(.nPastNc))
+        }
+    }
+
     /// m = 100 > mc (≤ 96), k = 600 > kc (≤ 512), n = 64 ≤ nc; 100 is not a multiple of 12;
     /// B untransposed with m ≤ 132 rows: read in place.
     @Test func gemmBlockBoundaries() {

@@ -113,6 +113,35 @@ import Testing
         }
     }
 
+    /// The rare pairs' own recipes (`ProblemGenerator+RarePairs.swift`): a large targeted
+    /// draw of each, for a convolution and a transposed one, takes the path and crosses the
+    /// boundary on this machine's blocking at 2 threads (the sweeps' count on a 2-core
+    /// machine), and so does a medium draw of the two dual pairs. Only draws, no run.
+    @Test func rarePairDrawsCrossTheirBoundaries() throws {
+        var rng = SeededRNG(seed: Self.seed, stream: "rare-pairs-test")
+        for pair in ProblemGenerator.rarePairs {
+            let target = try #require(
+                Tiled.coverageTargets.first { $0.kernel == pair.kernel && $0.path == pair.path.rawValue })
+            let sizes: [GeneratorSize] = pair.path == .dual ? [.large, .medium] : [.large]
+            for size in sizes {
+                for family in [OpFamily.conv, .convTranspose] {
+                    let p = try #require(
+                        ProblemGenerator.targeted(
+                            family, target: target, boundary: pair.boundary, rng: &rng, size: size, threads: 2),
+                        "no \(size) \(family) draw of \(pair.kernel)/\(pair.path) × \(pair.boundary) [seed \(Self.seed)]"
+                    )
+                    #expect(size.admits(p), "\(p)")
+                    let reached = p.directions.compactMap { Tiled.coverage(of: p, $0, threads: 2) }
+                    #expect(
+                        reached.contains {
+                            $0.kernel == pair.kernel && $0.path == pair.path.rawValue
+                                && $0.boundaries.contains(pair.boundary)
+                        }, "\(p)")
+                }
+            }
+        }
+    }
+
     /// A sweep of the tiled implementation records one coverage case per checked case, and
     /// the reference records none (its paths are not the plan's).
     @Test func sweepRecordsTiledCasesOnly() {

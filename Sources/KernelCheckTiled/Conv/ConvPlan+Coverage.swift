@@ -92,6 +92,17 @@ extension ConvPath {
 }
 
 extension Tiled {
+    /// The standard tuning's thresholds behind three boundaries, for draws that aim at them
+    /// (`ProblemGenerator`): a padded image past `directBandFloats` floats is cut into bands
+    /// (`directBands`); an im2col column block holds at most `columnBudget` floats, so its
+    /// columns can pass `GEMMBlocking.nc` only for K < `columnBudget / nc` (`tiles`); the
+    /// dual lowering needs its buffer `dualAdvantage` times smaller than col (`usesDual`).
+    public static var directBandFloats: Int { ConvTuning.standard.directBandFloats }
+    public static var columnBudget: Int { ConvTuning.standard.columnBudget }
+    public static var dualAdvantage: Int { ConvTuning.standard.dualAdvantage }
+}
+
+extension Tiled {
     /// Every path of the convolution's plans and of the GEMM dispatcher, with the boundaries
     /// each can cross (from `ConvPath.allCases` and `GEMMPath.allCases`).
     public static var coverageTargets: [CoverageTarget] {
