@@ -49,25 +49,13 @@ extension NightlyReport {
     /// Reads and checks a report file: a regular file (not a directory, device or FIFO: a
     /// read of `/dev/zero` would never end) of at most `maximumFileBytes`.
     public static func read(_ path: String) throws(ReportError) -> NightlyReport {
-        // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw .unreadable(path: path, reason: "is a directory (give the report.json inside it)")
-        default: throw .unreadable(path: path, reason: "not a regular file")
-        }
-        guard Int(info.st_size) <= maximumFileBytes else {
-            throw .unreadable(path: path, reason: "\(info.st_size) bytes: larger than any report (\(maximumFileBytes))")
-        }
         let data: Data
-        do { data = try handle.readToEnd() ?? Data() } catch {
-            throw .unreadable(path: path, reason: "read failed: \(jsonProblem(error))")
+        switch readRegularFile(
+            path, maximumBytes: maximumFileBytes, inside: "report.json",
+            tooLarge: "larger than any report (\(maximumFileBytes))")
+        {
+        case .success(let read): data = read
+        case .failure(let unreadable): throw .unreadable(path: path, reason: unreadable.reason)
         }
         return try decode(data, path: path)
     }
