@@ -243,6 +243,15 @@ extension ProblemGenerator {
             s.input = grids[min(grids.count - 1, Int(grow * Double(grids.count)) + rng.nextInt(in: 0...2))]
             s.n = rng.nextInt(in: 1...2)
         }
+        // A third of the time the channel counts above become per-group counts of 2 or 3
+        // groups: the plan judges a path by the channels of one group, so the path is the
+        // same, and each group's offsets into the weights and channels get exercised (a
+        // dropped group offset is invisible with one group).
+        if path != .empty && rng.chance(1.0 / 3) {
+            s.groups = rng.pick([2, 3])
+            s.ci *= s.groups
+            s.co *= s.groups
+        }
         // Not directWide: its wide tiles need rows of a multiple of 6–12 vectors or the
         // flattened grid, which whole-vector rows defeat.
         let directFamily: Set<ConvPath> = [.direct, .directPhases, .directWeights, .virtualGridWeights]

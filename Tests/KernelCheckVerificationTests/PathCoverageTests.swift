@@ -142,6 +142,31 @@ import Testing
         }
     }
 
+    /// Every convolution path but the empty one is reached by grouped problems too: a
+    /// dropped group offset changes nothing with one group, so a path that only ever saw
+    /// ungrouped problems would hide it.
+    @Test func targetedDrawsReachEveryConvPathWithGroups() {
+        var rng = SeededRNG(seed: Self.seed, stream: "grouped-paths-test")
+        let targets = Tiled.coverageTargets.filter { $0.kernel.hasPrefix("conv_") && $0.path != "empty" }
+        for target in targets {
+            // Panel backward-weights needs ≥ 128 output channels a group: large problems.
+            let grouped = (0..<40).contains { attempt in
+                guard
+                    let p = ProblemGenerator.targeted(
+                        .conv, target: target, boundary: nil, rng: &rng, size: attempt < 20 ? .medium : .large,
+                        threads: 2),
+                    case .conv(let c) = p, c.groups > 1
+                else { return false }
+                return p.directions.contains {
+                    Tiled.coverage(of: p, $0, threads: 2).map { $0.kernel == target.kernel && $0.path == target.path }
+                        ?? false
+                }
+            }
+            #expect(
+                grouped, "no grouped medium or large draw reached \(target.kernel)/\(target.path) [seed \(Self.seed)]")
+        }
+    }
+
     /// A sweep of the tiled implementation records one coverage case per checked case, and
     /// the reference records none (its paths are not the plan's).
     @Test func sweepRecordsTiledCasesOnly() {
