@@ -91,6 +91,37 @@ import Testing
         #expect(isolated.stdout.contains(" checks, 2 files"), "\(isolated.stdout)")
     }
 
+    /// A `lib:` plug-in that crashes (or hangs) on conv2d cases with n = 3 and oc ≥ 5 (the
+    /// plug-in of CrashIsolationTests): those fwd checks of fixtures/conv.h5 are `crash`
+    /// (`timeout`) failures, and no other check is.
+    @Test(
+        .enabled(if: CrashIsolationTests.compilerAvailable, "no C compiler: 'cc' is not on PATH"),
+        arguments: [nil, "HANG"])
+    func aPlugInThatCrashesOrHangsCostsItsChecks(define: String?) throws {
+        let directory = try TestSupport.makeScratchDirectory("verify-isolation-plugin")
+        defer { TestSupport.removeScratch(directory) }
+        let library = try CrashIsolationTests.build(in: directory, define: define)
+        let r = try CLI.run(
+            [
+                "verify", CLI.repositoryRoot + "/fixtures/conv.h5", "--impl", "lib:" + library, "--direction", "fwd",
+                "--case-timeout", "1", "--format", "json",
+            ], directory: directory.path)
+        #expect(r.status == 1, "\(r.stderr)")
+        let outcomes = try Self.json(r.stdout)["outcomes"] as? [[String: Any]] ?? []
+        let expected =
+            define == nil ? Self.finding : "timeout: no result within --case-timeout 1 s"
+        var failed = 0
+        for o in outcomes {
+            let problem = o["problem"] as? String ?? ""
+            let oc = problem.split(separator: " ").first { $0.hasPrefix("oc=") }.flatMap { Int($0.dropFirst(3)) } ?? 0
+            let hit = problem.hasPrefix("conv2d n=3 ") && oc >= 5
+            if hit { failed += 1 }
+            #expect((o["status"] as? String == "failed") == hit, "\(o)")
+            #expect((o["findings"] as? [String] == [expected]) == hit, "\(o)")
+        }
+        #expect(failed > 0 && outcomes.count > failed, "\(outcomes.count) outcomes")
+    }
+
     @Test func nightlyFixturePhaseKeepsTheOtherRows() throws {
         let directory = try TestSupport.makeScratchDirectory("verify-isolation-nightly")
         defer { TestSupport.removeScratch(directory) }
