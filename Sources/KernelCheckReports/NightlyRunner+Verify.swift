@@ -39,10 +39,9 @@ extension NightlyRunner {
                         fixtureCase: name))
                 continue
             }
-            for fixture in fixtures {
+            var caseStart = Date()
+            func record(_ fixture: FixtureCase, _ outcomes: [CaseOutcome]) {
                 let id = "\(name):\(fixture.group)"
-                let caseStart = Date()
-                let outcomes = FixtureVerification.verify(fixture, implementations: c.implementations)
                 let seconds = Date().timeIntervalSince(caseStart) / Double(max(outcomes.count, 1))
                 out.fixtureCases.append(id)
                 cases += 1
@@ -59,6 +58,30 @@ extension NightlyRunner {
                                 shrunkProblem: o.problem, shrinkSteps: 0, summary: o.summary,
                                 replay: o.fixtureReplayCommand(file: shown), fixtureCase: id))
                     }
+                }
+                caseStart = Date()
+            }
+            if let fixtureIsolation {
+                var done = 0
+                do {
+                    try fixtureIsolation.verify(
+                        path: path, cases: Array(fixtures.enumerated()).map { ($0.offset, $0.element) },
+                        implementations: c.implementations, log: { log("fixtures: \(shown) \($0)") },
+                        caseDone: {
+                            done += 1
+                            record($0, $1)
+                        })
+                } catch {
+                    log("fixtures: \(error)")
+                    out.skipped.append(
+                        SkippedWork(
+                            phase: "fixtures", item: "\(fixtures.count - done) of \(fixtures.count) cases of \(shown)",
+                            reason: "\(error)"))
+                }
+            } else {
+                for fixture in fixtures {
+                    caseStart = Date()
+                    record(fixture, FixtureVerification.verify(fixture, implementations: c.implementations))
                 }
             }
         }

@@ -33,6 +33,9 @@ public struct NightlyRunner {
     /// implementation then ends the run); `kernelcheck nightly` sets crash-isolated child
     /// processes.
     public var isolation: (any NightlySweepIsolation)?
+    /// Where the fixture phase checks its cases: nil in this process; `kernelcheck nightly`
+    /// sets crash-isolated child processes.
+    public var fixtureIsolation: (any NightlyFixtureIsolation)?
 
     /// Where a phase stands: `done` of `total` items, the last one, and the phase's deadline
     /// (the phase stops there whatever is left, so an ETA never runs past it).
@@ -183,4 +186,17 @@ public protocol NightlySweepIsolation {
         _ sweep: Sweep, deadline: Date, log: (String) -> Void, checked: (Sweep.CheckedCase) -> Void,
         problemDone: (Int) -> Void
     ) throws -> Int?
+}
+
+/// Checks one fixture file's cases for the nightly where a crash or hang of an implementation
+/// cannot end the nightly (`kernelcheck nightly`: child processes).
+public protocol NightlyFixtureIsolation {
+    /// Checks `cases` (each with its position in the file at `path`) against `implementations`
+    /// in order, as `FixtureVerification.verify` would: `caseDone` gets each case's outcomes
+    /// (a crash or hang as a failed outcome), `log` what happened to a child. Throws when it
+    /// cannot go on.
+    func verify(
+        path: String, cases: [(index: Int, fixture: FixtureCase)], implementations: [any KernelImplementation],
+        log: (String) -> Void, caseDone: (FixtureCase, [CaseOutcome]) -> Void
+    ) throws
 }

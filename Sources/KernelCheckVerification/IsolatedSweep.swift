@@ -2,7 +2,9 @@ import Foundation
 import KernelCheckProblems
 
 /// One line of the protocol between `kernelcheck check` (or `nightly`) and the child process
-/// that runs its sweep (`check --isolated-child START`): the child writes `IsolatedMessage.prefix` + one
+/// that runs its sweep (`check --isolated-child START`), or `verify` and the child that
+/// checks its fixture cases (`verify --isolated-child CASES`; `index`: the case's position
+/// in its file, `done` after each case): the child writes `IsolatedMessage.prefix` + one
 /// JSON object per line on standard output, *before* each check (`start`), while it shrinks
 /// (`alive`, so a long shrink is not taken for a hang), after each check (`outcome`, with the
 /// shrunk failure) and after each problem (`done`). When the child dies, the last `start`
@@ -17,18 +19,21 @@ public struct IsolatedMessage: Codable, Sendable {
     /// The problem index in the sweep.
     public var index: Int
     public var direction: Direction?
+    /// The implementation a `start` is about, where the child checks several (`verify`).
+    public var implementation: String?
     public var outcome: CaseOutcome?
     public var failure: Sweep.Failure?
     /// Wall time of the check (`outcome`), in seconds.
     public var wall: Double?
 
     public init(
-        _ event: Event, index: Int, direction: Direction? = nil, outcome: CaseOutcome? = nil,
-        failure: Sweep.Failure? = nil, wall: Double? = nil
+        _ event: Event, index: Int, direction: Direction? = nil, implementation: String? = nil,
+        outcome: CaseOutcome? = nil, failure: Sweep.Failure? = nil, wall: Double? = nil
     ) {
         self.event = event
         self.index = index
         self.direction = direction
+        self.implementation = implementation
         self.outcome = outcome
         self.failure = failure
         self.wall = wall

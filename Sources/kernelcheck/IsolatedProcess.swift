@@ -107,6 +107,14 @@ final class IsolatedProcess {
         return signal != 0 ? (signal, 0) : (nil, (status >> 8) & 0xff)
     }
 
+    /// How the child ended, in words (`killed by SIGSEGV (signal 11)`, `the process exited
+    /// with status 3`); nil when it exited with status 0. Waits.
+    func ending() -> String? {
+        let end = waitForExit()
+        if let s = end.signal { return "killed by \(Self.signalName(s)) (signal \(s))" }
+        return end.exit == 0 ? nil : "the process exited with status \(end.exit)"
+    }
+
     /// `SIGSEGV`, `SIGABRT`, …: the name a crash report shows.
     static func signalName(_ n: Int32) -> String {
         let names: [Int32: String] = [

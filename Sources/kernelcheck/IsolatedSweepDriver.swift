@@ -133,11 +133,9 @@ struct IsolatedSweepDriver {
                     }
                     continue reading
                 case .end:
-                    let end = child.waitForExit()
-                    if running == nil && end.signal == nil && end.exit == 0 { break sweeping }
-                    ended =
-                        end.signal.map { "killed by \(IsolatedProcess.signalName($0)) (signal \($0))" }
-                        ?? "the process exited with status \(end.exit)"
+                    let how = child.ending()
+                    if running == nil && how == nil { break sweeping }
+                    ended = how ?? "the process exited with status 0"
                 case .timeout:
                     child.kill()
                     ended = nil

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KernelCheckCore
+import KernelCheckFixtures
 import KernelCheckProblems
 import KernelCheckReports
 import KernelCheckVerification
@@ -22,7 +23,8 @@ struct NightlyCommand: ParsableCommand {
             The sweep phases run their checks in child kernelcheck processes (as 'check' does; --no-isolation: in this
             one): an implementation that crashes or hangs (--case-timeout) fails that case, shrunk in child processes
             and replayable, and a fresh child goes on; past a phase's deadline the child is stopped after the check
-            in progress.
+            in progress. The fixture phase checks each file's cases in child processes the same way (as 'verify'
+            does): a crash or hang fails that check, with its fixture replay line, and the next check goes on.
             With --shard i/n only shard i runs: sweep problems, fixture files and benchmark layers with index ≡ i mod n
             (merge the n reports with 'kernelcheck report merge').
             Exit 1 on a new failure (any failure without --baseline), error drift or a performance regression (a
@@ -85,12 +87,15 @@ struct NightlyCommand: ParsableCommand {
     )
     var peers: String?
 
-    @Flag(help: "Run the sweep phases in this process (a crash of an implementation then ends the whole run).")
+    @Flag(
+        help: "Run the fixture and sweep phases in this process (a crash of an implementation then ends the whole run)."
+    )
     var noIsolation = false
 
     @Option(
         parsing: .unconditional,
-        help: "Seconds one sweep check (its runs and its shrinking) may take in the child before it counts as a hang."
+        help:
+            "Seconds one fixture or sweep check (its runs and its shrinking) may take in the child before it counts as a hang."
     )
     var caseTimeout: Double = 120
 
@@ -158,6 +163,7 @@ struct NightlyCommand: ParsableCommand {
             var spellings = Dictionary(Implementations.all.map { ($0.name, $0.name) }) { a, _ in a }
             for p in plugins { spellings[p.implementation.name] = p.spelling }
             runner.isolation = IsolatedNightlySweeps(spellings: spellings, caseTimeout: caseTimeout)
+            runner.fixtureIsolation = IsolatedNightlyFixtures(spellings: spellings, caseTimeout: caseTimeout)
         }
         runner.progress = {
             progress.update(phase: $0.phase, done: $0.done, total: $0.total, item: $0.item, deadline: $0.deadline)
@@ -232,5 +238,25 @@ struct IsolatedNightlySweeps: NightlySweepIsolation {
         return try driver.run(
             message: log, checked: { c, _ in checked(c) }, problemDone: { index, _ in problemDone(index) }
         ).stoppedBefore
+    }
+}
+
+/// The nightly's fixture phase in child `kernelcheck verify --isolated-child` processes
+/// (`IsolatedFixtureDriver`), one file at a time.
+struct IsolatedNightlyFixtures: NightlyFixtureIsolation {
+    /// Implementation name → its `--impl` spelling.
+    var spellings: [String: String]
+    var caseTimeout: Double
+
+    func verify(
+        path: String, cases: [(index: Int, fixture: FixtureCase)], implementations: [any KernelImplementation],
+        log: (String) -> Void, caseDone: (FixtureCase, [CaseOutcome]) -> Void
+    ) throws {
+        let driver = IsolatedFixtureDriver(
+            impls: implementations.map { spellings[$0.name] ?? $0.name }, caseTimeout: caseTimeout)
+        try driver.run(path: path, cases: cases, message: log) { _, fixture, outcomes in
+            caseDone(fixture, outcomes)
+            return true
+        }
     }
 }

@@ -30,8 +30,11 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "Fixture files (default: every .h5 in fixtures/, only those of --op when given).")
     var files: [String] = []
 
-    @Option(help: "Implementation: reference, tiled, all, or a plug-in: lib:PATH (docs/plugins.md), exec:COMMAND.")
-    var impl: String = "all"
+    @Option(
+        help:
+            "Implementation (repeatable; default all): reference, tiled, all, or a plug-in: lib:PATH (docs/plugins.md), exec:COMMAND."
+    )
+    var impl: [String] = []
 
     @Option(
         name: .customLong("case"),
@@ -67,13 +70,39 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: [.customShort("x"), .customLong("fail-fast")], help: "Stop after the first case with a failure.")
     var failFast = false
 
+    @Flag(help: "Check the cases in this process (faster to debug; a crash then ends the whole run).")
+    var noIsolation = false
+
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds one check (all its runs) may take in the isolated child before it counts as a hang.")
+    var caseTimeout: Double = 120
+
+    /// Internal: run as the isolated child of a verify (`C1,C2,…:SKIP`: the cases at these
+    /// positions of the one file given, leaving out the first SKIP checks of the first),
+    /// writing `IsolatedMessage` lines.
+    @Option(help: .hidden)
+    var isolatedChild: String?
+
     @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        try OptionValidation.require(
+            caseTimeout.isFinite && caseTimeout > 0,
+            "--case-timeout must be a positive number of seconds, got \(caseTimeout)")
+    }
 
     func run() throws {
         // Case files may be corrupted: bound what libhdf5 may allocate while reading them.
         AddressSpaceLimit.install()
-        let implementations = impl == "all" ? Implementations.all : [try Implementations.named(impl)]
+        let spellings = Self.spellings(impl)
+        let implementations = try spellings.map { FaultInjectedImplementation.wrap(try Implementations.named($0)) }
         let selection = try VerifySelection(caseText: caseText, ops: op, directions: direction, dtypes: dtype)
+        if let isolatedChild {
+            try Self.runChild(
+                isolatedChild, files: files, implementations: implementations, selection: selection, tight: tight)
+            return
+        }
         let paths = try files.isEmpty ? Self.defaultFiles(families: selection.families) : files
         var run = VerifyRun(
             implementations: implementations, text: output.format == .text, verbose: verbose, tight: tight)
@@ -83,15 +112,38 @@ struct VerifyCommand: ParsableCommand {
         }
         let available = read.map(\.cases.count).reduce(0, +)
         let chosen = Set(selection.cases(read.flatMap(\.cases)).map { "\($0.file)\u{0}\($0.group)" })
-        fileLoop: for (path, cases) in read {
-            for var fixture in cases where chosen.contains("\(fixture.file)\u{0}\(fixture.group)") {
+        var driver: IsolatedFixtureDriver?
+        if !noIsolation {
+            driver = IsolatedFixtureDriver(
+                impls: spellings, caseTimeout: caseTimeout,
+                extraArguments: (selection.directions ?? []).sorted().flatMap { ["--direction", $0.rawValue] }
+                    + (tight ? ["--tight"] : []),
+                tight: tight, directions: selection.directions)
+        }
+        for (path, cases) in read {
+            var selected: [(index: Int, fixture: FixtureCase)] = []
+            for (index, var fixture) in cases.enumerated() where chosen.contains("\(fixture.file)\u{0}\(fixture.group)")
+            {
                 fixture.expected = fixture.expected.filter { selection.includes($0.key) }
-                if fixture.expected.isEmpty { continue }
-                run.verify(fixture, path: path)
-                if failFast && run.failed > 0 {
-                    run.stoppedEarly = true
-                    break fileLoop
+                if !fixture.expected.isEmpty { selected.append((index, fixture)) }
+            }
+            if let driver {
+                try driver.run(
+                    path: path, cases: selected,
+                    message: { FileHandleOutput.standardError("kernelcheck: \(displayPath(path)) \($0)") }
+                ) { _, fixture, outcomes in
+                    run.record(fixture, path: path, outcomes: outcomes)
+                    return !(failFast && run.failed > 0)
                 }
+            } else {
+                for (_, fixture) in selected {
+                    run.verify(fixture, path: path)
+                    if failFast && run.failed > 0 { break }
+                }
+            }
+            if failFast && run.failed > 0 {
+                run.stoppedEarly = true
+                break
             }
         }
         if run.outcomes.isEmpty && selection.isFiltering {
@@ -112,6 +164,48 @@ struct VerifyCommand: ParsableCommand {
             throw ExitCode(2)
         }
         if run.failed > 0 { throw VerificationFailed(failures: run.failed) }
+    }
+
+    /// The `--impl` spellings, `all` expanded (default: every built-in implementation), each once.
+    static func spellings(_ impl: [String]) -> [String] {
+        var out: [String] = []
+        for name in impl.isEmpty ? ["all"] : impl {
+            for spelling in name == "all" ? Implementations.all.map(\.name) : [name] where !out.contains(spelling) {
+                out.append(spelling)
+            }
+        }
+        return out
+    }
+
+    /// The isolated child's side: checks the cases `spec` names (`C1,C2,…:SKIP`) of the one
+    /// file in `files`, writing the protocol lines (`start` before each check, naming its
+    /// direction and implementation; `outcome` after it; `done` after each case).
+    static func runChild(
+        _ spec: String, files: [String], implementations: [any KernelImplementation], selection: VerifySelection,
+        tight: Bool
+    ) throws {
+        let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
+        let indices = parts.first.map { $0.split(separator: ",").compactMap { Int($0) } } ?? []
+        let skip = parts.count == 2 ? Int(parts[1]) : nil
+        guard files.count == 1, let skip, skip >= 0, !indices.isEmpty,
+            indices.count == parts[0].split(separator: ",").count
+        else { throw BadInput("--isolated-child must be C1,C2,…:SKIP with one fixture file, got '\(spec)'") }
+        let cases: [FixtureCase]
+        do { cases = try FixtureFile.read(files[0]) } catch { throw BadInput(error.description) }
+        for (n, index) in indices.enumerated() {
+            guard cases.indices.contains(index) else { throw BadInput("--isolated-child: no case \(index)") }
+            var fixture = cases[index]
+            fixture.expected = fixture.expected.filter { selection.includes($0.key) }
+            _ = FixtureVerification.verify(
+                fixture, implementations: implementations, tight: tight, skipping: n == 0 ? skip : 0,
+                willCheck: {
+                    CheckCommand.emit(IsolatedMessage(.start, index: index, direction: $0, implementation: $1.name))
+                },
+                checked: {
+                    CheckCommand.emit(IsolatedMessage(.outcome, index: index, direction: $0.direction, outcome: $0))
+                })
+            CheckCommand.emit(IsolatedMessage(.done, index: index))
+        }
     }
 
     /// Every .h5 of fixtures/; with `families`, only `<family>.h5` of those that exist (all

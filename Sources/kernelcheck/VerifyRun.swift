@@ -40,10 +40,17 @@ struct VerifyRun {
     func count(_ status: ComparisonStatus) -> Int { outcomes.filter { $0.status == status }.count }
     var failed: Int { count(.failed) }
 
-    /// Verifies one case, printing its lines.
+    /// Verifies one case in this process, printing its lines.
     mutating func verify(_ fixture: FixtureCase, path: String) {
+        record(
+            fixture, path: path,
+            outcomes: FixtureVerification.verify(fixture, implementations: implementations, tight: tight))
+    }
+
+    /// Records the outcomes of one case (checked here or in an isolated child), printing its
+    /// lines.
+    mutating func record(_ fixture: FixtureCase, path: String, outcomes caseOutcomes: [CaseOutcome]) {
         let shown = displayPath(path)
-        let caseOutcomes = FixtureVerification.verify(fixture, implementations: implementations, tight: tight)
         for var o in caseOutcomes {
             o.file = shown
             outcomes.append(o)
