@@ -9,6 +9,9 @@ import KernelCheckTiled
 //   Co·∏k are the forward's M and the backward-data's K, so both need Co·∏k past the
 //   block while Ci stays `dualAdvantage` times Co (the dual recipe's Co ≤ 3 passes mc only
 //   with 7 × 7 taps, and kc never);
+// - dual forward × N past nc: the forward's columns are the input's positions, split over
+//   the threads, so each thread's share must pass nc: an image larger than the dual
+//   recipe's spatial draws reach;
 // - directWide × band split: at most 4 output channels, so at most 4·Co − 1 input channels
 //   (more would take the dual lowering), on a padded image past the band budget: a large
 //   image of few channels;
@@ -31,6 +34,7 @@ extension ProblemGenerator {
     static let rarePairs: [(kernel: String, path: ConvPath, boundary: CoverageBoundary)] = [
         ("conv_forward", .dual, .mPastMc),
         ("conv_backward_data", .dual, .kPastKc),
+        ("conv_forward", .dual, .nPastNc),
         ("conv_forward", .directWide, .bandSplit),
         ("conv_backward_data", .im2colCol2im, .nPastNc),
     ]
@@ -59,7 +63,8 @@ extension ProblemGenerator {
     ) -> ConvShape? {
         guard rarePairs.contains(where: { $0 == (kernel, path, boundary) }) else { return nil }
         switch path {
-        case .dual: return dualRowsShape(rng: &rng, size: size)
+        case .dual:
+            return boundary == .nPastNc ? dualColumnsShape(rng: &rng, size: size) : dualRowsShape(rng: &rng, size: size)
         case .directWide: return wideBandShape(rng: &rng, size: size)
         case .im2colCol2im: return wideColumnBlockShape(rng: &rng, size: size)
         default: return nil
@@ -85,6 +90,31 @@ extension ProblemGenerator {
         s.dilation = [1, 1]
         s.padBegin = s.kernel.map { ($0 - 1) / 2 }
         s.padEnd = s.padBegin
+        s.bias = rng.chance(0.5)
+        return s
+    }
+
+    /// The dual lowering (Co of 1–3, Ci ≥ `dualAdvantage`·Co) on an image of more than
+    /// threads·nc positions (up to twice that), stride 1 and same padding, so that each
+    /// thread's share of the forward's columns passes nc.
+    static func dualColumnsShape(rng: inout SeededRNG, size: GeneratorSize) -> ConvShape? {
+        let threads = Tiled.resolveThreads(0)
+        var s = ConvShape()
+        s.co = rng.nextInt(in: 1...3)
+        s.ci = Tiled.dualAdvantage * s.co + rng.nextInt(in: 0...s.co)
+        s.kernel = (0..<2).map { _ in rng.pick([2, 3, 5]) }
+        let fewest = threads * GEMMBlocking.nc + 1
+        let positions = rng.nextInt(in: fewest...(2 * fewest))
+        let width = rng.nextInt(in: 48...160)
+        s.input = [(positions + width - 1) / width, width]
+        let taps = s.kernel.reduce(1, *), pixels = s.input.reduce(1, *)
+        guard s.ci * pixels <= size.maxTensorElements,
+            Double(s.co * s.ci * taps * pixels) <= size.maxMACs
+        else { return nil }
+        s.stride = [1, 1]
+        s.dilation = [1, 1]
+        s.padBegin = s.kernel.map { ($0 - 1) / 2 }
+        s.padEnd = s.kernel.map { $0 - 1 - ($0 - 1) / 2 }
         s.bias = rng.chance(0.5)
         return s
     }
