@@ -62,7 +62,7 @@ struct SharedLibrarySweepTests {
         let path = try SharedLibraryBuilds.build(
             SharedLibraryBuilds.exampleSource, name: "lib conv bug.so", in: directory, defines: ["PLANT_PADDING_BUG"])
         let library = try SharedLibraryImplementation(path: path)
-        let sweep = Self.sweep(library, cases: 16, seed: 20_261_206, mode: .exact)
+        let sweep = Self.sweep(library, cases: 32, seed: 20_261_206, mode: .exact)
         let result = sweep.run()
         #expect(result.failed > 0, "seed \(result.seed): the planted padding bug went unnoticed")
         let failure = try #require(result.failures.first)
