@@ -38,17 +38,17 @@ import Testing
         ) { try FixtureFile.read(path) }
     }
 
-    /// "fwd," 50,000 times (200 KB; the report's 2 MB ran 76 s and passed): refused at the
-    /// second "fwd", in a fraction of a second, without echoing the attribute.
+    /// "fwd," 50,000 times (200 KB; the report's 2 MB ran 76 s and passed): refused, naming
+    /// the repeated direction, without echoing the attribute. (No wall-time bound: under a
+    /// parallel test run a 2 s bound failed at 2.07 s, and at this size the old quadratic
+    /// reading took under a second, so the bound caught nothing.)
     @Test(.enabled(if: h5pyAvailable)) func repeatedDirectionIsAnError() throws {
         let path = try #require(try Self.craft("repeated-directions", count: 50_000))
         defer { TestSupport.removeScratch(TestSupport.scratch(of: path)) }
-        let started = Date()
         let error = #expect(throws: FixtureError.repeatedDirection(file: path, group: "relu shape=3", direction: "fwd"))
         {
             try FixtureFile.read(path)
         }
-        #expect(Date().timeIntervalSince(started) < 2)
         #expect((error?.description.count ?? 0) < 300)
     }
 
