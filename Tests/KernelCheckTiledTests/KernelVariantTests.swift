@@ -91,6 +91,45 @@ struct KernelVariantTests {
         #expect(b.kc == kc && b.mc == mc && b.nc == nc, "\(caches) → \(b)")
     }
 
+    /// (caches, column budget, band floats, weight budget), derived by hand from the L2 rule.
+    static let budgetCases: [(CacheSizes, Int, Int, Int)] = [
+        // 1 MiB L2 (Zen 4/5): 262144 floats, the values the direct kernels were tuned with.
+        (CacheSizes(l1d: 32_768, l2: 1_048_576, l3: 33_554_432), 131_072, 262_144, 65_536),
+        // 512 KiB L2 (Zen 1): half of each.
+        (CacheSizes(l1d: 32_768, l2: 524_288, l3: 8_388_608), 65_536, 131_072, 32_768),
+        // 2 MiB L2: twice; a 128 KiB L2 counts as 256 KiB.
+        (CacheSizes(l1d: 49_152, l2: 2_097_152, l3: 272_629_760), 262_144, 524_288, 131_072),
+        (CacheSizes(l1d: 32_768, l2: 131_072, l3: 8_388_608), 32_768, 65_536, 16_384),
+    ]
+
+    @Test("the convolution's cache budgets from L2", arguments: budgetCases)
+    func convBudgets(caches: CacheSizes, column: Int, band: Int, weights: Int) {
+        let t = ConvTuning(caches: caches)
+        #expect(
+            t.columnBudget == column && t.directBandFloats == band && t.directWeightBudget == weights,
+            "\(caches) → \(t.columnBudget), \(t.directBandFloats), \(t.directWeightBudget)")
+        #expect(ConvTuning.standard.directBandFloats == ConvTuning(caches: .current).directBandFloats)
+    }
+
+    @Test("a 512 KiB L2 cuts a padded image into bands that a 1 MiB one keeps whole, with the same sums")
+    func smallL2Bands() throws {
+        // Padded image: 32 channels × 66 rows × 65 columns = 137280 floats, over 131072.
+        let p = conv("conv2d n=1 ic=32 oc=16 g=1 in=64x64 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=0")
+        let zen1 = ConvTuning(caches: CacheSizes(l1d: 32 << 10, l2: 512 << 10, l3: 8 << 20))
+        let zen4 = ConvTuning(caches: CacheSizes(l1d: 32 << 10, l2: 1 << 20, l3: 32 << 20))
+        let plan = try #require(TiledConv(p, tuning: zen4).directPlan)
+        #expect(TiledConv(p, tuning: zen4).directBands(plan, unit: 2).ranges.count == 1)
+        #expect(TiledConv(p, tuning: zen1).directBands(plan, unit: 2).ranges.count > 1)
+        let x = TestData.filled(count(p.xShape), exactFill, seed: 3, role: "x")
+        let w = TestData.filled(count(p.wShape), exactFill, seed: 3, role: "w")
+        let y = Naive.forward(p, x: x, w: w, b: nil)
+        for tuning in [zen4, zen1] {
+            expectEqual(
+                LayerRun(p: p, tuning: tuning, threads: 2).forward(x: x, w: w, b: nil), y,
+                "bands \(tuning.directBandFloats)")
+        }
+    }
+
     @Test(
         "sysfs cache sizes parse", arguments: [("48K", 49152), ("2048K", 2 << 20), ("260M", 260 << 20), ("512", 512)])
     func parseSize(text: String, bytes: Int) {

@@ -3,11 +3,13 @@ import KernelCheckProblems
 
 /// Knobs of the tiled convolution's paths (`ConvPlan` reads them). They change speed and workspace size, never which products
 /// are summed, and none depends on the thread count (so results are the same for any
-/// `threads`). The defaults suit the benchmark shapes; tests shrink them so tiny problems
-/// exercise column blocks, partial output lines, weight slabs and split reductions.
+/// `threads`). The defaults suit the benchmark shapes, and the three cache budgets
+/// (`columnBudget`, `directBandFloats`, `directWeightBudget`) are fractions of this machine's
+/// L2 (`init(caches:)`); tests shrink them so tiny problems exercise column blocks, partial
+/// output lines, weight slabs and split reductions.
 struct ConvTuning: Sendable {
-    /// Floats in one thread's column buffer (slab rows × block columns): 128 Ki floats =
-    /// 512 KiB, so that im2col's writes are still in L2 when GEMM reads them.
+    /// Floats in one thread's column buffer (slab rows × block columns): half of L2 (128 Ki
+    /// floats on a 1 MiB L2), so that im2col's writes are still in L2 when GEMM reads them.
     var columnBudget = 1 << 17
     /// Fewest columns per block, so GEMM's `n` (or `k` for backward-weights) stays wide
     /// even when K is huge.
@@ -40,10 +42,11 @@ struct ConvTuning: Sendable {
     /// fewer, its 4-row tiles run at a third of the FMA rate, slower than im2col (at most 4
     /// channels take the wide tiles instead).
     var directMinimumChannels = 8
-    /// Floats of padded input per band of the direct forward (1 MiB, an L2's worth): a padded
-    /// image within it is one band (ResNet 64 → 64 on 56 × 56, GAN 128 → 256 on 16 × 16),
-    /// larger ones go in bands of ¾ of it (`directBands`), so that a band stays in L2 while
-    /// the tiles sweep it (a 3 → 32 layer's backward-data pads 8.6 MB of dY per image).
+    /// Floats of padded input per band of the direct forward (an L2's worth: 256 Ki floats on a
+    /// 1 MiB L2): a padded image within it is one band (ResNet 64 → 64 on 56 × 56, GAN
+    /// 128 → 256 on 16 × 16), larger ones go in bands of ¾ of it (`directBands`), so that a
+    /// band stays in L2 while the tiles sweep it (a 3 → 32 layer's backward-data pads 8.6 MB
+    /// of dY per image). `directWeightBudget`: a quarter of L2.
     var directBandFloats = 1 << 18
     var directWeightBudget = 1 << 16
     /// Where an output row is an odd number of whole vectors (16 columns: the GAN's
@@ -72,5 +75,27 @@ struct ConvTuning: Sendable {
 
     enum LoweringChoice: Sendable { case automatic, im2col, dual }
 
-    static let standard = ConvTuning()
+    /// The tuning of this machine: the defaults with the cache budgets of its caches.
+    static let standard = ConvTuning(caches: .current)
+}
+
+extension ConvTuning {
+    /// The defaults, with the budgets that must fit in L2 taken from `caches.l2` (at least
+    /// 256 KiB): `columnBudget` half of it, `directBandFloats` all of it, `directWeightBudget`
+    /// a quarter, in floats. On a 1 MiB L2 (Zen 4, Zen 5) they are the values the kernels
+    /// were tuned with; a 512 KiB L2 (Zen 1) halves them. They move bands, slabs and passes,
+    /// never a path.
+    init(caches: CacheSizes) {
+        self.init()
+        let l2Floats = max(caches.l2, 256 << 10) / MemoryLayout<Float>.size
+        columnBudget = l2Floats / 2
+        directBandFloats = l2Floats
+        directWeightBudget = l2Floats / 4
+    }
+
+    /// The cache budgets for a benchmark header: `conv column 128Ki, band 256Ki, weights 64Ki`.
+    var budgetSummary: String {
+        func ki(_ floats: Int) -> String { floats % 1024 == 0 ? "\(floats / 1024)Ki" : "\(floats)" }
+        return "conv column \(ki(columnBudget)), band \(ki(directBandFloats)), weights \(ki(directWeightBudget))"
+    }
 }

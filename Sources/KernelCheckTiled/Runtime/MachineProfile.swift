@@ -23,7 +23,8 @@ public struct MachineProfile: Sendable, Codable {
     public var kernelVariant: String?
     /// The variant's SGEMM register tile, `rows×columns`.
     public var registerTile: String
-    /// The SGEMM blocking derived from the caches, e.g. `kc 512, mc 96, nc 2048`.
+    /// The SGEMM blocking and the convolution's L2 budgets (in floats) derived from the
+    /// caches, e.g. `kc 512, mc 96, nc 2048; conv column 128Ki, band 256Ki, weights 64Ki`.
     public var blocking: String?
 
     /// The profile of this machine for `KernelVariant.current`; the peak of each vector
@@ -43,7 +44,8 @@ public struct MachineProfile: Sendable, Codable {
             cpuModel: model, vectorISA: bits == 512 ? "avx512f" : bits == 256 ? "avx2+fma" : "none",
             caches: caches, cores: Tiled.defaultThreads, peakGFLOPSPerCore: peak,
             kernelVariant: variant.rawValue, registerTile: variant.registerTileName,
-            blocking: "kc \(GEMMBlocking.kc), mc \(GEMMBlocking.mc), nc \(GEMMBlocking.nc)")
+            blocking: "kc \(GEMMBlocking.kc), mc \(GEMMBlocking.mc), nc \(GEMMBlocking.nc); "
+                + ConvTuning.standard.budgetSummary)
     }
 
     private static let measuredPeaks = Mutex<[Int: Double]>([:])
