@@ -12,7 +12,7 @@ minutes apart on a VM whose speed drifts. A target is met when the median ratio 
 GFLOP/s) meets it; the table shows the range, so a reader sees how close each call was.
 
 The speed targets (fractions of peak use the fp32 FMA peak per core that each run measured
-on its machine, `machine.peakGFLOPSPerCore` in the bench JSON; the median over the runs):
+on its machine, `machine.peak_gflops_per_core` in the bench JSON; the median over the runs):
 - matmul 1024³ forward: ≥ 90 % of one core's peak on 1 thread, and ≥ 1.85× that on all
   threads, where it is also ≥ the best peer;
 - every conv and transposed-conv layer and direction ≥ the best of PyTorch and ONNX Runtime
@@ -24,10 +24,14 @@ import json
 import statistics
 import sys
 
+# The field of `schemas/bench.schema.json` (machine) that holds the measured peak.
+PEAK_KEY = "peak_gflops_per_core"
+
+
 def peak_per_core(runs):
     """Median of the runs' measured peaks per core (GFLOP/s), or None when no run has one."""
-    peaks = [run["machine"]["peakGFLOPSPerCore"] for run in runs
-             if isinstance(run.get("machine"), dict) and run["machine"].get("peakGFLOPSPerCore", 0) > 0]
+    peaks = [run["machine"][PEAK_KEY] for run in runs
+             if isinstance(run.get("machine"), dict) and run["machine"].get(PEAK_KEY, 0) > 0]
     return statistics.median(peaks) if peaks else None
 
 
@@ -160,6 +164,8 @@ def main(paths):
     print(f"\nTargets: {len(checks) - len(missed)} of {len(checks)} met (median of the per-run values).")
     for description, median, required, _ in missed:
         print(f"- missed: {description}: {median:.3f} < {required}")
+    if not peak_core and ("matmul 1024³", "fwd", 1) in tiled:
+        print(f"- not checked: matmul 1024³ fwd, 1 thread: fraction of peak (no run has machine.{PEAK_KEY})")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def peer(framework, problem, direction, threads, gflops):
 
 def run(matmul_1t, matmul_2t, numpy_1t, conv_fwd, conv_bwd, torch_fwd, torch_bwd, peak=262.0):
     return {
-        "machine": {"peakGFLOPSPerCore": peak},
+        "machine": {merge_bench.PEAK_KEY: peak},
         "records": [
             record("matmul 1024³", MATMUL, "fwd", 1, matmul_1t),
             record("matmul 1024³", MATMUL, "fwd", 2, matmul_2t),
@@ -111,3 +111,15 @@ def test_peak_comes_from_the_runs():
     assert merge_bench.peak_per_core(old) is None
     order, tiled, _, peers = merge_bench.collect(old)
     assert all("fraction of peak" not in c[0] for c in merge_bench.targets(order, tiled, peers, None))
+
+
+def test_peak_key_is_the_schema_field():
+    # The bench JSON names the peak as its schema does; a key of another spelling silently
+    # dropped the fraction-of-peak target.
+    import json
+    schema_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schemas", "bench.schema.json")
+    with open(schema_path) as handle:
+        schema = json.load(handle)
+    machine = schema["properties"]["machine"]
+    assert merge_bench.PEAK_KEY in machine["required"]
+    assert merge_bench.PEAK_KEY in machine["properties"]
