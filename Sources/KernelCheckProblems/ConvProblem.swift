@@ -83,6 +83,8 @@ public struct ConvProblem: ConvolutionGeometry {
     /// Multiply-adds of the forward pass: `N · C_out · ∏out · (C_in/g) · ∏k`; the two
     /// backward passes over data and weights perform the same number.
     public var macs: Double { nominalMACs(stridedChannels: outChannels, stridedSize: outputSize) }
+    /// The fraction of `macs` whose input position is in the image, not in the padding.
+    public var realProducts: Double { realProductFraction(stridedSize: outputSize, denseSize: inputSize) }
 
     public func accumulationLength(for direction: Direction) -> Int {
         accumulationLength(for: direction, stridedSize: outputSize)

@@ -107,6 +107,8 @@ public struct ConvTransposeProblem: ConvolutionGeometry {
     /// Multiply-adds of the scatter form (including products that land in the crop):
     /// `N · C_in · ∏in · (C_out/g) · ∏k`.
     public var macs: Double { nominalMACs(stridedChannels: inChannels, stridedSize: inputSize) }
+    /// The fraction of `macs` whose output position is in y, not in the crop.
+    public var realProducts: Double { realProductFraction(stridedSize: inputSize, denseSize: outputSize) }
 
     public func accumulationLength(for direction: Direction) -> Int {
         accumulationLength(for: direction, stridedSize: inputSize)

@@ -19,6 +19,11 @@ public protocol ProblemDescriptor: Hashable, Sendable, LosslessStringConvertible
     func output(for direction: Direction) -> TensorSpec
     /// Floating-point operations of one direction (a multiply-add counts 2).
     func flops(for direction: Direction) -> Double
+    /// The fraction of `flops(for:)` that multiplies real input: below 1 where the count
+    /// includes products with zero padding (a convolution's) or products that land in a
+    /// transposed convolution's crop. A kernel that skips those does less work for the same
+    /// count. 1 for every other op.
+    func realProductFraction(for direction: Direction) -> Double
     /// Largest number of products summed into one output element of a direction
     /// (the K of the forward error bound γ_K·(|A|·|B|)).
     func accumulationLength(for direction: Direction) -> Int
@@ -31,6 +36,7 @@ public protocol ProblemDescriptor: Hashable, Sendable, LosslessStringConvertible
 extension ProblemDescriptor {
     public var family: OpFamily { Self.family }
     public var precision: Precision { .float32 }
+    public func realProductFraction(for direction: Direction) -> Double { 1 }
 
     public init?(_ description: String) {
         guard let fields = try? ProblemFields(parsing: description),

@@ -26,6 +26,9 @@ public struct BenchmarkRecord: Codable, Sendable {
     /// The storage type of the problem's inputs and output (`dt`): `f32`, `bf16`, `f16`,
     /// `f8e4m3` or `f8e5m2` (also in `problem`, as ` dt=…`).
     public var dtype: ScalarType? = nil
+    /// The share of the counted products that multiply real input (`realProductFraction`),
+    /// when below 1: the rest multiply zero padding, which a kernel may skip.
+    public var realProducts: Double? = nil
 }
 
 /// `kernelcheck bench`: GFLOP/s of the tiled kernels (and of the reference, for scale) on the
@@ -106,7 +109,14 @@ public enum Benchmark {
             label: label, problem: problem.description, direction: direction, implementation: implementation,
             threads: cores, runs: runs, medianSeconds: seconds, gflops: gflops,
             peakFraction: gflops / (peakGFLOPSPerCore * Double(cores)),
-            measuredProblem: measuredProblem?.description, dtype: problem.descriptor.precision.storage)
+            measuredProblem: measuredProblem?.description, dtype: problem.descriptor.precision.storage,
+            realProducts: Self.realProducts(measured, direction))
+    }
+
+    /// `realProductFraction` of `problem`'s direction, or nil when every counted product is real.
+    static func realProducts(_ problem: Problem, _ direction: Direction) -> Double? {
+        let fraction = problem.descriptor.realProductFraction(for: direction)
+        return fraction < 1 ? fraction : nil
     }
 
     /// The same layer with a smaller batch (or smaller M for matmul) so the naive reference

@@ -237,7 +237,24 @@ struct BenchReport: Codable {
                 "| \(r.label) | \(r.direction.rawValue) | \(r.path ?? "–") | \(r.threads) | \(fmt(r.gflops)) | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(fmt(torch?.gflops)) | \(fmt(numpy?.gflops)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) | \(fmt(ort?.gflops)) | \(ratio(r.gflops, best)) |"
             )
         }
+        if let note = paddingNote(tiled) { lines += ["", note] }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension BenchReport {
+    /// The layers whose counted FLOPs include products with zero padding, with the share that
+    /// is real, or nil when there are none: a peer that skips those products does less work
+    /// for the same count (and `% peak` can pass 100 for a kernel that skips some).
+    func paddingNote(_ rows: [BenchmarkRecord]) -> String? {
+        var seen = Set<String>(), shares: [String] = []
+        for r in rows {
+            guard let real = r.realProducts, seen.insert(r.label).inserted else { continue }
+            shares.append("\(r.label) \(String(format: "%.1f", 100 * real)) %")
+        }
+        guard !shares.isEmpty else { return nil }
+        return "Counted FLOPs include the products with zero padding; the real share: "
+            + shares.joined(separator: ", ") + "."
     }
 }
 

@@ -30,6 +30,12 @@ struct ProblemCommand: ParsableCommand {
             print(
                 "  \(direction.rawValue): \(inputs) -> \(d.output(for: direction))  flops=\(Int(d.flops(for: direction))) K=\(d.accumulationLength(for: direction))"
             )
+            let real = d.realProductFraction(for: direction)
+            if real < 1 {
+                print(
+                    "    real products: \(String(format: "%.1f", 100 * real)) % of flops (the rest multiply zero padding)"
+                )
+            }
             let path = TiledImplementation().path(p, direction)
             print("    tiled path: \(path.name) (\(path.reason))")
             if let refusal = CaseInputs.exactModeRefusal(p, direction) { print("    exact mode: \(refusal)") }

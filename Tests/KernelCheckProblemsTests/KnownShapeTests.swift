@@ -135,4 +135,24 @@ import Testing
         p.padding = .valid
         #expect(p.outputSize == [1])
     }
+
+    /// The share of the counted products that meet real input, derived by hand per dimension.
+    @Test func realProductShares() throws {
+        // 16 × 16 output, 5 taps, padding 2: per dimension 80 (o, k) pairs, of which o = 0
+        // misses 2, o = 1 misses 1, and o = 14, 15 likewise: 74. (74/80)² = 0.925² = 0.855625.
+        let gan = try #require(ConvProblem("conv2d n=16 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2"))
+        #expect(gan.realProducts == (74.0 / 80) * (74.0 / 80))
+        #expect(gan.realProductFraction(for: .bwdData) == gan.realProducts)
+        #expect(gan.realProductFraction(for: .bwdBias) == 1)
+        // The same output from a 20 × 20 input without padding: every product is real.
+        #expect(try #require(ConvProblem("conv2d n=16 ic=128 oc=256 in=20x20 k=5x5")).realProducts == 1)
+        // Transposed, 16 → 32, 4 taps, stride 2, crop 1: input 0 with tap 0 and input 15 with
+        // tap 3 land in the crop, 62 of 64 pairs per dimension.
+        let convT = try #require(ConvTransposeProblem("convt2d n=16 ic=256 oc=256 in=16x16 k=4x4 s=2x2 p=1x1:1x1"))
+        #expect(convT.realProducts == (62.0 / 64) * (62.0 / 64))
+        // 1-D, input 1, one tap, padding 1 on each side: 3 outputs, only the middle one reads x.
+        #expect(try #require(ConvProblem("conv1d n=1 ic=1 oc=1 in=1 k=1 p=1:1")).realProducts == 1.0 / 3)
+        // Other ops count only real work.
+        #expect(try #require(MatmulProblem("matmul a=4x5 b=5x6")).realProductFraction(for: .fwd) == 1)
+    }
 }

@@ -26,6 +26,8 @@ import Testing
         #expect(r.status == 0)
         #expect(r.stdout.hasPrefix("conv1d n=1 ic=32 oc=64 g=1 in=10 k=3 s=1 d=1 p=same bias=0\n"))
         #expect(r.stdout.contains("y[1x64x10]"))
+        // 10 outputs × 3 taps, 2 of the 30 pairs in the padding: 28/30.
+        #expect(r.stdout.contains("    real products: 93.3 % of flops (the rest multiply zero padding)\n"))
     }
 
     @Test func verifyPassesOnACommittedFixture() throws {
