@@ -7,7 +7,8 @@ Prints one JSON object per line on stdout (progress goes to stderr):
 
     {"framework": "numpy", "version": "2.4.6", "op": "matmul", "direction": "fwd",
      "problem": "matmul a=1024x1024 b=1024x1024 ta=0 tb=0", "threads": 1, "runs": 5,
-     "median_s": 0.0089, "min_s": 0.0088, "flops": 2147483648.0, "gflops": 241.3}
+     "median_s": 0.0089, "min_s": 0.0088, "flops": 2147483648.0, "gflops": 241.3,
+     "cores_used": 0.99}
 
 `problem` is the KernelCheck canonical problem string, so rows join with the Swift
 benchmark's output. FLOPs follow the descriptors: a multiply-add counts 2; a transposed
@@ -48,6 +49,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -83,6 +85,18 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
+class Samples(list):
+    """Seconds per call of each timed sample, and `cores_used`: the process's CPU time (every
+    thread, user + system) over the samples' wall time, as `kernelcheck bench` records it for
+    the tiled rows. Well below the thread count, a thread waited for a CPU."""
+    cores_used = None
+
+
+def process_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_runs(fn, runs, warmup, minimum_sample_seconds=0.02):
     """Seconds per call of `runs` samples, by the rule of Swift's `Tiled.benchmark`: an
     untimed warm-up of at least `warmup` calls and 0.1 s, then samples of as many back-to-back
@@ -93,12 +107,16 @@ def time_runs(fn, runs, warmup, minimum_sample_seconds=0.02):
         calls += 1
     per_call = (time.perf_counter() - start) / calls
     repetitions = max(1, math.ceil(minimum_sample_seconds / per_call)) if per_call > 0 else 1
-    seconds = []
+    seconds = Samples()
+    cpu_start, wall_start = process_cpu_seconds(), time.perf_counter()
     for _ in range(runs):
         start = time.perf_counter()
         for _ in range(repetitions):
             fn()
         seconds.append((time.perf_counter() - start) / repetitions)
+    wall = time.perf_counter() - wall_start
+    if wall > 0:
+        seconds.cores_used = (process_cpu_seconds() - cpu_start) / wall
     return seconds
 
 
@@ -124,6 +142,8 @@ def emit(framework, version, op, direction, problem, threads, seconds, flops):
         "median_s": median, "min_s": min(seconds), "flops": flops,
         "gflops": flops / median / 1e9,
     }
+    if getattr(seconds, "cores_used", None) is not None:
+        record["cores_used"] = seconds.cores_used
     print(json.dumps(record), flush=True)
     log(f"{framework:6} {problem} {direction:11} threads={threads}: {record['gflops']:.1f} GFLOP/s")
 

@@ -67,6 +67,19 @@ def collect(runs):
     return order, tiled, reference, peers
 
 
+def starved(runs, share=0.85):
+    """(label, direction, threads, run number from 1, cores used) of every tiled measurement
+    whose process had less than `share` of its threads' cores (`cores_used` in the record):
+    a thread waited for a CPU, so that sample timed the machine."""
+    found = []
+    for index, run in enumerate(runs):
+        for record in run["records"]:
+            used = record.get("cores_used")
+            if record["implementation"] == "tiled" and used is not None and used < share * record["threads"]:
+                found.append((record["label"], record["direction"], record["threads"], index + 1, used))
+    return found
+
+
 def best_peer(peers, key):
     """Per run, the fastest peer of the row `key`: {run: GFLOP/s}."""
     frameworks = ("torch", "onnxruntime", "numpy") if key[0].startswith("matmul") else ("torch", "onnxruntime")
@@ -164,6 +177,11 @@ def main(paths):
     print(f"\nTargets: {len(checks) - len(missed)} of {len(checks)} met (median of the per-run values).")
     for description, median, required, _ in missed:
         print(f"- missed: {description}: {median:.3f} < {required}")
+    hungry = starved(runs)
+    if hungry:
+        print(f"\n{len(hungry)} measurements had less than 85 % of their cores (their runs' values are in the medians):")
+        for label, direction, threads, run, used in hungry:
+            print(f"- {label} {direction}, {threads} threads, run {run}: {used:.2f} cores")
     if not peak_core and ("matmul 1024³", "fwd", 1) in tiled:
         print(f"- not checked: matmul 1024³ fwd, 1 thread: fraction of peak (no run has machine.{PEAK_KEY})")
 

@@ -123,3 +123,12 @@ def test_peak_key_is_the_schema_field():
     machine = schema["properties"]["machine"]
     assert merge_bench.PEAK_KEY in machine["required"]
     assert merge_bench.PEAK_KEY in machine["properties"]
+
+
+def test_starved_measurements_are_listed():
+    # Run 1: the 2-thread matmul kept 1.1 cores busy (< 0.85 · 2 = 1.7): listed. The 1-thread
+    # one kept 0.9 (≥ 0.85): not. Run 2 has no cores_used (older bench files): nothing.
+    runs = [run(100, 110, 1, 1, 1, 1, 1), run(100, 200, 1, 1, 1, 1, 1)]
+    runs[0]["records"][0]["cores_used"] = 0.9
+    runs[0]["records"][1]["cores_used"] = 1.1
+    assert merge_bench.starved(runs) == [("matmul 1024³", "fwd", 2, 1, 1.1)]

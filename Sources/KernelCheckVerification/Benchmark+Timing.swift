@@ -13,6 +13,11 @@ public struct BenchmarkTiming: Sendable, CustomStringConvertible {
     public var callsPerRun: Int = 1
     /// Floating-point operations of one call (a multiply-add counts 2).
     public var flops: Double
+    /// Cores the process kept busy on average over the timed samples: its CPU time (user +
+    /// system, every thread) over their wall time. Below `threads` when a thread waited for a
+    /// core (another process, or a virtual CPU the host did not run): then the samples time
+    /// the machine, not the kernel. Nil where not measured.
+    public var coresUsed: Double? = nil
 
     public init(name: String, threads: Int, seconds: [Double], flops: Double, callsPerRun: Int = 1) {
         self.name = name
@@ -73,11 +78,29 @@ extension Benchmark {
         let perCall = warmSeconds / Double(warmCalls)
         let repetitions = perCall > 0 ? max(1, Int((minimumSampleSeconds / perCall).rounded(.up))) : 1
         var samples: [Double] = []
+        let cpuStart = processCPUSeconds(), wallStart = clock.now
         for _ in 0..<max(1, runs) {
             let elapsed = clock.measure { for _ in 0..<repetitions { body() } }
             samples.append(seconds(elapsed) / Double(repetitions))
         }
-        return BenchmarkTiming(name: name, threads: threads, seconds: samples, flops: flops, callsPerRun: repetitions)
+        let wall = seconds(clock.now - wallStart), cpu = processCPUSeconds() - cpuStart
+        var timing = BenchmarkTiming(
+            name: name, threads: threads, seconds: samples, flops: flops, callsPerRun: repetitions)
+        if wall > 0 && cpu >= 0 { timing.coresUsed = cpu / wall }
+        return timing
+    }
+
+    /// User + system CPU seconds of this process so far, all threads (`getrusage`).
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+            let who = __rusage_who_t(RUSAGE_SELF.rawValue)
+        #else
+            let who = RUSAGE_SELF
+        #endif
+        guard getrusage(who, &usage) == 0 else { return .nan }
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Times the SGEMM register tile alone (`Tiled.runRegisterTile`, one thread): `calls`

@@ -29,6 +29,20 @@ public struct BenchmarkRecord: Codable, Sendable {
     /// The share of the counted products that multiply real input (`realProductFraction`),
     /// when below 1: the rest multiply zero padding, which a kernel may skip.
     public var realProducts: Double? = nil
+    /// Cores the process kept busy during the timed samples (`BenchmarkTiming.coresUsed`).
+    public var coresUsed: Double? = nil
+
+    /// Whether the measurement had less than 85 % of its cores (`Benchmark.starved`).
+    public var starved: Bool { Benchmark.starved(coresUsed: coresUsed, threads: threads) }
+}
+
+extension Benchmark {
+    /// Whether a measurement that kept `coresUsed` cores busy on average had less than 85 % of
+    /// its `threads` cores: a thread waited for a CPU, so the time is the machine's, not the
+    /// kernel's. False when not measured.
+    public static func starved(coresUsed: Double?, threads: Int) -> Bool {
+        coresUsed.map { $0 < 0.85 * Double(threads) } ?? false
+    }
 }
 
 /// `kernelcheck bench`: GFLOP/s of the tiled kernels (and of the reference, for scale) on the
@@ -110,7 +124,7 @@ public enum Benchmark {
             threads: cores, runs: runs, medianSeconds: seconds, gflops: gflops,
             peakFraction: gflops / (peakGFLOPSPerCore * Double(cores)),
             measuredProblem: measuredProblem?.description, dtype: problem.descriptor.precision.storage,
-            realProducts: Self.realProducts(measured, direction))
+            realProducts: Self.realProducts(measured, direction), coresUsed: timing.coresUsed)
     }
 
     /// `realProductFraction` of `problem`'s direction, or nil when every counted product is real.

@@ -213,6 +213,8 @@ struct BenchReport: Codable {
         let tiled = records.filter { $0.implementation == implementation && ($0.dtype ?? .f32) == .f32 }
         func fmt(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
         func ratio(_ a: Double, _ b: Double?) -> String { b.map { String(format: "%.2f×", a / $0) } ?? "–" }
+        func peer(_ p: PeerRecord?) -> String { fmt(p?.gflops) + (p?.starved == true ? " †" : "") }
+        var anyStarved = false
         for r in tiled {
             let reference = records.first {
                 $0.implementation == "reference" && $0.label == r.label && $0.direction == r.direction
@@ -231,13 +233,21 @@ struct BenchReport: Codable {
                     && $0.threads == r.threads
             }
             let best = [torch, numpy, ort].compactMap { $0?.gflops }.max()
+            anyStarved = anyStarved || r.starved || [torch, numpy, ort].contains { $0?.starved == true }
             let forward = tiled.first { $0.label == r.label && $0.direction == .fwd && $0.threads == r.threads }
             let vsForward = r.direction == .fwd ? "" : ratio(r.gflops, forward?.gflops)
             lines.append(
-                "| \(r.label) | \(r.direction.rawValue) | \(r.path ?? "–") | \(r.threads) | \(fmt(r.gflops)) | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(fmt(torch?.gflops)) | \(fmt(numpy?.gflops)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) | \(fmt(ort?.gflops)) | \(ratio(r.gflops, best)) |"
+                "| \(r.label) | \(r.direction.rawValue) | \(r.path ?? "–") | \(r.threads) | \(fmt(r.gflops))\(r.starved ? " †" : "") | \(String(format: "%.0f%%", 100 * r.peakFraction)) | \(fmt(reference?.gflops)) | \(peer(torch)) | \(peer(numpy)) | \(ratio(r.gflops, torch?.gflops)) | \(ratio(r.gflops, numpy?.gflops)) | \(vsForward) | \(peer(ort)) | \(ratio(r.gflops, best)) |"
             )
         }
         if let note = paddingNote(tiled) { lines += ["", note] }
+        if anyStarved {
+            lines += [
+                "",
+                "† The process (KernelCheck's or the peer's) had less than 85 % of its threads' cores during these samples (another process, "
+                    + "or a virtual CPU the host did not run): the time is the machine's, not the kernel's; measure again.",
+            ]
+        }
         return lines.joined(separator: "\n")
     }
 }
@@ -314,6 +324,12 @@ struct PeerRecord: Codable {
     var median_s: Double?
     var gflops: Double?
     var unavailable: String?
+    /// Cores the peer's process kept busy during its samples (`Samples.cores_used` in
+    /// `tools/bench_peers.py`), when it reported it.
+    var cores_used: Double?
+
+    /// Whether the peer had less than 85 % of its threads' cores (`Benchmark.starved`).
+    var starved: Bool { Benchmark.starved(coresUsed: cores_used, threads: threads) }
 }
 
 enum PeerBenchmarks {

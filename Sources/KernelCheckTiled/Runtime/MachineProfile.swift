@@ -82,24 +82,32 @@ public struct MachineProfile: Sendable, Codable {
         return parts.isEmpty ? "caches unknown" : parts.joined(separator: ", ")
     }
 
+    /// Seconds the calling thread has run on a CPU (`CLOCK_THREAD_CPUTIME_ID`): time it
+    /// waited for a core is not counted.
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0 else { return .nan }
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
     /// Best of five timings of `fmaChains` (12 independent multiply-add chains, enough to
     /// cover the FMA latency of two pipelines, in vectors of `lanes` floats; 12 chains of
     /// `SIMD8` fit 16 AVX2 registers), each about 10 ms, after 50 ms of the same loop: a
     /// core that was idle runs at a lower clock for its first milliseconds, and a peak
-    /// measured then is below what the kernels reach later.
+    /// measured then is below what the kernels reach later. Timed in this thread's CPU time,
+    /// so that a core shared with another process (or a virtual CPU the host paused) does not
+    /// lower the peak that every `% peak` divides by.
     static func measurePeak(lanes: Int) -> Double {
-        let clock = ContinuousClock()
         func run(_ iterations: Int) -> Double {
             var sink: Float = 0
-            let elapsed = clock.measure {
-                switch lanes {
-                case 16: sink = fmaChains16(iterations)
-                case 8: sink = fmaChains8(iterations)
-                default: sink = fmaChains4(iterations)
-                }
+            let start = threadCPUSeconds()
+            switch lanes {
+            case 16: sink = fmaChains16(iterations)
+            case 8: sink = fmaChains8(iterations)
+            default: sink = fmaChains4(iterations)
             }
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            return sink.isFinite ? seconds : 0
+            let seconds = threadCPUSeconds() - start
+            return sink.isFinite && seconds.isFinite ? seconds : 0
         }
         // Grow the trial until it lasts 10 ms; the growing is the warm-up.
         var iterations = 10_000
