@@ -113,16 +113,10 @@ struct KernelTaps {
         let d = Self.lifted(dilation, unit: 1), pb = Self.lifted(padBegin, unit: 0)
 
         // Per dimension: the (strided, kernel, dense) index triples whose dense index is in range.
-        var perDimension: [[(strided: Int, kernel: Int, dense: Int)]] = []
-        for dim in 0..<3 {
-            var triples: [(strided: Int, kernel: Int, dense: Int)] = []
-            for i in 0..<sSize[dim] {
-                for kk in 0..<k[dim] {
-                    let j = i * s[dim] - pb[dim] + kk * d[dim]
-                    if j >= 0 && j < dSize[dim] { triples.append((i, kk, j)) }
-                }
-            }
-            perDimension.append(triples)
+        let perDimension = (0..<3).map {
+            Self.triples(
+                stridedSize: sSize[$0], denseSize: dSize[$0], kernel: k[$0], stride: s[$0], dilation: d[$0],
+                padBegin: pb[$0])
         }
         // A 3-D tap is one triple per dimension; each position is flattened row-major.
         var list: [KernelTap] = []
@@ -141,6 +135,21 @@ struct KernelTaps {
         stridedCount = sSize.reduce(1, *)
         denseCount = dSize.reduce(1, *)
         kernelCount = k.reduce(1, *)
+    }
+
+    /// The `(strided, kernel, dense)` index triples of one dimension with
+    /// `dense = strided·s − pb + kernel·d` in `0 ..< denseSize`, strided-major.
+    static func triples(
+        stridedSize: Int, denseSize: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int
+    ) -> [(strided: Int, kernel: Int, dense: Int)] {
+        var triples: [(strided: Int, kernel: Int, dense: Int)] = []
+        for i in 0..<stridedSize {
+            for kk in 0..<kernel {
+                let j = i * stride - padBegin + kk * dilation
+                if j >= 0 && j < denseSize { triples.append((i, kk, j)) }
+            }
+        }
+        return triples
     }
 
     /// `[W]` → `[unit, unit, W]`, `[H, W]` → `[unit, H, W]`: a lower-rank problem is a 3-D one

@@ -126,13 +126,10 @@ extension ConvolutionGeometry {
         for dim in 0..<spatialRank {
             let pairs = stridedSize[dim] * kernel[dim]
             if pairs == 0 { return 1 }
-            var real = 0
-            for o in 0..<stridedSize[dim] {
-                for k in 0..<kernel[dim] {
-                    let j = o * stride[dim] - padBegin[dim] + k * dilation[dim]
-                    if j >= 0 && j < denseSize[dim] { real += 1 }
-                }
-            }
+            let real = KernelTaps.triples(
+                stridedSize: stridedSize[dim], denseSize: denseSize[dim], kernel: kernel[dim], stride: stride[dim],
+                dilation: dilation[dim], padBegin: padBegin[dim]
+            ).count
             fraction *= Double(real) / Double(pairs)
         }
         return fraction
