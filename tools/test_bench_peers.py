@@ -68,3 +68,11 @@ def test_a_missing_torch_kernel_is_reported_with_its_reason_and_no_number(capsys
     assert lines[0]["problem"] == bench_peers.conv_problem(*case) + " dt=f8e4m3"
     assert "Float8_e4m3fn" in lines[0]["unavailable"]
     assert "gflops" not in lines[0] and "median_s" not in lines[0]
+
+
+def test_time_runs_reports_the_cores_it_kept_busy():
+    # A pure-Python loop on one thread: one timed sample per run, and CPU time that advanced
+    # while it ran (cores_used > 0; at most about one core plus interpreter threads).
+    samples = bench_peers.time_runs(lambda: sum(range(20000)), runs=3, warmup=1)
+    assert isinstance(samples, list) and len(samples) == 3
+    assert samples.cores_used is not None and 0 < samples.cores_used < 4

@@ -108,7 +108,6 @@ struct KernelVariantTests {
         #expect(
             t.columnBudget == column && t.directBandFloats == band && t.directWeightBudget == weights,
             "\(caches) → \(t.columnBudget), \(t.directBandFloats), \(t.directWeightBudget)")
-        #expect(ConvTuning.standard.directBandFloats == ConvTuning(caches: .current).directBandFloats)
     }
 
     @Test("a 512 KiB L2 cuts a padded image into bands that a 1 MiB one keeps whole, with the same sums")
