@@ -199,10 +199,26 @@ extension ProblemGenerator {
         case .direct, .directWeights, .virtualGridWeights, .channelSums:
             s.co = rng.pick([8, 9, 12, 16, 20, 24, 32]) * (size == .small ? 1 : rng.pick([1, 2, 4]))
             s.ci = rng.nextInt(in: 1...s.co)
+            // Multiples of 32 channels with 3, 5 or 7 undilated taps a row of stride 1 would
+            // take the channel lanes where 16-lane vectors run: one tap fewer keeps them here.
+            let w = rank - 1
+            if path == .direct && s.co % 32 == 0 && [3, 5, 7].contains(s.kernel[w]) && s.stride[w] == 1
+                && s.dilation[w] == 1
+            {
+                s.kernel[w] -= 1
+            }
             if path == .directWeights {
                 s.input[rank - 1] = 16 * rng.nextInt(in: 1...max(1, cap / 16))
                 s.stride[rank - 1] = 1
             }
+        case .channelLanes:
+            // 32-channel blocks filled to ≥ 7/8; rows of 3, 5 or 7 taps, width stride and
+            // dilation 1 (the begin padding below stays under a row's taps).
+            s.co = rng.pick([32, 64, 60, 96]) * (size == .small ? 1 : rng.pick([1, 2]))
+            s.ci = rng.nextInt(in: 1...(size == .small ? 12 : 64))
+            s.kernel[rank - 1] = rng.pick([3, 5, 7])
+            s.stride[rank - 1] = 1
+            s.dilation[rank - 1] = 1
         case .directWide:
             s.co = rng.nextInt(in: 1...4)
             s.ci = rng.nextInt(in: 1...(4 * s.co - 1))
@@ -254,12 +270,12 @@ extension ProblemGenerator {
         }
         // Not directWide: its wide tiles need rows of a multiple of 6–12 vectors or the
         // flattened grid, which whole-vector rows defeat.
-        let directFamily: Set<ConvPath> = [.direct, .directPhases, .directWeights, .virtualGridWeights]
+        let directFamily: Set<ConvPath> = [.direct, .directPhases, .directWeights, .virtualGridWeights, .channelLanes]
         if directFamily.contains(path) {
-            s.kernel = s.kernel.map { min($0, 5) }
+            if path != .channelLanes { s.kernel = s.kernel.map { min($0, 5) } }
             // Most of the time, output rows (or phase rows) close to whole 32-pixel tiles:
             // the direct paths need ≥ 80 % of the tile lanes to be pixels.
-            if rng.chance(0.7) {
+            if path == .channelLanes || rng.chance(0.7) {
                 let tiles = size == .small ? rng.nextInt(in: 1...2) : logSize(max(1, cap / 16), grow: grow, rng: &rng)
                 s.input[rank - 1] = s.stride[rank - 1] * max(1, 16 * tiles - rng.nextInt(in: 0...3))
             }

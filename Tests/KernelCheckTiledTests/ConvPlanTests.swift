@@ -21,15 +21,26 @@ import Testing
         }
     }
 
+    /// The channel-lane path where this variant takes it (16 lanes), else `other`.
+    static func lanesOr(_ other: ConvPath) -> ConvPath { channelLanesRun ? .channelLanes : other }
+
     static let expectations: [Expectation] = [
         // GAN 128 → 256 k5 on 16²: 256 channels, output rows of one whole vector (direct); its
         // backward-data is a stride-1 adjoint (one phase); 256 × 3200 lane accumulators far
         // exceed the budget and Co, K ≥ 128 (panels).
-        Expectation("conv2d n=2 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2", .direct, .directPhases, .panelWeights),
+        // On 16-lane variants the forward and the adjoint's take the channel lanes (≥ 32 channels,
+        // 128 · 5 and 256 · 5 K step pairs, 5 taps a row of stride 1).
+        Expectation(
+            "conv2d n=2 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2", lanesOr(.direct), lanesOr(.directPhases), .panelWeights
+        ),
         // ResNet 64 → 64 k3 on 56²: rows of 56 are not whole vectors, so the flattened grid
         // (rows of 57) is the denser one; its weights run on that virtual grid.
-        Expectation("conv2d n=1 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1", .direct, .directPhases, .virtualGridWeights),
-        // 3 → 32 k5 on 64²: rows of 4 whole vectors; 32 × 78 lane accumulators fit. Its
+        // On 16-lane variants both take the channel lanes (64 channels, 64 · 3 K step pairs).
+        Expectation(
+            "conv2d n=1 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1", lanesOr(.direct), lanesOr(.directPhases),
+            .virtualGridWeights),
+        // 3 → 32 k5 on 64²: rows of 4 whole vectors (3 · 5 K step pairs are too few for channel
+        // lanes); 32 × 78 lane accumulators fit. Its
         // backward-data is a 32 → 3 conv whose dual buffer (3·25·4096 floats) is under the
         // dual budget and 4 times smaller than col (32·25·4096), so its one phase is not
         // direct and the packed col2im path takes it (Co = 32 ≤ 512).
@@ -77,9 +88,11 @@ import Testing
     }
 
     /// Every path a valid problem can take appears in the table above (`empty` guards
-    /// degenerate shapes that validation refuses).
+    /// degenerate shapes that validation refuses; no problem takes the channel lanes on a
+    /// variant narrower than 16 lanes).
     @Test func tableCoversEveryPath() {
         var seen: Set<ConvPath> = [.channelSums, .empty]
+        if !channelLanesRun { seen.insert(.channelLanes) }
         for e in Self.expectations { seen.formUnion([e.fwd, e.bwdData, e.bwdWeights]) }
         #expect(Set(ConvPath.allCases).subtracting(seen).isEmpty, "\(Set(ConvPath.allCases).subtracting(seen))")
     }

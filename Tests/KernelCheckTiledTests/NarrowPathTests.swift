@@ -58,13 +58,33 @@ let narrowPathCases: [(String, Direction, ConvTuning, ConvPath)] = [
     ("convt2d n=2 ic=13 oc=14 in=5x6 k=3x3 s=1 p=1", .bwdWeights, panelTuning, .panelWeights),
 ]
 
+/// Cases of the channel-lane path (16-lane variants only): x widened up front, W into the
+/// 32-channel panels (forward), dY widened up front and W into the adjoint's panels.
+let narrowChannelLaneCases: [(String, Direction, ConvTuning, ConvPath)] = [
+    ("conv2d n=2 ic=11 oc=32 in=5x13 k=3x5 p=1x2 bias=1", .fwd, directTuning, .channelLanes),
+    ("conv2d n=2 ic=32 oc=12 in=5x13 k=3x3 p=1", .bwdData, directTuning, .channelLanes),
+    ("convt2d n=2 ic=12 oc=32 in=5x13 k=3x3 p=1 bias=1", .fwd, directTuning, .channelLanes),
+]
+
 @Suite("Narrow inputs widened inside the convolution paths")
 struct NarrowPathTests {
     static let seed: UInt64 = 90_210
 
     @Test("the forced path, = the float32 kernel rounded to odt, bit for bit", arguments: narrowPathCases.indices)
     func againstFloat32Kernel(index: Int) throws {
-        let (text, direction, tuning, path) = narrowPathCases[index]
+        try check(narrowPathCases[index])
+    }
+
+    @Test(
+        "channel lanes: the forced path, = the float32 kernel rounded to odt, bit for bit",
+        .enabled(if: channelLanesRun, "channel lanes need 16-lane vectors (avx512)"),
+        arguments: narrowChannelLaneCases.indices)
+    func channelLanesAgainstFloat32Kernel(index: Int) throws {
+        try check(narrowChannelLaneCases[index])
+    }
+
+    func check(_ c: (String, Direction, ConvTuning, ConvPath)) throws {
+        let (text, direction, tuning, path) = c
         let float32 = try Problem.parse(text)
         #expect(takenPath(float32, direction, tuning) == path, "'\(text)' \(direction.rawValue) takes another path")
         for precision in narrowPrecisions {

@@ -78,6 +78,10 @@ extension ConvPath {
         case .dual, .pointwise:
             return ["conv_forward", "conv_backward_data", "conv_backward_weights"].map { ($0, gemm) }
         case .direct, .directWide: return [("conv_forward", direct)]
+        // Only 16-lane variants take it: elsewhere no problem can reach it.
+        case .channelLanes:
+            guard KernelVariant.current.lanes == 16 else { return [] }
+            return ["conv_forward", "conv_backward_data"].map { ($0, [.threadSplit, .edgeTiles]) }
         case .packedIm2col: return [("conv_forward", [.kPastKc, .mPastMc, .threadSplit, .edgeTiles])]
         case .directPhases: return [("conv_backward_data", direct)]
         // K is Co ≤ kc by the plan's own rule, so one K block.
@@ -167,6 +171,8 @@ extension TiledConv {
         switch plan.path {
         case .empty, .channelSums: return []
         case .direct, .directWide: return directForwardBoundaries(plan.direct!, threads: t)
+        case .channelLanes:
+            return (plan.adjoint?.phases[0].lowering ?? self).channelLanesBoundaries(threads: t)
         case .directPhases:
             return plan.adjoint!.phases.reduce(into: Set()) {
                 // A phase writes through its own layout: image pairs only into a plain output.

@@ -19,6 +19,10 @@ public enum ConvPath: String, Sendable, CaseIterable, Codable {
     /// The direct forward for at most 4 output channels: tiles of 2–4 channels × a run of
     /// consecutive pixel vectors (`TiledConv+DirectWideKernels.swift`).
     case directWide
+    /// Width stride 1, 3, 5 or 7 taps a row, ≥ 32 output channels, 16-lane vectors: 8 pixels ×
+    /// 32 channels per register tile, read from the unpadded input, the padding's products
+    /// left out (`TiledConv+ChannelLanes.swift`); backward-data of stride 1 runs it on the adjoint.
+    case channelLanes
     /// 1×1, stride 1, unpadded: the image is its own column matrix, one SGEMM per image.
     case pointwise
     /// im2col written straight into SGEMM's packed B panels (`TiledConv+Packed.swift`).
@@ -72,6 +76,11 @@ extension TiledConv {
             + "Ci·∏k·∏out = \(columnRows * outSpatial)"
     }
 
+    /// Why the channel-lane forward was chosen.
+    var channelLanesReason: String {
+        "\(outChannels) output channels in lanes of 32, rows of \(kernel[2]) taps: only real products"
+    }
+
     /// The path of `forward` (a convolution's forward, a transposed convolution's backward-data).
     var forwardPlan: ConvPlan {
         if batch == 0 || groups * outChannels == 0 || outSpatial == 0 {
@@ -81,6 +90,9 @@ extension TiledConv {
         if usesDual { return ConvPlan(path: .dual, reason: dualReason) }
         switch directAttempt {
         case .success(let plan):
+            if plan.channelLanes {
+                return ConvPlan(path: .channelLanes, reason: channelLanesReason, direct: plan)
+            }
             let lanes =
                 "\(Self.percent(plan.efficiency)) useful lanes on a \(plan.flattened ? "flattened" : "row") grid"
             if plan.wideRows > 0 {
@@ -105,6 +117,12 @@ extension TiledConv {
         if usesDual { return ConvPlan(path: .dual, reason: dualReason) }
         switch adjointAttempt {
         case .success(let adjoint):
+            if adjoint.phases.count == 1, adjoint.phases[0].plan.channelLanes {
+                return ConvPlan(
+                    path: .channelLanes,
+                    reason: "stride 1: the adjoint's forward, \(adjoint.phases[0].lowering.channelLanesReason)",
+                    adjoint: adjoint)
+            }
             let taps = adjoint.phases.map { "\($0.heightTaps.count)×\($0.widthTaps.count)" }
             return ConvPlan(
                 path: .directPhases,
@@ -174,7 +192,7 @@ extension TiledConv {
         let plan = forwardPlan
         switch plan.path {
         case .dual: forwardDual(input: Tiled.Input(x), weights: w, bias: bias, output: y, threads: threads)
-        case .direct, .directWide:
+        case .direct, .directWide, .channelLanes:
             forwardDirect(
                 plan.direct!, input: Tiled.Input(x), weights: Tiled.Input(w), bias: bias, output: y, threads: threads)
         case .empty, .pointwise, .packedIm2col:
@@ -217,7 +235,7 @@ extension TiledConv {
         switch plan.path {
         case .empty: dx.update(repeating: 0, count: batch * groups * inChannels * inSpatial)
         case .dual: backwardDataDual(output: dy, weights: w, input: dx, threads: threads)
-        case .directPhases:
+        case .directPhases, .channelLanes:
             backwardDataDirect(
                 plan.adjoint!, output: Tiled.Input(dy), weights: Tiled.Input(w), input: dx, threads: threads)
         case .packedCol2im:

@@ -54,6 +54,9 @@ struct ConvTuning: Sendable {
     /// of one, so both share their output row and the kernel rows that read only padding are
     /// left out exactly instead of per vector.
     var directImagePairs = true
+    /// The direct forward in channel lanes (`TiledConv+ChannelLanes.swift`) where it applies:
+    /// tiles of 8 pixels × 32 output channels that leave out the padding's products.
+    var channelLanes = true
     /// Output pixels per band of the direct backward-weights (`TiledConv+DirectWeights.swift`).
     /// Every band reloads all the lane accumulators, so bands are long: a whole ResNet 56 × 56
     /// image, 64 rows of a 256 × 256 one (whose whole image would no longer stay in L2).

@@ -45,6 +45,9 @@ extension TiledConv {
         var wideRows = 0, wideVectors = 0
         /// Fraction of the tiles' lanes that are output pixels (the rest are junk lanes).
         var efficiency = 1.0
+        /// Whether the forward runs the channel-lane tiles (`TiledConv+ChannelLanes.swift`)
+        /// instead of this geometry's 12 × 32 ones.
+        var channelLanes = false
 
         /// Offset within a buffer row of padded column `ow·s_w + column` relative to output
         /// column `ow`: phase `column mod s_w`, `column div s_w` floats into it.
@@ -144,7 +147,8 @@ extension TiledConv {
                 phaseWidth: phaseWidth, rowReach: rowReach, flattened: flattened,
                 virtualWidth: flattened ? width : rowWidth, vectorsPerRow: rowWidth / 16, vectors: vectors,
                 tiles: count(vectors), writesOutput: !flattened && rowWidth == wo && vectors % 2 == 0,
-                wideRows: wide ? wideRows : 0, wideVectors: wide ? wideVectors : 0, efficiency: efficiency))
+                wideRows: wide ? wideRows : 0, wideVectors: wide ? wideVectors : 0, efficiency: efficiency,
+                channelLanes: channelLanesUnavailable == nil))
     }
 
     /// Weight panels of the direct kernels covering `count` output channels: 12-row panels,

@@ -20,7 +20,7 @@ extension TiledConv {
             }
             return
         }
-        let panels = Self.directPanels(outChannels)
+        let panels = plan.channelLanes ? Self.lanePanels(outChannels) : Self.directPanels(outChannels)
         let packedW = Tiled.allocateFloats(groups * Self.panelRows(panels) * columnRows)
         defer { packedW.deallocate() }
         packDirectPanels(w, panels, into: packedW, threads: threads)
@@ -83,12 +83,19 @@ extension TiledConv {
         }
     }
 
-    /// The 12 × 32 direct forward on weights already packed into `panels` (`packDirectPanels`).
+    /// The 12 × 32 direct forward on weights already packed into `panels` (`packDirectPanels`),
+    /// or the channel-lane one when the plan says so (`lanePanels`).
     func forwardDirect(
         _ plan: DirectPlan, input x: Tiled.Input, panels: [(first: Int, rows: Int, valid: Int)],
         packedWeights packedW: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
         output y: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, threads: Int
     ) {
+        if plan.channelLanes {
+            forwardChannelLanes(
+                input: x, panels: panels, packedWeights: packedW, bias: bias, output: y, layout: layout,
+                threads: threads)
+            return
+        }
         let strided = layout != contiguousOutput
         let writesOutput = plan.writesOutput && !strided
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial

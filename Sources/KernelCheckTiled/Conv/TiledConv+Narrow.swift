@@ -5,6 +5,8 @@
 //
 // - `direct`, `directWide`: x into the zero-padded band buffer; W into the 12 × 32 weight
 //   panels (the wide kernels read W in place: widened up front);
+// - `channelLanes`: W into its 32-channel panels (x, read in place, widened up front;
+//   backward-data: dY widened up front, W into the panels);
 // - `directPhases`: dY into each phase's padded buffer; W into the phases' panels (widened
 //   up front when a phase runs the wide kernels, which gather single taps);
 // - `panelWeights`: x into the padded buffer, dY into the A panels;
@@ -36,7 +38,7 @@ extension TiledConv {
         Tiled.withFloats(bias, count: groups * outChannels, threads: threads) { bias in
             let plan = forwardPlan
             switch plan.path {
-            case .direct, .directWide:
+            case .direct, .directWide, .channelLanes:
                 forwardDirect(plan.direct!, input: x, weights: w, bias: bias, output: y, threads: threads)
             case .dual:
                 // W is permuted into Wd (a copy, small for the few output channels of this path).
@@ -68,7 +70,7 @@ extension TiledConv {
     ) {
         let plan = backwardDataPlan
         switch plan.path {
-        case .directPhases:
+        case .directPhases, .channelLanes:
             backwardDataDirect(plan.adjoint!, output: dy, weights: w, input: dx, threads: threads)
             return
         case .packedCol2im:

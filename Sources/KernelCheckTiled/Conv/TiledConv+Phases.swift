@@ -226,6 +226,10 @@ extension TiledConv {
                         heightTaps: h.taps, widthTaps: w.taps))
             }
         }
+        // Channel lanes only for one phase (stride 1): the phases share one panel layout.
+        if phases.count > 1 {
+            for i in phases.indices { phases[i].plan.channelLanes = false }
+        }
         // Phases of one tap each (kernel ≤ stride, e.g. a 1×1 stride-2 projection) are plain
         // GEMMs with no overlapping outputs, which the packed path runs with less copying.
         guard phases.contains(where: { $0.lowering.taps > 1 }) else {
@@ -270,7 +274,8 @@ extension TiledConv {
         }
         if phases.allSatisfy({ $0.plan.wideRows == 0 }) {
             // Every phase has Ci output channels, so the same panels.
-            let panels = Self.directPanels(ci), panelRows = Self.panelRows(panels)
+            let panels = phases[0].plan.channelLanes ? Self.lanePanels(ci) : Self.directPanels(ci)
+            let panelRows = Self.panelRows(panels)
             let sizes = phases.indices.map { groups * panelRows * co * (tapStarts[$0 + 1] - tapStarts[$0]) }
             let starts = sizes.indices.map { sizes[..<$0].reduce(0, +) }
             let packed = Tiled.allocateFloats(max(1, sizes.reduce(0, +)))

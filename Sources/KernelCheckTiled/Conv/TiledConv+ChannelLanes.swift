@@ -1,0 +1,231 @@
+// The direct forward in channel lanes (`ConvPath.channelLanes`): a register tile of 8
+// output pixels of one output row × 32 output channels, each pixel's channels in two
+// 16-lane accumulators (16 zmm registers). Per K step pair (input channel ci, kernel row kh)
+// the tile loads that kernel row's weights, `kw` vectors of 32 channels packed
+// `[ci][kh][kw][32]` per block of 32 output channels (weight order: `packDirectPanels` with
+// 32-row panels), then broadcasts each of the `8 + kw − 1` input columns j the tile reads,
+// straight from the unpadded input row, and adds `x[j] · w[kw]` to pixel `j − kw` for every
+// tap with `0 ≤ j − kw < 8`. Columns outside the input row are skipped, and so are the kernel
+// rows outside the input (`kernelRows(meeting:)`): only products of real input values are
+// computed (85.6 % of the counted ones on a 16 × 16 image with 5 × 5 taps and padding 2),
+// where `direct`'s 12 × 32 tiles also multiply the horizontal padding.
+//
+// Every output element is one chain over K in increasing k = (ci, kh, kw), with the products
+// of padding zeros left out, then the bias: `direct`'s sums (a left-out product is ±0, which
+// leaves a chain that starts at +0 unchanged), so the same bits for finite inputs and for any
+// thread count. The tile needs 16 accumulators, up to 14 weight vectors and a broadcast: the
+// 32 registers of AVX-512, so only the `avx512` variant takes this path.
+
+/// Taps per kernel row that the channel-lane tile is compiled for (3, 5 or 7: a straight-line
+/// body per count, with every `j − kw` a constant).
+protocol LaneTapCount { static var taps: Int { get } }
+enum LaneTaps3: LaneTapCount { static var taps: Int { 3 } }
+enum LaneTaps5: LaneTapCount { static var taps: Int { 5 } }
+enum LaneTaps7: LaneTapCount { static var taps: Int { 7 } }
+
+/// The 8 × 32 accumulators of a channel-lane tile: pixel p's 32 channels in `pixel p`.
+struct LaneTile {
+    typealias Pair = (SIMD16<Float>, SIMD16<Float>)
+    var p0: Pair = (.zero, .zero), p1: Pair = (.zero, .zero), p2: Pair = (.zero, .zero), p3: Pair = (.zero, .zero)
+    var p4: Pair = (.zero, .zero), p5: Pair = (.zero, .zero), p6: Pair = (.zero, .zero), p7: Pair = (.zero, .zero)
+
+    static let pixels = 8, channels = 32
+
+    @inline(__always)
+    static func add(_ a: inout Pair, _ x: SIMD16<Float>, _ w: Pair) {
+        a.0 = a.0.addingProduct(x, w.0)
+        a.1 = a.1.addingProduct(x, w.1)
+    }
+
+    /// `pixel[p] += x · w` (p is a constant once inlined).
+    @inline(__always)
+    mutating func add(pixel p: Int, _ x: SIMD16<Float>, _ w: Pair) {
+        switch p {
+        case 0: Self.add(&p0, x, w)
+        case 1: Self.add(&p1, x, w)
+        case 2: Self.add(&p2, x, w)
+        case 3: Self.add(&p3, x, w)
+        case 4: Self.add(&p4, x, w)
+        case 5: Self.add(&p5, x, w)
+        case 6: Self.add(&p6, x, w)
+        default: Self.add(&p7, x, w)
+        }
+    }
+
+    /// Writes pixel p's 32 channels to `out[32·p ..< 32·p + 32]`.
+    @inline(__always)
+    func store(_ out: UnsafeMutablePointer<Float>) {
+        @inline(__always) func put(_ p: Int, _ pair: Pair) {
+            Tiled.store(pair.0, out + 32 * p)
+            Tiled.store(pair.1, out + 32 * p + 16)
+        }
+        put(0, p0); put(1, p1); put(2, p2); put(3, p3); put(4, p4); put(5, p5); put(6, p6); put(7, p7)
+    }
+}
+
+/// One kernel row's weights, `taps` vectors of 32 channels (zero past `taps`).
+struct LaneWeights {
+    var w0, w1, w2, w3, w4, w5, w6: LaneTile.Pair
+
+    @inline(__always)
+    init(_ p: UnsafePointer<Float>, taps: Int) {
+        @inline(__always) func pair(_ kw: Int) -> LaneTile.Pair {
+            kw < taps ? (Tiled.load(p + 32 * kw), Tiled.load(p + 32 * kw + 16)) : (.zero, .zero)
+        }
+        (w0, w1, w2, w3, w4, w5, w6) = (pair(0), pair(1), pair(2), pair(3), pair(4), pair(5), pair(6))
+    }
+
+    @inline(__always)
+    subscript(_ kw: Int) -> LaneTile.Pair {
+        switch kw {
+        case 0: w0
+        case 1: w1
+        case 2: w2
+        case 3: w3
+        case 4: w4
+        case 5: w5
+        default: w6
+        }
+    }
+}
+
+extension TiledConv {
+    /// Why the channel-lane forward does not apply to this shape, or nil when it does:
+    /// 16-lane vectors, width stride and dilation 1 with 3, 5 or 7 taps a row (begin padding
+    /// under a row's taps), at least 32 (input channel, kernel row) steps, and output
+    /// channels that fill the 32 lanes (at least 32, at least 7/8 of the lanes of the last block).
+    var channelLanesUnavailable: String? {
+        if !tuning.channelLanes { return "channel lanes are off in the tuning" }
+        if KernelVariant.current.lanes != 16 { return "channel lanes need 16-lane vectors" }
+        let kw = kernel[2]
+        guard stride[2] == 1, dilation[2] == 1, [3, 5, 7].contains(kw), padBegin[2] < kw else {
+            return "channel lanes take width stride 1 and 3, 5 or 7 undilated taps a row"
+        }
+        // Each tile ends in a scalar transposing store of 256 floats: with few K step pairs
+        // it would cost a good part of the tile (3 → 32 channels with 5 × 5 taps: 15 pairs).
+        guard inChannels * kernel[1] >= 32 else {
+            return "\(inChannels * kernel[1]) (input channel, kernel row) steps per tile: fewer than 32"
+        }
+        let blocks = (outChannels + 31) / 32
+        guard outChannels >= 32, 8 * outChannels >= 7 * 32 * blocks else {
+            return "\(outChannels) output channels fill too few of the \(32 * blocks) channel lanes"
+        }
+        return nil
+    }
+
+    /// The boundaries `forwardChannelLanes` crosses: items on several threads; partial tiles
+    /// (channels past Co in the last block, pixels past a row's end in its last tile).
+    func channelLanesBoundaries(threads t: Int) -> Set<CoverageBoundary> {
+        var b: Set<CoverageBoundary> = []
+        if t > 1 && groups * ((outChannels + 31) / 32) * batch * outSize[1] > 1 { b.insert(.threadSplit) }
+        if outChannels % 32 != 0 || outSize[2] % LaneTile.pixels != 0 { b.insert(.edgeTiles) }
+        return b
+    }
+
+    /// Panels of 32 output channels (the last one zero past `count`): the channel-lane tile's
+    /// weights, packed by `packDirectPanels`.
+    static func lanePanels(_ count: Int) -> [(first: Int, rows: Int, valid: Int)] {
+        Swift.stride(from: 0, to: count, by: 32).map { ($0, 32, min(32, count - $0)) }
+    }
+
+    /// The channel-lane forward (see the top of this file) on weights packed in `lanePanels`,
+    /// written through `layout`. Items are (group, channel block, image, output row), each
+    /// one thread's, so the sums never depend on the thread count.
+    func forwardChannelLanes(
+        input x: Tiled.Input, panels: [(first: Int, rows: Int, valid: Int)],
+        packedWeights packedW: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
+        output y: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, threads: Int
+    ) {
+        Tiled.withFloats(x, count: inputElements, threads: threads) { x in
+            let x = x!
+            let ho = outSize[1], wo = outSize[2], inW = inSize[2], kh = kernel[1], kw = kernel[2]
+            let sh = stride[1], dh = dilation[1], pbh = padBegin[1], pbw = padBegin[2]
+            let k = columnRows, ci = inChannels, inS = inSpatial, co = outChannels, batch = batch
+            let blocks = panels.count, aStride = Self.panelRows(panels) * k
+            let rowsMeeting = (0..<ho).map { kernelRows(meeting: $0...$0) }
+            Tiled.forEachItem(groups * blocks * batch * ho, threads: threads) { item, _ in
+                let oh = item % ho, n = item / ho % batch, b = item / (ho * batch) % blocks
+                let g = item / (ho * batch * blocks), panel = panels[b]
+                let imageGroup = n * groups + g
+                let rows = rowsMeeting[oh]
+                // The first kernel row's input row, its weights, and where the row's pixels go.
+                let xRow = x + imageGroup * ci * inS + (oh * sh - pbh + rows.lowerBound * dh) * inW
+                let a = UnsafePointer(packedW + g * aStride + panel.first * k + rows.lowerBound * kw * 32)
+                let out = y + imageGroup * layout.imageGroupStride + layout.origin + oh * layout.rowStride
+                let channelBias = bias.map { $0 + g * co + panel.first }
+                Tiled.withScratchFloats(LaneTile.pixels * LaneTile.channels) { scratch in
+                    for ow0 in Swift.stride(from: 0, to: wo, by: LaneTile.pixels) {
+                        // Tile column j reads input column ow0 − pbw + j, inside the row for j in `columns`.
+                        let first = ow0 - pbw
+                        let columns = max(0, -first)..<max(0, min(LaneTile.pixels + kw - 1, inW - first))
+                        var tile = LaneTile()
+                        if !rows.isEmpty && !columns.isEmpty {
+                            let tap = LaneTapArguments(
+                                row: xRow + (first + columns.lowerBound), weights: a, channels: ci, rows: rows.count,
+                                channelStride: inS, rowStride: dh * inW, weightChannelStride: kh * kw * 32,
+                                columns: columns)
+                            switch kw {
+                            case 3: tile = Self.channelLaneTile(LaneTaps3.self, tap)
+                            case 5: tile = Self.channelLaneTile(LaneTaps5.self, tap)
+                            default: tile = Self.channelLaneTile(LaneTaps7.self, tap)
+                            }
+                        }
+                        tile.store(scratch)
+                        let pixels = min(LaneTile.pixels, wo - ow0)
+                        for c in 0..<panel.valid {
+                            let dst = out + (panel.first + c) * layout.channelStride + ow0 * layout.columnStride
+                            let b = channelBias?[c] ?? 0, cs = layout.columnStride
+                            if channelBias != nil {
+                                for p in 0..<pixels { dst[p * cs] = b + scratch[32 * p + c] }
+                            } else {
+                                for p in 0..<pixels { dst[p * cs] = scratch[32 * p + c] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where one channel-lane tile reads: `row` is tile column `columns.lowerBound` of input
+    /// channel 0's first kernel row (tile column j is `row[j − columns.lowerBound]`, read only
+    /// for j in `columns`), then `rows` kernel rows
+    /// `rowStride` floats apart and `channels` input channels `channelStride` apart; `weights`
+    /// the first kernel row's, `taps · 32` floats a row and `weightChannelStride` a channel.
+    struct LaneTapArguments {
+        var row: UnsafePointer<Float>, weights: UnsafePointer<Float>
+        var channels: Int, rows: Int, channelStride: Int, rowStride: Int, weightChannelStride: Int
+        var columns: Range<Int>
+    }
+
+    /// One 8 × 32 tile: for each input channel, each kernel row, each column j the tile
+    /// reads (in increasing order), `pixel[j − kw] += x[j] · w[kw]` for the taps that reach
+    /// one of its 8 pixels. So each pixel's chain runs over (ci, kh, kw) in increasing order.
+    @inline(never)
+    static func channelLaneTile<Taps: LaneTapCount>(_: Taps.Type, _ args: LaneTapArguments) -> LaneTile {
+        var tile = LaneTile()
+        let taps = Taps.taps, span = LaneTile.pixels + taps - 1
+        let lo = args.columns.lowerBound, hi = args.columns.upperBound
+        var xc = args.row, wc = args.weights
+        for _ in 0..<args.channels {
+            var xr = xc, wr = wc
+            for _ in 0..<args.rows {
+                let w = LaneWeights(wr, taps: taps)
+                @inline(__always) func column(_ j: Int) {
+                    guard j < span, lo <= j, j < hi else { return }
+                    let x = SIMD16<Float>(repeating: xr[j - lo])
+                    for kw in 0..<7 where kw < taps && j - kw >= 0 && j - kw < LaneTile.pixels {
+                        tile.add(pixel: j - kw, x, w[kw])
+                    }
+                }
+                column(0); column(1); column(2); column(3); column(4); column(5); column(6)
+                column(7); column(8); column(9); column(10); column(11); column(12); column(13)
+                xr += args.rowStride
+                wr += 32 * taps
+            }
+            xc += args.channelStride
+            wc += args.weightChannelStride
+        }
+        return tile
+    }
+}
