@@ -199,25 +199,26 @@ extension ProblemGenerator {
         case .direct, .directWeights, .virtualGridWeights, .channelSums:
             s.co = rng.pick([8, 9, 12, 16, 20, 24, 32]) * (size == .small ? 1 : rng.pick([1, 2, 4]))
             s.ci = rng.nextInt(in: 1...s.co)
-            // Multiples of 32 channels with 3, 5 or 7 undilated taps a row of stride 1 would
-            // take the channel lanes where 16-lane vectors run: one tap fewer keeps them here.
+            // Multiples of 32 channels with 2 to 7 undilated taps a row of stride 1 or 2 would
+            // take the channel lanes where 16-lane vectors run: Co/2 + 4 channels (20, 36, 52,
+            // 68) fill too few of their 32-channel blocks for them.
             let w = rank - 1
-            if path == .direct && s.co % 32 == 0 && [3, 5, 7].contains(s.kernel[w]) && s.stride[w] == 1
+            if path == .direct && s.co % 32 == 0 && (2...7).contains(s.kernel[w]) && s.stride[w] <= 2
                 && s.dilation[w] == 1
             {
-                s.kernel[w] -= 1
+                s.co = s.co / 2 + 4
             }
             if path == .directWeights {
                 s.input[rank - 1] = 16 * rng.nextInt(in: 1...max(1, cap / 16))
                 s.stride[rank - 1] = 1
             }
         case .channelLanes:
-            // 32-channel blocks filled to ≥ 7/8; rows of 3, 5 or 7 taps, width stride and
+            // 32-channel blocks filled to ≥ 7/8; rows of 2 to 7 taps, width stride 1 or 2,
             // dilation 1 (the begin padding below stays under a row's taps).
             s.co = rng.pick([32, 64, 60, 96]) * (size == .small ? 1 : rng.pick([1, 2]))
             s.ci = rng.nextInt(in: 1...(size == .small ? 12 : 64))
-            s.kernel[rank - 1] = rng.pick([3, 5, 7])
-            s.stride[rank - 1] = 1
+            s.kernel[rank - 1] = rng.pick([2, 3, 4, 5, 7])
+            s.stride[rank - 1] = rng.pick([1, 1, 2])
             s.dilation[rank - 1] = 1
         case .directWide:
             s.co = rng.nextInt(in: 1...4)

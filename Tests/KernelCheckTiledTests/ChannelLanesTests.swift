@@ -23,15 +23,24 @@ let namedChannelLaneProblems: [(problem: any TiledConvolution, lanes: [Direction
     // tiles of 8, 8, 8, 5).
     (conv("conv1d n=3 ic=40 oc=32 g=1 in=29 k=7 s=1 d=1 p=3:3 bias=1"), [.fwd], 402),
     // Two groups of 17 → 32, height stride 2 and dilation 2 (kernel rows skipped per output
-    // row), asymmetric width padding 2:0 (the right edge reads no padding), rows of 14.
-    (conv("conv2d n=2 ic=34 oc=64 g=2 in=9x14 k=3x3 s=2x1 d=2x1 p=2x2:1x0 bias=0"), [.fwd], 403),
+    // row), asymmetric width padding 2:0 (the right edge reads no padding), rows of 14, a
+    // bias per group.
+    (conv("conv2d n=2 ic=34 oc=64 g=2 in=9x14 k=3x3 s=2x1 d=2x1 p=2x2:1x0 bias=1"), [.fwd], 403),
     // 40 output channels fill 5/8 of two blocks (not lanes), but backward-data is a 40 → 64
     // stride-1 conv of dY with 5 × 3 taps: lanes, its output written through the phase layout.
     (conv("conv2d n=2 ic=64 oc=40 g=1 in=7x12 k=5x3 s=1x1 d=1x1 p=2x1:2x1 bias=1"), [.bwdData], 404),
-    // A stride-1 transposed conv: its forward is the adjoint's backward-data (lanes, 36
-    // output channels over a 32 + 4 block: 8·36 ≥ 7·64 fails → no), its backward-data the
-    // adjoint's forward (32 output channels: lanes).
+    // A stride-1 transposed conv: its forward (36 output channels: 8 · 36 < 7 · 64, not
+    // lanes) is the adjoint's backward-data; its backward-data (32 output channels) is the
+    // adjoint's forward: lanes.
     (convT("convt2d n=2 ic=32 oc=36 g=1 in=5x11 k=3x3 s=1x1 d=1x1 p=1x1:1x1 op=0x0 bias=1"), [.bwdData], 405),
+    // Rows of 64 (8 tiles): bands of 4 rows (4, 4, 1); 96 (ci, kh) pairs.
+    (conv("conv2d n=2 ic=32 oc=32 g=1 in=9x64 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=1"), [.fwd, .bwdData], 407),
+    // Width stride 2: the GAN transposed conv's adjoint in small (k4 s2 p1), whose backward-
+    // data has 4 phases (not lanes); and 1-D, 6 taps of stride 2, padding 2:3 (rows of 29).
+    (conv("conv2d n=2 ic=32 oc=32 g=1 in=8x32 k=4x4 s=2x2 d=1x1 p=1x1:1x1 bias=1"), [.fwd], 408),
+    (conv("conv1d n=2 ic=40 oc=64 g=1 in=61 k=6 s=2 d=1 p=2:3 bias=1"), [.fwd], 409),
+    // 2 taps a row (height 2, no begin padding in width, one end column), stride 1.
+    (conv("conv2d n=2 ic=16 oc=32 g=1 in=6x19 k=2x2 s=1x1 d=1x1 p=1x0:0x1 bias=1"), [.fwd], 410),
     // 7 taps a row in 2-D, 96 channels (3 blocks), rows of 41 (a 1-pixel last tile).
     (conv("conv2d n=1 ic=12 oc=96 g=1 in=5x41 k=3x7 s=1x1 d=1x1 p=1x3:1x3 bias=1"), [.fwd], 406),
 ]
@@ -90,23 +99,13 @@ struct ChannelLanesTests {
             #expect(TiledConv(gan, tuning: .standard).channelLanesUnavailable == "channel lanes need 16-lane vectors")
             #expect(Tiled.convPath(gan, .fwd).path == .direct)
         }
+        let widthRule = "channel lanes take width stride 1 or 2 and 2 to 7 undilated taps a row"
         let cases: [(String, String)] = [
-            (
-                "conv2d n=1 ic=128 oc=256 in=16x16 k=5x5 s=1x2 p=2x2:2x2",
-                "channel lanes take width stride 1 and 3, 5 or 7 undilated taps a row"
-            ),
-            (
-                "conv2d n=1 ic=128 oc=256 in=16x16 k=5x5 d=1x2 p=2x2:2x2",
-                "channel lanes take width stride 1 and 3, 5 or 7 undilated taps a row"
-            ),
-            (
-                "conv2d n=1 ic=128 oc=256 in=16x16 k=4x4 p=2x2:1x1",
-                "channel lanes take width stride 1 and 3, 5 or 7 undilated taps a row"
-            ),
-            (
-                "conv2d n=1 ic=128 oc=256 in=16x20 k=3x3 p=0x3:0x3",
-                "channel lanes take width stride 1 and 3, 5 or 7 undilated taps a row"
-            ),
+            ("conv2d n=1 ic=128 oc=256 in=16x48 k=5x5 s=1x3 p=2x2:2x2", widthRule),
+            ("conv2d n=1 ic=128 oc=256 in=16x16 k=5x5 d=1x2 p=2x2:2x2", widthRule),
+            ("conv2d n=1 ic=128 oc=256 in=16x16 k=1x1 p=valid", widthRule),
+            ("conv2d n=1 ic=128 oc=256 in=16x16 k=8x8 p=3x3:4x4", widthRule),
+            ("conv2d n=1 ic=128 oc=256 in=16x20 k=3x3 p=0x3:0x3", widthRule),
             // The benchmark's RGB stem: 3 input channels × 5 rows.
             (
                 "conv2d n=1 ic=3 oc=32 in=256x256 k=5x5 p=2x2:2x2",
@@ -144,8 +143,10 @@ struct ChannelLanesTests {
         let b = p.hasBias ? TestData.filled(p.outChannels, exactFill, seed: seed, role: "b") : nil
         let dy = TestData.filled(count(p.yShape), exactFill, seed: seed, role: "dy")
         let y = Naive.forward(p, x: x, w: w, b: b), dx = Naive.backwardData(p, dy: dy, w: w)
-        for threads in [1, 2, 3] {
-            let run = LayerRun(p: p, threads: threads)
+        // `directTuning`'s weight budget of one float cuts the input channels into blocks of
+        // one: every tile's chain continues from its stored partial sum at each channel.
+        for (tuning, threads) in [(ConvTuning.standard, 1), (.standard, 2), (.standard, 3), (directTuning, 2)] {
+            let run = LayerRun(p: p, tuning: tuning, threads: threads)
             expectEqual(run.forward(x: x, w: w, b: b), y, "fwd \(run.context) seed \(seed)")
             expectEqual(run.backwardData(dy: dy, w: w), dx, "bwd_data \(run.context) seed \(seed)")
         }
@@ -156,12 +157,19 @@ struct ChannelLanesTests {
         let w = TestData.filled(count(p.wShape), realFill, seed: seed, role: "w")
         let b = p.hasBias ? TestData.filled(p.outChannels, realFill, seed: seed, role: "b") : nil
         let dy = TestData.filled(count(p.yShape), realFill, seed: seed, role: "dy")
-        let direct = LayerRun(p: p, tuning: withoutLanes, threads: 1)
-        let y = direct.forward(x: x, w: w, b: b), dx = direct.backwardData(dy: dy, w: w)
-        for threads in [1, 3] {
-            let run = LayerRun(p: p, threads: threads)
-            expectIdentical(run.forward(x: x, w: w, b: b), y, "fwd \(run.context) seed \(seed)")
-            expectIdentical(run.backwardData(dy: dy, w: w), dx, "bwd_data \(run.context) seed \(seed)")
+        // Each tuning against itself with the lanes off (other tunings may take other paths
+        // for the directions that are not lanes); `directTuning` cuts the input channels into
+        // blocks of one.
+        for tuning in [ConvTuning.standard, directTuning] {
+            var off = tuning
+            off.channelLanes = false
+            let direct = LayerRun(p: p, tuning: off, threads: 1)
+            let y = direct.forward(x: x, w: w, b: b), dx = direct.backwardData(dy: dy, w: w)
+            for threads in [1, 3] {
+                let run = LayerRun(p: p, tuning: tuning, threads: threads)
+                expectIdentical(run.forward(x: x, w: w, b: b), y, "fwd \(run.context) seed \(seed)")
+                expectIdentical(run.backwardData(dy: dy, w: w), dx, "bwd_data \(run.context) seed \(seed)")
+            }
         }
     }
 }

@@ -11,8 +11,9 @@ import KernelCheckProblems
 /// A blocking boundary of the tiled kernels: a size past which the code takes a second
 /// iteration of some block loop (or a split, or an edge tile) that smaller problems never run.
 public enum CoverageBoundary: String, CaseIterable, Sendable, Codable, Comparable {
-    /// The direct forward's padded image is cut into several bands (`directBands`), or the
-    /// direct backward-weights sweeps several pixel bands (`directBandPixels`).
+    /// The direct forward's padded image is cut into several bands (`directBands`), the
+    /// direct backward-weights sweeps several pixel bands (`directBandPixels`), or the
+    /// channel lanes cut an image into bands of rows or blocks of input channels.
     case bandSplit = "band_split"
     /// `panelWeights` cuts an image into several pixel blocks (`panelWeightsBlock`).
     case panelBlocks = "panel_blocks"
@@ -81,7 +82,7 @@ extension ConvPath {
         // Only 16-lane variants take it: elsewhere no problem can reach it.
         case .channelLanes:
             guard KernelVariant.current.lanes == 16 else { return [] }
-            return ["conv_forward", "conv_backward_data"].map { ($0, [.threadSplit, .edgeTiles]) }
+            return ["conv_forward", "conv_backward_data"].map { ($0, [.bandSplit, .threadSplit, .edgeTiles]) }
         case .packedIm2col: return [("conv_forward", [.kPastKc, .mPastMc, .threadSplit, .edgeTiles])]
         case .directPhases: return [("conv_backward_data", direct)]
         // K is Co ≤ kc by the plan's own rule, so one K block.

@@ -19,7 +19,7 @@ public enum ConvPath: String, Sendable, CaseIterable, Codable {
     /// The direct forward for at most 4 output channels: tiles of 2–4 channels × a run of
     /// consecutive pixel vectors (`TiledConv+DirectWideKernels.swift`).
     case directWide
-    /// Width stride 1, 3, 5 or 7 taps a row, ≥ 32 output channels, 16-lane vectors: 8 pixels ×
+    /// Width stride 1 or 2, 2 to 7 taps a row, ≥ 32 output channels, 16-lane vectors: 8 pixels ×
     /// 32 channels per register tile, read from the unpadded input, the padding's products
     /// left out (`TiledConv+ChannelLanes.swift`); backward-data of stride 1 runs it on the adjoint.
     case channelLanes

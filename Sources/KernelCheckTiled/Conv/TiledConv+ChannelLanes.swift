@@ -3,9 +3,10 @@
 // 16-lane accumulators (16 zmm registers). Per K step pair (input channel ci, kernel row kh)
 // the tile loads that kernel row's weights, `kw` vectors of 32 channels packed
 // `[ci][kh][kw][32]` per block of 32 output channels (weight order: `packDirectPanels` with
-// 32-row panels), then broadcasts each of the `8 + kw − 1` input columns j the tile reads,
-// straight from the unpadded input row, and adds `x[j] · w[kw]` to pixel `j − kw` for every
-// tap with `0 ≤ j − kw < 8`. Columns outside the input row are skipped, and so are the kernel
+// 32-row panels), then broadcasts each of the `7·s + kw` input columns j the tile reads
+// (width stride s = 1 or 2), straight from the unpadded input row, and adds `x[j] · w[kw]` to
+// pixel `(j − kw)/s` for every tap with `j − kw` a multiple of s and `0 ≤ (j − kw)/s < 8`.
+// Columns outside the input row are skipped, and so are the kernel
 // rows outside the input (`kernelRows(meeting:)`): only products of real input values are
 // computed (85.6 % of the counted ones on a 16 × 16 image with 5 × 5 taps and padding 2),
 // where `direct`'s 12 × 32 tiles also multiply the horizontal padding.
@@ -16,12 +17,18 @@
 // thread count. The tile needs 16 accumulators, up to 14 weight vectors and a broadcast: the
 // 32 registers of AVX-512, so only the `avx512` variant takes this path.
 
-/// Taps per kernel row that the channel-lane tile is compiled for (3, 5 or 7: a straight-line
-/// body per count, with every `j − kw` a constant).
+/// Taps per kernel row (2 to 7) and width stride (1 or 2) that the channel-lane tile is
+/// compiled for: a straight-line body per pair, with every pixel `(j − kw) / s` a constant.
 protocol LaneTapCount { static var taps: Int { get } }
+enum LaneTaps2: LaneTapCount { static var taps: Int { 2 } }
 enum LaneTaps3: LaneTapCount { static var taps: Int { 3 } }
+enum LaneTaps4: LaneTapCount { static var taps: Int { 4 } }
 enum LaneTaps5: LaneTapCount { static var taps: Int { 5 } }
+enum LaneTaps6: LaneTapCount { static var taps: Int { 6 } }
 enum LaneTaps7: LaneTapCount { static var taps: Int { 7 } }
+protocol LaneStride { static var stride: Int { get } }
+enum LaneStride1: LaneStride { static var stride: Int { 1 } }
+enum LaneStride2: LaneStride { static var stride: Int { 2 } }
 
 /// The 8 × 32 accumulators of a channel-lane tile: pixel p's 32 channels in `pixel p`.
 struct LaneTile {
@@ -50,6 +57,16 @@ struct LaneTile {
         case 6: Self.add(&p6, x, w)
         default: Self.add(&p7, x, w)
         }
+    }
+
+    init() {}
+
+    /// The tile `store` wrote at `sums`.
+    @inline(__always)
+    init(_ sums: UnsafePointer<Float>) {
+        @inline(__always) func pair(_ p: Int) -> Pair { (Tiled.load(sums + 32 * p), Tiled.load(sums + 32 * p + 16)) }
+        (p0, p1, p2, p3) = (pair(0), pair(1), pair(2), pair(3))
+        (p4, p5, p6, p7) = (pair(4), pair(5), pair(6), pair(7))
     }
 
     /// Writes pixel p's 32 channels to `out[32·p ..< 32·p + 32]`.
@@ -91,15 +108,15 @@ struct LaneWeights {
 
 extension TiledConv {
     /// Why the channel-lane forward does not apply to this shape, or nil when it does:
-    /// 16-lane vectors, width stride and dilation 1 with 3, 5 or 7 taps a row (begin padding
-    /// under a row's taps), at least 32 (input channel, kernel row) steps, and output
+    /// 16-lane vectors, width stride 1 or 2 and width dilation 1 with 2 to 7 taps a row (begin
+    /// padding under a row's taps), at least 32 (input channel, kernel row) steps, and output
     /// channels that fill the 32 lanes (at least 32, at least 7/8 of the lanes of the last block).
     var channelLanesUnavailable: String? {
         if !tuning.channelLanes { return "channel lanes are off in the tuning" }
         if KernelVariant.current.lanes != 16 { return "channel lanes need 16-lane vectors" }
         let kw = kernel[2]
-        guard stride[2] == 1, dilation[2] == 1, [3, 5, 7].contains(kw), padBegin[2] < kw else {
-            return "channel lanes take width stride 1 and 3, 5 or 7 undilated taps a row"
+        guard stride[2] <= 2, dilation[2] == 1, (2...7).contains(kw), padBegin[2] < kw else {
+            return "channel lanes take width stride 1 or 2 and 2 to 7 undilated taps a row"
         }
         // Each tile ends in a scalar transposing store of 256 floats: with few K step pairs
         // it would cost a good part of the tile (3 → 32 channels with 5 × 5 taps: 15 pairs).
@@ -113,11 +130,33 @@ extension TiledConv {
         return nil
     }
 
-    /// The boundaries `forwardChannelLanes` crosses: items on several threads; partial tiles
-    /// (channels past Co in the last block, pixels past a row's end in its last tile).
+    /// How `forwardChannelLanes` cuts the work: bands of output rows holding at least 32
+    /// tiles, so that each block of packed weights is reused by 32 tiles while in cache, and
+    /// blocks of input channels whose weights (`channels · kh · kw · 32` floats) fit
+    /// `directWeightBudget`. A tile's chain continues across the channel blocks from its
+    /// stored partial sum (exact), so the blocking never changes a result.
+    var channelLaneBlocking: (bandRows: Int, channelBlock: Int) {
+        let tiles = (outSize[2] + LaneTile.pixels - 1) / LaneTile.pixels
+        let bandRows = min(outSize[1], max(1, (32 + tiles - 1) / tiles))
+        let most = max(1, tuning.directWeightBudget / (kernel[1] * kernel[2] * LaneTile.channels))
+        let blocks = (inChannels + most - 1) / most
+        return (bandRows, (inChannels + blocks - 1) / blocks)
+    }
+
+    /// Items of `forwardChannelLanes`: (group, 32-channel block, image, band of rows).
+    var channelLaneItems: Int {
+        let bands = (outSize[1] + channelLaneBlocking.bandRows - 1) / channelLaneBlocking.bandRows
+        return groups * ((outChannels + 31) / 32) * batch * bands
+    }
+
+    /// The boundaries `forwardChannelLanes` crosses: several bands of rows or blocks of input
+    /// channels; items on several threads; partial tiles (channels past Co in the last block,
+    /// pixels past a row's end in its last tile).
     func channelLanesBoundaries(threads t: Int) -> Set<CoverageBoundary> {
         var b: Set<CoverageBoundary> = []
-        if t > 1 && groups * ((outChannels + 31) / 32) * batch * outSize[1] > 1 { b.insert(.threadSplit) }
+        let (bandRows, channelBlock) = channelLaneBlocking
+        if bandRows < outSize[1] || channelBlock < inChannels { b.insert(.bandSplit) }
+        if t > 1 && channelLaneItems > 1 { b.insert(.threadSplit) }
         if outChannels % 32 != 0 || outSize[2] % LaneTile.pixels != 0 { b.insert(.edgeTiles) }
         return b
     }
@@ -129,56 +168,75 @@ extension TiledConv {
     }
 
     /// The channel-lane forward (see the top of this file) on weights packed in `lanePanels`,
-    /// written through `layout`. Items are (group, channel block, image, output row), each
-    /// one thread's, so the sums never depend on the thread count.
+    /// written through `layout`. Items are (group, channel block, image, band of rows), each
+    /// one thread's; within an item, each block of input channels runs over every tile of the
+    /// band, the tiles' partial sums kept in a per-thread buffer (`channelLaneBlocking`).
     func forwardChannelLanes(
         input x: Tiled.Input, panels: [(first: Int, rows: Int, valid: Int)],
         packedWeights packedW: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
         output y: UnsafeMutablePointer<Float>, layout: DirectOutputLayout, threads: Int
     ) {
+        let tileFloats = LaneTile.pixels * LaneTile.channels
+        let ho = outSize[1], wo = outSize[2], tiles = (wo + LaneTile.pixels - 1) / LaneTile.pixels
+        let (bandRows, channelBlock) = channelLaneBlocking
+        let bands = (ho + bandRows - 1) / bandRows, bandFloats = bandRows * tiles * tileFloats
+        let workers = min(Tiled.resolveThreads(threads), channelLaneItems)
+        let partials = Tiled.allocateFloats(workers * bandFloats)
+        defer { partials.deallocate() }
         Tiled.withFloats(x, count: inputElements, threads: threads) { x in
             let x = x!
-            let ho = outSize[1], wo = outSize[2], inW = inSize[2], kh = kernel[1], kw = kernel[2]
-            let sh = stride[1], dh = dilation[1], pbh = padBegin[1], pbw = padBegin[2]
+            let inW = inSize[2], kh = kernel[1], kw = kernel[2]
+            let sh = stride[1], sw = stride[2], dh = dilation[1], pbh = padBegin[1], pbw = padBegin[2]
             let k = columnRows, ci = inChannels, inS = inSpatial, co = outChannels, batch = batch
             let blocks = panels.count, aStride = Self.panelRows(panels) * k
             let rowsMeeting = (0..<ho).map { kernelRows(meeting: $0...$0) }
-            Tiled.forEachItem(groups * blocks * batch * ho, threads: threads) { item, _ in
-                let oh = item % ho, n = item / ho % batch, b = item / (ho * batch) % blocks
-                let g = item / (ho * batch * blocks), panel = panels[b]
-                let imageGroup = n * groups + g
-                let rows = rowsMeeting[oh]
-                // The first kernel row's input row, its weights, and where the row's pixels go.
-                let xRow = x + imageGroup * ci * inS + (oh * sh - pbh + rows.lowerBound * dh) * inW
-                let a = UnsafePointer(packedW + g * aStride + panel.first * k + rows.lowerBound * kw * 32)
-                let out = y + imageGroup * layout.imageGroupStride + layout.origin + oh * layout.rowStride
-                let channelBias = bias.map { $0 + g * co + panel.first }
-                Tiled.withScratchFloats(LaneTile.pixels * LaneTile.channels) { scratch in
-                    for ow0 in Swift.stride(from: 0, to: wo, by: LaneTile.pixels) {
-                        // Tile column j reads input column ow0 − pbw + j, inside the row for j in `columns`.
-                        let first = ow0 - pbw
-                        let columns = max(0, -first)..<max(0, min(LaneTile.pixels + kw - 1, inW - first))
-                        var tile = LaneTile()
-                        if !rows.isEmpty && !columns.isEmpty {
-                            let tap = LaneTapArguments(
-                                row: xRow + (first + columns.lowerBound), weights: a, channels: ci, rows: rows.count,
-                                channelStride: inS, rowStride: dh * inW, weightChannelStride: kh * kw * 32,
-                                columns: columns)
-                            switch kw {
-                            case 3: tile = Self.channelLaneTile(LaneTaps3.self, tap)
-                            case 5: tile = Self.channelLaneTile(LaneTaps5.self, tap)
-                            default: tile = Self.channelLaneTile(LaneTaps7.self, tap)
+            Tiled.forEachItem(channelLaneItems, threads: threads) { item, worker in
+                let band = item % bands, n = item / bands % batch, b = item / (bands * batch) % blocks
+                let g = item / (bands * batch * blocks), panel = panels[b]
+                let imageGroup = n * groups + g, rows = (band * bandRows)..<min(ho, (band + 1) * bandRows)
+                let partial = partials + worker * bandFloats
+                let image = x + imageGroup * ci * inS, weights = packedW + g * aStride + panel.first * k
+                for c0 in Swift.stride(from: 0, to: ci, by: channelBlock) {
+                    for oh in rows {
+                        let taps = rowsMeeting[oh]
+                        // The first kernel row's input row and weights for this channel block.
+                        let xRow = image + c0 * inS + (oh * sh - pbh + taps.lowerBound * dh) * inW
+                        let a = UnsafePointer(weights + (c0 * kh + taps.lowerBound) * kw * 32)
+                        for t in 0..<tiles {
+                            let sums = partial + ((oh - rows.lowerBound) * tiles + t) * tileFloats
+                            var tile = c0 == 0 ? LaneTile() : LaneTile(sums)
+                            // Tile column j reads input column 8t·s − pbw + j, inside the row for j in `columns`.
+                            let first = t * LaneTile.pixels * sw - pbw
+                            let span = (LaneTile.pixels - 1) * sw + kw
+                            let columns = max(0, -first)..<max(0, min(span, inW - first))
+                            if !taps.isEmpty && !columns.isEmpty {
+                                let tap = LaneTapArguments(
+                                    row: xRow + (first + columns.lowerBound), weights: a,
+                                    channels: min(channelBlock, ci - c0), rows: taps.count, channelStride: inS,
+                                    rowStride: dh * inW, weightChannelStride: kh * kw * 32, columns: columns)
+                                tile =
+                                    sw == 1
+                                    ? Self.channelLaneTile(LaneStride1.self, taps: kw, tap, from: tile)
+                                    : Self.channelLaneTile(LaneStride2.self, taps: kw, tap, from: tile)
                             }
+                            tile.store(sums)
                         }
-                        tile.store(scratch)
-                        let pixels = min(LaneTile.pixels, wo - ow0)
+                    }
+                }
+                let channelBias = bias.map { $0 + g * co + panel.first }
+                for oh in rows {
+                    let out = y + imageGroup * layout.imageGroupStride + layout.origin + oh * layout.rowStride
+                    for t in 0..<tiles {
+                        let sums = partial + ((oh - rows.lowerBound) * tiles + t) * tileFloats
+                        let ow0 = t * LaneTile.pixels, pixels = min(LaneTile.pixels, wo - ow0)
+                        let cs = layout.columnStride
                         for c in 0..<panel.valid {
-                            let dst = out + (panel.first + c) * layout.channelStride + ow0 * layout.columnStride
-                            let b = channelBias?[c] ?? 0, cs = layout.columnStride
-                            if channelBias != nil {
-                                for p in 0..<pixels { dst[p * cs] = b + scratch[32 * p + c] }
+                            let dst = out + (panel.first + c) * layout.channelStride + ow0 * cs
+                            if let channelBias {
+                                let b = channelBias[c]
+                                for p in 0..<pixels { dst[p * cs] = b + sums[32 * p + c] }
                             } else {
-                                for p in 0..<pixels { dst[p * cs] = scratch[32 * p + c] }
+                                for p in 0..<pixels { dst[p * cs] = sums[32 * p + c] }
                             }
                         }
                     }
@@ -198,13 +256,30 @@ extension TiledConv {
         var columns: Range<Int>
     }
 
-    /// One 8 × 32 tile: for each input channel, each kernel row, each column j the tile
-    /// reads (in increasing order), `pixel[j − kw] += x[j] · w[kw]` for the taps that reach
-    /// one of its 8 pixels. So each pixel's chain runs over (ci, kh, kw) in increasing order.
+    /// One 8 × 32 tile, continuing the sums of `start`: for each input channel, each kernel
+    /// row, each column j the tile reads (in increasing order), `pixel[(j − kw)/s] += x[j] · w[kw]`
+    /// for the taps that reach one of its 8 pixels. So each pixel's chain runs over
+    /// (ci, kh, kw) in increasing order.
+    @inline(__always)
+    static func channelLaneTile<Stride: LaneStride>(
+        _: Stride.Type, taps: Int, _ args: LaneTapArguments, from start: LaneTile
+    ) -> LaneTile {
+        switch taps {
+        case 2: channelLaneTile(LaneTaps2.self, Stride.self, args, from: start)
+        case 3: channelLaneTile(LaneTaps3.self, Stride.self, args, from: start)
+        case 4: channelLaneTile(LaneTaps4.self, Stride.self, args, from: start)
+        case 5: channelLaneTile(LaneTaps5.self, Stride.self, args, from: start)
+        case 6: channelLaneTile(LaneTaps6.self, Stride.self, args, from: start)
+        default: channelLaneTile(LaneTaps7.self, Stride.self, args, from: start)
+        }
+    }
+
     @inline(never)
-    static func channelLaneTile<Taps: LaneTapCount>(_: Taps.Type, _ args: LaneTapArguments) -> LaneTile {
-        var tile = LaneTile()
-        let taps = Taps.taps, span = LaneTile.pixels + taps - 1
+    static func channelLaneTile<Taps: LaneTapCount, Stride: LaneStride>(
+        _: Taps.Type, _: Stride.Type, _ args: LaneTapArguments, from start: LaneTile
+    ) -> LaneTile {
+        var tile = start
+        let taps = Taps.taps, s = Stride.stride, span = (LaneTile.pixels - 1) * s + taps
         let lo = args.columns.lowerBound, hi = args.columns.upperBound
         var xc = args.row, wc = args.weights
         for _ in 0..<args.channels {
@@ -214,12 +289,13 @@ extension TiledConv {
                 @inline(__always) func column(_ j: Int) {
                     guard j < span, lo <= j, j < hi else { return }
                     let x = SIMD16<Float>(repeating: xr[j - lo])
-                    for kw in 0..<7 where kw < taps && j - kw >= 0 && j - kw < LaneTile.pixels {
-                        tile.add(pixel: j - kw, x, w[kw])
+                    for kw in 0..<7 where kw < taps && j >= kw && (j - kw) % s == 0 && (j - kw) / s < LaneTile.pixels {
+                        tile.add(pixel: (j - kw) / s, x, w[kw])
                     }
                 }
                 column(0); column(1); column(2); column(3); column(4); column(5); column(6)
                 column(7); column(8); column(9); column(10); column(11); column(12); column(13)
+                column(14); column(15); column(16); column(17); column(18); column(19); column(20)
                 xr += args.rowStride
                 wr += 32 * taps
             }
