@@ -41,6 +41,8 @@ let namedChannelLaneProblems: [(problem: any TiledConvolution, lanes: [Direction
     (conv("conv1d n=2 ic=40 oc=64 g=1 in=61 k=6 s=2 d=1 p=2:3 bias=1"), [.fwd], 409),
     // 2 taps a row (height 2, no begin padding in width, one end column), stride 1.
     (conv("conv2d n=2 ic=16 oc=32 g=1 in=6x19 k=2x2 s=1x1 d=1x1 p=1x0:0x1 bias=1"), [.fwd], 410),
+    // A row of 300 pixels: 38 tiles, in bands of 32 and 6 tiles.
+    (conv("conv1d n=1 ic=32 oc=32 g=1 in=300 k=3 s=1 d=1 p=1:1 bias=1"), [.fwd, .bwdData], 411),
     // 7 taps a row in 2-D, 96 channels (3 blocks), rows of 41 (a 1-pixel last tile).
     (conv("conv2d n=1 ic=12 oc=96 g=1 in=5x41 k=3x7 s=1x1 d=1x1 p=1x3:1x3 bias=1"), [.fwd], 406),
 ]

@@ -130,23 +130,31 @@ extension TiledConv {
         return nil
     }
 
-    /// How `forwardChannelLanes` cuts the work: bands of output rows holding at least 32
-    /// tiles, so that each block of packed weights is reused by 32 tiles while in cache, and
-    /// blocks of input channels whose weights (`channels · kh · kw · 32` floats) fit
-    /// `directWeightBudget`. A tile's chain continues across the channel blocks from its
-    /// stored partial sum (exact), so the blocking never changes a result.
-    var channelLaneBlocking: (bandRows: Int, channelBlock: Int) {
+    /// How `forwardChannelLanes` cuts the work: bands of `bandRows` output rows × `bandTiles`
+    /// tiles of a row, about 32 tiles (whole rows while a row has fewer than 32 tiles), so
+    /// that each block of packed weights is reused by 32 tiles while in cache and a band's
+    /// partial sums stay small however wide the rows; and blocks of input channels whose
+    /// weights (`channels · kh · kw · 32` floats) fit `directWeightBudget`. A tile's chain
+    /// continues across the channel blocks from its stored partial sum (exact), so the
+    /// blocking never changes a result.
+    var channelLaneBlocking: (bandRows: Int, bandTiles: Int, channelBlock: Int) {
         let tiles = (outSize[2] + LaneTile.pixels - 1) / LaneTile.pixels
-        let bandRows = min(outSize[1], max(1, (32 + tiles - 1) / tiles))
+        let bandTiles = min(tiles, 32), bandRows = min(outSize[1], max(1, (32 + tiles - 1) / tiles))
         let most = max(1, tuning.directWeightBudget / (kernel[1] * kernel[2] * LaneTile.channels))
         let blocks = (inChannels + most - 1) / most
-        return (bandRows, (inChannels + blocks - 1) / blocks)
+        return (bandRows, bandTiles, (inChannels + blocks - 1) / blocks)
     }
 
-    /// Items of `forwardChannelLanes`: (group, 32-channel block, image, band of rows).
+    /// Bands of `forwardChannelLanes` per image: (row bands, tile bands of a row).
+    var channelLaneBands: (rows: Int, tiles: Int) {
+        let (bandRows, bandTiles, _) = channelLaneBlocking
+        let tiles = (outSize[2] + LaneTile.pixels - 1) / LaneTile.pixels
+        return ((outSize[1] + bandRows - 1) / bandRows, (tiles + bandTiles - 1) / bandTiles)
+    }
+
+    /// Items of `forwardChannelLanes`: (group, 32-channel block, image, band).
     var channelLaneItems: Int {
-        let bands = (outSize[1] + channelLaneBlocking.bandRows - 1) / channelLaneBlocking.bandRows
-        return groups * ((outChannels + 31) / 32) * batch * bands
+        groups * ((outChannels + 31) / 32) * batch * channelLaneBands.rows * channelLaneBands.tiles
     }
 
     /// The boundaries `forwardChannelLanes` crosses: several bands of rows or blocks of input
@@ -154,8 +162,8 @@ extension TiledConv {
     /// pixels past a row's end in its last tile).
     func channelLanesBoundaries(threads t: Int) -> Set<CoverageBoundary> {
         var b: Set<CoverageBoundary> = []
-        let (bandRows, channelBlock) = channelLaneBlocking
-        if bandRows < outSize[1] || channelBlock < inChannels { b.insert(.bandSplit) }
+        let bands = channelLaneBands
+        if bands.rows * bands.tiles > 1 || channelLaneBlocking.channelBlock < inChannels { b.insert(.bandSplit) }
         if t > 1 && channelLaneItems > 1 { b.insert(.threadSplit) }
         if outChannels % 32 != 0 || outSize[2] % LaneTile.pixels != 0 { b.insert(.edgeTiles) }
         return b
@@ -168,8 +176,8 @@ extension TiledConv {
     }
 
     /// The channel-lane forward (see the top of this file) on weights packed in `lanePanels`,
-    /// written through `layout`. Items are (group, channel block, image, band of rows), each
-    /// one thread's; within an item, each block of input channels runs over every tile of the
+    /// written through `layout`. Items are (group, channel block, image, band), each one
+    /// thread's; within an item, each block of input channels runs over every tile of the
     /// band, the tiles' partial sums kept in a per-thread buffer (`channelLaneBlocking`).
     func forwardChannelLanes(
         input x: Tiled.Input, panels: [(first: Int, rows: Int, valid: Int)],
@@ -178,8 +186,9 @@ extension TiledConv {
     ) {
         let tileFloats = LaneTile.pixels * LaneTile.channels
         let ho = outSize[1], wo = outSize[2], tiles = (wo + LaneTile.pixels - 1) / LaneTile.pixels
-        let (bandRows, channelBlock) = channelLaneBlocking
-        let bands = (ho + bandRows - 1) / bandRows, bandFloats = bandRows * tiles * tileFloats
+        let (bandRows, bandTiles, channelBlock) = channelLaneBlocking
+        let rowBands = channelLaneBands.rows, tileBands = channelLaneBands.tiles
+        let bands = rowBands * tileBands, bandFloats = bandRows * bandTiles * tileFloats
         let workers = min(Tiled.resolveThreads(threads), channelLaneItems)
         let partials = Tiled.allocateFloats(workers * bandFloats)
         defer { partials.deallocate() }
@@ -193,7 +202,9 @@ extension TiledConv {
             Tiled.forEachItem(channelLaneItems, threads: threads) { item, worker in
                 let band = item % bands, n = item / bands % batch, b = item / (bands * batch) % blocks
                 let g = item / (bands * batch * blocks), panel = panels[b]
-                let imageGroup = n * groups + g, rows = (band * bandRows)..<min(ho, (band + 1) * bandRows)
+                let rowBand = band / tileBands, tileBand = band % tileBands, imageGroup = n * groups + g
+                let rows = (rowBand * bandRows)..<min(ho, (rowBand + 1) * bandRows)
+                let bandTileRange = (tileBand * bandTiles)..<min(tiles, (tileBand + 1) * bandTiles)
                 let partial = partials + worker * bandFloats
                 let image = x + imageGroup * ci * inS, weights = packedW + g * aStride + panel.first * k
                 for c0 in Swift.stride(from: 0, to: ci, by: channelBlock) {
@@ -202,8 +213,10 @@ extension TiledConv {
                         // The first kernel row's input row and weights for this channel block.
                         let xRow = image + c0 * inS + (oh * sh - pbh + taps.lowerBound * dh) * inW
                         let a = UnsafePointer(weights + (c0 * kh + taps.lowerBound) * kw * 32)
-                        for t in 0..<tiles {
-                            let sums = partial + ((oh - rows.lowerBound) * tiles + t) * tileFloats
+                        for t in bandTileRange {
+                            let sums =
+                                partial + ((oh - rows.lowerBound) * bandTiles + t - bandTileRange.lowerBound)
+                                * tileFloats
                             var tile = c0 == 0 ? LaneTile() : LaneTile(sums)
                             // Tile column j reads input column 8t·s − pbw + j, inside the row for j in `columns`.
                             let first = t * LaneTile.pixels * sw - pbw
@@ -226,8 +239,9 @@ extension TiledConv {
                 let channelBias = bias.map { $0 + g * co + panel.first }
                 for oh in rows {
                     let out = y + imageGroup * layout.imageGroupStride + layout.origin + oh * layout.rowStride
-                    for t in 0..<tiles {
-                        let sums = partial + ((oh - rows.lowerBound) * tiles + t) * tileFloats
+                    for t in bandTileRange {
+                        let sums =
+                            partial + ((oh - rows.lowerBound) * bandTiles + t - bandTileRange.lowerBound) * tileFloats
                         let ow0 = t * LaneTile.pixels, pixels = min(LaneTile.pixels, wo - ow0)
                         let cs = layout.columnStride
                         for c in 0..<panel.valid {
