@@ -154,7 +154,8 @@ extension TiledConv {
 
     /// Items of `forwardChannelLanes`: (group, 32-channel block, image, band).
     var channelLaneItems: Int {
-        groups * ((outChannels + 31) / 32) * batch * channelLaneBands.rows * channelLaneBands.tiles
+        let bands = channelLaneBands
+        return groups * ((outChannels + 31) / 32) * batch * bands.rows * bands.tiles
     }
 
     /// The boundaries `forwardChannelLanes` crosses: several bands of rows or blocks of input
@@ -167,6 +168,12 @@ extension TiledConv {
         if t > 1 && channelLaneItems > 1 { b.insert(.threadSplit) }
         if outChannels % 32 != 0 || outSize[2] % LaneTile.pixels != 0 { b.insert(.edgeTiles) }
         return b
+    }
+
+    /// The weight panels a direct forward through `plan` packs: 32-channel panels for the
+    /// channel lanes, else `directPanels`.
+    static func weightPanels(_ plan: DirectPlan, outputChannels: Int) -> [(first: Int, rows: Int, valid: Int)] {
+        plan.channelLanes ? lanePanels(outputChannels) : directPanels(outputChannels)
     }
 
     /// Panels of 32 output channels (the last one zero past `count`): the channel-lane tile's
@@ -206,6 +213,10 @@ extension TiledConv {
                 let rows = (rowBand * bandRows)..<min(ho, (rowBand + 1) * bandRows)
                 let bandTileRange = (tileBand * bandTiles)..<min(tiles, (tileBand + 1) * bandTiles)
                 let partial = partials + worker * bandFloats
+                // Tile t of output row oh: its partial sums in the worker's buffer.
+                func sums(_ oh: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
+                    partial + ((oh - rows.lowerBound) * bandTiles + t - bandTileRange.lowerBound) * tileFloats
+                }
                 let image = x + imageGroup * ci * inS, weights = packedW + g * aStride + panel.first * k
                 for c0 in Swift.stride(from: 0, to: ci, by: channelBlock) {
                     for oh in rows {
@@ -214,10 +225,7 @@ extension TiledConv {
                         let xRow = image + c0 * inS + (oh * sh - pbh + taps.lowerBound * dh) * inW
                         let a = UnsafePointer(weights + (c0 * kh + taps.lowerBound) * kw * 32)
                         for t in bandTileRange {
-                            let sums =
-                                partial + ((oh - rows.lowerBound) * bandTiles + t - bandTileRange.lowerBound)
-                                * tileFloats
-                            var tile = c0 == 0 ? LaneTile() : LaneTile(sums)
+                            var tile = c0 == 0 ? LaneTile() : LaneTile(sums(oh, t))
                             // Tile column j reads input column 8t·s − pbw + j, inside the row for j in `columns`.
                             let first = t * LaneTile.pixels * sw - pbw
                             let span = (LaneTile.pixels - 1) * sw + kw
@@ -232,7 +240,7 @@ extension TiledConv {
                                     ? Self.channelLaneTile(LaneStride1.self, taps: kw, tap, from: tile)
                                     : Self.channelLaneTile(LaneStride2.self, taps: kw, tap, from: tile)
                             }
-                            tile.store(sums)
+                            tile.store(sums(oh, t))
                         }
                     }
                 }
@@ -240,17 +248,15 @@ extension TiledConv {
                 for oh in rows {
                     let out = y + imageGroup * layout.imageGroupStride + layout.origin + oh * layout.rowStride
                     for t in bandTileRange {
-                        let sums =
-                            partial + ((oh - rows.lowerBound) * bandTiles + t - bandTileRange.lowerBound) * tileFloats
-                        let ow0 = t * LaneTile.pixels, pixels = min(LaneTile.pixels, wo - ow0)
+                        let tile = sums(oh, t), ow0 = t * LaneTile.pixels, pixels = min(LaneTile.pixels, wo - ow0)
                         let cs = layout.columnStride
                         for c in 0..<panel.valid {
                             let dst = out + (panel.first + c) * layout.channelStride + ow0 * cs
                             if let channelBias {
-                                let b = channelBias[c]
-                                for p in 0..<pixels { dst[p * cs] = b + sums[32 * p + c] }
+                                let value = channelBias[c]
+                                for p in 0..<pixels { dst[p * cs] = value + tile[32 * p + c] }
                             } else {
-                                for p in 0..<pixels { dst[p * cs] = sums[32 * p + c] }
+                                for p in 0..<pixels { dst[p * cs] = tile[32 * p + c] }
                             }
                         }
                     }
@@ -270,10 +276,7 @@ extension TiledConv {
         var columns: Range<Int>
     }
 
-    /// One 8 × 32 tile, continuing the sums of `start`: for each input channel, each kernel
-    /// row, each column j the tile reads (in increasing order), `pixel[(j − kw)/s] += x[j] · w[kw]`
-    /// for the taps that reach one of its 8 pixels. So each pixel's chain runs over
-    /// (ci, kh, kw) in increasing order.
+    /// `channelLaneTile` compiled for `taps` (2 to 7) taps a row.
     @inline(__always)
     static func channelLaneTile<Stride: LaneStride>(
         _: Stride.Type, taps: Int, _ args: LaneTapArguments, from start: LaneTile
@@ -288,6 +291,10 @@ extension TiledConv {
         }
     }
 
+    /// One 8 × 32 tile, continuing the sums of `start`: for each input channel, each kernel
+    /// row, each column j the tile reads (in increasing order), `pixel[(j − kw)/s] += x[j] · w[kw]`
+    /// for the taps that reach one of its 8 pixels. So each pixel's chain runs over
+    /// (ci, kh, kw) in increasing order.
     @inline(never)
     static func channelLaneTile<Taps: LaneTapCount, Stride: LaneStride>(
         _: Taps.Type, _: Stride.Type, _ args: LaneTapArguments, from start: LaneTile

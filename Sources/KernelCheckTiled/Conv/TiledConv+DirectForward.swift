@@ -20,7 +20,7 @@ extension TiledConv {
             }
             return
         }
-        let panels = plan.channelLanes ? Self.lanePanels(outChannels) : Self.directPanels(outChannels)
+        let panels = Self.weightPanels(plan, outputChannels: outChannels)
         let packedW = Tiled.allocateFloats(groups * Self.panelRows(panels) * columnRows)
         defer { packedW.deallocate() }
         packDirectPanels(w, panels, into: packedW, threads: threads)

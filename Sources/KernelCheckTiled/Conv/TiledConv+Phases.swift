@@ -274,7 +274,7 @@ extension TiledConv {
         }
         if phases.allSatisfy({ $0.plan.wideRows == 0 }) {
             // Every phase has Ci output channels, so the same panels.
-            let panels = phases[0].plan.channelLanes ? Self.lanePanels(ci) : Self.directPanels(ci)
+            let panels = Self.weightPanels(phases[0].plan, outputChannels: ci)
             let panelRows = Self.panelRows(panels)
             let sizes = phases.indices.map { groups * panelRows * co * (tapStarts[$0 + 1] - tapStarts[$0]) }
             let starts = sizes.indices.map { sizes[..<$0].reduce(0, +) }
