@@ -1,3 +1,5 @@
+import CKernelSupport
+
 // The direct forward in channel lanes (`ConvPath.channelLanes`): a register tile of 8
 // output pixels of one output row × 32 output channels, each pixel's channels in two
 // 16-lane accumulators (16 zmm registers). Per K step pair (input channel ci, kernel row kh)
@@ -303,8 +305,15 @@ extension TiledConv {
         let taps = Taps.taps, s = Stride.stride, span = (LaneTile.pixels - 1) * s + taps
         let lo = args.columns.lowerBound, hi = args.columns.upperBound
         var xc = args.row, wc = args.weights
+        // The input rows of the channel two ahead, prefetched: channels are a whole image
+        // plane apart, on another page, where the hardware prefetchers do not follow.
+        let ahead = 2 * args.channelStride, last = span - lo - 1
         for _ in 0..<args.channels {
             var xr = xc, wr = wc
+            for r in 0..<args.rows {
+                kc_prefetch_read(xc + ahead + r * args.rowStride)
+                kc_prefetch_read(xc + ahead + r * args.rowStride + last)
+            }
             for _ in 0..<args.rows {
                 let w = LaneWeights(wr, taps: taps)
                 @inline(__always) func column(_ j: Int) {
