@@ -36,13 +36,21 @@ let namedChannelLaneProblems: [(problem: any TiledConvolution, lanes: [Direction
     // Rows of 64 (8 tiles): bands of 4 rows (4, 4, 1); 96 (ci, kh) pairs.
     (conv("conv2d n=2 ic=32 oc=32 g=1 in=9x64 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=1"), [.fwd, .bwdData], 407),
     // Width stride 2: the GAN transposed conv's adjoint in small (k4 s2 p1), whose backward-
-    // data has 4 phases (not lanes); and 1-D, 6 taps of stride 2, padding 2:3 (rows of 29).
-    (conv("conv2d n=2 ic=32 oc=32 g=1 in=8x32 k=4x4 s=2x2 d=1x1 p=1x1:1x1 bias=1"), [.fwd], 408),
+    // data is 4 phases of 2 × 2 taps, each in lanes; and 1-D, 6 taps of stride 2, padding 2:3
+    // (rows of 29).
+    (conv("conv2d n=2 ic=32 oc=32 g=1 in=8x32 k=4x4 s=2x2 d=1x1 p=1x1:1x1 bias=1"), [.fwd, .bwdData], 408),
     (conv("conv1d n=2 ic=40 oc=64 g=1 in=61 k=6 s=2 d=1 p=2:3 bias=1"), [.fwd], 409),
     // 2 taps a row (height 2, no begin padding in width, one end column), stride 1.
     (conv("conv2d n=2 ic=16 oc=32 g=1 in=6x19 k=2x2 s=1x1 d=1x1 p=1x0:0x1 bias=1"), [.fwd], 410),
     // A row of 300 pixels: 38 tiles, in bands of 32 and 6 tiles.
     (conv("conv1d n=1 ic=32 oc=32 g=1 in=300 k=3 s=1 d=1 p=1:1 bias=1"), [.fwd, .bwdData], 411),
+    // A k4 s2 transposed conv to odd sizes (output_padding 1): 4 phases in lanes whose rows
+    // differ (10 and 9 rows, 17 and 16 columns), written through stride-2 layouts; its
+    // backward-data is the adjoint's stride-2 forward.
+    (convT("convt2d n=2 ic=32 oc=32 g=1 in=9x16 k=4x4 s=2x2 d=1x1 p=1x1:1x1 op=1x1 bias=1"), [.fwd, .bwdData], 412),
+    // k3 s2: backward-data has phases of 2 taps and of 1 tap a row; the 1-tap phases cannot
+    // take the lanes, so no phase does (they share one weight layout).
+    (conv("conv2d n=2 ic=32 oc=32 g=1 in=9x32 k=3x3 s=2x2 d=1x1 p=1x1:1x1 bias=1"), [.fwd], 413),
     // 7 taps a row in 2-D, 96 channels (3 blocks), rows of 41 (a 1-pixel last tile).
     (conv("conv2d n=1 ic=12 oc=96 g=1 in=5x41 k=3x7 s=1x1 d=1x1 p=1x3:1x3 bias=1"), [.fwd], 406),
 ]

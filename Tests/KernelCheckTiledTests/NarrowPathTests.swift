@@ -64,6 +64,8 @@ let narrowChannelLaneCases: [(String, Direction, ConvTuning, ConvPath)] = [
     ("conv2d n=2 ic=11 oc=32 in=5x13 k=3x5 p=1x2 bias=1", .fwd, directTuning, .channelLanes),
     ("conv2d n=2 ic=32 oc=12 in=5x13 k=3x3 p=1", .bwdData, directTuning, .channelLanes),
     ("convt2d n=2 ic=12 oc=32 in=5x13 k=3x3 p=1 bias=1", .fwd, directTuning, .channelLanes),
+    // 4 phases of 2 × 2 taps, each in lanes (dY widened once, shared by the phases).
+    ("convt2d n=2 ic=32 oc=32 in=5x7 k=4x4 s=2 p=1 bias=1", .fwd, directTuning, .channelLanes),
 ]
 
 @Suite("Narrow inputs widened inside the convolution paths")

@@ -173,7 +173,8 @@ extension TiledConv {
         case .empty, .channelSums: return []
         case .direct, .directWide: return directForwardBoundaries(plan.direct!, threads: t)
         case .channelLanes:
-            return (plan.adjoint?.phases[0].lowering ?? self).channelLanesBoundaries(threads: t)
+            guard let adjoint = plan.adjoint else { return channelLanesBoundaries(threads: t) }
+            return adjoint.phases.reduce(into: Set()) { $0.formUnion($1.lowering.channelLanesBoundaries(threads: t)) }
         case .directPhases:
             return plan.adjoint!.phases.reduce(into: Set()) {
                 // A phase writes through its own layout: image pairs only into a plain output.

@@ -117,13 +117,17 @@ extension TiledConv {
         if usesDual { return ConvPlan(path: .dual, reason: dualReason) }
         switch adjointAttempt {
         case .success(let adjoint):
-            if adjoint.phases.count == 1, adjoint.phases[0].plan.channelLanes {
+            let taps = adjoint.phases.map { "\($0.heightTaps.count)×\($0.widthTaps.count)" }
+            // `adjointAttempt` gives the lanes to every phase or to none.
+            if adjoint.phases[0].plan.channelLanes {
+                let lanes = adjoint.phases[0].lowering.channelLanesReason
                 return ConvPlan(
                     path: .channelLanes,
-                    reason: "stride 1: the adjoint's forward, \(adjoint.phases[0].lowering.channelLanesReason)",
+                    reason: adjoint.phases.count == 1
+                        ? "stride 1: the adjoint's forward, \(lanes)"
+                        : "\(adjoint.phases.count) output phases of \(taps.joined(separator: ", ")) taps, each a channel-lane forward: \(lanes)",
                     adjoint: adjoint)
             }
-            let taps = adjoint.phases.map { "\($0.heightTaps.count)×\($0.widthTaps.count)" }
             return ConvPlan(
                 path: .directPhases,
                 reason: adjoint.phases.count == 1

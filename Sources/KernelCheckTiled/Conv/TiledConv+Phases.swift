@@ -226,8 +226,8 @@ extension TiledConv {
                         heightTaps: h.taps, widthTaps: w.taps))
             }
         }
-        // Channel lanes only for one phase (stride 1): the phases share one panel layout.
-        if phases.count > 1 {
+        // Channel lanes for every phase or for none: the phases share one panel layout.
+        if !phases.allSatisfy({ $0.plan.channelLanes }) {
             for i in phases.indices { phases[i].plan.channelLanes = false }
         }
         // Phases of one tap each (kernel ≤ stride, e.g. a 1×1 stride-2 projection) are plain
