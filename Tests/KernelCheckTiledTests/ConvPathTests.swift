@@ -49,6 +49,24 @@ struct ConvPathTests {
             "bwd_weights \(run.context)")
     }
 
+    /// Blocks of whole rows of 21 pixels (16 + 5: two gathers of up to 16 pixels per row run),
+    /// 6 · 9 = 54 taps (a full 32-tap panel and one of 22: its second 16 taps 6 valid, 10
+    /// zero), with padding (rectangles of 20 and 21 columns), stride 1 and width stride 2.
+    @Test(
+        "panel backward-weights gathers rows longer than 16 pixels and partial tap panels exactly",
+        arguments: [
+            "conv2d n=2 ic=6 oc=14 g=1 in=6x21 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=0",
+            "conv2d n=2 ic=6 oc=13 g=1 in=5x42 k=3x3 s=1x2 d=1x1 p=1x1:1x1 bias=0",
+        ])
+    func panelRowsPastOneGather(text: String) throws {
+        let p = conv(text)
+        var tuning = panelTuning
+        tuning.panelWeightsBlock = 64
+        let lowering = TiledConv(p, tuning: tuning)
+        #expect(lowering.usesPanelWeights(try #require(lowering.directPlan)) && lowering.outSize[2] == 21)
+        checkExactly(p, seed: 3100, lowerings: [(tuning, 1), (tuning, 2)])
+    }
+
     @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")
     func flattenedInPlace() throws {
         let problem = try #require(namedConvProblems.first { $0.inputSize == [6, 40] && $0.outChannels == 13 })

@@ -6,7 +6,7 @@
 #endif
 
 // What Swift cannot say for the tiled kernels: cache prefetch hints (Swift has no prefetch
-// intrinsic) and an AVX-512 register transpose (Swift's SIMD types have no two-source
+// intrinsic) and AVX-512 register transposes (Swift's SIMD types have no two-source
 // shuffles). These static inline functions are compiled by the Clang importer into the
 // caller's module with the caller's target CPU and inlined: a prefetch hint becomes one
 // instruction (no call, no effect on results).
@@ -88,6 +88,52 @@ void kc_transpose12x16(const float *src, long ld, float *dst) {
 #else
     for (int p = 0; p < 16; p++) {
         for (int r = 0; r < 12; r++) { dst[p * 12 + r] = src[r * ld + p]; }
+    }
+#endif
+}
+
+/// `dst[q·ldd + j] = base[offsets[j] + q]` for 16 rows j and `count` ≤ 16 columns q, with
+/// rows `j ≥ valid` zero: 16 taps × up to 16 pixels of a backward-weights B panel, gathered
+/// from the padded input, where a tap's pixels along an output row are consecutive floats.
+///
+/// With AVX-512, masked row loads (nothing read past `count`) and a 16 × 16 register transpose
+/// in four rounds of two-source shuffles; without it a plain loop.
+static inline __attribute__((always_inline))
+void kc_gather_transpose16(const float *base, const long *offsets, long valid, long count, float *dst, long ldd) {
+#if defined(__AVX512F__)
+    const __mmask16 m = (__mmask16)((1u << count) - 1u);
+    __m512 r[16];
+    for (int j = 0; j < 16; j++) {
+        r[j] = j < valid ? _mm512_maskz_loadu_ps(m, base + offsets[j]) : _mm512_setzero_ps();
+    }
+    // Round 1: interleave row pairs within 128-bit lanes.
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // Round 2: u[4i + c], lane L, holds rows 4i … 4i + 3 of column 4L + c.
+    __m512 u[16];
+    for (int i = 0; i < 4; i++) {
+        u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    // Rounds 3–4: column 4L + c is lane L of u[c], u[4 + c], u[8 + c], u[12 + c].
+    for (int c = 0; c < 4; c++) {
+        __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
+        __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+        __m512 column[4] = {
+            _mm512_shuffle_f32x4(v0, v2, 0x88), _mm512_shuffle_f32x4(v1, v3, 0x88),
+            _mm512_shuffle_f32x4(v0, v2, 0xDD), _mm512_shuffle_f32x4(v1, v3, 0xDD)};
+        for (int l = 0; l < 4; l++) {
+            if (4 * l + c < count) { _mm512_storeu_ps(dst + (4 * l + c) * ldd, column[l]); }
+        }
+    }
+#else
+    for (long q = 0; q < count; q++) {
+        for (long j = 0; j < 16; j++) { dst[q * ldd + j] = j < valid ? base[offsets[j] + q] : 0.0f; }
     }
 #endif
 }

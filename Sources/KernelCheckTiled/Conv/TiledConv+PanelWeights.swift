@@ -1,11 +1,13 @@
+import CKernelSupport
+
 // Backward-weights for wide layers (many output channels and taps, e.g. a GAN's 128 → 256
 // k5 conv, or a transposed conv's stride-2 adjoint) without im2col:
 // `dW[g] (Co × K) = Σ_n dY[n,g] (Co × P) · col(X[n,g])ᵀ (P × K)` as 12 × 32 register tiles
 // on operands packed straight from their sources, per image and block of whole output rows
 // (at most `kc` pixels): dY's rows as A panels (`directPanels`: 12 or 8 channels per step)
 // and `colᵀ` as B panels of 32 taps, gathered from a zero-padded copy of the image (a tap's
-// pixels along an output row are consecutive floats there, so four taps at a time go through
-// 4 × 4 register transposes).
+// pixels along an output row are consecutive floats there, so 16 taps at a time go through
+// 16 × 16 register transposes).
 //
 // With padding, the taps go in (kh, kw, ci) order, so that a 32-tap panel has one kernel
 // position (or two) and its products with zero padding form whole rows and columns of
@@ -188,8 +190,8 @@ extension TiledConv {
 
     /// Packs B rows `0 ..< count` of 32 taps for the pixels `first ..< first + count`:
     /// `packed[s·32 + j] = Xp[offset(taps[j]) + address(pixel first + s)]`, zero for
-    /// `j ≥ valid`, four taps and four pixels of an output row at a time through 4 × 4
-    /// register transposes.
+    /// `j ≥ valid`, 16 taps and up to 16 pixels of an output row at a time through 16 × 16
+    /// register transposes (`kc_gather_transpose16`).
     func gatherTaps(
         _ xp: UnsafePointer<Float>, _ plan: DirectPlan, taps: UnsafePointer<Int>, valid: Int,
         pixels first: Int, count: Int, into packed: UnsafeMutablePointer<Float>
@@ -201,26 +203,10 @@ extension TiledConv {
             let run = min(count - s, wo - ow)
             let base = xp + oh * rowFloats + ow
             let out = packed + s * nr
-            for j in Swift.stride(from: 0, to: nr, by: 4) {
-                let s0 = base + taps[j], s1 = base + taps[j + 1], s2 = base + taps[j + 2], s3 = base + taps[j + 3]
-                let dst = out + j
-                var q = 0
-                while q + 4 <= run {
-                    let v0 = Tiled.load(s0 + q, as: SIMD4<Float>.self), v1 = Tiled.load(s1 + q, as: SIMD4<Float>.self)
-                    let v2 = Tiled.load(s2 + q, as: SIMD4<Float>.self), v3 = Tiled.load(s3 + q, as: SIMD4<Float>.self)
-                    Tiled.store(SIMD4(v0[0], v1[0], v2[0], v3[0]), dst + q * nr)
-                    Tiled.store(SIMD4(v0[1], v1[1], v2[1], v3[1]), dst + (q + 1) * nr)
-                    Tiled.store(SIMD4(v0[2], v1[2], v2[2], v3[2]), dst + (q + 2) * nr)
-                    Tiled.store(SIMD4(v0[3], v1[3], v2[3], v3[3]), dst + (q + 3) * nr)
-                    q += 4
+            for j in Swift.stride(from: 0, to: nr, by: 16) {
+                for q in Swift.stride(from: 0, to: run, by: 16) {
+                    kc_gather_transpose16(base + q, taps + j, valid - j, min(16, run - q), out + q * nr + j, nr)
                 }
-                while q < run {
-                    Tiled.store(SIMD4(s0[q], s1[q], s2[q], s3[q]), dst + q * nr)
-                    q += 1
-                }
-            }
-            if valid < nr {
-                for q in 0..<run { (out + q * nr + valid).update(repeating: 0, count: nr - valid) }
             }
             s += run
         }
