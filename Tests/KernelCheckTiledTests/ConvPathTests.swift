@@ -1,3 +1,4 @@
+import CKernelSupport
 import KernelCheckCore
 import KernelCheckProblems
 import KernelCheckTestSupport
@@ -65,6 +66,41 @@ struct ConvPathTests {
         let lowering = TiledConv(p, tuning: tuning)
         #expect(lowering.usesPanelWeights(try #require(lowering.directPlan)) && lowering.outSize[2] == 21)
         checkExactly(p, seed: 3100, lowerings: [(tuning, 1), (tuning, 2)])
+    }
+
+    /// Both gathers of a panel's row run (the 16 × 16 transposes of AVX-512 builds and the 4 × 4
+    /// ones of the others, whichever this build uses in the kernels) against the definition
+    /// `out[q·32 + j] = base[taps[j] + q]` for `j < valid`, else 0.
+    @Test("the B-panel gathers write each tap's run of pixels, zeros past the valid taps")
+    func panelGathers() {
+        let data = (0..<600).map { Float($0) + 0.5 }
+        let taps = (0..<32).map { 17 * $0 % 29 + 13 * ($0 / 4) }
+        data.withUnsafeBufferPointer { data in
+            taps.withUnsafeBufferPointer { taps in
+                for (valid, run) in [(32, 21), (22, 21), (13, 5), (16, 16), (4, 1)] {
+                    let expected = (0..<(run * 32)).map { i in
+                        i % 32 < valid ? data[taps[i % 32] + i / 32] : 0
+                    }
+                    var by4 = [Float](repeating: .nan, count: run * 32)
+                    var by16 = by4
+                    by4.withUnsafeMutableBufferPointer {
+                        TiledConv.gatherBy4(
+                            data.baseAddress!, taps: taps.baseAddress!, valid: valid, run: run, into: $0.baseAddress!)
+                    }
+                    by16.withUnsafeMutableBufferPointer { out in
+                        for j in stride(from: 0, to: 32, by: 16) {
+                            for q in stride(from: 0, to: run, by: 16) {
+                                kc_gather_transpose16(
+                                    data.baseAddress! + q, taps.baseAddress! + j, valid - j, min(16, run - q),
+                                    out.baseAddress! + q * 32 + j, 32)
+                            }
+                        }
+                    }
+                    #expect(by4 == expected, "by 4: valid \(valid), run \(run)")
+                    #expect(by16 == expected, "by 16: valid \(valid), run \(run)")
+                }
+            }
+        }
     }
 
     @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")

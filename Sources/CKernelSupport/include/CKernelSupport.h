@@ -92,12 +92,22 @@ void kc_transpose12x16(const float *src, long ld, float *dst) {
 #endif
 }
 
+/// Whether the functions here were compiled with AVX-512 (else they are plain loops).
+static inline __attribute__((always_inline)) int kc_avx512_compiled(void) {
+#if defined(__AVX512F__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 /// `dst[q·ldd + j] = base[offsets[j] + q]` for 16 rows j and `count` ≤ 16 columns q, with
 /// rows `j ≥ valid` zero: 16 taps × up to 16 pixels of a backward-weights B panel, gathered
 /// from the padded input, where a tap's pixels along an output row are consecutive floats.
 ///
 /// With AVX-512, masked row loads (nothing read past `count`) and a 16 × 16 register transpose
-/// in four rounds of two-source shuffles; without it a plain loop.
+/// in four rounds of two-source shuffles; without it a plain loop (callers keep their own
+/// vector code there: `kc_avx512_compiled`).
 static inline __attribute__((always_inline))
 void kc_gather_transpose16(const float *base, const long *offsets, long valid, long count, float *dst, long ldd) {
 #if defined(__AVX512F__)

@@ -191,7 +191,7 @@ extension TiledConv {
     /// Packs B rows `0 ..< count` of 32 taps for the pixels `first ..< first + count`:
     /// `packed[s·32 + j] = Xp[offset(taps[j]) + address(pixel first + s)]`, zero for
     /// `j ≥ valid`, 16 taps and up to 16 pixels of an output row at a time through 16 × 16
-    /// register transposes (`kc_gather_transpose16`).
+    /// register transposes (`kc_gather_transpose16`; 4 × 4 ones without AVX-512).
     func gatherTaps(
         _ xp: UnsafePointer<Float>, _ plan: DirectPlan, taps: UnsafePointer<Int>, valid: Int,
         pixels first: Int, count: Int, into packed: UnsafeMutablePointer<Float>
@@ -203,12 +203,50 @@ extension TiledConv {
             let run = min(count - s, wo - ow)
             let base = xp + oh * rowFloats + ow
             let out = packed + s * nr
-            for j in Swift.stride(from: 0, to: nr, by: 16) {
-                for q in Swift.stride(from: 0, to: run, by: 16) {
-                    kc_gather_transpose16(base + q, taps + j, valid - j, min(16, run - q), out + q * nr + j, nr)
+            if Self.gathersBy16 {
+                for j in Swift.stride(from: 0, to: nr, by: 16) {
+                    for q in Swift.stride(from: 0, to: run, by: 16) {
+                        kc_gather_transpose16(base + q, taps + j, valid - j, min(16, run - q), out + q * nr + j, nr)
+                    }
                 }
+            } else {
+                Self.gatherBy4(base, taps: taps, valid: valid, run: run, into: out)
             }
             s += run
+        }
+    }
+
+    /// Whether `gatherTaps` goes through `kc_gather_transpose16` (built with AVX-512), else
+    /// through `gatherBy4`.
+    static let gathersBy16 = kc_avx512_compiled() != 0
+
+    /// `gatherTaps` for one row run of `run` pixels without AVX-512: four taps and four pixels
+    /// at a time through 4 × 4 register transposes, then zeros for the taps `≥ valid`.
+    static func gatherBy4(
+        _ base: UnsafePointer<Float>, taps: UnsafePointer<Int>, valid: Int, run: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        let nr = GEMMBlocking.nr
+        for j in Swift.stride(from: 0, to: nr, by: 4) {
+            let s0 = base + taps[j], s1 = base + taps[j + 1], s2 = base + taps[j + 2], s3 = base + taps[j + 3]
+            let dst = out + j
+            var q = 0
+            while q + 4 <= run {
+                let v0 = Tiled.load(s0 + q, as: SIMD4<Float>.self), v1 = Tiled.load(s1 + q, as: SIMD4<Float>.self)
+                let v2 = Tiled.load(s2 + q, as: SIMD4<Float>.self), v3 = Tiled.load(s3 + q, as: SIMD4<Float>.self)
+                Tiled.store(SIMD4(v0[0], v1[0], v2[0], v3[0]), dst + q * nr)
+                Tiled.store(SIMD4(v0[1], v1[1], v2[1], v3[1]), dst + (q + 1) * nr)
+                Tiled.store(SIMD4(v0[2], v1[2], v2[2], v3[2]), dst + (q + 2) * nr)
+                Tiled.store(SIMD4(v0[3], v1[3], v2[3], v3[3]), dst + (q + 3) * nr)
+                q += 4
+            }
+            while q < run {
+                Tiled.store(SIMD4(s0[q], s1[q], s2[q], s3[q]), dst + q * nr)
+                q += 1
+            }
+        }
+        if valid < nr {
+            for q in 0..<run { (out + q * nr + valid).update(repeating: 0, count: nr - valid) }
         }
     }
 
