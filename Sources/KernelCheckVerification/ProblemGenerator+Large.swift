@@ -250,13 +250,14 @@ extension ProblemGenerator {
             s.input = [1, logSize(size == .small ? 4 : 8192, grow: grow, rng: &rng)]
         case .panelWeights:
             // Co and K ≥ 128 and 16·Co·K lane accumulators past 2²⁰, on a small grid whose
-            // tiles are ≥ 80 % pixels (2 × 13 flattened: 26 of 32 lanes).
+            // tiles are ≥ 80 % pixels (2 × 13 flattened: 26 of 32 lanes); rows of 40 need
+            // three gathers of up to 16 pixels per row run.
             s.co = rng.pick([128, 129, 136, 192, 256])
             s.kernel = [3, 3]
             s.stride = [1, 1]
             s.dilation = [1, 1]
             s.ci = (65_536 / s.co + 9) / 9 + rng.nextInt(in: 0...4)
-            let grids = [[2, 13], [2, 16], [4, 16], [3, 16], [16, 16], [12, 32], [24, 24], [32, 32], [20, 48]]
+            let grids = [[2, 13], [2, 40], [4, 16], [3, 16], [16, 16], [12, 32], [24, 24], [32, 32], [20, 48]]
             s.input = grids[min(grids.count - 1, Int(grow * Double(grids.count)) + rng.nextInt(in: 0...2))]
             s.n = rng.nextInt(in: 1...2)
         }
