@@ -101,6 +101,36 @@ static inline __attribute__((always_inline)) int kc_avx512_compiled(void) {
 #endif
 }
 
+#if defined(__AVX512F__)
+/// `column[q]` lane j = `row[j]` lane q: a 16 × 16 transpose in four rounds of two-source
+/// shuffles.
+static inline __attribute__((always_inline)) void kc_transpose16(const __m512 row[16], __m512 column[16]) {
+    // Round 1: interleave row pairs within 128-bit lanes.
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(row[2 * i], row[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(row[2 * i], row[2 * i + 1]);
+    }
+    // Round 2: u[4i + c], lane L, holds rows 4i … 4i + 3 of column 4L + c.
+    __m512 u[16];
+    for (int i = 0; i < 4; i++) {
+        u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    // Rounds 3–4: column 4L + c is lane L of u[c], u[4 + c], u[8 + c], u[12 + c].
+    for (int c = 0; c < 4; c++) {
+        __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
+        __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+        column[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+        column[4 + c] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+        column[8 + c] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+        column[12 + c] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+    }
+}
+#endif
+
 /// `dst[q·ldd + j] = base[offsets[j] + q]` for 16 rows j and `count` ≤ 16 columns q, with
 /// rows `j ≥ valid` zero: 16 taps × up to 16 pixels of a backward-weights B panel, gathered
 /// from the padded input, where a tap's pixels along an output row are consecutive floats.
@@ -116,34 +146,40 @@ void kc_gather_transpose16(const float *base, const long *offsets, long valid, l
     for (int j = 0; j < 16; j++) {
         r[j] = j < valid ? _mm512_maskz_loadu_ps(m, base + offsets[j]) : _mm512_setzero_ps();
     }
-    // Round 1: interleave row pairs within 128-bit lanes.
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    // Round 2: u[4i + c], lane L, holds rows 4i … 4i + 3 of column 4L + c.
-    __m512 u[16];
-    for (int i = 0; i < 4; i++) {
-        u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-    }
-    // Rounds 3–4: column 4L + c is lane L of u[c], u[4 + c], u[8 + c], u[12 + c].
-    for (int c = 0; c < 4; c++) {
-        __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
-        __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
-        __m512 column[4] = {
-            _mm512_shuffle_f32x4(v0, v2, 0x88), _mm512_shuffle_f32x4(v1, v3, 0x88),
-            _mm512_shuffle_f32x4(v0, v2, 0xDD), _mm512_shuffle_f32x4(v1, v3, 0xDD)};
-        for (int l = 0; l < 4; l++) {
-            if (4 * l + c < count) { _mm512_storeu_ps(dst + (4 * l + c) * ldd, column[l]); }
-        }
-    }
+    __m512 column[16];
+    kc_transpose16(r, column);
+    for (long q = 0; q < count; q++) { _mm512_storeu_ps(dst + q * ldd, column[q]); }
 #else
     for (long q = 0; q < count; q++) {
         for (long j = 0; j < 16; j++) { dst[q * ldd + j] = j < valid ? base[offsets[j] + q] : 0.0f; }
+    }
+#endif
+}
+
+/// `out[c·ld + p] = bias[c] + tile[32·p + c]` (without `bias` when it is NULL) for `channels`
+/// ≤ 32 channels c and `pixels` ≤ 8 pixels p: a channel-lane tile (8 pixels × 32 channels,
+/// pixel-major) written to an output whose pixels are consecutive, each channel's row `ld`
+/// floats from the next.
+///
+/// With AVX-512, two 16 × 16 transposes (rows 8–15 zero) and one masked store of `pixels`
+/// floats per channel; without it a plain loop.
+static inline __attribute__((always_inline))
+void kc_store_lane_tile(const float *tile, long pixels, long channels, const float *bias, float *out, long ld) {
+#if defined(__AVX512F__)
+    const __mmask16 m = (__mmask16)((1u << pixels) - 1u);
+    for (int h = 0; h < 2 && 16 * h < channels; h++) {
+        __m512 r[16], column[16];
+        for (int p = 0; p < 16; p++) { r[p] = p < 8 ? _mm512_loadu_ps(tile + 32 * p + 16 * h) : _mm512_setzero_ps(); }
+        kc_transpose16(r, column);
+        for (long c = 0; c < 16 && 16 * h + c < channels; c++) {
+            long channel = 16 * h + c;
+            __m512 v = bias ? _mm512_add_ps(_mm512_set1_ps(bias[channel]), column[c]) : column[c];
+            _mm512_mask_storeu_ps(out + channel * ld, m, v);
+        }
+    }
+#else
+    for (long c = 0; c < channels; c++) {
+        for (long p = 0; p < pixels; p++) { out[c * ld + p] = bias ? bias[c] + tile[32 * p + c] : tile[32 * p + c]; }
     }
 #endif
 }

@@ -178,6 +178,10 @@ extension TiledConv {
         plan.channelLanes ? lanePanels(outputChannels) : directPanels(outputChannels)
     }
 
+    /// Whether a tile whose pixels are consecutive in the output is stored by
+    /// `kc_store_lane_tile` (built with AVX-512: register transposes), else by the scalar loop.
+    static let storesLaneTilesBy16 = kc_avx512_compiled() != 0
+
     /// Panels of 32 output channels (the last one zero past `count`): the channel-lane tile's
     /// weights, packed by `packDirectPanels`.
     static func lanePanels(_ count: Int) -> [(first: Int, rows: Int, valid: Int)] {
@@ -252,6 +256,12 @@ extension TiledConv {
                     for t in bandTileRange {
                         let tile = sums(oh, t), ow0 = t * LaneTile.pixels, pixels = min(LaneTile.pixels, wo - ow0)
                         let cs = layout.columnStride
+                        if cs == 1 && Self.storesLaneTilesBy16 {
+                            kc_store_lane_tile(
+                                tile, pixels, panel.valid, channelBias, out + panel.first * layout.channelStride + ow0,
+                                layout.channelStride)
+                            continue
+                        }
                         for c in 0..<panel.valid {
                             let dst = out + (panel.first + c) * layout.channelStride + ow0 * cs
                             if let channelBias {
