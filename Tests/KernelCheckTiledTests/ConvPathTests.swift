@@ -103,6 +103,28 @@ struct ConvPathTests {
         }
     }
 
+    /// One pixel block per image, taps in (kh, kw, ci) order and 64 or 96 channels: the padded
+    /// input is filled one 32-channel block at a time, into the start of the buffer, before
+    /// the panels of that block (a wrong channel offset reads another block's planes).
+    @Test(
+        "panel backward-weights filling the padded input one channel block at a time is exact",
+        arguments: [
+            "conv2d n=2 ic=64 oc=24 g=1 in=6x32 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=0",
+            "conv2d n=3 ic=96 oc=40 g=1 in=5x32 k=2x3 s=1x2 d=1x1 p=1x1:0x1 bias=0",
+            "conv2d n=2 ic=64 oc=26 g=2 in=4x16 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=0",
+        ])
+    func panelFillByChannelBlock(text: String) throws {
+        let p = conv(text)
+        var tuning = ConvTuning.standard
+        (tuning.directAccumulatorBudget, tuning.panelWeightsMinimum) = (0, 1)
+        let lowering = TiledConv(p, tuning: tuning)
+        #expect(lowering.usesPanelWeights(try #require(lowering.directPlan)))
+        #expect(lowering.panelFillsByChannelBlock)
+        // Not with pixel blocks of 10: each block would refill the channel blocks.
+        #expect(!TiledConv(p, tuning: panelTuning).panelFillsByChannelBlock)
+        checkExactly(p, seed: 3200, lowerings: [(tuning, 1), (tuning, 2), (tuning, 3)])
+    }
+
     @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")
     func flattenedInPlace() throws {
         let problem = try #require(namedConvProblems.first { $0.inputSize == [6, 40] && $0.outChannels == 13 })

@@ -29,6 +29,24 @@ extension TiledConv {
         tuning.panelWeights && outChannels >= tuning.panelWeightsMinimum && columnRows >= tuning.panelWeightsMinimum
     }
 
+    /// How `backwardWeightsPanels` cuts an image's pixels: blocks of whole output rows, cut
+    /// evenly, at most `panelWeightsBlock` (≤ kc) pixels each (`rowBlocks`); rows longer than
+    /// that are cut into blocks of pixels, with no rectangles. `block` pixels a block.
+    var panelPixelBlocks: (rowBlocks: Bool, blocks: Int, block: Int) {
+        let p = outSpatial, ho = outSize[1], wo = outSize[2]
+        let most = max(1, min(GEMMBlocking.kc, tuning.panelWeightsBlock))
+        let rowBlocks = wo <= most
+        let blocks = rowBlocks ? (ho + most / wo - 1) / (most / wo) : (p + most - 1) / most
+        return (rowBlocks, blocks, rowBlocks ? (ho + blocks - 1) / blocks * wo : (p + blocks - 1) / blocks)
+    }
+
+    /// Whether `backwardWeightsPanels` fills the padded input 32 channels at a time: each
+    /// panel is one kernel position of one 32-channel block (taps in (kh, kw, ci) order,
+    /// channels a multiple of 32) and an image is one block of pixels.
+    var panelFillsByChannelBlock: Bool {
+        inChannels > 0 && inChannels % GEMMBlocking.nr == 0 && panelPixelBlocks.blocks == 1 && panelTapOrder() != nil
+    }
+
     func backwardWeightsPanels(
         _ plan: DirectPlan, input x: Tiled.Input, output dy: Tiled.Input,
         weights dw: UnsafeMutablePointer<Float>, threads: Int
@@ -36,12 +54,7 @@ extension TiledConv {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let nr = GEMMBlocking.nr
         let ho = outSize[1], wo = outSize[2]
-        // Blocks of whole output rows, cut evenly, at most `panelWeightsBlock` (≤ kc) pixels
-        // each; rows longer than that are cut into blocks of pixels, with no rectangles.
-        let most = max(1, min(GEMMBlocking.kc, tuning.panelWeightsBlock))
-        let rowBlocks = wo <= most
-        let blocks = rowBlocks ? (ho + most / wo - 1) / (most / wo) : (p + most - 1) / most
-        let block = rowBlocks ? (ho + blocks - 1) / blocks * wo : (p + blocks - 1) / blocks
+        let (rowBlocks, blocks, block) = panelPixelBlocks
         let order = panelTapOrder()
         let panels = (k + nr - 1) / nr
         let offsets: UnsafeMutablePointer<Int> = tapOffsets(
@@ -74,23 +87,39 @@ extension TiledConv {
         let buffer = Tiled.allocateFloats(pieces * workspace)
         defer { buffer.deallocate() }
         let shares = panelShares(panels: panels, ordered: order != nil, pieces: pieces)
+        // `panelFillsByChannelBlock`: the padded input is filled 32 channels at a time, just
+        // before the panels that read them (taken in channel-block order), so that 32 padded
+        // planes stay in L2 for the gathers, where a whole padded image may not (256 channels
+        // of 34 × 34 are 1.2 MB). `xp` then holds channel c at `(c − c0)·plane`.
+        let byChannelBlock = panelFillsByChannelBlock, perPosition = ci / nr
         Tiled.forEachItem(pieces, threads: pieces) { piece, _ in
             let xp = buffer + piece * workspace, packedA = xp + inputCount, packedB = packedA + aCount
             let tile = packedB + bCount
-            let items = shares.items[piece], channels = shares.channels[piece]
+            let channels = shares.channels[piece]
+            let items =
+                byChannelBlock
+                ? shares.items[piece].sorted {
+                    ($0 / panels, $0 % panels % perPosition, $0) < ($1 / panels, $1 % panels % perPosition, $1)
+                }
+                : shares.items[piece]
             guard !items.isEmpty else { return }
             let variant = KernelVariant.current
             for n in 0..<batch {
-                var filled = -1
+                var filled = -1, filledBlock = -1
                 for b in 0..<blocks {
                     let p0 = b * block, p1 = min(p, p0 + block), blockPixels = p1 - p0
                     var packedGroup = -1
                     for item in items {
                         let g = item / panels, panel = item % panels
                         let imageGroup = n * groups + g
-                        if g != filled {
-                            fillPadded(x.advanced(by: imageGroup * ci * inS), plan, channels: channels, into: xp)
-                            filled = g
+                        // The first channel whose plane is at the start of `xp`.
+                        let c0 = byChannelBlock ? panel % perPosition * nr : 0
+                        if byChannelBlock ? (g, c0) != (filled, filledBlock) : g != filled {
+                            fillPadded(
+                                x.advanced(by: imageGroup * ci * inS), plan,
+                                channels: byChannelBlock ? c0..<(c0 + nr) : channels, zeroingSlack: !byChannelBlock,
+                                into: xp - c0 * plan.plane)
+                            (filled, filledBlock) = (g, c0)
                         }
                         if g != packedGroup {
                             for a in aPanels {
@@ -124,7 +153,7 @@ extension TiledConv {
                         for run in 0..<runs {
                             let s = s0 + run * wo
                             gatherTaps(
-                                xp, plan, taps: taps, valid: valid, pixels: p0 + s, count: runLength,
+                                xp - c0 * plan.plane, plan, taps: taps, valid: valid, pixels: p0 + s, count: runLength,
                                 into: packedB + s * nr)
                         }
                         let steps = DirectSteps(segments: runs, count: runLength, stride: rowBlocks ? wo : blockPixels)
