@@ -27,80 +27,6 @@ static inline __attribute__((always_inline)) void kc_prefetch_l2(const void *p) 
     __builtin_prefetch(p, 0, 2);
 }
 
-/// `dst[p·12 + r] = src[r·ld + p]` for 12 rows r and 16 columns p: 16 k steps of a packed
-/// SGEMM A panel (192 contiguous floats) from 12 rows of a row-major A.
-///
-/// With AVX-512, a 16 × 16 register transpose (rows 12–15 zero) in four rounds of two-source
-/// shuffles, stored 12 lanes at a time. Swift's SIMD types have no such shuffles, and the
-/// same transpose written with `evenHalf`/`oddHalf` compiled to narrower moves and stack
-/// spills (≈ 220 cycles per block). Without AVX-512 (a portable build) a plain loop.
-static inline __attribute__((always_inline))
-void kc_transpose12x16(const float *src, long ld, float *dst) {
-#if defined(__AVX512F__)
-    __m512 r0 = _mm512_loadu_ps(src), r1 = _mm512_loadu_ps(src + ld);
-    __m512 r2 = _mm512_loadu_ps(src + 2 * ld), r3 = _mm512_loadu_ps(src + 3 * ld);
-    __m512 r4 = _mm512_loadu_ps(src + 4 * ld), r5 = _mm512_loadu_ps(src + 5 * ld);
-    __m512 r6 = _mm512_loadu_ps(src + 6 * ld), r7 = _mm512_loadu_ps(src + 7 * ld);
-    __m512 r8 = _mm512_loadu_ps(src + 8 * ld), r9 = _mm512_loadu_ps(src + 9 * ld);
-    __m512 r10 = _mm512_loadu_ps(src + 10 * ld), r11 = _mm512_loadu_ps(src + 11 * ld);
-    __m512 z = _mm512_setzero_ps();
-    // Round 1: interleave row pairs within 128-bit lanes.
-    __m512 t0 = _mm512_unpacklo_ps(r0, r1), t1 = _mm512_unpackhi_ps(r0, r1);
-    __m512 t2 = _mm512_unpacklo_ps(r2, r3), t3 = _mm512_unpackhi_ps(r2, r3);
-    __m512 t4 = _mm512_unpacklo_ps(r4, r5), t5 = _mm512_unpackhi_ps(r4, r5);
-    __m512 t6 = _mm512_unpacklo_ps(r6, r7), t7 = _mm512_unpackhi_ps(r6, r7);
-    __m512 t8 = _mm512_unpacklo_ps(r8, r9), t9 = _mm512_unpackhi_ps(r8, r9);
-    __m512 t10 = _mm512_unpacklo_ps(r10, r11), t11 = _mm512_unpackhi_ps(r10, r11);
-    // Round 2: 4 × 4 blocks within 128-bit lanes.
-    __m512 u0 = _mm512_shuffle_ps(t0, t2, 0x44), u1 = _mm512_shuffle_ps(t0, t2, 0xEE);
-    __m512 u2 = _mm512_shuffle_ps(t1, t3, 0x44), u3 = _mm512_shuffle_ps(t1, t3, 0xEE);
-    __m512 u4 = _mm512_shuffle_ps(t4, t6, 0x44), u5 = _mm512_shuffle_ps(t4, t6, 0xEE);
-    __m512 u6 = _mm512_shuffle_ps(t5, t7, 0x44), u7 = _mm512_shuffle_ps(t5, t7, 0xEE);
-    __m512 u8 = _mm512_shuffle_ps(t8, t10, 0x44), u9 = _mm512_shuffle_ps(t8, t10, 0xEE);
-    __m512 u10 = _mm512_shuffle_ps(t9, t11, 0x44), u11 = _mm512_shuffle_ps(t9, t11, 0xEE);
-    // u_j (j < 4) holds column j + 4·lane of rows 0–3; u_{4+j} rows 4–7; u_{8+j} rows 8–11.
-    // Rounds 3–4: gather the 128-bit lanes: column 4·l + j = (u_j[l], u_{4+j}[l], u_{8+j}[l], 0).
-    __m512 v0 = _mm512_shuffle_f32x4(u0, u4, 0x88), v1 = _mm512_shuffle_f32x4(u1, u5, 0x88);
-    __m512 v2 = _mm512_shuffle_f32x4(u2, u6, 0x88), v3 = _mm512_shuffle_f32x4(u3, u7, 0x88);
-    __m512 v4 = _mm512_shuffle_f32x4(u0, u4, 0xDD), v5 = _mm512_shuffle_f32x4(u1, u5, 0xDD);
-    __m512 v6 = _mm512_shuffle_f32x4(u2, u6, 0xDD), v7 = _mm512_shuffle_f32x4(u3, u7, 0xDD);
-    __m512 v8 = _mm512_shuffle_f32x4(u8, z, 0x88), v9 = _mm512_shuffle_f32x4(u9, z, 0x88);
-    __m512 v10 = _mm512_shuffle_f32x4(u10, z, 0x88), v11 = _mm512_shuffle_f32x4(u11, z, 0x88);
-    __m512 v12 = _mm512_shuffle_f32x4(u8, z, 0xDD), v13 = _mm512_shuffle_f32x4(u9, z, 0xDD);
-    __m512 v14 = _mm512_shuffle_f32x4(u10, z, 0xDD), v15 = _mm512_shuffle_f32x4(u11, z, 0xDD);
-    const __mmask16 m = 0x0FFF;
-    _mm512_mask_storeu_ps(dst + 0 * 12, m, _mm512_shuffle_f32x4(v0, v8, 0x88));
-    _mm512_mask_storeu_ps(dst + 1 * 12, m, _mm512_shuffle_f32x4(v1, v9, 0x88));
-    _mm512_mask_storeu_ps(dst + 2 * 12, m, _mm512_shuffle_f32x4(v2, v10, 0x88));
-    _mm512_mask_storeu_ps(dst + 3 * 12, m, _mm512_shuffle_f32x4(v3, v11, 0x88));
-    _mm512_mask_storeu_ps(dst + 4 * 12, m, _mm512_shuffle_f32x4(v4, v12, 0x88));
-    _mm512_mask_storeu_ps(dst + 5 * 12, m, _mm512_shuffle_f32x4(v5, v13, 0x88));
-    _mm512_mask_storeu_ps(dst + 6 * 12, m, _mm512_shuffle_f32x4(v6, v14, 0x88));
-    _mm512_mask_storeu_ps(dst + 7 * 12, m, _mm512_shuffle_f32x4(v7, v15, 0x88));
-    _mm512_mask_storeu_ps(dst + 8 * 12, m, _mm512_shuffle_f32x4(v0, v8, 0xDD));
-    _mm512_mask_storeu_ps(dst + 9 * 12, m, _mm512_shuffle_f32x4(v1, v9, 0xDD));
-    _mm512_mask_storeu_ps(dst + 10 * 12, m, _mm512_shuffle_f32x4(v2, v10, 0xDD));
-    _mm512_mask_storeu_ps(dst + 11 * 12, m, _mm512_shuffle_f32x4(v3, v11, 0xDD));
-    _mm512_mask_storeu_ps(dst + 12 * 12, m, _mm512_shuffle_f32x4(v4, v12, 0xDD));
-    _mm512_mask_storeu_ps(dst + 13 * 12, m, _mm512_shuffle_f32x4(v5, v13, 0xDD));
-    _mm512_mask_storeu_ps(dst + 14 * 12, m, _mm512_shuffle_f32x4(v6, v14, 0xDD));
-    _mm512_mask_storeu_ps(dst + 15 * 12, m, _mm512_shuffle_f32x4(v7, v15, 0xDD));
-#else
-    for (int p = 0; p < 16; p++) {
-        for (int r = 0; r < 12; r++) { dst[p * 12 + r] = src[r * ld + p]; }
-    }
-#endif
-}
-
-/// Whether the functions here were compiled with AVX-512 (else they are plain loops).
-static inline __attribute__((always_inline)) int kc_avx512_compiled(void) {
-#if defined(__AVX512F__)
-    return 1;
-#else
-    return 0;
-#endif
-}
-
 #if defined(__AVX512F__)
 /// `column[q]` lane j = `row[j]` lane q: a 16 × 16 transpose in four rounds of two-source
 /// shuffles.
@@ -130,6 +56,36 @@ static inline __attribute__((always_inline)) void kc_transpose16(const __m512 ro
     }
 }
 #endif
+
+/// `dst[p·12 + r] = src[r·ld + p]` for 12 rows r and 16 columns p: 16 k steps of a packed
+/// SGEMM A panel (192 contiguous floats) from 12 rows of a row-major A.
+///
+/// With AVX-512, a 16 × 16 register transpose (`kc_transpose16`, rows 12–15 zero), stored 12
+/// lanes at a time. Swift's SIMD types have no such shuffles, and the same transpose written
+/// with `evenHalf`/`oddHalf` compiled to narrower moves and stack spills (≈ 220 cycles per
+/// block). Without AVX-512 (a portable build) a plain loop.
+static inline __attribute__((always_inline))
+void kc_transpose12x16(const float *src, long ld, float *dst) {
+#if defined(__AVX512F__)
+    __m512 r[16], column[16];
+    for (int i = 0; i < 16; i++) { r[i] = i < 12 ? _mm512_loadu_ps(src + i * ld) : _mm512_setzero_ps(); }
+    kc_transpose16(r, column);
+    for (int p = 0; p < 16; p++) { _mm512_mask_storeu_ps(dst + p * 12, 0x0FFF, column[p]); }
+#else
+    for (int p = 0; p < 16; p++) {
+        for (int r = 0; r < 12; r++) { dst[p * 12 + r] = src[r * ld + p]; }
+    }
+#endif
+}
+
+/// Whether the functions here were compiled with AVX-512 (else they are plain loops).
+static inline __attribute__((always_inline)) int kc_avx512_compiled(void) {
+#if defined(__AVX512F__)
+    return 1;
+#else
+    return 0;
+#endif
+}
 
 /// `dst[q·ldd + j] = base[offsets[j] + q]` for 16 rows j and `count` ≤ 16 columns q, with
 /// rows `j ≥ valid` zero: 16 taps × up to 16 pixels of a backward-weights B panel, gathered
