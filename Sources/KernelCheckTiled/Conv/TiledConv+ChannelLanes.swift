@@ -252,12 +252,13 @@ extension TiledConv {
                     }
                 }
                 let channelBias = bias.map { $0 + g * co + panel.first }
+                let vectorStore = layout.columnStride == 1 && Self.storesLaneTilesBy16
                 for oh in rows {
                     let out = y + imageGroup * layout.imageGroupStride + layout.origin + oh * layout.rowStride
                     for t in bandTileRange {
                         let tile = sums(oh, t), ow0 = t * LaneTile.pixels, pixels = min(LaneTile.pixels, wo - ow0)
                         let cs = layout.columnStride
-                        if cs == 1 && Self.storesLaneTilesBy16 {
+                        if vectorStore {
                             kc_store_lane_tile(
                                 tile, pixels, panel.valid, channelBias, out + panel.first * layout.channelStride + ow0,
                                 layout.channelStride)
