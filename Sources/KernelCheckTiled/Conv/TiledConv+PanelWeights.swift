@@ -43,8 +43,12 @@ extension TiledConv {
     /// Whether `backwardWeightsPanels` fills the padded input 32 channels at a time: each
     /// panel is one kernel position of one 32-channel block (taps in (kh, kw, ci) order,
     /// channels a multiple of 32) and an image is one block of pixels.
-    var panelFillsByChannelBlock: Bool {
-        inChannels > 0 && inChannels % GEMMBlocking.nr == 0 && panelPixelBlocks.blocks == 1 && panelTapOrder() != nil
+    var panelFillsByChannelBlock: Bool { panelFillsByChannelBlock(ordered: panelTapOrder() != nil) }
+
+    /// `panelFillsByChannelBlock` for a caller that has `panelTapOrder()` at hand (`ordered`:
+    /// it is not nil).
+    func panelFillsByChannelBlock(ordered: Bool) -> Bool {
+        ordered && inChannels > 0 && inChannels % GEMMBlocking.nr == 0 && panelPixelBlocks.blocks == 1
     }
 
     func backwardWeightsPanels(
@@ -91,7 +95,7 @@ extension TiledConv {
         // before the panels that read them (taken in channel-block order), so that 32 padded
         // planes stay in L2 for the gathers, where a whole padded image may not (256 channels
         // of 34 × 34 are 1.2 MB). `xp` then holds channel c at `(c − c0)·plane`.
-        let byChannelBlock = panelFillsByChannelBlock, perPosition = ci / nr
+        let byChannelBlock = panelFillsByChannelBlock(ordered: order != nil), perPosition = ci / nr
         Tiled.forEachItem(pieces, threads: pieces) { piece, _ in
             let xp = buffer + piece * workspace, packedA = xp + inputCount, packedB = packedA + aCount
             let tile = packedB + bCount
