@@ -348,7 +348,8 @@ public struct SkippedWork: Codable, Sendable, Equatable {
 public struct PhaseSummary: Codable, Sendable, Equatable {
     public var name: String
     public var seconds: Double
-    /// Seconds the phase was allowed (nil: until the overall deadline).
+    /// Seconds the phase was allowed (nil: until the overall deadline; 0 for a phase that
+    /// started when the deadline had passed).
     public var budgetSeconds: Double?
     /// Problems drawn (sweeps, gradients), fixture cases, or benchmark layers.
     public var problems: Int
@@ -356,7 +357,9 @@ public struct PhaseSummary: Codable, Sendable, Equatable {
     public var checks: Int
 
     public init(name: String, seconds: Double, budgetSeconds: Double?, problems: Int, checks: Int) {
-        self.name = name; self.seconds = seconds; self.budgetSeconds = budgetSeconds
+        // The time left at a phase's start, negative when an earlier phase ran past the
+        // deadline: such a phase had none.
+        self.name = name; self.seconds = seconds; self.budgetSeconds = budgetSeconds.map { max(0, $0) }
         self.problems = problems; self.checks = checks
     }
 }

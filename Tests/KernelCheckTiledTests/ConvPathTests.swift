@@ -125,6 +125,48 @@ struct ConvPathTests {
         checkExactly(p, seed: 3200, lowerings: [(tuning, 1), (tuning, 2), (tuning, 3)])
     }
 
+    /// The standard weight-gradient band depends on the core (`MachineProfile.fullWidthFMA`):
+    /// on real fills (rounding in every add) the bands must not show in the bits.
+    @Test(
+        "direct backward-weights gives the same bits with any band of pixels, on 1 or 2 threads",
+        arguments: [
+            ("conv2d n=2 ic=3 oc=8 g=1 in=12x32 k=5x5 s=1x1 d=1x1 p=2x2:2x2 bias=0", ConvPath.directWeights),
+            ("conv2d n=2 ic=5 oc=6 g=1 in=14x14 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=0", .virtualGridWeights),
+        ])
+    func weightBandsKeepBits(text: String, path: ConvPath) throws {
+        let p = conv(text)
+        let x = TestData.filled(count(p.xShape), realFill, seed: 3300, role: "x")
+        let dy = TestData.filled(count(p.yShape), realFill, seed: 3300, role: "dy")
+        func run(bandPixels: Int, threads: Int) -> [Float] {
+            var tuning = directTuning  // every useful-lane share goes direct
+            tuning.directBandPixels = bandPixels
+            #expect(TiledConv(p, tuning: tuning).path(.bwdWeights, adjoint: false).path == path)
+            return LayerRun(p: p, tuning: tuning, threads: threads).backwardWeights(x: x, dy: dy)
+        }
+        // One band per image (as on a core with one full-width FMA pipe), the L1-sized band of
+        // a 48 KiB L1d, and bands of one or two rows.
+        let whole = run(bandPixels: 16384, threads: 1)
+        for bandPixels in [ConvTuning(caches: .zen4, fullWidthFMA: true).directBandPixels, 64, 32, 16] {
+            for threads in [1, 2] {
+                expectIdentical(
+                    run(bandPixels: bandPixels, threads: threads), whole, "\(p) bands of \(bandPixels) px, \(threads)T")
+            }
+        }
+    }
+
+    @Test("the weight-gradient band: long by default, 2/3 of L1d in 4 dY rows with full-width FMA pipes")
+    func weightBandRule() {
+        #expect(ConvTuning(caches: .zen4).directBandPixels == 16384)
+        #expect(ConvTuning(caches: .zen4, fullWidthFMA: false).directBandPixels == 16384)
+        // 48 KiB · 2/3 = 32 KiB = 4 rows × 2 048 pixels × 4 bytes.
+        let xeon = CacheSizes(l1d: 48 << 10, l2: 2 << 20, l3: 300 << 20)
+        #expect(ConvTuning(caches: xeon, fullWidthFMA: true).directBandPixels == 2048)
+        // Never below 1 024 pixels (a tiny reported L1d).
+        #expect(
+            ConvTuning(caches: CacheSizes(l1d: 8 << 10, l2: 1 << 20, l3: 8 << 20), fullWidthFMA: true).directBandPixels
+                == 1024)
+    }
+
     @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")
     func flattenedInPlace() throws {
         let problem = try #require(namedConvProblems.first { $0.inputSize == [6, 40] && $0.outChannels == 13 })

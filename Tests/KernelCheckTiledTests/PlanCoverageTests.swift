@@ -45,12 +45,14 @@ import Testing
         #expect(try coverage(convt, .bwdData).kernel == "conv_forward")
     }
 
-    /// One input channel, 520 × 497, kernel 2 with dilation 16 and padding 8: the padded
-    /// buffer has 520 + 16 = 536 rows of 497 + 8 = 505 floats = 270,680 > 2¹⁸ = 262,144 floats
-    /// (the band budget), so it is cut into bands; at 64² (80 rows of 72 floats) it is one
-    /// band. Eight output channels: the 12 × 32 direct tiles.
+    /// One input channel, H × 497, kernel 2 with dilation 16 and padding 8: the padded
+    /// buffer has H + 16 rows of 497 + 8 = 505 floats, H chosen so that it holds more than
+    /// this machine's band budget (2¹⁸ floats on a 1 MiB L2: H = 527, 274,215 floats), so it
+    /// is cut into bands; at 64² (80 rows of 72 floats) it is one band. Eight output
+    /// channels: the 12 × 32 direct tiles.
     @Test func bandSplitFollowsTheBandBudget() throws {
-        let big = try coverage("conv2d n=1 ic=1 oc=8 in=520x497 k=2x2 d=16x16 p=8x8:8x8", .fwd)
+        let rows = Tiled.directBandFloats / 505 + 8
+        let big = try coverage("conv2d n=1 ic=1 oc=8 in=\(rows)x497 k=2x2 d=16x16 p=8x8:8x8", .fwd)
         #expect(big.path == ConvPath.direct.rawValue)
         #expect(big.boundaries.contains(.bandSplit))
         let small = try coverage("conv2d n=1 ic=1 oc=8 in=64x64 k=2x2 d=16x16 p=8x8:8x8", .fwd)
@@ -125,14 +127,16 @@ import Testing
         if GEMMBlocking.mc >= 49 { #expect(try !coverage(one, .fwd).boundaries.contains(.mPastMc)) }
     }
 
-    /// Four output channels, 15 input channels (< 4 · 4: not dual) on 140 × 140, 3 × 3,
-    /// padding 1: the flattened grid (rows of 141 floats, 99 % useful lanes) with 4 × 6 wide
-    /// tiles. The padded image is 142 rows × 141 × 15 = 300,330 floats > 2¹⁸, so bands of
+    /// Four output channels, 15 input channels (< 4 · 4: not dual) on S × S, 3 × 3, padding
+    /// 1: the flattened grid (rows of S + 1 floats, 99 % useful lanes) with 4 × 6 wide tiles.
+    /// S is chosen so that the padded image, (S + 2) · (S + 1) · 15 floats, exceeds this
+    /// machine's band budget (on a 1 MiB L2, 2¹⁸: S = 140, 300,330 floats, bands of
     /// ¾ · 2¹⁸ / (15 · 141) = 92 rows: 89 output rows = 784 → 780 vectors (whole 6-vector
-    /// tiles) of the 1,234, two bands. On 100 × 100 it is 102 · 101 · 15 = 154,530 floats:
+    /// tiles) of the 1,234, two bands). On 100 × 100 it is 102 · 101 · 15 = 154,530 floats:
     /// one band.
     @Test func wideTilesInBands() throws {
-        let big = try coverage("conv2d n=1 ic=15 oc=4 in=140x140 k=3x3 p=1x1:1x1", .fwd)
+        let side = Int((Double(Tiled.directBandFloats) / 15).squareRoot()) + 8
+        let big = try coverage("conv2d n=1 ic=15 oc=4 in=\(side)x\(side) k=3x3 p=1x1:1x1", .fwd)
         #expect(big.path == ConvPath.directWide.rawValue)
         #expect(big.boundaries.contains(.bandSplit))
         let small = try coverage("conv2d n=1 ic=15 oc=4 in=100x100 k=3x3 p=1x1:1x1", .fwd)
