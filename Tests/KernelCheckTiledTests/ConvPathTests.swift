@@ -125,8 +125,8 @@ struct ConvPathTests {
         checkExactly(p, seed: 3200, lowerings: [(tuning, 1), (tuning, 2), (tuning, 3)])
     }
 
-    /// The standard weight-gradient band depends on the core (`MachineProfile.fullWidthFMA`):
-    /// on real fills (rounding in every add) the bands must not show in the bits.
+    /// The standard weight-gradient band depends on the machine's L1d: on real fills
+    /// (rounding in every add) the bands must not show in the bits.
     @Test(
         "direct backward-weights gives the same bits with any band of pixels, on 1 or 2 threads",
         arguments: [
@@ -143,10 +143,11 @@ struct ConvPathTests {
             #expect(TiledConv(p, tuning: tuning).path(.bwdWeights, adjoint: false).path == path)
             return LayerRun(p: p, tuning: tuning, threads: threads).backwardWeights(x: x, dy: dy)
         }
-        // One band per image (as on a core with one full-width FMA pipe), the L1-sized band of
-        // a 48 KiB L1d, and bands of one or two rows.
+        // One band per image (a 32 KiB L1d), the L1-sized band of a 48 KiB L1d, and bands of
+        // one or two rows.
         let whole = run(bandPixels: 16384, threads: 1)
-        for bandPixels in [ConvTuning(caches: .zen4, fullWidthFMA: true).directBandPixels, 64, 32, 16] {
+        let xeon = ConvTuning(caches: CacheSizes(l1d: 48 << 10, l2: 2 << 20, l3: 300 << 20))
+        for bandPixels in [xeon.directBandPixels, 64, 32, 16] {
             for threads in [1, 2] {
                 expectIdentical(
                     run(bandPixels: bandPixels, threads: threads), whole, "\(p) bands of \(bandPixels) px, \(threads)T")
@@ -154,17 +155,12 @@ struct ConvPathTests {
         }
     }
 
-    @Test("the weight-gradient band: long by default, 2/3 of L1d in 4 dY rows with full-width FMA pipes")
+    @Test("the weight-gradient band: 16 384 pixels, or 2/3 of an L1d of 48 KiB or more in 4 dY rows")
     func weightBandRule() {
         #expect(ConvTuning(caches: .zen4).directBandPixels == 16384)
-        #expect(ConvTuning(caches: .zen4, fullWidthFMA: false).directBandPixels == 16384)
         // 48 KiB · 2/3 = 32 KiB = 4 rows × 2 048 pixels × 4 bytes.
-        let xeon = CacheSizes(l1d: 48 << 10, l2: 2 << 20, l3: 300 << 20)
-        #expect(ConvTuning(caches: xeon, fullWidthFMA: true).directBandPixels == 2048)
-        // Never below 1 024 pixels (a tiny reported L1d).
-        #expect(
-            ConvTuning(caches: CacheSizes(l1d: 8 << 10, l2: 1 << 20, l3: 8 << 20), fullWidthFMA: true).directBandPixels
-                == 1024)
+        #expect(ConvTuning(caches: CacheSizes(l1d: 48 << 10, l2: 2 << 20, l3: 300 << 20)).directBandPixels == 2048)
+        #expect(ConvTuning(caches: CacheSizes(l1d: 64 << 10, l2: 2 << 20, l3: 32 << 20)).directBandPixels == 2730)
     }
 
     @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")

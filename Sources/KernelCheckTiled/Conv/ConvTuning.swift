@@ -59,10 +59,12 @@ struct ConvTuning: Sendable {
     var channelLanes = true
     /// Output pixels per band of the direct backward-weights (`TiledConv+DirectWeights.swift`).
     /// Every band reloads all the lane accumulators, so bands are long: a whole ResNet 56 × 56
-    /// image, 64 rows of a 256 × 256 one (whose whole image would no longer stay in L2). A
-    /// core with two full-width FMA pipes reads the 4 dY rows of a tile twice as fast and
-    /// needs them in L1: there a band is what fills 2/3 of L1d with them (`init(caches:)`).
-    /// Bands never change the bits: each lane sums its pixels in order across them.
+    /// image, 64 rows of a 256 × 256 one (whose whole image would no longer stay in L2). Where
+    /// L1d holds 48 KiB or more (Xeons and Zen 5, whose two full-width FMA pipes read a tile's
+    /// 4 dY rows twice as fast as Zen 4 and need them in L1), a band is what fills 2/3 of L1d
+    /// with them (`init(caches:)`: 2 048 pixels on 48 KiB); on a smaller L1d that band would
+    /// be so short that reloading the accumulators costs more. Bands never change the bits:
+    /// each lane sums its pixels in order across them.
     var directBandPixels = 16384
     /// Most floats of 16-lane accumulators (groups × Co × K × 16) for which backward-weights
     /// goes direct: they are reloaded for every band, so they must stay in cache (3 → 32 k5:
@@ -82,19 +84,18 @@ struct ConvTuning: Sendable {
     enum LoweringChoice: Sendable { case automatic, im2col, dual }
 
     /// The tuning of this machine: the defaults with the cache budgets of its caches.
-    static let standard = ConvTuning(caches: .current, fullWidthFMA: MachineProfile.fullWidthFMA)
+    static let standard = ConvTuning(caches: .current)
 }
 
 extension ConvTuning {
     /// The defaults, with the budgets that must fit in L2 taken from `caches.l2` (at least
     /// 256 KiB): `columnBudget` half of it, `directBandFloats` all of it, `directWeightBudget`
     /// a quarter, in floats. On a 1 MiB L2 (Zen 4, Zen 5) they are the values the kernels
-    /// were tuned with; a 512 KiB L2 (Zen 1) halves them. `fullWidthFMA`
-    /// (`MachineProfile.fullWidthFMA`) sizes `directBandPixels` from `caches.l1d`. They move
-    /// bands, slabs and passes, never a path.
-    init(caches: CacheSizes, fullWidthFMA: Bool = false) {
+    /// were tuned with; a 512 KiB L2 (Zen 1) halves them. An L1d of 48 KiB or more sizes
+    /// `directBandPixels`. They move bands, slabs and passes, never a path.
+    init(caches: CacheSizes) {
         self.init()
-        if fullWidthFMA { directBandPixels = max(1024, caches.l1d * 2 / 3 / 16) }
+        if caches.l1d >= 48 << 10 { directBandPixels = caches.l1d * 2 / 3 / 16 }
         let l2Floats = max(caches.l2, 256 << 10) / MemoryLayout<Float>.size
         columnBudget = l2Floats / 2
         directBandFloats = l2Floats

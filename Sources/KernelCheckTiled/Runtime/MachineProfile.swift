@@ -24,8 +24,7 @@ public struct MachineProfile: Sendable, Codable {
     /// The variant's SGEMM register tile, `rows×columns`.
     public var registerTile: String
     /// The SGEMM blocking and the convolution's L2 budgets (in floats) derived from the
-    /// caches, e.g. `kc 512, mc 96, nc 2048; conv column 128Ki, band 256Ki, weights 64Ki,
-    /// weight-gradient band 16384 px`.
+    /// caches, e.g. `kc 512, mc 96, nc 2048; conv column 128Ki, band 256Ki, weights 64Ki`.
     public var blocking: String?
 
     /// The profile of this machine for `KernelVariant.current`; the peak of each vector
@@ -35,7 +34,12 @@ public struct MachineProfile: Sendable, Codable {
     /// The profile of this machine running `variant`.
     public static func profile(for variant: KernelVariant) -> MachineProfile {
         let bits = Int(kc_cpu_vector_bits())
-        let peak = peak(lanes: variant.lanes)
+        let peak = measuredPeaks.withLock { peaks in
+            if let known = peaks[variant.lanes] { return known }
+            let measured = measurePeak(lanes: variant.lanes)
+            peaks[variant.lanes] = measured
+            return measured
+        }
         return MachineProfile(
             cpuModel: model, vectorISA: bits == 512 ? "avx512f" : bits == 256 ? "avx2+fma" : "none",
             caches: caches, cores: Tiled.defaultThreads, peakGFLOPSPerCore: peak,
@@ -43,23 +47,6 @@ public struct MachineProfile: Sendable, Codable {
             blocking: "kc \(GEMMBlocking.kc), mc \(GEMMBlocking.mc), nc \(GEMMBlocking.nc); "
                 + ConvTuning.standard.budgetSummary)
     }
-
-    /// The measured FMA peak of one core in vectors of `lanes` floats (`measurePeak`, once
-    /// per process and width).
-    static func peak(lanes: Int) -> Double {
-        measuredPeaks.withLock { peaks in
-            if let known = peaks[lanes] { return known }
-            let measured = measurePeak(lanes: lanes)
-            peaks[lanes] = measured
-            return measured
-        }
-    }
-
-    /// Whether a core multiply-adds 16-float vectors at (at least 1.5×) the rate of 8-float
-    /// ones: two full-width 512-bit FMA pipes (Intel Xeon, Zen 5), not 256-bit pipes that run a
-    /// 512-bit FMA in two halves (Zen 4, where both widths peak alike). Measured once per
-    /// process (about 0.2 s); false without AVX-512.
-    public static let fullWidthFMA: Bool = kc_cpu_vector_bits() == 512 && peak(lanes: 16) >= 1.5 * peak(lanes: 8)
 
     private static let measuredPeaks = Mutex<[Int: Double]>([:])
     private static let model = cpuModelName(), caches = cacheSummary()
