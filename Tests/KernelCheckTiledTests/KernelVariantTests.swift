@@ -97,8 +97,8 @@ struct KernelVariantTests {
         (CacheSizes(l1d: 32_768, l2: 1_048_576, l3: 33_554_432), 131_072, 262_144, 65_536),
         // 512 KiB L2 (Zen 1): half of each.
         (CacheSizes(l1d: 32_768, l2: 524_288, l3: 8_388_608), 65_536, 131_072, 32_768),
-        // 2 MiB L2: twice; a 128 KiB L2 counts as 256 KiB.
-        (CacheSizes(l1d: 49_152, l2: 2_097_152, l3: 272_629_760), 262_144, 524_288, 131_072),
+        // 2 MiB L2 (Xeon): counts as 1 MiB; a 128 KiB L2 counts as 256 KiB.
+        (CacheSizes(l1d: 49_152, l2: 2_097_152, l3: 272_629_760), 131_072, 262_144, 65_536),
         (CacheSizes(l1d: 32_768, l2: 131_072, l3: 8_388_608), 32_768, 65_536, 16_384),
     ]
 

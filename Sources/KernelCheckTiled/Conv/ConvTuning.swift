@@ -89,14 +89,17 @@ struct ConvTuning: Sendable {
 
 extension ConvTuning {
     /// The defaults, with the budgets that must fit in L2 taken from `caches.l2` (at least
-    /// 256 KiB): `columnBudget` half of it, `directBandFloats` all of it, `directWeightBudget`
-    /// a quarter, in floats. On a 1 MiB L2 (Zen 4, Zen 5) they are the values the kernels
-    /// were tuned with; a 512 KiB L2 (Zen 1) halves them. An L1d of 48 KiB or more sizes
+    /// 256 KiB, at most 1 MiB): `columnBudget` half of it, `directBandFloats` all of it,
+    /// `directWeightBudget` a quarter, in floats. On a 1 MiB L2 (Zen 4, Zen 5) they are the
+    /// values the kernels were tuned with; a 512 KiB L2 (Zen 1) halves them. A larger L2
+    /// keeps them: on a 2 MiB one (Xeon) the doubled budgets measured slower (the column
+    /// blocks of the im2col paths, the bands of the direct backward-data), since the packed
+    /// weights and the outputs of a pass share L2 with them. An L1d of 48 KiB or more sizes
     /// `directBandPixels`. They move bands, slabs and passes, never a path.
     init(caches: CacheSizes) {
         self.init()
         if caches.l1d >= 48 << 10 { directBandPixels = caches.l1d * 2 / 3 / 16 }
-        let l2Floats = max(caches.l2, 256 << 10) / MemoryLayout<Float>.size
+        let l2Floats = min(max(caches.l2, 256 << 10), 1 << 20) / MemoryLayout<Float>.size
         columnBudget = l2Floats / 2
         directBandFloats = l2Floats
         directWeightBudget = l2Floats / 4
