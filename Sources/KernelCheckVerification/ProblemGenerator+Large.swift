@@ -128,43 +128,10 @@ extension ProblemGenerator {
             guard let rare = rareShape(kernel: target.kernel, path: path, boundary: boundary, rng: &rng, size: size)
             else { return nil }
             shape = rare
-        } else if boundary == .bandSplit && path == .direct && size == .large {
-            guard let banded = directBandShape(rng: &rng, size: size) else { return nil }
-            shape = banded
         } else {
             shape = convRecipe(path, grow: grow, rng: &rng, size: size)
         }
         return family == .convTranspose ? shape.transposed : shape.conv
-    }
-
-    /// The direct forward's 12 × 32 tiles (8–16 output channels, fewer than 4·Co input
-    /// channels: neither the dual lowering nor channel lanes) on an image whose padded copy is
-    /// 2–50 % past the band budget (`Tiled.directBandFloats`, which grows with L2: a plain
-    /// draw within the large class's limits rarely passes it on a 2 MiB L2), with rows close
-    /// to whole 32-pixel tiles.
-    static func directBandShape(rng: inout SeededRNG, size: GeneratorSize) -> ConvShape? {
-        let cap = spatialCap(size, rank: 2)
-        let floats = Double(Tiled.directBandFloats) * (1.02 + 0.48 * rng.nextUnitDouble())
-        var s = ConvShape()
-        s.co = rng.nextInt(in: 8...16)
-        // Enough channels that the padded image fits the spatial cap.
-        let fewest = Int((floats / Double(cap * cap)).rounded(.up))
-        s.ci = max(fewest, rng.nextInt(in: 4...8))
-        guard s.ci < Tiled.dualAdvantage * s.co else { return nil }
-        s.kernel = (0..<2).map { _ in rng.pick([2, 3, 3]) }
-        s.stride = [1, 1]
-        s.dilation = [1, 1]
-        s.padBegin = s.kernel.map { $0 / 2 }
-        s.padEnd = s.kernel.map { ($0 - 1) / 2 }
-        let pixels = floats / Double(s.ci)
-        let width = min(cap, 32 * max(1, Int(pixels.squareRoot() / 32))) - rng.nextInt(in: 0...3)
-        let height = Int((pixels / Double(width + s.kernel[1] - 1)).rounded(.up))
-        guard height <= cap else { return nil }
-        s.input = [height, width]
-        s.n = 1
-        s.bias = rng.chance(0.5)
-        guard Double(s.co * s.ci * s.kernel.reduce(1, *) * height * width) <= size.maxMACs else { return nil }
-        return s
     }
 
     /// A conv (or its adjoint transposed conv) geometry.
