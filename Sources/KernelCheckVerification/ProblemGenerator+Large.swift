@@ -220,6 +220,12 @@ extension ProblemGenerator {
             s.kernel[rank - 1] = rng.pick([2, 3, 4, 5, 7])
             s.stride[rank - 1] = rng.pick([1, 1, 2])
             s.dilation[rank - 1] = 1
+        case .laneWeights:
+            // ≥ 32 output channels filling ≥ 7/8 of their 32-lane blocks, at least 128 taps,
+            // and 16·Co·K lane accumulators within 2²⁰ (else the panel or im2col path).
+            s.co = rng.pick([32, 64, 60, 96])
+            let taps = s.kernel.reduce(1, *)
+            s.ci = (128 + taps - 1) / taps + rng.nextInt(in: 0...8)
         case .directWide:
             s.co = rng.nextInt(in: 1...4)
             s.ci = rng.nextInt(in: 1...(4 * s.co - 1))
@@ -272,7 +278,9 @@ extension ProblemGenerator {
         }
         // Not directWide: its wide tiles need rows of a multiple of 6–12 vectors or the
         // flattened grid, which whole-vector rows defeat.
-        let directFamily: Set<ConvPath> = [.direct, .directPhases, .directWeights, .virtualGridWeights, .channelLanes]
+        let directFamily: Set<ConvPath> = [
+            .direct, .directPhases, .directWeights, .virtualGridWeights, .channelLanes, .laneWeights,
+        ]
         if directFamily.contains(path) {
             if path != .channelLanes { s.kernel = s.kernel.map { min($0, 5) } }
             // Most of the time, output rows (or phase rows) close to whole 32-pixel tiles:

@@ -160,7 +160,9 @@ struct ConvDeterminismTests {
         let w = TestData.filled(count(p.wShape), realFill, seed: seed, role: "w")
         let b = TestData.filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = TestData.filled(count(p.yShape), realFill, seed: seed, role: "dy")
-        for tuning in [ConvTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning, panelTuning] {
+        for tuning in [
+            ConvTuning.standard, tinyTuning, dualTuning, transposedTuning, directTuning, laneTuning, panelTuning,
+        ] {
             let one = LayerRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy), db = one.backwardBias(dy: dy)

@@ -26,6 +26,21 @@ let directTuning: ConvTuning = {
     t.directWeightBudget = 1
     t.directBandPixels = 32
     t.directBandFloats = 1
+    // Its backward-weights keeps the direct kernels (`laneTuning` takes the lanes).
+    t.laneWeights = false
+    return t
+}()
+
+/// `directTuning` with the lane backward-weights on every shape the direct geometry takes
+/// (any channel and tap count, lanes past Co zero), in blocks of 16 pixels (whole rows; one
+/// row per block where rows are longer).
+let laneTuning: ConvTuning = {
+    var t = directTuning
+    t.laneWeights = true
+    t.laneWeightsMinimumChannels = 1
+    t.laneWeightsMinimumFill = 0
+    t.laneWeightsMinimumTaps = 1
+    t.laneWeightsBlock = 16
     return t
 }()
 
@@ -67,13 +82,13 @@ let transposedTuning: ConvTuning = {
 /// The (tuning, threads) combinations every exact test runs.
 let loweringVariants: [(ConvTuning, Int)] = [
     (.standard, 1), (im2colTuning, 2), (tinyTuning, 2), (tinyTuning, 3), (dualTuning, 1), (dualTuning, 3),
-    (transposedTuning, 2), (directTuning, 1), (directTuning, 3),
+    (transposedTuning, 2), (laneTuning, 1), (directTuning, 3),
     (panelTuning, 1), (panelTuning, 3),
 ]
 
 /// The lowerings each other kernel variant reruns: the standard plan (im2col, packed and
-/// dual paths on the SGEMM), and the direct and panel paths with their own register tiles.
-let variantLowerings: [(ConvTuning, Int)] = [(.standard, 1), (directTuning, 3), (panelTuning, 2)]
+/// dual paths on the SGEMM), and the direct, lane and panel paths with their own register tiles.
+let variantLowerings: [(ConvTuning, Int)] = [(.standard, 1), (directTuning, 3), (laneTuning, 2), (panelTuning, 2)]
 
 /// The tiled entry points of one op, with a lowering tuning.
 struct TiledKernels<Layer>: Sendable {

@@ -134,22 +134,30 @@ struct ConvPathTests {
             ("conv2d n=2 ic=5 oc=6 g=1 in=14x14 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=0", .virtualGridWeights),
         ])
     func weightBandsKeepBits(text: String, path: ConvPath) throws {
-        let p = conv(text)
-        let x = TestData.filled(count(p.xShape), realFill, seed: 3300, role: "x")
-        let dy = TestData.filled(count(p.yShape), realFill, seed: 3300, role: "dy")
-        func run(bandPixels: Int, threads: Int) -> [Float] {
-            var tuning = directTuning  // every useful-lane share goes direct
-            tuning.directBandPixels = bandPixels
-            #expect(TiledConv(p, tuning: tuning).path(.bwdWeights, adjoint: false).path == path)
-            return LayerRun(p: p, tuning: tuning, threads: threads).backwardWeights(x: x, dy: dy)
-        }
         // One band per image (any standard band holds these small images whole) against bands
         // of a few rows, of two rows and of one (16 pixels: a vector of the flattened grid).
-        let whole = run(bandPixels: 16384, threads: 1)
-        for bandPixels in [64, 32, 16] {
+        Self.expectWeightsKeepBits(conv(text), seed: 3300, path: path, whole: 16384, cuts: [64, 32, 16]) {
+            var tuning = directTuning  // every useful-lane share goes direct
+            tuning.directBandPixels = $0
+            return tuning
+        }
+    }
+
+    /// dW of `p` on real fills (rounding in every add) through `path` under `tuning(cut)`, for
+    /// every cut of the pixels and on 1 and 2 threads: the bits of `tuning(whole)` on 1 thread.
+    static func expectWeightsKeepBits(
+        _ p: ConvProblem, seed: UInt64, path: ConvPath, whole: Int, cuts: [Int], tuning: (Int) -> ConvTuning
+    ) {
+        let x = TestData.filled(count(p.xShape), realFill, seed: seed, role: "x")
+        let dy = TestData.filled(count(p.yShape), realFill, seed: seed, role: "dy")
+        func run(_ cut: Int, threads: Int) -> [Float] {
+            #expect(TiledConv(p, tuning: tuning(cut)).path(.bwdWeights, adjoint: false).path == path)
+            return LayerRun(p: p, tuning: tuning(cut), threads: threads).backwardWeights(x: x, dy: dy)
+        }
+        let expected = run(whole, threads: 1)
+        for cut in cuts {
             for threads in [1, 2] {
-                expectIdentical(
-                    run(bandPixels: bandPixels, threads: threads), whole, "\(p) bands of \(bandPixels) px, \(threads)T")
+                expectIdentical(run(cut, threads: threads), expected, "\(p) \(path) cut at \(cut) px, \(threads)T")
             }
         }
     }
@@ -160,6 +168,39 @@ struct ConvPathTests {
         // 48 KiB · 2/3 = 32 KiB = 4 rows × 2 048 pixels × 4 bytes.
         #expect(ConvTuning(caches: CacheSizes(l1d: 48 << 10, l2: 2 << 20, l3: 300 << 20)).directBandPixels == 2048)
         #expect(ConvTuning(caches: CacheSizes(l1d: 64 << 10, l2: 2 << 20, l3: 32 << 20)).directBandPixels == 2730)
+    }
+
+    /// The lane backward-weights' block size comes from L1d: a tile continues each chain from
+    /// the previous block's partial sum, so on real fills (rounding in every add) blocks of
+    /// any number of rows give the bits of one block per image.
+    @Test(
+        "lane backward-weights gives the same bits with any block of rows, on 1 or 2 threads",
+        arguments: [
+            "conv2d n=2 ic=16 oc=64 g=1 in=14x14 k=3x3 s=1x1 d=1x1 p=1x1:1x1 bias=0",
+            "conv2d n=2 ic=6 oc=40 g=2 in=11x9 k=3x5 s=2x1 d=1x1 p=1x2:1x2 bias=0",
+        ])
+    func laneBlocksKeepBits(text: String) throws {
+        Self.expectWeightsKeepBits(conv(text), seed: 3400, path: .laneWeights, whole: 1 << 20, cuts: [64, 28, 1]) {
+            var tuning = laneTuning
+            tuning.laneWeightsBlock = $0
+            return tuning
+        }
+    }
+
+    @Test("the lane backward-weights rule: channels that fill their lanes, 128 taps, blocks from L1d")
+    func laneWeightsRule() {
+        func path(_ text: String) -> ConvPath { Tiled.convPath(conv(text), .bwdWeights).path }
+        // ResNet 64 → 64 k3: 576 taps, two full blocks.
+        #expect(path("conv2d n=1 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1") == .laneWeights)
+        // 60 of 64 lanes (≥ 7/8) and 14 · 9 = 126 taps (< 128) against 15 · 9 = 135.
+        #expect(path("conv2d n=1 ic=15 oc=60 in=20x20 k=3x3 p=1x1:1x1") == .laneWeights)
+        #expect(path("conv2d n=1 ic=14 oc=60 in=20x20 k=3x3 p=1x1:1x1") != .laneWeights)
+        // 40 of 64 lanes, and 3 · 25 = 75 taps (the benchmark's 3 → 32 layer).
+        #expect(path("conv2d n=1 ic=16 oc=40 in=20x20 k=3x3 p=1x1:1x1") != .laneWeights)
+        #expect(path("conv2d n=1 ic=3 oc=32 in=64x64 k=5x5 p=2x2:2x2") == .directWeights)
+        // 2/3 of L1d in rows of 32 floats: 48 KiB → 256 pixels, 32 KiB → 170.
+        #expect(ConvTuning(caches: CacheSizes(l1d: 48 << 10, l2: 2 << 20, l3: 300 << 20)).laneWeightsBlock == 256)
+        #expect(ConvTuning(caches: .zen4).laneWeightsBlock == 170)
     }
 
     @Test("the flattened rows-of-40 problem has tiles in place and tiles dealt out")

@@ -34,11 +34,15 @@ import Testing
             "conv2d n=2 ic=128 oc=256 in=16x16 k=5x5 p=2x2:2x2", lanesOr(.direct), lanesOr(.directPhases), .panelWeights
         ),
         // ResNet 64 → 64 k3 on 56²: rows of 56 are not whole vectors, so the flattened grid
-        // (rows of 57) is the denser one; its weights run on that virtual grid.
+        // (rows of 57) is the denser one; its weights take the lane tiles (64 channels fill
+        // two blocks of 32, 576 taps).
         // On 16-lane variants both take the channel lanes (64 channels, 64 · 3 K step pairs).
         Expectation(
             "conv2d n=1 ic=64 oc=64 in=56x56 k=3x3 p=1x1:1x1", lanesOr(.direct), lanesOr(.directPhases),
-            .virtualGridWeights),
+            .laneWeights),
+        // 16 → 40 k3 on 20²: 40 channels fill 40 of their 64 lanes, too few for the lane
+        // tiles (or for the channel lanes), so the weights run on the flattened grid (rows of 22).
+        Expectation("conv2d n=1 ic=16 oc=40 in=20x20 k=3x3 p=1x1:1x1", .direct, .directPhases, .virtualGridWeights),
         // 3 → 32 k5 on 64²: rows of 4 whole vectors (3 · 5 K step pairs are too few for channel
         // lanes); 32 × 78 lane accumulators fit. Its
         // backward-data is a 32 → 3 conv whose dual buffer (3·25·4096 floats) is under the

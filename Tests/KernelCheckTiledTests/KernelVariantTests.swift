@@ -217,7 +217,7 @@ struct KernelVariantEquivalenceTests {
         let w = TestData.filled(count(p.wShape), realFill, seed: seed, role: "w")
         let b = TestData.filled(p.outChannels, realFill, seed: seed, role: "b")
         let dy = TestData.filled(count(p.yShape), realFill, seed: seed, role: "dy")
-        for tuning in [ConvTuning.standard, directTuning, panelTuning] {
+        for tuning in [ConvTuning.standard, directTuning, laneTuning, panelTuning] {
             let one = LayerRun(p: p, tuning: tuning, threads: 1)
             let y = one.forward(x: x, w: w, b: b), dx = one.backwardData(dy: dy, w: w)
             let dw = one.backwardWeights(x: x, dy: dy)

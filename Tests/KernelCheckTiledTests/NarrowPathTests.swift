@@ -49,6 +49,9 @@ let narrowPathCases: [(String, Direction, ConvTuning, ConvPath)] = [
     // x into the padded buffer, dY onto the virtual grid.
     ("conv2d n=2 ic=3 oc=5 in=9x10 k=3x3 p=1", .bwdWeights, directTuning, .virtualGridWeights),
     ("conv2d n=1 ic=2 oc=6 in=9x11 k=3x3 s=2 p=1", .bwdWeights, directTuning, .virtualGridWeights),
+    // x into the padded buffer, dY into the 32-channel pixel rows (Co past one block).
+    ("conv2d n=2 ic=3 oc=37 in=7x9 k=3x3 p=1", .bwdWeights, laneTuning, .laneWeights),
+    ("conv2d n=1 ic=2 oc=6 in=9x11 k=3x3 s=2 p=1", .bwdWeights, laneTuning, .laneWeights),
     // x into the padded buffer, dY into the A panels.
     ("conv2d n=2 ic=4 oc=14 in=7x9 k=3x3 p=1", .bwdWeights, panelTuning, .panelWeights),
     ("conv2d n=1 ic=3 oc=13 in=6x13 k=3x3 s=2 p=1", .bwdWeights, panelTuning, .panelWeights),

@@ -51,10 +51,12 @@ import Testing
 
     /// Problems no small draw can reach: panel backward-weights needs Co·K ≥ 2¹⁶ (128 × 513
     /// here: 16 · 128 · 516 lane accumulators > 2²⁰) on a grid of ≥ 80 % useful lanes
-    /// (2 × 13 flattened: 26 of 32), 1.7M multiply-adds; shared-B SGEMM needs ≥ 4·mc rows,
-    /// ≥ 16·nr columns and ≥ 2¹⁸ multiply-adds on 2 threads.
+    /// (2 × 13 flattened: 26 of 32), 1.7M multiply-adds; the lane backward-weights needs ≥ 32
+    /// output channels × ≥ 128 taps on such a grid (32 × 135, 112K multiply-adds); shared-B
+    /// SGEMM needs ≥ 4·mc rows, ≥ 16·nr columns and ≥ 2¹⁸ multiply-adds on 2 threads.
     static let named = [
         "conv2d n=1 ic=57 oc=128 in=2x13 k=3x3 p=1x1:1x1",
+        "conv2d n=1 ic=15 oc=32 in=2x13 k=3x3 p=1x1:1x1",
         "matmul a=\(4 * GEMMBlocking.mc)x2 b=2x\(16 * GEMMBlocking.nr) ta=0 tb=0",
     ]
 

@@ -90,6 +90,7 @@ extension ConvPath {
         case .im2colCol2im: return [("conv_backward_data", gemm)]
         case .directWeights, .virtualGridWeights: return [("conv_backward_weights", direct)]
         case .panelWeights: return [("conv_backward_weights", [.panelBlocks, .threadSplit, .edgeTiles])]
+        case .laneWeights: return [("conv_backward_weights", [.panelBlocks, .threadSplit, .edgeTiles])]
         case .im2colWeights: return [("conv_backward_weights", gemm)]
         case .channelSums: return [("conv_bias", [.threadSplit])]
         }
@@ -211,6 +212,14 @@ extension TiledConv {
             if k % GEMMBlocking.nr != 0 || Self.directPanels(co).contains(where: { $0.valid < $0.rows }) {
                 b.insert(.edgeTiles)
             }
+            return b
+        case .laneWeights:
+            // `backwardWeightsLanes`: blocks of whole output rows; items (group, 32-channel
+            // block, 12-tap tile).
+            var b: Set<CoverageBoundary> = []
+            if outSize[1] > laneWeightsBlockRows { b.insert(.panelBlocks) }
+            if min(groups * ((co + 31) / 32) * ((k + 11) / 12), t) > 1 { b.insert(.threadSplit) }
+            if co % 32 != 0 || k % 12 != 0 { b.insert(.edgeTiles) }
             return b
         case .packedIm2col:
             let (slabRows, block) = packedTiles

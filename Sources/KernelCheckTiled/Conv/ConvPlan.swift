@@ -43,6 +43,9 @@ public enum ConvPath: String, Sendable, CaseIterable, Codable {
     /// Backward-weights for wide layers: 12 × 32 tiles on dY and colᵀ packed straight from the
     /// padded image (`TiledConv+PanelWeights.swift`).
     case panelWeights
+    /// Backward-weights as 12 taps × 32 output channels tiles: the taps broadcast from the
+    /// padded input, dY packed as 32-channel pixel rows (`TiledConv+LaneWeights.swift`).
+    case laneWeights
     /// Backward-weights through plain SGEMM on col slabs (`TiledConv+Im2Col.swift`).
     case im2colWeights
     /// The bias gradient: per-channel sums in a fixed order (`ChannelSums.swift`).
@@ -164,6 +167,13 @@ extension TiledConv {
         let accumulators = directWeightsAccumulators
         if accumulators <= tuning.directAccumulatorBudget {
             let fits = "\(accumulators) floats of lane accumulators fit the budget of \(tuning.directAccumulatorBudget)"
+            if laneWeightsUnavailable == nil {
+                return ConvPlan(
+                    path: .laneWeights,
+                    reason:
+                        "\(fits); \(outChannels) output channels in lanes of 32 × \(columnRows) taps in tiles of 12",
+                    direct: plan)
+            }
             if !plan.flattened, plan.virtualWidth == outSize[2] {
                 return ConvPlan(path: .directWeights, reason: "\(fits); output rows are whole vectors", direct: plan)
             }
@@ -264,6 +274,9 @@ extension TiledConv {
                 plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
         case .virtualGridWeights:
             backwardWeightsVirtual(
+                plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
+        case .laneWeights:
+            backwardWeightsLanes(
                 plan.direct!, input: Tiled.Input(x), output: Tiled.Input(dy), weights: dw, threads: threads)
         case .panelWeights:
             backwardWeightsPanels(

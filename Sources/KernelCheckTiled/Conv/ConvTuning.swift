@@ -78,6 +78,20 @@ struct ConvTuning: Sendable {
     var panelWeightsMinimum = 128
     /// Pixels per packed block of that path (one SGEMM K block, so at most `GEMMBlocking.kc`).
     var panelWeightsBlock = GEMMBlocking.kc
+    /// Backward-weights in 12-tap × 32-channel tiles (`TiledConv+LaneWeights.swift`) where
+    /// the direct backward-weights would run, for output channels that fill their 32-lane
+    /// blocks (at least `laneWeightsMinimumChannels`, at least `laneWeightsMinimumFill` of the
+    /// lanes) and at least `laneWeightsMinimumTaps` taps: with fewer, each packed dY value
+    /// feeds too few multiply-adds (3 → 32 channels with 5 × 5 taps, 75, ran slower than the
+    /// direct kernel on 2 threads).
+    var laneWeights = true
+    var laneWeightsMinimumChannels = 32
+    var laneWeightsMinimumFill = 0.875
+    var laneWeightsMinimumTaps = 128
+    /// Output pixels per block of that path: whole output rows, about this many, so that
+    /// the block's packed dY (128 bytes a pixel) fills 2/3 of L1d (`init(caches:)`: 256 on
+    /// 48 KiB). Blocks never change the bits: each chain continues across them.
+    var laneWeightsBlock = 256
 
     enum Orientation: Sendable { case automatic, direct, transposed }
 
@@ -99,6 +113,7 @@ extension ConvTuning {
     init(caches: CacheSizes) {
         self.init()
         if caches.l1d >= 48 << 10 { directBandPixels = caches.l1d * 2 / 3 / 16 }
+        laneWeightsBlock = max(16, caches.l1d * 2 / 3 / 128)
         let l2Floats = min(max(caches.l2, 256 << 10), 1 << 20) / MemoryLayout<Float>.size
         columnBudget = l2Floats / 2
         directBandFloats = l2Floats
@@ -106,10 +121,10 @@ extension ConvTuning {
     }
 
     /// The cache budgets for a benchmark header: `conv column 128Ki, band 256Ki, weights 64Ki,
-    /// weight-gradient band 16384 px`.
+    /// weight-gradient band 16384 px, lane block 170 px`.
     var budgetSummary: String {
         func ki(_ floats: Int) -> String { floats % 1024 == 0 ? "\(floats / 1024)Ki" : "\(floats)" }
         return "conv column \(ki(columnBudget)), band \(ki(directBandFloats)), weights \(ki(directWeightBudget)), "
-            + "weight-gradient band \(directBandPixels) px"
+            + "weight-gradient band \(directBandPixels) px, lane block \(laneWeightsBlock) px"
     }
 }

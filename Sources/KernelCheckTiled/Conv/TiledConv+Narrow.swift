@@ -11,6 +11,7 @@
 //   up front when a phase runs the wide kernels, which gather single taps);
 // - `panelWeights`: x into the padded buffer, dY into the A panels;
 // - `virtualGridWeights`: x into the padded buffer, dY onto the virtual grid;
+// - `laneWeights`: x into the padded buffer, dY into the 32-channel pixel rows;
 // - `dual` forward and backward-weights: x into the SGEMM's panels (W and dY up front: the
 //   permutation into Wd and the scatter of dY read them in place);
 // - `pointwise`: x, W and dY into the SGEMM's panels (the GEMM's narrow packing);
@@ -94,6 +95,8 @@ extension TiledConv {
     ) {
         let plan = backwardWeightsPlan
         switch plan.path {
+        case .laneWeights:
+            backwardWeightsLanes(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
         case .directWeights:
             backwardWeightsDirect(plan.direct!, input: x, output: dy, weights: dw, threads: threads)
         case .virtualGridWeights:

@@ -16,6 +16,10 @@ protocol TileRows {
     init()
     /// `acc[r][j] = fma(a[r], v[j], acc[r][j])` for r in `0..<count`.
     mutating func add(_ a: UnsafePointer<Float>, _ v: Vectors)
+    /// `add` with `a[r]` = `x[offsets[r]]`: row r's value gathered from `x`.
+    mutating func add(gathering x: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ v: Vectors)
+    /// Row r from `c + r·ldc` (the layout `store` writes).
+    mutating func load(_ c: UnsafePointer<Float>, ldc: Int, second: Int)
     /// Row r to `c + r·ldc` (`*p = acc` or, with `adding`, `*p += acc`); a two-vector row
     /// puts its second vector `second` floats after its first.
     func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool)
@@ -41,6 +45,19 @@ struct TileRowPair<V: SIMD>: TileRows where V.Scalar == Float {
     }
 
     @inline(__always)
+    mutating func add(gathering x: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ v: (V, V)) {
+        let s = x[offsets[0]]
+        lo = lo.addingProduct(s, v.0)
+        hi = hi.addingProduct(s, v.1)
+    }
+
+    @inline(__always)
+    mutating func load(_ c: UnsafePointer<Float>, ldc: Int, second: Int) {
+        lo = UnsafeRawPointer(c).loadUnaligned(as: V.self)
+        hi = UnsafeRawPointer(c + second).loadUnaligned(as: V.self)
+    }
+
+    @inline(__always)
     func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool) {
         Tiled.store(lo, c, adding: adding)
         Tiled.store(hi, c + second, adding: adding)
@@ -63,6 +80,16 @@ struct TileLane: TileRows {
     mutating func add(_ a: UnsafePointer<Float>, _ v: SIMD16<Float>) { acc = acc.addingProduct(a[0], v) }
 
     @inline(__always)
+    mutating func add(gathering x: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ v: SIMD16<Float>) {
+        acc = acc.addingProduct(x[offsets[0]], v)
+    }
+
+    @inline(__always)
+    mutating func load(_ c: UnsafePointer<Float>, ldc: Int, second: Int) {
+        acc = UnsafeRawPointer(c).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always)
     func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool) {
         Tiled.store(acc, c, adding: adding)
     }
@@ -81,6 +108,18 @@ struct StackedRows<Top: TileRows, Bottom: TileRows>: TileRows where Bottom.Vecto
     mutating func add(_ a: UnsafePointer<Float>, _ v: Top.Vectors) {
         top.add(a, v)
         bottom.add(a + Top.count, v)
+    }
+
+    @inline(__always)
+    mutating func add(gathering x: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ v: Top.Vectors) {
+        top.add(gathering: x, offsets, v)
+        bottom.add(gathering: x, offsets + Top.count, v)
+    }
+
+    @inline(__always)
+    mutating func load(_ c: UnsafePointer<Float>, ldc: Int, second: Int) {
+        top.load(c, ldc: ldc, second: second)
+        bottom.load(c + Top.count &* ldc, ldc: ldc, second: second)
     }
 
     @inline(__always)
