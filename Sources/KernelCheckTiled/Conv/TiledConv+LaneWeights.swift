@@ -8,10 +8,10 @@
 // packing of X. Only dY is packed, per block of whole output rows and 32 channels, as rows of
 // 32 channels per pixel (zero past Co): the B panel, which stays in L1 while every tap tile of
 // the block passes over it. A pixel step loads 2 aligned vectors of dY, broadcasts 12 input
-// values and issues 24 fused multiply-adds, over output pixels only: no junk lanes, no
-// tap-shifted vector loads and no folding of pixel lanes, where the direct backward-weights
-// (`TiledConv+DirectWeights.swift`) has all three. The products with the padding's zeros are
-// computed.
+// values and issues 24 fused multiply-adds, over output pixels only: no tap-shifted vector
+// loads, no folding of pixel lanes and no junk lanes, where the direct backward-weights
+// (`TiledConv+DirectWeights.swift`) has the first two, and the third on its virtual grid. The
+// products with the padding's zeros are computed.
 //
 // Every element of dW is one chain over (image, output row, output column) in increasing
 // order: a tile starts from the element's partial sum of the previous block (zero for the
