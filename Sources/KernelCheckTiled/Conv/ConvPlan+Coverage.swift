@@ -15,7 +15,8 @@ public enum CoverageBoundary: String, CaseIterable, Sendable, Codable, Comparabl
     /// direct backward-weights sweeps several pixel bands (`directBandPixels`), or the
     /// channel lanes cut an image into bands of rows or blocks of input channels.
     case bandSplit = "band_split"
-    /// `panelWeights` cuts an image into several pixel blocks (`panelWeightsBlock`).
+    /// `panelWeights` or `laneWeights` cuts an image into several pixel blocks
+    /// (`panelWeightsBlock`, `laneWeightsBlock`).
     case panelBlocks = "panel_blocks"
     /// A GEMM's K exceeds one K block (`GEMMBlocking.kc`, or one packed slab).
     case kPastKc = "k_past_kc"
@@ -218,7 +219,7 @@ extension TiledConv {
             // block, 12-tap tile).
             var b: Set<CoverageBoundary> = []
             if outSize[1] > laneWeightsBlockRows { b.insert(.panelBlocks) }
-            if min(groups * ((co + 31) / 32) * ((k + 11) / 12), t) > 1 { b.insert(.threadSplit) }
+            if min(laneWeightsItems, t) > 1 { b.insert(.threadSplit) }
             if co % 32 != 0 || k % 12 != 0 { b.insert(.edgeTiles) }
             return b
         case .packedIm2col:
