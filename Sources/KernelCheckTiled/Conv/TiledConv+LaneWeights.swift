@@ -6,8 +6,8 @@
 // (`fillPadded`), where tap k of output pixel (oh, ow) sits at `oh·s_h·width + ow + offsets[k]`
 // (`tapOffsets`), so a tile's 12 rows are broadcast straight from there: no column matrix, no
 // packing of X. Only dY is packed, per block of whole output rows and 32 channels, as rows of
-// 32 channels per pixel (zero past Co): the B panel, which stays in L1 while every tap tile of
-// the block passes over it. A pixel step loads 2 aligned vectors of dY, broadcasts 12 input
+// 32 channels per pixel (zero past Co; the SGEMM's `packB` of dYᵀ): the B panel, which stays
+// in L1 while every tap tile of the block passes over it. A pixel step loads 2 aligned vectors of dY, broadcasts 12 input
 // values and issues 24 fused multiply-adds, over output pixels only: no tap-shifted vector
 // loads, no folding of pixel lanes and no junk lanes, where the direct backward-weights
 // (`TiledConv+DirectWeights.swift`) has the first two, and the third on its virtual grid. The
@@ -78,18 +78,20 @@ extension TiledConv {
                     fillPadded(x.advanced(by: imageGroup * ci * inS), plan, into: xp)
                     let mine = max(first, g * perImage)..<min(last, (g + 1) * perImage)
                     for r0 in Swift.stride(from: 0, to: ho, by: blockRows) {
-                        let pixels = min(blockRows, ho - r0) * wo
+                        let rows = min(blockRows, ho - r0), pixels = rows * wo
                         var packed = -1
                         for item in mine {
                             let block = (item / kTiles) % coBlocks, tile = item % kTiles
                             if block != packed {
-                                packLaneRows(
-                                    dy.advanced(by: imageGroup * co * p + r0 * wo), stride: p,
-                                    channels: block * 32..<min(co, block * 32 + 32), pixels: pixels, into: panel)
+                                // dYᵀ's rows r0·wo ..< +pixels, the block's 32 channels (zero past Co).
+                                Tiled.packB(
+                                    Operand(dy.advanced(by: imageGroup * co * p), ld: p, transposed: true),
+                                    rows: r0 * wo, count: pixels, columns: block * 32,
+                                    count: min(32, co - block * 32), into: panel)
                                 packed = block
                             }
                             Tiled.laneWeightKernel(
-                                variant, pixels: pixels, width: wo, x: UnsafePointer(xp + r0 * rowStep),
+                                variant, rows: rows, width: wo, x: UnsafePointer(xp + r0 * rowStep),
                                 rowStep: rowStep, offsets: offsets + tile * 12, b: UnsafePointer(panel),
                                 c: acc + g * perGroup + tile * 12 * ld + block * 32, ldc: ld,
                                 continuing: n > 0 || r0 > 0)
@@ -105,43 +107,23 @@ extension TiledConv {
             for t in 0..<k { out[t] = src[t * ld] }
         }
     }
-
-    /// `panel[q][j] = dy[(channels.lowerBound + j)·stride + q]` for q < `pixels`, j < 32 (zero
-    /// past the channels): a block of dY's rows as 32-channel pixel rows, widened if narrow.
-    func packLaneRows(
-        _ dy: Tiled.Input, stride: Int, channels: Range<Int>, pixels: Int, into panel: UnsafeMutablePointer<Float>
-    ) {
-        if channels.count < 32 { panel.update(repeating: 0, count: pixels * 32) }
-        for (j, c) in channels.enumerated() {
-            let row = dy.advanced(by: c * stride)
-            if row.type == .f32 {
-                let src = row.floats
-                for q in 0..<pixels { panel[q * 32 + j] = src[q] }
-            } else {
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: pixels) { wide in
-                    Tiled.widen(row, count: pixels, into: wide.baseAddress!)
-                    for q in 0..<pixels { panel[q * 32 + j] = wide[q] }
-                }
-            }
-        }
-    }
 }
 
 extension Tiled {
     /// `C[0..<12, 0..<32] = (continuing ? C : 0) + Σ_q X[pixel(q) + offsets[r]] · B[q, ·]` over
-    /// `pixels` pixels of rows `width` pixels long (`pixel(q)` = `(q / width)·rowStep + q % width`
-    /// floats into `x`; 32 floats a pixel in `b`), with the register tile of `variant`: one
+    /// the `rows · width` pixels q of `rows` rows of `width` (`pixel(q)` = `(q / width)·rowStep +
+    /// q % width` floats into `x`; 32 floats a pixel in `b`), with the register tile of `variant`: one
     /// 12 × 32 tile (`avx512`), or passes of 6 × 16 (`avx2`) and 12 × 8 (`neon`) that take
     /// the same chains.
     @inline(__always)
     static func laneWeightKernel(
-        _ variant: KernelVariant, pixels: Int, width: Int, x: UnsafePointer<Float>, rowStep: Int,
+        _ variant: KernelVariant, rows: Int, width: Int, x: UnsafePointer<Float>, rowStep: Int,
         offsets: UnsafePointer<Int>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
         continuing: Bool
     ) {
         func pass<Rows: TileRows>(_: Rows.Type, row: Int, column: Int) {
             laneWeightPass(
-                Rows.self, pixels: pixels, width: width, x: x, rowStep: rowStep, offsets: offsets + row,
+                Rows.self, rows: rows, width: width, x: x, rowStep: rowStep, offsets: offsets + row,
                 b: b + column, c: c + (row * ldc + column), ldc: ldc, continuing: continuing)
         }
         switch variant {
@@ -158,7 +140,7 @@ extension Tiled {
     /// One pass of `laneWeightKernel`: `Rows.count` taps × the columns of `Rows`.
     @inline(never)
     static func laneWeightPass<Rows: TileRows>(
-        _: Rows.Type, pixels: Int, width: Int, x: UnsafePointer<Float>, rowStep: Int,
+        _: Rows.Type, rows: Int, width: Int, x: UnsafePointer<Float>, rowStep: Int,
         offsets: UnsafePointer<Int>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
         continuing: Bool
     ) {
@@ -169,7 +151,7 @@ extension Tiled {
         var bp = UnsafeRawPointer(b)
         var row = x
         // Whole rows: the optimiser keeps the 12 tap pointers of a row in registers.
-        for _ in 0..<pixels / width {
+        for _ in 0..<rows {
             var xp = row
             for _ in 0..<width {
                 tile.add(gathering: xp, offsets, Rows.vectors(at: bp))
