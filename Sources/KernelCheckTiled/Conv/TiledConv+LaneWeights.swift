@@ -121,7 +121,7 @@ extension Tiled {
         offsets: UnsafePointer<Int>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
         continuing: Bool
     ) {
-        func pass<Rows: TileRows>(_: Rows.Type, row: Int, column: Int) {
+        func pass<Rows: GatheringTileRows>(_: Rows.Type, row: Int, column: Int) {
             laneWeightPass(
                 Rows.self, rows: rows, width: width, x: x, rowStep: rowStep, offsets: offsets + row,
                 b: b + column, c: c + (row * ldc + column), ldc: ldc, continuing: continuing)
@@ -139,7 +139,7 @@ extension Tiled {
 
     /// One pass of `laneWeightKernel`: `Rows.count` taps × the columns of `Rows`.
     @inline(never)
-    static func laneWeightPass<Rows: TileRows>(
+    static func laneWeightPass<Rows: GatheringTileRows>(
         _: Rows.Type, rows: Int, width: Int, x: UnsafePointer<Float>, rowStep: Int,
         offsets: UnsafePointer<Int>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
         continuing: Bool

@@ -16,18 +16,23 @@ protocol TileRows {
     init()
     /// `acc[r][j] = fma(a[r], v[j], acc[r][j])` for r in `0..<count`.
     mutating func add(_ a: UnsafePointer<Float>, _ v: Vectors)
-    /// `add` with `a[r]` = `x[offsets[r]]`: row r's value gathered from `x`.
-    mutating func add(gathering x: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ v: Vectors)
-    /// Row r from `c + r·ldc` (the layout `store` writes).
-    mutating func load(_ c: UnsafePointer<Float>, ldc: Int, second: Int)
     /// Row r to `c + r·ldc` (`*p = acc` or, with `adding`, `*p += acc`); a two-vector row
     /// puts its second vector `second` floats after its first.
     func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool)
 }
 
+/// Tiles whose rows can also take their A values gathered through a table of offsets and
+/// start from stored partial sums (the lane backward-weights, `TiledConv+LaneWeights.swift`).
+protocol GatheringTileRows: TileRows {
+    /// `add` with `a[r]` = `x[offsets[r]]`: row r's value gathered from `x`.
+    mutating func add(gathering x: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ v: Vectors)
+    /// Row r from `c + r·ldc` (the layout `store` writes).
+    mutating func load(_ c: UnsafePointer<Float>, ldc: Int, second: Int)
+}
+
 /// One row of two vectors of `V`, the second `second` floats after the first: 32 columns of
 /// `SIMD16` (the `avx512` tile), 16 of `SIMD8` (`avx2`), 8 of `SIMD4` (`neon`).
-struct TileRowPair<V: SIMD>: TileRows where V.Scalar == Float {
+struct TileRowPair<V: SIMD>: GatheringTileRows where V.Scalar == Float {
     var lo = V(), hi = V()
     static var count: Int { 1 }
     @inline(__always) init() {}
@@ -80,16 +85,6 @@ struct TileLane: TileRows {
     mutating func add(_ a: UnsafePointer<Float>, _ v: SIMD16<Float>) { acc = acc.addingProduct(a[0], v) }
 
     @inline(__always)
-    mutating func add(gathering x: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ v: SIMD16<Float>) {
-        acc = acc.addingProduct(x[offsets[0]], v)
-    }
-
-    @inline(__always)
-    mutating func load(_ c: UnsafePointer<Float>, ldc: Int, second: Int) {
-        acc = UnsafeRawPointer(c).loadUnaligned(as: SIMD16<Float>.self)
-    }
-
-    @inline(__always)
     func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool) {
         Tiled.store(acc, c, adding: adding)
     }
@@ -111,6 +106,14 @@ struct StackedRows<Top: TileRows, Bottom: TileRows>: TileRows where Bottom.Vecto
     }
 
     @inline(__always)
+    func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool) {
+        top.store(c, ldc: ldc, second: second, adding: adding)
+        bottom.store(c + Top.count &* ldc, ldc: ldc, second: second, adding: adding)
+    }
+}
+
+extension StackedRows: GatheringTileRows where Top: GatheringTileRows, Bottom: GatheringTileRows {
+    @inline(__always)
     mutating func add(gathering x: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ v: Top.Vectors) {
         top.add(gathering: x, offsets, v)
         bottom.add(gathering: x, offsets + Top.count, v)
@@ -120,12 +123,6 @@ struct StackedRows<Top: TileRows, Bottom: TileRows>: TileRows where Bottom.Vecto
     mutating func load(_ c: UnsafePointer<Float>, ldc: Int, second: Int) {
         top.load(c, ldc: ldc, second: second)
         bottom.load(c + Top.count &* ldc, ldc: ldc, second: second)
-    }
-
-    @inline(__always)
-    func store(_ c: UnsafeMutablePointer<Float>, ldc: Int, second: Int, adding: Bool) {
-        top.store(c, ldc: ldc, second: second, adding: adding)
-        bottom.store(c + Top.count &* ldc, ldc: ldc, second: second, adding: adding)
     }
 }
 
