@@ -14,6 +14,10 @@ extension Tiled {
     /// A and issues 24 fused multiply-adds. Each accumulator starts at zero and sums its
     /// products in increasing p, so an element of C depends only on the KC blocking, never
     /// on how the caller split M and N over threads.
+    ///
+    /// The B panel (64 KiB at kc = 512) does not stay in L1 between the tiles that share it:
+    /// it streams from L2 (or, for the first tile of a panel, L3), so every step also asks
+    /// for B's row `bPrefetchSteps` steps ahead.
     @inline(never)
     static func microKernel(
         kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int,
@@ -29,37 +33,52 @@ extension Tiled {
         var ap = a
         var bp = UnsafeRawPointer(b)
         let late = 64
-        microSteps(&tile, max(0, kc &- late), a: &ap, b: &bp, bStride: bStride)
+        microSteps(&tile, max(0, kc &- late), a: &ap, b: &bp, bStride: bStride, prefetchingB: bPrefetchSteps)
         prefetchTile(c, ldc: ldc)
-        microSteps(&tile, min(kc, late), a: &ap, b: &bp, bStride: bStride)
+        microSteps(&tile, min(kc, late), a: &ap, b: &bp, bStride: bStride, prefetchingB: bPrefetchSteps)
         tile.store(c, ldc: ldc, second: 16, adding: loadC)
     }
 
     /// `steps` K steps of a register tile: B̃'s vectors at `b` (`Rows.vectors(at:)`), Ã's rows
     /// at `a`; advances `a` by `aStride` floats a step (the packed panel's 12 rows) and `b` by
-    /// `bStride`.
+    /// `bStride`. With `prefetchingB` > 0 each step also asks for B's row that many steps on
+    /// (its first 128 bytes: two lines of a packed panel; past the panel's end the hint is
+    /// harmless). Callers pass a constant, so the branch folds away.
     @inline(__always)
     static func microSteps<Rows: TileRows>(
         _ tile: inout Rows, _ steps: Int, a: inout UnsafePointer<Float>, b: inout UnsafeRawPointer, bStride: Int,
-        aStride: Int = GEMMBlocking.mr
+        aStride: Int = GEMMBlocking.mr, prefetchingB ahead: Int = 0
     ) {
         let bStrideBytes = bStride &* 4
+        let distance = ahead &* bStrideBytes
         for _ in 0..<steps {
+            if ahead > 0 {
+                kc_prefetch_read(b + distance)
+                kc_prefetch_read(b + (distance &+ 64))
+            }
             tile.add(a, Rows.vectors(at: b))
             a += aStride
             b += bStrideBytes
         }
     }
 
+    /// How many K steps ahead `microKernel` prefetches its B rows (8 steps: 1 KiB of a
+    /// packed panel, about 100 cycles of FMAs, an L3 hit's latency).
+    static let bPrefetchSteps = 8
+
     /// Prefetches (for writing) the `rows` rows of 32 floats of a C tile: 3 lines per row,
-    /// since a row that is not 64-byte aligned touches three.
+    /// since a row that is not 64-byte aligned touches three. `toL2`: into L2 only, for a
+    /// tile a later register tile reads and writes.
     @inline(__always)
-    static func prefetchTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int = 12) {
+    static func prefetchTile(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int = 12, toL2: Bool = false) {
+        @inline(__always) func fetch(_ line: UnsafeRawPointer) {
+            if toL2 { kc_prefetch_l2(line) } else { kc_prefetch_write(line) }
+        }
         var pf = UnsafeRawPointer(c)
         for _ in 0..<rows {
-            kc_prefetch_write(pf)
-            kc_prefetch_write(pf + 64)
-            kc_prefetch_write(pf + 127)
+            fetch(pf)
+            fetch(pf + 64)
+            fetch(pf + 127)
             pf += ldc &* 4
         }
     }
