@@ -72,35 +72,39 @@ extension Tiled {
         }
         let nr = GEMMBlocking.nr
         let kc = rowCount
+        if !b.transposed {
+            // op(B)[p, j] = B[p, j]: each k step of a panel is a contiguous run. Read every
+            // stored row once from end to end (one long stream for the hardware prefetchers,
+            // not `kc` short strided ones per panel) and deal its runs out to the panels.
+            let full = colCount / nr, width = colCount - full * nr
+            var src = b.base + (rows0 * b.ld + cols0)
+            for p in 0..<kc {
+                var out = dst + p * nr
+                var run = src
+                for _ in 0..<full {
+                    copy(from: run, to: out, SIMD16<Float>.self, SIMD16<Float>.self)
+                    run += nr
+                    out += nr * kc
+                }
+                if width > 0 {
+                    out.update(from: run, count: width)
+                    (out + width).update(repeating: 0, count: nr - width)
+                }
+                src += b.ld
+            }
+            return
+        }
         for jr in stride(from: 0, to: colCount, by: nr) {
+            // op(B)[p, j] = B[j, p]: read stored rows contiguously, write with stride nr.
+            // (Register transposes did not pay here: with nr-wide panels the strided stores
+            // stay in L1, so they are kept for A panels only.)
             let width = min(nr, colCount - jr)
             let panel = dst + jr * kc
-            if b.transposed {
-                // op(B)[p, j] = B[j, p]: read stored rows contiguously, write with stride nr.
-                // (Register transposes did not pay here: with nr-wide panels the strided
-                // stores stay in L1, so they are kept for A panels only.)
-                transposeRows(
-                    b.base + ((cols0 + jr) * b.ld + rows0), ld: b.ld, rows: width,
-                    length: kc, into: panel, stride: nr)
-                if width < nr {
-                    for p in 0..<kc { (panel + p * nr + width).update(repeating: 0, count: nr - width) }
-                }
-            } else {
-                // op(B)[p, j] = B[p, j]: each k step is a contiguous run of `width` values.
-                var src = b.base + (rows0 * b.ld + cols0 + jr)
-                if width == nr {
-                    for p in 0..<kc {
-                        copy(from: src, to: panel + p * nr, SIMD16<Float>.self, SIMD16<Float>.self)
-                        src += b.ld
-                    }
-                } else {
-                    for p in 0..<kc {
-                        let out = panel + p * nr
-                        out.update(from: src, count: width)
-                        (out + width).update(repeating: 0, count: nr - width)
-                        src += b.ld
-                    }
-                }
+            transposeRows(
+                b.base + ((cols0 + jr) * b.ld + rows0), ld: b.ld, rows: width,
+                length: kc, into: panel, stride: nr)
+            if width < nr {
+                for p in 0..<kc { (panel + p * nr + width).update(repeating: 0, count: nr - width) }
             }
         }
     }
