@@ -87,6 +87,13 @@ let namedConvProblems: [ConvProblem] =
         // take 16- and 8-wide vector steps, then a scalar tail (with padding, from an offset).
         conv("conv2d n=1 ic=2 oc=3 g=1 in=3x58 k=1x1 s=2x2 d=1x1 p=valid bias=1"),
         conv("conv2d n=1 ic=1 oc=2 g=1 in=2x70 k=1x3 s=1x2 d=1x1 p=0x1:0x0 bias=1"),
+        // 1×1 kernels write dX once (`col2imOnce`): trailing padding (output lines and columns
+        // that read only padding, rows no output reads), 3-D with groups, and rows long enough
+        // for the 16-wide vector steps of stride 1 and 2 before a scalar tail.
+        conv("conv2d n=2 ic=3 oc=4 g=1 in=7x9 k=1x1 s=3x2 d=1x1 p=0x0:2x1 bias=1"),
+        conv("conv3d n=1 ic=4 oc=6 g=2 in=5x3x7 k=1x1x1 s=2x1x3 d=1x1x1 p=valid bias=1"),
+        conv("conv2d n=1 ic=2 oc=3 g=1 in=4x70 k=1x1 s=1x2 d=1x1 p=valid bias=1"),
+        conv("conv2d n=1 ic=2 oc=3 g=1 in=5x40 k=1x1 s=2x1 d=1x1 p=valid bias=1"),
         // Width stride 2, dilation 3, odd kernel and asymmetric padding: phase offsets 0, 1·seg + 1, 0·seg + 3.
         conv("conv2d n=1 ic=2 oc=9 g=1 in=5x20 k=2x3 s=1x2 d=1x3 p=0x2:1x0 bias=1"),
     ] + namedPairConvProblems + namedPhaseConvProblems

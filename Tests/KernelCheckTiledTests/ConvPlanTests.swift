@@ -78,6 +78,25 @@ import Testing
         #expect(Tiled.convPath(p, .bwdBias).path == .channelSums)
     }
 
+    /// A 1×1 kernel's packed backward-data writes dX once (`col2imOnce`) in blocks of whole
+    /// output lines; a kernel with more taps, leading padding, or output lines longer than a
+    /// column block zeroes dX and adds col into it.
+    @Test func oneByOneBackwardDataWritesInputOnce() throws {
+        let resnet = TiledConv(
+            conv("conv2d n=8 ic=256 oc=512 g=1 in=56x56 k=1x1 s=2x2 d=1x1 p=valid bias=0"), tuning: .standard)
+        let tiles = resnet.col2imTiles
+        #expect(tiles.once && tiles.block % 28 == 0 && tiles.block <= 28 * 28, "\(tiles)")
+        let padded = TiledConv(
+            conv("conv2d n=1 ic=8 oc=8 g=1 in=9x9 k=1x1 s=2x2 d=1x1 p=1x1:1x1 bias=0"), tuning: .standard)
+        #expect(!padded.col2imTiles.once)
+        let taps = TiledConv(
+            conv("conv2d n=1 ic=8 oc=8 g=1 in=9x9 k=2x2 s=2x2 d=1x1 p=valid bias=0"), tuning: .standard)
+        #expect(!taps.col2imTiles.once)
+        let longLines = TiledConv(
+            conv("conv2d n=1 ic=2 oc=3 g=1 in=4x70 k=1x1 s=1x2 d=1x1 p=valid bias=1"), tuning: tinyTuning)
+        #expect(!longLines.col2imTiles.once)
+    }
+
     /// The GAN generator's transposed conv (k4 s2, 16 → 32) runs on its adjoint, a stride-2
     /// k4 conv: its forward is that conv's backward-data, 4 output phases of 2 × 2 taps (each a
     /// direct forward, or with 16 lanes a channel-lane one); its backward-data is that conv's

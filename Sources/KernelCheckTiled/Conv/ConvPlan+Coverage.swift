@@ -232,8 +232,7 @@ extension TiledConv {
             if p % block != 0 { b.insert(.edgeTiles) }
             return b
         case .packedCol2im:
-            let (slabRows, evenBlock) = tiles
-            let block = evenBlock >= GEMMBlocking.nr ? min(p, Tiled.roundUp(evenBlock, GEMMBlocking.nr)) : evenBlock
+            let (slabRows, block, _) = col2imTiles
             let inner = innerThreads(batch * groups, threads: t)
             var b = prepackedBoundaries(m: min(slabRows, k), n: block, kc: co, threads: inner)
             if k % slabRows != 0 { b.formUnion(prepackedBoundaries(m: k % slabRows, n: block, kc: co, threads: inner)) }

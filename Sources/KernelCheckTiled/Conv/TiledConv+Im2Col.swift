@@ -145,6 +145,89 @@ extension TiledConv {
         }
     }
 
+    /// Whether backward-data can write dX once instead of zeroing it and adding col into it:
+    /// a 1×1 kernel without leading padding reads input `o·s` for output `o`, so every input
+    /// element takes at most one value of col and the rest of dX is zero.
+    var writesInputOnce: Bool { taps == 1 && padBegin.allSatisfy { $0 == 0 } }
+
+    /// `col2im` for `writesInputOnce` on whole output lines, writing dX instead of adding into
+    /// it: `dX[c, od·s_d, oh·s_h, ow·s_w] = 0 + col[c, (od, oh, ow)]` (the `0 +` keeps the bits
+    /// of an add into zeros: −0 becomes +0) and every other element of the channels `rows`
+    /// that these lines own zero. Line (od, oh) owns the input rows from `oh·s_h` up to the
+    /// next line's (the end of the plane for the last), and the last line of a plane also the
+    /// planes up to the next plane's, so the lines of all blocks write each element once.
+    /// `columns` starts and ends on whole lines (or at P). Threads split the channels.
+    func col2imOnce(
+        _ col: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+        into dst: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        guard !rows.isEmpty && !columns.isEmpty else { return }
+        let width = columns.count, outW = outSize[2], outH = outSize[1], outD = outSize[0]
+        let inW = inSize[2], inH = inSize[1], inD = inSize[0], sw = stride[2], sh = stride[1], sd = stride[0]
+        let validW = validOutputs[2][0].hi, plane = inH * inW, inS = inSpatial
+        let lines = (columns.lowerBound / outW)..<((columns.upperBound + outW - 1) / outW)
+        let pieces = threads > 1 ? min(rows.count, threads * 4) : 1
+        Tiled.forEachItem(pieces, threads: threads) { piece, _ in
+            let first = rows.lowerBound + rows.count * piece / pieces
+            let last = rows.lowerBound + rows.count * (piece + 1) / pieces
+            for c in first..<last {
+                let channel = dst + c * inS, values = col + (c - rows.lowerBound) * width
+                for line in lines {
+                    let od = line / outH, oh = line % outH
+                    let row = values + (line * outW - columns.lowerBound)
+                    // The input rows and planes this line owns.
+                    let h0 = min(inH, oh * sh), h1 = oh == outH - 1 ? inH : min(inH, (oh + 1) * sh)
+                    let d0 = min(inD, od * sd)
+                    let d1 = oh < outH - 1 ? min(inD, d0 + 1) : od == outD - 1 ? inD : min(inD, (od + 1) * sd)
+                    for d in d0..<d1 {
+                        let zeroFrom: Int
+                        if d == d0 && h0 < h1 {
+                            Self.spread(
+                                row, count: validW, stride: sw, into: channel + d * plane + h0 * inW, width: inW)
+                            zeroFrom = h0 + 1
+                        } else {
+                            zeroFrom = d == d0 ? h0 : 0
+                        }
+                        let zeroTo = d == d0 ? h1 : inH
+                        if zeroFrom < zeroTo {
+                            (channel + d * plane + zeroFrom * inW).update(
+                                repeating: 0, count: (zeroTo - zeroFrom) * inW)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `out[j·stride] = 0 + values[j]` for `j < count` and every other float of
+    /// `out[0..<width]` zero, each written once; stride 2 builds 32-float windows with the
+    /// values in their even lanes.
+    @inline(__always)
+    static func spread(
+        _ values: UnsafePointer<Float>, count: Int, stride: Int, into out: UnsafeMutablePointer<Float>, width: Int
+    ) {
+        var j = 0
+        if stride == 1 {
+            while j + 16 <= count {
+                Tiled.store(0 + Tiled.load(values + j, as: SIMD16<Float>.self), out + j)
+                j += 16
+            }
+        } else if stride == 2 {
+            while j + 16 <= count && 2 * j + 32 <= width {
+                var pairs = SIMD32<Float>()
+                pairs.evenHalf = 0 + Tiled.load(values + j, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(out + 2 * j).storeBytes(of: pairs, as: SIMD32<Float>.self)
+                j += 16
+            }
+        }
+        let done = j * stride
+        (out + done).update(repeating: 0, count: width - done)
+        while j < count {
+            out[j * stride] = 0 + values[j]
+            j += 1
+        }
+    }
+
     /// The row `r = (c, kd, kh, kw)` of col(src), columns `columns`, walked one output line
     /// (fixed od, oh) at a time: zeros, a contiguous or strided copy, zeros.
     @inline(__always)

@@ -59,10 +59,23 @@ extension TiledConv {
 }
 
 extension TiledConv {
+    /// How the packed backward-data cuts col (K × P): `tiles`' slabs, and its column blocks
+    /// rounded up to whole `nr`-wide panels (a partial panel costs a whole register tile:
+    /// 3136 positions go as 12 × 256 + 64 instead of 13 × 242, 7 panels + 18 columns), or to
+    /// whole output lines when dX is written once (`once`: a 1×1 kernel, `writesInputOnce`,
+    /// whose lines fit a block; zeroing dX and adding into it would read and write it twice).
+    var col2imTiles: (slabRows: Int, block: Int, once: Bool) {
+        let (slabRows, evenBlock) = tiles, p = outSpatial, line = outSize[2]
+        if writesInputOnce && line <= evenBlock { return (slabRows, min(p, Tiled.roundUp(evenBlock, line)), true) }
+        let block = evenBlock >= GEMMBlocking.nr ? min(p, Tiled.roundUp(evenBlock, GEMMBlocking.nr)) : evenBlock
+        return (slabRows, block, false)
+    }
+
     /// `backwardData` for a non-pointwise convolution with `Co ≤ kc`: `W[g]ᵀ`'s slabs are
     /// packed into A panels once per call, each column block of `dY[n,g]` into B panels once
     /// (not once per slab), and each slab's product (one K block of `Co` steps, as in
-    /// `sgemm`) goes to col and is scattered in slab order by col2im.
+    /// `sgemm`) goes to col and is scattered in slab order by col2im (written
+    /// once by `col2imOnce` for a 1×1 kernel).
     ///
     /// Narrow `dy` and `w` are widened while packing (`packA` / `packB` on a narrow `Operand`).
     func backwardDataPacked(
@@ -71,10 +84,7 @@ extension TiledConv {
     ) {
         let p = outSpatial, k = columnRows, co = outChannels, ci = inChannels, inS = inSpatial
         let mr = GEMMBlocking.mr, nr = GEMMBlocking.nr
-        let (slabRows, evenBlock) = tiles
-        // Whole nr-wide panels per block (a partial panel costs a whole register tile):
-        // 3136 positions go as 12 × 256 + 64 instead of 13 × 242 (7 panels + 18 columns).
-        let block = evenBlock >= nr ? min(p, Tiled.roundUp(evenBlock, nr)) : evenBlock
+        let (slabRows, block, once) = col2imTiles
         let blocks = (p + block - 1) / block, slabs = (k + slabRows - 1) / slabRows
         let groups = groups
         let aStride = Tiled.roundUp(slabRows, mr) * co
@@ -86,7 +96,7 @@ extension TiledConv {
             let g = imageGroup % groups
             let dst = dx + imageGroup * ci * inS, dOut = dy.advanced(by: imageGroup * co * p)
             let packedDY = ws + colCount
-            dst.update(repeating: 0, count: ci * inS)
+            if !once { dst.update(repeating: 0, count: ci * inS) }
             for blk in 0..<blocks {
                 let p0 = blk * block, p1 = min(p, p0 + block)
                 Tiled.packB(
@@ -97,7 +107,11 @@ extension TiledConv {
                     Tiled.sgemmPrepacked(
                         m: r1 - r0, n: p1 - p0, kc: co, packedA: packedW + (g * slabs + slab) * aStride,
                         packedB: packedDY, c: ws, ldc: p1 - p0, accumulate: false, threads: inner)
-                    col2im(ws, rows: r0..<r1, columns: p0..<p1, into: dst, threads: inner)
+                    if once {
+                        col2imOnce(ws, rows: r0..<r1, columns: p0..<p1, into: dst, threads: inner)
+                    } else {
+                        col2im(ws, rows: r0..<r1, columns: p0..<p1, into: dst, threads: inner)
+                    }
                 }
             }
         }
