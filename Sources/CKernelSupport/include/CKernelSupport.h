@@ -78,6 +78,24 @@ void kc_transpose12x16(const float *src, long ld, float *dst) {
 #endif
 }
 
+/// `dst[q·ldd + i] = src[i·ld + q]` for 16 rows i and 16 columns q: 16 k steps of 16 columns
+/// of a packed SGEMM B panel from 16 rows of a transposed B. With AVX-512 one 16 × 16
+/// register transpose (`kc_transpose16`); without it a plain loop (callers keep their own
+/// 4 × 4 transposes there: `kc_avx512_compiled`).
+static inline __attribute__((always_inline))
+void kc_transpose16x16(const float *src, long ld, float *dst, long ldd) {
+#if defined(__AVX512F__)
+    __m512 r[16], column[16];
+    for (int i = 0; i < 16; i++) { r[i] = _mm512_loadu_ps(src + i * ld); }
+    kc_transpose16(r, column);
+    for (int q = 0; q < 16; q++) { _mm512_storeu_ps(dst + q * ldd, column[q]); }
+#else
+    for (int q = 0; q < 16; q++) {
+        for (int i = 0; i < 16; i++) { dst[q * ldd + i] = src[i * ld + q]; }
+    }
+#endif
+}
+
 /// Whether the functions here were compiled with AVX-512 (else they are plain loops).
 static inline __attribute__((always_inline)) int kc_avx512_compiled(void) {
 #if defined(__AVX512F__)

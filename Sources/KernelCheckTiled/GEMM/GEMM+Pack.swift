@@ -2,6 +2,8 @@
 // that the hot loop walks memory contiguously (and edge panels are zero-padded to full
 // tiles: padded products are 0·x, added to accumulators whose values are then discarded).
 
+import CKernelSupport
+
 extension Tiled {
     /// Packs `op(A)[rows0 ..< rows0+rowCount, cols0 ..< cols0+colCount]` into micro-panels of
     /// `mr` rows: panel `q` holds, for each k step `p`, the `mr` values
@@ -95,19 +97,30 @@ extension Tiled {
             return
         }
         for jr in stride(from: 0, to: colCount, by: nr) {
-            // op(B)[p, j] = B[j, p]: read stored rows contiguously, write with stride nr.
-            // (Register transposes did not pay here: with nr-wide panels the strided stores
-            // stay in L1, so they are kept for A panels only.)
+            // op(B)[p, j] = B[j, p]: read stored rows contiguously, write with stride nr. A
+            // full panel goes 16 steps at a time through two 16 × 16 AVX-512 register
+            // transposes (its 32 stored rows); the rest through 4 × 4 transposes.
             let width = min(nr, colCount - jr)
             let panel = dst + jr * kc
-            transposeRows(
-                b.base + ((cols0 + jr) * b.ld + rows0), ld: b.ld, rows: width,
-                length: kc, into: panel, stride: nr)
+            let src = b.base + ((cols0 + jr) * b.ld + rows0)
+            var done = 0
+            if width == nr && transposesBy16 {
+                while done + 16 <= kc {
+                    kc_transpose16x16(src + done, b.ld, panel + done * nr, nr)
+                    kc_transpose16x16(src + (16 * b.ld + done), b.ld, panel + (done * nr + 16), nr)
+                    done += 16
+                }
+            }
+            transposeRows(src + done, ld: b.ld, rows: width, length: kc - done, into: panel + done * nr, stride: nr)
             if width < nr {
                 for p in 0..<kc { (panel + p * nr + width).update(repeating: 0, count: nr - width) }
             }
         }
     }
+
+    /// Whether `packB` transposes full panels with AVX-512 register transposes (compiled
+    /// for a CPU that has them).
+    static let transposesBy16 = kc_avx512_compiled() != 0
 
     /// `dst[p·stride + r] = src[r·ld + p]` for `r < rows`, `p < length`; the lanes
     /// `rows ..< roundUp(rows, 4)` are written with junk that the caller then zeroes.
