@@ -19,24 +19,10 @@ extension Tiled {
         let kc = colCount
         if a.transposed {
             // op(A)[i, p] = A[p, i]: stored row p holds the `rowCount` values of k step p for
-            // every panel. Read it contiguously once (hardware prefetchers follow one long
-            // stream, not 512 rows of 48 bytes per panel) and deal it out 12 values per panel.
-            let fullPanels = rowCount / mr, tail = rowCount - fullPanels * mr
-            var src = a.base + (cols0 * a.ld + rows0)
-            for p in 0..<kc {
-                var out = dst + p * mr
-                var s = src
-                for _ in 0..<fullPanels {
-                    copy(from: s, to: out, SIMD8<Float>.self, SIMD4<Float>.self)
-                    s += mr
-                    out += mr * kc
-                }
-                if tail > 0 {
-                    for r in 0..<tail { out[r] = s[r] }
-                    for r in tail..<mr { out[r] = 0 }
-                }
-                src += a.ld
-            }
+            // every panel, 12 values per panel.
+            dealRows(
+                a.base + (cols0 * a.ld + rows0), ld: a.ld, steps: kc, count: rowCount, into: dst,
+                SIMD8<Float>.self, SIMD4<Float>.self)
             return
         }
         for ir in stride(from: 0, to: rowCount, by: mr) {
@@ -75,25 +61,11 @@ extension Tiled {
         let nr = GEMMBlocking.nr
         let kc = rowCount
         if !b.transposed {
-            // op(B)[p, j] = B[p, j]: each k step of a panel is a contiguous run. Read every
-            // stored row once from end to end (one long stream for the hardware prefetchers,
-            // not `kc` short strided ones per panel) and deal its runs out to the panels.
-            let full = colCount / nr, width = colCount - full * nr
-            var src = b.base + (rows0 * b.ld + cols0)
-            for p in 0..<kc {
-                var out = dst + p * nr
-                var run = src
-                for _ in 0..<full {
-                    copy(from: run, to: out, SIMD16<Float>.self, SIMD16<Float>.self)
-                    run += nr
-                    out += nr * kc
-                }
-                if width > 0 {
-                    out.update(from: run, count: width)
-                    (out + width).update(repeating: 0, count: nr - width)
-                }
-                src += b.ld
-            }
+            // op(B)[p, j] = B[p, j]: stored row p holds the `colCount` values of k step p for
+            // every panel, 32 values per panel.
+            dealRows(
+                b.base + (rows0 * b.ld + cols0), ld: b.ld, steps: kc, count: colCount, into: dst,
+                SIMD16<Float>.self, SIMD16<Float>.self)
             return
         }
         for jr in stride(from: 0, to: colCount, by: nr) {
@@ -115,6 +87,35 @@ extension Tiled {
             if width < nr {
                 for p in 0..<kc { (panel + p * nr + width).update(repeating: 0, count: nr - width) }
             }
+        }
+    }
+
+    /// Deals `steps` stored rows out to panels `width = First.scalarCount +
+    /// Second.scalarCount` floats wide: stored row p (at `src + p·ld`) holds `count` values,
+    /// and panel q gets values `q·width ..< (q+1)·width` of it at `dst + q·width·steps +
+    /// p·width`, zero past `count`. Each stored row is read once from end to end: one long
+    /// stream for the hardware prefetchers, not `steps` short strided ones per panel.
+    @inline(__always)
+    static func dealRows<First: SIMD, Second: SIMD>(
+        _ src: UnsafePointer<Float>, ld: Int, steps: Int, count: Int, into dst: UnsafeMutablePointer<Float>,
+        _: First.Type, _: Second.Type
+    ) where First.Scalar == Float, Second.Scalar == Float {
+        let width = First.scalarCount + Second.scalarCount
+        let full = count / width, tail = count - full * width
+        var row = src
+        for p in 0..<steps {
+            var out = dst + p * width
+            var run = row
+            for _ in 0..<full {
+                copy(from: run, to: out, First.self, Second.self)
+                run += width
+                out += width * steps
+            }
+            if tail > 0 {
+                out.update(from: run, count: tail)
+                (out + tail).update(repeating: 0, count: width - tail)
+            }
+            row += ld
         }
     }
 
